@@ -1,0 +1,197 @@
+//! Inbound authorization: the inputs the proxy gathers for a connection or
+//! request, the candidate authorizations computed from policy resources, and
+//! Linkerd's rule for choosing among them.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::identity::IdentityMatch;
+use crate::net::Network;
+
+/// A Kubernetes resource (or built-in default) as it appears in metric labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceRef {
+    /// API group, e.g. `policy.linkerd.io`; empty for built-in defaults.
+    pub group: String,
+    /// Lower-case kind, e.g. `server`, `authorizationpolicy`, `default`.
+    pub kind: String,
+    /// Resource name, e.g. `bb-authz`, `all-unauthenticated`, `probe`.
+    pub name: String,
+}
+
+impl ResourceRef {
+    /// Shorthand used by tests, fixtures and the policy index.
+    pub fn new(group: impl Into<String>, kind: impl Into<String>, name: impl Into<String>) -> Self {
+        ResourceRef {
+            group: group.into(),
+            kind: kind.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for ResourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
+/// How the client connected to the proxy.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ClientTls {
+    /// No TLS; the reason as reported in the `no_tls_reason` metric label.
+    Plaintext(String),
+    /// TLS without a client certificate.
+    TlsAnonymous,
+    /// Mutual TLS with this verified identity.
+    Mtls(String),
+}
+
+/// The server's protocol, as declared by `proxyProtocol` or detected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// Detect HTTP, else opaque.
+    Unknown,
+    /// HTTP/1.x.
+    Http1,
+    /// HTTP/2.
+    Http2,
+    /// gRPC over HTTP/2.
+    Grpc,
+    /// Opaque TCP, authorized per connection.
+    Opaque,
+    /// TLS passed through untouched.
+    Tls,
+}
+
+/// One HTTP header.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Header {
+    /// Lower-case header name.
+    pub name: String,
+    /// Value; non-UTF-8 bytes replaced by U+FFFD.
+    pub value: String,
+}
+
+/// The HTTP request being authorized.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The `:authority` or `Host`.
+    pub authority: String,
+    /// Request headers.
+    pub headers: Vec<Header>,
+}
+
+/// The connection or request being authorized.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Inbound {
+    /// Transport security of the client.
+    pub client_tls: ClientTls,
+    /// The client's address.
+    pub client_ip: IpAddr,
+    /// The Server, or default server, of the destination port.
+    pub server: ResourceRef,
+    /// The destination port.
+    pub port: u16,
+    /// The server's protocol.
+    pub protocol: Protocol,
+    /// The matched route; none for connection-level decisions.
+    pub route: Option<ResourceRef>,
+    /// The request; none for connection-level decisions.
+    pub http: Option<HttpRequest>,
+}
+
+/// Which clients an authorization admits, by transport security.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Authentication {
+    /// Everyone.
+    Unauthenticated,
+    /// Clients that use TLS, with or without a certificate.
+    TlsUnauthenticated,
+    /// Mutually authenticated clients whose identity matches.
+    TlsAuthenticated(IdentityMatch),
+}
+
+impl Authentication {
+    /// Whether a client with this transport security is admitted.
+    pub fn admits(&self, tls: &ClientTls) -> bool {
+        match (self, tls) {
+            (Authentication::Unauthenticated, _) => true,
+            (Authentication::TlsUnauthenticated, ClientTls::TlsAnonymous | ClientTls::Mtls(_)) => {
+                true
+            }
+            (Authentication::TlsAuthenticated(ids), ClientTls::Mtls(id)) => ids.matches(id),
+            _ => false,
+        }
+    }
+}
+
+/// A candidate authorization for a server port or route.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Authorization {
+    /// Reported when this authorization admits a request.
+    pub reference: ResourceRef,
+    /// Admitted client networks; empty admits no one.
+    pub networks: Vec<Network>,
+    /// Admitted transport security.
+    pub authentication: Authentication,
+}
+
+impl Authorization {
+    /// Whether this authorization admits the request.
+    pub fn admits(&self, request: &Inbound) -> bool {
+        self.networks.iter().any(|n| n.contains(request.client_ip))
+            && self.authentication.admits(&request.client_tls)
+    }
+}
+
+/// The outcome of an authorization.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// Admitted by this authorization.
+    Allow(ResourceRef),
+    /// Refused, with a reason for logs.
+    Deny(String),
+}
+
+impl Decision {
+    /// Whether the request is admitted.
+    pub fn is_allow(&self) -> bool {
+        matches!(self, Decision::Allow(_))
+    }
+}
+
+/// Linkerd's rule: the first candidate that admits the request wins; if none
+/// does, the request is refused.
+pub fn authorize(request: &Inbound, candidates: &[Authorization]) -> Decision {
+    match candidates.iter().find(|a| a.admits(request)) {
+        Some(authz) => Decision::Allow(authz.reference.clone()),
+        None => Decision::Deny(deny_reason(request, candidates.len())),
+    }
+}
+
+fn deny_reason(request: &Inbound, candidates: usize) -> String {
+    let client = match &request.client_tls {
+        ClientTls::Mtls(id) => id.as_str(),
+        ClientTls::TlsAnonymous => "an anonymous TLS client",
+        ClientTls::Plaintext(_) => "a plaintext client",
+    };
+    if candidates == 0 {
+        format!(
+            "{} port {} has no authorizations; {client} at {} is refused",
+            request.server, request.port, request.client_ip
+        )
+    } else {
+        format!(
+            "none of the {candidates} authorizations of {} port {} admits {client} at {}",
+            request.server, request.port, request.client_ip
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

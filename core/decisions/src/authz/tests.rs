@@ -1,0 +1,29 @@
+use super::*;
+use crate::cases::{authz_cases, bb_authz, request, SLOW_COOKER};
+
+#[test]
+fn reference_cases_hold_natively() {
+    for case in authz_cases() {
+        let decision = authorize(&case.request, &case.candidates);
+        match (&case.allowed_by, &decision) {
+            (Some(expected), Decision::Allow(got)) => assert_eq!(expected, got, "{}", case.name),
+            (None, Decision::Deny(reason)) => assert!(!reason.is_empty(), "{}", case.name),
+            _ => panic!("{}: expected {:?}, got {decision:?}", case.name, case.allowed_by),
+        }
+    }
+}
+
+#[test]
+fn deny_reason_names_the_client_and_server() {
+    let req = request(ClientTls::Mtls("evil.ns.serviceaccount.identity.linkerd.cluster.local".into()), "10.1.1.1");
+    let Decision::Deny(reason) = authorize(&req, &[bb_authz()]) else {
+        panic!("expected a denial");
+    };
+    assert!(reason.contains("evil.ns.serviceaccount"), "{reason}");
+    assert!(reason.contains("server/bb"), "{reason}");
+    assert!(reason.contains("8080"), "{reason}");
+    let Decision::Deny(reason) = authorize(&request(ClientTls::Mtls(SLOW_COOKER.into()), "10.1.1.1"), &[]) else {
+        panic!("expected a denial");
+    };
+    assert!(reason.contains("no authorizations"), "{reason}");
+}

@@ -1,0 +1,28 @@
+use super::*;
+use crate::cases::{default_link, export_cases, remote_bb, ExportMode};
+
+#[test]
+fn reference_cases_hold_natively() {
+    for case in export_cases() {
+        let mode = match decide(&case.service, &case.link) {
+            ExportDecision::NotExported(_) => ExportMode::NotExported,
+            ExportDecision::Gateway(_) => ExportMode::Gateway,
+            ExportDecision::RemoteDiscovery(_) => ExportMode::RemoteDiscovery,
+        };
+        assert_eq!(mode, case.expected, "{}", case.name);
+    }
+}
+
+#[test]
+fn refusals_say_why() {
+    let svc = remote_bb(&[("mirror.linkerd.io/exported", "true")]);
+    let ExportDecision::NotExported(reason) = decide(&svc, &default_link(false)) else {
+        panic!("expected not exported");
+    };
+    assert!(reason.contains("no gateway"), "{reason}");
+    assert!(reason.contains("mc-demo/bb"), "{reason}");
+    let ExportDecision::NotExported(reason) = decide(&remote_bb(&[]), &default_link(true)) else {
+        panic!("expected not exported");
+    };
+    assert!(reason.contains("matches no export selector"), "{reason}");
+}
