@@ -168,13 +168,21 @@ impl Decision {
 /// Linkerd's rule: the first candidate that admits the request wins; if none
 /// does, the request is refused.
 pub fn authorize(request: &Inbound, candidates: &[Authorization]) -> Decision {
-    match candidates.iter().find(|a| a.admits(request)) {
-        Some(authz) => Decision::Allow(authz.reference.clone()),
+    match first_admitting(request, candidates) {
+        Some(i) => Decision::Allow(candidates[i].reference.clone()),
         None => Decision::Deny(deny_reason(request, candidates.len())),
     }
 }
 
-fn deny_reason(request: &Inbound, candidates: usize) -> String {
+/// The index of the candidate that wins under Linkerd's rule, so callers that
+/// own the candidates can take the winner's reference without copying it.
+pub fn first_admitting(request: &Inbound, candidates: &[Authorization]) -> Option<usize> {
+    candidates.iter().position(|a| a.admits(request))
+}
+
+/// The explanation logged with a denial: who was refused, where, and among how
+/// many candidates.
+pub fn deny_reason(request: &Inbound, candidates: usize) -> String {
     let client = match &request.client_tls {
         ClientTls::Mtls(id) => id.as_str(),
         ClientTls::TlsAnonymous => "an anonymous TLS client",

@@ -1,0 +1,27 @@
+//! strait's default plugins, compiled for `wasm32-wasip2` by this crate's build
+//! script and embedded, so the mesh works with no plugin ConfigMap at all.
+#![forbid(unsafe_code)]
+
+/// The default authorization plugin (Linkerd's inbound policy semantics), a
+/// component of world `strait:authz/authorizer@0.1.0`.
+pub static AUTHZ_DEFAULT: &[u8] = include_bytes!(env!("STRAIT_AUTHZ_DEFAULT_WASM"));
+
+/// The default export plugin (Linkerd's export selectors), a component of
+/// world `strait:export-mode/exporter@0.1.0`.
+pub static EXPORT_DEFAULT: &[u8] = include_bytes!(env!("STRAIT_EXPORT_DEFAULT_WASM"));
+
+/// Files of plugins that exist to test the host's containment rules. They are
+/// paths into the build directory, never embedded.
+#[cfg(feature = "test-fixtures")]
+pub mod fixtures {
+    /// An authz plugin that loops on `/loop`, exhausts memory on `/grow`, traps
+    /// on `/trap`, logs on `/log` and otherwise allows as `default/faulty-plugin`.
+    pub const AUTHZ_FAULTY: &str = env!("STRAIT_AUTHZ_FAULTY_WASM");
+    /// The default authz plugin's file, for tests that load from a path.
+    pub const AUTHZ_DEFAULT: &str = env!("STRAIT_AUTHZ_DEFAULT_WASM");
+    /// The default export plugin's file.
+    pub const EXPORT_DEFAULT: &str = env!("STRAIT_EXPORT_DEFAULT_WASM");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! Limits and sizes of the plugin host.
+
+use std::time::Duration;
+
+/// How plugins are confined and how many may run at once. The defaults suit a
+/// sidecar proxy: authz decisions take microseconds, so a call still running
+/// after a few milliseconds is a runaway and is stopped.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// Deadline of one authz call; past it the call traps and the request is denied.
+    pub authz_call_timeout: Duration,
+    /// Deadline of one export call; past it the previous decision stands.
+    pub export_call_timeout: Duration,
+    /// Linear memory one plugin instance may grow to (per memory).
+    pub memory_limit_bytes: usize,
+    /// Instances that may exist at once across all plugins and versions (the
+    /// pooling allocator reserves their slots up front).
+    pub max_instances: u32,
+    /// Idle instances kept per version for reuse.
+    pub idle_instances_per_version: usize,
+    /// Granularity of deadlines: how often the epoch ticker advances.
+    pub epoch_tick: Duration,
+    /// Compiled components kept by digest, so swapping back and forth between
+    /// versions compiles each once.
+    pub compiled_cache_entries: usize,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            authz_call_timeout: Duration::from_millis(5),
+            export_call_timeout: Duration::from_millis(100),
+            memory_limit_bytes: 64 << 20,
+            max_instances: 256,
+            idle_instances_per_version: 32,
+            epoch_tick: Duration::from_millis(1),
+            compiled_cache_entries: 16,
+        }
+    }
+}
+
+impl HostConfig {
+    /// The number of epoch ticks that make up `timeout`, at least two so a call
+    /// started just before a tick still gets one full tick.
+    pub(crate) fn ticks(&self, timeout: Duration) -> u64 {
+        let tick = self.epoch_tick.as_nanos().max(1);
+        let ticks = timeout.as_nanos().div_ceil(tick);
+        u64::try_from(ticks).unwrap_or(u64::MAX).max(2)
+    }
+}

@@ -1,0 +1,318 @@
+//! One validated, pre-instantiated plugin version and the instances it reuses.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use wasmtime::component::InstancePre;
+use wasmtime::{Engine, Store, Trap};
+
+use crate::metrics::CallMeters;
+use crate::state::StoreState;
+
+/// The two plugin kinds, each a WIT world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PluginKind {
+    /// `strait:export-mode/exporter`: how a remote Service is mirrored.
+    Export,
+    /// `strait:authz/authorizer`: whether an inbound request is admitted.
+    Authz,
+}
+
+impl PluginKind {
+    /// The name used on the command line and in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Export => "export",
+            PluginKind::Authz => "authz",
+        }
+    }
+
+    /// The world a plugin of this kind implements.
+    pub fn world(self) -> &'static str {
+        match self {
+            PluginKind::Export => "strait:export-mode/exporter@0.1.0",
+            PluginKind::Authz => "strait:authz/authorizer@0.1.0",
+        }
+    }
+
+    /// The function the world exports.
+    pub(crate) fn entry_point(self) -> &'static str {
+        match self {
+            PluginKind::Export => "decide",
+            PluginKind::Authz => "authorize",
+        }
+    }
+
+    /// The WIT package of the world, whose interfaces plugins may import.
+    pub(crate) fn package(self) -> &'static str {
+        match self {
+            PluginKind::Export => "strait:export-mode/",
+            PluginKind::Authz => "strait:authz/",
+        }
+    }
+
+    pub(crate) fn article(self) -> &'static str {
+        "an"
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PluginKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "export" => Ok(PluginKind::Export),
+            "authz" => Ok(PluginKind::Authz),
+            other => Err(format!("unknown plugin kind {other:?} (expected export or authz)")),
+        }
+    }
+}
+
+/// How a plugin call ended; the `outcome` label of the call metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallOutcome {
+    /// The plugin answered.
+    Ok = 0,
+    /// The plugin ran past its deadline and was stopped.
+    Timeout = 1,
+    /// The plugin tried to grow memory past its cap and trapped.
+    MemoryLimit = 2,
+    /// The plugin trapped (panic, unreachable, bad memory access...).
+    Trap = 3,
+    /// The call could not be made (no instance could be created).
+    Error = 4,
+}
+
+impl CallOutcome {
+    /// Every outcome, indexed by its discriminant.
+    pub const ALL: [CallOutcome; 5] = [
+        CallOutcome::Ok,
+        CallOutcome::Timeout,
+        CallOutcome::MemoryLimit,
+        CallOutcome::Trap,
+        CallOutcome::Error,
+    ];
+
+    /// The metric label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Ok => "ok",
+            CallOutcome::Timeout => "timeout",
+            CallOutcome::MemoryLimit => "memory_limit",
+            CallOutcome::Trap => "trap",
+            CallOutcome::Error => "error",
+        }
+    }
+}
+
+/// What identifies a plugin version in logs, metrics and verdicts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionInfo {
+    /// The slot's name, the `plugin` metric label (e.g. `authz`).
+    pub plugin: String,
+    /// The kind.
+    pub kind: PluginKind,
+    /// Hex SHA-256 of the plugin's bytes.
+    pub digest: String,
+    /// The `version` metric label: a version given with the plugin, else the
+    /// digest's first 12 hex digits.
+    pub label: String,
+    /// Where the plugin came from (file, ConfigMap key, built-in).
+    pub origin: String,
+}
+
+/// Why a call failed; decides the outcome label and the message logged.
+#[derive(Debug)]
+pub(crate) enum CallFailure {
+    Timeout,
+    MemoryLimit { limit: usize, desired: usize },
+    Trap(String),
+    Error(String),
+}
+
+impl CallFailure {
+    pub(crate) fn outcome(&self) -> CallOutcome {
+        match self {
+            CallFailure::Timeout => CallOutcome::Timeout,
+            CallFailure::MemoryLimit { .. } => CallOutcome::MemoryLimit,
+            CallFailure::Trap(_) => CallOutcome::Trap,
+            CallFailure::Error(_) => CallOutcome::Error,
+        }
+    }
+}
+
+impl fmt::Display for CallFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallFailure::Timeout => f.write_str("ran past its deadline and was stopped"),
+            CallFailure::MemoryLimit { limit, desired } => write!(
+                f,
+                "tried to grow its memory to {desired} bytes, over the cap of {limit} bytes, and trapped"
+            ),
+            CallFailure::Trap(message) => write!(f, "trapped: {message}"),
+            CallFailure::Error(message) => write!(f, "could not be called: {message}"),
+        }
+    }
+}
+
+/// What differs between the two kinds when running a version.
+pub(crate) trait Kind: Send + Sync + 'static {
+    /// The kind.
+    const KIND: PluginKind;
+    /// The typed pre-instantiation (validates the exports' types).
+    type Pre: Send + Sync;
+    /// A typed instance.
+    type Instance: Send;
+
+    fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre>;
+
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<StoreState>,
+    ) -> wasmtime::Result<Self::Instance>;
+}
+
+struct Pooled<K: Kind> {
+    store: Store<StoreState>,
+    instance: K::Instance,
+}
+
+/// Limits every call of a version runs under.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallLimits {
+    pub(crate) deadline_ticks: u64,
+    pub(crate) memory_limit: usize,
+    pub(crate) max_idle: usize,
+}
+
+/// A validated plugin version: its typed pre-instance and a pool of idle
+/// instances. Dropped when the last call holding it finishes after a swap.
+pub(crate) struct PluginVersion<K: Kind> {
+    pub(crate) info: Arc<VersionInfo>,
+    engine: Engine,
+    pre: K::Pre,
+    idle: Mutex<Vec<Pooled<K>>>,
+    meters: CallMeters,
+    limits: CallLimits,
+    plugin: Arc<str>,
+    label: Arc<str>,
+}
+
+impl<K: Kind> PluginVersion<K> {
+    pub(crate) fn new(
+        info: VersionInfo,
+        engine: Engine,
+        pre: K::Pre,
+        meters: CallMeters,
+        limits: CallLimits,
+    ) -> Self {
+        PluginVersion {
+            plugin: info.plugin.as_str().into(),
+            label: info.label.as_str().into(),
+            info: Arc::new(info),
+            engine,
+            pre,
+            idle: Mutex::new(Vec::new()),
+            meters,
+            limits,
+        }
+    }
+
+    fn checkout(&self) -> Result<Pooled<K>, CallFailure> {
+        if let Some(pooled) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop() {
+            return Ok(pooled);
+        }
+        let state = StoreState::new(self.plugin.clone(), self.label.clone(), self.limits.memory_limit);
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_trap();
+        // Instantiation runs the guest's start code: it gets a deadline too.
+        store.set_epoch_deadline(self.limits.deadline_ticks);
+        match K::instantiate(&self.pre, &mut store) {
+            Ok(instance) => Ok(Pooled { store, instance }),
+            Err(err) => Err(classify(err, store.data())),
+        }
+    }
+
+    fn checkin(&self, pooled: Pooled<K>) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.limits.max_idle {
+            idle.push(pooled);
+        }
+    }
+
+    /// Runs one call on an idle (or new) instance under the deadline and the
+    /// memory cap. A failed instance is dropped, never reused: its state may be
+    /// half-written.
+    /// `counted` is false for smoke calls, which are validation, not traffic.
+    pub(crate) fn call<R>(
+        &self,
+        counted: bool,
+        f: impl FnOnce(&mut Store<StoreState>, &K::Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, CallFailure> {
+        let start = Instant::now();
+        let result = self.checkout().and_then(|mut pooled| {
+            pooled.store.data_mut().begin_call();
+            pooled.store.set_epoch_deadline(self.limits.deadline_ticks);
+            match f(&mut pooled.store, &pooled.instance) {
+                Ok(value) => {
+                    pooled.store.data().flush_output();
+                    self.checkin(pooled);
+                    Ok(value)
+                }
+                Err(err) => {
+                    let failure = classify(err, pooled.store.data());
+                    pooled.store.data().flush_output();
+                    Err(failure)
+                }
+            }
+        });
+        let outcome = match &result {
+            Ok(_) => CallOutcome::Ok,
+            Err(failure) => failure.outcome(),
+        };
+        if counted {
+            self.meters.record(outcome, start.elapsed().as_secs_f64());
+        }
+        if let (true, Err(failure)) = (counted, &result) {
+            tracing::warn!(
+                plugin = %self.info.plugin,
+                version = %self.info.label,
+                outcome = outcome.as_str(),
+                "plugin call failed: the plugin {failure}"
+            );
+        }
+        result
+    }
+}
+
+/// Sorts a failed call into timeout, memory cap, trap or error, keeping the
+/// tail of what the plugin wrote to stderr (a panic message, typically).
+fn classify(err: wasmtime::Error, state: &StoreState) -> CallFailure {
+    if let Some(Trap::Interrupt) = err.downcast_ref::<Trap>() {
+        return CallFailure::Timeout;
+    }
+    if let Some(desired) = state.limiter.denied {
+        return CallFailure::MemoryLimit {
+            limit: state.limiter.limit(),
+            desired,
+        };
+    }
+    if err.downcast_ref::<Trap>().is_some() {
+        let mut message = format!("{err}");
+        if let Some(stderr) = state.stderr.drain() {
+            let tail: String = stderr.lines().last().unwrap_or_default().chars().take(512).collect();
+            message.push_str(&format!(" (plugin stderr: {tail})"));
+        }
+        return CallFailure::Trap(message);
+    }
+    CallFailure::Error(format!("{err:#}"))
+}

@@ -1,0 +1,84 @@
+//! strait's default export plugin.
+//!
+//! It lifts the Service and Link into `strait-decisions` types and applies
+//! Linkerd's selectors (remote-discovery selector → pod to pod; gateway selector
+//! → through the gateway, when the Link has one; an unset or empty selector
+//! matches nothing), so the Wasm default and the native reference are the same code.
+
+use strait_decisions::export as native;
+use strait_decisions::selector::{LabelSelector, Labels, Operator, Requirement};
+
+wit_bindgen::generate!({
+    path: "../../wit/export",
+    world: "exporter",
+});
+
+use strait::export_mode::types as wit;
+
+struct DefaultExporter;
+
+impl Guest for DefaultExporter {
+    fn decide(service: wit::RemoteService, link: wit::Link) -> wit::Decision {
+        let service = native::RemoteService {
+            namespace: service.namespace,
+            name: service.name,
+            labels: labels(service.labels),
+            annotations: labels(service.annotations),
+            ports: Vec::new(),
+            headless: service.headless,
+        };
+        let link = native::Link {
+            name: link.name,
+            target_cluster_name: link.target_cluster_name,
+            selector: link.selector.map(selector),
+            remote_discovery_selector: link.remote_discovery_selector.map(selector),
+            has_gateway: link.has_gateway,
+        };
+        match native::decide(&service, &link) {
+            native::ExportDecision::NotExported(reason) => wit::Decision::NotExported(reason),
+            native::ExportDecision::Gateway(extras) => wit::Decision::Gateway(mirror_extras(extras)),
+            native::ExportDecision::RemoteDiscovery(extras) => {
+                wit::Decision::RemoteDiscovery(mirror_extras(extras))
+            }
+        }
+    }
+}
+
+export!(DefaultExporter);
+
+fn labels(list: Vec<wit::Label>) -> Labels {
+    list.into_iter().map(|l| (l.key, l.value)).collect()
+}
+
+fn unlabels(map: Labels) -> Vec<wit::Label> {
+    map.into_iter()
+        .map(|(key, value)| wit::Label { key, value })
+        .collect()
+}
+
+fn mirror_extras(extras: native::MirrorExtras) -> wit::MirrorExtras {
+    wit::MirrorExtras {
+        labels: unlabels(extras.labels),
+        annotations: unlabels(extras.annotations),
+    }
+}
+
+fn selector(s: wit::LabelSelector) -> LabelSelector {
+    LabelSelector {
+        match_labels: labels(s.match_labels),
+        match_expressions: s
+            .match_expressions
+            .into_iter()
+            .map(|r| Requirement {
+                key: r.key,
+                operator: match r.operator {
+                    wit::SelectorOperator::In => Operator::In,
+                    wit::SelectorOperator::NotIn => Operator::NotIn,
+                    wit::SelectorOperator::Exists => Operator::Exists,
+                    wit::SelectorOperator::DoesNotExist => Operator::DoesNotExist,
+                },
+                values: r.values,
+            })
+            .collect(),
+    }
+}
