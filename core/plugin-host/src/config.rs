@@ -7,9 +7,10 @@ use std::time::Duration;
 /// after a few milliseconds is a runaway and is stopped.
 #[derive(Clone, Debug)]
 pub struct HostConfig {
-    /// Deadline of one authz call; past it the call traps and the request is denied.
+    /// Deadline of one authz call, in CPU time of the calling thread; past it
+    /// the call traps and the request is denied.
     pub authz_call_timeout: Duration,
-    /// Deadline of one export call; past it the previous decision stands.
+    /// Deadline of one export call, in CPU time; past it the previous decision stands.
     pub export_call_timeout: Duration,
     /// Linear memory one plugin instance may grow to (per memory).
     pub memory_limit_bytes: usize,
@@ -18,7 +19,8 @@ pub struct HostConfig {
     pub max_instances: u32,
     /// Idle instances kept per version for reuse.
     pub idle_instances_per_version: usize,
-    /// Granularity of deadlines: how often the epoch ticker advances.
+    /// Granularity of deadlines: how often the epoch ticker advances and a
+    /// running call's CPU time is checked.
     pub epoch_tick: Duration,
     /// Compiled components kept by digest, so swapping back and forth between
     /// versions compiles each once.
@@ -36,15 +38,5 @@ impl Default for HostConfig {
             epoch_tick: Duration::from_millis(1),
             compiled_cache_entries: 16,
         }
-    }
-}
-
-impl HostConfig {
-    /// The number of epoch ticks that make up `timeout`, at least two so a call
-    /// started just before a tick still gets one full tick.
-    pub(crate) fn ticks(&self, timeout: Duration) -> u64 {
-        let tick = self.epoch_tick.as_nanos().max(1);
-        let ticks = timeout.as_nanos().div_ceil(tick);
-        u64::try_from(ticks).unwrap_or(u64::MAX).max(2)
     }
 }

@@ -68,3 +68,13 @@ pub enum PluginError {
         reason: String,
     },
 }
+
+/// Joins a multi-line message (compiler output, error chains) into one line,
+/// since every reason here is shown as a single line.
+pub(crate) fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}

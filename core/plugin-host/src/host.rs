@@ -119,15 +119,16 @@ impl PluginHost {
             .map_err(|e| PluginError::ForbiddenImport {
                 origin: origin.clone(),
                 import: "?".into(),
-                reason: format!("which cannot be linked: {e:#}"),
+                reason: format!("which cannot be linked: {}", crate::error::one_line(&format!("{e:#}"))),
             })?;
         let typed = K::pre(pre).map_err(|e| PluginError::WrongWorld {
             origin: origin.clone(),
             kind: K::KIND,
             reason: format!(
-                "its `{}` export does not match world {}: {e:#}",
+                "its `{}` export does not match world {}: {}",
                 K::KIND.entry_point(),
-                K::KIND.world()
+                K::KIND.world(),
+                crate::error::one_line(&format!("{e:#}"))
             ),
         })?;
         let label = bytes.version.clone().unwrap_or_else(|| digest[..12].to_string());
@@ -137,7 +138,7 @@ impl PluginHost {
             PluginKind::Export => config.export_call_timeout,
         };
         let limits = CallLimits {
-            deadline_ticks: config.ticks(timeout),
+            cpu_budget: timeout,
             memory_limit: config.memory_limit_bytes,
             max_idle: config.idle_instances_per_version,
         };
@@ -165,7 +166,7 @@ impl PluginHost {
         // Compiling takes milliseconds: never under the cache lock.
         let component = Component::new(&self.inner.engine, binary).map_err(|e| PluginError::Compile {
             origin: origin.to_string(),
-            reason: format!("{e:#}"),
+            reason: crate::error::one_line(&format!("{e:#}")),
         })?;
         let mut cache = self.inner.compiled.lock().unwrap_or_else(PoisonError::into_inner);
         if !cache.iter().any(|(d, _)| d == digest) {
@@ -197,6 +198,9 @@ fn engine_config(config: &HostConfig) -> Config {
         .concurrency_support(false)
         .epoch_interruption(true)
         .max_wasm_stack(1 << 20)
+        // Traps are reported by kind and the plugin's stderr; collecting wasm
+        // backtraces would only slow every trap down.
+        .wasm_backtrace_max_frames(None)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     engine
 }

@@ -158,7 +158,7 @@ impl PluginBytes {
         };
         let binary = wat::parse_str(text).map_err(|e| PluginError::Compile {
             origin: self.origin.clone(),
-            reason: format!("invalid WAT: {e}"),
+            reason: wat_error(&e),
         })?;
         if binary.get(4..8) == Some(&[0x01, 0x00, 0x00, 0x00]) {
             return Err(not_component(
@@ -166,6 +166,21 @@ impl PluginBytes {
             ));
         }
         Ok(std::borrow::Cow::Owned(binary))
+    }
+}
+
+/// wat's errors span several lines (a source excerpt); keep the message and
+/// its position on one line.
+fn wat_error(err: &wat::Error) -> String {
+    let text = err.to_string();
+    let message = text.lines().next().unwrap_or("").trim();
+    let position = text
+        .lines()
+        .find_map(|l| l.split_once("-->").map(|(_, at)| at.trim()))
+        .and_then(|at| at.rsplit_once(':').and_then(|(rest, col)| Some((rest.rsplit_once(':')?.1, col))));
+    match position {
+        Some((line, column)) => format!("invalid WAT at line {line}, column {column}: {message}"),
+        None => format!("invalid WAT: {message}"),
     }
 }
 

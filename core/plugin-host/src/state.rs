@@ -3,8 +3,9 @@
 //! captured output and the logging context.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use wasmtime::ResourceLimiter;
+use wasmtime::{ResourceLimiter, UpdateDeadline};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -20,6 +21,7 @@ pub(crate) struct StoreState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limiter: MemoryCap,
+    pub(crate) cpu: CpuBudget,
     pub(crate) stdout: CapturedOutput,
     pub(crate) stderr: CapturedOutput,
     pub(crate) log: LogContext,
@@ -36,7 +38,12 @@ impl StoreState {
     /// A store for one instance of `plugin` at `version`. The WASI context has
     /// no arguments, no environment, no stdin, no preopened directories and
     /// no network; clocks and randomness are not linked at all.
-    pub(crate) fn new(plugin: Arc<str>, version: Arc<str>, memory_limit: usize) -> Self {
+    pub(crate) fn new(
+        plugin: Arc<str>,
+        version: Arc<str>,
+        memory_limit: usize,
+        cpu_budget: Duration,
+    ) -> Self {
         let stdout = CapturedOutput::default();
         let stderr = CapturedOutput::default();
         let mut wasi = WasiCtx::builder();
@@ -49,6 +56,10 @@ impl StoreState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             limiter: MemoryCap::new(memory_limit),
+            cpu: CpuBudget {
+                budget: cpu_budget,
+                mark: None,
+            },
             stdout,
             stderr,
             log: LogContext {
@@ -63,6 +74,7 @@ impl StoreState {
     pub(crate) fn begin_call(&mut self) {
         self.log.budget = LOG_BUDGET_PER_CALL;
         self.limiter.denied = None;
+        self.cpu.mark = None;
     }
 
     /// Passes what the plugin printed to the host's log.
@@ -156,4 +168,46 @@ impl ResourceLimiter for MemoryCap {
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
+}
+
+/// A call's deadline in CPU time of the calling thread, checked on epoch ticks.
+///
+/// Counting CPU time rather than wall time means a call that the OS merely
+/// preempted on a busy machine is never stopped (and its request never
+/// denied), while a runaway loop, which burns CPU, is stopped about
+/// `budget` plus one tick after it starts.
+pub(crate) struct CpuBudget {
+    budget: Duration,
+    /// CPU time of the thread at the first tick seen by this call.
+    mark: Option<Duration>,
+}
+
+impl CpuBudget {
+    /// Called by the engine on every epoch tick while the plugin runs. Calls
+    /// of microseconds rarely see a tick, so the clock is read only for slow
+    /// calls.
+    pub(crate) fn on_tick(&mut self) -> UpdateDeadline {
+        let now = thread_cpu_time();
+        match self.mark {
+            None => {
+                self.mark = Some(now);
+                UpdateDeadline::Continue(1)
+            }
+            Some(mark) if now.saturating_sub(mark) >= self.budget => UpdateDeadline::Interrupt,
+            Some(_) => UpdateDeadline::Continue(1),
+        }
+    }
+
+    /// The budget, for messages.
+    pub(crate) fn budget(&self) -> Duration {
+        self.budget
+    }
+}
+
+fn thread_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
 }

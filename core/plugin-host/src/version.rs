@@ -132,7 +132,7 @@ pub struct VersionInfo {
 /// Why a call failed; decides the outcome label and the message logged.
 #[derive(Debug)]
 pub(crate) enum CallFailure {
-    Timeout,
+    Timeout { budget: std::time::Duration },
     MemoryLimit { limit: usize, desired: usize },
     Trap(String),
     Error(String),
@@ -141,7 +141,7 @@ pub(crate) enum CallFailure {
 impl CallFailure {
     pub(crate) fn outcome(&self) -> CallOutcome {
         match self {
-            CallFailure::Timeout => CallOutcome::Timeout,
+            CallFailure::Timeout { .. } => CallOutcome::Timeout,
             CallFailure::MemoryLimit { .. } => CallOutcome::MemoryLimit,
             CallFailure::Trap(_) => CallOutcome::Trap,
             CallFailure::Error(_) => CallOutcome::Error,
@@ -152,7 +152,10 @@ impl CallFailure {
 impl fmt::Display for CallFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallFailure::Timeout => f.write_str("ran past its deadline and was stopped"),
+            CallFailure::Timeout { budget } => write!(
+                f,
+                "ran past its deadline of {budget:?} of CPU time and was stopped"
+            ),
             CallFailure::MemoryLimit { limit, desired } => write!(
                 f,
                 "tried to grow its memory to {desired} bytes, over the cap of {limit} bytes, and trapped"
@@ -188,7 +191,7 @@ struct Pooled<K: Kind> {
 /// Limits every call of a version runs under.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CallLimits {
-    pub(crate) deadline_ticks: u64,
+    pub(crate) cpu_budget: std::time::Duration,
     pub(crate) memory_limit: usize,
     pub(crate) max_idle: usize,
 }
@@ -230,12 +233,18 @@ impl<K: Kind> PluginVersion<K> {
         if let Some(pooled) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop() {
             return Ok(pooled);
         }
-        let state = StoreState::new(self.plugin.clone(), self.label.clone(), self.limits.memory_limit);
+        let state = StoreState::new(
+            self.plugin.clone(),
+            self.label.clone(),
+            self.limits.memory_limit,
+            self.limits.cpu_budget,
+        );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        store.epoch_deadline_trap();
+        store.epoch_deadline_callback(|mut ctx| Ok(ctx.data_mut().cpu.on_tick()));
         // Instantiation runs the guest's start code: it gets a deadline too.
-        store.set_epoch_deadline(self.limits.deadline_ticks);
+        store.data_mut().begin_call();
+        store.set_epoch_deadline(1);
         match K::instantiate(&self.pre, &mut store) {
             Ok(instance) => Ok(Pooled { store, instance }),
             Err(err) => Err(classify(err, store.data())),
@@ -261,7 +270,7 @@ impl<K: Kind> PluginVersion<K> {
         let start = Instant::now();
         let result = self.checkout().and_then(|mut pooled| {
             pooled.store.data_mut().begin_call();
-            pooled.store.set_epoch_deadline(self.limits.deadline_ticks);
+            pooled.store.set_epoch_deadline(1);
             match f(&mut pooled.store, &pooled.instance) {
                 Ok(value) => {
                     pooled.store.data().flush_output();
@@ -298,7 +307,9 @@ impl<K: Kind> PluginVersion<K> {
 /// tail of what the plugin wrote to stderr (a panic message, typically).
 fn classify(err: wasmtime::Error, state: &StoreState) -> CallFailure {
     if let Some(Trap::Interrupt) = err.downcast_ref::<Trap>() {
-        return CallFailure::Timeout;
+        return CallFailure::Timeout {
+            budget: state.cpu.budget(),
+        };
     }
     if let Some(desired) = state.limiter.denied {
         return CallFailure::MemoryLimit {
@@ -306,13 +317,21 @@ fn classify(err: wasmtime::Error, state: &StoreState) -> CallFailure {
             desired,
         };
     }
-    if err.downcast_ref::<Trap>().is_some() {
-        let mut message = format!("{err}");
+    if let Some(trap) = err.downcast_ref::<Trap>() {
+        let mut message = trap.to_string();
         if let Some(stderr) = state.stderr.drain() {
-            let tail: String = stderr.lines().last().unwrap_or_default().chars().take(512).collect();
+            // A Rust panic prints `thread ... panicked at FILE:LINE:COL:`, the
+            // message, then a note about backtraces; keep what explains it.
+            let said: Vec<&str> = stderr
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("note: run with"))
+                .collect();
+            let said = said.join(" ");
+            let tail: String = said.chars().rev().take(512).collect::<Vec<_>>().into_iter().rev().collect();
             message.push_str(&format!(" (plugin stderr: {tail})"));
         }
         return CallFailure::Trap(message);
     }
-    CallFailure::Error(format!("{err:#}"))
+    CallFailure::Error(crate::error::one_line(&format!("{err:#}")))
 }

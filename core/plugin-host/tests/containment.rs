@@ -1,0 +1,199 @@
+//! Misbehaving and malformed plugins are stopped or refused, and the last good
+//! version keeps serving.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use strait_decisions::authz::{ClientTls, Decision, Inbound};
+use strait_decisions::cases::{bb_authz, request, SLOW_COOKER};
+use strait_plugin_host::{CallOutcome, PluginError, PluginKind};
+
+fn request_to(path: &str) -> Inbound {
+    let mut req = request(ClientTls::Mtls(SLOW_COOKER.into()), "10.0.0.1");
+    if let Some(http) = req.http.as_mut() {
+        http.path = path.to_string();
+    }
+    req
+}
+
+#[test]
+fn a_runaway_loop_is_stopped_within_10ms_and_denied() {
+    let host = support::host();
+    let plugin = support::faulty_authz(&host);
+    let mut fastest = Duration::MAX;
+    // The fastest of a few runs shows the mechanism, free of scheduling noise
+    // on a busy machine; every run must still be a timeout and a deny.
+    for _ in 0..5 {
+        let start = Instant::now();
+        let verdict = plugin.authorize(&request_to("/loop"), &[bb_authz()]);
+        fastest = fastest.min(start.elapsed());
+        assert_eq!(verdict.outcome, CallOutcome::Timeout);
+        let Decision::Deny(reason) = verdict.decision else {
+            panic!("a runaway plugin must deny, got {:?}", verdict.decision);
+        };
+        assert!(reason.contains("deadline"), "{reason}");
+    }
+    assert!(fastest < Duration::from_millis(10), "stopped after {fastest:?}");
+    // The plugin keeps serving after the runaway instance was discarded.
+    let verdict = plugin.authorize(&request_to("/"), &[bb_authz()]);
+    assert_eq!(verdict.outcome, CallOutcome::Ok);
+    assert!(verdict.decision.is_allow());
+}
+
+#[test]
+fn a_memory_bomb_stops_at_the_cap_and_is_denied() {
+    // A small cap and a roomy deadline, so the cap (not the clock) stops it.
+    let host = strait_plugin_host::PluginHost::new(
+        strait_plugin_host::HostConfig {
+            memory_limit_bytes: 8 << 20,
+            authz_call_timeout: Duration::from_secs(2),
+            ..Default::default()
+        },
+        strait_plugin_host::PluginMetrics::new(),
+    )
+    .unwrap();
+    let cap = host.config().memory_limit_bytes;
+    let plugin = support::faulty_authz(&host);
+    let verdict = plugin.authorize(&request_to("/grow"), &[bb_authz()]);
+    assert_eq!(verdict.outcome, CallOutcome::MemoryLimit);
+    let Decision::Deny(reason) = verdict.decision else {
+        panic!("a memory bomb must deny, got {:?}", verdict.decision);
+    };
+    assert!(reason.contains(&format!("cap of {cap} bytes")), "{reason}");
+    assert!(plugin.authorize(&request_to("/"), &[]).decision.is_allow());
+}
+
+#[test]
+fn a_trap_is_a_deny_that_carries_the_panic_message() {
+    let host = support::host();
+    let plugin = support::faulty_authz(&host);
+    let verdict = plugin.authorize(&request_to("/trap"), &[bb_authz()]);
+    assert_eq!(verdict.outcome, CallOutcome::Trap);
+    let Decision::Deny(reason) = verdict.decision else {
+        panic!("a trap must deny, got {:?}", verdict.decision);
+    };
+    assert!(reason.contains("asked to trap"), "{reason}");
+    assert!(reason.contains("unreachable"), "{reason}");
+    assert!(!reason.contains('\n'), "{reason}");
+}
+
+#[test]
+fn plugins_can_log_through_the_host() {
+    let host = support::host();
+    let plugin = support::faulty_authz(&host);
+    let verdict = plugin.authorize(&request_to("/log"), &[]);
+    assert_eq!(verdict.outcome, CallOutcome::Ok);
+    assert!(verdict.decision.is_allow());
+}
+
+fn assert_rejected_and_still_serving(
+    plugin: &strait_plugin_host::AuthzPlugin,
+    bad: &strait_plugin_host::PluginBytes,
+    expect: &str,
+) -> PluginError {
+    let before = plugin.active();
+    let err = plugin.load(bad).expect_err("bad plugin must be rejected");
+    let message = err.to_string();
+    assert!(message.contains(expect), "{message:?} should mention {expect:?}");
+    assert!(message.contains(&bad.origin), "{message:?} should name {:?}", bad.origin);
+    assert!(!message.contains('\n'), "one-line reason: {message:?}");
+    assert_eq!(plugin.active(), before, "the last good version stays active");
+    assert_eq!(plugin.last_rejection().as_deref(), Some(message.as_str()));
+    let verdict = plugin.authorize(&request(ClientTls::Mtls(SLOW_COOKER.into()), "10.0.0.1"), &[bb_authz()]);
+    assert_eq!(verdict.outcome, CallOutcome::Ok);
+    assert!(verdict.decision.is_allow(), "still serving: {:?}", verdict.decision);
+    err
+}
+
+#[test]
+fn garbage_is_rejected_while_the_last_good_version_serves() {
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    let garbage = support::bytes("garbage.wasm", b"\x7fELF\x02\x01\x01 this is not wasm");
+    let err = assert_rejected_and_still_serving(&plugin, &garbage, "7f 45 4c 46");
+    assert!(matches!(err, PluginError::NotAComponent { .. }));
+    let empty = support::bytes("empty.wasm", b"");
+    assert_rejected_and_still_serving(&plugin, &empty, "empty");
+    let truncated = support::bytes("truncated.wasm", &strait_default_plugins::AUTHZ_DEFAULT[..200]);
+    let err = assert_rejected_and_still_serving(&plugin, &truncated, "does not compile");
+    assert!(matches!(err, PluginError::Compile { .. }));
+}
+
+#[test]
+fn a_core_module_is_rejected_as_not_a_component() {
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    let module = wat::parse_str("(module (func (export \"authorize\")))").unwrap();
+    assert_rejected_and_still_serving(&plugin, &support::bytes("core.wasm", &module), "core Wasm module");
+    let text = support::bytes("core.wat", b"(module)");
+    assert_rejected_and_still_serving(&plugin, &text, "core module");
+}
+
+#[test]
+fn a_component_of_the_other_world_is_rejected() {
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    let export = support::bytes("export.wasm", strait_default_plugins::EXPORT_DEFAULT);
+    let err = assert_rejected_and_still_serving(&plugin, &export, "strait:export-mode/exporter@0.1.0");
+    assert!(matches!(err, PluginError::WrongWorld { kind: PluginKind::Authz, .. }), "{err}");
+    let empty = support::bytes("empty.wat", b"(component)");
+    assert_rejected_and_still_serving(&plugin, &empty, "does not export the function `authorize`");
+}
+
+#[test]
+fn an_export_with_the_wrong_signature_is_rejected() {
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    let wrong = support::bytes(
+        "wrong-signature.wat",
+        br#"(component
+              (core module $m (func (export "f") (result i32) i32.const 0))
+              (core instance $i (instantiate $m))
+              (func (export "authorize") (result u32) (canon lift (core func $i "f"))))"#,
+    );
+    assert_rejected_and_still_serving(&plugin, &wrong, "does not match world strait:authz/authorizer@0.1.0");
+}
+
+#[test]
+fn capabilities_beyond_the_world_are_refused() {
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    for (interface, what) in [
+        ("wasi:filesystem/preopens@0.2.0", "filesystem"),
+        ("wasi:sockets/tcp@0.2.0", "network"),
+        ("wasi:clocks/wall-clock@0.2.0", "clock"),
+        ("wasi:random/random@0.2.0", "random"),
+    ] {
+        let wat = format!(
+            r#"(component
+                 (import "{interface}" (instance))
+                 (core module $m (func (export "f") (result i32) i32.const 0))
+                 (core instance $i (instantiate $m))
+                 (func (export "authorize") (result u32) (canon lift (core func $i "f"))))"#
+        );
+        let bad = support::bytes(&format!("wants-{what}.wat"), wat.as_bytes());
+        let err = assert_rejected_and_still_serving(&plugin, &bad, interface);
+        assert!(err.to_string().contains(what), "{err}");
+        assert!(matches!(err, PluginError::ForbiddenImport { .. }), "{err}");
+    }
+}
+
+#[test]
+fn invalid_wat_names_the_line() {
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    let bad = support::bytes("broken.wat", b"(component\n  (func (export \"authorize\")\n");
+    assert_rejected_and_still_serving(&plugin, &bad, "invalid WAT at line 3, column 1");
+}
+
+#[test]
+fn check_reports_the_digest_of_a_good_plugin() {
+    let host = support::host();
+    let authz = support::bytes("authz.wasm", strait_default_plugins::AUTHZ_DEFAULT);
+    let info = host.check(PluginKind::Authz, &authz).expect("default authz passes");
+    assert_eq!(info.digest.len(), 64);
+    assert_eq!(info.label, &info.digest[..12]);
+    let err = host.check(PluginKind::Export, &authz).expect_err("authz is not an export plugin");
+    assert!(err.to_string().contains("is not an export plugin"), "{err}");
+}

@@ -1,0 +1,65 @@
+//! The default plugins, run through the host on the shared reference cases.
+
+mod support;
+
+use strait_decisions::authz::Decision;
+use strait_decisions::cases::{authz_cases, export_cases, remote_bb, default_link, ExportMode};
+use strait_decisions::export::ExportDecision;
+use strait_plugin_host::CallOutcome;
+
+#[test]
+fn authz_default_follows_every_reference_case() {
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    for case in authz_cases() {
+        let verdict = plugin.authorize(&case.request, &case.candidates);
+        assert_eq!(verdict.outcome, CallOutcome::Ok, "{}", case.name);
+        match (&case.allowed_by, &verdict.decision) {
+            (Some(expected), Decision::Allow(got)) => assert_eq!(expected, got, "{}", case.name),
+            (None, Decision::Deny(reason)) => assert!(!reason.is_empty(), "{}", case.name),
+            (expected, got) => panic!("{}: expected {expected:?}, got {got:?}", case.name),
+        }
+    }
+}
+
+#[test]
+fn authz_default_matches_the_native_rules_exactly() {
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    for case in authz_cases() {
+        let native = strait_decisions::authz::authorize(&case.request, &case.candidates);
+        let wasm = plugin.authorize(&case.request, &case.candidates).decision;
+        assert_eq!(native, wasm, "{}", case.name);
+    }
+}
+
+#[test]
+fn export_default_follows_every_reference_case() {
+    let host = support::host();
+    let plugin = support::default_export(&host);
+    for case in export_cases() {
+        let verdict = plugin.decide(&case.service, &case.link, None);
+        assert_eq!(verdict.outcome, CallOutcome::Ok, "{}", case.name);
+        let mode = match &verdict.decision {
+            ExportDecision::NotExported(reason) => {
+                assert!(!reason.is_empty(), "{}: a refusal says why", case.name);
+                ExportMode::NotExported
+            }
+            ExportDecision::Gateway(_) => ExportMode::Gateway,
+            ExportDecision::RemoteDiscovery(_) => ExportMode::RemoteDiscovery,
+        };
+        assert_eq!(mode, case.expected, "{}", case.name);
+    }
+}
+
+#[test]
+fn export_default_explains_a_gatewayless_refusal() {
+    let host = support::host();
+    let plugin = support::default_export(&host);
+    let service = remote_bb(&[("mirror.linkerd.io/exported", "true")]);
+    let verdict = plugin.decide(&service, &default_link(false), None);
+    let ExportDecision::NotExported(reason) = verdict.decision else {
+        panic!("expected not exported, got {:?}", verdict.decision);
+    };
+    assert!(reason.contains("no gateway"), "{reason}");
+}

@@ -1,0 +1,68 @@
+//! Versions swapped under load: no call fails, each is answered by one whole version.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use strait_decisions::authz::{ClientTls, Decision, ResourceRef};
+use strait_decisions::cases::{bb_authz, request, SLOW_COOKER};
+use strait_plugin_host::CallOutcome;
+
+const CALLERS: usize = 4;
+const SWAPS: usize = 100;
+
+#[test]
+fn swapping_100_times_under_4_callers_fails_no_call() {
+    let host = support::host();
+    let plugin = Arc::new(support::default_authz(&host));
+    let default_digest = plugin.active().digest.clone();
+    let faulty = support::file(strait_default_plugins::fixtures::AUTHZ_FAULTY);
+    let default = support::bytes("built-in authz", strait_default_plugins::AUTHZ_DEFAULT);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let by_default = Arc::new(AtomicU64::new(0));
+    let by_faulty = Arc::new(AtomicU64::new(0));
+    let callers: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (plugin, stop) = (plugin.clone(), stop.clone());
+            let (by_default, by_faulty) = (by_default.clone(), by_faulty.clone());
+            let default_digest = default_digest.clone();
+            thread::spawn(move || {
+                let req = request(ClientTls::Mtls(SLOW_COOKER.into()), "10.0.0.1");
+                let candidates = [bb_authz()];
+                while !stop.load(Ordering::Relaxed) {
+                    let verdict = plugin.authorize(&req, &candidates);
+                    assert_eq!(verdict.outcome, CallOutcome::Ok, "{:?}", verdict.decision);
+                    // The decision must be the one the answering version gives.
+                    let expected = if verdict.version.digest == default_digest {
+                        by_default.fetch_add(1, Ordering::Relaxed);
+                        ResourceRef::new("policy.linkerd.io", "authorizationpolicy", "bb-authz")
+                    } else {
+                        by_faulty.fetch_add(1, Ordering::Relaxed);
+                        ResourceRef::new("", "default", "faulty-plugin")
+                    };
+                    assert_eq!(verdict.decision, Decision::Allow(expected));
+                }
+            })
+        })
+        .collect();
+
+    for i in 0..SWAPS {
+        let next = if i % 2 == 0 { &faulty } else { &default };
+        let info = plugin.load(next).expect("valid version loads");
+        assert_eq!(plugin.active(), info);
+        // Let the callers run on each version for a moment.
+        let seen = by_default.load(Ordering::Relaxed) + by_faulty.load(Ordering::Relaxed);
+        while by_default.load(Ordering::Relaxed) + by_faulty.load(Ordering::Relaxed) < seen + CALLERS as u64 {
+            thread::yield_now();
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for caller in callers {
+        caller.join().expect("no caller saw a failed or mixed answer");
+    }
+    assert!(by_default.load(Ordering::Relaxed) > 0);
+    assert!(by_faulty.load(Ordering::Relaxed) > 0);
+}
