@@ -17,6 +17,7 @@ const PLUGINS: &[(&str, &str, &str)] = &[
     ("strait-authz-default", "strait_authz_default", "STRAIT_AUTHZ_DEFAULT_WASM"),
     ("strait-export-default", "strait_export_default", "STRAIT_EXPORT_DEFAULT_WASM"),
     ("strait-authz-faulty", "strait_authz_faulty", "STRAIT_AUTHZ_FAULTY_WASM"),
+    ("strait-export-faulty", "strait_export_faulty", "STRAIT_EXPORT_FAULTY_WASM"),
 ];
 
 fn main() {

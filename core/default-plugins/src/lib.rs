@@ -17,6 +17,9 @@ pub mod fixtures {
     /// An authz plugin that loops on `/loop`, exhausts memory on `/grow`, traps
     /// on `/trap`, logs on `/log` and otherwise allows as `default/faulty-plugin`.
     pub const AUTHZ_FAULTY: &str = env!("STRAIT_AUTHZ_FAULTY_WASM");
+    /// An export plugin that traps for Service `trap`, loops for `loop`, and
+    /// otherwise exports pod to pod with extras (one under a reserved prefix).
+    pub const EXPORT_FAULTY: &str = env!("STRAIT_EXPORT_FAULTY_WASM");
     /// The default authz plugin's file, for tests that load from a path.
     pub const AUTHZ_DEFAULT: &str = env!("STRAIT_AUTHZ_DEFAULT_WASM");
     /// The default export plugin's file.

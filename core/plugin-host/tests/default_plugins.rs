@@ -63,3 +63,26 @@ fn export_default_explains_a_gatewayless_refusal() {
     };
     assert!(reason.contains("no gateway"), "{reason}");
 }
+
+#[test]
+fn calls_are_counted_for_the_active_version_and_smoke_calls_are_not() {
+    use prometheus_client::registry::Registry;
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    let req = strait_decisions::cases::request(
+        strait_decisions::authz::ClientTls::Mtls(strait_decisions::cases::SLOW_COOKER.into()),
+        "10.0.0.1",
+    );
+    for _ in 0..3 {
+        plugin.authorize(&req, &[strait_decisions::cases::bb_authz()]);
+    }
+    let mut registry = Registry::default();
+    host.metrics().register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    let label = &plugin.active().label;
+    let line = format!(r#"plugin_calls_total{{plugin="authz",version="{label}",outcome="ok"}} 3"#);
+    assert!(text.contains(&line), "{line} in\n{text}");
+    let active = format!(r#"plugin_active_version{{plugin="authz",version="{label}"}} 1"#);
+    assert!(text.contains(&active), "{text}");
+}
