@@ -4,6 +4,9 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::identity::IdentityMatch;
 use crate::net::Network;
@@ -144,8 +147,47 @@ pub struct Authorization {
 impl Authorization {
     /// Whether this authorization admits the request.
     pub fn admits(&self, request: &Inbound) -> bool {
-        self.networks.iter().any(|n| n.contains(request.client_ip))
-            && self.authentication.admits(&request.client_tls)
+        self.admits_client(&request.client_tls, request.client_ip)
+    }
+
+    /// Whether this authorization admits a client, which is all Linkerd's
+    /// rule looks at: its address and its transport security.
+    pub fn admits_client(&self, tls: &ClientTls, ip: IpAddr) -> bool {
+        self.networks.iter().any(|n| n.contains(ip)) && self.authentication.admits(tls)
+    }
+}
+
+/// The candidate authorizations of one server port or route, shared and
+/// immutable, with a process-unique id. The policy index builds one per policy
+/// change; the plugin host uses the id to hand each set to a plugin instance
+/// once and refer to it afterwards.
+#[derive(Clone, Debug)]
+pub struct CandidateSet {
+    id: u64,
+    authorizations: Arc<[Authorization]>,
+}
+
+impl CandidateSet {
+    /// A new set with a fresh id.
+    pub fn new(authorizations: Vec<Authorization>) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        CandidateSet {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            authorizations: authorizations.into(),
+        }
+    }
+
+    /// Unique within the process; two sets with equal contents have different ids.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Deref for CandidateSet {
+    type Target = [Authorization];
+
+    fn deref(&self) -> &[Authorization] {
+        &self.authorizations
     }
 }
 
@@ -177,26 +219,48 @@ pub fn authorize(request: &Inbound, candidates: &[Authorization]) -> Decision {
 /// The index of the candidate that wins under Linkerd's rule, so callers that
 /// own the candidates can take the winner's reference without copying it.
 pub fn first_admitting(request: &Inbound, candidates: &[Authorization]) -> Option<usize> {
-    candidates.iter().position(|a| a.admits(request))
+    first_admitting_client(&request.client_tls, request.client_ip, candidates)
+}
+
+/// [`first_admitting`] for callers that have only the client's details.
+pub fn first_admitting_client(
+    tls: &ClientTls,
+    ip: IpAddr,
+    candidates: &[Authorization],
+) -> Option<usize> {
+    candidates.iter().position(|a| a.admits_client(tls, ip))
 }
 
 /// The explanation logged with a denial: who was refused, where, and among how
 /// many candidates.
 pub fn deny_reason(request: &Inbound, candidates: usize) -> String {
-    let client = match &request.client_tls {
+    deny_reason_for(
+        &request.client_tls,
+        request.client_ip,
+        &request.server,
+        request.port,
+        candidates,
+    )
+}
+
+/// [`deny_reason`] from the request's parts.
+pub fn deny_reason_for(
+    tls: &ClientTls,
+    ip: IpAddr,
+    server: &ResourceRef,
+    port: u16,
+    candidates: usize,
+) -> String {
+    let client = match tls {
         ClientTls::Mtls(id) => id.as_str(),
         ClientTls::TlsAnonymous => "an anonymous TLS client",
         ClientTls::Plaintext(_) => "a plaintext client",
     };
     if candidates == 0 {
-        format!(
-            "{} port {} has no authorizations; {client} at {} is refused",
-            request.server, request.port, request.client_ip
-        )
+        format!("{server} port {port} has no authorizations; {client} at {ip} is refused")
     } else {
         format!(
-            "none of the {candidates} authorizations of {} port {} admits {client} at {}",
-            request.server, request.port, request.client_ip
+            "none of the {candidates} authorizations of {server} port {port} admits {client} at {ip}"
         )
     }
 }

@@ -6,14 +6,15 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use strait_decisions::authz::{
-    Authentication, Authorization, ClientTls, Decision, Inbound, Protocol, ResourceRef,
+    Authentication, Authorization, CandidateSet, ClientTls, Decision, Inbound, Protocol,
+    ResourceRef,
 };
 use strait_decisions::net::Cidr;
 use wasmtime::Store;
-use wasmtime::component::InstancePre;
+use wasmtime::component::{InstancePre, Resource, ResourceAny};
 
 use crate::bindings::authz_world::strait::authz::types as wit;
-use crate::bindings::authz_world::{Authorizer, AuthorizerPre};
+use crate::bindings::authz_world::{AuthzPlugin as AuthzInstance, AuthzPluginPre};
 use crate::error::PluginError;
 use crate::host::PluginHost;
 use crate::slot::PluginSlot;
@@ -25,15 +26,59 @@ pub(crate) struct AuthzKind;
 
 impl Kind for AuthzKind {
     const KIND: PluginKind = PluginKind::Authz;
-    type Pre = AuthorizerPre<StoreState>;
-    type Instance = Authorizer;
+    type Pre = AuthzPluginPre<StoreState>;
+    type Instance = AuthzInstance;
+    type Cache = PreparedCandidates;
 
     fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre> {
-        AuthorizerPre::new(pre)
+        AuthzPluginPre::new(pre)
     }
 
-    fn instantiate(pre: &Self::Pre, store: &mut Store<StoreState>) -> wasmtime::Result<Authorizer> {
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<StoreState>,
+    ) -> wasmtime::Result<AuthzInstance> {
         pre.instantiate(store)
+    }
+}
+
+/// The request behind the `inbound` resource the plugin reads from.
+pub struct HostInbound(Arc<Inbound>);
+
+/// Candidate sets already handed to one instance, by [`CandidateSet::id`], so
+/// a policy's candidates cross into the plugin once rather than on every
+/// request. Bounded; the oldest set is released when full.
+#[derive(Default)]
+pub(crate) struct PreparedCandidates {
+    sets: Vec<(u64, ResourceAny)>,
+}
+
+/// Candidate sets kept per instance; a proxy has one per server port and route.
+const PREPARED_SETS_PER_INSTANCE: usize = 64;
+
+impl PreparedCandidates {
+    fn get_or_prepare(
+        &mut self,
+        store: &mut Store<StoreState>,
+        instance: &AuthzInstance,
+        set: &CandidateSet,
+    ) -> wasmtime::Result<ResourceAny> {
+        if let Some((_, prepared)) = self.sets.iter().find(|(id, _)| *id == set.id()) {
+            return Ok(*prepared);
+        }
+        let lowered = Lowered::new(set);
+        let prepared = lowered.with_candidates(|candidates| {
+            instance
+                .strait_authz_authorizer()
+                .candidates()
+                .call_constructor(&mut *store, candidates)
+        })?;
+        if self.sets.len() >= PREPARED_SETS_PER_INSTANCE {
+            let (_, oldest) = self.sets.remove(0);
+            oldest.resource_drop(&mut *store)?;
+        }
+        self.sets.push((set.id(), prepared));
+        Ok(prepared)
     }
 }
 
@@ -82,9 +127,17 @@ impl AuthzPlugin {
 
     /// Decides on one request or connection. Never fails: a plugin that traps,
     /// runs out of time or memory, or cannot be instantiated yields a deny.
-    pub fn authorize(&self, request: &Inbound, candidates: &[Authorization]) -> AuthzVerdict {
+    ///
+    /// The request is shared with the plugin for the call (it reads the
+    /// fields it needs); the candidates are passed into each plugin instance
+    /// once per set and referred to afterwards.
+    pub fn authorize(
+        &self,
+        request: impl Into<Arc<Inbound>>,
+        candidates: &CandidateSet,
+    ) -> AuthzVerdict {
         let version = self.slot.current();
-        let result = call(&version, request, candidates, true);
+        let result = call(&version, request.into(), candidates, true);
         let (decision, outcome) = match result {
             Ok(decision) => (decision, CallOutcome::Ok),
             Err(failure) => (
@@ -117,12 +170,12 @@ pub(crate) fn smoke(version: &PluginVersion<AuthzKind>, origin: &str) -> Result<
             headers: Vec::new(),
         }),
     };
-    let candidates = [Authorization {
+    let candidates = CandidateSet::new(vec![Authorization {
         reference: ResourceRef::new("", "default", "all-unauthenticated"),
         networks: strait_decisions::net::Network::all().to_vec(),
         authentication: Authentication::Unauthenticated,
-    }];
-    call(version, &request, &candidates, false)
+    }]);
+    call(version, Arc::new(request), &candidates, false)
         .map(drop)
         .map_err(|failure| PluginError::SmokeCall {
             origin: origin.to_string(),
@@ -132,27 +185,22 @@ pub(crate) fn smoke(version: &PluginVersion<AuthzKind>, origin: &str) -> Result<
 
 fn call(
     version: &PluginVersion<AuthzKind>,
-    request: &Inbound,
-    candidates: &[Authorization],
+    request: Arc<Inbound>,
+    candidates: &CandidateSet,
     counted: bool,
 ) -> Result<Decision, crate::version::CallFailure> {
-    let lowered = Lowered::new(candidates);
-    let headers: Vec<wit::Header<'_>> = request
-        .http
-        .iter()
-        .flat_map(|h| &h.headers)
-        .map(|h| wit::Header {
-            name: &h.name,
-            value: &h.value,
+    version
+        .call(counted, |store, instance, prepared| {
+            let candidates = prepared.get_or_prepare(store, instance, candidates)?;
+            let inbound = store.data_mut().table().push(HostInbound(request))?;
+            let borrowed = Resource::new_borrow(inbound.rep());
+            let decision = instance
+                .strait_authz_authorizer()
+                .call_authorize(&mut *store, borrowed, candidates);
+            store.data_mut().table().delete(inbound)?;
+            decision
         })
-        .collect();
-    let inbound = inbound(request, &headers);
-    lowered.with_candidates(|candidates| {
-        version.call(counted, |store, instance| {
-            instance.call_authorize(store, inbound, candidates)
-        })
-    })
-    .map(lift_decision)
+        .map(lift_decision)
 }
 
 fn lift_decision(decision: wit::Decision) -> Decision {
@@ -194,31 +242,86 @@ fn resource_ref(r: &ResourceRef) -> wit::ResourceRefParam<'_> {
     }
 }
 
-fn inbound<'a>(r: &'a Inbound, headers: &'a [wit::Header<'a>]) -> wit::Inbound<'a> {
-    wit::Inbound {
-        client_tls: match &r.client_tls {
-            ClientTls::Plaintext(reason) => wit::ClientTls::Plaintext(reason),
+fn result_ref(r: &ResourceRef) -> wit::ResourceRefResult {
+    wit::ResourceRefResult {
+        group: r.group.clone(),
+        kind: r.kind.clone(),
+        name: r.name.clone(),
+    }
+}
+
+impl StoreState {
+    fn inbound(&mut self, handle: &Resource<HostInbound>) -> wasmtime::Result<&Inbound> {
+        Ok(&self.table().get(handle)?.0)
+    }
+}
+
+impl wit::Host for StoreState {}
+
+/// What the plugin reads from the request, field by field.
+impl wit::HostInbound for StoreState {
+    fn client_tls(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::ClientTls> {
+        Ok(match &self.inbound(&this)?.client_tls {
+            ClientTls::Plaintext(reason) => wit::ClientTls::Plaintext(reason.clone()),
             ClientTls::TlsAnonymous => wit::ClientTls::TlsAnonymous,
-            ClientTls::Mtls(id) => wit::ClientTls::Mtls(id),
-        },
-        client_ip: ip(r.client_ip),
-        server: resource_ref(&r.server),
-        port: r.port,
-        protocol: match r.protocol {
+            ClientTls::Mtls(id) => wit::ClientTls::Mtls(id.clone()),
+        })
+    }
+
+    fn client_ip(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::IpAddress> {
+        Ok(ip(self.inbound(&this)?.client_ip))
+    }
+
+    fn server(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::ResourceRefResult> {
+        Ok(result_ref(&self.inbound(&this)?.server))
+    }
+
+    fn port(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<u16> {
+        Ok(self.inbound(&this)?.port)
+    }
+
+    fn protocol(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::Protocol> {
+        Ok(match self.inbound(&this)?.protocol {
             Protocol::Unknown => wit::Protocol::Unknown,
             Protocol::Http1 => wit::Protocol::Http1,
             Protocol::Http2 => wit::Protocol::Http2,
             Protocol::Grpc => wit::Protocol::Grpc,
             Protocol::Opaque => wit::Protocol::Opaque,
             Protocol::Tls => wit::Protocol::Tls,
-        },
-        route: r.route.as_ref().map(resource_ref),
-        http: r.http.as_ref().map(|h| wit::HttpRequest {
-            method: &h.method,
-            path: &h.path,
-            authority: &h.authority,
-            headers,
-        }),
+        })
+    }
+
+    fn route(
+        &mut self,
+        this: Resource<HostInbound>,
+    ) -> wasmtime::Result<Option<wit::ResourceRefResult>> {
+        Ok(self.inbound(&this)?.route.as_ref().map(result_ref))
+    }
+
+    fn http(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<Option<wit::HttpRequest>> {
+        Ok(self.inbound(&this)?.http.as_ref().map(|h| wit::HttpRequest {
+            method: h.method.clone(),
+            path: h.path.clone(),
+            authority: h.authority.clone(),
+        }))
+    }
+
+    fn header(&mut self, this: Resource<HostInbound>, name: String) -> wasmtime::Result<Vec<String>> {
+        Ok(self
+            .inbound(&this)?
+            .http
+            .iter()
+            .flat_map(|h| &h.headers)
+            .filter(|h| h.name.eq_ignore_ascii_case(&name))
+            .map(|h| h.value.clone())
+            .collect())
+    }
+
+    /// The host owns every request and removes it after the call; the plugin
+    /// only ever borrows one, so this is never reached for a live request.
+    fn drop(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<()> {
+        self.table().delete(this)?;
+        Ok(())
     }
 }
 

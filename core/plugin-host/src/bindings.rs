@@ -5,21 +5,29 @@ use wasmtime::component::{HasSelf, Linker};
 
 use crate::state::StoreState;
 
-/// The `strait:authz/authorizer` world. Parameters borrow from the caller's
-/// values so lowering a request copies nothing on the host side.
+/// The `strait:authz/authz-plugin` world. The request is a host resource
+/// backed by [`crate::authz::HostInbound`]; parameters borrow from the
+/// caller's values so lowering copies nothing on the host side.
 pub(crate) mod authz_world {
     wasmtime::component::bindgen!({
         path: "../../wit/authz",
-        world: "authorizer",
+        world: "authz-plugin",
         ownership: Borrowing { duplicate_if_necessary: true },
+        with: {
+            "strait:authz/types.inbound": crate::authz::HostInbound,
+        },
+        // A request handle the host cannot find traps the call (and so denies).
+        imports: {
+            "strait:authz/types": trappable,
+        },
     });
 }
 
-/// The `strait:export-mode/exporter` world.
+/// The `strait:export-mode/export-plugin` world.
 pub(crate) mod export_world {
     wasmtime::component::bindgen!({
         path: "../../wit/export",
-        world: "exporter",
+        world: "export-plugin",
         ownership: Borrowing { duplicate_if_necessary: true },
     });
 }
@@ -55,7 +63,6 @@ impl authz_pkg::log::Host for StoreState {
     }
 }
 
-impl authz_pkg::types::Host for StoreState {}
 
 impl export_pkg::log::Host for StoreState {
     fn log(&mut self, level: export_pkg::log::Level, message: String) {
@@ -91,8 +98,8 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
     use wasmtime_wasi::cli::WasiCli;
     use wasmtime_wasi::p2::bindings::{cli, sync};
 
-    authz_world::Authorizer::add_to_linker::<_, HasSelf<StoreState>>(linker, |s| s)?;
-    export_world::Exporter::add_to_linker::<_, HasSelf<StoreState>>(linker, |s| s)?;
+    authz_world::AuthzPlugin::add_to_linker::<_, HasSelf<StoreState>>(linker, |s| s)?;
+    export_world::ExportPlugin::add_to_linker::<_, HasSelf<StoreState>>(linker, |s| s)?;
 
     struct Io;
     impl wasmtime::component::HasData for Io {

@@ -9,7 +9,7 @@ use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 use crate::bindings::export_world::strait::export_mode::types as wit;
-use crate::bindings::export_world::{Exporter, ExporterPre};
+use crate::bindings::export_world::{ExportPlugin as ExportInstance, ExportPluginPre};
 use crate::error::PluginError;
 use crate::host::PluginHost;
 use crate::slot::PluginSlot;
@@ -25,14 +25,18 @@ pub(crate) struct ExportKind;
 
 impl Kind for ExportKind {
     const KIND: PluginKind = PluginKind::Export;
-    type Pre = ExporterPre<StoreState>;
-    type Instance = Exporter;
+    type Pre = ExportPluginPre<StoreState>;
+    type Instance = ExportInstance;
+    type Cache = ();
 
     fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre> {
-        ExporterPre::new(pre)
+        ExportPluginPre::new(pre)
     }
 
-    fn instantiate(pre: &Self::Pre, store: &mut Store<StoreState>) -> wasmtime::Result<Exporter> {
+    fn instantiate(
+        pre: &Self::Pre,
+        store: &mut Store<StoreState>,
+    ) -> wasmtime::Result<ExportInstance> {
         pre.instantiate(store)
     }
 }
@@ -179,7 +183,11 @@ fn call(
         has_gateway: link.has_gateway,
     };
     version
-        .call(counted, |store, instance| instance.call_decide(store, remote, wit_link))
+        .call(counted, |store, instance, ()| {
+            instance
+                .strait_export_mode_exporter()
+                .call_decide(store, remote, wit_link)
+        })
         .map(lift_decision)
 }
 

@@ -235,11 +235,14 @@ fn check_world(
     origin: &str,
 ) -> Result<(), PluginError> {
     let ty = component.component_type();
+    let unversioned = |name: &str| name.split('@').next().unwrap_or(name).to_string();
     let exports: Vec<(String, bool)> = ty
         .exports(engine)
-        .map(|(name, item)| (name.to_string(), matches!(item.ty, ComponentItem::ComponentFunc(_))))
+        .map(|(name, item)| {
+            (unversioned(name), matches!(item.ty, ComponentItem::ComponentInstance(_)))
+        })
         .collect();
-    if !exports.iter().any(|(name, is_func)| *is_func && name == kind.entry_point()) {
+    if !exports.iter().any(|(name, is_instance)| *is_instance && name == kind.entry_point()) {
         let other = [PluginKind::Authz, PluginKind::Export]
             .into_iter()
             .find(|k| *k != kind && exports.iter().any(|(name, _)| name == k.entry_point()));
@@ -254,7 +257,7 @@ fn check_world(
             None => {
                 let names: Vec<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
                 format!(
-                    "it does not export the function `{}` of world {} (it exports: {})",
+                    "it does not export the interface `{}` of world {} (it exports: {})",
                     kind.entry_point(),
                     kind.world(),
                     if names.is_empty() { "nothing".to_string() } else { names.join(", ") }

@@ -70,6 +70,11 @@ impl StoreState {
         }
     }
 
+    /// The resources the host lends the plugin (its requests, WASI's streams).
+    pub(crate) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
     /// Resets per-call accounting before a call.
     pub(crate) fn begin_call(&mut self) {
         self.log.budget = LOG_BUDGET_PER_CALL;

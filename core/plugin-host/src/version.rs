@@ -32,16 +32,16 @@ impl PluginKind {
     /// The world a plugin of this kind implements.
     pub fn world(self) -> &'static str {
         match self {
-            PluginKind::Export => "strait:export-mode/exporter@0.1.0",
-            PluginKind::Authz => "strait:authz/authorizer@0.1.0",
+            PluginKind::Export => "strait:export-mode/export-plugin@0.1.0",
+            PluginKind::Authz => "strait:authz/authz-plugin@0.1.0",
         }
     }
 
-    /// The function the world exports.
+    /// The interface the world exports, without its version.
     pub(crate) fn entry_point(self) -> &'static str {
         match self {
-            PluginKind::Export => "decide",
-            PluginKind::Authz => "authorize",
+            PluginKind::Export => "strait:export-mode/exporter",
+            PluginKind::Authz => "strait:authz/authorizer",
         }
     }
 
@@ -174,6 +174,8 @@ pub(crate) trait Kind: Send + Sync + 'static {
     type Pre: Send + Sync;
     /// A typed instance.
     type Instance: Send;
+    /// What a kind keeps per instance between calls (prepared inputs).
+    type Cache: Default + Send;
 
     fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre>;
 
@@ -186,6 +188,7 @@ pub(crate) trait Kind: Send + Sync + 'static {
 struct Pooled<K: Kind> {
     store: Store<StoreState>,
     instance: K::Instance,
+    cache: K::Cache,
 }
 
 /// Limits every call of a version runs under.
@@ -246,7 +249,11 @@ impl<K: Kind> PluginVersion<K> {
         store.data_mut().begin_call();
         store.set_epoch_deadline(1);
         match K::instantiate(&self.pre, &mut store) {
-            Ok(instance) => Ok(Pooled { store, instance }),
+            Ok(instance) => Ok(Pooled {
+                store,
+                instance,
+                cache: K::Cache::default(),
+            }),
             Err(err) => Err(classify(err, store.data())),
         }
     }
@@ -265,13 +272,13 @@ impl<K: Kind> PluginVersion<K> {
     pub(crate) fn call<R>(
         &self,
         counted: bool,
-        f: impl FnOnce(&mut Store<StoreState>, &K::Instance) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store<StoreState>, &K::Instance, &mut K::Cache) -> wasmtime::Result<R>,
     ) -> Result<R, CallFailure> {
         let start = Instant::now();
         let result = self.checkout().and_then(|mut pooled| {
             pooled.store.data_mut().begin_call();
             pooled.store.set_epoch_deadline(1);
-            match f(&mut pooled.store, &pooled.instance) {
+            match f(&mut pooled.store, &pooled.instance, &mut pooled.cache) {
                 Ok(value) => {
                     pooled.store.data().flush_output();
                     self.checkin(pooled);

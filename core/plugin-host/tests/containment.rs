@@ -26,7 +26,7 @@ fn a_runaway_loop_is_stopped_within_10ms_and_denied() {
     // on a busy machine; every run must still be a timeout and a deny.
     for _ in 0..5 {
         let start = Instant::now();
-        let verdict = plugin.authorize(&request_to("/loop"), &[bb_authz()]);
+        let verdict = plugin.authorize(request_to("/loop"), &support::set(&[bb_authz()]));
         fastest = fastest.min(start.elapsed());
         assert_eq!(verdict.outcome, CallOutcome::Timeout);
         let Decision::Deny(reason) = verdict.decision else {
@@ -36,7 +36,7 @@ fn a_runaway_loop_is_stopped_within_10ms_and_denied() {
     }
     assert!(fastest < Duration::from_millis(10), "stopped after {fastest:?}");
     // The plugin keeps serving after the runaway instance was discarded.
-    let verdict = plugin.authorize(&request_to("/"), &[bb_authz()]);
+    let verdict = plugin.authorize(request_to("/"), &support::set(&[bb_authz()]));
     assert_eq!(verdict.outcome, CallOutcome::Ok);
     assert!(verdict.decision.is_allow());
 }
@@ -55,20 +55,20 @@ fn a_memory_bomb_stops_at_the_cap_and_is_denied() {
     .unwrap();
     let cap = host.config().memory_limit_bytes;
     let plugin = support::faulty_authz(&host);
-    let verdict = plugin.authorize(&request_to("/grow"), &[bb_authz()]);
+    let verdict = plugin.authorize(request_to("/grow"), &support::set(&[bb_authz()]));
     assert_eq!(verdict.outcome, CallOutcome::MemoryLimit);
     let Decision::Deny(reason) = verdict.decision else {
         panic!("a memory bomb must deny, got {:?}", verdict.decision);
     };
     assert!(reason.contains(&format!("cap of {cap} bytes")), "{reason}");
-    assert!(plugin.authorize(&request_to("/"), &[]).decision.is_allow());
+    assert!(plugin.authorize(request_to("/"), &support::set(&[])).decision.is_allow());
 }
 
 #[test]
 fn a_trap_is_a_deny_that_carries_the_panic_message() {
     let host = support::host();
     let plugin = support::faulty_authz(&host);
-    let verdict = plugin.authorize(&request_to("/trap"), &[bb_authz()]);
+    let verdict = plugin.authorize(request_to("/trap"), &support::set(&[bb_authz()]));
     assert_eq!(verdict.outcome, CallOutcome::Trap);
     let Decision::Deny(reason) = verdict.decision else {
         panic!("a trap must deny, got {:?}", verdict.decision);
@@ -82,7 +82,7 @@ fn a_trap_is_a_deny_that_carries_the_panic_message() {
 fn plugins_can_log_through_the_host() {
     let host = support::host();
     let plugin = support::faulty_authz(&host);
-    let verdict = plugin.authorize(&request_to("/log"), &[]);
+    let verdict = plugin.authorize(request_to("/log"), &support::set(&[]));
     assert_eq!(verdict.outcome, CallOutcome::Ok);
     assert!(verdict.decision.is_allow());
 }
@@ -100,7 +100,10 @@ fn assert_rejected_and_still_serving(
     assert!(!message.contains('\n'), "one-line reason: {message:?}");
     assert_eq!(plugin.active(), before, "the last good version stays active");
     assert_eq!(plugin.last_rejection().as_deref(), Some(message.as_str()));
-    let verdict = plugin.authorize(&request(ClientTls::Mtls(SLOW_COOKER.into()), "10.0.0.1"), &[bb_authz()]);
+    let verdict = plugin.authorize(
+        request(ClientTls::Mtls(SLOW_COOKER.into()), "10.0.0.1"),
+        &support::set(&[bb_authz()]),
+    );
     assert_eq!(verdict.outcome, CallOutcome::Ok);
     assert!(verdict.decision.is_allow(), "still serving: {:?}", verdict.decision);
     err
@@ -135,11 +138,21 @@ fn a_component_of_the_other_world_is_rejected() {
     let host = support::host();
     let plugin = support::default_authz(&host);
     let export = support::bytes("export.wasm", strait_default_plugins::EXPORT_DEFAULT);
-    let err = assert_rejected_and_still_serving(&plugin, &export, "strait:export-mode/exporter@0.1.0");
+    let err = assert_rejected_and_still_serving(&plugin, &export, "strait:export-mode/export-plugin@0.1.0");
     assert!(matches!(err, PluginError::WrongWorld { kind: PluginKind::Authz, .. }), "{err}");
     let empty = support::bytes("empty.wat", b"(component)");
-    assert_rejected_and_still_serving(&plugin, &empty, "does not export the function `authorize`");
+    assert_rejected_and_still_serving(&plugin, &empty, "does not export the interface `strait:authz/authorizer`");
 }
+
+/// A component that exports the authorizer interface with an `authorize` of
+/// the wrong type; `IMPORT` is replaced by extra imports.
+const WRONG_AUTHORIZER: &str = r#"(component
+    IMPORT
+    (core module $m (func (export "f") (result i32) i32.const 0))
+    (core instance $i (instantiate $m))
+    (func $f (result u32) (canon lift (core func $i "f")))
+    (instance $exports (export "authorize" (func $f)))
+    (export "strait:authz/authorizer@0.1.0" (instance $exports)))"#;
 
 #[test]
 fn an_export_with_the_wrong_signature_is_rejected() {
@@ -147,12 +160,9 @@ fn an_export_with_the_wrong_signature_is_rejected() {
     let plugin = support::default_authz(&host);
     let wrong = support::bytes(
         "wrong-signature.wat",
-        br#"(component
-              (core module $m (func (export "f") (result i32) i32.const 0))
-              (core instance $i (instantiate $m))
-              (func (export "authorize") (result u32) (canon lift (core func $i "f"))))"#,
+        WRONG_AUTHORIZER.replace("IMPORT", "").as_bytes(),
     );
-    assert_rejected_and_still_serving(&plugin, &wrong, "does not match world strait:authz/authorizer@0.1.0");
+    assert_rejected_and_still_serving(&plugin, &wrong, "does not match world strait:authz/authz-plugin@0.1.0");
 }
 
 #[test]
@@ -166,11 +176,8 @@ fn capabilities_beyond_the_world_are_refused() {
         ("wasi:random/random@0.2.0", "random"),
     ] {
         let wat = format!(
-            r#"(component
-                 (import "{interface}" (instance))
-                 (core module $m (func (export "f") (result i32) i32.const 0))
-                 (core instance $i (instantiate $m))
-                 (func (export "authorize") (result u32) (canon lift (core func $i "f"))))"#
+            "{}",
+            WRONG_AUTHORIZER.replace("IMPORT", &format!(r#"(import "{interface}" (instance))"#))
         );
         let bad = support::bytes(&format!("wants-{what}.wat"), wat.as_bytes());
         let err = assert_rejected_and_still_serving(&plugin, &bad, interface);
@@ -196,4 +203,44 @@ fn check_reports_the_digest_of_a_good_plugin() {
     assert_eq!(info.label, &info.digest[..12]);
     let err = host.check(PluginKind::Export, &authz).expect_err("authz is not an export plugin");
     assert!(err.to_string().contains("is not an export plugin"), "{err}");
+}
+
+#[test]
+fn the_plugin_reads_every_request_field_through_the_inbound_resource() {
+    let host = support::host();
+    let plugin = support::faulty_authz(&host);
+    let mut req = request_to("/inspect");
+    if let Some(http) = req.http.as_mut() {
+        http.headers.push(strait_decisions::authz::Header { name: "x-test".into(), value: "one".into() });
+        http.headers.push(strait_decisions::authz::Header { name: "X-TEST".into(), value: "two".into() });
+    }
+    let verdict = plugin.authorize(req, &support::set(&[bb_authz(), bb_authz()]));
+    let Decision::Allow(seen) = verdict.decision else {
+        panic!("expected the inspection, got {:?}", verdict.decision);
+    };
+    let expected = format!(
+        "tls=ClientTls::Mtls({SLOW_COOKER:?}) ip=IpAddress::Ipv4((10, 0, 0, 1)) server=server/bb \
+         port=8080 protocol=Protocol::Http1 \
+         route=Some(\"default/default\") method=Some(\"GET\") \
+         authority=Some(\"bb-target.mc-demo.svc.cluster.local:8080\") x-test=[\"one\", \"two\"] candidates=2"
+    );
+    assert_eq!(seen.name, expected);
+}
+
+#[test]
+fn many_candidate_sets_on_one_instance_stay_correct() {
+    // More sets than an instance keeps prepared: older ones are released and
+    // prepared again when they come back.
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    let allow = support::set(&[bb_authz()]);
+    let sets: Vec<_> = (0..100).map(|_| support::set(&[])).collect();
+    for round in 0..2 {
+        for set in &sets {
+            let verdict = plugin.authorize(request_to("/"), set);
+            assert!(!verdict.decision.is_allow(), "round {round}: an empty set denies");
+        }
+        let verdict = plugin.authorize(request_to("/"), &allow);
+        assert!(verdict.decision.is_allow(), "round {round}: {:?}", verdict.decision);
+    }
 }

@@ -12,7 +12,7 @@ fn authz_default_follows_every_reference_case() {
     let host = support::host();
     let plugin = support::default_authz(&host);
     for case in authz_cases() {
-        let verdict = plugin.authorize(&case.request, &case.candidates);
+        let verdict = plugin.authorize(case.request.clone(), &support::set(&case.candidates));
         assert_eq!(verdict.outcome, CallOutcome::Ok, "{}", case.name);
         match (&case.allowed_by, &verdict.decision) {
             (Some(expected), Decision::Allow(got)) => assert_eq!(expected, got, "{}", case.name),
@@ -28,7 +28,7 @@ fn authz_default_matches_the_native_rules_exactly() {
     let plugin = support::default_authz(&host);
     for case in authz_cases() {
         let native = strait_decisions::authz::authorize(&case.request, &case.candidates);
-        let wasm = plugin.authorize(&case.request, &case.candidates).decision;
+        let wasm = plugin.authorize(case.request.clone(), &support::set(&case.candidates)).decision;
         assert_eq!(native, wasm, "{}", case.name);
     }
 }
@@ -74,7 +74,7 @@ fn calls_are_counted_for_the_active_version_and_smoke_calls_are_not() {
         "10.0.0.1",
     );
     for _ in 0..3 {
-        plugin.authorize(&req, &[strait_decisions::cases::bb_authz()]);
+        plugin.authorize(req.clone(), &support::set(&[strait_decisions::cases::bb_authz()]));
     }
     let mut registry = Registry::default();
     host.metrics().register(&mut registry);

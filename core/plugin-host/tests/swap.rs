@@ -31,9 +31,9 @@ fn swapping_100_times_under_4_callers_fails_no_call() {
             let default_digest = default_digest.clone();
             thread::spawn(move || {
                 let req = request(ClientTls::Mtls(SLOW_COOKER.into()), "10.0.0.1");
-                let candidates = [bb_authz()];
+                let candidates = support::set(&[bb_authz()]);
                 while !stop.load(Ordering::Relaxed) {
-                    let verdict = plugin.authorize(&req, &candidates);
+                    let verdict = plugin.authorize(req.clone(), &candidates);
                     assert_eq!(verdict.outcome, CallOutcome::Ok, "{:?}", verdict.decision);
                     // The decision must be the one the answering version gives.
                     let expected = if verdict.version.digest == default_digest {

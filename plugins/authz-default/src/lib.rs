@@ -1,8 +1,9 @@
 //! strait's default authorization plugin.
 //!
-//! It lifts the request and candidates into `strait-decisions` types and applies
-//! Linkerd's rule (first candidate whose networks and authentication admit the
-//! client wins; nothing admits → deny), so the Wasm default and the native
+//! It converts each candidate set into `strait-decisions` types once, then for
+//! every request reads only the client's address and TLS identity and applies
+//! Linkerd's rule (the first candidate whose networks and authentication admit
+//! the client wins; nothing admits → deny), so the Wasm default and the native
 //! reference are the same code.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -13,20 +14,43 @@ use strait_decisions::net::{Cidr, Network};
 
 wit_bindgen::generate!({
     path: "../../wit/authz",
-    world: "authorizer",
+    world: "authz-plugin",
 });
 
+use exports::strait::authz::authorizer::{CandidatesBorrow, Guest, GuestCandidates};
 use strait::authz::types as wit;
 
 struct DefaultAuthorizer;
 
+/// The candidates converted once, when the host hands a set to this instance.
+struct Prepared {
+    native: Vec<native::Authorization>,
+}
+
+impl GuestCandidates for Prepared {
+    fn new(authorizations: Vec<wit::Authorization>) -> Self {
+        Prepared {
+            native: authorizations.into_iter().map(authorization).collect(),
+        }
+    }
+}
+
 impl Guest for DefaultAuthorizer {
-    fn authorize(request: wit::Inbound, candidates: Vec<wit::Authorization>) -> wit::Decision {
-        let request = inbound(request);
-        let mut candidates: Vec<_> = candidates.into_iter().map(authorization).collect();
-        match native::first_admitting(&request, &candidates) {
-            Some(i) => wit::Decision::Allow(resource_ref(candidates.swap_remove(i).reference)),
-            None => wit::Decision::Deny(native::deny_reason(&request, candidates.len())),
+    type Candidates = Prepared;
+
+    fn authorize(request: &wit::Inbound, candidates: CandidatesBorrow<'_>) -> wit::Decision {
+        let candidates = &candidates.get::<Prepared>().native;
+        let tls = client_tls(request.client_tls());
+        let ip = ip(request.client_ip());
+        match native::first_admitting_client(&tls, ip, candidates) {
+            Some(i) => wit::Decision::Allow(resource_ref(candidates[i].reference.clone())),
+            None => wit::Decision::Deny(native::deny_reason_for(
+                &tls,
+                ip,
+                &native_ref(request.server()),
+                request.port(),
+                candidates.len(),
+            )),
         }
     }
 }
@@ -88,26 +112,10 @@ fn authorization(a: wit::Authorization) -> native::Authorization {
     }
 }
 
-fn inbound(r: wit::Inbound) -> native::Inbound {
-    native::Inbound {
-        client_tls: match r.client_tls {
-            wit::ClientTls::Plaintext(reason) => native::ClientTls::Plaintext(reason),
-            wit::ClientTls::TlsAnonymous => native::ClientTls::TlsAnonymous,
-            wit::ClientTls::Mtls(id) => native::ClientTls::Mtls(id),
-        },
-        client_ip: ip(r.client_ip),
-        server: native_ref(r.server),
-        port: r.port,
-        protocol: match r.protocol {
-            wit::Protocol::Unknown => native::Protocol::Unknown,
-            wit::Protocol::Http1 => native::Protocol::Http1,
-            wit::Protocol::Http2 => native::Protocol::Http2,
-            wit::Protocol::Grpc => native::Protocol::Grpc,
-            wit::Protocol::Opaque => native::Protocol::Opaque,
-            wit::Protocol::Tls => native::Protocol::Tls,
-        },
-        route: r.route.map(native_ref),
-        // The default rule does not look at the request itself.
-        http: None,
+fn client_tls(tls: wit::ClientTls) -> native::ClientTls {
+    match tls {
+        wit::ClientTls::Plaintext(reason) => native::ClientTls::Plaintext(reason),
+        wit::ClientTls::TlsAnonymous => native::ClientTls::TlsAnonymous,
+        wit::ClientTls::Mtls(id) => native::ClientTls::Mtls(id),
     }
 }

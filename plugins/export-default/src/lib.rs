@@ -10,9 +10,10 @@ use strait_decisions::selector::{LabelSelector, Labels, Operator, Requirement};
 
 wit_bindgen::generate!({
     path: "../../wit/export",
-    world: "exporter",
+    world: "export-plugin",
 });
 
+use exports::strait::export_mode::exporter::Guest;
 use strait::export_mode::types as wit;
 
 struct DefaultExporter;

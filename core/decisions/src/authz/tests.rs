@@ -27,3 +27,13 @@ fn deny_reason_names_the_client_and_server() {
     };
     assert!(reason.contains("no authorizations"), "{reason}");
 }
+
+#[test]
+fn candidate_sets_have_distinct_ids_and_read_as_slices() {
+    let a = CandidateSet::new(vec![bb_authz()]);
+    let b = CandidateSet::new(vec![bb_authz()]);
+    assert_ne!(a.id(), b.id());
+    assert_eq!(a.clone().id(), a.id());
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0], b[0]);
+}

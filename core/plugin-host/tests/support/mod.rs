@@ -37,3 +37,7 @@ pub fn faulty_authz(host: &PluginHost) -> AuthzPlugin {
     AuthzPlugin::new(host, "authz", &file(strait_default_plugins::fixtures::AUTHZ_FAULTY))
         .expect("faulty authz plugin passes its smoke call")
 }
+
+pub fn set(candidates: &[strait_decisions::authz::Authorization]) -> strait_decisions::authz::CandidateSet {
+    strait_decisions::authz::CandidateSet::new(candidates.to_vec())
+}

@@ -5,23 +5,37 @@
 //! - `/grow`: allocates until memory runs out (the memory cap must stop it);
 //! - `/trap`: panics, which traps;
 //! - `/log`: logs one line at each level, then allows;
+//! - `/inspect`: allows, naming in the reference every field it read from the
+//!   request (so tests see exactly what crossed the boundary);
 //! - anything else (including connection-level calls): allows, naming
 //!   `default/faulty-plugin`, so the host's smoke call passes.
 
 wit_bindgen::generate!({
     path: "../../../wit/authz",
-    world: "authorizer",
+    world: "authz-plugin",
 });
 
+use exports::strait::authz::authorizer::{CandidatesBorrow, Guest, GuestCandidates};
 use strait::authz::log::{log, Level};
 use strait::authz::types as wit;
 
 struct Faulty;
 
+/// Candidates are ignored; only their count is kept.
+struct Ignored(usize);
+
+impl GuestCandidates for Ignored {
+    fn new(authorizations: Vec<wit::Authorization>) -> Self {
+        Ignored(authorizations.len())
+    }
+}
+
 impl Guest for Faulty {
-    fn authorize(request: wit::Inbound, _candidates: Vec<wit::Authorization>) -> wit::Decision {
-        let path = request.http.as_ref().map(|h| h.path.as_str()).unwrap_or("");
-        match path {
+    type Candidates = Ignored;
+
+    fn authorize(request: &wit::Inbound, candidates: CandidatesBorrow<'_>) -> wit::Decision {
+        let path = request.http().map(|h| h.path).unwrap_or_default();
+        match path.as_str() {
             "/loop" => {
                 let mut n: u64 = 0;
                 loop {
@@ -36,10 +50,34 @@ impl Guest for Faulty {
             }
             "/trap" => panic!("the faulty plugin was asked to trap"),
             "/log" => {
+                let ignored = candidates.get::<Ignored>().0;
+                let agent = request.header("user-agent").join(",");
                 for level in [Level::Trace, Level::Debug, Level::Info, Level::Warn, Level::Error] {
-                    log(level, &format!("faulty plugin logging at {level:?}"));
+                    log(level, &format!("at {level:?}: user-agent {agent}, {ignored} candidates ignored"));
                 }
                 allow()
+            }
+            "/inspect" => {
+                let http = request.http();
+                let route = request.route().map(|r| format!("{}/{}", r.kind, r.name));
+                let seen = format!(
+                    "tls={:?} ip={:?} server={}/{} port={} protocol={:?} route={route:?} method={:?} authority={:?} x-test={:?} candidates={}",
+                    request.client_tls(),
+                    request.client_ip(),
+                    request.server().kind,
+                    request.server().name,
+                    request.port(),
+                    request.protocol(),
+                    http.as_ref().map(|h| h.method.as_str()),
+                    http.as_ref().map(|h| h.authority.as_str()),
+                    request.header("X-Test"),
+                    candidates.get::<Ignored>().0,
+                );
+                wit::Decision::Allow(wit::ResourceRef {
+                    group: String::new(),
+                    kind: "inspect".into(),
+                    name: seen,
+                })
             }
             _ => allow(),
         }

@@ -8,9 +8,10 @@
 
 wit_bindgen::generate!({
     path: "../../../wit/export",
-    world: "exporter",
+    world: "export-plugin",
 });
 
+use exports::strait::export_mode::exporter::Guest;
 use strait::export_mode::types as wit;
 
 struct Faulty;
