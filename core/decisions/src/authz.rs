@@ -212,7 +212,7 @@ impl Decision {
 pub fn authorize(request: &Inbound, candidates: &[Authorization]) -> Decision {
     match first_admitting(request, candidates) {
         Some(i) => Decision::Allow(candidates[i].reference.clone()),
-        None => Decision::Deny(deny_reason(request, candidates.len())),
+        None => Decision::Deny(deny_reason(candidates.len())),
     }
 }
 
@@ -231,37 +231,14 @@ pub fn first_admitting_client(
     candidates.iter().position(|a| a.admits_client(tls, ip))
 }
 
-/// The explanation logged with a denial: who was refused, where, and among how
-/// many candidates.
-pub fn deny_reason(request: &Inbound, candidates: usize) -> String {
-    deny_reason_for(
-        &request.client_tls,
-        request.client_ip,
-        &request.server,
-        request.port,
-        candidates,
-    )
-}
-
-/// [`deny_reason`] from the request's parts.
-pub fn deny_reason_for(
-    tls: &ClientTls,
-    ip: IpAddr,
-    server: &ResourceRef,
-    port: u16,
-    candidates: usize,
-) -> String {
-    let client = match tls {
-        ClientTls::Mtls(id) => id.as_str(),
-        ClientTls::TlsAnonymous => "an anonymous TLS client",
-        ClientTls::Plaintext(_) => "a plaintext client",
-    };
+/// The reason given with a denial. It names no request detail: the caller,
+/// which has the request, adds the client, server and port when it logs, so a
+/// denial costs no formatting in the plugin.
+pub fn deny_reason(candidates: usize) -> String {
     if candidates == 0 {
-        format!("{server} port {port} has no authorizations; {client} at {ip} is refused")
+        "no authorizations apply to this server and route".to_string()
     } else {
-        format!(
-            "none of the {candidates} authorizations of {server} port {port} admits {client} at {ip}"
-        )
+        format!("none of the {candidates} authorizations admits the client")
     }
 }
 

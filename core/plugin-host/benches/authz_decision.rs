@@ -1,5 +1,6 @@
 //! One authorization decision through the default Wasm plugin (reused
-//! instance) against the same rules called natively, on the same inputs.
+//! instance, candidates already prepared in it, as a proxy serving a policy
+//! has them) against the same rules called natively, on the same inputs.
 //! Prints both medians and the ratio at the end.
 //!
 //! `cargo bench -p strait-plugin-host --bench authz_decision`
@@ -9,13 +10,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::Criterion;
-use strait_decisions::authz::{authorize, Authorization, ClientTls, Inbound};
+use std::sync::Arc;
+
+use strait_decisions::authz::{authorize, Authorization, CandidateSet, ClientTls, Inbound};
 use strait_decisions::cases::{bb_authz, request, SLOW_COOKER, SLOW_COOKER_EVIL};
 use strait_plugin_host::{AuthzPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
 
 /// The guide's inputs: bb's server with `bb-authz`, the default policy and
 /// the probe authorization, as the policy controller would list them.
-fn inputs(identity: &str) -> (Inbound, Vec<Authorization>) {
+fn inputs(identity: &str) -> (Arc<Inbound>, CandidateSet) {
     let default = Authorization {
         reference: strait_decisions::authz::ResourceRef::new("", "default", "all-unauthenticated"),
         networks: strait_decisions::net::Network::all().to_vec(),
@@ -23,7 +26,11 @@ fn inputs(identity: &str) -> (Inbound, Vec<Authorization>) {
     };
     let mut bb = bb_authz();
     bb.networks.truncate(1);
-    (request(ClientTls::Mtls(identity.into()), "127.10.0.5"), vec![bb, default])
+    let candidates: Vec<Authorization> = vec![bb, default];
+    (
+        Arc::new(request(ClientTls::Mtls(identity.into()), "127.10.0.5")),
+        CandidateSet::new(candidates),
+    )
 }
 
 fn main() {
@@ -49,16 +56,15 @@ fn main() {
     for (case, identity) in [("allow", SLOW_COOKER), ("deny", SLOW_COOKER_EVIL)] {
         let (req, candidates) = inputs(identity);
         let native = authorize(&req, &candidates);
-        let wasm = plugin.authorize(&req, &candidates).decision;
-        let same = native.is_allow() == wasm.is_allow();
-        assert!(same, "{case}: native {native:?} and wasm {wasm:?} disagree");
+        let wasm = plugin.authorize(req.clone(), &candidates).decision;
+        assert_eq!(native, wasm, "{case}: native and wasm disagree");
         if case == "allow" {
             assert!(native.is_allow(), "the allow case must allow");
         }
         let mut group = c.benchmark_group(format!("authz_{case}"));
         group.bench_function("native", |b| b.iter(|| authorize(black_box(&req), black_box(&candidates))));
         group.bench_function("wasm", |b| {
-            b.iter(|| plugin.authorize(black_box(&req), black_box(&candidates)))
+            b.iter(|| plugin.authorize(black_box(req.clone()), black_box(&candidates)))
         });
         group.finish();
     }

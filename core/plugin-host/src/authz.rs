@@ -191,27 +191,40 @@ fn call(
 ) -> Result<Decision, crate::version::CallFailure> {
     version
         .call(counted, |store, instance, prepared| {
-            let candidates = prepared.get_or_prepare(store, instance, candidates)?;
+            let prepared = prepared.get_or_prepare(store, instance, candidates)?;
             let inbound = store.data_mut().table().push(HostInbound(request))?;
             let borrowed = Resource::new_borrow(inbound.rep());
             let decision = instance
                 .strait_authz_authorizer()
-                .call_authorize(&mut *store, borrowed, candidates);
+                .call_authorize(&mut *store, borrowed, prepared);
             store.data_mut().table().delete(inbound)?;
-            decision
+            lift_decision(decision?, candidates)
         })
-        .map(lift_decision)
 }
 
-fn lift_decision(decision: wit::Decision) -> Decision {
-    match decision {
-        wit::Decision::Allow(r) => Decision::Allow(ResourceRef {
+/// An index outside the set is the plugin's error: the call fails (and denies).
+fn lift_decision(decision: wit::Decision, candidates: &CandidateSet) -> wasmtime::Result<Decision> {
+    Ok(match decision {
+        wit::Decision::Allow(index) => {
+            let reference = usize::try_from(index)
+                .ok()
+                .and_then(|i| candidates.get(i))
+                .map(|c| c.reference.clone())
+                .ok_or_else(|| {
+                    wasmtime::format_err!(
+                        "it allowed candidate {index}, but the set has {} candidates",
+                        candidates.len()
+                    )
+                })?;
+            Decision::Allow(reference)
+        }
+        wit::Decision::AllowAs(r) => Decision::Allow(ResourceRef {
             group: r.group,
             kind: r.kind,
             name: r.name,
         }),
         wit::Decision::Deny(reason) => Decision::Deny(reason),
-    }
+    })
 }
 
 fn ip(address: IpAddr) -> wit::IpAddress {
@@ -260,16 +273,16 @@ impl wit::Host for StoreState {}
 
 /// What the plugin reads from the request, field by field.
 impl wit::HostInbound for StoreState {
-    fn client_tls(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::ClientTls> {
-        Ok(match &self.inbound(&this)?.client_tls {
-            ClientTls::Plaintext(reason) => wit::ClientTls::Plaintext(reason.clone()),
-            ClientTls::TlsAnonymous => wit::ClientTls::TlsAnonymous,
-            ClientTls::Mtls(id) => wit::ClientTls::Mtls(id.clone()),
+    fn client(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::Client> {
+        let inbound = self.inbound(&this)?;
+        Ok(wit::Client {
+            tls: match &inbound.client_tls {
+                ClientTls::Plaintext(reason) => wit::ClientTls::Plaintext(reason.clone()),
+                ClientTls::TlsAnonymous => wit::ClientTls::TlsAnonymous,
+                ClientTls::Mtls(id) => wit::ClientTls::Mtls(id.clone()),
+            },
+            ip: ip(inbound.client_ip),
         })
-    }
-
-    fn client_ip(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::IpAddress> {
-        Ok(ip(self.inbound(&this)?.client_ip))
     }
 
     fn server(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::ResourceRefResult> {

@@ -244,3 +244,17 @@ fn many_candidate_sets_on_one_instance_stay_correct() {
         assert!(verdict.decision.is_allow(), "round {round}: {:?}", verdict.decision);
     }
 }
+
+#[test]
+fn allowing_a_candidate_that_does_not_exist_is_a_denying_error() {
+    let host = support::host();
+    let plugin = support::faulty_authz(&host);
+    let verdict = plugin.authorize(request_to("/index/0"), &support::set(&[bb_authz()]));
+    assert_eq!(verdict.decision, Decision::Allow(bb_authz().reference));
+    let verdict = plugin.authorize(request_to("/index/1"), &support::set(&[bb_authz()]));
+    assert_eq!(verdict.outcome, CallOutcome::Error);
+    let Decision::Deny(reason) = verdict.decision else {
+        panic!("expected a deny, got {:?}", verdict.decision);
+    };
+    assert!(reason.contains("allowed candidate 1, but the set has 1 candidates"), "{reason}");
+}

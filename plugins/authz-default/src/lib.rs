@@ -40,17 +40,14 @@ impl Guest for DefaultAuthorizer {
 
     fn authorize(request: &wit::Inbound, candidates: CandidatesBorrow<'_>) -> wit::Decision {
         let candidates = &candidates.get::<Prepared>().native;
-        let tls = client_tls(request.client_tls());
-        let ip = ip(request.client_ip());
-        match native::first_admitting_client(&tls, ip, candidates) {
-            Some(i) => wit::Decision::Allow(resource_ref(candidates[i].reference.clone())),
-            None => wit::Decision::Deny(native::deny_reason_for(
-                &tls,
-                ip,
-                &native_ref(request.server()),
-                request.port(),
-                candidates.len(),
-            )),
+        let client = request.client();
+        let tls = client_tls(client.tls);
+        match native::first_admitting_client(&tls, ip(client.ip), candidates) {
+            Some(i) => match u32::try_from(i) {
+                Ok(index) => wit::Decision::Allow(index),
+                Err(_) => wit::Decision::Deny("too many candidates".into()),
+            },
+            None => wit::Decision::Deny(native::deny_reason(candidates.len())),
         }
     }
 }
@@ -81,14 +78,6 @@ fn network(n: wit::Network) -> Option<Network> {
 
 fn native_ref(r: wit::ResourceRef) -> native::ResourceRef {
     native::ResourceRef {
-        group: r.group,
-        kind: r.kind,
-        name: r.name,
-    }
-}
-
-fn resource_ref(r: native::ResourceRef) -> wit::ResourceRef {
-    wit::ResourceRef {
         group: r.group,
         kind: r.kind,
         name: r.name,

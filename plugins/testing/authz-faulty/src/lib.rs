@@ -5,6 +5,7 @@
 //! - `/grow`: allocates until memory runs out (the memory cap must stop it);
 //! - `/trap`: panics, which traps;
 //! - `/log`: logs one line at each level, then allows;
+//! - `/index/N`: allows as candidate N (which may not exist);
 //! - `/inspect`: allows, naming in the reference every field it read from the
 //!   request (so tests see exactly what crossed the boundary);
 //! - anything else (including connection-level calls): allows, naming
@@ -62,8 +63,8 @@ impl Guest for Faulty {
                 let route = request.route().map(|r| format!("{}/{}", r.kind, r.name));
                 let seen = format!(
                     "tls={:?} ip={:?} server={}/{} port={} protocol={:?} route={route:?} method={:?} authority={:?} x-test={:?} candidates={}",
-                    request.client_tls(),
-                    request.client_ip(),
+                    request.client().tls,
+                    request.client().ip,
                     request.server().kind,
                     request.server().name,
                     request.port(),
@@ -73,19 +74,22 @@ impl Guest for Faulty {
                     request.header("X-Test"),
                     candidates.get::<Ignored>().0,
                 );
-                wit::Decision::Allow(wit::ResourceRef {
+                wit::Decision::AllowAs(wit::ResourceRef {
                     group: String::new(),
                     kind: "inspect".into(),
                     name: seen,
                 })
             }
-            _ => allow(),
+            other => match other.strip_prefix("/index/").and_then(|n| n.parse().ok()) {
+                Some(index) => wit::Decision::Allow(index),
+                None => allow(),
+            },
         }
     }
 }
 
 fn allow() -> wit::Decision {
-    wit::Decision::Allow(wit::ResourceRef {
+    wit::Decision::AllowAs(wit::ResourceRef {
         group: String::new(),
         kind: "default".into(),
         name: "faulty-plugin".into(),
