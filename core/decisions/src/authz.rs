@@ -12,19 +12,21 @@ use crate::identity::IdentityMatch;
 use crate::net::Network;
 
 /// A Kubernetes resource (or built-in default) as it appears in metric labels.
+/// The names are shared (`Arc<str>`): one reference is handed out with every
+/// request it admits, so copying it must cost no allocation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ResourceRef {
     /// API group, e.g. `policy.linkerd.io`; empty for built-in defaults.
-    pub group: String,
+    pub group: Arc<str>,
     /// Lower-case kind, e.g. `server`, `authorizationpolicy`, `default`.
-    pub kind: String,
+    pub kind: Arc<str>,
     /// Resource name, e.g. `bb-authz`, `all-unauthenticated`, `probe`.
-    pub name: String,
+    pub name: Arc<str>,
 }
 
 impl ResourceRef {
     /// Shorthand used by tests, fixtures and the policy index.
-    pub fn new(group: impl Into<String>, kind: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(group: impl Into<Arc<str>>, kind: impl Into<Arc<str>>, name: impl Into<Arc<str>>) -> Self {
         ResourceRef {
             group: group.into(),
             kind: kind.into(),

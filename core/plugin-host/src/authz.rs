@@ -28,7 +28,7 @@ impl Kind for AuthzKind {
     const KIND: PluginKind = PluginKind::Authz;
     type Pre = AuthzPluginPre<StoreState>;
     type Instance = AuthzInstance;
-    type Cache = PreparedCandidates;
+    type Cache = InstanceInputs;
 
     fn pre(pre: InstancePre<StoreState>) -> wasmtime::Result<Self::Pre> {
         AuthzPluginPre::new(pre)
@@ -42,21 +42,54 @@ impl Kind for AuthzKind {
     }
 }
 
-/// The request behind the `inbound` resource the plugin reads from.
-pub struct HostInbound(Arc<Inbound>);
+/// The request behind the `inbound` resource the plugin reads from; empty
+/// between calls.
+pub struct HostInbound(Option<Arc<Inbound>>);
 
-/// Candidate sets already handed to one instance, by [`CandidateSet::id`], so
-/// a policy's candidates cross into the plugin once rather than on every
-/// request. Bounded; the oldest set is released when full.
+/// What one instance keeps between calls: the `inbound` resource it is lent
+/// (refilled with each request, so no resource is created per call), and the
+/// candidate sets already handed to it by [`CandidateSet::id`], so a policy's
+/// candidates cross into the plugin once rather than on every request. The
+/// sets are bounded; the oldest is released when full.
 #[derive(Default)]
-pub(crate) struct PreparedCandidates {
+pub(crate) struct InstanceInputs {
+    inbound: Option<Resource<HostInbound>>,
     sets: Vec<(u64, ResourceAny)>,
 }
 
 /// Candidate sets kept per instance; a proxy has one per server port and route.
 const PREPARED_SETS_PER_INSTANCE: usize = 64;
 
-impl PreparedCandidates {
+impl InstanceInputs {
+    /// Puts `request` behind this instance's `inbound` resource.
+    fn lend(
+        &mut self,
+        store: &mut Store<StoreState>,
+        request: Arc<Inbound>,
+    ) -> wasmtime::Result<Resource<HostInbound>> {
+        let table = store.data_mut().table();
+        match &self.inbound {
+            Some(handle) => {
+                table.get_mut(handle)?.0 = Some(request);
+                Ok(Resource::new_borrow(handle.rep()))
+            }
+            None => {
+                let handle = table.push(HostInbound(Some(request)))?;
+                let borrowed = Resource::new_borrow(handle.rep());
+                self.inbound = Some(handle);
+                Ok(borrowed)
+            }
+        }
+    }
+
+    /// Releases the request after the call.
+    fn reclaim(&mut self, store: &mut Store<StoreState>) -> wasmtime::Result<()> {
+        if let Some(handle) = &self.inbound {
+            store.data_mut().table().get_mut(handle)?.0 = None;
+        }
+        Ok(())
+    }
+
     fn get_or_prepare(
         &mut self,
         store: &mut Store<StoreState>,
@@ -190,14 +223,13 @@ fn call(
     counted: bool,
 ) -> Result<Decision, crate::version::CallFailure> {
     version
-        .call(counted, |store, instance, prepared| {
-            let prepared = prepared.get_or_prepare(store, instance, candidates)?;
-            let inbound = store.data_mut().table().push(HostInbound(request))?;
-            let borrowed = Resource::new_borrow(inbound.rep());
+        .call(counted, |store, instance, inputs| {
+            let prepared_set = inputs.get_or_prepare(store, instance, candidates)?;
+            let inbound = inputs.lend(store, request)?;
             let decision = instance
                 .strait_authz_authorizer()
-                .call_authorize(&mut *store, borrowed, prepared);
-            store.data_mut().table().delete(inbound)?;
+                .call_authorize(&mut *store, inbound, prepared_set);
+            inputs.reclaim(store)?;
             lift_decision(decision?, candidates)
         })
 }
@@ -218,11 +250,7 @@ fn lift_decision(decision: wit::Decision, candidates: &CandidateSet) -> wasmtime
                 })?;
             Decision::Allow(reference)
         }
-        wit::Decision::AllowAs(r) => Decision::Allow(ResourceRef {
-            group: r.group,
-            kind: r.kind,
-            name: r.name,
-        }),
+        wit::Decision::AllowAs(r) => Decision::Allow(ResourceRef::new(r.group, r.kind, r.name)),
         wit::Decision::Deny(reason) => Decision::Deny(reason),
     })
 }
@@ -257,15 +285,19 @@ fn resource_ref(r: &ResourceRef) -> wit::ResourceRefParam<'_> {
 
 fn result_ref(r: &ResourceRef) -> wit::ResourceRefResult {
     wit::ResourceRefResult {
-        group: r.group.clone(),
-        kind: r.kind.clone(),
-        name: r.name.clone(),
+        group: r.group.to_string(),
+        kind: r.kind.to_string(),
+        name: r.name.to_string(),
     }
 }
 
 impl StoreState {
     fn inbound(&mut self, handle: &Resource<HostInbound>) -> wasmtime::Result<&Inbound> {
-        Ok(&self.table().get(handle)?.0)
+        self.table()
+            .get(handle)?
+            .0
+            .as_deref()
+            .ok_or_else(|| wasmtime::format_err!("the request was read after its call ended"))
     }
 }
 
@@ -330,8 +362,8 @@ impl wit::HostInbound for StoreState {
             .collect())
     }
 
-    /// The host owns every request and removes it after the call; the plugin
-    /// only ever borrows one, so this is never reached for a live request.
+    /// The host owns the resource and only lends it, so a plugin never drops
+    /// it; if one did, it would simply be removed.
     fn drop(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<()> {
         self.table().delete(this)?;
         Ok(())

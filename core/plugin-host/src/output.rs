@@ -2,6 +2,7 @@
 //! failing a write (a chatty plugin must not trap because of its output), and
 //! drained into the host's log after each call or into a trap's message.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
@@ -15,11 +16,17 @@ const CAPACITY: usize = 4096;
 #[derive(Clone, Default)]
 pub(crate) struct CapturedOutput {
     buffer: Arc<Mutex<Vec<u8>>>,
+    /// Set on write, so draining after every call costs one load when the
+    /// plugin printed nothing (the usual case).
+    written: Arc<AtomicBool>,
 }
 
 impl CapturedOutput {
     /// Takes what was written since the last drain, as text.
     pub(crate) fn drain(&self) -> Option<String> {
+        if !self.written.swap(false, Ordering::Acquire) {
+            return None;
+        }
         let mut buffer = self.buffer.lock().unwrap_or_else(PoisonError::into_inner);
         if buffer.is_empty() {
             return None;
@@ -36,6 +43,7 @@ impl CapturedOutput {
         let drop_front = overflow.min(buffer.len());
         buffer.drain(..drop_front);
         buffer.extend_from_slice(&bytes[bytes.len() - keep..]);
+        self.written.store(true, Ordering::Release);
     }
 }
 
@@ -54,6 +62,9 @@ impl StdoutStream for CapturedOutput {
         Box::new(AsyncCapture(self.clone()))
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 #[async_trait::async_trait]
 impl OutputStream for CapturedOutput {

@@ -224,7 +224,7 @@ fn the_plugin_reads_every_request_field_through_the_inbound_resource() {
          route=Some(\"default/default\") method=Some(\"GET\") \
          authority=Some(\"bb-target.mc-demo.svc.cluster.local:8080\") x-test=[\"one\", \"two\"] candidates=2"
     );
-    assert_eq!(seen.name, expected);
+    assert_eq!(&*seen.name, expected);
 }
 
 #[test]

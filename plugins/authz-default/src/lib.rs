@@ -78,9 +78,9 @@ fn network(n: wit::Network) -> Option<Network> {
 
 fn native_ref(r: wit::ResourceRef) -> native::ResourceRef {
     native::ResourceRef {
-        group: r.group,
-        kind: r.kind,
-        name: r.name,
+        group: r.group.into(),
+        kind: r.kind.into(),
+        name: r.name.into(),
     }
 }
 
