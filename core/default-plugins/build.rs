@@ -14,21 +14,48 @@ const PROFILE: &str = "plugin";
 
 /// (package, artifact stem, env var announcing its path)
 const PLUGINS: &[(&str, &str, &str)] = &[
-    ("strait-authz-default", "strait_authz_default", "STRAIT_AUTHZ_DEFAULT_WASM"),
-    ("strait-export-default", "strait_export_default", "STRAIT_EXPORT_DEFAULT_WASM"),
-    ("strait-authz-faulty", "strait_authz_faulty", "STRAIT_AUTHZ_FAULTY_WASM"),
-    ("strait-export-faulty", "strait_export_faulty", "STRAIT_EXPORT_FAULTY_WASM"),
+    (
+        "strait-authz-default",
+        "strait_authz_default",
+        "STRAIT_AUTHZ_DEFAULT_WASM",
+    ),
+    (
+        "strait-export-default",
+        "strait_export_default",
+        "STRAIT_EXPORT_DEFAULT_WASM",
+    ),
+    (
+        "strait-authz-faulty",
+        "strait_authz_faulty",
+        "STRAIT_AUTHZ_FAULTY_WASM",
+    ),
+    (
+        "strait-export-faulty",
+        "strait_export_faulty",
+        "STRAIT_EXPORT_FAULTY_WASM",
+    ),
 ];
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir
         .ancestors()
         .nth(2)
         .expect("core/default-plugins lies two levels below the workspace root")
         .to_path_buf();
-    for watched in ["plugins", "wit", "core/decisions/src", "core/decisions/Cargo.toml", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    for watched in [
+        "plugins",
+        "wit",
+        "core/decisions/src",
+        "core/decisions/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
     }
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -52,7 +79,6 @@ fn main() {
     // lint wrapper (clippy) has no business compiling plugins.
     for var in [
         "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
         "CARGO_TARGET_DIR",
         "CARGO_BUILD_TARGET",
         "CARGO_BUILD_RUSTFLAGS",
@@ -62,10 +88,27 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
-    let output = cmd.output().unwrap_or_else(|e| panic!("could not run cargo to build the plugins: {e}"));
+    // Panic locations would otherwise carry this machine's paths into the
+    // components (and the digests would differ from machine to machine).
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let mut remaps = vec![format!(
+        "--remap-path-prefix={}=/strait",
+        workspace.display()
+    )];
+    if let Some(home) = cargo_home {
+        remaps.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", remaps.join("\x1f"));
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not run cargo to build the plugins: {e}"));
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let hint = if stderr.contains("may not be installed") || stderr.contains("can't find crate for `core`") {
+        let hint = if stderr.contains("may not be installed")
+            || stderr.contains("can't find crate for `core`")
+        {
             "\nThe wasm32-wasip2 target is missing: run `rustup toolchain install` in the repository root \
              (rust-toolchain.toml lists the target)."
         } else {
@@ -75,8 +118,15 @@ fn main() {
     }
 
     for (package, stem, var) in PLUGINS {
-        let artifact = target_dir.join(TARGET).join(PROFILE).join(format!("{stem}.wasm"));
-        assert!(artifact.is_file(), "{package} built, but {} is missing", artifact.display());
+        let artifact = target_dir
+            .join(TARGET)
+            .join(PROFILE)
+            .join(format!("{stem}.wasm"));
+        assert!(
+            artifact.is_file(),
+            "{package} built, but {} is missing",
+            artifact.display()
+        );
         println!("cargo:rustc-env={var}={}", artifact.display());
     }
 }

@@ -26,7 +26,11 @@ pub struct ResourceRef {
 
 impl ResourceRef {
     /// Shorthand used by tests, fixtures and the policy index.
-    pub fn new(group: impl Into<Arc<str>>, kind: impl Into<Arc<str>>, name: impl Into<Arc<str>>) -> Self {
+    pub fn new(
+        group: impl Into<Arc<str>>,
+        kind: impl Into<Arc<str>>,
+        name: impl Into<Arc<str>>,
+    ) -> Self {
         ResourceRef {
             group: group.into(),
             kind: kind.into(),

@@ -58,7 +58,8 @@ pub enum ExportMode {
 }
 
 fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    s.parse()
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
 fn cidr(s: &str) -> Cidr {
@@ -220,25 +221,41 @@ pub fn authz_cases() -> Vec<AuthzCase> {
         case(
             "unauthenticated admits plaintext clients",
             request(plaintext(), "192.0.2.1"),
-            vec![authz("open", any_network(), Authentication::Unauthenticated)],
+            vec![authz(
+                "open",
+                any_network(),
+                Authentication::Unauthenticated,
+            )],
             Some("open"),
         ),
         case(
             "tls-unauthenticated admits an anonymous TLS client",
             request(ClientTls::TlsAnonymous, "192.0.2.1"),
-            vec![authz("tls", any_network(), Authentication::TlsUnauthenticated)],
+            vec![authz(
+                "tls",
+                any_network(),
+                Authentication::TlsUnauthenticated,
+            )],
             Some("tls"),
         ),
         case(
             "tls-unauthenticated admits a mesh identity",
             request(mtls(SLOW_COOKER), "192.0.2.1"),
-            vec![authz("tls", any_network(), Authentication::TlsUnauthenticated)],
+            vec![authz(
+                "tls",
+                any_network(),
+                Authentication::TlsUnauthenticated,
+            )],
             Some("tls"),
         ),
         case(
             "tls-unauthenticated refuses plaintext",
             request(plaintext(), "192.0.2.1"),
-            vec![authz("tls", any_network(), Authentication::TlsUnauthenticated)],
+            vec![authz(
+                "tls",
+                any_network(),
+                Authentication::TlsUnauthenticated,
+            )],
             None,
         ),
         case(
@@ -264,19 +281,31 @@ pub fn authz_cases() -> Vec<AuthzCase> {
         case(
             "a client outside every network is refused",
             request(mtls(SLOW_COOKER), "172.16.0.1"),
-            vec![authz("cluster", vec![net("10.0.0.0/8", &[])], ids(&[SLOW_COOKER]))],
+            vec![authz(
+                "cluster",
+                vec![net("10.0.0.0/8", &[])],
+                ids(&[SLOW_COOKER]),
+            )],
             None,
         ),
         case(
             "an IPv6 client does not match an IPv4 network",
             request(plaintext(), "2001:db8::1"),
-            vec![authz("v4", vec![net("0.0.0.0/0", &[])], Authentication::Unauthenticated)],
+            vec![authz(
+                "v4",
+                vec![net("0.0.0.0/0", &[])],
+                Authentication::Unauthenticated,
+            )],
             None,
         ),
         case(
             "an IPv6 client matches an IPv6 network",
             request(plaintext(), "2001:db8::1"),
-            vec![authz("v6", vec![net("2001:db8::/32", &[])], Authentication::Unauthenticated)],
+            vec![authz(
+                "v6",
+                vec![net("2001:db8::/32", &[])],
+                Authentication::Unauthenticated,
+            )],
             Some("v6"),
         ),
         case(
@@ -289,7 +318,11 @@ pub fn authz_cases() -> Vec<AuthzCase> {
             "network and identity must both match",
             request(mtls(SLOW_COOKER), "10.9.0.1"),
             vec![
-                authz("outside", vec![net("10.0.0.0/8", &["10.9.0.0/16"])], ids(&[SLOW_COOKER])),
+                authz(
+                    "outside",
+                    vec![net("10.0.0.0/8", &["10.9.0.0/16"])],
+                    ids(&[SLOW_COOKER]),
+                ),
                 authz("evil", any_network(), ids(&[SLOW_COOKER_EVIL])),
             ],
             None,
@@ -350,7 +383,10 @@ pub fn default_link(has_gateway: bool) -> Link {
     Link {
         name: "target".into(),
         target_cluster_name: "target".into(),
-        selector: Some(LabelSelector::from_labels([("mirror.linkerd.io/exported", "true")])),
+        selector: Some(LabelSelector::from_labels([(
+            "mirror.linkerd.io/exported",
+            "true",
+        )])),
         remote_discovery_selector: Some(LabelSelector::from_labels([(
             "mirror.linkerd.io/exported",
             "remote-discovery",

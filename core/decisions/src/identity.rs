@@ -52,11 +52,15 @@ impl IdentityMatch {
                 out.suffixes.push(String::new());
             } else if let Some(suffix) = pattern.strip_prefix("*.") {
                 if suffix.is_empty() || suffix.contains('*') {
-                    return Err(err("a wildcard may only be `*` or a leading `*.` before a name"));
+                    return Err(err(
+                        "a wildcard may only be `*` or a leading `*.` before a name",
+                    ));
                 }
                 out.suffixes.push(suffix.to_string());
             } else if pattern.contains('*') {
-                return Err(err("a wildcard may only be `*` or a leading `*.` before a name"));
+                return Err(err(
+                    "a wildcard may only be `*` or a leading `*.` before a name",
+                ));
             } else {
                 out.identities.push(pattern.to_string());
             }

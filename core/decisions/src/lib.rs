@@ -7,9 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod authz;
+#[cfg(feature = "reference-cases")]
+pub mod cases;
 pub mod export;
 pub mod identity;
 pub mod net;
 pub mod selector;
-#[cfg(feature = "reference-cases")]
-pub mod cases;

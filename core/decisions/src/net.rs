@@ -79,9 +79,12 @@ impl Cidr {
             v4 => v4,
         };
         match (self.address, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                prefix_matches(u32::from(net).into(), u32::from(ip).into(), 32, self.prefix_len)
-            }
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_matches(
+                u32::from(net).into(),
+                u32::from(ip).into(),
+                32,
+                self.prefix_len,
+            ),
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 prefix_matches(u128::from(net), u128::from(ip), 128, self.prefix_len)
             }

@@ -75,7 +75,11 @@ impl fmt::Display for SelectorError {
         if self.key.is_empty() {
             write!(f, "invalid label selector: {}", self.reason)
         } else {
-            write!(f, "invalid label selector on key {:?}: {}", self.key, self.reason)
+            write!(
+                f,
+                "invalid label selector on key {:?}: {}",
+                self.key, self.reason
+            )
         }
     }
 }
@@ -154,7 +158,9 @@ impl LabelSelector {
 
     /// Checks every requirement.
     pub fn validate(&self) -> Result<(), SelectorError> {
-        self.match_expressions.iter().try_for_each(Requirement::validate)
+        self.match_expressions
+            .iter()
+            .try_for_each(Requirement::validate)
     }
 
     /// Kubernetes matching: the empty selector matches every object.

@@ -7,14 +7,27 @@ fn is_component(bytes: &[u8]) -> bool {
 
 #[test]
 fn defaults_are_components() {
-    assert!(is_component(super::AUTHZ_DEFAULT), "authz default is not a component");
-    assert!(is_component(super::EXPORT_DEFAULT), "export default is not a component");
+    assert!(
+        is_component(super::AUTHZ_DEFAULT),
+        "authz default is not a component"
+    );
+    assert!(
+        is_component(super::EXPORT_DEFAULT),
+        "export default is not a component"
+    );
 }
 
 #[test]
 fn defaults_are_small_release_builds() {
     // Debug info or a debug build would make the embedded plugins balloon.
-    for (name, bytes) in [("authz", super::AUTHZ_DEFAULT), ("export", super::EXPORT_DEFAULT)] {
-        assert!(bytes.len() < 1 << 20, "{name} default is {} bytes", bytes.len());
+    for (name, bytes) in [
+        ("authz", super::AUTHZ_DEFAULT),
+        ("export", super::EXPORT_DEFAULT),
+    ] {
+        assert!(
+            bytes.len() < 1 << 20,
+            "{name} default is {} bytes",
+            bytes.len()
+        );
     }
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use criterion::Criterion;
 use std::sync::Arc;
 
-use strait_decisions::authz::{authorize, Authorization, CandidateSet, ClientTls, Inbound};
-use strait_decisions::cases::{bb_authz, request, SLOW_COOKER, SLOW_COOKER_EVIL};
+use strait_decisions::authz::{Authorization, CandidateSet, ClientTls, Inbound, authorize};
+use strait_decisions::cases::{SLOW_COOKER, SLOW_COOKER_EVIL, bb_authz, request};
 use strait_plugin_host::{AuthzPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
 
 /// The guide's inputs: bb's server with `bb-authz`, the default policy and
@@ -62,7 +62,9 @@ fn main() {
             assert!(native.is_allow(), "the allow case must allow");
         }
         let mut group = c.benchmark_group(format!("authz_{case}"));
-        group.bench_function("native", |b| b.iter(|| authorize(black_box(&req), black_box(&candidates))));
+        group.bench_function("native", |b| {
+            b.iter(|| authorize(black_box(&req), black_box(&candidates)))
+        });
         group.bench_function("wasm", |b| {
             b.iter(|| plugin.authorize(black_box(req.clone()), black_box(&candidates)))
         });
@@ -90,7 +92,10 @@ fn report(dir: &std::path::Path) {
     println!("\nmedian per decision (ns)   native      wasm     ratio   target (wasm <= 1000 ns)");
     for case in ["allow", "deny"] {
         let group = format!("authz_{case}");
-        match (median_ns(dir, &group, "native"), median_ns(dir, &group, "wasm")) {
+        match (
+            median_ns(dir, &group, "native"),
+            median_ns(dir, &group, "wasm"),
+        ) {
             (Some(native), Some(wasm)) => println!(
                 "{case:<26} {native:>8.1} {wasm:>9.1} {:>8.1}x   {}",
                 wasm / native,

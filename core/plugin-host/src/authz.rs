@@ -190,7 +190,9 @@ impl AuthzPlugin {
 /// request and one candidate. Any decision will do; trapping will not.
 pub(crate) fn smoke(version: &PluginVersion<AuthzKind>, origin: &str) -> Result<(), PluginError> {
     let request = Inbound {
-        client_tls: ClientTls::Mtls("smoke.strait.serviceaccount.identity.linkerd.cluster.local".into()),
+        client_tls: ClientTls::Mtls(
+            "smoke.strait.serviceaccount.identity.linkerd.cluster.local".into(),
+        ),
         client_ip: IpAddr::from([127, 0, 0, 1]),
         server: ResourceRef::new("policy.linkerd.io", "server", "smoke"),
         port: 8080,
@@ -222,16 +224,16 @@ fn call(
     candidates: &CandidateSet,
     counted: bool,
 ) -> Result<Decision, crate::version::CallFailure> {
-    version
-        .call(counted, |store, instance, inputs| {
-            let prepared_set = inputs.get_or_prepare(store, instance, candidates)?;
-            let inbound = inputs.lend(store, request)?;
-            let decision = instance
+    version.call(counted, |store, instance, inputs| {
+        let prepared_set = inputs.get_or_prepare(store, instance, candidates)?;
+        let inbound = inputs.lend(store, request)?;
+        let decision =
+            instance
                 .strait_authz_authorizer()
                 .call_authorize(&mut *store, inbound, prepared_set);
-            inputs.reclaim(store)?;
-            lift_decision(decision?, candidates)
-        })
+        inputs.reclaim(store)?;
+        lift_decision(decision?, candidates)
+    })
 }
 
 /// An index outside the set is the plugin's error: the call fails (and denies).
@@ -344,14 +346,22 @@ impl wit::HostInbound for StoreState {
     }
 
     fn http(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<Option<wit::HttpRequest>> {
-        Ok(self.inbound(&this)?.http.as_ref().map(|h| wit::HttpRequest {
-            method: h.method.clone(),
-            path: h.path.clone(),
-            authority: h.authority.clone(),
-        }))
+        Ok(self
+            .inbound(&this)?
+            .http
+            .as_ref()
+            .map(|h| wit::HttpRequest {
+                method: h.method.clone(),
+                path: h.path.clone(),
+                authority: h.authority.clone(),
+            }))
     }
 
-    fn header(&mut self, this: Resource<HostInbound>, name: String) -> wasmtime::Result<Vec<String>> {
+    fn header(
+        &mut self,
+        this: Resource<HostInbound>,
+        name: String,
+    ) -> wasmtime::Result<Vec<String>> {
         Ok(self
             .inbound(&this)?
             .http

@@ -63,7 +63,6 @@ impl authz_pkg::log::Host for StoreState {
     }
 }
 
-
 impl export_pkg::log::Host for StoreState {
     fn log(&mut self, level: export_pkg::log::Level, message: String) {
         StoreState::log(self, export_level(level), &message);

@@ -118,13 +118,20 @@ pub(crate) fn smoke(version: &PluginVersion<ExportKind>, origin: &str) -> Result
     let service = RemoteService {
         namespace: "smoke".into(),
         name: "smoke".into(),
-        labels: [("mirror.linkerd.io/exported".to_string(), "remote-discovery".to_string())].into(),
+        labels: [(
+            "mirror.linkerd.io/exported".to_string(),
+            "remote-discovery".to_string(),
+        )]
+        .into(),
         ..Default::default()
     };
     let link = Link {
         name: "smoke".into(),
         target_cluster_name: "smoke".into(),
-        selector: Some(LabelSelector::from_labels([("mirror.linkerd.io/exported", "true")])),
+        selector: Some(LabelSelector::from_labels([(
+            "mirror.linkerd.io/exported",
+            "true",
+        )])),
         remote_discovery_selector: Some(LabelSelector::from_labels([(
             "mirror.linkerd.io/exported",
             "remote-discovery",
@@ -166,7 +173,10 @@ fn call(
         headless: service.headless,
     };
     let selector = link.selector.as_ref().map(SelectorParts::new);
-    let remote_discovery = link.remote_discovery_selector.as_ref().map(SelectorParts::new);
+    let remote_discovery = link
+        .remote_discovery_selector
+        .as_ref()
+        .map(SelectorParts::new);
     let selector_requirements = selector.as_ref().map(SelectorParts::requirements);
     let remote_discovery_requirements = remote_discovery.as_ref().map(SelectorParts::requirements);
     let wit_link = wit::Link {
@@ -236,7 +246,10 @@ impl<'a> SelectorParts<'a> {
             .collect()
     }
 
-    fn lowered<'b>(&'b self, requirements: &'b [wit::SelectorRequirement<'b>]) -> wit::LabelSelector<'b> {
+    fn lowered<'b>(
+        &'b self,
+        requirements: &'b [wit::SelectorRequirement<'b>],
+    ) -> wit::LabelSelector<'b> {
         wit::LabelSelector {
             match_labels: &self.labels,
             match_expressions: requirements,
@@ -248,7 +261,9 @@ fn lift_decision(decision: wit::Decision) -> ExportDecision {
     match decision {
         wit::Decision::NotExported(reason) => ExportDecision::NotExported(reason),
         wit::Decision::Gateway(extras) => ExportDecision::Gateway(lift_extras(extras)),
-        wit::Decision::RemoteDiscovery(extras) => ExportDecision::RemoteDiscovery(lift_extras(extras)),
+        wit::Decision::RemoteDiscovery(extras) => {
+            ExportDecision::RemoteDiscovery(lift_extras(extras))
+        }
     }
 }
 

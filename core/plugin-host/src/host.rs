@@ -85,7 +85,11 @@ impl PluginHost {
     /// Validates a plugin as a slot would before activating it: the bytes are a
     /// component, it implements `kind`'s world, imports nothing it is not given,
     /// and answers a smoke call. Returns what identifies the version.
-    pub fn check(&self, kind: PluginKind, plugin: &PluginBytes) -> Result<VersionInfo, PluginError> {
+    pub fn check(
+        &self,
+        kind: PluginKind,
+        plugin: &PluginBytes,
+    ) -> Result<VersionInfo, PluginError> {
         let info = match kind {
             PluginKind::Authz => {
                 let version = self.prepare::<crate::authz::AuthzKind>(kind.as_str(), plugin)?;
@@ -112,15 +116,16 @@ impl PluginHost {
         let digest = hex(&Sha256::digest(&binary));
         let component = self.compile(origin, &digest, &binary)?;
         check_world(&self.inner.engine, &component, K::KIND, origin)?;
-        let pre = self
-            .inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| PluginError::ForbiddenImport {
+        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
+            PluginError::ForbiddenImport {
                 origin: origin.clone(),
                 import: "?".into(),
-                reason: format!("which cannot be linked: {}", crate::error::one_line(&format!("{e:#}"))),
-            })?;
+                reason: format!(
+                    "which cannot be linked: {}",
+                    crate::error::one_line(&format!("{e:#}"))
+                ),
+            }
+        })?;
         let typed = K::pre(pre).map_err(|e| PluginError::WrongWorld {
             origin: origin.clone(),
             kind: K::KIND,
@@ -131,7 +136,10 @@ impl PluginHost {
                 crate::error::one_line(&format!("{e:#}"))
             ),
         })?;
-        let label = bytes.version.clone().unwrap_or_else(|| digest[..12].to_string());
+        let label = bytes
+            .version
+            .clone()
+            .unwrap_or_else(|| digest[..12].to_string());
         let config = &self.inner.config;
         let timeout = match K::KIND {
             PluginKind::Authz => config.authz_call_timeout,
@@ -150,12 +158,22 @@ impl PluginHost {
             label,
             origin: origin.clone(),
         };
-        Ok(PluginVersion::new(info, self.inner.engine.clone(), typed, meters, limits))
+        Ok(PluginVersion::new(
+            info,
+            self.inner.engine.clone(),
+            typed,
+            meters,
+            limits,
+        ))
     }
 
     fn compile(&self, origin: &str, digest: &str, binary: &[u8]) -> Result<Component, PluginError> {
         {
-            let mut cache = self.inner.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut cache = self
+                .inner
+                .compiled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if let Some(i) = cache.iter().position(|(d, _)| d == digest) {
                 let entry = cache.remove(i);
                 let component = entry.1.clone();
@@ -164,11 +182,16 @@ impl PluginHost {
             }
         }
         // Compiling takes milliseconds: never under the cache lock.
-        let component = Component::new(&self.inner.engine, binary).map_err(|e| PluginError::Compile {
-            origin: origin.to_string(),
-            reason: crate::error::one_line(&format!("{e:#}")),
-        })?;
-        let mut cache = self.inner.compiled.lock().unwrap_or_else(PoisonError::into_inner);
+        let component =
+            Component::new(&self.inner.engine, binary).map_err(|e| PluginError::Compile {
+                origin: origin.to_string(),
+                reason: crate::error::one_line(&format!("{e:#}")),
+            })?;
+        let mut cache = self
+            .inner
+            .compiled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if !cache.iter().any(|(d, _)| d == digest) {
             cache.push((digest.to_string(), component.clone()));
             let capacity = self.inner.config.compiled_cache_entries.max(1);
@@ -239,10 +262,16 @@ fn check_world(
     let exports: Vec<(String, bool)> = ty
         .exports(engine)
         .map(|(name, item)| {
-            (unversioned(name), matches!(item.ty, ComponentItem::ComponentInstance(_)))
+            (
+                unversioned(name),
+                matches!(item.ty, ComponentItem::ComponentInstance(_)),
+            )
         })
         .collect();
-    if !exports.iter().any(|(name, is_instance)| *is_instance && name == kind.entry_point()) {
+    if !exports
+        .iter()
+        .any(|(name, is_instance)| *is_instance && name == kind.entry_point())
+    {
         let other = [PluginKind::Authz, PluginKind::Export]
             .into_iter()
             .find(|k| *k != kind && exports.iter().any(|(name, _)| name == k.entry_point()));
@@ -260,7 +289,11 @@ fn check_world(
                     "it does not export the interface `{}` of world {} (it exports: {})",
                     kind.entry_point(),
                     kind.world(),
-                    if names.is_empty() { "nothing".to_string() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        names.join(", ")
+                    }
                 )
             }
         };

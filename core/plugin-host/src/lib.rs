@@ -36,5 +36,8 @@ pub use error::PluginError;
 pub use export::{ExportPlugin, ExportVerdict};
 pub use host::PluginHost;
 pub use metrics::PluginMetrics;
-pub use source::{PluginBytes, PluginSource};
+pub use source::{
+    AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, PLUGIN_VERSION_ANNOTATION, PLUGINS_CONFIG_MAP,
+    PluginBytes, PluginSource, plugins_config_map,
+};
 pub use version::{CallOutcome, PluginKind, VersionInfo};

@@ -79,7 +79,10 @@ impl<K: Kind> PluginSlot<K> {
     }
 
     pub(crate) fn last_rejection(&self) -> Option<String> {
-        self.loading.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.loading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The version a call must use from start to end.

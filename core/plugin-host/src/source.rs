@@ -1,10 +1,52 @@
 //! Where plugin bytes come from: a file, memory, or a ConfigMap's `binaryData`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::error::PluginError;
+
+/// The ConfigMap the control plane watches for plugins.
+pub const PLUGINS_CONFIG_MAP: &str = "strait-plugins";
+/// Its `binaryData` key holding the authz plugin.
+pub const AUTHZ_PLUGIN_KEY: &str = "authz.wasm";
+/// Its `binaryData` key holding the export plugin.
+pub const EXPORT_PLUGIN_KEY: &str = "export.wasm";
+/// Its annotation naming the plugins' version (the `version` metric label).
+pub const PLUGIN_VERSION_ANNOTATION: &str = "strait.io/plugin-version";
+
+/// Builds the plugins ConfigMap: each given plugin under its key in
+/// `binaryData`, and the version annotation when a version is given.
+pub fn plugins_config_map(
+    name: &str,
+    namespace: &str,
+    plugins: &[(&str, &[u8])],
+    version: Option<&str>,
+) -> ConfigMap {
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(namespace.to_string()),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/part-of".to_string(),
+                "strait".to_string(),
+            )])),
+            annotations: version
+                .map(|v| BTreeMap::from([(PLUGIN_VERSION_ANNOTATION.to_string(), v.to_string())])),
+            ..Default::default()
+        },
+        binary_data: Some(
+            plugins
+                .iter()
+                .map(|(key, bytes)| (key.to_string(), ByteString(bytes.to_vec())))
+                .collect(),
+        ),
+        ..Default::default()
+    }
+}
 
 /// A plugin's bytes with where they came from and an optional version label.
 #[derive(Clone, Debug)]
@@ -143,7 +185,9 @@ impl PluginBytes {
                         .into(),
                 )),
                 Some([_, _, 1, 0]) => Ok(std::borrow::Cow::Borrowed(bytes)),
-                _ => Err(not_component("its Wasm header has an unknown version or layer".into())),
+                _ => Err(not_component(
+                    "its Wasm header has an unknown version or layer".into(),
+                )),
             };
         }
         let text = match std::str::from_utf8(bytes) {
@@ -177,7 +221,10 @@ fn wat_error(err: &wat::Error) -> String {
     let position = text
         .lines()
         .find_map(|l| l.split_once("-->").map(|(_, at)| at.trim()))
-        .and_then(|at| at.rsplit_once(':').and_then(|(rest, col)| Some((rest.rsplit_once(':')?.1, col))));
+        .and_then(|at| {
+            at.rsplit_once(':')
+                .and_then(|(rest, col)| Some((rest.rsplit_once(':')?.1, col)))
+        });
     match position {
         Some((line, column)) => format!("invalid WAT at line {line}, column {column}: {message}"),
         None => format!("invalid WAT: {message}"),
@@ -189,9 +236,17 @@ fn looks_like_wat(text: &str) -> bool {
     let mut rest = text.trim_start();
     loop {
         if let Some(after) = rest.strip_prefix(";;") {
-            rest = after.split_once('\n').map(|(_, r)| r).unwrap_or("").trim_start();
+            rest = after
+                .split_once('\n')
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else if let Some(after) = rest.strip_prefix("(;") {
-            rest = after.split_once(";)").map(|(_, r)| r).unwrap_or("").trim_start();
+            rest = after
+                .split_once(";)")
+                .map(|(_, r)| r)
+                .unwrap_or("")
+                .trim_start();
         } else {
             return rest.starts_with('(');
         }

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmtime::{ResourceLimiter, UpdateDeadline};
 use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::output::CapturedOutput;
@@ -112,7 +112,11 @@ impl StoreState {
             tracing::Level::ERROR => tracing::error!(plugin, version, "{message}"),
         }
         if self.log.budget == 0 {
-            tracing::warn!(plugin, version, "plugin log budget of {LOG_BUDGET_PER_CALL} lines per call used up; further lines dropped");
+            tracing::warn!(
+                plugin,
+                version,
+                "plugin log budget of {LOG_BUDGET_PER_CALL} lines per call used up; further lines dropped"
+            );
         }
     }
 }

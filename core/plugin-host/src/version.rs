@@ -71,7 +71,9 @@ impl FromStr for PluginKind {
         match s {
             "export" => Ok(PluginKind::Export),
             "authz" => Ok(PluginKind::Authz),
-            other => Err(format!("unknown plugin kind {other:?} (expected export or authz)")),
+            other => Err(format!(
+                "unknown plugin kind {other:?} (expected export or authz)"
+            )),
         }
     }
 }
@@ -233,7 +235,12 @@ impl<K: Kind> PluginVersion<K> {
     }
 
     fn checkout(&self) -> Result<Pooled<K>, CallFailure> {
-        if let Some(pooled) = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop() {
+        if let Some(pooled) = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+        {
             return Ok(pooled);
         }
         let state = StoreState::new(
@@ -335,7 +342,14 @@ fn classify(err: wasmtime::Error, state: &StoreState) -> CallFailure {
                 .filter(|l| !l.is_empty() && !l.starts_with("note: run with"))
                 .collect();
             let said = said.join(" ");
-            let tail: String = said.chars().rev().take(512).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = said
+                .chars()
+                .rev()
+                .take(512)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             message.push_str(&format!(" (plugin stderr: {tail})"));
         }
         return CallFailure::Trap(message);

@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use strait_decisions::authz::{ClientTls, Decision, Inbound};
-use strait_decisions::cases::{bb_authz, request, SLOW_COOKER};
+use strait_decisions::cases::{SLOW_COOKER, bb_authz, request};
 use strait_plugin_host::{CallOutcome, PluginError, PluginKind};
 
 fn request_to(path: &str) -> Inbound {
@@ -34,7 +34,10 @@ fn a_runaway_loop_is_stopped_within_10ms_and_denied() {
         };
         assert!(reason.contains("deadline"), "{reason}");
     }
-    assert!(fastest < Duration::from_millis(10), "stopped after {fastest:?}");
+    assert!(
+        fastest < Duration::from_millis(10),
+        "stopped after {fastest:?}"
+    );
     // The plugin keeps serving after the runaway instance was discarded.
     let verdict = plugin.authorize(request_to("/"), &support::set(&[bb_authz()]));
     assert_eq!(verdict.outcome, CallOutcome::Ok);
@@ -61,7 +64,12 @@ fn a_memory_bomb_stops_at_the_cap_and_is_denied() {
         panic!("a memory bomb must deny, got {:?}", verdict.decision);
     };
     assert!(reason.contains(&format!("cap of {cap} bytes")), "{reason}");
-    assert!(plugin.authorize(request_to("/"), &support::set(&[])).decision.is_allow());
+    assert!(
+        plugin
+            .authorize(request_to("/"), &support::set(&[]))
+            .decision
+            .is_allow()
+    );
 }
 
 #[test]
@@ -95,17 +103,32 @@ fn assert_rejected_and_still_serving(
     let before = plugin.active();
     let err = plugin.load(bad).expect_err("bad plugin must be rejected");
     let message = err.to_string();
-    assert!(message.contains(expect), "{message:?} should mention {expect:?}");
-    assert!(message.contains(&bad.origin), "{message:?} should name {:?}", bad.origin);
+    assert!(
+        message.contains(expect),
+        "{message:?} should mention {expect:?}"
+    );
+    assert!(
+        message.contains(&bad.origin),
+        "{message:?} should name {:?}",
+        bad.origin
+    );
     assert!(!message.contains('\n'), "one-line reason: {message:?}");
-    assert_eq!(plugin.active(), before, "the last good version stays active");
+    assert_eq!(
+        plugin.active(),
+        before,
+        "the last good version stays active"
+    );
     assert_eq!(plugin.last_rejection().as_deref(), Some(message.as_str()));
     let verdict = plugin.authorize(
         request(ClientTls::Mtls(SLOW_COOKER.into()), "10.0.0.1"),
         &support::set(&[bb_authz()]),
     );
     assert_eq!(verdict.outcome, CallOutcome::Ok);
-    assert!(verdict.decision.is_allow(), "still serving: {:?}", verdict.decision);
+    assert!(
+        verdict.decision.is_allow(),
+        "still serving: {:?}",
+        verdict.decision
+    );
     err
 }
 
@@ -118,7 +141,10 @@ fn garbage_is_rejected_while_the_last_good_version_serves() {
     assert!(matches!(err, PluginError::NotAComponent { .. }));
     let empty = support::bytes("empty.wasm", b"");
     assert_rejected_and_still_serving(&plugin, &empty, "empty");
-    let truncated = support::bytes("truncated.wasm", &strait_default_plugins::AUTHZ_DEFAULT[..200]);
+    let truncated = support::bytes(
+        "truncated.wasm",
+        &strait_default_plugins::AUTHZ_DEFAULT[..200],
+    );
     let err = assert_rejected_and_still_serving(&plugin, &truncated, "does not compile");
     assert!(matches!(err, PluginError::Compile { .. }));
 }
@@ -128,7 +154,11 @@ fn a_core_module_is_rejected_as_not_a_component() {
     let host = support::host();
     let plugin = support::default_authz(&host);
     let module = wat::parse_str("(module (func (export \"authorize\")))").unwrap();
-    assert_rejected_and_still_serving(&plugin, &support::bytes("core.wasm", &module), "core Wasm module");
+    assert_rejected_and_still_serving(
+        &plugin,
+        &support::bytes("core.wasm", &module),
+        "core Wasm module",
+    );
     let text = support::bytes("core.wat", b"(module)");
     assert_rejected_and_still_serving(&plugin, &text, "core module");
 }
@@ -138,10 +168,27 @@ fn a_component_of_the_other_world_is_rejected() {
     let host = support::host();
     let plugin = support::default_authz(&host);
     let export = support::bytes("export.wasm", strait_default_plugins::EXPORT_DEFAULT);
-    let err = assert_rejected_and_still_serving(&plugin, &export, "strait:export-mode/export-plugin@0.1.0");
-    assert!(matches!(err, PluginError::WrongWorld { kind: PluginKind::Authz, .. }), "{err}");
+    let err = assert_rejected_and_still_serving(
+        &plugin,
+        &export,
+        "strait:export-mode/export-plugin@0.1.0",
+    );
+    assert!(
+        matches!(
+            err,
+            PluginError::WrongWorld {
+                kind: PluginKind::Authz,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let empty = support::bytes("empty.wat", b"(component)");
-    assert_rejected_and_still_serving(&plugin, &empty, "does not export the interface `strait:authz/authorizer`");
+    assert_rejected_and_still_serving(
+        &plugin,
+        &empty,
+        "does not export the interface `strait:authz/authorizer`",
+    );
 }
 
 /// A component that exports the authorizer interface with an `authorize` of
@@ -162,7 +209,11 @@ fn an_export_with_the_wrong_signature_is_rejected() {
         "wrong-signature.wat",
         WRONG_AUTHORIZER.replace("IMPORT", "").as_bytes(),
     );
-    assert_rejected_and_still_serving(&plugin, &wrong, "does not match world strait:authz/authz-plugin@0.1.0");
+    assert_rejected_and_still_serving(
+        &plugin,
+        &wrong,
+        "does not match world strait:authz/authz-plugin@0.1.0",
+    );
 }
 
 #[test]
@@ -175,10 +226,8 @@ fn capabilities_beyond_the_world_are_refused() {
         ("wasi:clocks/wall-clock@0.2.0", "clock"),
         ("wasi:random/random@0.2.0", "random"),
     ] {
-        let wat = format!(
-            "{}",
-            WRONG_AUTHORIZER.replace("IMPORT", &format!(r#"(import "{interface}" (instance))"#))
-        );
+        let wat =
+            WRONG_AUTHORIZER.replace("IMPORT", &format!(r#"(import "{interface}" (instance))"#));
         let bad = support::bytes(&format!("wants-{what}.wat"), wat.as_bytes());
         let err = assert_rejected_and_still_serving(&plugin, &bad, interface);
         assert!(err.to_string().contains(what), "{err}");
@@ -190,7 +239,10 @@ fn capabilities_beyond_the_world_are_refused() {
 fn invalid_wat_names_the_line() {
     let host = support::host();
     let plugin = support::default_authz(&host);
-    let bad = support::bytes("broken.wat", b"(component\n  (func (export \"authorize\")\n");
+    let bad = support::bytes(
+        "broken.wat",
+        b"(component\n  (func (export \"authorize\")\n",
+    );
     assert_rejected_and_still_serving(&plugin, &bad, "invalid WAT at line 3, column 1");
 }
 
@@ -198,10 +250,14 @@ fn invalid_wat_names_the_line() {
 fn check_reports_the_digest_of_a_good_plugin() {
     let host = support::host();
     let authz = support::bytes("authz.wasm", strait_default_plugins::AUTHZ_DEFAULT);
-    let info = host.check(PluginKind::Authz, &authz).expect("default authz passes");
+    let info = host
+        .check(PluginKind::Authz, &authz)
+        .expect("default authz passes");
     assert_eq!(info.digest.len(), 64);
     assert_eq!(info.label, &info.digest[..12]);
-    let err = host.check(PluginKind::Export, &authz).expect_err("authz is not an export plugin");
+    let err = host
+        .check(PluginKind::Export, &authz)
+        .expect_err("authz is not an export plugin");
     assert!(err.to_string().contains("is not an export plugin"), "{err}");
 }
 
@@ -211,8 +267,14 @@ fn the_plugin_reads_every_request_field_through_the_inbound_resource() {
     let plugin = support::faulty_authz(&host);
     let mut req = request_to("/inspect");
     if let Some(http) = req.http.as_mut() {
-        http.headers.push(strait_decisions::authz::Header { name: "x-test".into(), value: "one".into() });
-        http.headers.push(strait_decisions::authz::Header { name: "X-TEST".into(), value: "two".into() });
+        http.headers.push(strait_decisions::authz::Header {
+            name: "x-test".into(),
+            value: "one".into(),
+        });
+        http.headers.push(strait_decisions::authz::Header {
+            name: "X-TEST".into(),
+            value: "two".into(),
+        });
     }
     let verdict = plugin.authorize(req, &support::set(&[bb_authz(), bb_authz()]));
     let Decision::Allow(seen) = verdict.decision else {
@@ -238,10 +300,17 @@ fn many_candidate_sets_on_one_instance_stay_correct() {
     for round in 0..2 {
         for set in &sets {
             let verdict = plugin.authorize(request_to("/"), set);
-            assert!(!verdict.decision.is_allow(), "round {round}: an empty set denies");
+            assert!(
+                !verdict.decision.is_allow(),
+                "round {round}: an empty set denies"
+            );
         }
         let verdict = plugin.authorize(request_to("/"), &allow);
-        assert!(verdict.decision.is_allow(), "round {round}: {:?}", verdict.decision);
+        assert!(
+            verdict.decision.is_allow(),
+            "round {round}: {:?}",
+            verdict.decision
+        );
     }
 }
 
@@ -256,5 +325,8 @@ fn allowing_a_candidate_that_does_not_exist_is_a_denying_error() {
     let Decision::Deny(reason) = verdict.decision else {
         panic!("expected a deny, got {:?}", verdict.decision);
     };
-    assert!(reason.contains("allowed candidate 1, but the set has 1 candidates"), "{reason}");
+    assert!(
+        reason.contains("allowed candidate 1, but the set has 1 candidates"),
+        "{reason}"
+    );
 }

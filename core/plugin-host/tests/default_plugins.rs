@@ -3,7 +3,7 @@
 mod support;
 
 use strait_decisions::authz::Decision;
-use strait_decisions::cases::{authz_cases, export_cases, remote_bb, default_link, ExportMode};
+use strait_decisions::cases::{ExportMode, authz_cases, default_link, export_cases, remote_bb};
 use strait_decisions::export::ExportDecision;
 use strait_plugin_host::CallOutcome;
 
@@ -28,7 +28,9 @@ fn authz_default_matches_the_native_rules_exactly() {
     let plugin = support::default_authz(&host);
     for case in authz_cases() {
         let native = strait_decisions::authz::authorize(&case.request, &case.candidates);
-        let wasm = plugin.authorize(case.request.clone(), &support::set(&case.candidates)).decision;
+        let wasm = plugin
+            .authorize(case.request.clone(), &support::set(&case.candidates))
+            .decision;
         assert_eq!(native, wasm, "{}", case.name);
     }
 }
@@ -74,7 +76,10 @@ fn calls_are_counted_for_the_active_version_and_smoke_calls_are_not() {
         "10.0.0.1",
     );
     for _ in 0..3 {
-        plugin.authorize(req.clone(), &support::set(&[strait_decisions::cases::bb_authz()]));
+        plugin.authorize(
+            req.clone(),
+            &support::set(&[strait_decisions::cases::bb_authz()]),
+        );
     }
     let mut registry = Registry::default();
     host.metrics().register(&mut registry);

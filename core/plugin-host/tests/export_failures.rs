@@ -7,8 +7,12 @@ use strait_decisions::export::{ExportDecision, MirrorExtras, RemoteService};
 use strait_plugin_host::{CallOutcome, ExportPlugin};
 
 fn faulty_export(host: &strait_plugin_host::PluginHost) -> ExportPlugin {
-    ExportPlugin::new(host, "export", &support::file(strait_default_plugins::fixtures::EXPORT_FAULTY))
-        .expect("faulty export plugin passes its smoke call")
+    ExportPlugin::new(
+        host,
+        "export",
+        &support::file(strait_default_plugins::fixtures::EXPORT_FAULTY),
+    )
+    .expect("faulty export plugin passes its smoke call")
 }
 
 fn named(name: &str) -> RemoteService {
@@ -50,10 +54,19 @@ fn extras_are_passed_on_except_reserved_keys() {
     let ExportDecision::RemoteDiscovery(extras) = verdict.decision else {
         panic!("expected remote discovery, got {:?}", verdict.decision);
     };
-    assert_eq!(extras.labels.get("team").map(String::as_str), Some("payments"));
-    assert!(!extras.labels.contains_key("mirror.linkerd.io/cluster-name"), "reserved key dropped");
     assert_eq!(
-        extras.annotations.get("example.com/exported-by").map(String::as_str),
+        extras.labels.get("team").map(String::as_str),
+        Some("payments")
+    );
+    assert!(
+        !extras.labels.contains_key("mirror.linkerd.io/cluster-name"),
+        "reserved key dropped"
+    );
+    assert_eq!(
+        extras
+            .annotations
+            .get("example.com/exported-by")
+            .map(String::as_str),
         Some("faulty")
     );
 }

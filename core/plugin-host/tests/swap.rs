@@ -2,12 +2,12 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 
 use strait_decisions::authz::{ClientTls, Decision, ResourceRef};
-use strait_decisions::cases::{bb_authz, request, SLOW_COOKER};
+use strait_decisions::cases::{SLOW_COOKER, bb_authz, request};
 use strait_plugin_host::CallOutcome;
 
 const CALLERS: usize = 4;
@@ -55,13 +55,17 @@ fn swapping_100_times_under_4_callers_fails_no_call() {
         assert_eq!(plugin.active(), info);
         // Let the callers run on each version for a moment.
         let seen = by_default.load(Ordering::Relaxed) + by_faulty.load(Ordering::Relaxed);
-        while by_default.load(Ordering::Relaxed) + by_faulty.load(Ordering::Relaxed) < seen + CALLERS as u64 {
+        while by_default.load(Ordering::Relaxed) + by_faulty.load(Ordering::Relaxed)
+            < seen + CALLERS as u64
+        {
             thread::yield_now();
         }
     }
     stop.store(true, Ordering::Relaxed);
     for caller in callers {
-        caller.join().expect("no caller saw a failed or mixed answer");
+        caller
+            .join()
+            .expect("no caller saw a failed or mixed answer");
     }
     assert!(by_default.load(Ordering::Relaxed) > 0);
     assert!(by_faulty.load(Ordering::Relaxed) > 0);

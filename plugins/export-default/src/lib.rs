@@ -37,7 +37,9 @@ impl Guest for DefaultExporter {
         };
         match native::decide(&service, &link) {
             native::ExportDecision::NotExported(reason) => wit::Decision::NotExported(reason),
-            native::ExportDecision::Gateway(extras) => wit::Decision::Gateway(mirror_extras(extras)),
+            native::ExportDecision::Gateway(extras) => {
+                wit::Decision::Gateway(mirror_extras(extras))
+            }
             native::ExportDecision::RemoteDiscovery(extras) => {
                 wit::Decision::RemoteDiscovery(mirror_extras(extras))
             }

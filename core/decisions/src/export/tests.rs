@@ -1,5 +1,5 @@
 use super::*;
-use crate::cases::{default_link, export_cases, remote_bb, ExportMode};
+use crate::cases::{ExportMode, default_link, export_cases, remote_bb};
 
 #[test]
 fn reference_cases_hold_natively() {

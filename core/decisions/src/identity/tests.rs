@@ -22,8 +22,9 @@ fn star_matches_any_identity() {
 
 #[test]
 fn suffix_matches_on_a_label_boundary() {
-    let m = IdentityMatch::from_patterns(["*.mc-demo.serviceaccount.identity.linkerd.cluster.local"])
-        .unwrap();
+    let m =
+        IdentityMatch::from_patterns(["*.mc-demo.serviceaccount.identity.linkerd.cluster.local"])
+            .unwrap();
     assert!(m.matches(SLOW_COOKER));
     assert!(m.matches(EVIL));
     assert!(!m.matches("bb.other.serviceaccount.identity.linkerd.cluster.local"));

@@ -30,7 +30,10 @@ fn expressions_follow_kubernetes_operators() {
     assert!(!req("env", Operator::In, &["dev"]).matches(&l));
     assert!(!req("zone", Operator::In, &["a"]).matches(&l));
     assert!(req("env", Operator::NotIn, &["dev"]).matches(&l));
-    assert!(req("zone", Operator::NotIn, &["a"]).matches(&l), "absent label is NotIn");
+    assert!(
+        req("zone", Operator::NotIn, &["a"]).matches(&l),
+        "absent label is NotIn"
+    );
     assert!(!req("env", Operator::NotIn, &["prod"]).matches(&l));
     assert!(req("app", Operator::Exists, &[]).matches(&l));
     assert!(!req("zone", Operator::Exists, &[]).matches(&l));
@@ -43,11 +46,23 @@ fn invalid_requirements_match_nothing_and_say_why() {
     let l = labels(&[("env", "prod")]);
     let bad_in = req("env", Operator::NotIn, &[]);
     assert!(!bad_in.matches(&l));
-    assert!(bad_in.validate().unwrap_err().to_string().contains("\"env\""));
+    assert!(
+        bad_in
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("\"env\"")
+    );
     let bad_exists = req("env", Operator::Exists, &["prod"]);
     assert!(!bad_exists.matches(&l));
     assert!(bad_exists.validate().is_err());
-    assert!("Equals".parse::<Operator>().unwrap_err().to_string().contains("Equals"));
+    assert!(
+        "Equals"
+            .parse::<Operator>()
+            .unwrap_err()
+            .to_string()
+            .contains("Equals")
+    );
     assert_eq!("NotIn".parse::<Operator>().unwrap(), Operator::NotIn);
 }
 

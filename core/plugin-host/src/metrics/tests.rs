@@ -28,10 +28,15 @@ fn calls_are_counted_by_plugin_version_and_outcome() {
         "{text}"
     );
     assert!(
-        text.contains(r#"plugin_call_duration_seconds_count{plugin="authz",version="abc123",outcome="ok"} 2"#),
+        text.contains(
+            r#"plugin_call_duration_seconds_count{plugin="authz",version="abc123",outcome="ok"} 2"#
+        ),
         "{text}"
     );
-    assert!(text.contains("# TYPE plugin_call_duration_seconds histogram"), "{text}");
+    assert!(
+        text.contains("# TYPE plugin_call_duration_seconds histogram"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -40,7 +45,10 @@ fn only_the_active_version_is_reported_active() {
     metrics.set_active("authz", "v1", None);
     metrics.set_active("authz", "v2", Some("v1"));
     let text = exposition(&metrics);
-    assert!(text.contains(r#"plugin_active_version{plugin="authz",version="v2"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"plugin_active_version{plugin="authz",version="v2"} 1"#),
+        "{text}"
+    );
     assert!(!text.contains(r#"version="v1""#), "{text}");
 }
 
@@ -51,6 +59,12 @@ fn reloads_are_counted_by_outcome() {
     metrics.reload("authz", false);
     metrics.reload("authz", false);
     let text = exposition(&metrics);
-    assert!(text.contains(r#"plugin_reloads_total{plugin="authz",outcome="accepted"} 1"#), "{text}");
-    assert!(text.contains(r#"plugin_reloads_total{plugin="authz",outcome="rejected"} 2"#), "{text}");
+    assert!(
+        text.contains(r#"plugin_reloads_total{plugin="authz",outcome="accepted"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"plugin_reloads_total{plugin="authz",outcome="rejected"} 2"#),
+        "{text}"
+    );
 }

@@ -10,11 +10,20 @@ fn config_map() -> ConfigMap {
         metadata: ObjectMeta {
             name: Some("strait-plugins".into()),
             namespace: Some("linkerd".into()),
-            annotations: Some(BTreeMap::from([("strait.io/plugin-version".into(), "v7".into())])),
+            annotations: Some(BTreeMap::from([(
+                "strait.io/plugin-version".into(),
+                "v7".into(),
+            )])),
             ..Default::default()
         },
-        binary_data: Some(BTreeMap::from([("authz.wasm".into(), ByteString(b"\0asm\x0d\0\x01\0".to_vec()))])),
-        data: Some(BTreeMap::from([("export.wat".into(), "(component)".into())])),
+        binary_data: Some(BTreeMap::from([(
+            "authz.wasm".into(),
+            ByteString(b"\0asm\x0d\0\x01\0".to_vec()),
+        )])),
+        data: Some(BTreeMap::from([(
+            "export.wat".into(),
+            "(component)".into(),
+        )])),
         ..Default::default()
     }
 }
@@ -31,7 +40,10 @@ fn reads_binary_data_with_the_version_annotation() {
     .unwrap();
     assert_eq!(plugin.bytes, b"\0asm\x0d\0\x01\0");
     assert_eq!(plugin.version.as_deref(), Some("v7"));
-    assert_eq!(plugin.origin, "ConfigMap linkerd/strait-plugins key authz.wasm");
+    assert_eq!(
+        plugin.origin,
+        "ConfigMap linkerd/strait-plugins key authz.wasm"
+    );
 }
 
 #[test]
@@ -67,7 +79,10 @@ fn a_missing_key_lists_the_keys_present() {
 
 #[test]
 fn a_missing_file_is_named() {
-    let err = PluginSource::File(Path::new("no/such/plugin.wasm")).read().unwrap_err().to_string();
+    let err = PluginSource::File(Path::new("no/such/plugin.wasm"))
+        .read()
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no/such/plugin.wasm"), "{err}");
 }
 
@@ -85,11 +100,48 @@ fn classify(bytes: &[u8]) -> Result<Vec<u8>, String> {
 #[test]
 fn classifies_bytes_before_compiling() {
     assert!(classify(b"").unwrap_err().contains("empty"));
-    assert!(classify(b"\0asm\x01\0\0\0").unwrap_err().contains("core Wasm module"));
-    assert!(classify(b"\0asm\x0d\0\x07\0").unwrap_err().contains("unknown version"));
+    assert!(
+        classify(b"\0asm\x01\0\0\0")
+            .unwrap_err()
+            .contains("core Wasm module")
+    );
+    assert!(
+        classify(b"\0asm\x0d\0\x07\0")
+            .unwrap_err()
+            .contains("unknown version")
+    );
     assert!(classify(b"PK\x03\x04").unwrap_err().contains("50 4b 03 04"));
     assert!(classify(b"hello").unwrap_err().contains("neither"));
     let component = classify(b";; a comment\n(; block ;) (component)").unwrap();
     assert_eq!(&component[..4], b"\0asm");
     assert!(classify(b"(module)").unwrap_err().contains("core module"));
+}
+
+#[test]
+fn the_plugins_config_map_round_trips_through_the_reader() {
+    let cm = plugins_config_map(
+        PLUGINS_CONFIG_MAP,
+        "linkerd",
+        &[
+            (AUTHZ_PLUGIN_KEY, b"authz-bytes"),
+            (EXPORT_PLUGIN_KEY, b"export-bytes"),
+        ],
+        Some("2026-11-26.1"),
+    );
+    for (key, bytes) in [
+        (AUTHZ_PLUGIN_KEY, &b"authz-bytes"[..]),
+        (EXPORT_PLUGIN_KEY, &b"export-bytes"[..]),
+    ] {
+        let plugin = PluginSource::ConfigMap {
+            config_map: &cm,
+            key,
+            version_annotation: Some(PLUGIN_VERSION_ANNOTATION),
+        }
+        .read()
+        .unwrap();
+        assert_eq!(plugin.bytes, bytes);
+        assert_eq!(plugin.version.as_deref(), Some("2026-11-26.1"));
+    }
+    let unversioned = plugins_config_map("p", "ns", &[], None);
+    assert!(unversioned.metadata.annotations.is_none());
 }

@@ -17,7 +17,7 @@ wit_bindgen::generate!({
 });
 
 use exports::strait::authz::authorizer::{CandidatesBorrow, Guest, GuestCandidates};
-use strait::authz::log::{log, Level};
+use strait::authz::log::{Level, log};
 use strait::authz::types as wit;
 
 struct Faulty;
@@ -53,8 +53,17 @@ impl Guest for Faulty {
             "/log" => {
                 let ignored = candidates.get::<Ignored>().0;
                 let agent = request.header("user-agent").join(",");
-                for level in [Level::Trace, Level::Debug, Level::Info, Level::Warn, Level::Error] {
-                    log(level, &format!("at {level:?}: user-agent {agent}, {ignored} candidates ignored"));
+                for level in [
+                    Level::Trace,
+                    Level::Debug,
+                    Level::Info,
+                    Level::Warn,
+                    Level::Error,
+                ] {
+                    log(
+                        level,
+                        &format!("at {level:?}: user-agent {agent}, {ignored} candidates ignored"),
+                    );
                 }
                 allow()
             }

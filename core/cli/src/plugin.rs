@@ -1,0 +1,149 @@
+//! `strait plugin ...`: tools for plugin authors and operators.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+use strait_plugin_host::{
+    AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, HostConfig, PLUGINS_CONFIG_MAP, PluginBytes, PluginError,
+    PluginHost, PluginKind, PluginMetrics, PluginSource, plugins_config_map,
+};
+
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// Validate a plugin as the mesh would before activating it.
+    ///
+    /// The plugin must be a component of the kind's world, import nothing
+    /// beyond it, and answer a smoke call. Prints `ok <kind> <sha256>`, or
+    /// the reason on stderr and exits 1. Without FILE, checks the built-in
+    /// default plugin of the kind.
+    Check {
+        /// The plugin kind.
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// A `.wasm` component or `.wat` text.
+        file: Option<PathBuf>,
+    },
+    /// Print the plugins ConfigMap that the control plane loads plugins from.
+    ///
+    /// Each plugin is validated first; a plugin not given is the built-in
+    /// default. Apply the output with `kubectl apply -f -`.
+    Configmap {
+        /// The authz plugin (default: the built-in one).
+        #[arg(long)]
+        authz: Option<PathBuf>,
+        /// The export plugin (default: the built-in one).
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// The ConfigMap's name.
+        #[arg(long, default_value = PLUGINS_CONFIG_MAP)]
+        name: String,
+        /// The control plane's namespace.
+        #[arg(long, short = 'n', default_value = "linkerd")]
+        namespace: String,
+        /// A version for the plugins, shown in metrics and logs instead of the digest.
+        #[arg(long)]
+        plugin_version: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Kind {
+    /// Decides how remote Services are exported (world strait:export-mode/export-plugin).
+    Export,
+    /// Decides whether inbound requests are admitted (world strait:authz/authz-plugin).
+    Authz,
+}
+
+impl From<Kind> for PluginKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Export => PluginKind::Export,
+            Kind::Authz => PluginKind::Authz,
+        }
+    }
+}
+
+pub fn run(command: PluginCommand) -> ExitCode {
+    let result = match command {
+        PluginCommand::Check { kind, file } => check(kind.into(), file.as_deref()),
+        PluginCommand::Configmap {
+            authz,
+            export,
+            name,
+            namespace,
+            plugin_version,
+        } => config_map(
+            authz.as_deref(),
+            export.as_deref(),
+            &name,
+            &namespace,
+            plugin_version.as_deref(),
+        ),
+    };
+    match result {
+        Ok(output) => {
+            print!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The plugin in `file`, or the built-in default of `kind`.
+fn read(kind: PluginKind, file: Option<&Path>) -> Result<PluginBytes, PluginError> {
+    match file {
+        Some(path) => PluginSource::File(path).read(),
+        None => PluginSource::Bytes {
+            name: match kind {
+                PluginKind::Authz => "the built-in authz plugin",
+                PluginKind::Export => "the built-in export plugin",
+            },
+            bytes: match kind {
+                PluginKind::Authz => strait_default_plugins::AUTHZ_DEFAULT,
+                PluginKind::Export => strait_default_plugins::EXPORT_DEFAULT,
+            },
+        }
+        .read(),
+    }
+}
+
+fn host() -> Result<PluginHost, PluginError> {
+    PluginHost::new(HostConfig::default(), PluginMetrics::new())
+}
+
+fn check(kind: PluginKind, file: Option<&Path>) -> Result<String, PluginError> {
+    let plugin = read(kind, file)?;
+    let info = host()?.check(kind, &plugin)?;
+    Ok(format!("ok {kind} {}\n", info.digest))
+}
+
+fn config_map(
+    authz: Option<&Path>,
+    export: Option<&Path>,
+    name: &str,
+    namespace: &str,
+    version: Option<&str>,
+) -> Result<String, PluginError> {
+    let host = host()?;
+    let authz = read(PluginKind::Authz, authz)?;
+    host.check(PluginKind::Authz, &authz)?;
+    let export = read(PluginKind::Export, export)?;
+    host.check(PluginKind::Export, &export)?;
+    let config_map = plugins_config_map(
+        name,
+        namespace,
+        &[
+            (AUTHZ_PLUGIN_KEY, &authz.bytes),
+            (EXPORT_PLUGIN_KEY, &export.bytes),
+        ],
+        version,
+    );
+    serde_norway::to_string(&config_map).map_err(|e| PluginError::Runtime {
+        origin: "the plugins ConfigMap".into(),
+        reason: e.to_string(),
+    })
+}
