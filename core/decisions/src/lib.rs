@@ -5,6 +5,7 @@
 //! this crate, so Linkerd's semantics are written once. Nothing here depends on
 //! wasmtime, kube or tonic, and everything is usable from `wasm32-wasip2`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod authz;
 #[cfg(feature = "reference-cases")]

@@ -1,6 +1,7 @@
 //! strait's default plugins, compiled for `wasm32-wasip2` by this crate's build
 //! script and embedded, so the mesh works with no plugin ConfigMap at all.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 /// The default authorization plugin (Linkerd's inbound policy semantics), a
 /// component of world `strait:authz/authorizer@0.1.0`.

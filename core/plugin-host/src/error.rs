@@ -32,7 +32,7 @@ pub enum PluginError {
         reason: String,
     },
     /// The component implements another world than its kind requires.
-    #[error("{origin} is not {article} {kind} plugin: {reason}", article = kind.article())]
+    #[error("{origin} is not an {kind} plugin: {reason}")]
     WrongWorld {
         /// Where the plugin came from.
         origin: String,

@@ -52,10 +52,6 @@ impl PluginKind {
             PluginKind::Authz => "strait:authz/",
         }
     }
-
-    pub(crate) fn article(self) -> &'static str {
-        "an"
-    }
 }
 
 impl fmt::Display for PluginKind {

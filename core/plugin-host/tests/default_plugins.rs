@@ -91,3 +91,40 @@ fn calls_are_counted_for_the_active_version_and_smoke_calls_are_not() {
     let active = format!(r#"plugin_active_version{{plugin="authz",version="{label}"}} 1"#);
     assert!(text.contains(&active), "{text}");
 }
+
+#[test]
+fn a_version_loads_from_a_config_map_with_its_version_label() {
+    use strait_plugin_host::{
+        AUTHZ_PLUGIN_KEY, PLUGIN_VERSION_ANNOTATION, PluginSource, plugins_config_map,
+    };
+    let host = support::host();
+    let plugin = support::default_authz(&host);
+    let faulty = support::file(strait_default_plugins::fixtures::AUTHZ_FAULTY);
+    let config_map = plugins_config_map(
+        "strait-plugins",
+        "linkerd",
+        &[(AUTHZ_PLUGIN_KEY, &faulty.bytes)],
+        Some("v7"),
+    );
+    let bytes = PluginSource::ConfigMap {
+        config_map: &config_map,
+        key: AUTHZ_PLUGIN_KEY,
+        version_annotation: Some(PLUGIN_VERSION_ANNOTATION),
+    }
+    .read()
+    .unwrap();
+    let info = plugin.load(&bytes).expect("the ConfigMap's plugin loads");
+    assert_eq!(info.label, "v7");
+    assert_eq!(
+        info.origin,
+        "ConfigMap linkerd/strait-plugins key authz.wasm"
+    );
+    assert_eq!(plugin.active(), info);
+    let req = strait_decisions::cases::request(
+        strait_decisions::authz::ClientTls::Mtls(strait_decisions::cases::SLOW_COOKER.into()),
+        "10.0.0.1",
+    );
+    let verdict = plugin.authorize(req, &support::set(&[]));
+    assert_eq!(verdict.version.label, "v7");
+    assert!(verdict.decision.is_allow(), "the faulty plugin allows `/`");
+}
