@@ -226,11 +226,13 @@ fn call(
 ) -> Result<Decision, crate::version::CallFailure> {
     version.call(counted, |store, instance, inputs| {
         let prepared_set = inputs.get_or_prepare(store, instance, candidates)?;
-        let inbound = inputs.lend(store, request)?;
-        let decision =
-            instance
-                .strait_authz_authorizer()
-                .call_authorize(&mut *store, inbound, prepared_set);
+        let inbound = inputs.lend(store, request.clone())?;
+        let decision = instance.strait_authz_authorizer().call_authorize(
+            &mut *store,
+            client(&request),
+            inbound,
+            prepared_set,
+        );
         inputs.reclaim(store)?;
         lift_decision(decision?, candidates)
     })
@@ -285,6 +287,17 @@ fn resource_ref(r: &ResourceRef) -> wit::ResourceRefParam<'_> {
     }
 }
 
+fn client(request: &Inbound) -> wit::Client<'_> {
+    wit::Client {
+        tls: match &request.client_tls {
+            ClientTls::Plaintext(reason) => wit::ClientTls::Plaintext(reason),
+            ClientTls::TlsAnonymous => wit::ClientTls::TlsAnonymous,
+            ClientTls::Mtls(id) => wit::ClientTls::Mtls(id),
+        },
+        ip: ip(request.client_ip),
+    }
+}
+
 fn result_ref(r: &ResourceRef) -> wit::ResourceRefResult {
     wit::ResourceRefResult {
         group: r.group.to_string(),
@@ -307,18 +320,6 @@ impl wit::Host for StoreState {}
 
 /// What the plugin reads from the request, field by field.
 impl wit::HostInbound for StoreState {
-    fn client(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::Client> {
-        let inbound = self.inbound(&this)?;
-        Ok(wit::Client {
-            tls: match &inbound.client_tls {
-                ClientTls::Plaintext(reason) => wit::ClientTls::Plaintext(reason.clone()),
-                ClientTls::TlsAnonymous => wit::ClientTls::TlsAnonymous,
-                ClientTls::Mtls(id) => wit::ClientTls::Mtls(id.clone()),
-            },
-            ip: ip(inbound.client_ip),
-        })
-    }
-
     fn server(&mut self, this: Resource<HostInbound>) -> wasmtime::Result<wit::ResourceRefResult> {
         Ok(result_ref(&self.inbound(&this)?.server))
     }

@@ -38,9 +38,12 @@ impl GuestCandidates for Prepared {
 impl Guest for DefaultAuthorizer {
     type Candidates = Prepared;
 
-    fn authorize(request: &wit::Inbound, candidates: CandidatesBorrow<'_>) -> wit::Decision {
+    fn authorize(
+        client: wit::Client,
+        _request: &wit::Inbound,
+        candidates: CandidatesBorrow<'_>,
+    ) -> wit::Decision {
         let candidates = &candidates.get::<Prepared>().native;
-        let client = request.client();
         let tls = client_tls(client.tls);
         match native::first_admitting_client(&tls, ip(client.ip), candidates) {
             Some(i) => match u32::try_from(i) {

@@ -34,7 +34,11 @@ impl GuestCandidates for Ignored {
 impl Guest for Faulty {
     type Candidates = Ignored;
 
-    fn authorize(request: &wit::Inbound, candidates: CandidatesBorrow<'_>) -> wit::Decision {
+    fn authorize(
+        client: wit::Client,
+        request: &wit::Inbound,
+        candidates: CandidatesBorrow<'_>,
+    ) -> wit::Decision {
         let path = request.http().map(|h| h.path).unwrap_or_default();
         match path.as_str() {
             "/loop" => {
@@ -72,8 +76,8 @@ impl Guest for Faulty {
                 let route = request.route().map(|r| format!("{}/{}", r.kind, r.name));
                 let seen = format!(
                     "tls={:?} ip={:?} server={}/{} port={} protocol={:?} route={route:?} method={:?} authority={:?} x-test={:?} candidates={}",
-                    request.client().tls,
-                    request.client().ip,
+                    client.tls,
+                    client.ip,
                     request.server().kind,
                     request.server().name,
                     request.port(),
