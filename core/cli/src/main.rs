@@ -1,6 +1,7 @@
 //! `strait`: the command line of the strait service mesh.
 #![forbid(unsafe_code)]
 
+mod crds;
 mod plugin;
 
 use std::process::ExitCode;
@@ -20,6 +21,12 @@ enum Command {
     /// Work with export and authz plugins.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Print the CustomResourceDefinitions strait uses, as YAML.
+    ///
+    /// Linkerd's Link, Server, ServerAuthorization, AuthorizationPolicy,
+    /// MeshTLSAuthentication, NetworkAuthentication and HTTPRoute. Apply the
+    /// output with `kubectl apply -f -`.
+    Crds,
 }
 
 fn main() -> ExitCode {
@@ -33,5 +40,6 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Plugin(command) => plugin::run(command),
+        Command::Crds => crds::run(),
     }
 }

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use strait_plugin_host::{AuthzPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
 
 fn plugin(bytes: Vec<u8>) -> PluginBytes {
@@ -41,10 +41,16 @@ fn load(c: &mut Criterion) {
         PluginMetrics::new(),
     )
     .expect("host");
-    let slot = AuthzPlugin::new(&host, "authz", &plugin(strait_default_plugins::AUTHZ_DEFAULT.to_vec()))
-        .expect("default plugin");
+    let slot = AuthzPlugin::new(
+        &host,
+        "authz",
+        &plugin(strait_default_plugins::AUTHZ_DEFAULT.to_vec()),
+    )
+    .expect("default plugin");
     let mut group = c.benchmark_group("plugin_load");
-    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(10));
     let mut n = 0;
     group.bench_function("new_version_compiled", |b| {
         b.iter(|| {
@@ -57,7 +63,9 @@ fn load(c: &mut Criterion) {
     slot.load(&a).expect("loads");
     slot.load(&b_).expect("loads");
     let mut flip = false;
-    group.sample_size(50).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(5));
     group.bench_function("swap_to_compiled_version", |b| {
         b.iter(|| {
             flip = !flip;

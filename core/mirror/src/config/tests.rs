@@ -1,0 +1,109 @@
+use strait_api::link::{Link, LinkSpec};
+
+use super::*;
+
+fn link(spec: LinkSpec) -> Link {
+    let mut link = Link::new("east", spec);
+    link.metadata.namespace = Some("linkerd".into());
+    link
+}
+
+fn named(spec: LinkSpec) -> LinkSpec {
+    LinkSpec {
+        target_cluster_name: Some("east".into()),
+        ..spec
+    }
+}
+
+#[test]
+fn a_gatewayless_link_has_no_gateway_and_default_domain() {
+    let config = LinkConfig::from_link(&link(named(LinkSpec::default()))).unwrap();
+    assert_eq!(config.gateway, None);
+    assert!(!config.export.has_gateway);
+    assert_eq!(config.mirror_name("bb"), "bb-east");
+    assert_eq!(
+        config.remote_fq_name("bb", "mc-demo"),
+        "bb.mc-demo.svc.cluster.local"
+    );
+    assert_eq!(
+        config.export.selector, None,
+        "an unset selector stays unset (matches nothing)"
+    );
+}
+
+#[test]
+fn gateway_fields_are_read_and_checked() {
+    let config = LinkConfig::from_link(&link(named(LinkSpec {
+        gateway_address: Some("10.0.0.1, 10.0.0.2".into()),
+        gateway_port: Some("4143".into()),
+        gateway_identity: Some("gw.id".into()),
+        ..Default::default()
+    })))
+    .unwrap();
+    let gateway = config.gateway.unwrap();
+    assert_eq!(gateway.addresses, vec!["10.0.0.1", "10.0.0.2"]);
+    assert_eq!(gateway.port, 4143);
+    let err = LinkConfig::from_link(&link(named(LinkSpec {
+        gateway_address: Some("10.0.0.1".into()),
+        gateway_port: Some("http".into()),
+        ..Default::default()
+    })))
+    .unwrap_err();
+    assert_eq!(err.link, "linkerd/east");
+    assert!(err.reason.contains("spec.gatewayPort \"http\""), "{err}");
+}
+
+#[test]
+fn a_link_without_a_target_cluster_name_is_refused() {
+    let err = LinkConfig::from_link(&link(LinkSpec::default())).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("spec.targetClusterName is required"),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_selectors_name_the_field() {
+    let selector = K8sSelector {
+        match_expressions: Some(vec![
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
+                key: "tier".into(),
+                operator: "Matches".into(),
+                values: None,
+            },
+        ]),
+        ..Default::default()
+    };
+    let err = LinkConfig::from_link(&link(named(LinkSpec {
+        remote_discovery_selector: Some(selector),
+        ..Default::default()
+    })))
+    .unwrap_err();
+    assert!(
+        err.reason
+            .starts_with("spec.remoteDiscoverySelector: unknown operator \"Matches\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn excluded_labels_and_annotations_match_exactly_or_by_prefix() {
+    let config = LinkConfig::from_link(&link(named(LinkSpec {
+        excluded_labels: Some(vec!["team".into(), "example.com/*".into()]),
+        excluded_annotations: Some(vec!["note".into()]),
+        ..Default::default()
+    })))
+    .unwrap();
+    assert!(config.excludes_label("team"));
+    assert!(config.excludes_label("example.com/owner"));
+    assert!(!config.excludes_label("example.com"));
+    assert!(!config.excludes_label("example.community/x"));
+    assert!(
+        config.excludes_label("mirror.linkerd.io/exported"),
+        "Linkerd's own labels never copy"
+    );
+    assert!(config.excludes_annotation("note"));
+    assert!(config.excludes_annotation("kubectl.kubernetes.io/last-applied-configuration"));
+    assert!(!config.excludes_annotation("other"));
+}

@@ -1,0 +1,405 @@
+//! The controller loop of one Link.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Endpoints, Namespace, Service};
+use strait_api::labels;
+use strait_api::link::{Link, reason};
+use strait_decisions::export::ExportDecision;
+use strait_plugin_host::ExportPlugin;
+use strait_store::{ClusterStore, Event, StoreError, WatchParams};
+use tokio::sync::watch;
+
+use crate::config::LinkConfig;
+use crate::desired::{
+    FIELD_MANAGER, endpoints_are_current, gateway_endpoints, is_our_mirror, mirror_service,
+    remote_service, service_is_current,
+};
+use crate::status::StatusBook;
+
+type Key = (String, String);
+
+/// How often the export plugin's version is checked, so a swapped plugin's
+/// decisions are applied to every exported Service.
+const PLUGIN_CHECK: Duration = Duration::from_millis(500);
+/// Longest wait between attempts to reach an unreachable cluster.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The service mirror of one Link: `local` is this cluster, `remote` the
+/// target cluster the Link points at.
+pub struct ServiceMirror<L, R> {
+    local: L,
+    remote: R,
+    link: LinkConfig,
+    plugin: Arc<ExportPlugin>,
+    remote_services: BTreeMap<Key, Service>,
+    decisions: HashMap<Key, ExportDecision>,
+    mirrors: BTreeMap<Key, Service>,
+    missing_namespace: BTreeSet<Key>,
+    status: StatusBook,
+    plugin_digest: String,
+}
+
+/// A running mirror: dropping it (or calling [`MirrorHandle::stop`]) stops it.
+pub struct MirrorHandle {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MirrorHandle {
+    /// Stops the mirror and waits for it to finish its current step.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
+    /// A mirror for `link`, reading the Link's current status so that a
+    /// restart rewrites nothing that is already right.
+    pub async fn new(
+        local: L,
+        remote: R,
+        link: &Link,
+        plugin: Arc<ExportPlugin>,
+    ) -> Result<Self, crate::LinkError> {
+        let config = LinkConfig::from_link(link)?;
+        let current: Option<Link> = local
+            .get(&config.namespace, &config.name)
+            .await
+            .ok()
+            .flatten();
+        let status = StatusBook::from_status(current.as_ref().and_then(|l| l.status.as_ref()));
+        Ok(ServiceMirror {
+            local,
+            remote,
+            plugin_digest: plugin.active().digest.clone(),
+            plugin,
+            link: config,
+            remote_services: BTreeMap::new(),
+            decisions: HashMap::new(),
+            mirrors: BTreeMap::new(),
+            missing_namespace: BTreeSet::new(),
+            status,
+        })
+    }
+
+    /// Runs the mirror on the current tokio runtime until stopped.
+    pub fn spawn(self) -> MirrorHandle {
+        let (stop, stopped) = watch::channel(false);
+        MirrorHandle {
+            stop,
+            task: tokio::spawn(self.run(stopped)),
+        }
+    }
+
+    /// The controller loop: watch, reconcile, write status; until `stop` is set.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let cluster = self.link.target_cluster_name.clone();
+        let mut remote = self.remote.watch::<Service>(WatchParams::all());
+        let mut mirrors = self
+            .local
+            .watch::<Service>(WatchParams::labelled(labels::MIRROR_CLUSTER_NAME, &cluster));
+        let mut namespaces = self.local.watch::<Namespace>(WatchParams::all());
+        let mut plugin_check = tokio::time::interval(PLUGIN_CHECK);
+        let (mut remote_synced, mut mirrors_synced, mut started) = (false, false, false);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                event = mirrors.next() => match event {
+                    Some(Ok(event)) => {
+                        self.on_mirror(event);
+                        mirrors_synced = true;
+                    }
+                    Some(Err(err)) => {
+                        tracing::warn!(link = %self.link.name, "local watch failed: {err}");
+                        mirrors = self.local.watch(WatchParams::labelled(labels::MIRROR_CLUSTER_NAME, &cluster));
+                    }
+                    None => mirrors = self.local.watch(WatchParams::labelled(labels::MIRROR_CLUSTER_NAME, &cluster)),
+                },
+                event = remote.next() => match event {
+                    Some(Ok(event)) => {
+                        backoff = Duration::from_millis(100);
+                        let changed = self.on_remote(event);
+                        remote_synced = true;
+                        if started {
+                            for key in changed {
+                                self.reconcile(&key).await;
+                            }
+                        }
+                    }
+                    Some(Err(err)) => {
+                        tracing::warn!(
+                            link = %self.link.name,
+                            cluster = %cluster,
+                            "target cluster unreachable, mirrors left as they are; retrying in {backoff:?}: {err}"
+                        );
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        remote = self.remote.watch(WatchParams::all());
+                    }
+                    None => remote = self.remote.watch(WatchParams::all()),
+                },
+                event = namespaces.next() => {
+                    if let Some(Ok(Event::Apply(ns))) = event {
+                        let ns = ns.metadata.name.unwrap_or_default();
+                        let waiting: Vec<Key> = self.missing_namespace.iter().filter(|k| k.0 == ns).cloned().collect();
+                        for key in waiting {
+                            self.reconcile(&key).await;
+                        }
+                    }
+                },
+                _ = plugin_check.tick() => {
+                    let digest = self.plugin.active().digest.clone();
+                    if started && digest != self.plugin_digest {
+                        tracing::info!(link = %self.link.name, "export plugin changed; re-evaluating every Service");
+                        self.plugin_digest = digest;
+                        self.reconcile_all().await;
+                    }
+                },
+            }
+            if !started && remote_synced && mirrors_synced {
+                started = true;
+                self.collect_orphans().await;
+                self.reconcile_all().await;
+            }
+            if started {
+                self.flush_status().await;
+            }
+        }
+    }
+
+    fn on_mirror(&mut self, event: Event<Service>) {
+        let key = |s: &Service| {
+            (
+                s.metadata.namespace.clone().unwrap_or_default(),
+                s.metadata.name.clone().unwrap_or_default(),
+            )
+        };
+        match event {
+            Event::Reset(all) => self.mirrors = all.into_iter().map(|s| (key(&s), s)).collect(),
+            Event::Apply(s) => {
+                self.mirrors.insert(key(&s), s);
+            }
+            Event::Delete(s) => {
+                self.mirrors.remove(&key(&s));
+            }
+        }
+    }
+
+    /// Updates the view of the target cluster; returns the Services to reconcile.
+    fn on_remote(&mut self, event: Event<Service>) -> Vec<Key> {
+        let key = |s: &Service| {
+            (
+                s.metadata.namespace.clone().unwrap_or_default(),
+                s.metadata.name.clone().unwrap_or_default(),
+            )
+        };
+        match event {
+            Event::Reset(all) => {
+                let before: BTreeSet<Key> = self.remote_services.keys().cloned().collect();
+                self.remote_services = all.into_iter().map(|s| (key(&s), s)).collect();
+                before
+                    .into_iter()
+                    .chain(self.remote_services.keys().cloned())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect()
+            }
+            Event::Apply(s) => {
+                let k = key(&s);
+                self.remote_services.insert(k.clone(), s);
+                vec![k]
+            }
+            Event::Delete(s) => {
+                let k = key(&s);
+                self.remote_services.remove(&k);
+                vec![k]
+            }
+        }
+    }
+
+    async fn reconcile_all(&mut self) {
+        let keys: Vec<Key> = self.remote_services.keys().cloned().collect();
+        for key in keys {
+            self.reconcile(&key).await;
+        }
+    }
+
+    /// Brings the mirror of one remote Service in line with the plugin's decision.
+    async fn reconcile(&mut self, key: &Key) {
+        let Some(remote) = self.remote_services.get(key).cloned() else {
+            self.unmirror(key).await;
+            return;
+        };
+        let verdict = self.plugin.decide(
+            &remote_service(&remote),
+            &self.link.export,
+            self.decisions.get(key),
+        );
+        self.decisions.insert(key.clone(), verdict.decision.clone());
+        let Some(desired) = mirror_service(&remote, &self.link, &verdict.decision) else {
+            self.unmirror(key).await;
+            return;
+        };
+        let local_key = (key.0.clone(), self.link.mirror_name(&key.1));
+        let current = self
+            .mirrors
+            .get(&local_key)
+            .is_some_and(|c| service_is_current(c, &desired));
+        if !current {
+            match self.local.apply(&desired, FIELD_MANAGER).await {
+                Ok(stored) => {
+                    self.missing_namespace.remove(key);
+                    self.mirrors.insert(local_key.clone(), stored);
+                }
+                Err(StoreError::NotFound { what }) if what.starts_with("namespaces") => {
+                    self.missing_namespace.insert(key.clone());
+                    self.status.set(
+                        key,
+                        false,
+                        reason::MISSING_NAMESPACE,
+                        format!("namespace {} does not exist in this cluster; the mirror is created when it does", key.0),
+                        None,
+                    );
+                    return;
+                }
+                Err(err) => {
+                    tracing::warn!(link = %self.link.name, service = %format!("{}/{}", key.0, key.1), "cannot write mirror: {err}");
+                    self.status
+                        .set(key, false, reason::ERROR, err.to_string(), None);
+                    return;
+                }
+            }
+        }
+        if let Err(err) = self.reconcile_endpoints(&desired, &verdict.decision).await {
+            self.status
+                .set(key, false, reason::ERROR, err.to_string(), Some(local_key));
+            return;
+        }
+        self.status
+            .set(key, true, reason::MIRRORED, String::new(), Some(local_key));
+    }
+
+    /// Gateway mode: Endpoints to the gateway. Remote discovery: none (a
+    /// stale set from an earlier gateway-mode mirror is removed).
+    async fn reconcile_endpoints(
+        &mut self,
+        mirror: &Service,
+        decision: &ExportDecision,
+    ) -> Result<(), StoreError> {
+        let ns = mirror.metadata.namespace.clone().unwrap_or_default();
+        let name = mirror.metadata.name.clone().unwrap_or_default();
+        let existing: Option<Endpoints> = self.local.get(&ns, &name).await?;
+        match (decision, &self.link.gateway) {
+            (ExportDecision::Gateway(_), Some(gateway)) => {
+                let desired = gateway_endpoints(mirror, gateway);
+                if !existing.is_some_and(|e| endpoints_are_current(&e, &desired)) {
+                    self.local.apply(&desired, FIELD_MANAGER).await?;
+                }
+            }
+            _ => {
+                if existing.is_some_and(|e| is_ours(&e)) {
+                    self.local.delete::<Endpoints>(&ns, &name).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the mirror of a remote Service that went away or is no longer
+    /// exported; only a Service whose labels say it is this Link's mirror.
+    async fn unmirror(&mut self, key: &Key) {
+        self.decisions.remove(key);
+        self.status.remove(key);
+        self.missing_namespace.remove(key);
+        let local_key = (key.0.clone(), self.link.mirror_name(&key.1));
+        let Some(mirror) = self.mirrors.get(&local_key) else {
+            return;
+        };
+        if !is_our_mirror(mirror, &self.link) {
+            return;
+        }
+        match self
+            .local
+            .delete::<Service>(&local_key.0, &local_key.1)
+            .await
+        {
+            Ok(()) | Err(StoreError::NotFound { .. }) => {
+                self.mirrors.remove(&local_key);
+            }
+            Err(err) => {
+                tracing::warn!(link = %self.link.name, "cannot delete mirror {}/{}: {err}", local_key.0, local_key.1)
+            }
+        }
+        if let Ok(Some(endpoints)) = self
+            .local
+            .get::<Endpoints>(&local_key.0, &local_key.1)
+            .await
+            && is_ours(&endpoints)
+        {
+            let _ = self
+                .local
+                .delete::<Endpoints>(&local_key.0, &local_key.1)
+                .await;
+        }
+    }
+
+    /// Deletes mirrors whose remote Service no longer exists (left behind
+    /// while the controller was not running).
+    async fn collect_orphans(&mut self) {
+        let orphans: Vec<Key> = self
+            .mirrors
+            .iter()
+            .filter(|(_, svc)| is_our_mirror(svc, &self.link))
+            .filter_map(|(_, svc)| remote_of(svc))
+            .filter(|remote| !self.remote_services.contains_key(remote))
+            .collect();
+        for remote in orphans {
+            tracing::info!(link = %self.link.name, "collecting orphaned mirror of {}/{}", remote.0, remote.1);
+            self.unmirror(&remote).await;
+        }
+    }
+
+    async fn flush_status(&mut self) {
+        let Some(entries) = self.status.pending() else {
+            return;
+        };
+        let patch = serde_json::json!({ "mirrorServices": entries });
+        match self
+            .local
+            .patch_status::<Link>(&self.link.namespace, &self.link.name, patch)
+            .await
+        {
+            Ok(_) => self.status.written(entries),
+            Err(err) => tracing::warn!(link = %self.link.name, "cannot write link status: {err}"),
+        }
+    }
+}
+
+fn is_ours(endpoints: &Endpoints) -> bool {
+    endpoints
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(labels::MIRRORED_SERVICE))
+        .map(String::as_str)
+        == Some("true")
+}
+
+/// The remote Service a mirror stands for, from its fully qualified name.
+fn remote_of(mirror: &Service) -> Option<Key> {
+    let fq = mirror
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(labels::REMOTE_SVC_FQ_NAME)?;
+    let mut parts = fq.split('.');
+    let name = parts.next()?.to_string();
+    let namespace = parts.next()?.to_string();
+    Some((namespace, name))
+}

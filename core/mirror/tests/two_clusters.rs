@@ -1,0 +1,419 @@
+//! The service mirror between two embedded clusters: east exports, west mirrors.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Endpoints, Namespace, Service, ServicePort, ServiceSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use strait_api::labels;
+use strait_api::link::{ConditionStatus, Link, LinkSpec};
+use strait_mirror::{MirrorHandle, ServiceMirror};
+use strait_plugin_host::{ExportPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
+use strait_store::{ClusterStore, MemoryStore};
+
+fn meta(ns: Option<&str>, name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.into()),
+        namespace: ns.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+fn bb(exported: Option<&str>) -> Service {
+    let mut labels = BTreeMap::from([("app".to_string(), "bb".to_string())]);
+    if let Some(value) = exported {
+        labels.insert(labels::EXPORTED.into(), value.into());
+    }
+    Service {
+        metadata: ObjectMeta {
+            labels: Some(labels),
+            ..meta(Some("mc-demo"), "bb")
+        },
+        spec: Some(ServiceSpec {
+            ports: Some(vec![ServicePort {
+                name: Some("http".into()),
+                port: 8080,
+                target_port: Some(strait_api::IntOrString::Int(8080)),
+                ..Default::default()
+            }]),
+            selector: Some(BTreeMap::from([("app".to_string(), "bb".to_string())])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn link(gateway: bool) -> Link {
+    let mut spec = LinkSpec {
+        target_cluster_name: Some("target".into()),
+        target_cluster_domain: Some("cluster.local".into()),
+        target_cluster_linkerd_namespace: Some("linkerd".into()),
+        cluster_credentials_secret: Some("cluster-credentials-target".into()),
+        selector: Some(labels::default_gateway_selector()),
+        remote_discovery_selector: Some(labels::default_remote_discovery_selector()),
+        ..Default::default()
+    };
+    if gateway {
+        spec.gateway_address = Some("127.0.0.9".into());
+        spec.gateway_port = Some("4143".into());
+        spec.gateway_identity = Some(
+            "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local"
+                .into(),
+        );
+    }
+    Link::new("target", spec).within("linkerd")
+}
+
+trait Within {
+    fn within(self, ns: &str) -> Self;
+}
+
+impl Within for Link {
+    fn within(mut self, ns: &str) -> Self {
+        self.metadata.namespace = Some(ns.into());
+        self
+    }
+}
+
+fn export_plugin() -> Arc<ExportPlugin> {
+    let host = PluginHost::new(HostConfig::default(), PluginMetrics::new()).unwrap();
+    let bytes = PluginBytes {
+        origin: "built-in export".into(),
+        bytes: strait_default_plugins::EXPORT_DEFAULT.to_vec(),
+        version: None,
+    };
+    Arc::new(ExportPlugin::new(&host, "export", &bytes).unwrap())
+}
+
+struct Clusters {
+    east: MemoryStore,
+    west: MemoryStore,
+    plugin: Arc<ExportPlugin>,
+}
+
+async fn clusters(gateway: bool, west_has_namespace: bool) -> Clusters {
+    let east = MemoryStore::new();
+    let west = MemoryStore::with_service_range(std::net::Ipv4Addr::new(10, 112, 0, 0), 12);
+    east.apply(
+        &Namespace {
+            metadata: meta(None, "mc-demo"),
+            ..Default::default()
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    west.apply(
+        &Namespace {
+            metadata: meta(None, "linkerd"),
+            ..Default::default()
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    if west_has_namespace {
+        west.apply(
+            &Namespace {
+                metadata: meta(None, "mc-demo"),
+                ..Default::default()
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    }
+    west.apply(&link(gateway), "test").await.unwrap();
+    Clusters {
+        east,
+        west,
+        plugin: export_plugin(),
+    }
+}
+
+impl Clusters {
+    async fn start(&self, gateway: bool) -> MirrorHandle {
+        ServiceMirror::new(
+            self.west.clone(),
+            self.east.clone(),
+            &link(gateway),
+            self.plugin.clone(),
+        )
+        .await
+        .unwrap()
+        .spawn()
+    }
+
+    async fn mirror(&self) -> Option<Service> {
+        self.west
+            .get::<Service>("mc-demo", "bb-target")
+            .await
+            .unwrap()
+    }
+
+    async fn status_reasons(&self) -> Vec<(String, String, ConditionStatus)> {
+        let link: Link = self.west.get("linkerd", "target").await.unwrap().unwrap();
+        link.status
+            .and_then(|s| s.mirror_services)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| {
+                let c = e.conditions.unwrap_or_default().remove(0);
+                (e.remote_ref.name, c.reason, c.status)
+            })
+            .collect()
+    }
+}
+
+/// Polls `check` until it holds, for up to 5 seconds.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..250 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_discovery_export_appears_with_linkerds_labels_and_no_endpoints() {
+    let c = clusters(false, true).await;
+    let mirror = c.start(false).await;
+    c.east.apply(&bb(None), "test").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        c.mirror().await.is_none(),
+        "an unexported Service is not mirrored"
+    );
+
+    let remote = c
+        .east
+        .apply(&bb(Some("remote-discovery")), "kubectl")
+        .await
+        .unwrap();
+    eventually("bb-target in west", || async { c.mirror().await.is_some() }).await;
+    let svc = c.mirror().await.unwrap();
+    let l = svc.metadata.labels.clone().unwrap();
+    assert_eq!(l[labels::MIRRORED_SERVICE], "true");
+    assert_eq!(l[labels::MIRROR_CLUSTER_NAME], "target");
+    assert_eq!(l[labels::REMOTE_DISCOVERY], "target");
+    assert_eq!(l[labels::REMOTE_SERVICE], "bb");
+    assert_eq!(l["app"], "bb", "remote labels are copied");
+    assert!(
+        !l.contains_key(labels::EXPORTED),
+        "mirror.linkerd.io/* labels are not copied"
+    );
+    let a = svc.metadata.annotations.clone().unwrap();
+    assert_eq!(
+        a[labels::REMOTE_SVC_FQ_NAME],
+        "bb.mc-demo.svc.cluster.local"
+    );
+    assert_eq!(
+        Some(&a[labels::REMOTE_RESOURCE_VERSION]),
+        remote.metadata.resource_version.as_ref()
+    );
+    let spec = svc.spec.unwrap();
+    assert!(spec.selector.is_none(), "mirrors have no selector");
+    let port = &spec.ports.unwrap()[0];
+    assert_eq!((port.name.as_deref(), port.port), (Some("http"), 8080));
+    assert!(
+        spec.cluster_ip.unwrap().starts_with("10.11"),
+        "a local ClusterIP"
+    );
+    assert!(
+        c.west
+            .get::<Endpoints>("mc-demo", "bb-target")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    eventually("Mirrored status", || async {
+        c.status_reasons().await == vec![("bb".into(), "Mirrored".into(), ConditionStatus::True)]
+    })
+    .await;
+    mirror.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_mode_points_endpoints_at_the_gateway_and_unexport_removes_the_mirror() {
+    let c = clusters(true, true).await;
+    let mirror = c.start(true).await;
+    c.east.apply(&bb(Some("true")), "kubectl").await.unwrap();
+    eventually("gateway Endpoints", || async {
+        c.west
+            .get::<Endpoints>("mc-demo", "bb-target")
+            .await
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    let ep = c
+        .west
+        .get::<Endpoints>("mc-demo", "bb-target")
+        .await
+        .unwrap()
+        .unwrap();
+    let annotations = ep.metadata.annotations.unwrap();
+    assert_eq!(
+        annotations[labels::REMOTE_GATEWAY_IDENTITY],
+        "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local"
+    );
+    let subset = &ep.subsets.unwrap()[0];
+    assert_eq!(subset.addresses.as_ref().unwrap()[0].ip, "127.0.0.9");
+    let port = &subset.ports.as_ref().unwrap()[0];
+    assert_eq!((port.name.as_deref(), port.port), (Some("http"), 4143));
+    let l = c.mirror().await.unwrap().metadata.labels.unwrap();
+    assert!(
+        !l.contains_key(labels::REMOTE_DISCOVERY),
+        "gateway mirrors are not remote-discovery"
+    );
+
+    // Switching to remote discovery drops the Endpoints.
+    c.east
+        .apply(&bb(Some("remote-discovery")), "kubectl")
+        .await
+        .unwrap();
+    eventually("Endpoints removed", || async {
+        c.west
+            .get::<Endpoints>("mc-demo", "bb-target")
+            .await
+            .unwrap()
+            .is_none()
+    })
+    .await;
+
+    // Removing the label removes the mirror and its status entry.
+    c.east.apply(&bb(None), "kubectl").await.unwrap();
+    eventually("mirror removed", || async { c.mirror().await.is_none() }).await;
+    eventually("status entry removed", || async {
+        c.status_reasons().await.is_empty()
+    })
+    .await;
+    mirror.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_namespace_is_reported_then_mirrored_when_it_appears() {
+    let c = clusters(false, false).await;
+    let mirror = c.start(false).await;
+    c.east
+        .apply(&bb(Some("remote-discovery")), "kubectl")
+        .await
+        .unwrap();
+    eventually("MissingNamespace status", || async {
+        c.status_reasons().await
+            == vec![(
+                "bb".into(),
+                "MissingNamespace".into(),
+                ConditionStatus::False,
+            )]
+    })
+    .await;
+    c.west
+        .apply(
+            &Namespace {
+                metadata: meta(None, "mc-demo"),
+                ..Default::default()
+            },
+            "kubectl",
+        )
+        .await
+        .unwrap();
+    eventually("mirrored once the namespace exists", || async {
+        c.mirror().await.is_some()
+    })
+    .await;
+    eventually("Mirrored status", || async {
+        c.status_reasons().await == vec![("bb".into(), "Mirrored".into(), ConditionStatus::True)]
+    })
+    .await;
+    mirror.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_nothing_changed_writes_nothing_and_orphans_are_collected() {
+    let c = clusters(true, true).await;
+    let mirror = c.start(true).await;
+    c.east.apply(&bb(Some("true")), "kubectl").await.unwrap();
+    eventually("mirrored with Endpoints and status", || async {
+        c.west
+            .get::<Endpoints>("mc-demo", "bb-target")
+            .await
+            .unwrap()
+            .is_some()
+            && !c.status_reasons().await.is_empty()
+    })
+    .await;
+    mirror.stop().await;
+
+    let writes = c.west.write_count();
+    let restarted = c.start(true).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        c.west.write_count(),
+        writes,
+        "a restarted mirror with nothing changed writes nothing"
+    );
+    restarted.stop().await;
+
+    // The remote Service goes while no mirror runs: the next one collects the orphan.
+    c.east.delete::<Service>("mc-demo", "bb").await.unwrap();
+    let again = c.start(true).await;
+    eventually("orphan collected", || async { c.mirror().await.is_none() }).await;
+    eventually("orphan Endpoints collected", || async {
+        c.west
+            .get::<Endpoints>("mc-demo", "bb-target")
+            .await
+            .unwrap()
+            .is_none()
+    })
+    .await;
+    again.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_change_updates_the_mirror_and_a_new_plugin_re_decides() {
+    let c = clusters(false, true).await;
+    let mirror = c.start(false).await;
+    c.east
+        .apply(&bb(Some("remote-discovery")), "kubectl")
+        .await
+        .unwrap();
+    eventually("mirrored", || async { c.mirror().await.is_some() }).await;
+    let mut changed = bb(Some("remote-discovery"));
+    changed.spec.as_mut().unwrap().ports.as_mut().unwrap()[0].port = 9090;
+    c.east.apply(&changed, "kubectl").await.unwrap();
+    eventually("port follows the remote", || async {
+        c.mirror()
+            .await
+            .and_then(|s| s.spec)
+            .and_then(|s| s.ports)
+            .map(|p| p[0].port)
+            == Some(9090)
+    })
+    .await;
+
+    let faulty = PluginBytes {
+        origin: "faulty".into(),
+        bytes: std::fs::read(strait_default_plugins::fixtures::EXPORT_FAULTY).unwrap(),
+        version: None,
+    };
+    c.plugin.load(&faulty).unwrap();
+    eventually("the new plugin's extras on the mirror", || async {
+        c.mirror()
+            .await
+            .and_then(|s| s.metadata.labels)
+            .and_then(|l| l.get("team").cloned())
+            .as_deref()
+            == Some("payments")
+    })
+    .await;
+    mirror.stop().await;
+}

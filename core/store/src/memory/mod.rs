@@ -1,0 +1,600 @@
+//! The embedded store: a cluster's objects in memory, behaving like the API
+//! server for everything strait uses.
+
+mod alloc;
+mod files;
+mod kinds;
+mod merge;
+mod time;
+mod watch;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use futures::stream::BoxStream;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::error::StoreError;
+use crate::event::Event;
+use crate::object::{ObjectRef, StoredKind};
+use crate::store::{ClusterStore, StoredObject, WatchParams};
+
+pub use files::LoadReport;
+
+/// Changes kept for slow watchers before they are resynchronized by a `Reset`.
+const WATCH_BUFFER: usize = 4096;
+/// Namespaces every cluster has.
+const BUILT_IN_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+
+/// A cluster's objects in memory. Cloning shares the same store.
+#[derive(Clone)]
+pub struct MemoryStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    writes: AtomicU64,
+}
+
+struct State {
+    revision: u64,
+    kinds: HashMap<(String, String), KindState>,
+    cluster_ips: alloc::ClusterIps,
+}
+
+struct KindState {
+    kind: StoredKind,
+    objects: BTreeMap<(String, String), Stored>,
+    changes: broadcast::Sender<Change>,
+}
+
+struct Stored {
+    object: Arc<Value>,
+    /// The last configuration each field manager applied.
+    applied: BTreeMap<String, Value>,
+}
+
+/// One change to one object, as watchers receive it.
+#[derive(Clone)]
+pub(crate) struct Change {
+    revision: u64,
+    previous: Option<Arc<Value>>,
+    current: Arc<Value>,
+    deleted: bool,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("writes", &self.write_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty cluster with the built-in namespaces and the usual service
+    /// range 10.96.0.0/12.
+    pub fn new() -> Self {
+        Self::with_service_range(Ipv4Addr::new(10, 96, 0, 0), 12)
+    }
+
+    /// An empty cluster allocating ClusterIPs from `network/prefix_len`
+    /// (clusters of one `strait local` get distinct ranges).
+    pub fn with_service_range(network: Ipv4Addr, prefix_len: u8) -> Self {
+        let store = MemoryStore {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    revision: 0,
+                    kinds: HashMap::new(),
+                    cluster_ips: alloc::ClusterIps::new(network, prefix_len),
+                }),
+                writes: AtomicU64::new(0),
+            }),
+        };
+        for ns in BUILT_IN_NAMESPACES {
+            let namespace =
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
+            // Cannot fail: a Namespace needs no namespace and has a name.
+            let _ = store.apply_value(namespace, "strait", false);
+        }
+        store.inner.writes.store(0, Ordering::Relaxed);
+        store
+    }
+
+    /// Write requests received (apply, status patch, delete), whether or not
+    /// they changed anything: what a controller sent, as an API server's
+    /// audit log would count it.
+    pub fn write_count(&self) -> u64 {
+        self.inner.writes.load(Ordering::Relaxed)
+    }
+
+    /// The current revision (the newest resourceVersion handed out).
+    pub fn revision(&self) -> u64 {
+        self.lock().revision
+    }
+
+    /// Every object of every kind, for saving and for `strait get`.
+    pub fn objects(&self) -> Vec<(StoredKind, Arc<Value>)> {
+        let state = self.lock();
+        let mut all: Vec<_> = state
+            .kinds
+            .values()
+            .flat_map(|ks| {
+                ks.objects
+                    .values()
+                    .map(|s| (ks.kind.clone(), s.object.clone()))
+            })
+            .collect();
+        all.sort_by(|a, b| {
+            (a.0.group.as_str(), a.0.kind.as_str()).cmp(&(b.0.group.as_str(), b.0.kind.as_str()))
+        });
+        all
+    }
+
+    /// Creates or updates an untyped object (as `strait apply` sends it).
+    /// `apiVersion`, `kind` and `metadata.name` are required.
+    pub fn apply_json(&self, object: Value, field_manager: &str) -> Result<Value, StoreError> {
+        self.inner.writes.fetch_add(1, Ordering::Relaxed);
+        self.apply_value(object, field_manager, true)
+            .map(|v| (*v).clone())
+    }
+
+    /// Deletes an object named untyped (as `strait delete` does).
+    pub fn delete_ref(&self, object: &ObjectRef) -> Result<(), StoreError> {
+        self.inner.writes.fetch_add(1, Ordering::Relaxed);
+        let mut state = self.lock();
+        delete_locked(&mut state, &object.kind, &object.namespace, &object.name)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The one write path of apply, for typed, untyped and loaded objects.
+    /// `strip_status` is false when loading saved state, which carries status.
+    fn apply_value(
+        &self,
+        mut object: Value,
+        manager: &str,
+        strip_status: bool,
+    ) -> Result<Arc<Value>, StoreError> {
+        let api_version = object["apiVersion"].as_str().unwrap_or("").to_string();
+        let kind_name = object["kind"].as_str().unwrap_or("").to_string();
+        if api_version.is_empty() || kind_name.is_empty() {
+            return Err(StoreError::Invalid {
+                what: "object".into(),
+                reason: "apiVersion and kind are required".into(),
+            });
+        }
+        let mut state = self.lock();
+        let kind = state
+            .kinds
+            .get(&(group_of(&api_version), kind_name.clone()))
+            .map(|ks| ks.kind.clone())
+            .unwrap_or_else(|| kinds::kind_of(&api_version, &kind_name));
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let namespace = if kind.namespaced {
+            object["metadata"]["namespace"]
+                .as_str()
+                .filter(|ns| !ns.is_empty())
+                .unwrap_or("default")
+                .to_string()
+        } else {
+            String::new()
+        };
+        let what = ObjectRef {
+            kind: kind.clone(),
+            namespace: namespace.clone(),
+            name: name.clone(),
+        };
+        if name.is_empty() {
+            return Err(StoreError::Invalid {
+                what: format!("{} object", kind.kind),
+                reason: "metadata.name is required".into(),
+            });
+        }
+        if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            if kind.namespaced {
+                meta.insert("namespace".into(), Value::String(namespace.clone()));
+            } else {
+                meta.remove("namespace");
+            }
+            if strip_status {
+                for server_field in [
+                    "resourceVersion",
+                    "uid",
+                    "creationTimestamp",
+                    "generation",
+                    "managedFields",
+                ] {
+                    meta.remove(server_field);
+                }
+            }
+        }
+        if strip_status && let Some(map) = object.as_object_mut() {
+            map.remove("status");
+        }
+        if kind.namespaced && !namespace_exists(&state, &namespace) {
+            return Err(StoreError::NotFound {
+                what: format!("namespaces {namespace:?}"),
+            });
+        }
+        let revision = state.revision + 1;
+        let State {
+            kinds, cluster_ips, ..
+        } = &mut *state;
+        let ks = kind_state(kinds, &kind);
+        let key = (namespace, name);
+        let (previous, mut next, uid, created) = match ks.objects.get(&key) {
+            Some(existing) => {
+                let merged = merge::server_side_apply(
+                    &existing.object,
+                    existing.applied.get(manager),
+                    &object,
+                );
+                (Some(existing.object.clone()), merged, None, None)
+            }
+            None => (
+                None,
+                object.clone(),
+                Some(format!("{:08x}-0000-4000-8000-{revision:012x}", revision)),
+                Some(time::now_rfc3339()),
+            ),
+        };
+        if is_service(&kind) {
+            assign_cluster_ip(&mut next, previous.as_deref(), cluster_ips, &what)?;
+        }
+        if let Some(previous) = &previous
+            && **previous == next
+        {
+            if let Some(stored) = ks.objects.get_mut(&key) {
+                stored.applied.insert(manager.to_string(), object);
+            }
+            return Ok(previous.clone());
+        }
+        let generation = match &previous {
+            Some(prev) if prev.get("spec") == next.get("spec") => {
+                prev["metadata"]["generation"].as_u64().unwrap_or(1)
+            }
+            Some(prev) => prev["metadata"]["generation"].as_u64().unwrap_or(1) + 1,
+            None => 1,
+        };
+        if let Some(meta) = next.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert(
+                "resourceVersion".into(),
+                Value::String(revision.to_string()),
+            );
+            meta.insert("generation".into(), json!(generation));
+            if let Some(uid) = uid {
+                meta.entry("uid").or_insert(Value::String(uid));
+            }
+            if let Some(created) = created {
+                meta.entry("creationTimestamp")
+                    .or_insert(Value::String(created));
+            }
+        }
+        let next = Arc::new(next);
+        let mut applied = ks
+            .objects
+            .remove(&key)
+            .map(|s| s.applied)
+            .unwrap_or_default();
+        applied.insert(manager.to_string(), object);
+        ks.objects.insert(
+            key,
+            Stored {
+                object: next.clone(),
+                applied,
+            },
+        );
+        let _ = ks.changes.send(Change {
+            revision,
+            previous,
+            current: next.clone(),
+            deleted: false,
+        });
+        state.revision = revision;
+        Ok(next)
+    }
+}
+
+fn group_of(api_version: &str) -> String {
+    api_version
+        .rsplit_once('/')
+        .map(|(g, _)| g)
+        .unwrap_or("")
+        .to_string()
+}
+
+fn is_service(kind: &StoredKind) -> bool {
+    kind.group.is_empty() && kind.kind == "Service"
+}
+
+fn namespace_exists(state: &State, namespace: &str) -> bool {
+    state
+        .kinds
+        .get(&(String::new(), "Namespace".to_string()))
+        .is_some_and(|ks| {
+            ks.objects
+                .contains_key(&(String::new(), namespace.to_string()))
+        })
+}
+
+fn kind_state<'a>(
+    kinds: &'a mut HashMap<(String, String), KindState>,
+    kind: &StoredKind,
+) -> &'a mut KindState {
+    kinds
+        .entry((kind.group.clone(), kind.kind.clone()))
+        .or_insert_with(|| KindState {
+            kind: kind.clone(),
+            objects: BTreeMap::new(),
+            changes: broadcast::channel(WATCH_BUFFER).0,
+        })
+}
+
+/// Gives a new Service a ClusterIP (unless headless or ExternalName) and keeps
+/// the one it has across updates, as the API server does.
+fn assign_cluster_ip(
+    next: &mut Value,
+    previous: Option<&Value>,
+    ips: &mut alloc::ClusterIps,
+    what: &ObjectRef,
+) -> Result<(), StoreError> {
+    let Some(spec) = next.get_mut("spec").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    if spec.get("type").and_then(Value::as_str) == Some("ExternalName") {
+        return Ok(());
+    }
+    let kept = previous
+        .and_then(|p| p["spec"]["clusterIP"].as_str())
+        .map(str::to_string);
+    let ip =
+        match spec
+            .get("clusterIP")
+            .and_then(Value::as_str)
+            .filter(|ip| !ip.is_empty())
+        {
+            Some(ip) => {
+                if let Some(kept) = kept.as_deref().filter(|k| *k != ip) {
+                    return Err(StoreError::Invalid {
+                        what: what.to_string(),
+                        reason: format!(
+                            "spec.clusterIP: field is immutable (is {kept}, requested {ip})"
+                        ),
+                    });
+                }
+                if ip != "None" {
+                    ips.reserve(ip);
+                }
+                ip.to_string()
+            }
+            None => match kept {
+                Some(kept) => kept,
+                None => ips.allocate().map(|ip| ip.to_string()).ok_or_else(|| {
+                    StoreError::Unavailable {
+                        reason: "the service IP range is exhausted".into(),
+                    }
+                })?,
+            },
+        };
+    spec.insert("clusterIPs".into(), json!([ip.clone()]));
+    spec.insert("clusterIP".into(), Value::String(ip));
+    Ok(())
+}
+
+fn delete_locked(
+    state: &mut State,
+    kind: &StoredKind,
+    namespace: &str,
+    name: &str,
+) -> Result<(), StoreError> {
+    let what = ObjectRef {
+        kind: kind.clone(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    };
+    let revision = state.revision + 1;
+    let State {
+        kinds, cluster_ips, ..
+    } = &mut *state;
+    let ks = kinds
+        .get_mut(&(kind.group.clone(), kind.kind.clone()))
+        .ok_or_else(|| StoreError::NotFound {
+            what: what.to_string(),
+        })?;
+    let stored = ks
+        .objects
+        .remove(&(namespace.to_string(), name.to_string()))
+        .ok_or_else(|| StoreError::NotFound {
+            what: what.to_string(),
+        })?;
+    if is_service(kind)
+        && let Some(ip) = stored.object["spec"]["clusterIP"].as_str()
+    {
+        cluster_ips.release(ip);
+    }
+    let mut last = (*stored.object).clone();
+    if let Some(meta) = last.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert(
+            "resourceVersion".into(),
+            Value::String(revision.to_string()),
+        );
+    }
+    let _ = ks.changes.send(Change {
+        revision,
+        previous: Some(stored.object.clone()),
+        current: Arc::new(last),
+        deleted: true,
+    });
+    state.revision = revision;
+    // Deleting a namespace deletes everything in it.
+    if kind.group.is_empty() && kind.kind == "Namespace" {
+        let inside: Vec<(StoredKind, String)> = state
+            .kinds
+            .values()
+            .filter(|ks| ks.kind.namespaced)
+            .flat_map(|ks| {
+                ks.objects
+                    .keys()
+                    .filter(|(ns, _)| ns == name)
+                    .map(|(_, n)| (ks.kind.clone(), n.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (kind, object) in inside {
+            delete_locked(state, &kind, name, &object)?;
+        }
+    }
+    Ok(())
+}
+
+fn decode<K: StoredObject>(value: &Value) -> Result<K, StoreError> {
+    serde_json::from_value(value.clone()).map_err(|e| StoreError::Invalid {
+        what: describe(value),
+        reason: e.to_string(),
+    })
+}
+
+/// `links "east" in linkerd`, from an object's own fields.
+pub(crate) fn describe(value: &Value) -> String {
+    let kind = value["kind"].as_str().unwrap_or("object");
+    let name = value["metadata"]["name"].as_str().unwrap_or("");
+    match value["metadata"]["namespace"].as_str() {
+        Some(ns) => format!("{kind} {name:?} in {ns}"),
+        None => format!("{kind} {name:?}"),
+    }
+}
+
+impl ClusterStore for MemoryStore {
+    fn watch<K: StoredObject>(
+        &self,
+        params: WatchParams,
+    ) -> BoxStream<'static, Result<Event<K>, StoreError>> {
+        watch::watch::<K>(self.clone(), StoredKind::of::<K>(), params)
+    }
+
+    async fn get<K: StoredObject>(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<K>, StoreError> {
+        let kind = StoredKind::of::<K>();
+        let value = {
+            let state = self.lock();
+            state
+                .kinds
+                .get(&(kind.group.clone(), kind.kind.clone()))
+                .and_then(|ks| {
+                    ks.objects
+                        .get(&(scoped(&kind, namespace), name.to_string()))
+                })
+                .map(|s| s.object.clone())
+        };
+        value.map(|v| decode::<K>(&v)).transpose()
+    }
+
+    async fn apply<K: StoredObject>(
+        &self,
+        object: &K,
+        field_manager: &str,
+    ) -> Result<K, StoreError> {
+        self.inner.writes.fetch_add(1, Ordering::Relaxed);
+        let kind = StoredKind::of::<K>();
+        let value = serde_json::to_value(object).map_err(|e| StoreError::Invalid {
+            what: format!("{} object", kind.kind),
+            reason: e.to_string(),
+        })?;
+        {
+            let mut state = self.lock();
+            kind_state(&mut state.kinds, &kind);
+        }
+        let stored = self.apply_value(value, field_manager, true)?;
+        decode(&stored)
+    }
+
+    async fn patch_status<K: StoredObject>(
+        &self,
+        namespace: &str,
+        name: &str,
+        status: Value,
+    ) -> Result<K, StoreError> {
+        self.inner.writes.fetch_add(1, Ordering::Relaxed);
+        let kind = StoredKind::of::<K>();
+        let key = (scoped(&kind, namespace), name.to_string());
+        let what = ObjectRef {
+            kind: kind.clone(),
+            namespace: key.0.clone(),
+            name: name.to_string(),
+        };
+        let mut state = self.lock();
+        let revision = state.revision + 1;
+        let ks = kind_state(&mut state.kinds, &kind);
+        let stored = ks
+            .objects
+            .get_mut(&key)
+            .ok_or_else(|| StoreError::NotFound {
+                what: what.to_string(),
+            })?;
+        let mut next = (*stored.object).clone();
+        if let Some(map) = next.as_object_mut() {
+            merge::merge_patch(map.entry("status").or_insert(Value::Null), &status);
+        }
+        if next == *stored.object {
+            return decode(&next);
+        }
+        if let Some(meta) = next.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert(
+                "resourceVersion".into(),
+                Value::String(revision.to_string()),
+            );
+        }
+        let previous = std::mem::replace(&mut stored.object, Arc::new(next));
+        let current = stored.object.clone();
+        let _ = ks.changes.send(Change {
+            revision,
+            previous: Some(previous),
+            current: current.clone(),
+            deleted: false,
+        });
+        state.revision = revision;
+        drop(state);
+        decode(&current)
+    }
+
+    async fn delete<K: StoredObject>(&self, namespace: &str, name: &str) -> Result<(), StoreError> {
+        self.inner.writes.fetch_add(1, Ordering::Relaxed);
+        let kind = StoredKind::of::<K>();
+        let mut state = self.lock();
+        delete_locked(&mut state, &kind, &scoped(&kind, namespace), name)
+    }
+}
+
+/// The namespace key of an object: empty for cluster-scoped kinds.
+fn scoped(kind: &StoredKind, namespace: &str) -> String {
+    if kind.namespaced {
+        namespace.to_string()
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests;
