@@ -18,6 +18,7 @@ use crate::desired::{
     FIELD_MANAGER, endpoints_are_current, gateway_endpoints, is_our_mirror, mirror_service,
     remote_service, service_is_current,
 };
+use crate::metrics::MirrorMetrics;
 use crate::status::StatusBook;
 
 type Key = (String, String);
@@ -41,6 +42,11 @@ pub struct ServiceMirror<L, R> {
     missing_namespace: BTreeSet<Key>,
     status: StatusBook,
     plugin_digest: String,
+    metrics: MirrorMetrics,
+    /// The mode each mirrored Service is mirrored in, for the mirrors gauge.
+    modes: HashMap<Key, &'static str>,
+    /// Gateway mode: whether each remote Service has ready endpoints.
+    remote_ready: HashMap<Key, bool>,
 }
 
 /// A running mirror: dropping it (or calling [`MirrorHandle::stop`]) stops it.
@@ -84,7 +90,17 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             mirrors: BTreeMap::new(),
             missing_namespace: BTreeSet::new(),
             status,
+            metrics: MirrorMetrics::default(),
+            modes: HashMap::new(),
+            remote_ready: HashMap::new(),
         })
+    }
+
+    /// Records into `metrics` (shared with the process's registry) instead of
+    /// series of its own.
+    pub fn with_metrics(mut self, metrics: MirrorMetrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Runs the mirror on the current tokio runtime until stopped.
@@ -104,8 +120,17 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             .local
             .watch::<Service>(WatchParams::labelled(labels::MIRROR_CLUSTER_NAME, &cluster));
         let mut namespaces = self.local.watch::<Namespace>(WatchParams::all());
+        // Gateway mode only: a mirror's Endpoints are emptied while the remote
+        // Service has no ready endpoints, so clients fail fast.
+        let gateway = self.link.gateway.is_some();
+        let mut remote_endpoints = if gateway {
+            self.remote.watch::<Endpoints>(WatchParams::all())
+        } else {
+            futures::stream::pending().boxed()
+        };
         let mut plugin_check = tokio::time::interval(PLUGIN_CHECK);
         let (mut remote_synced, mut mirrors_synced, mut started) = (false, false, false);
+        let mut endpoints_synced = !gateway;
         let mut backoff = Duration::from_millis(100);
         loop {
             tokio::select! {
@@ -117,9 +142,13 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                     }
                     Some(Err(err)) => {
                         tracing::warn!(link = %self.link.name, "local watch failed: {err}");
+                        self.metrics.restart(&self.link.name, "local");
                         mirrors = self.local.watch(WatchParams::labelled(labels::MIRROR_CLUSTER_NAME, &cluster));
                     }
-                    None => mirrors = self.local.watch(WatchParams::labelled(labels::MIRROR_CLUSTER_NAME, &cluster)),
+                    None => {
+                        self.metrics.restart(&self.link.name, "local");
+                        mirrors = self.local.watch(WatchParams::labelled(labels::MIRROR_CLUSTER_NAME, &cluster));
+                    }
                 },
                 event = remote.next() => match event {
                     Some(Ok(event)) => {
@@ -138,11 +167,33 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                             cluster = %cluster,
                             "target cluster unreachable, mirrors left as they are; retrying in {backoff:?}: {err}"
                         );
+                        self.metrics.restart(&self.link.name, "remote");
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(MAX_BACKOFF);
                         remote = self.remote.watch(WatchParams::all());
                     }
-                    None => remote = self.remote.watch(WatchParams::all()),
+                    None => {
+                        self.metrics.restart(&self.link.name, "remote");
+                        remote = self.remote.watch(WatchParams::all());
+                    }
+                },
+                event = remote_endpoints.next() => match event {
+                    Some(Ok(event)) => {
+                        let changed = self.on_remote_endpoints(event);
+                        endpoints_synced = true;
+                        if started {
+                            for key in changed {
+                                self.reconcile(&key).await;
+                            }
+                        }
+                    }
+                    Some(Err(err)) => {
+                        tracing::warn!(link = %self.link.name, "remote endpoints watch failed: {err}");
+                        self.metrics.restart(&self.link.name, "remote");
+                        tokio::time::sleep(backoff).await;
+                        remote_endpoints = self.remote.watch(WatchParams::all());
+                    }
+                    None => remote_endpoints = self.remote.watch(WatchParams::all()),
                 },
                 event = namespaces.next() => {
                     if let Some(Ok(Event::Apply(ns))) = event {
@@ -162,7 +213,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                     }
                 },
             }
-            if !started && remote_synced && mirrors_synced {
+            if !started && remote_synced && mirrors_synced && endpoints_synced {
                 started = true;
                 self.collect_orphans().await;
                 self.reconcile_all().await;
@@ -223,6 +274,36 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         }
     }
 
+    /// Tracks which remote Services have ready endpoints; returns those whose
+    /// readiness changed.
+    fn on_remote_endpoints(&mut self, event: Event<Endpoints>) -> Vec<Key> {
+        let key = |e: &Endpoints| (e.metadata.namespace.clone().unwrap_or_default(), e.metadata.name.clone().unwrap_or_default());
+        let ready = |e: &Endpoints| e.subsets.iter().flatten().any(|s| s.addresses.as_ref().is_some_and(|a| !a.is_empty()));
+        let updates: Vec<(Key, bool)> = match event {
+            Event::Reset(all) => {
+                let mut updates: Vec<(Key, bool)> = self.remote_ready.keys().map(|k| (k.clone(), false)).collect();
+                updates.extend(all.iter().map(|e| (key(e), ready(e))));
+                updates
+            }
+            Event::Apply(e) => vec![(key(&e), ready(&e))],
+            Event::Delete(e) => vec![(key(&e), false)],
+        };
+        let mut changed = Vec::new();
+        for (k, is_ready) in updates {
+            if self.remote_ready.get(&k).copied().unwrap_or(false) != is_ready {
+                changed.push(k.clone());
+            }
+            if is_ready {
+                self.remote_ready.insert(k, true);
+            } else {
+                self.remote_ready.remove(&k);
+            }
+        }
+        changed.sort();
+        changed.dedup();
+        changed
+    }
+
     async fn reconcile_all(&mut self) {
         let keys: Vec<Key> = self.remote_services.keys().cloned().collect();
         for key in keys {
@@ -241,6 +322,11 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             &self.link.export,
             self.decisions.get(key),
         );
+        self.metrics.decision(
+            &self.link.name,
+            mode_of(&verdict.decision),
+            verdict.outcome.as_str(),
+        );
         self.decisions.insert(key.clone(), verdict.decision.clone());
         let Some(desired) = mirror_service(&remote, &self.link, &verdict.decision) else {
             self.unmirror(key).await;
@@ -258,6 +344,8 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                     self.mirrors.insert(local_key.clone(), stored);
                 }
                 Err(StoreError::NotFound { what }) if what.starts_with("namespaces") => {
+                    self.metrics.error(&self.link.name, reason::MISSING_NAMESPACE);
+                    self.set_mode(key, None);
                     self.missing_namespace.insert(key.clone());
                     self.status.set(
                         key,
@@ -270,17 +358,20 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                 }
                 Err(err) => {
                     tracing::warn!(link = %self.link.name, service = %format!("{}/{}", key.0, key.1), "cannot write mirror: {err}");
+                    self.metrics.error(&self.link.name, reason::ERROR);
                     self.status
                         .set(key, false, reason::ERROR, err.to_string(), None);
                     return;
                 }
             }
         }
-        if let Err(err) = self.reconcile_endpoints(&desired, &verdict.decision).await {
+        if let Err(err) = self.reconcile_endpoints(key, &desired, &verdict.decision).await {
+            self.metrics.error(&self.link.name, reason::ERROR);
             self.status
                 .set(key, false, reason::ERROR, err.to_string(), Some(local_key));
             return;
         }
+        self.set_mode(key, Some(mode_of(&verdict.decision)));
         self.status
             .set(key, true, reason::MIRRORED, String::new(), Some(local_key));
     }
@@ -289,6 +380,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
     /// stale set from an earlier gateway-mode mirror is removed).
     async fn reconcile_endpoints(
         &mut self,
+        key: &Key,
         mirror: &Service,
         decision: &ExportDecision,
     ) -> Result<(), StoreError> {
@@ -297,7 +389,8 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         let existing: Option<Endpoints> = self.local.get(&ns, &name).await?;
         match (decision, &self.link.gateway) {
             (ExportDecision::Gateway(_), Some(gateway)) => {
-                let desired = gateway_endpoints(mirror, gateway);
+                let ready = self.remote_ready.get(key).copied().unwrap_or(false);
+                let desired = gateway_endpoints(mirror, gateway, ready);
                 if !existing.is_some_and(|e| endpoints_are_current(&e, &desired)) {
                     self.local.apply(&desired, FIELD_MANAGER).await?;
                 }
@@ -314,6 +407,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
     /// Removes the mirror of a remote Service that went away or is no longer
     /// exported; only a Service whose labels say it is this Link's mirror.
     async fn unmirror(&mut self, key: &Key) {
+        self.set_mode(key, None);
         self.decisions.remove(key);
         self.status.remove(key);
         self.missing_namespace.remove(key);
@@ -365,6 +459,22 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         }
     }
 
+    /// Keeps the mirrors gauge in step with what is mirrored, and how.
+    fn set_mode(&mut self, key: &Key, mode: Option<&'static str>) {
+        let old = match mode {
+            Some(mode) => self.modes.insert(key.clone(), mode),
+            None => self.modes.remove(key),
+        };
+        if old != mode {
+            if let Some(old) = old {
+                self.metrics.mirrored(&self.link.name, old, -1);
+            }
+            if let Some(mode) = mode {
+                self.metrics.mirrored(&self.link.name, mode, 1);
+            }
+        }
+    }
+
     async fn flush_status(&mut self) {
         let Some(entries) = self.status.pending() else {
             return;
@@ -378,6 +488,15 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             Ok(_) => self.status.written(entries),
             Err(err) => tracing::warn!(link = %self.link.name, "cannot write link status: {err}"),
         }
+    }
+}
+
+/// The `mode`/`decision` label of a decision.
+fn mode_of(decision: &ExportDecision) -> &'static str {
+    match decision {
+        ExportDecision::NotExported(_) => "not-exported",
+        ExportDecision::Gateway(_) => "gateway",
+        ExportDecision::RemoteDiscovery(_) => "remote-discovery",
     }
 }
 

@@ -129,8 +129,10 @@ pub(crate) fn mirror_service(
 }
 
 /// Gateway mode: the mirror's Endpoints, every remote port mapped to the
-/// gateway's port on the gateway's addresses.
-pub(crate) fn gateway_endpoints(mirror: &Service, gateway: &Gateway) -> Endpoints {
+/// gateway's port on the gateway's addresses; no subsets at all while the
+/// remote Service has no ready endpoints, so clients fail fast instead of
+/// crossing to a gateway with nothing behind it.
+pub(crate) fn gateway_endpoints(mirror: &Service, gateway: &Gateway, remote_ready: bool) -> Endpoints {
     let ports: Vec<EndpointPort> = mirror
         .spec
         .as_ref()
@@ -171,11 +173,15 @@ pub(crate) fn gateway_endpoints(mirror: &Service, gateway: &Gateway) -> Endpoint
             annotations: Some(annotations),
             ..Default::default()
         },
-        subsets: Some(vec![EndpointSubset {
-            addresses: Some(addresses),
-            ports: Some(ports),
-            ..Default::default()
-        }]),
+        subsets: Some(if remote_ready {
+            vec![EndpointSubset {
+                addresses: Some(addresses),
+                ports: Some(ports),
+                ..Default::default()
+            }]
+        } else {
+            Vec::new()
+        }),
     }
 }
 

@@ -14,8 +14,10 @@
 mod config;
 mod controller;
 mod desired;
+mod metrics;
 mod status;
 
 pub use config::{LinkConfig, LinkError};
 pub use controller::{MirrorHandle, ServiceMirror};
 pub use desired::FIELD_MANAGER;
+pub use metrics::MirrorMetrics;

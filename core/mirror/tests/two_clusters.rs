@@ -5,7 +5,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Endpoints, Namespace, Service, ServicePort, ServiceSpec};
+use k8s_openapi::api::core::v1::{
+    EndpointAddress, EndpointSubset, Endpoints, Namespace, Service, ServicePort, ServiceSpec,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_api::labels;
 use strait_api::link::{ConditionStatus, Link, LinkSpec};
@@ -42,6 +44,24 @@ fn bb(exported: Option<&str>) -> Service {
             ..Default::default()
         }),
         ..Default::default()
+    }
+}
+
+/// bb's Endpoints in east, with a ready pod or none.
+fn bb_endpoints(ready: bool) -> Endpoints {
+    Endpoints {
+        metadata: meta(Some("mc-demo"), "bb"),
+        subsets: Some(if ready {
+            vec![EndpointSubset {
+                addresses: Some(vec![EndpointAddress {
+                    ip: "127.20.0.5".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }]
+        } else {
+            vec![]
+        }),
     }
 }
 
@@ -241,25 +261,31 @@ async fn remote_discovery_export_appears_with_linkerds_labels_and_no_endpoints()
     mirror.stop().await;
 }
 
+fn exposition(metrics: &strait_mirror::MirrorMetrics) -> String {
+    let mut registry = prometheus_client::registry::Registry::default();
+    metrics.register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    text
+}
+
+async fn mirror_endpoints(c: &Clusters) -> Option<Endpoints> {
+    c.west.get::<Endpoints>("mc-demo", "bb-target").await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_mode_points_endpoints_at_the_gateway_and_unexport_removes_the_mirror() {
     let c = clusters(true, true).await;
-    let mirror = c.start(true).await;
-    c.east.apply(&bb(Some("true")), "kubectl").await.unwrap();
-    eventually("gateway Endpoints", || async {
-        c.west
-            .get::<Endpoints>("mc-demo", "bb-target")
-            .await
-            .unwrap()
-            .is_some()
-    })
-    .await;
-    let ep = c
-        .west
-        .get::<Endpoints>("mc-demo", "bb-target")
+    let metrics = strait_mirror::MirrorMetrics::default();
+    let mirror = ServiceMirror::new(c.west.clone(), c.east.clone(), &link(true), c.plugin.clone())
         .await
         .unwrap()
-        .unwrap();
+        .with_metrics(metrics.clone())
+        .spawn();
+    c.east.apply(&bb_endpoints(true), "kubectl").await.unwrap();
+    c.east.apply(&bb(Some("true")), "kubectl").await.unwrap();
+    eventually("gateway Endpoints", || async { mirror_endpoints(&c).await.is_some() }).await;
+    let ep = mirror_endpoints(&c).await.unwrap();
     let annotations = ep.metadata.annotations.unwrap();
     assert_eq!(
         annotations[labels::REMOTE_GATEWAY_IDENTITY],
@@ -270,32 +296,37 @@ async fn gateway_mode_points_endpoints_at_the_gateway_and_unexport_removes_the_m
     let port = &subset.ports.as_ref().unwrap()[0];
     assert_eq!((port.name.as_deref(), port.port), (Some("http"), 4143));
     let l = c.mirror().await.unwrap().metadata.labels.unwrap();
+    assert!(!l.contains_key(labels::REMOTE_DISCOVERY), "gateway mirrors are not remote-discovery");
+    let text = exposition(&metrics);
+    assert!(text.contains(r#"service_mirror_mirrors{link="target",mode="gateway"} 1"#), "{text}");
     assert!(
-        !l.contains_key(labels::REMOTE_DISCOVERY),
-        "gateway mirrors are not remote-discovery"
+        text.contains(r#"service_mirror_plugin_decisions_total{link="target",decision="gateway",outcome="ok"}"#),
+        "{text}"
     );
 
-    // Switching to remote discovery drops the Endpoints.
-    c.east
-        .apply(&bb(Some("remote-discovery")), "kubectl")
-        .await
-        .unwrap();
-    eventually("Endpoints removed", || async {
-        c.west
-            .get::<Endpoints>("mc-demo", "bb-target")
-            .await
-            .unwrap()
-            .is_none()
+    // No ready pod behind the remote Service: the mirror's Endpoints empty out.
+    c.east.apply(&bb_endpoints(false), "kubectl").await.unwrap();
+    eventually("Endpoints emptied", || async {
+        mirror_endpoints(&c).await.and_then(|e| e.subsets) == Some(vec![])
     })
     .await;
+    c.east.apply(&bb_endpoints(true), "kubectl").await.unwrap();
+    eventually("Endpoints filled again", || async {
+        mirror_endpoints(&c).await.and_then(|e| e.subsets).is_some_and(|s| s.len() == 1)
+    })
+    .await;
+
+    // Switching to remote discovery drops the Endpoints.
+    c.east.apply(&bb(Some("remote-discovery")), "kubectl").await.unwrap();
+    eventually("Endpoints removed", || async { mirror_endpoints(&c).await.is_none() }).await;
 
     // Removing the label removes the mirror and its status entry.
     c.east.apply(&bb(None), "kubectl").await.unwrap();
     eventually("mirror removed", || async { c.mirror().await.is_none() }).await;
-    eventually("status entry removed", || async {
-        c.status_reasons().await.is_empty()
-    })
-    .await;
+    eventually("status entry removed", || async { c.status_reasons().await.is_empty() }).await;
+    let text = exposition(&metrics);
+    assert!(text.contains(r#"service_mirror_mirrors{link="target",mode="gateway"} 0"#), "{text}");
+    assert!(text.contains(r#"service_mirror_mirrors{link="target",mode="remote-discovery"} 0"#), "{text}");
     mirror.stop().await;
 }
 
@@ -341,6 +372,7 @@ async fn a_missing_namespace_is_reported_then_mirrored_when_it_appears() {
 async fn a_restart_with_nothing_changed_writes_nothing_and_orphans_are_collected() {
     let c = clusters(true, true).await;
     let mirror = c.start(true).await;
+    c.east.apply(&bb_endpoints(true), "kubectl").await.unwrap();
     c.east.apply(&bb(Some("true")), "kubectl").await.unwrap();
     eventually("mirrored with Endpoints and status", || async {
         c.west
