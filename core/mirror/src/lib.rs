@@ -16,8 +16,10 @@ mod controller;
 mod desired;
 mod metrics;
 mod status;
+mod supervisor;
 
 pub use config::{LinkConfig, LinkError};
 pub use controller::{MirrorHandle, ServiceMirror};
 pub use desired::FIELD_MANAGER;
 pub use metrics::MirrorMetrics;
+pub use supervisor::supervise_link;

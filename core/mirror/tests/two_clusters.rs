@@ -449,3 +449,45 @@ async fn a_remote_change_updates_the_mirror_and_a_new_plugin_re_decides() {
     .await;
     mirror.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_spec_change_restarts_the_mirror_and_a_deleted_link_leaves_mirrors() {
+    let c = clusters(false, true).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let east = c.east.clone();
+    let supervisor = tokio::spawn(strait_mirror::supervise_link(
+        c.west.clone(),
+        "linkerd".to_string(),
+        "target".to_string(),
+        move |_link: Link| {
+            let east = east.clone();
+            async move { Ok::<_, strait_store::StoreError>(east) }
+        },
+        c.plugin.clone(),
+        strait_mirror::MirrorMetrics::default(),
+        stopped,
+    ));
+    // A Service exported by a custom label is not mirrored by the default selector...
+    let mut custom = bb(None);
+    custom.metadata.labels.as_mut().unwrap().insert("export-me".into(), "yes".into());
+    c.east.apply(&custom, "kubectl").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(c.mirror().await.is_none());
+    // ...until the Link's selector changes, which restarts the mirror.
+    let mut changed = link(false);
+    changed.spec.remote_discovery_selector = Some(strait_api::LabelSelector {
+        match_labels: Some(BTreeMap::from([("export-me".to_string(), "yes".to_string())])),
+        ..Default::default()
+    });
+    // Applied by the manager that applied the Link, so its old selector labels go.
+    c.west.apply(&changed, "test").await.unwrap();
+    eventually("mirrored after the spec change", || async { c.mirror().await.is_some() }).await;
+    // Deleting the Link stops the mirror but leaves its mirrors.
+    c.west.delete::<Link>("linkerd", "target").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.east.apply(&bb(None), "kubectl").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(c.mirror().await.is_some(), "mirrors stay when the Link goes");
+    let _ = stop.send(true);
+    supervisor.await.unwrap();
+}

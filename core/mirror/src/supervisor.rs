@@ -1,0 +1,115 @@
+//! Keeps one Link's mirror running: starts it when the Link appears, restarts
+//! it when the Link's spec changes, stops it (leaving the mirrors in place, as
+//! Linkerd does) when the Link is deleted.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use strait_api::link::{Link, LinkSpec};
+use strait_plugin_host::ExportPlugin;
+use strait_store::{ClusterStore, Event, StoreError, WatchParams};
+use tokio::sync::watch;
+
+use crate::controller::{MirrorHandle, ServiceMirror};
+use crate::metrics::MirrorMetrics;
+
+/// How long to wait before connecting again to a target cluster that could
+/// not be reached (or whose credentials were refused).
+const RECONNECT: Duration = Duration::from_secs(5);
+
+/// Supervises the mirror of the Link `namespace/name` in `local` until `stop`
+/// is set. `connect` reaches the Link's target cluster: through its
+/// credentials Secret on Kubernetes, by name for embedded clusters.
+pub async fn supervise_link<L, R, C, Fut>(
+    local: L,
+    namespace: String,
+    name: String,
+    connect: C,
+    plugin: Arc<ExportPlugin>,
+    metrics: MirrorMetrics,
+    mut stop: watch::Receiver<bool>,
+) where
+    L: ClusterStore,
+    R: ClusterStore,
+    C: Fn(Link) -> Fut,
+    Fut: Future<Output = Result<R, StoreError>>,
+{
+    let mut links = local.watch::<Link>(WatchParams {
+        namespace: Some(namespace.clone()),
+        ..WatchParams::all()
+    });
+    let mut running: Option<(LinkSpec, MirrorHandle)> = None;
+    let mut pending: Option<Link> = None;
+    let mut retry = tokio::time::interval(RECONNECT);
+    loop {
+        let wanted: Option<Option<Link>> = tokio::select! {
+            _ = stop.changed() => break,
+            event = links.next() => match event {
+                Some(Ok(Event::Reset(all))) => Some(all.into_iter().find(|l| l.metadata.name.as_deref() == Some(name.as_str()))),
+                Some(Ok(Event::Apply(link))) if link.metadata.name.as_deref() == Some(name.as_str()) => Some(Some(link)),
+                Some(Ok(Event::Delete(link))) if link.metadata.name.as_deref() == Some(name.as_str()) => Some(None),
+                Some(Ok(_)) => None,
+                Some(Err(err)) => {
+                    tracing::warn!(link = %name, "link watch failed: {err}");
+                    None
+                }
+                None => {
+                    links = local.watch(WatchParams { namespace: Some(namespace.clone()), ..WatchParams::all() });
+                    None
+                }
+            },
+            _ = retry.tick(), if pending.is_some() => Some(pending.take()),
+        };
+        let Some(wanted) = wanted else { continue };
+        match wanted {
+            None => {
+                if let Some((_, handle)) = running.take() {
+                    tracing::info!(link = %name, "link deleted; mirror stopped, mirrors left in place");
+                    handle.stop().await;
+                }
+                pending = None;
+            }
+            Some(link) => {
+                if running.as_ref().is_some_and(|(spec, _)| *spec == link.spec) {
+                    continue;
+                }
+                if let Some((_, handle)) = running.take() {
+                    tracing::info!(link = %name, "link spec changed; restarting its mirror");
+                    handle.stop().await;
+                }
+                match start(&local, &link, &connect, &plugin, &metrics).await {
+                    Ok(handle) => running = Some((link.spec.clone(), handle)),
+                    Err(err) => {
+                        tracing::warn!(link = %name, "cannot start the mirror, retrying in {RECONNECT:?}: {err}");
+                        pending = Some(link);
+                    }
+                }
+            }
+        }
+    }
+    if let Some((_, handle)) = running.take() {
+        handle.stop().await;
+    }
+}
+
+async fn start<L, R, C, Fut>(
+    local: &L,
+    link: &Link,
+    connect: &C,
+    plugin: &Arc<ExportPlugin>,
+    metrics: &MirrorMetrics,
+) -> Result<MirrorHandle, String>
+where
+    L: ClusterStore,
+    R: ClusterStore,
+    C: Fn(Link) -> Fut,
+    Fut: Future<Output = Result<R, StoreError>>,
+{
+    let remote = connect(link.clone()).await.map_err(|e| e.to_string())?;
+    let mirror = ServiceMirror::new(local.clone(), remote, link, plugin.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(mirror.with_metrics(metrics.clone()).spawn())
+}
