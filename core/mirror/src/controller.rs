@@ -277,11 +277,25 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
     /// Tracks which remote Services have ready endpoints; returns those whose
     /// readiness changed.
     fn on_remote_endpoints(&mut self, event: Event<Endpoints>) -> Vec<Key> {
-        let key = |e: &Endpoints| (e.metadata.namespace.clone().unwrap_or_default(), e.metadata.name.clone().unwrap_or_default());
-        let ready = |e: &Endpoints| e.subsets.iter().flatten().any(|s| s.addresses.as_ref().is_some_and(|a| !a.is_empty()));
+        let key = |e: &Endpoints| {
+            (
+                e.metadata.namespace.clone().unwrap_or_default(),
+                e.metadata.name.clone().unwrap_or_default(),
+            )
+        };
+        let ready = |e: &Endpoints| {
+            e.subsets
+                .iter()
+                .flatten()
+                .any(|s| s.addresses.as_ref().is_some_and(|a| !a.is_empty()))
+        };
         let updates: Vec<(Key, bool)> = match event {
             Event::Reset(all) => {
-                let mut updates: Vec<(Key, bool)> = self.remote_ready.keys().map(|k| (k.clone(), false)).collect();
+                let mut updates: Vec<(Key, bool)> = self
+                    .remote_ready
+                    .keys()
+                    .map(|k| (k.clone(), false))
+                    .collect();
                 updates.extend(all.iter().map(|e| (key(e), ready(e))));
                 updates
             }
@@ -344,7 +358,8 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                     self.mirrors.insert(local_key.clone(), stored);
                 }
                 Err(StoreError::NotFound { what }) if what.starts_with("namespaces") => {
-                    self.metrics.error(&self.link.name, reason::MISSING_NAMESPACE);
+                    self.metrics
+                        .error(&self.link.name, reason::MISSING_NAMESPACE);
                     self.set_mode(key, None);
                     self.missing_namespace.insert(key.clone());
                     self.status.set(
@@ -365,7 +380,10 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                 }
             }
         }
-        if let Err(err) = self.reconcile_endpoints(key, &desired, &verdict.decision).await {
+        if let Err(err) = self
+            .reconcile_endpoints(key, &desired, &verdict.decision)
+            .await
+        {
             self.metrics.error(&self.link.name, reason::ERROR);
             self.status
                 .set(key, false, reason::ERROR, err.to_string(), Some(local_key));

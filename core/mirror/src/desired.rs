@@ -132,7 +132,11 @@ pub(crate) fn mirror_service(
 /// gateway's port on the gateway's addresses; no subsets at all while the
 /// remote Service has no ready endpoints, so clients fail fast instead of
 /// crossing to a gateway with nothing behind it.
-pub(crate) fn gateway_endpoints(mirror: &Service, gateway: &Gateway, remote_ready: bool) -> Endpoints {
+pub(crate) fn gateway_endpoints(
+    mirror: &Service,
+    gateway: &Gateway,
+    remote_ready: bool,
+) -> Endpoints {
     let ports: Vec<EndpointPort> = mirror
         .spec
         .as_ref()

@@ -54,7 +54,11 @@ struct Inner {
 impl MirrorMetrics {
     /// Exposes the metrics in `registry`.
     pub fn register(&self, registry: &mut Registry) {
-        registry.register("service_mirror_mirrors", "Mirror Services by link and mode", self.inner.mirrors.clone());
+        registry.register(
+            "service_mirror_mirrors",
+            "Mirror Services by link and mode",
+            self.inner.mirrors.clone(),
+        );
         registry.register(
             "service_mirror_reconcile_errors",
             "Mirrors that could not be written, by link and reason",

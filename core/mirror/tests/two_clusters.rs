@@ -270,21 +270,32 @@ fn exposition(metrics: &strait_mirror::MirrorMetrics) -> String {
 }
 
 async fn mirror_endpoints(c: &Clusters) -> Option<Endpoints> {
-    c.west.get::<Endpoints>("mc-demo", "bb-target").await.unwrap()
+    c.west
+        .get::<Endpoints>("mc-demo", "bb-target")
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_mode_points_endpoints_at_the_gateway_and_unexport_removes_the_mirror() {
     let c = clusters(true, true).await;
     let metrics = strait_mirror::MirrorMetrics::default();
-    let mirror = ServiceMirror::new(c.west.clone(), c.east.clone(), &link(true), c.plugin.clone())
-        .await
-        .unwrap()
-        .with_metrics(metrics.clone())
-        .spawn();
+    let mirror = ServiceMirror::new(
+        c.west.clone(),
+        c.east.clone(),
+        &link(true),
+        c.plugin.clone(),
+    )
+    .await
+    .unwrap()
+    .with_metrics(metrics.clone())
+    .spawn();
     c.east.apply(&bb_endpoints(true), "kubectl").await.unwrap();
     c.east.apply(&bb(Some("true")), "kubectl").await.unwrap();
-    eventually("gateway Endpoints", || async { mirror_endpoints(&c).await.is_some() }).await;
+    eventually("gateway Endpoints", || async {
+        mirror_endpoints(&c).await.is_some()
+    })
+    .await;
     let ep = mirror_endpoints(&c).await.unwrap();
     let annotations = ep.metadata.annotations.unwrap();
     assert_eq!(
@@ -296,9 +307,15 @@ async fn gateway_mode_points_endpoints_at_the_gateway_and_unexport_removes_the_m
     let port = &subset.ports.as_ref().unwrap()[0];
     assert_eq!((port.name.as_deref(), port.port), (Some("http"), 4143));
     let l = c.mirror().await.unwrap().metadata.labels.unwrap();
-    assert!(!l.contains_key(labels::REMOTE_DISCOVERY), "gateway mirrors are not remote-discovery");
+    assert!(
+        !l.contains_key(labels::REMOTE_DISCOVERY),
+        "gateway mirrors are not remote-discovery"
+    );
     let text = exposition(&metrics);
-    assert!(text.contains(r#"service_mirror_mirrors{link="target",mode="gateway"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"service_mirror_mirrors{link="target",mode="gateway"} 1"#),
+        "{text}"
+    );
     assert!(
         text.contains(r#"service_mirror_plugin_decisions_total{link="target",decision="gateway",outcome="ok"}"#),
         "{text}"
@@ -312,21 +329,39 @@ async fn gateway_mode_points_endpoints_at_the_gateway_and_unexport_removes_the_m
     .await;
     c.east.apply(&bb_endpoints(true), "kubectl").await.unwrap();
     eventually("Endpoints filled again", || async {
-        mirror_endpoints(&c).await.and_then(|e| e.subsets).is_some_and(|s| s.len() == 1)
+        mirror_endpoints(&c)
+            .await
+            .and_then(|e| e.subsets)
+            .is_some_and(|s| s.len() == 1)
     })
     .await;
 
     // Switching to remote discovery drops the Endpoints.
-    c.east.apply(&bb(Some("remote-discovery")), "kubectl").await.unwrap();
-    eventually("Endpoints removed", || async { mirror_endpoints(&c).await.is_none() }).await;
+    c.east
+        .apply(&bb(Some("remote-discovery")), "kubectl")
+        .await
+        .unwrap();
+    eventually("Endpoints removed", || async {
+        mirror_endpoints(&c).await.is_none()
+    })
+    .await;
 
     // Removing the label removes the mirror and its status entry.
     c.east.apply(&bb(None), "kubectl").await.unwrap();
     eventually("mirror removed", || async { c.mirror().await.is_none() }).await;
-    eventually("status entry removed", || async { c.status_reasons().await.is_empty() }).await;
+    eventually("status entry removed", || async {
+        c.status_reasons().await.is_empty()
+    })
+    .await;
     let text = exposition(&metrics);
-    assert!(text.contains(r#"service_mirror_mirrors{link="target",mode="gateway"} 0"#), "{text}");
-    assert!(text.contains(r#"service_mirror_mirrors{link="target",mode="remote-discovery"} 0"#), "{text}");
+    assert!(
+        text.contains(r#"service_mirror_mirrors{link="target",mode="gateway"} 0"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"service_mirror_mirrors{link="target",mode="remote-discovery"} 0"#),
+        "{text}"
+    );
     mirror.stop().await;
 }
 
@@ -469,25 +504,39 @@ async fn a_link_spec_change_restarts_the_mirror_and_a_deleted_link_leaves_mirror
     ));
     // A Service exported by a custom label is not mirrored by the default selector...
     let mut custom = bb(None);
-    custom.metadata.labels.as_mut().unwrap().insert("export-me".into(), "yes".into());
+    custom
+        .metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("export-me".into(), "yes".into());
     c.east.apply(&custom, "kubectl").await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(c.mirror().await.is_none());
     // ...until the Link's selector changes, which restarts the mirror.
     let mut changed = link(false);
     changed.spec.remote_discovery_selector = Some(strait_api::LabelSelector {
-        match_labels: Some(BTreeMap::from([("export-me".to_string(), "yes".to_string())])),
+        match_labels: Some(BTreeMap::from([(
+            "export-me".to_string(),
+            "yes".to_string(),
+        )])),
         ..Default::default()
     });
     // Applied by the manager that applied the Link, so its old selector labels go.
     c.west.apply(&changed, "test").await.unwrap();
-    eventually("mirrored after the spec change", || async { c.mirror().await.is_some() }).await;
+    eventually("mirrored after the spec change", || async {
+        c.mirror().await.is_some()
+    })
+    .await;
     // Deleting the Link stops the mirror but leaves its mirrors.
     c.west.delete::<Link>("linkerd", "target").await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.east.apply(&bb(None), "kubectl").await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(c.mirror().await.is_some(), "mirrors stay when the Link goes");
+    assert!(
+        c.mirror().await.is_some(),
+        "mirrors stay when the Link goes"
+    );
     let _ = stop.send(true);
     supervisor.await.unwrap();
 }

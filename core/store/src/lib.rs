@@ -19,5 +19,5 @@ mod store;
 pub use error::StoreError;
 pub use event::Event;
 pub use memory::MemoryStore;
-pub use object::{ObjectRef, StoredKind};
-pub use store::{ClusterStore, WatchParams};
+pub use object::{ObjectRef, ScopeInfo, StoredKind};
+pub use store::{ClusterStore, StoredObject, WatchParams};

@@ -127,7 +127,11 @@ fn gateway_endpoints_map_every_port_to_the_gateway_port() {
     )
     .unwrap();
     let gateway = config.gateway.clone().unwrap();
-    assert_eq!(gateway_endpoints(&mirror, &gateway, false).subsets, Some(vec![]), "nothing ready, no subsets");
+    assert_eq!(
+        gateway_endpoints(&mirror, &gateway, false).subsets,
+        Some(vec![]),
+        "nothing ready, no subsets"
+    );
     let endpoints = gateway_endpoints(&mirror, &gateway, true);
     let subset = &endpoints.subsets.as_ref().unwrap()[0];
     assert_eq!(subset.addresses.as_ref().unwrap()[0].ip, "192.0.2.1");
