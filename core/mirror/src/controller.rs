@@ -361,7 +361,9 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                     self.metrics
                         .error(&self.link.name, reason::MISSING_NAMESPACE);
                     self.set_mode(key, None);
-                    self.missing_namespace.insert(key.clone());
+                    if self.missing_namespace.insert(key.clone()) {
+                        self.record_missing_namespace(&remote).await;
+                    }
                     self.status.set(
                         key,
                         false,
@@ -474,6 +476,16 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         for remote in orphans {
             tracing::info!(link = %self.link.name, "collecting orphaned mirror of {}/{}", remote.0, remote.1);
             self.unmirror(&remote).await;
+        }
+    }
+
+    /// Tells the remote Service's owners, where they look (an Event on their
+    /// Service), that its mirror waits for a namespace here. Best effort: a
+    /// target that refuses events does not stop the mirror.
+    async fn record_missing_namespace(&self, remote: &Service) {
+        let event = crate::desired::missing_namespace_event(remote, &self.link);
+        if let Err(err) = self.remote.apply(&event, FIELD_MANAGER).await {
+            tracing::debug!(link = %self.link.name, "cannot record the MissingNamespace event: {err}");
         }
     }
 

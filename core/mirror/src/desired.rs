@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Service, ServicePort, ServiceSpec,
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Event, EventSource, ObjectReference,
+    Service, ServicePort, ServiceSpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use strait_api::labels;
 use strait_decisions::export::{ExportDecision, RemoteService, ServicePort as RemotePort};
 
@@ -186,6 +187,46 @@ pub(crate) fn gateway_endpoints(
         } else {
             Vec::new()
         }),
+    }
+}
+
+/// The Warning Event recorded on a remote Service whose namespace is missing
+/// in the mirroring cluster, named so that repeats replace it.
+pub(crate) fn missing_namespace_event(remote: &Service, link: &LinkConfig) -> Event {
+    let name = remote.metadata.name.clone().unwrap_or_default();
+    let namespace = remote.metadata.namespace.clone().unwrap_or_default();
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    Event {
+        metadata: ObjectMeta {
+            name: Some(format!("{name}.mirror-missing-namespace.{}", link.name)),
+            namespace: Some(namespace.clone()),
+            ..Default::default()
+        },
+        involved_object: ObjectReference {
+            api_version: Some("v1".into()),
+            kind: Some("Service".into()),
+            name: Some(name),
+            namespace: Some(namespace.clone()),
+            uid: remote.metadata.uid.clone(),
+            resource_version: remote.metadata.resource_version.clone(),
+            ..Default::default()
+        },
+        reason: Some(strait_api::link::reason::MISSING_NAMESPACE.into()),
+        message: Some(format!(
+            "not mirrored through link {}: namespace {namespace} does not exist in the mirroring cluster",
+            link.name
+        )),
+        type_: Some("Warning".into()),
+        source: Some(EventSource {
+            component: Some("strait-service-mirror".into()),
+            host: None,
+        }),
+        reporting_component: Some("strait.io/service-mirror".into()),
+        reporting_instance: Some(link.name.clone()),
+        first_timestamp: Some(now.clone()),
+        last_timestamp: Some(now),
+        count: Some(1),
+        ..Default::default()
     }
 }
 

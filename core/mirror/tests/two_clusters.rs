@@ -382,6 +382,15 @@ async fn a_missing_namespace_is_reported_then_mirrored_when_it_appears() {
             )]
     })
     .await;
+    let event: k8s_openapi::api::core::v1::Event = c
+        .east
+        .get("mc-demo", "bb.mirror-missing-namespace.target")
+        .await
+        .unwrap()
+        .expect("a Warning event on the remote Service");
+    assert_eq!(event.reason.as_deref(), Some("MissingNamespace"));
+    assert_eq!(event.involved_object.name.as_deref(), Some("bb"));
+    assert_eq!(event.type_.as_deref(), Some("Warning"));
     c.west
         .apply(
             &Namespace {
