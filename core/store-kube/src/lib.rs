@@ -1,0 +1,23 @@
+//! The Kubernetes backend of strait's cluster store.
+//!
+//! [`KubeStore`] implements [`strait_store::ClusterStore`] with kube's
+//! client: watches are kube-runtime watchers (relisting after a gap, with
+//! backoff after failures) turned into the store's apply / delete / reset
+//! events; writes are server-side apply, status patches and deletes; the API
+//! server's errors become the store's. Controllers cannot tell it from the
+//! embedded store, which is how they are tested. This is the only crate of
+//! the store that depends on kube's client, so the others build without TLS
+//! or HTTP stacks.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod kind;
+mod selector;
+mod store;
+mod watch;
+
+pub use store::KubeStore;
+
+#[cfg(test)]
+mod tests;

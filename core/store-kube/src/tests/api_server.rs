@@ -1,0 +1,121 @@
+//! The API server's side of a mocked connection.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use kube::client::Body;
+use serde_json::Value;
+use tower_test::mock::{self, Handle, SendResponse};
+
+use crate::KubeStore;
+
+/// How long strait gets to send an expected request.
+const REQUEST_WAIT: Duration = Duration::from_secs(1);
+
+/// Receives the requests a [`KubeStore`] sends.
+pub(super) struct ApiServer {
+    handle: Handle<Request<Body>, Response<Body>>,
+}
+
+/// A request as received, with the means to answer it.
+pub(super) struct Received {
+    pub method: http::Method,
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+    pub content_type: String,
+    pub body: Value,
+    reply: SendResponse<Response<Body>>,
+}
+
+/// A store talking to a scripted API server; the client's default namespace
+/// is `default`, as with a kubeconfig that sets none.
+pub(super) fn mock_cluster() -> (KubeStore, ApiServer) {
+    let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let client = kube::Client::new(service, "default");
+    (KubeStore::new(client), ApiServer { handle })
+}
+
+impl ApiServer {
+    /// The next request strait sends; fails the test if none comes.
+    pub async fn next(&mut self) -> Received {
+        let (request, reply) = tokio::time::timeout(REQUEST_WAIT, self.handle.next_request())
+            .await
+            .expect("strait sent the expected request in time")
+            .expect("the client is still connected");
+        let (parts, body) = request.into_parts();
+        let bytes = body.collect().await.expect("a readable body").to_bytes();
+        Received {
+            method: parts.method,
+            path: parts.uri.path().to_string(),
+            query: form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+            content_type: parts
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+            body: if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).expect("a JSON body")
+            },
+            reply,
+        }
+    }
+
+    /// Asserts strait sends nothing for `wait`.
+    pub async fn expect_silence(&mut self, wait: Duration) {
+        if let Ok(Some((request, _))) = tokio::time::timeout(wait, self.handle.next_request()).await
+        {
+            panic!("unexpected request {} {}", request.method(), request.uri());
+        }
+    }
+}
+
+impl Received {
+    /// Whether this is a watch (as opposed to a list) of a collection.
+    pub fn is_watch(&self) -> bool {
+        self.query.get("watch").map(String::as_str) == Some("true")
+    }
+
+    /// Answers with `status` and a JSON body.
+    pub fn respond(self, status: u16, body: &Value) {
+        self.respond_raw(status, serde_json::to_vec(body).expect("JSON"));
+    }
+
+    /// Answers a list request with `items` at resourceVersion `rv`.
+    pub fn respond_list(self, rv: &str, items: Vec<Value>) {
+        let list = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "metadata": {"resourceVersion": rv},
+            "items": items,
+        });
+        self.respond(200, &list);
+    }
+
+    /// Answers a watch request with these watch events, one per line; the
+    /// stream then ends, as when the server's watch timeout expires.
+    pub fn respond_events(self, events: &[(&str, Value)]) {
+        let mut body = Vec::new();
+        for (kind, object) in events {
+            let line = serde_json::json!({"type": kind, "object": object});
+            body.extend(serde_json::to_vec(&line).expect("JSON"));
+            body.push(b'\n');
+        }
+        self.respond_raw(200, body);
+    }
+
+    fn respond_raw(self, status: u16, body: Vec<u8>) {
+        let response = Response::builder()
+            .status(StatusCode::from_u16(status).expect("a status code"))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .expect("a response");
+        self.reply.send_response(response);
+    }
+}
