@@ -1,6 +1,8 @@
 //! `strait`: the command line of the strait service mesh.
 #![forbid(unsafe_code)]
 
+mod admin;
+mod controller;
 mod crds;
 mod plugin;
 
@@ -27,6 +29,18 @@ enum Command {
     /// MeshTLSAuthentication, NetworkAuthentication and HTTPRoute. Apply the
     /// output with `kubectl apply -f -`.
     Crds,
+    /// Run a control-plane component against Kubernetes.
+    #[command(subcommand)]
+    Controller(controller::ControllerCommand),
+}
+
+/// Long-running components report what they do; one-shot commands only what
+/// went wrong.
+fn default_log_level(command: &Command) -> &'static str {
+    match command {
+        Command::Controller(_) => "info",
+        _ => "warn",
+    }
 }
 
 fn main() -> ExitCode {
@@ -34,12 +48,14 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(default_log_level(&cli.command))
+            }),
         )
         .init();
     match cli.command {
         Command::Plugin(command) => plugin::run(command),
         Command::Crds => crds::run(),
+        Command::Controller(command) => controller::run(command),
     }
 }

@@ -168,3 +168,28 @@ fn the_config_map_refuses_a_bad_plugin() {
     let output = strait(&["plugin", "configmap", "--export", fixtures::AUTHZ_DEFAULT]);
     assert_refused(&output, "is not an export plugin");
 }
+
+#[test]
+fn the_service_mirror_says_when_kubernetes_cannot_be_reached() {
+    let output = Command::new(env!("CARGO_BIN_EXE_strait"))
+        .args([
+            "controller",
+            "service-mirror",
+            "--link",
+            "east",
+            "--admin-addr",
+            "127.0.0.1:0",
+        ])
+        .env("KUBECONFIG", "/nonexistent/strait-test-kubeconfig")
+        .env("HOME", "/nonexistent")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cannot reach Kubernetes"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -1,0 +1,166 @@
+//! `strait controller ...`: the control-plane components as the container
+//! images run them, against Kubernetes (in-cluster or the local kubeconfig).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Subcommand;
+use k8s_openapi::api::core::v1::Secret;
+use prometheus_client::registry::Registry;
+use strait_api::labels::KUBECONFIG_KEY;
+use strait_api::link::Link;
+use strait_mirror::{MirrorMetrics, supervise_link};
+use strait_plugin_host::{ExportPlugin, HostConfig, PluginHost, PluginMetrics, PluginSource};
+use strait_store::{ClusterStore, StoreError};
+use strait_store_kube::KubeStore;
+
+#[derive(Subcommand)]
+pub enum ControllerCommand {
+    /// Run the service mirror of one Link.
+    ///
+    /// Watches the Link, reaches its target cluster through the Link's
+    /// credentials Secret, and mirrors the Services the export plugin exports.
+    /// Serves /metrics, /ready and /live on the admin address.
+    ServiceMirror {
+        /// The Link's name.
+        #[arg(long)]
+        link: String,
+        /// The Link's namespace (the control plane's).
+        #[arg(long, short = 'n', default_value = "linkerd")]
+        namespace: String,
+        /// Where /metrics, /ready and /live are served.
+        #[arg(long, default_value = "0.0.0.0:9999")]
+        admin_addr: SocketAddr,
+    },
+}
+
+pub fn run(command: ControllerCommand) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match command {
+            ControllerCommand::ServiceMirror {
+                link,
+                namespace,
+                admin_addr,
+            } => service_mirror(link, namespace, admin_addr).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn service_mirror(
+    link: String,
+    namespace: String,
+    admin_addr: SocketAddr,
+) -> Result<(), String> {
+    let local = KubeStore::infer()
+        .await
+        .map_err(|e| format!("cannot reach Kubernetes (in-cluster or kubeconfig): {e}"))?;
+    let plugin_metrics = PluginMetrics::new();
+    let host = PluginHost::new(HostConfig::default(), plugin_metrics.clone())
+        .map_err(|e| e.to_string())?;
+    let default_plugin = PluginSource::Bytes {
+        name: "the built-in export plugin",
+        bytes: strait_default_plugins::EXPORT_DEFAULT,
+    }
+    .read()
+    .map_err(|e| e.to_string())?;
+    let plugin =
+        Arc::new(ExportPlugin::new(&host, "export", &default_plugin).map_err(|e| e.to_string())?);
+    let mirror_metrics = MirrorMetrics::default();
+    let mut registry = Registry::default();
+    plugin_metrics.register(&mut registry);
+    mirror_metrics.register(&mut registry);
+    crate::admin::serve(admin_addr, Arc::new(registry))
+        .await
+        .map_err(|e| format!("cannot serve the admin endpoint on {admin_addr}: {e}"))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop.send(true);
+    });
+    tracing::info!(link = %link, namespace = %namespace, "service mirror starting");
+    let credentials_store = local.clone();
+    supervise_link(
+        local,
+        namespace,
+        link,
+        move |link: Link| {
+            let local = credentials_store.clone();
+            async move { remote_from_credentials(&local, &link).await }
+        },
+        plugin,
+        mirror_metrics,
+        stopped,
+    )
+    .await;
+    Ok(())
+}
+
+/// The target cluster of `link`, through its credentials Secret (type
+/// `mirror.linkerd.io/remote-kubeconfig`, key `kubeconfig`) in the Link's
+/// namespace. Every fault names the Link and the Secret.
+pub(crate) async fn remote_from_credentials<L: ClusterStore>(
+    local: &L,
+    link: &Link,
+) -> Result<KubeStore, StoreError> {
+    let namespace = link
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
+    let link_name = link.metadata.name.clone().unwrap_or_default();
+    let invalid = |reason: String| StoreError::Invalid {
+        what: format!("credentials of link {namespace}/{link_name}"),
+        reason,
+    };
+    let secret_name = link
+        .spec
+        .cluster_credentials_secret
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("spec.clusterCredentialsSecret is not set".into()))?;
+    let secret: Secret =
+        local
+            .get(&namespace, &secret_name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!(
+                    "secrets {secret_name:?} in {namespace} (the credentials of link {link_name})"
+                ),
+            })?;
+    let kubeconfig = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(KUBECONFIG_KEY))
+        .ok_or_else(|| {
+            invalid(format!(
+                "secret {secret_name} has no `{KUBECONFIG_KEY}` key"
+            ))
+        })?;
+    let text = std::str::from_utf8(&kubeconfig.0).map_err(|_| {
+        invalid(format!(
+            "secret {secret_name}: `{KUBECONFIG_KEY}` is not UTF-8 text"
+        ))
+    })?;
+    KubeStore::from_kubeconfig_yaml(text)
+}
+
+#[cfg(test)]
+mod tests;
