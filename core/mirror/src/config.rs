@@ -1,6 +1,7 @@
 //! A Link read into what the mirror needs, with its faults found up front.
 
 use std::fmt;
+use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as K8sSelector;
 use strait_api::link::Link;
@@ -33,6 +34,23 @@ pub struct Gateway {
     pub port: u16,
     /// The TLS identity clients verify.
     pub identity: String,
+    /// How the gateway's liveness is probed; none when the Link has no probe.
+    pub probe: Option<Probe>,
+}
+
+/// The gateway liveness probe of a Link (`probeSpec`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// HTTP path probed, e.g. `/ready`.
+    pub path: String,
+    /// Port probed on each gateway address.
+    pub port: u16,
+    /// Time between probes.
+    pub period: Duration,
+    /// Time one probe may take.
+    pub timeout: Duration,
+    /// Consecutive failures after which the gateway counts as down.
+    pub failure_threshold: u32,
 }
 
 /// What the mirror of one Link works from.
@@ -95,6 +113,12 @@ impl LinkConfig {
                         .collect(),
                     port,
                     identity: spec.gateway_identity.clone().unwrap_or_default(),
+                    probe: spec
+                        .probe_spec
+                        .as_ref()
+                        .map(probe)
+                        .transpose()
+                        .map_err(err)?,
                 })
             }
         };
@@ -151,6 +175,70 @@ impl LinkConfig {
             || key == "kubectl.kubernetes.io/last-applied-configuration"
             || excluded(&self.excluded_annotations, key)
     }
+}
+
+/// Reads `probeSpec`, whose values are all strings as in Linkerd: `port`
+/// a number, `period` and `timeout` Go durations, `failureThreshold` a number.
+fn probe(spec: &strait_api::link::ProbeSpec) -> Result<Probe, String> {
+    let port = spec.port.as_deref().unwrap_or("");
+    let port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| format!("spec.probeSpec.port {port:?} is not a port number"))?;
+    let duration = |field: &str, value: Option<&str>, default: Duration| match value {
+        None | Some("") => Ok(default),
+        Some(text) => go_duration(text).filter(|d| !d.is_zero()).ok_or_else(|| {
+            format!("spec.probeSpec.{field} {text:?} is not a duration (e.g. \"3s\")")
+        }),
+    };
+    let failure_threshold = match spec.failure_threshold.as_deref() {
+        None | Some("") => 3,
+        Some(text) => text.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            format!("spec.probeSpec.failureThreshold {text:?} is not a positive number")
+        })?,
+    };
+    Ok(Probe {
+        path: spec
+            .path
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "/ready".into()),
+        port,
+        period: duration("period", spec.period.as_deref(), Duration::from_secs(3))?,
+        timeout: duration("timeout", spec.timeout.as_deref(), Duration::from_secs(30))?,
+        failure_threshold,
+    })
+}
+
+/// A Go duration as Linkerd writes them: `500ms`, `3s`, `1m`, `1m30s`, `2h`.
+pub(crate) fn go_duration(text: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let (number, after) = rest.split_at(digits);
+        let value: f64 = number.parse().ok()?;
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let seconds = match unit {
+            "ns" => value / 1e9,
+            "us" | "µs" => value / 1e6,
+            "ms" => value / 1e3,
+            "s" => value,
+            "m" => value * 60.0,
+            "h" => value * 3600.0,
+            _ => return None,
+        };
+        total += Duration::try_from_secs_f64(seconds).ok()?;
+        rest = next;
+    }
+    Some(total)
 }
 
 /// Exact keys, or `prefix/*` for every key under a prefix.

@@ -47,6 +47,8 @@ pub struct ServiceMirror<L, R> {
     modes: HashMap<Key, &'static str>,
     /// Gateway mode: whether each remote Service has ready endpoints.
     remote_ready: HashMap<Key, bool>,
+    /// Gateway mode: whether the gateway answers its probe.
+    gateway_alive: bool,
 }
 
 /// A running mirror: dropping it (or calling [`MirrorHandle::stop`]) stops it.
@@ -93,6 +95,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             metrics: MirrorMetrics::default(),
             modes: HashMap::new(),
             remote_ready: HashMap::new(),
+            gateway_alive: true,
         })
     }
 
@@ -127,6 +130,29 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             self.remote.watch::<Endpoints>(WatchParams::all())
         } else {
             futures::stream::pending().boxed()
+        };
+        // Gateway mode with a probe: the gateway's liveness decides whether
+        // mirror Endpoints list it as ready.
+        let probed = self
+            .link
+            .gateway
+            .as_ref()
+            .and_then(|g| Some((g.addresses.first()?.clone(), g.probe.clone()?)));
+        let (_health, _always_alive, mut alive) = match probed {
+            Some((address, probe)) => {
+                let health = crate::probe::spawn_probe(
+                    self.link.name.clone(),
+                    address,
+                    probe,
+                    self.metrics.clone(),
+                );
+                let alive = health.alive.clone();
+                (Some(health), None, alive)
+            }
+            None => {
+                let (keep, alive) = crate::probe::always_alive();
+                (None, Some(keep), alive)
+            }
         };
         let mut plugin_check = tokio::time::interval(PLUGIN_CHECK);
         let (mut remote_synced, mut mirrors_synced, mut started) = (false, false, false);
@@ -200,6 +226,20 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                         let ns = ns.metadata.name.unwrap_or_default();
                         let waiting: Vec<Key> = self.missing_namespace.iter().filter(|k| k.0 == ns).cloned().collect();
                         for key in waiting {
+                            self.reconcile(&key).await;
+                        }
+                    }
+                },
+                Ok(()) = alive.changed() => {
+                    self.gateway_alive = *alive.borrow();
+                    if started {
+                        let through_gateway: Vec<Key> = self
+                            .decisions
+                            .iter()
+                            .filter(|(_, d)| matches!(d, ExportDecision::Gateway(_)))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for key in through_gateway {
                             self.reconcile(&key).await;
                         }
                     }
@@ -410,7 +450,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         match (decision, &self.link.gateway) {
             (ExportDecision::Gateway(_), Some(gateway)) => {
                 let ready = self.remote_ready.get(key).copied().unwrap_or(false);
-                let desired = gateway_endpoints(mirror, gateway, ready);
+                let desired = gateway_endpoints(mirror, gateway, ready, self.gateway_alive);
                 if !existing.is_some_and(|e| endpoints_are_current(&e, &desired)) {
                     self.local.apply(&desired, FIELD_MANAGER).await?;
                 }

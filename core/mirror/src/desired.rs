@@ -132,11 +132,13 @@ pub(crate) fn mirror_service(
 /// Gateway mode: the mirror's Endpoints, every remote port mapped to the
 /// gateway's port on the gateway's addresses; no subsets at all while the
 /// remote Service has no ready endpoints, so clients fail fast instead of
-/// crossing to a gateway with nothing behind it.
+/// crossing to a gateway with nothing behind it; and the gateway's addresses
+/// listed as not ready while its probe fails.
 pub(crate) fn gateway_endpoints(
     mirror: &Service,
     gateway: &Gateway,
     remote_ready: bool,
+    gateway_alive: bool,
 ) -> Endpoints {
     let ports: Vec<EndpointPort> = mirror
         .spec
@@ -179,10 +181,18 @@ pub(crate) fn gateway_endpoints(
             ..Default::default()
         },
         subsets: Some(if remote_ready {
-            vec![EndpointSubset {
-                addresses: Some(addresses),
-                ports: Some(ports),
-                ..Default::default()
+            vec![if gateway_alive {
+                EndpointSubset {
+                    addresses: Some(addresses),
+                    ports: Some(ports),
+                    ..Default::default()
+                }
+            } else {
+                EndpointSubset {
+                    not_ready_addresses: Some(addresses),
+                    ports: Some(ports),
+                    ..Default::default()
+                }
             }]
         } else {
             Vec::new()

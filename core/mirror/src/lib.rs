@@ -15,6 +15,7 @@ mod config;
 mod controller;
 mod desired;
 mod metrics;
+mod probe;
 mod status;
 mod supervisor;
 

@@ -6,6 +6,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -27,6 +28,17 @@ struct WatchLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LinkLabels {
+    link: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProbeLabels {
+    link: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     link: String,
     decision: String,
@@ -35,20 +47,46 @@ struct DecisionLabels {
 
 /// What operators watch a mirror by: `service_mirror_mirrors{link,mode}`,
 /// `service_mirror_reconcile_errors_total{link,reason}`,
-/// `service_mirror_watch_restarts_total{link,cluster}` and
-/// `service_mirror_plugin_decisions_total{link,decision,outcome}`. Cloning
+/// `service_mirror_watch_restarts_total{link,cluster}`,
+/// `service_mirror_plugin_decisions_total{link,decision,outcome}`, and
+/// Linkerd's gateway metrics `gateway_alive{link}`,
+/// `gateway_probes_total{link,outcome}` and `gateway_latency{link}` (ms). Cloning
 /// shares the series; mirrors of several Links share one set.
 #[derive(Clone, Debug, Default)]
 pub struct MirrorMetrics {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     mirrors: Family<ModeLabels, Gauge>,
     errors: Family<ErrorLabels, Counter>,
     restarts: Family<WatchLabels, Counter>,
     decisions: Family<DecisionLabels, Counter>,
+    gateway_alive: Family<LinkLabels, Gauge>,
+    gateway_probes: Family<ProbeLabels, Counter>,
+    gateway_latency: Family<LinkLabels, Histogram, fn() -> Histogram>,
+}
+
+fn latency_histogram() -> Histogram {
+    // Milliseconds, as Linkerd's gateway_latency.
+    Histogram::new([
+        1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0, 30000.0,
+    ])
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            mirrors: Family::default(),
+            errors: Family::default(),
+            restarts: Family::default(),
+            decisions: Family::default(),
+            gateway_alive: Family::default(),
+            gateway_probes: Family::default(),
+            gateway_latency: Family::new_with_constructor(latency_histogram),
+        }
+    }
 }
 
 impl MirrorMetrics {
@@ -70,10 +108,48 @@ impl MirrorMetrics {
             self.inner.restarts.clone(),
         );
         registry.register(
+            "gateway_alive",
+            "1 while the Link's gateway answers its probe",
+            self.inner.gateway_alive.clone(),
+        );
+        registry.register(
+            "gateway_probes",
+            "Gateway probes by link and outcome",
+            self.inner.gateway_probes.clone(),
+        );
+        registry.register(
+            "gateway_latency",
+            "Gateway probe latency in milliseconds",
+            self.inner.gateway_latency.clone(),
+        );
+        registry.register(
             "service_mirror_plugin_decisions",
             "Export plugin decisions by link, decision and call outcome",
             self.inner.decisions.clone(),
         );
+    }
+
+    pub(crate) fn gateway_alive(&self, link: &str, alive: bool) {
+        self.inner
+            .gateway_alive
+            .get_or_create(&LinkLabels { link: link.into() })
+            .set(i64::from(alive));
+    }
+
+    pub(crate) fn gateway_probe(&self, link: &str, success: bool, latency: std::time::Duration) {
+        self.inner
+            .gateway_probes
+            .get_or_create(&ProbeLabels {
+                link: link.into(),
+                outcome: if success { "success" } else { "failure" }.into(),
+            })
+            .inc();
+        if success {
+            self.inner
+                .gateway_latency
+                .get_or_create(&LinkLabels { link: link.into() })
+                .observe(latency.as_secs_f64() * 1e3);
+        }
     }
 
     pub(crate) fn mirrored(&self, link: &str, mode: &str, delta: i64) {

@@ -107,3 +107,49 @@ fn excluded_labels_and_annotations_match_exactly_or_by_prefix() {
     assert!(config.excludes_annotation("kubectl.kubernetes.io/last-applied-configuration"));
     assert!(!config.excludes_annotation("other"));
 }
+
+#[test]
+fn go_durations_parse_as_linkerd_writes_them() {
+    assert_eq!(go_duration("3s"), Some(Duration::from_secs(3)));
+    assert_eq!(go_duration("500ms"), Some(Duration::from_millis(500)));
+    assert_eq!(go_duration("1m30s"), Some(Duration::from_secs(90)));
+    assert_eq!(go_duration("2h"), Some(Duration::from_secs(7200)));
+    assert_eq!(go_duration("3"), None, "a unit is required");
+    assert_eq!(go_duration("3 days"), None);
+    assert_eq!(go_duration(""), None);
+}
+
+#[test]
+fn the_probe_spec_is_read_with_linkerds_defaults_and_checked() {
+    let with_probe = |probe: strait_api::link::ProbeSpec| {
+        LinkConfig::from_link(&link(named(LinkSpec {
+            gateway_address: Some("10.0.0.1".into()),
+            gateway_port: Some("4143".into()),
+            probe_spec: Some(probe),
+            ..Default::default()
+        })))
+    };
+    let config = with_probe(strait_api::link::ProbeSpec {
+        path: Some("/ready".into()),
+        port: Some("4191".into()),
+        period: Some("3s".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let probe = config.gateway.unwrap().probe.unwrap();
+    assert_eq!(
+        (probe.port, probe.period, probe.failure_threshold),
+        (4191, Duration::from_secs(3), 3)
+    );
+    assert_eq!(probe.timeout, Duration::from_secs(30));
+    let err = with_probe(strait_api::link::ProbeSpec {
+        port: Some("4191".into()),
+        period: Some("often".into()),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.reason.contains("spec.probeSpec.period \"often\""),
+        "{err}"
+    );
+}

@@ -128,11 +128,19 @@ fn gateway_endpoints_map_every_port_to_the_gateway_port() {
     .unwrap();
     let gateway = config.gateway.clone().unwrap();
     assert_eq!(
-        gateway_endpoints(&mirror, &gateway, false).subsets,
+        gateway_endpoints(&mirror, &gateway, false, true).subsets,
         Some(vec![]),
         "nothing ready, no subsets"
     );
-    let endpoints = gateway_endpoints(&mirror, &gateway, true);
+    let down = gateway_endpoints(&mirror, &gateway, true, false);
+    let down_subset = &down.subsets.as_ref().unwrap()[0];
+    assert!(down_subset.addresses.is_none());
+    assert_eq!(
+        down_subset.not_ready_addresses.as_ref().unwrap()[0].ip,
+        "192.0.2.1",
+        "a down gateway is not ready"
+    );
+    let endpoints = gateway_endpoints(&mirror, &gateway, true, true);
     let subset = &endpoints.subsets.as_ref().unwrap()[0];
     assert_eq!(subset.addresses.as_ref().unwrap()[0].ip, "192.0.2.1");
     assert_eq!(subset.ports.as_ref().unwrap()[0].port, 4143);
