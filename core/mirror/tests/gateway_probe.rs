@@ -171,7 +171,6 @@ async fn a_down_gateway_is_listed_as_not_ready_until_it_answers_again() {
         }
     };
     let wait = |want: fn(&Option<EndpointSubset>) -> bool, what: &'static str| {
-        let subset = subset;
         async move {
             for _ in 0..250 {
                 if want(&subset().await) {
