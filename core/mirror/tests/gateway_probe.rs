@@ -12,9 +12,12 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_api::labels;
 use strait_api::link::{Link, LinkSpec, ProbeSpec};
+mod support;
+
 use strait_mirror::{MirrorMetrics, ServiceMirror};
 use strait_plugin_host::{ExportPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
 use strait_store::{ClusterStore, MemoryStore};
+use support::{exposition, meta};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A gateway health endpoint answering 200 while `healthy`, else 503.
@@ -42,22 +45,6 @@ async fn health_endpoint(healthy: Arc<AtomicBool>) -> u16 {
         }
     });
     port
-}
-
-fn meta(ns: Option<&str>, name: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.into()),
-        namespace: ns.map(str::to_string),
-        ..Default::default()
-    }
-}
-
-fn exposition(metrics: &MirrorMetrics) -> String {
-    let mut registry = prometheus_client::registry::Registry::default();
-    metrics.register(&mut registry);
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-    text
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,16 +157,14 @@ async fn a_down_gateway_is_listed_as_not_ready_until_it_answers_again() {
                 .and_then(|s| s.into_iter().next())
         }
     };
-    let wait = |want: fn(&Option<EndpointSubset>) -> bool, what: &'static str| {
-        async move {
-            for _ in 0..250 {
-                if want(&subset().await) {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
+    let wait = |want: fn(&Option<EndpointSubset>) -> bool, what: &'static str| async move {
+        for _ in 0..250 {
+            if want(&subset().await) {
+                return;
             }
-            panic!("timed out waiting for: {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        panic!("timed out waiting for: {what}");
     };
     wait(
         |s| {

@@ -1,7 +1,6 @@
 //! The service mirror between two embedded clusters: east exports, west mirrors.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,17 +10,12 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_api::labels;
 use strait_api::link::{ConditionStatus, Link, LinkSpec};
-use strait_mirror::{MirrorHandle, ServiceMirror};
-use strait_plugin_host::{ExportPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
-use strait_store::{ClusterStore, MemoryStore};
+mod support;
 
-fn meta(ns: Option<&str>, name: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.into()),
-        namespace: ns.map(str::to_string),
-        ..Default::default()
-    }
-}
+use strait_mirror::{MirrorHandle, ServiceMirror};
+use strait_plugin_host::{ExportPlugin, PluginBytes};
+use strait_store::{ClusterStore, MemoryStore};
+use support::{eventually, export_plugin, exposition, meta};
 
 fn bb(exported: Option<&str>) -> Service {
     let mut labels = BTreeMap::from([("app".to_string(), "bb".to_string())]);
@@ -95,16 +89,6 @@ impl Within for Link {
         self.metadata.namespace = Some(ns.into());
         self
     }
-}
-
-fn export_plugin() -> Arc<ExportPlugin> {
-    let host = PluginHost::new(HostConfig::default(), PluginMetrics::new()).unwrap();
-    let bytes = PluginBytes {
-        origin: "built-in export".into(),
-        bytes: strait_default_plugins::EXPORT_DEFAULT.to_vec(),
-        version: None,
-    };
-    Arc::new(ExportPlugin::new(&host, "export", &bytes).unwrap())
 }
 
 struct Clusters {
@@ -187,21 +171,6 @@ impl Clusters {
     }
 }
 
-/// Polls `check` until it holds, for up to 5 seconds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    for _ in 0..250 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_discovery_export_appears_with_linkerds_labels_and_no_endpoints() {
     let c = clusters(false, true).await;
@@ -259,14 +228,6 @@ async fn remote_discovery_export_appears_with_linkerds_labels_and_no_endpoints()
     })
     .await;
     mirror.stop().await;
-}
-
-fn exposition(metrics: &strait_mirror::MirrorMetrics) -> String {
-    let mut registry = prometheus_client::registry::Registry::default();
-    metrics.register(&mut registry);
-    let mut text = String::new();
-    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-    text
 }
 
 async fn mirror_endpoints(c: &Clusters) -> Option<Endpoints> {

@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use k8s_openapi::api::core::v1::{Namespace, Service, ServicePort, ServiceSpec};
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_api::labels;
 use strait_api::link::{Link, LinkSpec};
+mod support;
+
 use strait_mirror::ServiceMirror;
 use strait_plugin_host::{ExportPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
 use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
+use support::namespace;
 
 /// A store whose API can be cut off: while down, every call and every new
 /// watch fails as an unreachable API server would, and open watches end.
@@ -113,16 +116,6 @@ fn service(name: &str) -> Service {
             }]),
             ..Default::default()
         }),
-        ..Default::default()
-    }
-}
-
-fn namespace(name: &str) -> Namespace {
-    Namespace {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            ..Default::default()
-        },
         ..Default::default()
     }
 }
