@@ -23,4 +23,4 @@ pub use config::{LinkConfig, LinkError};
 pub use controller::{MirrorHandle, ServiceMirror};
 pub use desired::FIELD_MANAGER;
 pub use metrics::MirrorMetrics;
-pub use supervisor::supervise_link;
+pub use supervisor::{connect_embedded, supervise_link};

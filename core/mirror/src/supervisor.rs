@@ -2,6 +2,7 @@
 //! it when the Link's spec changes, stops it (leaving the mirrors in place, as
 //! Linkerd does) when the Link is deleted.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use strait_api::link::{Link, LinkSpec};
 use strait_plugin_host::ExportPlugin;
-use strait_store::{ClusterStore, Event, StoreError, WatchParams};
+use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
 use tokio::sync::watch;
 
 use crate::controller::{MirrorHandle, ServiceMirror};
@@ -112,4 +113,26 @@ where
         .await
         .map_err(|e| e.to_string())?;
     Ok(mirror.with_metrics(metrics.clone()).spawn())
+}
+
+/// How embedded clusters (`strait local`) reach each other: by the Link's
+/// `targetClusterName`, among the clusters of the process.
+pub fn connect_embedded(
+    clusters: Arc<BTreeMap<String, MemoryStore>>,
+) -> impl Fn(Link) -> std::future::Ready<Result<MemoryStore, StoreError>> {
+    move |link: Link| {
+        let target = link.spec.target_cluster_name.clone().unwrap_or_default();
+        std::future::ready(
+            clusters
+                .get(&target)
+                .cloned()
+                .ok_or_else(|| StoreError::NotFound {
+                    what: format!(
+                        "cluster {target:?} (the target of link {}); known clusters: {}",
+                        link.metadata.name.as_deref().unwrap_or(""),
+                        clusters.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                }),
+        )
+    }
 }

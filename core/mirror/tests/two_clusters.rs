@@ -459,15 +459,12 @@ async fn a_remote_change_updates_the_mirror_and_a_new_plugin_re_decides() {
 async fn a_link_spec_change_restarts_the_mirror_and_a_deleted_link_leaves_mirrors() {
     let c = clusters(false, true).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let east = c.east.clone();
+    let clusters = Arc::new(BTreeMap::from([("target".to_string(), c.east.clone())]));
     let supervisor = tokio::spawn(strait_mirror::supervise_link(
         c.west.clone(),
         "linkerd".to_string(),
         "target".to_string(),
-        move |_link: Link| {
-            let east = east.clone();
-            async move { Ok::<_, strait_store::StoreError>(east) }
-        },
+        strait_mirror::connect_embedded(clusters),
         c.plugin.clone(),
         strait_mirror::MirrorMetrics::default(),
         stopped,
@@ -509,4 +506,24 @@ async fn a_link_spec_change_restarts_the_mirror_and_a_deleted_link_leaves_mirror
     );
     let _ = stop.send(true);
     supervisor.await.unwrap();
+}
+
+#[tokio::test]
+async fn embedded_clusters_are_reached_by_target_cluster_name() {
+    let east = MemoryStore::new();
+    let connect = strait_mirror::connect_embedded(Arc::new(BTreeMap::from([(
+        "target".to_string(),
+        east.clone(),
+    )])));
+    east.apply(&support::namespace("only-in-east"), "test").await.unwrap();
+    let found = connect(link(false)).await.unwrap();
+    let seen: Option<Namespace> = found.get("", "only-in-east").await.unwrap();
+    assert!(seen.is_some(), "the connection is to east's store itself");
+    let mut elsewhere = link(false);
+    elsewhere.spec.target_cluster_name = Some("north".into());
+    let err = connect(elsewhere).await.unwrap_err().to_string();
+    assert!(
+        err.contains(r#"cluster "north""#) && err.contains("known clusters: target"),
+        "{err}"
+    );
 }
