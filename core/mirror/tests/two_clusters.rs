@@ -391,8 +391,23 @@ async fn a_restart_with_nothing_changed_writes_nothing_and_orphans_are_collected
     mirror.stop().await;
 
     let writes = c.west.write_count();
-    let restarted = c.start(true).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let metrics = strait_mirror::MirrorMetrics::default();
+    let restarted = ServiceMirror::new(
+        c.west.clone(),
+        c.east.clone(),
+        &link(true),
+        c.plugin.clone(),
+    )
+    .await
+    .unwrap()
+    .with_metrics(metrics.clone())
+    .spawn();
+    // The restarted mirror has synced and decided on bb once it counted a decision.
+    eventually("the restarted mirror reconciled bb", || async {
+        exposition(&metrics).contains(r#"service_mirror_plugin_decisions_total{link="target",decision="gateway",outcome="ok"} 1"#)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
         c.west.write_count(),
         writes,
@@ -515,7 +530,9 @@ async fn embedded_clusters_are_reached_by_target_cluster_name() {
         "target".to_string(),
         east.clone(),
     )])));
-    east.apply(&support::namespace("only-in-east"), "test").await.unwrap();
+    east.apply(&support::namespace("only-in-east"), "test")
+        .await
+        .unwrap();
     let found = connect(link(false)).await.unwrap();
     let seen: Option<Namespace> = found.get("", "only-in-east").await.unwrap();
     assert!(seen.is_some(), "the connection is to east's store itself");
