@@ -12,16 +12,25 @@ use strait_identity::{Certifier, IdentityDomain, Issuer, SigningCa};
 const IDENTITY: &str = "slow-cooker.mc-demo.serviceaccount.identity.linkerd.cluster.local";
 
 fn issue(c: &mut Criterion) {
-    let root = SigningCa::generate_root("root.linkerd.cluster.local", Duration::from_secs(86_400 * 365))
-        .expect("root");
-    let issuer = Issuer::generate(&root, "identity.linkerd.cluster.local", Duration::from_secs(86_400 * 30))
-        .expect("issuer");
+    let root = SigningCa::generate_root(
+        "root.linkerd.cluster.local",
+        Duration::from_secs(86_400 * 365),
+    )
+    .expect("root");
+    let issuer = Issuer::generate(
+        &root,
+        "identity.linkerd.cluster.local",
+        Duration::from_secs(86_400 * 30),
+    )
+    .expect("issuer");
     let certifier = Certifier::new(issuer, IdentityDomain::default());
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
     let mut params = CertificateParams::new(vec![IDENTITY.to_string()]).expect("params");
     params.distinguished_name = DistinguishedName::new();
     let csr = params.serialize_request(&key).expect("csr").der().to_vec();
-    certifier.issue(&csr, IDENTITY).expect("a valid CSR is issued");
+    certifier
+        .issue(&csr, IDENTITY)
+        .expect("a valid CSR is issued");
 
     let mut group = c.benchmark_group("identity");
     group.throughput(Throughput::Elements(1));

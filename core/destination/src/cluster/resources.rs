@@ -1,0 +1,251 @@
+//! What the index keeps of Services, Endpoints and EndpointSlices: only what
+//! resolutions read, so that updates touching nothing else are skipped.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use k8s_openapi::api::core::v1::{EndpointAddress, EndpointSubset, Endpoints, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use strait_api::IntOrString;
+use strait_api::labels;
+
+/// Label naming the Service an EndpointSlice belongs to.
+const SLICE_SERVICE_NAME: &str = "kubernetes.io/service-name";
+
+/// Where a Service port sends traffic on each backend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TargetPort {
+    /// This port on every backend.
+    Number(u16),
+    /// The container port of this name, which may differ between pods.
+    Name(String),
+}
+
+/// One port of a Service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ServicePortInfo {
+    /// The port's name; empty when the Service has a single unnamed port.
+    pub(crate) name: String,
+    pub(crate) port: u16,
+    pub(crate) target: TargetPort,
+}
+
+/// The Service in a linked cluster that a remote-discovery mirror stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RemoteRef {
+    pub(crate) cluster: String,
+    pub(crate) service: String,
+}
+
+/// What resolution needs of a Service.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ServiceInfo {
+    pub(crate) cluster_ips: Vec<IpAddr>,
+    pub(crate) ports: Vec<ServicePortInfo>,
+    /// Set on a remote-discovery mirror: resolve through the linked
+    /// cluster's endpoints instead of our own.
+    pub(crate) remote: Option<RemoteRef>,
+}
+
+impl ServiceInfo {
+    pub(crate) fn from_service(service: &Service) -> Self {
+        let spec = service.spec.as_ref();
+        let mut cluster_ips: Vec<IpAddr> = spec
+            .and_then(|s| s.cluster_ips.as_ref())
+            .into_iter()
+            .flatten()
+            .chain(spec.and_then(|s| s.cluster_ip.as_ref()))
+            .filter_map(|ip| ip.parse().ok())
+            .collect();
+        cluster_ips.sort();
+        cluster_ips.dedup();
+        let ports = spec
+            .and_then(|s| s.ports.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                let port = u16::try_from(p.port).ok()?;
+                let target = match &p.target_port {
+                    None => TargetPort::Number(port),
+                    Some(IntOrString::Int(n)) => TargetPort::Number(u16::try_from(*n).ok()?),
+                    Some(IntOrString::String(name)) => match name.parse::<u16>() {
+                        Ok(n) => TargetPort::Number(n),
+                        Err(_) => TargetPort::Name(name.clone()),
+                    },
+                };
+                Some(ServicePortInfo {
+                    name: p.name.clone().unwrap_or_default(),
+                    port,
+                    target,
+                })
+            })
+            .collect();
+        let service_labels = service.metadata.labels.as_ref();
+        let label = |key: &str| service_labels.and_then(|l| l.get(key)).cloned();
+        let remote = match (
+            label(labels::REMOTE_DISCOVERY),
+            label(labels::REMOTE_SERVICE),
+        ) {
+            (Some(cluster), Some(service)) if !cluster.is_empty() && !service.is_empty() => {
+                Some(RemoteRef { cluster, service })
+            }
+            _ => None,
+        };
+        ServiceInfo {
+            cluster_ips,
+            ports,
+            remote,
+        }
+    }
+
+    pub(crate) fn port(&self, port: u16) -> Option<&ServicePortInfo> {
+        self.ports.iter().find(|p| p.port == port)
+    }
+}
+
+/// A ready address and the pod behind it, when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Backend {
+    pub(crate) ip: IpAddr,
+    /// The name of the pod in `targetRef`, for its identity and labels.
+    pub(crate) pod: Option<String>,
+}
+
+/// Ready addresses sharing one list of ports: an Endpoints subset or an
+/// EndpointSlice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AddressGroup {
+    pub(crate) ready: Vec<Backend>,
+    /// Port numbers by the name of the Service port they serve (empty for
+    /// an unnamed port).
+    pub(crate) ports: BTreeMap<String, u16>,
+}
+
+impl AddressGroup {
+    /// The number serving the Service port named `name`; a group with a
+    /// single port serves the Service's single port whatever it is called.
+    pub(crate) fn port_for(&self, name: &str) -> Option<u16> {
+        match self.ports.get(name) {
+            Some(port) => Some(*port),
+            None if self.ports.len() == 1 => self.ports.values().next().copied(),
+            None => None,
+        }
+    }
+}
+
+/// What resolution needs of an Endpoints object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EndpointsInfo {
+    /// Set on a gateway mirror's Endpoints: the identity of the gateway that
+    /// every address of it is.
+    pub(crate) gateway_identity: Option<String>,
+    pub(crate) groups: Vec<AddressGroup>,
+}
+
+impl EndpointsInfo {
+    pub(crate) fn from_endpoints(endpoints: &Endpoints) -> Self {
+        let gateway_identity = endpoints
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(labels::REMOTE_GATEWAY_IDENTITY))
+            .filter(|id| !id.is_empty())
+            .cloned();
+        let groups = endpoints
+            .subsets
+            .iter()
+            .flatten()
+            .map(subset_group)
+            .collect();
+        EndpointsInfo {
+            gateway_identity,
+            groups,
+        }
+    }
+}
+
+fn subset_group(subset: &EndpointSubset) -> AddressGroup {
+    let backend = |a: &EndpointAddress| {
+        Some(Backend {
+            ip: a.ip.parse().ok()?,
+            pod: pod_name(a.target_ref.as_ref()),
+        })
+    };
+    AddressGroup {
+        // Only `addresses`: `notReadyAddresses` must receive no traffic.
+        ready: subset
+            .addresses
+            .iter()
+            .flatten()
+            .filter_map(backend)
+            .collect(),
+        ports: subset
+            .ports
+            .iter()
+            .flatten()
+            .filter_map(|p| {
+                Some((
+                    p.name.clone().unwrap_or_default(),
+                    u16::try_from(p.port).ok()?,
+                ))
+            })
+            .collect(),
+    }
+}
+
+/// What resolution needs of an EndpointSlice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SliceInfo {
+    /// The Service the slice belongs to.
+    pub(crate) service: String,
+    pub(crate) group: AddressGroup,
+}
+
+impl SliceInfo {
+    pub(crate) fn from_slice(slice: &EndpointSlice) -> Self {
+        let service = slice
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(SLICE_SERVICE_NAME))
+            .cloned()
+            .unwrap_or_default();
+        // An absent `ready` condition means ready, as Kubernetes defines it.
+        let ready = slice
+            .endpoints
+            .iter()
+            .flatten()
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false))
+            .flat_map(|e| {
+                let pod = pod_name(e.target_ref.as_ref());
+                e.addresses.iter().filter_map(move |a| {
+                    Some(Backend {
+                        ip: a.parse().ok()?,
+                        pod: pod.clone(),
+                    })
+                })
+            })
+            .collect();
+        let ports = slice
+            .ports
+            .iter()
+            .flatten()
+            .filter_map(|p| {
+                let port = u16::try_from(p.port?).ok()?;
+                Some((p.name.clone().unwrap_or_default(), port))
+            })
+            .collect();
+        SliceInfo {
+            service,
+            group: AddressGroup { ready, ports },
+        }
+    }
+}
+
+fn pod_name(target: Option<&k8s_openapi::api::core::v1::ObjectReference>) -> Option<String> {
+    let target = target?;
+    if target.kind.as_deref().is_some_and(|k| k != "Pod") {
+        return None;
+    }
+    target.name.clone()
+}

@@ -1,0 +1,63 @@
+//! What a resolution yields: addresses, each with what the client proxy
+//! needs to connect to it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+/// What the client proxy may assume about the server's protocol, as
+/// Linkerd's `ProtocolHint`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ProtocolHint {
+    /// Nothing: the proxy must detect or pass the protocol through.
+    #[default]
+    Unknown,
+    /// A proxy listens there, so HTTP/1 may be upgraded to HTTP/2 between
+    /// the two proxies (Linkerd's `ProtocolHint::H2`).
+    H2,
+}
+
+/// One address of a resolution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Where to connect.
+    pub address: SocketAddr,
+    /// The TLS identity the server must present; `None` when the server is
+    /// not meshed, so the client sends plaintext instead of failing.
+    pub identity: Option<String>,
+    /// What the client may assume about the protocol.
+    pub protocol_hint: ProtocolHint,
+    /// Labels the client proxy adds to its metrics for this endpoint
+    /// (`pod`, `namespace`, `serviceaccount`, `deployment`, ...), so that
+    /// `viz stat` can attribute outbound traffic to workloads.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Every endpoint of a resolution, keyed by address so that two sets
+/// compare equal exactly when a client would see no difference.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointSet {
+    /// The endpoints by address.
+    pub endpoints: BTreeMap<SocketAddr, Endpoint>,
+}
+
+impl EndpointSet {
+    /// Whether there is nowhere to send traffic (a valid answer: the
+    /// Service exists but nothing is ready behind it).
+    pub fn is_empty(&self) -> bool {
+        self.endpoints.is_empty()
+    }
+
+    /// How many endpoints there are.
+    pub fn len(&self) -> usize {
+        self.endpoints.len()
+    }
+
+    /// The endpoint at `address`, if any.
+    pub fn get(&self, address: &SocketAddr) -> Option<&Endpoint> {
+        self.endpoints.get(address)
+    }
+
+    pub(crate) fn insert(&mut self, endpoint: Endpoint) {
+        self.endpoints.insert(endpoint.address, endpoint);
+    }
+}
