@@ -1,0 +1,164 @@
+//! Keeps the inbound policy index in step with the cluster store.
+//!
+//! One watch per kind the index reads; each event is applied under the
+//! index lock and the index generation is then published, so readers wait
+//! on a channel instead of polling the index.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use strait_api::policy::{
+    AuthorizationPolicy, MeshTlsAuthentication, NetworkAuthentication, Server, ServerAuthorization,
+};
+use strait_policy::Index;
+use strait_store::{ClusterStore, Event, StoredObject, WatchParams};
+use tokio::sync::watch;
+
+/// How long a failed or ended watch waits before watching again: long
+/// enough not to spin against a failing API server, short enough that a
+/// restart is not noticed by proxies.
+pub const REWATCH_BACKOFF: Duration = Duration::from_secs(1);
+
+/// A kind the index is fed with, and the index calls for each kind of event,
+/// so one watch loop serves every kind.
+trait Indexed: StoredObject {
+    /// The kind's name, for logs.
+    const KIND: &'static str;
+    fn apply(index: &mut Index, object: &Self);
+    fn delete(index: &mut Index, namespace: &str, name: &str);
+    fn reset(index: &mut Index, objects: Vec<Self>);
+}
+
+/// Implements [`Indexed`] from the index's three methods for a kind.
+macro_rules! indexed {
+    ($ty:ty, $kind:literal, $apply:ident, $delete:ident, $reset:ident) => {
+        impl Indexed for $ty {
+            const KIND: &'static str = $kind;
+            fn apply(index: &mut Index, object: &Self) {
+                index.$apply(object);
+            }
+            fn delete(index: &mut Index, namespace: &str, name: &str) {
+                index.$delete(namespace, name);
+            }
+            fn reset(index: &mut Index, objects: Vec<Self>) {
+                index.$reset(objects);
+            }
+        }
+    };
+}
+
+indexed!(Pod, "Pod", apply_pod, delete_pod, reset_pods);
+indexed!(Server, "Server", apply_server, delete_server, reset_servers);
+indexed!(
+    AuthorizationPolicy,
+    "AuthorizationPolicy",
+    apply_authorization_policy,
+    delete_authorization_policy,
+    reset_authorization_policies
+);
+indexed!(
+    MeshTlsAuthentication,
+    "MeshTLSAuthentication",
+    apply_meshtls_authentication,
+    delete_meshtls_authentication,
+    reset_meshtls_authentications
+);
+indexed!(
+    NetworkAuthentication,
+    "NetworkAuthentication",
+    apply_network_authentication,
+    delete_network_authentication,
+    reset_network_authentications
+);
+indexed!(
+    ServerAuthorization,
+    "ServerAuthorization",
+    apply_server_authorization,
+    delete_server_authorization,
+    reset_server_authorizations
+);
+
+/// The index and the channel its generation is published on, shared by the
+/// watch loops of every kind.
+#[derive(Clone)]
+struct Target {
+    index: Arc<Mutex<Index>>,
+    changes: Arc<watch::Sender<u64>>,
+}
+
+impl Target {
+    /// Applies one event, then publishes the generation if it moved, so
+    /// watchers wake only for real changes.
+    fn apply<K: Indexed>(&self, event: Event<K>) {
+        let generation = {
+            let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+            match event {
+                Event::Reset(objects) => K::reset(&mut index, objects),
+                Event::Apply(object) => K::apply(&mut index, &object),
+                Event::Delete(object) => {
+                    let meta = object.meta();
+                    let namespace = meta.namespace.as_deref().unwrap_or_default();
+                    let name = meta.name.as_deref().unwrap_or_default();
+                    K::delete(&mut index, namespace, name);
+                }
+            }
+            index.generation()
+        };
+        self.changes.send_if_modified(|published| {
+            let moved = *published != generation;
+            *published = generation;
+            moved
+        });
+    }
+}
+
+/// Watches Pods, Servers, AuthorizationPolicies, MeshTLSAuthentications,
+/// NetworkAuthentications and ServerAuthorizations in `store` and applies
+/// every event to `index`, publishing the index generation on `changes`
+/// after each one.
+///
+/// Never returns: a watch that fails or ends is logged and restarted after
+/// [`REWATCH_BACKOFF`] (its first event is a `Reset`, so nothing is lost).
+/// Run it in its own task and abort the task to stop feeding.
+pub async fn feed<S: ClusterStore>(
+    store: S,
+    index: Arc<Mutex<Index>>,
+    changes: watch::Sender<u64>,
+) {
+    let target = Target {
+        index,
+        changes: Arc::new(changes),
+    };
+    tokio::join!(
+        follow::<S, Pod>(store.clone(), target.clone()),
+        follow::<S, Server>(store.clone(), target.clone()),
+        follow::<S, AuthorizationPolicy>(store.clone(), target.clone()),
+        follow::<S, MeshTlsAuthentication>(store.clone(), target.clone()),
+        follow::<S, NetworkAuthentication>(store.clone(), target.clone()),
+        follow::<S, ServerAuthorization>(store, target),
+    );
+}
+
+/// One kind's watch loop: apply events until the watch fails or ends, wait,
+/// watch again.
+async fn follow<S: ClusterStore, K: Indexed>(store: S, target: Target) {
+    loop {
+        let mut events = store.watch::<K>(WatchParams::all());
+        loop {
+            match events.next().await {
+                Some(Ok(event)) => target.apply(event),
+                Some(Err(error)) => {
+                    tracing::warn!(kind = K::KIND, %error, "policy watch failed; watching again");
+                    break;
+                }
+                None => {
+                    tracing::info!(kind = K::KIND, "policy watch ended; watching again");
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(REWATCH_BACKOFF).await;
+    }
+}

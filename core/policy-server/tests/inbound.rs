@@ -1,0 +1,395 @@
+//! `InboundServerPolicies` over a real socket: a tonic server on loopback
+//! answering from an index fed by a `MemoryStore`, and a tonic client
+//! asking as a proxy would.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use linkerd2_proxy_api::http_route::{PathMatch, path_match};
+use linkerd2_proxy_api::inbound::authn::Permit;
+use linkerd2_proxy_api::inbound::authn::permit_mesh_tls::Clients;
+use linkerd2_proxy_api::inbound::inbound_server_policies_client::InboundServerPoliciesClient;
+use linkerd2_proxy_api::inbound::proxy_protocol::Kind;
+use linkerd2_proxy_api::inbound::{Authz, HttpRoute, PortSpec, Server};
+use linkerd2_proxy_api::meta::{Metadata, metadata};
+use serde_json::{Value, json};
+use strait_policy::{Index, IndexConfig};
+use strait_policy_server::{InboundPolicyService, IndexSource, feed};
+use strait_store::MemoryStore;
+use tokio::sync::watch;
+use tonic::Code;
+use tonic::transport::Channel;
+
+const NS: &str = "mc-demo";
+const SLOW_COOKER: &str = "slow-cooker.mc-demo.serviceaccount.identity.linkerd.cluster.local";
+const PATIENCE: Duration = Duration::from_secs(5);
+
+struct Mesh {
+    store: MemoryStore,
+    client: InboundServerPoliciesClient<Channel>,
+    /// The channel the service reads, kept to count its subscribers.
+    changes: Arc<watch::Sender<u64>>,
+}
+
+fn apply(store: &MemoryStore, object: Value) {
+    if let Err(e) = store.apply_json(object, "test") {
+        panic!("apply failed: {e}");
+    }
+}
+
+/// A `bb` pod of the guide: `http` on 8080, and an admin container with
+/// liveness and readiness probes on 9990.
+fn bb_pod(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": NS, "labels": {"app": "bb"}},
+        "spec": {"containers": [
+            {"name": "bb", "ports": [{"name": "http", "containerPort": 8080}]},
+            {"name": "admin", "ports": [{"name": "admin", "containerPort": 9990}],
+             "livenessProbe": {"httpGet": {"path": "/live", "port": 9990}},
+             "readinessProbe": {"httpGet": {"path": "/ready", "port": "admin"}}}
+        ]}
+    })
+}
+
+/// Step 6 of the pod-to-pod guide, as written there.
+fn apply_guide_policy(store: &MemoryStore) {
+    apply(
+        store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1beta1", "kind": "Server",
+            "metadata": {"namespace": NS, "name": "bb"},
+            "spec": {"podSelector": {"matchLabels": {"app": "bb"}}, "port": 8080}
+        }),
+    );
+    apply(
+        store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
+            "metadata": {"namespace": NS, "name": "bb-authz"},
+            "spec": {
+                "targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "bb"},
+                "requiredAuthenticationRefs": [
+                    {"group": "policy.linkerd.io", "kind": "MeshTLSAuthentication", "name": "bb-good"}
+                ]
+            }
+        }),
+    );
+    apply(
+        store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "MeshTLSAuthentication",
+            "metadata": {"namespace": NS, "name": "bb-good"},
+            "spec": {"identities": [SLOW_COOKER]}
+        }),
+    );
+}
+
+async fn start() -> Mesh {
+    let store = MemoryStore::new();
+    apply(
+        &store,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}),
+    );
+    apply(&store, bb_pod("bb-1"));
+
+    let index = Arc::new(Mutex::new(Index::new(IndexConfig::default())));
+    let (publish, mut fed) = watch::channel(0);
+    tokio::spawn(feed(store.clone(), index.clone(), publish));
+    // A relay between the feeder and the service, so the test holds the
+    // sending end the service's subscriptions are counted on.
+    let (relay, changes) = watch::channel(0);
+    let relay = Arc::new(relay);
+    let relaying = relay.clone();
+    tokio::spawn(async move {
+        while fed.changed().await.is_ok() {
+            let generation = *fed.borrow_and_update();
+            relaying.send_replace(generation);
+        }
+    });
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let service = InboundPolicyService::new(IndexSource::new(index, changes)).into_server();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    let client = InboundServerPoliciesClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connect");
+    Mesh {
+        store,
+        client,
+        changes: relay,
+    }
+}
+
+fn spec(workload: &str, port: u32) -> PortSpec {
+    PortSpec {
+        workload: workload.to_string(),
+        port,
+    }
+}
+
+fn bb_1() -> String {
+    json!({"ns": NS, "pod": "bb-1"}).to_string()
+}
+
+/// The server's name label, as the proxy reads it into `srv_name`.
+fn server_name(server: &Server) -> String {
+    server.labels.get("name").cloned().unwrap_or_default()
+}
+
+/// `kind/name` of an authorization or route, as `viz authz` prints it.
+fn meta_name(meta: Option<&Metadata>) -> String {
+    match meta.and_then(|m| m.kind.as_ref()) {
+        Some(metadata::Kind::Default(name)) => format!("default/{name}"),
+        Some(metadata::Kind::Resource(r)) => format!("{}/{}", r.kind, r.name),
+        None => "<none>".to_string(),
+    }
+}
+
+fn authz_names(authzs: &[Authz]) -> Vec<String> {
+    authzs
+        .iter()
+        .map(|a| meta_name(a.metadata.as_ref()))
+        .collect()
+}
+
+fn detect_routes(server: &Server) -> &[HttpRoute] {
+    match server.protocol.as_ref().and_then(|p| p.kind.as_ref()) {
+        Some(Kind::Detect(detect)) => &detect.http_routes,
+        other => panic!("expected protocol detection, got {other:?}"),
+    }
+}
+
+/// Asks until the answer satisfies `ready`: the feeder applies the store's
+/// contents asynchronously.
+async fn get_when(mesh: &mut Mesh, port: u32, ready: impl Fn(&Server) -> bool) -> Server {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Ok(rsp) = mesh.client.get_port(spec(&bb_1(), port)).await {
+            let server = rsp.into_inner();
+            if ready(&server) {
+                return server;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no ready policy for port {port}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_guides_policy_admits_only_slow_cooker() {
+    let mut mesh = start().await;
+    apply_guide_policy(&mesh.store);
+    let server = get_when(&mut mesh, 8080, |s| {
+        server_name(s) == "bb"
+            && authz_names(&s.authorizations)[0] == "authorizationpolicy/bb-authz"
+    })
+    .await;
+
+    assert_eq!(
+        server.labels.get("group").map(String::as_str),
+        Some("policy.linkerd.io")
+    );
+    assert_eq!(
+        server.labels.get("kind").map(String::as_str),
+        Some("server")
+    );
+    // One authorization from the policy; loopback is always admitted too.
+    assert_eq!(
+        authz_names(&server.authorizations),
+        ["authorizationpolicy/bb-authz", "default/localhost"]
+    );
+    let bb_authz = &server.authorizations[0];
+    match bb_authz.metadata.as_ref().and_then(|m| m.kind.as_ref()) {
+        Some(metadata::Kind::Resource(r)) => {
+            assert_eq!(
+                (r.group.as_str(), r.name.as_str()),
+                ("policy.linkerd.io", "bb-authz")
+            );
+        }
+        other => panic!("expected a resource, got {other:?}"),
+    }
+    assert_eq!(
+        bb_authz.labels.get("kind").map(String::as_str),
+        Some("authorizationpolicy")
+    );
+    assert_eq!(
+        bb_authz.labels.get("name").map(String::as_str),
+        Some("bb-authz")
+    );
+    match bb_authz
+        .authentication
+        .as_ref()
+        .and_then(|a| a.permit.as_ref())
+    {
+        Some(Permit::MeshTls(tls)) => match &tls.clients {
+            Some(Clients::Identities(ids)) => {
+                let names: Vec<&str> = ids.identities.iter().map(|i| i.name.as_str()).collect();
+                assert_eq!(names, [SLOW_COOKER]);
+                assert!(ids.suffixes.is_empty(), "suffixes: {:?}", ids.suffixes);
+            }
+            other => panic!("expected identities, got {other:?}"),
+        },
+        other => panic!("expected mesh TLS, got {other:?}"),
+    }
+    // From anywhere: both families, whole ranges.
+    let prefixes: Vec<u32> = bb_authz
+        .networks
+        .iter()
+        .map(|n| n.net.map(|net| net.prefix_len).unwrap_or(99))
+        .collect();
+    assert_eq!(prefixes, [0, 0]);
+
+    let routes = detect_routes(&server);
+    assert_eq!(routes.len(), 1);
+    assert_eq!(meta_name(routes[0].metadata.as_ref()), "default/default");
+    assert_eq!(
+        authz_names(&routes[0].authorizations)[0],
+        "authorizationpolicy/bb-authz"
+    );
+}
+
+#[tokio::test]
+async fn a_port_without_a_server_gets_the_default_with_a_probe_route() {
+    let mut mesh = start().await;
+    let server = get_when(&mut mesh, 9990, |_| true).await;
+
+    assert_eq!(server_name(&server), "all-unauthenticated");
+    assert_eq!(
+        server.labels.get("kind").map(String::as_str),
+        Some("default")
+    );
+    assert_eq!(
+        authz_names(&server.authorizations),
+        ["default/all-unauthenticated", "default/localhost"]
+    );
+    assert!(matches!(
+        server.authorizations[0]
+            .authentication
+            .as_ref()
+            .and_then(|a| a.permit.as_ref()),
+        Some(Permit::Unauthenticated(_))
+    ));
+
+    let routes = detect_routes(&server);
+    let names: Vec<String> = routes
+        .iter()
+        .map(|r| meta_name(r.metadata.as_ref()))
+        .collect();
+    assert_eq!(names, ["default/probe", "default/default"]);
+    let probe = &routes[0];
+    assert_eq!(authz_names(&probe.authorizations)[0], "default/probe");
+    let mut paths: Vec<String> = probe.rules[0]
+        .matches
+        .iter()
+        .map(|m| match m.path {
+            Some(PathMatch {
+                kind: Some(path_match::Kind::Exact(ref p)),
+            }) => p.clone(),
+            ref other => panic!("expected an exact path, got {other:?}"),
+        })
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["/live", "/ready"]);
+}
+
+#[tokio::test]
+async fn watch_port_sends_an_update_when_a_policy_is_added() {
+    let mut mesh = start().await;
+    get_when(&mut mesh, 8080, |_| true).await;
+    let baseline = mesh.changes.receiver_count();
+
+    let mut updates = mesh
+        .client
+        .watch_port(spec("mc-demo:bb-1", 8080))
+        .await
+        .expect("watch")
+        .into_inner();
+    let first = updates.message().await.expect("first").expect("open");
+    assert_eq!(server_name(&first), "all-unauthenticated");
+
+    apply_guide_policy(&mesh.store);
+    let secured = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let next = updates.message().await.expect("update").expect("open");
+            if authz_names(&next.authorizations)
+                .first()
+                .map(String::as_str)
+                == Some("authorizationpolicy/bb-authz")
+            {
+                return next;
+            }
+        }
+    })
+    .await
+    .expect("an update with the policy");
+    assert_eq!(server_name(&secured), "bb");
+
+    // The watch holds a subscription while it runs and lets it go when the
+    // client goes away.
+    assert!(mesh.changes.receiver_count() > baseline);
+    drop(updates);
+    let released = tokio::time::timeout(PATIENCE, async {
+        while mesh.changes.receiver_count() != baseline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(released.is_ok(), "the watch outlived its client");
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_the_field_named() {
+    let mut mesh = start().await;
+    get_when(&mut mesh, 8080, |_| true).await;
+
+    for workload in ["bb-1", r#"{"ns":"mc-demo"}"#, r#"{"ns": 3}"#] {
+        let status = mesh
+            .client
+            .get_port(spec(workload, 8080))
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            status.code(),
+            Code::InvalidArgument,
+            "{workload}: {status:?}"
+        );
+        assert!(
+            status.message().starts_with("workload:"),
+            "{}",
+            status.message()
+        );
+        let watch = mesh.client.watch_port(spec(workload, 8080)).await;
+        assert_eq!(watch.err().map(|s| s.code()), Some(Code::InvalidArgument));
+    }
+    let status = mesh
+        .client
+        .get_port(spec(&bb_1(), 70_000))
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status.message().starts_with("port:"),
+        "{}",
+        status.message()
+    );
+
+    let unknown = json!({"ns": NS, "pod": "nobody"}).to_string();
+    let status = mesh
+        .client
+        .get_port(spec(&unknown, 8080))
+        .await
+        .expect_err("unknown pod");
+    assert_eq!(status.code(), Code::NotFound);
+}
