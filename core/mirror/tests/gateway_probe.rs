@@ -15,7 +15,6 @@ use strait_api::link::{Link, LinkSpec, ProbeSpec};
 mod support;
 
 use strait_mirror::{MirrorMetrics, ServiceMirror};
-use strait_plugin_host::{ExportPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
 use strait_store::{ClusterStore, MemoryStore};
 use support::{exposition, meta};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -129,19 +128,9 @@ async fn a_down_gateway_is_listed_as_not_ready_until_it_answers_again() {
     )
     .await
     .unwrap();
-    let host = PluginHost::new(HostConfig::default(), PluginMetrics::new()).unwrap();
-    let plugin = ExportPlugin::new(
-        &host,
-        "export",
-        &PluginBytes {
-            origin: "built-in export".into(),
-            bytes: strait_default_plugins::EXPORT_DEFAULT.to_vec(),
-            version: None,
-        },
-    )
-    .unwrap();
+    let plugin = support::export_plugin();
     let metrics = MirrorMetrics::default();
-    let mirror = ServiceMirror::new(west.clone(), east.clone(), &link, Arc::new(plugin))
+    let mirror = ServiceMirror::new(west.clone(), east.clone(), &link, plugin)
         .await
         .unwrap()
         .with_metrics(metrics.clone())

@@ -15,7 +15,6 @@ use strait_api::link::{Link, LinkSpec};
 mod support;
 
 use strait_mirror::ServiceMirror;
-use strait_plugin_host::{ExportPlugin, HostConfig, PluginBytes, PluginHost, PluginMetrics};
 use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
 use support::namespace;
 
@@ -144,20 +143,10 @@ async fn mirrors_stay_while_the_target_is_unreachable_and_reconverge_after() {
     );
     link.metadata.namespace = Some("linkerd".into());
     west.apply(&link, "test").await.unwrap();
-    let host = PluginHost::new(HostConfig::default(), PluginMetrics::new()).unwrap();
-    let plugin = ExportPlugin::new(
-        &host,
-        "export",
-        &PluginBytes {
-            origin: "built-in export".into(),
-            bytes: strait_default_plugins::EXPORT_DEFAULT.to_vec(),
-            version: None,
-        },
-    )
-    .unwrap();
+    let plugin = support::export_plugin();
     east.inner.apply(&service("bb"), "test").await.unwrap();
     east.inner.apply(&service("web"), "test").await.unwrap();
-    let mirror = ServiceMirror::new(west.clone(), east.clone(), &link, Arc::new(plugin))
+    let mirror = ServiceMirror::new(west.clone(), east.clone(), &link, plugin)
         .await
         .unwrap()
         .spawn();
