@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod crd;
+mod duration;
 pub mod labels;
 pub mod link;
 pub mod policy;
@@ -21,6 +22,7 @@ pub mod policy;
 mod testing;
 
 pub use crd::custom_resource_definitions;
+pub use duration::go_duration;
 /// The selector type of every `*Selector` field, re-exported so users build
 /// selectors with the same k8s-openapi version these types were built with.
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;

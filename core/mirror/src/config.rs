@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use strait_api::go_duration;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as K8sSelector;
 use strait_api::link::Link;
 use strait_decisions::export::Link as ExportLink;
@@ -209,36 +211,6 @@ fn probe(spec: &strait_api::link::ProbeSpec) -> Result<Probe, String> {
         timeout: duration("timeout", spec.timeout.as_deref(), Duration::from_secs(30))?,
         failure_threshold,
     })
-}
-
-/// A Go duration as Linkerd writes them: `500ms`, `3s`, `1m`, `1m30s`, `2h`.
-pub(crate) fn go_duration(text: &str) -> Option<Duration> {
-    let mut total = Duration::ZERO;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        let (number, after) = rest.split_at(digits);
-        let value: f64 = number.parse().ok()?;
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(after.len());
-        let (unit, next) = after.split_at(unit_len);
-        let seconds = match unit {
-            "ns" => value / 1e9,
-            "us" | "µs" => value / 1e6,
-            "ms" => value / 1e3,
-            "s" => value,
-            "m" => value * 60.0,
-            "h" => value * 3600.0,
-            _ => return None,
-        };
-        total += Duration::try_from_secs_f64(seconds).ok()?;
-        rest = next;
-    }
-    Some(total)
 }
 
 /// Exact keys, or `prefix/*` for every key under a prefix.

@@ -8,6 +8,9 @@
 //! embedded store, which is how they are tested. This is the only crate of
 //! the store that depends on kube's client, so the others build without TLS
 //! or HTTP stacks.
+//!
+//! [`TokenReviewer`] asks the same API server which service account a
+//! proxy's token belongs to, for the identity service.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,9 +18,13 @@ mod error;
 mod kind;
 mod selector;
 mod store;
+mod token_review;
 mod watch;
 
 pub use store::KubeStore;
+pub use token_review::{
+    LINKERD_IDENTITY_AUDIENCE, ReviewedAccount, TokenReviewError, TokenReviewer,
+};
 
 #[cfg(test)]
 mod tests;

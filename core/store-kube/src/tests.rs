@@ -2,7 +2,7 @@
 //! request by request, checking what strait sends and answering as
 //! Kubernetes does.
 
-mod api_server;
+pub(crate) mod api_server;
 mod kubeconfig;
 mod watch;
 mod writes;

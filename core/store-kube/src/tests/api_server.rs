@@ -15,12 +15,12 @@ use crate::KubeStore;
 const REQUEST_WAIT: Duration = Duration::from_secs(1);
 
 /// Receives the requests a [`KubeStore`] sends.
-pub(super) struct ApiServer {
+pub(crate) struct ApiServer {
     handle: Handle<Request<Body>, Response<Body>>,
 }
 
 /// A request as received, with the means to answer it.
-pub(super) struct Received {
+pub(crate) struct Received {
     pub method: http::Method,
     pub path: String,
     pub query: BTreeMap<String, String>,
@@ -31,7 +31,7 @@ pub(super) struct Received {
 
 /// A store talking to a scripted API server; the client's default namespace
 /// is `default`, as with a kubeconfig that sets none.
-pub(super) fn mock_cluster() -> (KubeStore, ApiServer) {
+pub(crate) fn mock_cluster() -> (KubeStore, ApiServer) {
     let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let client = kube::Client::new(service, "default");
     (KubeStore::new(client), ApiServer { handle })
