@@ -10,11 +10,18 @@
 #![warn(missing_docs)]
 
 mod feed;
+mod plugins;
 mod proto;
 mod service;
 mod workload;
 
 pub use feed::{REWATCH_BACKOFF, feed};
+pub use plugins::{
+    CorruptUpdate, MAX_PLUGIN_MESSAGE_BYTES, OfferError, OfferedPlugin, PluginDistributionClient,
+    PluginDistributionServer, PluginDistributionService, PluginKind, PluginOffer, PluginUpdate,
+    PluginUpdateStream, SERVICE_NAME as PLUGIN_SERVICE_NAME, UnknownKind, VerifiedUpdates,
+    WatchPluginRequest, plugin_digest, verify_update,
+};
 pub use proto::{DETECT_TIMEOUT, to_server};
 pub use service::{InboundPolicyService, IndexSource, PolicySource, WatchPortStream};
 pub use workload::{InvalidWorkload, Workload};
