@@ -30,6 +30,11 @@ pub struct Endpoint {
     /// (`pod`, `namespace`, `serviceaccount`, `deployment`, ...), so that
     /// `viz stat` can attribute outbound traffic to workloads.
     pub labels: BTreeMap<String, String>,
+    /// The authority the client must send instead of the one it asked for:
+    /// set on a gateway mirror's endpoints (`<remote Service's fully
+    /// qualified name>:<port>`) so the gateway, which receives requests for
+    /// the mirror's name, knows which of its cluster's Services is meant.
+    pub authority_override: Option<String>,
 }
 
 /// Every endpoint of a resolution, keyed by address so that two sets

@@ -18,7 +18,10 @@ impl ClusterIndex {
     ///
     /// - A gateway mirror (its Endpoints carry the gateway identity
     ///   annotation) resolves through those Endpoints, each address with the
-    ///   gateway's identity and the gateway's port. This comes first because
+    ///   gateway's identity and the gateway's port, and with the remote
+    ///   Service's name and port as the authority to send (from the
+    ///   mirror's `remote-svc-fq-name` annotation) so the gateway can route
+    ///   the request. This comes first because
     ///   the EndpointSlices Kubernetes mirrors from such Endpoints lose the
     ///   annotation.
     /// - Otherwise the Service's EndpointSlices when it has any, else its
@@ -43,6 +46,10 @@ impl ClusterIndex {
 
         let endpoints = self.endpoints.get(&key);
         if let Some(identity) = endpoints.and_then(|e| e.gateway_identity.as_ref()) {
+            let authority_override = service
+                .remote_fq_name
+                .as_ref()
+                .map(|name| format!("{name}:{port}"));
             for group in endpoints.iter().flat_map(|e| &e.groups) {
                 let Some(gateway_port) = group.port_for(port_name) else {
                     continue;
@@ -53,6 +60,7 @@ impl ClusterIndex {
                         identity: Some(identity.clone()),
                         protocol_hint: ProtocolHint::H2,
                         labels: BTreeMap::new(),
+                        authority_override: authority_override.clone(),
                     });
                 }
             }
@@ -118,6 +126,7 @@ impl ClusterIndex {
                 identity: None,
                 protocol_hint: ProtocolHint::Unknown,
                 labels: BTreeMap::new(),
+                authority_override: None,
             };
         };
         let (identity, protocol_hint) = if pod.meshed {
@@ -133,6 +142,7 @@ impl ClusterIndex {
             identity,
             protocol_hint,
             labels: pod.metric_labels.clone(),
+            authority_override: None,
         }
     }
 }

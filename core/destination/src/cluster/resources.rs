@@ -45,6 +45,10 @@ pub(crate) struct ServiceInfo {
     /// Set on a remote-discovery mirror: resolve through the linked
     /// cluster's endpoints instead of our own.
     pub(crate) remote: Option<RemoteRef>,
+    /// The remote Service's fully qualified name, from a mirror's
+    /// annotation: the authority a gateway mirror's requests are
+    /// rewritten to.
+    pub(crate) remote_fq_name: Option<String>,
 }
 
 impl ServiceInfo {
@@ -91,10 +95,18 @@ impl ServiceInfo {
             }
             _ => None,
         };
+        let remote_fq_name = service
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(labels::REMOTE_SVC_FQ_NAME))
+            .filter(|name| !name.is_empty())
+            .cloned();
         ServiceInfo {
             cluster_ips,
             ports,
             remote,
+            remote_fq_name,
         }
     }
 

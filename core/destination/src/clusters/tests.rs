@@ -168,6 +168,10 @@ fn a_gateway_mirror_resolves_to_the_gateway_with_its_identity() {
             (labels::MIRRORED_SERVICE.to_string(), "true".to_string()),
             (labels::MIRROR_CLUSTER_NAME.to_string(), "east".to_string()),
         ]));
+        mirror.metadata.annotations = Some(BTreeMap::from([(
+            labels::REMOTE_SVC_FQ_NAME.to_string(),
+            "bb.mc-demo.svc.cluster.local".to_string(),
+        )]));
         west.apply_service(&mirror);
         let mut gateway = endpoints(NS, "bb-east", &[("172.18.0.5", "")], &[], &[("http", 4143)]);
         for address in gateway
@@ -189,6 +193,10 @@ fn a_gateway_mirror_resolves_to_the_gateway_with_its_identity() {
     let gateway = set.get(&addr("172.18.0.5:4143")).unwrap();
     assert_eq!(gateway.identity.as_deref(), Some(GATEWAY_IDENTITY));
     assert_eq!(gateway.protocol_hint, ProtocolHint::H2);
+    assert_eq!(
+        gateway.authority_override.as_deref(),
+        Some("bb.mc-demo.svc.cluster.local:8080")
+    );
 }
 
 #[test]

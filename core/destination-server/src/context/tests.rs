@@ -1,0 +1,30 @@
+use super::default_namespace;
+
+#[test]
+fn the_json_token_of_current_proxies_gives_its_namespace() {
+    let token = r#"{"ns":"mc-demo","nodeName":"node-1","pod":"bb-1"}"#;
+    assert_eq!(default_namespace(token).as_deref(), Some("mc-demo"));
+}
+
+#[test]
+fn the_token_of_older_proxies_gives_its_namespace() {
+    assert_eq!(
+        default_namespace("ns:emojivoto").as_deref(),
+        Some("emojivoto")
+    );
+}
+
+#[test]
+fn anything_else_gives_no_namespace() {
+    for token in [
+        "",
+        "mc-demo",
+        "ns:",
+        r#"{"ns":""}"#,
+        r#"{"ns":3}"#,
+        r#"{"pod":"bb-1"}"#,
+        "{not json",
+    ] {
+        assert_eq!(default_namespace(token), None, "{token:?}");
+    }
+}

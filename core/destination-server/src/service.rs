@@ -1,0 +1,218 @@
+//! The `io.linkerd.proxy.destination.Destination` gRPC service.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt, stream};
+use linkerd2_proxy_api::destination::destination_server::{Destination, DestinationServer};
+use linkerd2_proxy_api::destination::{DestinationProfile, GetDestination, Update};
+use strait_destination::{
+    ClusterConfig, Endpoint, EndpointSet, ProtocolHint, ResolutionKey, ResolveError, Target,
+};
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+
+use crate::context::default_namespace;
+use crate::proto;
+use crate::shared::SharedClusters;
+use crate::watcher::{self, EndpointWatcher};
+
+/// Where the service reads destinations, so it can be served from the live
+/// index or from a fixed set in tests, without the feeders.
+pub trait DestinationSource: Clone + Send + Sync + 'static {
+    /// What `authority` names in `cluster` (see
+    /// [`strait_destination::ClusterIndex::resolve`]); `None` while the
+    /// cluster is not in the index.
+    fn resolve(
+        &self,
+        cluster: &str,
+        authority: &str,
+        default_namespace: Option<&str>,
+    ) -> Option<Result<Target, ResolveError>>;
+
+    /// How `cluster` spells its names; `None` while it is not in the index.
+    fn cluster_config(&self, cluster: &str) -> Option<ClusterConfig>;
+
+    /// The endpoints of a Service port (through the linked cluster for a
+    /// remote-discovery mirror); `None` when the Service does not exist.
+    fn endpoints(&self, key: &ResolutionKey) -> Option<Arc<EndpointSet>>;
+
+    /// A channel that changes whenever any endpoints may have changed; its
+    /// value is only a wake-up.
+    fn subscribe(&self) -> watch::Receiver<u64>;
+}
+
+impl DestinationSource for SharedClusters {
+    fn resolve(
+        &self,
+        cluster: &str,
+        authority: &str,
+        default_namespace: Option<&str>,
+    ) -> Option<Result<Target, ResolveError>> {
+        self.read(|c| {
+            c.cluster(cluster)
+                .map(|index| index.resolve(authority, default_namespace))
+        })
+    }
+
+    fn cluster_config(&self, cluster: &str) -> Option<ClusterConfig> {
+        self.read(|c| c.cluster(cluster).map(|index| index.config().clone()))
+    }
+
+    fn endpoints(&self, key: &ResolutionKey) -> Option<Arc<EndpointSet>> {
+        self.read(|c| c.endpoints(key))
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        SharedClusters::subscribe(self)
+    }
+}
+
+/// The stream `Get` answers with.
+pub type GetStream = Pin<Box<dyn Stream<Item = Result<Update, Status>> + Send + 'static>>;
+
+/// The stream `GetProfile` answers with.
+pub type GetProfileStream =
+    Pin<Box<dyn Stream<Item = Result<DestinationProfile, Status>> + Send + 'static>>;
+
+/// Serves `Get` and `GetProfile` for the Services of one cluster (the one
+/// the asking proxies run in) from a [`DestinationSource`].
+#[derive(Clone, Debug)]
+pub struct DestinationService<S> {
+    source: S,
+    cluster: String,
+}
+
+impl<S: DestinationSource> DestinationService<S> {
+    /// A service answering for the Services of `cluster` (the local
+    /// cluster's name in the index) from `source`.
+    pub fn new(source: S, cluster: impl Into<String>) -> Self {
+        DestinationService {
+            source,
+            cluster: cluster.into(),
+        }
+    }
+
+    /// The tonic service, to add to a server.
+    pub fn into_server(self) -> DestinationServer<Self> {
+        DestinationServer::new(self)
+    }
+
+    /// Reads the request's authority, refusing a malformed one with
+    /// InvalidArgument naming it, so the proxy's log says which lookup
+    /// failed.
+    fn target(&self, request: &GetDestination) -> Result<Target, Status> {
+        let namespace = default_namespace(&request.context_token);
+        match self
+            .source
+            .resolve(&self.cluster, &request.path, namespace.as_deref())
+        {
+            Some(Ok(target)) => Ok(target),
+            Some(Err(error)) => Err(Status::invalid_argument(format!(
+                "invalid authority: {error}"
+            ))),
+            None => Err(Status::unavailable(format!(
+                "cluster {:?} is not indexed yet",
+                self.cluster
+            ))),
+        }
+    }
+}
+
+/// An IP that is no ClusterIP, as Linkerd answers for a pod IP: the address
+/// itself, with no identity (the client cannot know whose it is).
+fn address_endpoint(address: SocketAddr) -> Endpoint {
+    Endpoint {
+        address,
+        identity: None,
+        protocol_hint: ProtocolHint::Unknown,
+        labels: BTreeMap::new(),
+        authority_override: None,
+    }
+}
+
+#[tonic::async_trait]
+impl<S: DestinationSource> Destination for DestinationService<S> {
+    type GetStream = GetStream;
+
+    /// Sends the current endpoints, then the changes to them until the
+    /// client goes away. The stream is driven by the response body: nothing
+    /// is spawned, so nothing outlives the client.
+    async fn get(&self, request: Request<GetDestination>) -> Result<Response<GetStream>, Status> {
+        let request = request.into_inner();
+        // Subscribing before reading: a change after this read still wakes
+        // the stream.
+        let mut changes = self.source.subscribe();
+        changes.mark_unchanged();
+        let target = self.target(&request)?;
+        tracing::debug!(authority = %request.path, ?target, "Get");
+        let stream: GetStream = match target {
+            Target::Service {
+                namespace,
+                name,
+                port,
+            } => {
+                let key = ResolutionKey::new(&self.cluster, &namespace, &name, port);
+                let labels = proto::set_labels(&namespace, &name);
+                let current = self.source.endpoints(&key);
+                let first = watcher::initial(current.as_deref(), &labels);
+                let watcher = EndpointWatcher {
+                    source: self.source.clone(),
+                    key,
+                    labels,
+                    changes,
+                    sent: current,
+                    pending: VecDeque::new(),
+                };
+                let updates = stream::unfold(watcher, |mut watcher| async move {
+                    let update = watcher.next().await?;
+                    Some((Ok(update), watcher))
+                });
+                Box::pin(stream::once(async move { Ok(first) }).chain(updates))
+            }
+            Target::Address(address) => {
+                let endpoint = address_endpoint(address);
+                let first = proto::add([&endpoint], Default::default());
+                let hold =
+                    stream::once(watcher::until_closed(changes)).filter_map(|()| async { None });
+                Box::pin(stream::once(async move { Ok(first) }).chain(hold))
+            }
+        };
+        Ok(Response::new(stream))
+    }
+
+    type GetProfileStream = GetProfileStream;
+
+    /// Sends the default profile once (no ServiceProfiles are served), then
+    /// keeps the stream open until the client goes away, as Linkerd does.
+    async fn get_profile(
+        &self,
+        request: Request<GetDestination>,
+    ) -> Result<Response<GetProfileStream>, Status> {
+        let request = request.into_inner();
+        let changes = self.source.subscribe();
+        let target = self.target(&request)?;
+        let profile = match target {
+            Target::Service {
+                namespace, name, ..
+            } => {
+                let domain = self
+                    .source
+                    .cluster_config(&self.cluster)
+                    .map(|c| c.cluster_domain)
+                    .unwrap_or_else(|| ClusterConfig::default().cluster_domain);
+                proto::default_profile(format!("{name}.{namespace}.svc.{domain}"), None)
+            }
+            Target::Address(address) => proto::default_profile(
+                String::new(),
+                Some(proto::to_weighted_addr(&address_endpoint(address))),
+            ),
+        };
+        let hold = stream::once(watcher::until_closed(changes)).filter_map(|()| async { None });
+        Ok(Response::new(Box::pin(
+            stream::once(async move { Ok(profile) }).chain(hold),
+        )))
+    }
+}
