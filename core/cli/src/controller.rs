@@ -15,8 +15,38 @@ use strait_plugin_host::{ExportPlugin, HostConfig, PluginHost, PluginMetrics, Pl
 use strait_store::{ClusterStore, StoreError};
 use strait_store_kube::KubeStore;
 
+mod destination;
+mod identity;
+mod policy;
+mod serving;
+
+/// The control-plane components. Each runs in its own Deployment on
+/// Kubernetes, as Linkerd's do, on Linkerd's ports, so Linkerd's proxies
+/// find them where they expect; `strait local` runs the same services
+/// inside one process.
 #[derive(Subcommand)]
 pub enum ControllerCommand {
+    /// Run the identity service (Linkerd's `Identity.Certify`).
+    ///
+    /// Issues each proxy a short-lived certificate for its ServiceAccount,
+    /// after checking its token with a TokenReview, from an issuer under
+    /// the trust anchors every cluster of the mesh shares.
+    Identity(identity::IdentityArgs),
+    /// Run the destination service (Linkerd's `Destination.Get` and
+    /// `GetProfile`).
+    ///
+    /// Resolves Services to their ready endpoints with each meshed pod's
+    /// identity; remote-discovery mirrors resolve to the linked cluster's
+    /// pods, found through the credentials Secrets that `multicluster
+    /// link-gen` writes.
+    Destination(destination::DestinationArgs),
+    /// Run the inbound policy service (Linkerd's `InboundServerPolicies`)
+    /// and the authz plugin distribution.
+    ///
+    /// Serves each pod port's policy from Servers, AuthorizationPolicies,
+    /// MeshTLSAuthentications, NetworkAuthentications and
+    /// ServerAuthorizations, and streams the authz plugin to proxies.
+    Policy(policy::PolicyArgs),
     /// Run the service mirror of one Link.
     ///
     /// Watches the Link, reaches its target cluster through the Link's
@@ -48,6 +78,9 @@ pub fn run(command: ControllerCommand) -> ExitCode {
     };
     let result = runtime.block_on(async {
         match command {
+            ControllerCommand::Identity(args) => identity::run(args).await,
+            ControllerCommand::Destination(args) => destination::run(args).await,
+            ControllerCommand::Policy(args) => policy::run(args).await,
             ControllerCommand::ServiceMirror {
                 link,
                 namespace,
@@ -145,6 +178,22 @@ pub(crate) async fn remote_from_credentials<L: ClusterStore>(
                     "secrets {secret_name:?} in {namespace} (the credentials of link {link_name})"
                 ),
             })?;
+    store_from_credentials(&secret)
+}
+
+/// A client of the cluster a credentials Secret (key `kubeconfig`) points
+/// at; the Link's mirror and the destination service both reach linked
+/// clusters this way. Every fault names the Secret.
+pub(crate) fn store_from_credentials(secret: &Secret) -> Result<KubeStore, StoreError> {
+    let secret_name = format!(
+        "{}/{}",
+        secret.metadata.namespace.as_deref().unwrap_or_default(),
+        secret.metadata.name.as_deref().unwrap_or_default()
+    );
+    let invalid = |reason: String| StoreError::Invalid {
+        what: format!("credentials secret {secret_name}"),
+        reason,
+    };
     let kubeconfig = secret
         .data
         .as_ref()

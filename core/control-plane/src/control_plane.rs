@@ -5,12 +5,17 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use k8s_openapi::api::core::v1::Secret;
+use strait_destination::ClusterConfig;
+use strait_destination_server::{
+    DestinationService, SharedClusters, feed_cluster, follow_remote_clusters,
+};
 use strait_identity::{Certifier, IdentityService, TokenValidator};
 use strait_policy::{Index, IndexConfig};
 use strait_policy_server::{
     InboundPolicyService, IndexSource, PluginDistributionService, PluginOffer, feed,
 };
-use strait_store::ClusterStore;
+use strait_store::{ClusterStore, StoreError};
 use tokio::sync::watch;
 use tonic::service::RoutesBuilder;
 
@@ -94,6 +99,52 @@ impl ControlPlane {
         self.feeders
             .push(("policy index", Box::pin(feed(store, index, changes))));
         self.services.push("policy");
+        self
+    }
+
+    /// Adds Linkerd's `Destination` (`Get`, `GetProfile`) for the Services
+    /// of `local`, the cluster called `cluster` in the index and spelled as
+    /// `config` says. Clusters linked by the credentials Secrets in
+    /// `credentials_namespace` are reached with `connect` (a kubeconfig
+    /// client on Kubernetes, a lookup by name in the embedded runtime) and
+    /// followed too, so remote-discovery mirrors resolve to remote pods.
+    pub fn with_destination<L, R, C, Fut>(
+        mut self,
+        local: L,
+        cluster: &str,
+        config: ClusterConfig,
+        credentials_namespace: &str,
+        connect: C,
+    ) -> Self
+    where
+        L: ClusterStore,
+        R: ClusterStore,
+        C: Fn(Secret) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, StoreError>> + Send + 'static,
+    {
+        let index = SharedClusters::new();
+        index.insert_cluster(cluster, config.clone());
+        self.routes
+            .add_service(DestinationService::new(index.clone(), cluster).into_server());
+        self.feeders.push((
+            "destination index",
+            Box::pin(feed_cluster(
+                local.clone(),
+                cluster.to_string(),
+                index.clone(),
+            )),
+        ));
+        self.feeders.push((
+            "linked clusters",
+            Box::pin(follow_remote_clusters(
+                local,
+                credentials_namespace.to_string(),
+                config,
+                connect,
+                index,
+            )),
+        ));
+        self.services.push("destination");
         self
     }
 

@@ -167,8 +167,9 @@ fn read_config_map(
 
 impl PluginBytes {
     /// The component's binary form: checks the bytes are a component (not a
-    /// core module, not garbage) and assembles WAT text.
-    pub(crate) fn component_binary(&self) -> Result<std::borrow::Cow<'_, [u8]>, PluginError> {
+    /// core module, not garbage) and assembles WAT text. What is handed on
+    /// to proxies, which must not need a WAT assembler.
+    pub fn component_binary(&self) -> Result<std::borrow::Cow<'_, [u8]>, PluginError> {
         let not_component = |reason: String| PluginError::NotAComponent {
             origin: self.origin.clone(),
             reason,
