@@ -113,7 +113,7 @@ mod control_plane {
     use strait_policy_server::{PluginKind, PluginOffer, plugin_digest};
 
     use super::super::ControllerCommand;
-    use super::super::{identity, policy};
+    use super::super::{destination, identity, policy};
 
     #[derive(Parser)]
     struct Controller {
@@ -284,5 +284,37 @@ mod control_plane {
             assert!(err.contains(expected), "{err}");
             assert!(offer.current(PluginKind::Authz).is_none());
         }
+    }
+
+    #[test]
+    fn help_names_every_component() {
+        use clap::CommandFactory;
+        let help = Controller::command().render_help().to_string();
+        for component in ["identity", "destination", "policy", "service-mirror"] {
+            assert!(
+                help.contains(component),
+                "{component} missing from:\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn destination_flags_name_the_cluster() {
+        let args = match parse(&[
+            "destination",
+            "--cluster-domain=east.local",
+            "--identity-trust-domain=east.example",
+        ]) {
+            Ok(ControllerCommand::Destination(args)) => args,
+            Ok(_) => panic!("not the destination command"),
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(args.addr.port(), 8086);
+        let config = destination::cluster_config(&args);
+        assert_eq!(config.cluster_domain, "east.local");
+        assert_eq!(
+            config.identity("bb", "mc-demo"),
+            "bb.mc-demo.serviceaccount.identity.linkerd.east.example"
+        );
     }
 }
