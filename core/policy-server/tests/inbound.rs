@@ -393,3 +393,164 @@ async fn bad_requests_are_refused_with_the_field_named() {
         .expect_err("unknown pod");
     assert_eq!(status.code(), Code::NotFound);
 }
+
+/// Asks about `pod`'s `port` until the answer satisfies `ready`.
+async fn get_pod_when(
+    mesh: &mut Mesh,
+    pod: &str,
+    port: u32,
+    ready: impl Fn(&Server) -> bool,
+) -> Server {
+    let workload = json!({"ns": NS, "pod": pod}).to_string();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Ok(rsp) = mesh.client.get_port(spec(&workload, port)).await {
+            let server = rsp.into_inner();
+            if ready(&server) {
+                return server;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no ready policy for {pod}:{port}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What a proxy needs of one authorization: its name, whether it requires
+/// a mesh identity, and how many networks it admits clients from.
+fn authz_shape(authz: &Authz) -> (String, &'static str, usize) {
+    let permit = match authz
+        .authentication
+        .as_ref()
+        .and_then(|a| a.permit.as_ref())
+    {
+        Some(Permit::Unauthenticated(_)) => "unauthenticated",
+        Some(Permit::MeshTls(_)) => "mesh-tls",
+        None => "none",
+    };
+    (
+        meta_name(authz.metadata.as_ref()),
+        permit,
+        authz.networks.len(),
+    )
+}
+
+#[tokio::test]
+async fn every_default_policy_is_served_under_linkerds_name() {
+    let mut mesh = start().await;
+    let all = 2; // 0.0.0.0/0 and ::/0
+    let cluster = strait_policy::LINKERD_CLUSTER_NETWORKS.len();
+    let localhost = ("default/localhost".to_string(), "unauthenticated", 2);
+    let expected = [
+        (
+            "all-unauthenticated",
+            vec![
+                (
+                    "default/all-unauthenticated".to_string(),
+                    "unauthenticated",
+                    all,
+                ),
+                localhost.clone(),
+            ],
+        ),
+        (
+            "all-authenticated",
+            vec![
+                ("default/all-authenticated".to_string(), "mesh-tls", all),
+                localhost.clone(),
+            ],
+        ),
+        (
+            "cluster-unauthenticated",
+            vec![
+                (
+                    "default/cluster-unauthenticated".to_string(),
+                    "unauthenticated",
+                    cluster,
+                ),
+                localhost.clone(),
+            ],
+        ),
+        (
+            "cluster-authenticated",
+            vec![
+                (
+                    "default/cluster-authenticated".to_string(),
+                    "mesh-tls",
+                    cluster,
+                ),
+                localhost.clone(),
+            ],
+        ),
+        ("deny", vec![localhost.clone()]),
+        (
+            "audit",
+            vec![
+                ("default/audit".to_string(), "unauthenticated", all),
+                localhost.clone(),
+            ],
+        ),
+    ];
+    for (policy, authorizations) in expected {
+        let pod = format!("bb-{policy}");
+        let mut manifest = bb_pod(&pod);
+        manifest["metadata"]["annotations"] =
+            json!({"config.linkerd.io/default-inbound-policy": policy});
+        apply(&mesh.store, manifest);
+        let server = get_pod_when(&mut mesh, &pod, 8080, |_| true).await;
+        assert_eq!(server_name(&server), policy);
+        assert_eq!(
+            server.labels.get("kind").map(String::as_str),
+            Some("default"),
+            "{policy}"
+        );
+        let shapes: Vec<_> = server.authorizations.iter().map(authz_shape).collect();
+        assert_eq!(shapes, authorizations, "{policy}");
+    }
+}
+
+#[tokio::test]
+async fn a_policy_naming_a_missing_authentication_is_ignored_until_it_exists() {
+    let mut mesh = start().await;
+    apply(
+        &mesh.store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1beta1", "kind": "Server",
+            "metadata": {"namespace": NS, "name": "bb"},
+            "spec": {"podSelector": {"matchLabels": {"app": "bb"}}, "port": 8080}
+        }),
+    );
+    apply(
+        &mesh.store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
+            "metadata": {"namespace": NS, "name": "bb-authz"},
+            "spec": {
+                "targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "bb"},
+                "requiredAuthenticationRefs": [
+                    {"group": "policy.linkerd.io", "kind": "MeshTLSAuthentication", "name": "bb-good"}
+                ]
+            }
+        }),
+    );
+    // The Server applies; the policy does not, so nothing but loopback is
+    // admitted (a Server without authorizations denies).
+    let server = get_when(&mut mesh, 8080, |s| server_name(s) == "bb").await;
+    assert_eq!(authz_names(&server.authorizations), ["default/localhost"]);
+
+    apply(
+        &mesh.store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "MeshTLSAuthentication",
+            "metadata": {"namespace": NS, "name": "bb-good"},
+            "spec": {"identities": [SLOW_COOKER]}
+        }),
+    );
+    let server = get_when(&mut mesh, 8080, |s| s.authorizations.len() == 2).await;
+    assert_eq!(
+        authz_names(&server.authorizations),
+        ["authorizationpolicy/bb-authz", "default/localhost"]
+    );
+}
