@@ -120,7 +120,7 @@ async fn service_mirror(
     let mut registry = Registry::default();
     plugin_metrics.register(&mut registry);
     mirror_metrics.register(&mut registry);
-    crate::admin::serve(admin_addr, Arc::new(registry))
+    strait_admin::serve(admin_addr, Arc::new(registry), strait_admin::always_ready())
         .await
         .map_err(|e| format!("cannot serve the admin endpoint on {admin_addr}: {e}"))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -1,7 +1,6 @@
 //! `strait`: the command line of the strait service mesh.
 #![forbid(unsafe_code)]
 
-mod admin;
 mod controller;
 mod crds;
 mod plugin;

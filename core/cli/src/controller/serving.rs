@@ -31,7 +31,7 @@ pub async fn serve_until_signal(
     admin_addr: SocketAddr,
     registry: Registry,
 ) -> Result<(), String> {
-    crate::admin::serve(admin_addr, Arc::new(registry))
+    strait_admin::serve(admin_addr, Arc::new(registry), strait_admin::always_ready())
         .await
         .map_err(|e| format!("cannot serve the admin endpoint on {admin_addr}: {e}"))?;
     let mut running = control_plane.serve(addr).await.map_err(|e| e.to_string())?;

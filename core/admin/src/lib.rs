@@ -1,5 +1,8 @@
-//! The admin endpoint of long-running commands: `/metrics` (Prometheus text),
-//! `/ready` and `/live`, as Linkerd's components serve them.
+//! The admin endpoint of long-running processes: `/metrics` (Prometheus
+//! text), `/ready` and `/live`, as Linkerd's components and proxies serve
+//! them, so kubelet probes and Prometheus scrapes work unchanged.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -14,13 +17,27 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
-/// Serves the admin endpoint on `addr` until the process ends. Binding is
-/// done before returning so a taken port is reported at start; returns the
-/// address bound (port 0 picks a free one).
+/// Whether the process is ready for traffic: `/ready` answers 200 while
+/// the value is `true` and 503 otherwise, so a proxy that has no
+/// certificate yet is kept out of Service endpoints.
+pub type Readiness = watch::Receiver<bool>;
+
+/// A readiness that is always `true`, for processes that are ready as soon
+/// as they serve (the controllers).
+pub fn always_ready() -> Readiness {
+    let (_, ready) = watch::channel(true);
+    ready
+}
+
+/// Serves the admin endpoint on `addr` until the returned task is aborted.
+/// Binding is done before returning so a taken port is reported at start;
+/// returns the address bound (port 0 picks a free one).
 pub async fn serve(
     addr: SocketAddr,
     registry: Arc<Registry>,
+    readiness: Readiness,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
@@ -30,10 +47,12 @@ pub async fn serve(
                 continue;
             };
             let registry = registry.clone();
+            let readiness = readiness.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request: Request<Incoming>| {
                     let registry = registry.clone();
-                    async move { Ok::<_, Infallible>(respond(request.uri().path(), &registry)) }
+                    let ready = *readiness.borrow();
+                    async move { Ok::<_, Infallible>(respond(request.uri().path(), &registry, ready)) }
                 });
                 if let Err(err) = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -47,7 +66,7 @@ pub async fn serve(
     Ok((bound, task))
 }
 
-fn respond(path: &str, registry: &Registry) -> Response<Full<Bytes>> {
+fn respond(path: &str, registry: &Registry, ready: bool) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match path {
         "/metrics" => {
             let mut text = String::new();
@@ -64,7 +83,12 @@ fn respond(path: &str, registry: &Registry) -> Response<Full<Bytes>> {
                 ),
             }
         }
-        "/ready" => (StatusCode::OK, "text/plain", "ready\n".to_string()),
+        "/ready" if ready => (StatusCode::OK, "text/plain", "ready\n".to_string()),
+        "/ready" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "not ready\n".to_string(),
+        ),
         "/live" => (StatusCode::OK, "text/plain", "live\n".to_string()),
         _ => (
             StatusCode::NOT_FOUND,

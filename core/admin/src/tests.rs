@@ -18,9 +18,13 @@ async fn serves_metrics_readiness_and_liveness() {
     let counter = Counter::<u64>::default();
     counter.inc();
     registry.register("strait_test_events", "Events seen by the test", counter);
-    let (addr, _task) = serve("127.0.0.1:0".parse().unwrap(), Arc::new(registry))
-        .await
-        .unwrap();
+    let (addr, _task) = serve(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(registry),
+        always_ready(),
+    )
+    .await
+    .unwrap();
     let metrics = get(addr, "/metrics").await;
     assert!(metrics.starts_with("HTTP/1.1 200 OK"), "{metrics}");
     assert!(metrics.contains("strait_test_events_total 1"), "{metrics}");
@@ -38,11 +42,29 @@ async fn a_taken_port_is_reported_at_start() {
     let (addr, _task) = serve(
         "127.0.0.1:0".parse().unwrap(),
         Arc::new(Registry::default()),
+        always_ready(),
     )
     .await
     .unwrap();
-    let err = serve(addr, Arc::new(Registry::default()))
+    let err = serve(addr, Arc::new(Registry::default()), always_ready())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+}
+
+#[tokio::test]
+async fn ready_follows_the_readiness_signal() {
+    let (set, readiness) = watch::channel(false);
+    let (addr, _task) = serve(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(Registry::default()),
+        readiness,
+    )
+    .await
+    .unwrap();
+    let response = get(addr, "/ready").await;
+    assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+    assert!(get(addr, "/live").await.starts_with("HTTP/1.1 200 OK"));
+    set.send_replace(true);
+    assert!(get(addr, "/ready").await.starts_with("HTTP/1.1 200 OK"));
 }
