@@ -1,0 +1,215 @@
+//! Handshakes between `accept` and `connect` over real loopback sockets.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use strait_proxy_tls::{
+    Accepted, Credentials, NoTlsReason, TlsError, TlsStatus, TrustRoots, accept, connect,
+    peer_identity,
+};
+use support::{DAY, Mesh, identity};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+const DETECT: Duration = Duration::from_secs(5);
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// A listener whose first accepted connection goes through `accept`.
+async fn server(
+    creds: Arc<Credentials>,
+    detect: Duration,
+) -> (std::net::SocketAddr, JoinHandle<Result<Accepted, TlsError>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        accept(stream, &creds, detect).await
+    });
+    (addr, task)
+}
+
+async fn accepted(task: JoinHandle<Result<Accepted, TlsError>>) -> Result<Accepted, TlsError> {
+    tokio::time::timeout(LIMIT, task)
+        .await
+        .expect("accept finished")
+        .expect("no panic")
+}
+
+#[tokio::test]
+async fn meshed_peers_handshake_see_each_others_identity_and_exchange_bytes() {
+    let mesh = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let client_id = identity("emojivoto", "vote-bot");
+    let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+
+    let client_creds = mesh.credentials(&client_id);
+    let client = async {
+        let tcp = TcpStream::connect(addr).await.expect("tcp");
+        let mut tls = connect(tcp, &client_creds, &server_id)
+            .await
+            .expect("connect");
+        let seen = peer_identity(tls.get_ref().1.peer_certificates().expect("server certs"));
+        assert_eq!(seen.as_deref(), Some(server_id.as_str()));
+        tls.write_all(b"ping").await.expect("write");
+        let mut buf = [0u8; 4];
+        tls.read_exact(&mut buf).await.expect("read");
+        assert_eq!(&buf, b"pong");
+    };
+    let server = async {
+        let mut accepted = accepted(task).await.expect("handshake");
+        assert_eq!(accepted.tls, TlsStatus::Established);
+        assert_eq!(
+            accepted.client_identity.as_deref(),
+            Some(client_id.as_str())
+        );
+        assert!(accepted.peer_addr.ip().is_loopback());
+        let mut buf = [0u8; 4];
+        accepted.io.read_exact(&mut buf).await.expect("read");
+        assert_eq!(&buf, b"ping");
+        accepted.io.write_all(b"pong").await.expect("write");
+        accepted.io.flush().await.expect("flush");
+        accepted
+    };
+    let (_, _accepted) = tokio::time::timeout(LIMIT, async { tokio::join!(client, server) })
+        .await
+        .expect("exchange finished");
+}
+
+#[tokio::test]
+async fn connecting_with_the_wrong_expected_identity_fails() {
+    let mesh = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let expected = identity("emojivoto", "voting");
+    let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+    let client_creds = mesh.credentials(&identity("emojivoto", "vote-bot"));
+
+    let tcp = TcpStream::connect(addr).await.expect("tcp");
+    let err = connect(tcp, &client_creds, &expected)
+        .await
+        .expect_err("name mismatch");
+    let msg = err.to_string();
+    assert!(msg.contains(&expected), "{msg}");
+    assert!(msg.contains(&addr.to_string()), "{msg}");
+    assert!(accepted(task).await.is_err(), "the server sees the abort");
+}
+
+#[tokio::test]
+async fn a_server_from_another_trust_anchor_is_refused() {
+    let mesh = Mesh::new(DAY);
+    let elsewhere = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let (addr, task) = server(elsewhere.credentials(&server_id), DETECT).await;
+    let client_creds = mesh.credentials(&identity("emojivoto", "vote-bot"));
+
+    let tcp = TcpStream::connect(addr).await.expect("tcp");
+    let err = connect(tcp, &client_creds, &server_id)
+        .await
+        .expect_err("untrusted server");
+    let msg = err.to_string();
+    assert!(msg.contains("TLS handshake with"), "{msg}");
+    assert!(msg.contains(&server_id), "{msg}");
+    assert!(accepted(task).await.is_err());
+}
+
+#[tokio::test]
+async fn a_client_from_another_trust_anchor_is_refused() {
+    let mesh = Mesh::new(DAY);
+    let elsewhere = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+
+    // The client trusts both anchors (so it accepts the server), but its own
+    // certificate comes from the anchor the server does not trust.
+    let both = format!(
+        "{}{}",
+        mesh.root.certificate_pem(),
+        elsewhere.root.certificate_pem()
+    );
+    let both = TrustRoots::from_pem("both.crt", both.as_bytes()).expect("roots");
+    let client_creds = elsewhere.credentials_trusting(&identity("emojivoto", "vote-bot"), both);
+
+    let tcp = TcpStream::connect(addr).await.expect("tcp");
+    // With TLS 1.3 the client may finish before the server has judged its
+    // certificate; the refusal then shows up on the first read.
+    let client_failed = match connect(tcp, &client_creds, &server_id).await {
+        Err(_) => true,
+        Ok(mut tls) => {
+            let _ = tls.write_all(b"ping").await;
+            let mut buf = [0u8; 1];
+            !matches!(
+                tokio::time::timeout(LIMIT, tls.read(&mut buf)).await,
+                Ok(Ok(1))
+            )
+        }
+    };
+    assert!(client_failed);
+    let err = accepted(task).await.expect_err("untrusted client");
+    let msg = err.to_string();
+    assert!(msg.contains("TLS handshake with 127.0.0.1:"), "{msg}");
+}
+
+#[tokio::test]
+async fn plaintext_is_detected_without_consuming_it() {
+    let mesh = Mesh::new(DAY);
+    let (addr, task) = server(mesh.credentials(&identity("emojivoto", "web")), DETECT).await;
+    let request = b"GET / HTTP/1.1\r\nHost: web\r\n\r\n";
+    let mut tcp = TcpStream::connect(addr).await.expect("tcp");
+    tcp.write_all(request).await.expect("write");
+    tcp.shutdown().await.expect("shutdown");
+
+    let mut accepted = accepted(task).await.expect("plaintext accepted");
+    assert_eq!(
+        accepted.tls,
+        TlsStatus::NotTls(NoTlsReason::NoTlsFromRemote)
+    );
+    assert_eq!(accepted.client_identity, None);
+    let mut read = Vec::new();
+    accepted.io.read_to_end(&mut read).await.expect("read");
+    assert_eq!(read, request);
+}
+
+#[tokio::test]
+async fn a_silent_client_is_handed_over_as_plaintext_after_the_timeout() {
+    let mesh = Mesh::new(DAY);
+    let detect = Duration::from_millis(200);
+    let (addr, task) = server(mesh.credentials(&identity("emojivoto", "web")), detect).await;
+    let mut tcp = TcpStream::connect(addr).await.expect("tcp");
+
+    let started = tokio::time::Instant::now();
+    let mut accepted = accepted(task).await.expect("accepted");
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert!(!accepted.tls.is_tls());
+    // Whatever the client sends later is all there.
+    tcp.write_all(b"late").await.expect("write");
+    let mut buf = [0u8; 4];
+    accepted.io.read_exact(&mut buf).await.expect("read");
+    assert_eq!(&buf, b"late");
+}
+
+#[tokio::test]
+async fn a_tls_client_without_a_certificate_is_accepted_without_identity() {
+    let mesh = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+
+    let config = rustls::ClientConfig::builder_with_provider(strait_proxy_tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(mesh.roots.root_store())
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = TcpStream::connect(addr).await.expect("tcp");
+    let name = rustls_pki_types::ServerName::try_from(server_id.clone()).expect("name");
+    let mut tls = connector.connect(name, tcp).await.expect("handshake");
+    tls.write_all(b"hi").await.expect("write");
+
+    let mut accepted = accepted(task).await.expect("accepted");
+    assert_eq!(accepted.tls, TlsStatus::Established);
+    assert_eq!(accepted.client_identity, None);
+    let mut buf = [0u8; 2];
+    accepted.io.read_exact(&mut buf).await.expect("read");
+    assert_eq!(&buf, b"hi");
+}
