@@ -1,0 +1,154 @@
+//! Discovery against a real destination server: shared streams, idle
+//! close, and reopening a failed stream.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use linkerd2_proxy_api::destination::destination_client::DestinationClient;
+use strait_proxy_outbound::{Discovery, DiscoveryConfig, Resolved, context_token};
+use support::*;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// A TCP relay to the destination server whose connections can be cut and
+/// which can refuse new ones, to make the stream fail.
+struct Relay {
+    addr: SocketAddr,
+    refuse: Arc<AtomicBool>,
+    connections: Arc<std::sync::Mutex<JoinSet<()>>>,
+}
+
+impl Relay {
+    async fn start(upstream: SocketAddr) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let refuse = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(std::sync::Mutex::new(JoinSet::new()));
+        let (task_refuse, task_connections) = (refuse.clone(), connections.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if task_refuse.load(Ordering::SeqCst) {
+                    continue;
+                }
+                task_connections.lock().unwrap().spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Relay {
+            addr,
+            refuse,
+            connections,
+        }
+    }
+
+    fn cut(&self) {
+        self.connections.lock().unwrap().abort_all();
+    }
+}
+
+fn addrs(resolved: &Resolved) -> Vec<SocketAddr> {
+    match resolved {
+        Resolved::Endpoints(map) => map.keys().copied().collect(),
+        _ => Vec::new(),
+    }
+}
+
+async fn wait_until(rx: &mut watch::Receiver<Resolved>, want: impl Fn(&Resolved) -> bool) {
+    let waited = tokio::time::timeout(PATIENCE, rx.wait_for(|r| want(r)))
+        .await
+        .is_ok();
+    assert!(waited, "still {:?}", *rx.borrow());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_stream_per_authority_is_shared_closed_when_unused_and_reopened_when_it_fails() {
+    let cp = control_plane().await;
+    let (b1, b2) = (Backend::start("bb-1").await, Backend::start("bb-2").await);
+    bb(&cp, &[&b1, &b2]).await;
+    let relay = Relay::start(cp.addr).await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", relay.addr))
+        .unwrap()
+        .connect_lazy();
+    let discovery = Discovery::with_config(
+        DestinationClient::new(channel),
+        context_token(NS, "node-1", "client-1"),
+        DiscoveryConfig {
+            idle_timeout: Duration::from_millis(300),
+            backoff_min: Duration::from_millis(50),
+            backoff_max: Duration::from_millis(200),
+        },
+    );
+
+    let mut first = discovery.resolve(BB);
+    let mut second = discovery.resolve(BB);
+    assert_eq!(discovery.open_streams(), 1);
+    wait_until(&mut first, |r| addrs(r).len() == 2).await;
+    wait_until(&mut second, |r| addrs(r).len() == 2).await;
+    match &*first.borrow() {
+        Resolved::Endpoints(map) => {
+            let endpoint = &map[&b1.addr];
+            assert_eq!(endpoint.identity.as_deref(), Some(BB_IDENTITY));
+            assert_eq!(endpoint.labels["service"], "bb");
+            assert_eq!(endpoint.labels["pod"], "bb-1");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The connection to the control plane breaks and stays refused while
+    // bb-2 goes away: the last endpoints are kept meanwhile.
+    relay.refuse.store(true, Ordering::SeqCst);
+    relay.cut();
+    list(&cp, &[&b1]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(addrs(&first.borrow()).len(), 2, "{:?}", *first.borrow());
+    // Reopened, the new stream's answer replaces the old one.
+    relay.refuse.store(false, Ordering::SeqCst);
+    wait_until(&mut first, |r| addrs(r) == [b1.addr]).await;
+
+    // An unknown Service is a separate stream.
+    let mut unknown = discovery.resolve("nope.mc-demo.svc.cluster.local:8080");
+    assert_eq!(discovery.open_streams(), 2);
+    wait_until(&mut unknown, |r| {
+        *r == Resolved::NoEndpoints { exists: false }
+    })
+    .await;
+
+    // Unused streams close after the idle timeout, not before.
+    drop((first, second, unknown));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(discovery.open_streams(), 2);
+    let closed = tokio::time::timeout(PATIENCE, async {
+        while discovery.open_streams() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "{} streams still open",
+        discovery.open_streams()
+    );
+
+    // A new user opens it again.
+    let mut again = discovery.resolve(BB);
+    wait_until(&mut again, |r| addrs(r) == [b1.addr]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_lookup_is_reported() {
+    let cp = control_plane().await;
+    let client = DestinationClient::connect(format!("http://{}", cp.addr))
+        .await
+        .unwrap();
+    let discovery = Discovery::new(client, context_token(NS, "node-1", "client-1"));
+    let mut rx = discovery.resolve("not a valid authority");
+    wait_until(&mut rx, |r| matches!(r, Resolved::Failed(_))).await;
+}
