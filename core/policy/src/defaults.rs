@@ -60,7 +60,10 @@ pub(crate) fn probe_authorization(config: &IndexConfig) -> Authorization {
 
 /// Loopback clients (the pod's own containers) are always admitted, as
 /// Linkerd's proxy admits them whatever the policy; it is appended last so
-/// that a policy that also admits them is the one reported.
+/// that a policy that also admits them is the one reported. Only
+/// `127.0.0.1` and `::1`, as in Linkerd: the rest of 127.0.0.0/8 is not
+/// the pod's own loopback where pods get loopback addresses of their own
+/// (the embedded runtime gives each pod one).
 pub(crate) fn localhost_authorization() -> Authorization {
     let net = |address, prefix_len| {
         Cidr::new(address, prefix_len).map(|cidr| Network {
@@ -69,7 +72,7 @@ pub(crate) fn localhost_authorization() -> Authorization {
         })
     };
     let networks = [
-        net(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8),
+        net(IpAddr::V4(Ipv4Addr::LOCALHOST), 32),
         net(IpAddr::V6(Ipv6Addr::LOCALHOST), 128),
     ]
     .into_iter()
