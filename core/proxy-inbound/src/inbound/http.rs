@@ -1,0 +1,315 @@
+//! HTTP: every request is routed, authorized with its route's candidates
+//! and, if admitted, forwarded to the application in the client's HTTP
+//! version. Refusals are answered on the same connection, which stays open.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use strait_decisions::authz::{
+    Decision, Header, HttpRequest, Inbound as AuthzRequest, Protocol, ResourceRef,
+};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+use tracing::debug;
+
+use super::detect::Detected;
+use super::metrics::{BoxError, ResponseBody, ResponseRecorder, is_grpc, request_labels};
+use super::upstream::Upstream;
+use super::{Connection, Shared};
+use crate::policy::PortPolicy;
+use crate::policy::matching::RequestParts;
+
+/// gRPC's `PERMISSION_DENIED`.
+const GRPC_PERMISSION_DENIED: &str = "7";
+
+/// Serves HTTP on `io` until the client closes it.
+pub(super) async fn serve<I>(
+    shared: Arc<Shared>,
+    io: I,
+    version: Detected,
+    connection: Connection,
+    policies: watch::Receiver<Arc<PortPolicy>>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let http2 = version == Detected::Http2;
+    let upstream = Upstream::new(connection.app, http2, shared.config.connect_timeout);
+    let handler = Arc::new(Handler {
+        shared,
+        connection,
+        policies,
+        upstream,
+        http2,
+    });
+    let service = service_fn(move |request: Request<Incoming>| {
+        let handler = handler.clone();
+        async move { Ok::<_, Infallible>(handler.handle(request).await) }
+    });
+    let io = TokioIo::new(io);
+    let served = if http2 {
+        http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .serve_connection(io, service)
+            .await
+    } else {
+        http1::Builder::new()
+            .timer(TokioTimer::new())
+            .serve_connection(io, service)
+            .await
+    };
+    if let Err(e) = served {
+        debug!(error = %e, "inbound HTTP connection ended with an error");
+    }
+}
+
+/// One client connection's request handling.
+struct Handler {
+    shared: Arc<Shared>,
+    connection: Connection,
+    policies: watch::Receiver<Arc<PortPolicy>>,
+    upstream: Upstream,
+    http2: bool,
+}
+
+impl Handler {
+    async fn handle(&self, request: Request<Incoming>) -> Response<ResponseBody> {
+        let started = Instant::now();
+        let metrics = &self.shared.metrics;
+        // The policy as of this request: changes apply to the next request.
+        let policy = self.policies.borrow().clone();
+        let (parts, body) = request.into_parts();
+        let authority = authority(&parts.uri, &parts.headers);
+        let grpc = is_grpc(&parts.headers);
+        let matched = policy.route_for(&RequestParts {
+            method: &parts.method,
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            host: Some(host(&authority)).filter(|h| !h.is_empty()),
+            headers: &parts.headers,
+        });
+        let Some(route) = matched else {
+            let labels = request_labels(
+                &self.connection,
+                &authority,
+                &policy.server,
+                &ResourceRef::default(),
+            );
+            metrics
+                .request_total
+                .get_or_create(&labels.clone().build())
+                .inc();
+            let recorder = ResponseRecorder::new(metrics, labels, started);
+            return answer(
+                recorder,
+                StatusCode::NOT_FOUND,
+                "no route matches the request\n",
+            );
+        };
+
+        let labels = request_labels(
+            &self.connection,
+            &authority,
+            &policy.server,
+            &route.reference,
+        );
+        metrics
+            .request_total
+            .get_or_create(&labels.clone().build())
+            .inc();
+        let authz_request = AuthzRequest {
+            client_tls: self.connection.client.tls.clone(),
+            client_ip: self.connection.client.addr.ip(),
+            server: policy.server.clone(),
+            port: self.connection.target.port(),
+            protocol: match policy.protocol {
+                Protocol::Unknown if self.http2 => Protocol::Http2,
+                Protocol::Unknown => Protocol::Http1,
+                declared => declared,
+            },
+            route: Some(route.reference.clone()),
+            http: Some(HttpRequest {
+                method: parts.method.as_str().to_string(),
+                path: parts.uri.path().to_string(),
+                authority: authority.clone(),
+                headers: parts
+                    .headers
+                    .iter()
+                    .map(|(name, value)| Header {
+                        name: name.as_str().to_string(),
+                        value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    })
+                    .collect(),
+            }),
+        };
+        let verdict = self
+            .shared
+            .authz
+            .authorize(authz_request, &route.authorizations);
+        let recorder = ResponseRecorder::new(metrics, labels.clone(), started);
+        match verdict.decision {
+            Decision::Allow(authz) => {
+                metrics
+                    .inbound_http_authz_allow_total
+                    .get_or_create(&labels.with_resource("authz", &authz).build())
+                    .inc();
+            }
+            Decision::Deny(reason) => {
+                metrics
+                    .inbound_http_authz_deny_total
+                    .get_or_create(&labels.build())
+                    .inc();
+                debug!(
+                    client = %self.connection.client.addr,
+                    server = %policy.server,
+                    route = %route.reference,
+                    %reason,
+                    "request refused"
+                );
+                return if grpc {
+                    grpc_denied(recorder)
+                } else {
+                    answer(
+                        recorder,
+                        StatusCode::FORBIDDEN,
+                        "unauthorized request on route\n",
+                    )
+                };
+            }
+        }
+
+        let mut forwarded = Request::from_parts(parts, body);
+        strip_hop_by_hop(forwarded.headers_mut());
+        match self.upstream.send(forwarded).await {
+            Ok(response) => {
+                let (mut parts, body) = response.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                let body = body.map_err(BoxError::from).boxed_unsync();
+                let body = recorder.record(parts.status, &parts.headers, grpc, body);
+                Response::from_parts(parts, body)
+            }
+            Err(e) => {
+                debug!(app = ?self.connection.app, error = %e, "the application is unreachable");
+                answer(
+                    recorder,
+                    StatusCode::BAD_GATEWAY,
+                    "the application is unreachable\n",
+                )
+            }
+        }
+    }
+}
+
+/// A short plain-text response of the proxy's own.
+fn answer(
+    recorder: ResponseRecorder,
+    status: StatusCode,
+    text: &'static str,
+) -> Response<ResponseBody> {
+    let mut response = Response::new(full(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    let (parts, body) = response.into_parts();
+    let body = recorder.record(parts.status, &parts.headers, false, body);
+    Response::from_parts(parts, body)
+}
+
+/// gRPC's refusal: HTTP 200, trailers-only, `grpc-status: 7`.
+fn grpc_denied(recorder: ResponseRecorder) -> Response<ResponseBody> {
+    let mut response = Response::new(full(""));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    headers.insert(
+        HeaderName::from_static("grpc-status"),
+        HeaderValue::from_static(GRPC_PERMISSION_DENIED),
+    );
+    headers.insert(
+        HeaderName::from_static("grpc-message"),
+        HeaderValue::from_static("unauthorized request on route"),
+    );
+    let (parts, body) = response.into_parts();
+    let body = recorder.record(parts.status, &parts.headers, true, body);
+    Response::from_parts(parts, body)
+}
+
+fn full(text: &'static str) -> ResponseBody {
+    Full::new(Bytes::from_static(text.as_bytes()))
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// The request's authority: the URI's (HTTP/2, absolute-form HTTP/1) or
+/// the `Host` header.
+fn authority(uri: &http::Uri, headers: &HeaderMap) -> String {
+    uri.authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+/// The host part of an authority (without the port; IPv6 in brackets kept).
+fn host(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority
+            .find(']')
+            .map_or(authority, |end| &authority[..=end]);
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    }
+}
+
+/// Headers about one hop, which a proxy must not pass on (RFC 9110 §7.6.1);
+/// `te: trailers` is kept (gRPC needs it).
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let listed: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+    ] {
+        headers.remove(name);
+    }
+    let te_trailers = headers
+        .get(http::header::TE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
+        });
+    headers.remove(http::header::TE);
+    if te_trailers {
+        headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+//! HTTP enforcement end to end: a real policy server with the pod-to-pod
+//! guide's policy, the built-in authz plugin, and a test application.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use strait_decisions::authz::ClientTls;
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn guide() -> (Mesh, App, Proxy) {
+    let mesh = mesh().await;
+    guide_policy(&mesh.store);
+    wait_for_server(&mesh, HTTP_PORT, "bb").await;
+    let app = http_app().await;
+    let proxy = proxy(&mesh, "bb-1", app.addr, PATIENCE);
+    (mesh, app, proxy)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_cooker_gets_the_apps_answer() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy.listen(mtls(SLOW_COOKER), HTTP_PORT).await;
+    let mut client = h1(addr).await;
+    let (status, body) = send1(&mut client, get("/hello")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, "hello from bb /hello");
+    // The same connection carries the next request too.
+    let (status, body) = send1(&mut client, get("/again")).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "hello from bb /again")
+    );
+    assert_eq!(app.requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_cooker_over_http2_is_forwarded_over_http2() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy.listen(mtls(SLOW_COOKER), HTTP_PORT).await;
+    let mut client = h2(addr).await;
+    for i in 0..3 {
+        let request = Request::builder()
+            .uri(format!("http://{AUTHORITY}/h2/{i}"))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        client.ready().await.expect("ready");
+        let response = client.send_request(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.version(), http::Version::HTTP_2);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert_eq!(body, format!("hello from bb /h2/{i}"));
+    }
+    assert_eq!(app.requests.load(Ordering::SeqCst), 3);
+    // One application connection for the whole client connection.
+    assert_eq!(app.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_identity_is_refused_and_its_connection_stays_usable() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy.listen(mtls(EVIL), HTTP_PORT).await;
+    let mut client = h1(addr).await;
+    for _ in 0..3 {
+        let (status, body) = send1(&mut client, get("/steal")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(body, "unauthorized request on route\n");
+    }
+    assert!(!client.is_closed());
+    assert_eq!(app.requests.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plaintext_is_refused_where_an_identity_is_required() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy
+        .listen(ClientTls::Plaintext("no_tls_from_remote".into()), HTTP_PORT)
+        .await;
+    let mut client = h1(addr).await;
+    let (status, _) = send1(&mut client, get("/")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.requests.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_grpc_call_gets_permission_denied() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy.listen(mtls(EVIL), HTTP_PORT).await;
+    let mut client = h2(addr).await;
+    let request = Request::builder()
+        .method("POST")
+        .uri(format!("http://{AUTHORITY}/bb.Service/Get"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(Full::new(Bytes::from_static(b"\0\0\0\0\0")))
+        .expect("request");
+    client.ready().await.expect("ready");
+    let response = client.send_request(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["grpc-status"], "7");
+    assert!(response.headers().contains_key("grpc-message"));
+    assert_eq!(app.requests.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_policy_the_connection_is_refused_after_the_timeout() {
+    let mesh = mesh().await;
+    guide_policy(&mesh.store);
+    let app = http_app().await;
+    let timeout = Duration::from_millis(500);
+    let proxy = proxy(&mesh, "no-such-pod", app.addr, timeout);
+    let addr = proxy.listen(mtls(SLOW_COOKER), HTTP_PORT).await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let started = Instant::now();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nhost: bb\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    // Closed without an answer (a reset is also a refusal).
+    let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut answer))
+        .await
+        .expect("the connection is closed");
+    if read.is_ok() {
+        assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    }
+    assert!(started.elapsed() >= timeout - Duration::from_millis(50));
+    assert_eq!(app.connections.load(Ordering::SeqCst), 0);
+    assert_eq!(app.requests.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_application_is_a_bad_gateway() {
+    let mesh = mesh().await;
+    guide_policy(&mesh.store);
+    wait_for_server(&mesh, HTTP_PORT, "bb").await;
+    // A port nothing listens on.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    };
+    let proxy = proxy(&mesh, "bb-1", closed, PATIENCE);
+    let addr = proxy.listen(mtls(SLOW_COOKER), HTTP_PORT).await;
+    let mut client = h1(addr).await;
+    let (status, _) = send1(&mut client, get("/")).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+}

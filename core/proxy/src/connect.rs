@@ -1,0 +1,141 @@
+//! Outbound connections to endpoints: mTLS verifying the identity discovery
+//! gave, plaintext to endpoints that have none.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use strait_proxy_outbound::{Connect, EndpointTarget};
+use strait_proxy_tls::{Credentials, TlsStream};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::watch;
+
+/// Connects to endpoints as a meshed client: every endpoint that discovery
+/// names an identity for is reached over mTLS, and its certificate must
+/// name exactly that identity and chain to the trust anchors; endpoints
+/// without one (unmeshed pods) get plaintext rather than a handshake they
+/// cannot answer.
+#[derive(Clone, Debug)]
+pub struct MeshConnect {
+    credentials: watch::Receiver<Option<Arc<Credentials>>>,
+    source_ip: Option<IpAddr>,
+}
+
+impl MeshConnect {
+    /// Connects with whatever credentials `credentials` holds at the time,
+    /// from `source_ip` when given (see [`crate::ProxyConfig::source_ip`]).
+    pub fn new(
+        credentials: watch::Receiver<Option<Arc<Credentials>>>,
+        source_ip: Option<IpAddr>,
+    ) -> Self {
+        MeshConnect {
+            credentials,
+            source_ip,
+        }
+    }
+
+    async fn tcp(&self, to: SocketAddr) -> io::Result<TcpStream> {
+        let Some(source) = self.source_ip else {
+            return TcpStream::connect(to).await;
+        };
+        let socket = if to.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.bind(SocketAddr::new(source, 0))?;
+        socket.connect(to).await
+    }
+}
+
+/// A connection to an endpoint, plaintext or TLS.
+#[derive(Debug)]
+pub enum MeshIo {
+    /// To an endpoint without an identity.
+    Plain(TcpStream),
+    /// mTLS to an endpoint whose identity was verified.
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Connect for MeshConnect {
+    type Io = MeshIo;
+
+    async fn connect(&self, endpoint: &EndpointTarget) -> io::Result<MeshIo> {
+        let tcp = self.tcp(endpoint.addr).await?;
+        tcp.set_nodelay(true)?;
+        let Some(identity) = &endpoint.identity else {
+            return Ok(MeshIo::Plain(tcp));
+        };
+        let credentials = self.credentials.borrow().clone().ok_or_else(|| {
+            io::Error::other(format!(
+                "cannot connect to {} ({identity}) over mTLS: this proxy has no certificate yet",
+                endpoint.addr
+            ))
+        })?;
+        let tls = strait_proxy_tls::connect(tcp, &credentials, identity)
+            .await
+            .map_err(io::Error::other)?;
+        Ok(MeshIo::Tls(Box::new(tls)))
+    }
+}
+
+impl AsyncRead for MeshIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            MeshIo::Plain(io) => Pin::new(io).poll_read(cx, buf),
+            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for MeshIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            MeshIo::Plain(io) => Pin::new(io).poll_write(cx, buf),
+            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            MeshIo::Plain(io) => Pin::new(io).poll_flush(cx),
+            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            MeshIo::Plain(io) => Pin::new(io).poll_shutdown(cx),
+            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            MeshIo::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            MeshIo::Plain(io) => io.is_write_vectored(),
+            MeshIo::Tls(io) => io.is_write_vectored(),
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Accept loops: each accepted connection gets its own task, so one slow
+//! client never holds up another.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use strait_decisions::authz::ClientTls;
+use strait_proxy_inbound::{ClientInfo, Inbound};
+use strait_proxy_outbound::Outbound;
+use strait_proxy_tls::{Accepted, Credentials, TlsStatus, accept};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::CredentialsRx;
+use crate::connect::MeshConnect;
+use crate::orig_dst::original_dst;
+
+/// How long an accepted connection may wait for the proxy's first
+/// certificate before it is closed: without one no TLS can be terminated.
+const CREDENTIALS_WAIT: Duration = Duration::from_secs(10);
+/// How long a TLS handshake may take once detected.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A pause after a failed `accept` (out of file descriptors, say), so the
+/// loop does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// What terminating TLS on accepted connections needs.
+#[derive(Clone, Debug)]
+pub(crate) struct Accepting {
+    pub(crate) credentials: CredentialsRx,
+    pub(crate) detect_timeout: Duration,
+}
+
+impl Accepting {
+    /// Detects TLS and terminates it with the current credentials; `None`
+    /// (the connection dropped) when there is no certificate in time or
+    /// the handshake fails, which is logged with the peer.
+    async fn accept(&self, tcp: TcpStream, peer: SocketAddr) -> Option<Accepted> {
+        let credentials = self.current_credentials().await.or_else(|| {
+            tracing::warn!(%peer, "no certificate yet; connection closed");
+            None
+        })?;
+        match tokio::time::timeout(
+            self.detect_timeout + HANDSHAKE_TIMEOUT,
+            accept(tcp, &credentials, self.detect_timeout),
+        )
+        .await
+        {
+            Ok(Ok(accepted)) => Some(accepted),
+            Ok(Err(error)) => {
+                tracing::info!(%peer, %error, "inbound TLS refused");
+                None
+            }
+            Err(_) => {
+                tracing::info!(%peer, "inbound TLS handshake timed out");
+                None
+            }
+        }
+    }
+
+    async fn current_credentials(&self) -> Option<Arc<Credentials>> {
+        let mut credentials = self.credentials.clone();
+        let waited =
+            tokio::time::timeout(CREDENTIALS_WAIT, credentials.wait_for(Option::is_some)).await;
+        match waited {
+            Ok(Ok(current)) => current.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// The client's TLS state as the policy sees it.
+fn client_tls(accepted: &Accepted) -> ClientTls {
+    match (&accepted.tls, &accepted.client_identity) {
+        (TlsStatus::Established, Some(identity)) => ClientTls::Mtls(identity.clone()),
+        (TlsStatus::Established, None) => ClientTls::TlsAnonymous,
+        (TlsStatus::NotTls(reason), _) => ClientTls::Plaintext(reason.as_str().to_string()),
+    }
+}
+
+async fn next(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok((tcp, peer)) => {
+                let _ = tcp.set_nodelay(true);
+                return (tcp, peer);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+}
+
+/// Inbound connections: to `direct` when the port is bound directly,
+/// else to the original destination of the redirected connection.
+pub(crate) async fn inbound(
+    listener: TcpListener,
+    direct: Option<SocketAddr>,
+    accepting: Accepting,
+    inbound: Inbound,
+) {
+    loop {
+        let (tcp, peer) = next(&listener).await;
+        let accepting = accepting.clone();
+        let inbound = inbound.clone();
+        tokio::spawn(async move {
+            let target = match direct {
+                Some(addr) => addr,
+                None => match original_dst(&tcp).or_else(|| tcp.local_addr().ok()) {
+                    Some(addr) => addr,
+                    None => return,
+                },
+            };
+            let Some(accepted) = accepting.accept(tcp, peer).await else {
+                return;
+            };
+            let client = ClientInfo {
+                addr: peer,
+                tls: client_tls(&accepted),
+            };
+            inbound.serve_connection(accepted.io, client, target).await;
+        });
+    }
+}
+
+/// Outbound connections from the application, routed by their original
+/// destination (redirected) or their HTTP authority.
+pub(crate) async fn outbound(listener: TcpListener, outbound: Outbound<MeshConnect>) {
+    loop {
+        let (tcp, _) = next(&listener).await;
+        let outbound = outbound.clone();
+        tokio::spawn(async move {
+            let orig_dst = original_dst(&tcp);
+            outbound.serve_connection(tcp, orig_dst).await;
+        });
+    }
+}
+
+/// The multicluster gateway: remote proxies connect with mTLS and their
+/// requests are forwarded by authority to this cluster's Services. Only
+/// meshed clients (a verified identity) are served, so the gateway is not
+/// an open relay into the cluster.
+pub(crate) async fn gateway(
+    listener: TcpListener,
+    accepting: Accepting,
+    outbound: Outbound<MeshConnect>,
+) {
+    loop {
+        let (tcp, peer) = next(&listener).await;
+        let accepting = accepting.clone();
+        let outbound = outbound.clone();
+        tokio::spawn(async move {
+            let Some(accepted) = accepting.accept(tcp, peer).await else {
+                return;
+            };
+            if accepted.client_identity.is_none() {
+                tracing::info!(%peer, "gateway refused a client without a mesh identity");
+                return;
+            }
+            outbound.serve_connection(accepted.io, None).await;
+        });
+    }
+}
