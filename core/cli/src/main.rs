@@ -4,6 +4,8 @@
 mod controller;
 mod crds;
 mod plugin;
+mod proxy;
+mod signal;
 
 use std::process::ExitCode;
 
@@ -31,6 +33,10 @@ enum Command {
     /// Run a control-plane component against Kubernetes.
     #[command(subcommand)]
     Controller(controller::ControllerCommand),
+    /// Run the proxy: a pod's sidecar, configured by environment variables
+    /// as Linkerd's proxy is (inbound 4143, outbound 4140, admin 4191).
+    #[command(after_help = proxy::variables_help())]
+    Proxy,
 }
 
 /// Long-running components report what they do; one-shot commands only what
@@ -38,23 +44,38 @@ enum Command {
 fn default_log_level(command: &Command) -> &'static str {
     match command {
         Command::Controller(_) => "info",
+        Command::Proxy => "warn,strait=info",
         _ => "warn",
     }
+}
+
+/// `RUST_LOG` when set; for the proxy, Linkerd's `LINKERD2_PROXY_LOG` next
+/// (sidecar specs set that); else the command's default. A filter that
+/// does not parse falls back to the default rather than silencing logs.
+fn log_filter(command: &Command) -> tracing_subscriber::EnvFilter {
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|text| tracing_subscriber::EnvFilter::try_new(text).ok())
+    };
+    from_env("RUST_LOG")
+        .or_else(|| match command {
+            Command::Proxy => from_env(strait_proxy::LOG),
+            _ => None,
+        })
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(default_log_level(command)))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(default_log_level(&cli.command))
-            }),
-        )
+        .with_env_filter(log_filter(&cli.command))
         .init();
     match cli.command {
         Command::Plugin(command) => plugin::run(command),
         Command::Crds => crds::run(),
         Command::Controller(command) => controller::run(command),
+        Command::Proxy => proxy::run(),
     }
 }

@@ -157,6 +157,16 @@ fn guide(store: &MemoryStore, port: u16) {
 /// A control plane with its own trust anchor; tokens `<sa>-token` prove
 /// the ServiceAccounts given.
 async fn control_plane(store: &MemoryStore, accounts: &[&str]) -> (RunningControlPlane, String) {
+    let (running, anchors, _) = control_plane_with_plugins(store, accounts).await;
+    (running, anchors)
+}
+
+/// [`control_plane`], with the handle that offers authz plugins to proxies.
+async fn control_plane_with_plugins(
+    store: &MemoryStore,
+    accounts: &[&str],
+) -> (RunningControlPlane, String, PluginOffer) {
+    let plugins = PluginOffer::new();
     let root = SigningCa::generate_root("root.linkerd.cluster.local", DAY).unwrap();
     let issuer = Issuer::generate(&root, "identity.linkerd.cluster.local", DAY).unwrap();
     let anchors = root.as_trust_anchor().to_pem();
@@ -170,7 +180,7 @@ async fn control_plane(store: &MemoryStore, accounts: &[&str]) -> (RunningContro
             Arc::new(Certifier::new(issuer, IdentityDomain::default())),
             tokens,
         )
-        .with_policy(store.clone(), IndexConfig::default(), &PluginOffer::new())
+        .with_policy(store.clone(), IndexConfig::default(), &plugins)
         .with_destination(
             store.clone(),
             "local",
@@ -181,7 +191,7 @@ async fn control_plane(store: &MemoryStore, accounts: &[&str]) -> (RunningContro
         .serve("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    (running, anchors)
+    (running, anchors, plugins)
 }
 
 struct ProxySpec<'a> {
@@ -444,4 +454,132 @@ async fn a_proxy_certified_under_another_trust_anchor_cannot_reach_bb() {
         "{text}"
     );
     drop((bb, foreign, plane, other));
+}
+
+/// The built-in authz plugin with a custom section appended: a different
+/// component (another digest) that decides the same way.
+fn rebuilt_authz_plugin(tag: &str) -> Vec<u8> {
+    fn leb128(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let name = b"strait-test";
+    let mut content = Vec::new();
+    leb128(name.len(), &mut content);
+    content.extend_from_slice(name);
+    content.extend_from_slice(tag.as_bytes());
+    let mut bytes = strait_default_plugins::AUTHZ_DEFAULT.to_vec();
+    bytes.push(0);
+    leb128(content.len(), &mut bytes);
+    bytes.extend_from_slice(&content);
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_pushed_under_load_reaches_bb_with_no_failed_request() {
+    let store = MemoryStore::new();
+    let port = free_port().await;
+    guide(&store, port);
+    let (plane, anchors, plugins) =
+        control_plane_with_plugins(&store, &["bb", "slow-cooker", "slow-cooker-evil"]).await;
+    let app = bb_app().await;
+    let bb_listen: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let spec = |sa, ip, pod, direct| ProxySpec {
+        sa,
+        ip,
+        pod,
+        anchors: &anchors,
+        identity_addr: plane.local_addr(),
+        control_addr: plane.local_addr(),
+        direct,
+    };
+    let bb = proxy(spec(
+        "bb",
+        "127.0.0.1",
+        "bb-1",
+        vec![DirectInbound {
+            listen: bb_listen,
+            app,
+        }],
+    ))
+    .await;
+    let good = proxy(spec(
+        "slow-cooker",
+        "127.0.0.2",
+        "slow-cooker-1",
+        Vec::new(),
+    ))
+    .await;
+    let evil = proxy(spec(
+        "slow-cooker-evil",
+        "127.0.0.3",
+        "slow-cooker-evil-1",
+        Vec::new(),
+    ))
+    .await;
+    let host = format!("bb.{NS}.svc.cluster.local:{port}");
+    assert_eq!(request_until(good.outbound_addr, &host, 200).await.0, 200);
+    assert_eq!(request_until(evil.outbound_addr, &host, 403).await.0, 403);
+
+    // Admitted and refused clients keep calling while new versions are
+    // pushed; every answer must stay what the policy says.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let caller = |to: SocketAddr, expected: u16| {
+        let stop = stop.clone();
+        let host = host.clone();
+        tokio::spawn(async move {
+            let (mut right, mut wrong) = (0u32, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (status, _) = request(to, &host).await;
+                if status == expected {
+                    right += 1;
+                } else {
+                    wrong.push(status);
+                }
+            }
+            (right, wrong)
+        })
+    };
+    let admitted = caller(good.outbound_addr, 200);
+    let refused = caller(evil.outbound_addr, 403);
+    for version in ["v2", "v3"] {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        plugins
+            .offer(strait_policy_server::OfferedPlugin {
+                kind: strait_policy_server::PluginKind::Authz,
+                version: version.to_string(),
+                origin: "test push".to_string(),
+                wasm: rebuilt_authz_plugin(version).into(),
+            })
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while bb.authz_plugin().active().label != version {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{version} never reached bb"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, failed) = admitted.await.unwrap();
+    let (denied, admitted_wrongly) = refused.await.unwrap();
+    assert!(failed.is_empty(), "admitted requests failed: {failed:?}");
+    assert!(
+        admitted_wrongly.is_empty(),
+        "refused client got: {admitted_wrongly:?}"
+    );
+    assert!(
+        ok > 10 && denied > 10,
+        "too little traffic: {ok} admitted, {denied} refused"
+    );
+    drop((bb, good, evil, plane));
 }

@@ -37,33 +37,9 @@ pub async fn serve_until_signal(
     let mut running = control_plane.serve(addr).await.map_err(|e| e.to_string())?;
     tokio::select! {
         result = running.wait() => result.map_err(|e| e.to_string()),
-        () = terminated() => {
+        () = crate::signal::terminated() => {
             tracing::info!("shutting down");
             running.shutdown().await.map_err(|e| e.to_string())
         }
-    }
-}
-
-/// Resolves on Ctrl-C, or on SIGTERM (what Kubernetes sends a pod).
-async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(err) => {
-                tracing::warn!("cannot listen for SIGTERM ({err}); stopping on Ctrl-C only");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
