@@ -121,10 +121,6 @@ impl Handler {
             &policy.server,
             &route.reference,
         );
-        metrics
-            .request_total
-            .get_or_create(&labels.clone().build())
-            .inc();
         let authz_request = AuthzRequest {
             client_tls: self.connection.client.tls.clone(),
             client_ip: self.connection.client.addr.ip(),
@@ -154,13 +150,21 @@ impl Handler {
             .shared
             .authz
             .authorize(authz_request, &route.authorizations);
-        let recorder = ResponseRecorder::new(metrics, labels.clone(), started);
-        match verdict.decision {
+        // As Linkerd's proxy: a refused request is counted only as a
+        // denial, never as a request or response of the route, so `viz stat`
+        // shows the traffic the application served and `viz authz` shows the
+        // refusals beside it.
+        let recorder = match verdict.decision {
             Decision::Allow(authz) => {
                 metrics
                     .inbound_http_authz_allow_total
-                    .get_or_create(&labels.with_resource("authz", &authz).build())
+                    .get_or_create(&labels.clone().with_resource("authz", &authz).build())
                     .inc();
+                metrics
+                    .request_total
+                    .get_or_create(&labels.clone().build())
+                    .inc();
+                ResponseRecorder::new(metrics, labels, started)
             }
             Decision::Deny(reason) => {
                 metrics
@@ -175,16 +179,15 @@ impl Handler {
                     "request refused"
                 );
                 return if grpc {
-                    grpc_denied(recorder)
+                    grpc_denied()
                 } else {
-                    answer(
-                        recorder,
+                    unrecorded(answer_response(
                         StatusCode::FORBIDDEN,
                         "unauthorized request on route\n",
-                    )
+                    ))
                 };
             }
-        }
+        };
 
         let mut forwarded = Request::from_parts(parts, body);
         strip_hop_by_hop(forwarded.headers_mut());
@@ -209,24 +212,34 @@ impl Handler {
 }
 
 /// A short plain-text response of the proxy's own.
-fn answer(
-    recorder: ResponseRecorder,
-    status: StatusCode,
-    text: &'static str,
-) -> Response<ResponseBody> {
+fn answer_response(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
     let mut response = Response::new(full(text));
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    let (parts, body) = response.into_parts();
+    response
+}
+
+/// [`answer_response`], counted as a response of the route.
+fn answer(
+    recorder: ResponseRecorder,
+    status: StatusCode,
+    text: &'static str,
+) -> Response<ResponseBody> {
+    let (parts, body) = answer_response(status, text).into_parts();
     let body = recorder.record(parts.status, &parts.headers, false, body);
     Response::from_parts(parts, body)
 }
 
+/// A response that no metric counts (refusals: see the deny branch).
+fn unrecorded(response: Response<ResponseBody>) -> Response<ResponseBody> {
+    response
+}
+
 /// gRPC's refusal: HTTP 200, trailers-only, `grpc-status: 7`.
-fn grpc_denied(recorder: ResponseRecorder) -> Response<ResponseBody> {
+fn grpc_denied() -> Response<ResponseBody> {
     let mut response = Response::new(full(""));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
@@ -238,9 +251,7 @@ fn grpc_denied(recorder: ResponseRecorder) -> Response<ResponseBody> {
         HeaderName::from_static("grpc-message"),
         HeaderValue::from_static("unauthorized request on route"),
     );
-    let (parts, body) = response.into_parts();
-    let body = recorder.record(parts.status, &parts.headers, true, body);
-    Response::from_parts(parts, body)
+    response
 }
 
 fn full(text: &'static str) -> ResponseBody {

@@ -1,0 +1,100 @@
+//! Pod addresses: one flat network of loopback addresses shared by every
+//! cluster, so a Pod of one cluster reaches a Pod of another directly, as
+//! the pod-to-pod guide's flat network requires.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The first address handed out: 127.1.0.1. 127.0.0.1 is never handed out,
+/// since everything else on the machine listens there.
+const FIRST: u32 = u32::from_be_bytes([127, 1, 0, 1]);
+/// The last address handed out: 127.1.255.254.
+const LAST: u32 = u32::from_be_bytes([127, 1, 255, 254]);
+
+/// Hands out Pod addresses from 127.1.0.0/16. Cloning shares the pool.
+///
+/// Addresses are handed out in order and a released one is reused only
+/// after the rest of the range, so a new Pod does not take over an address
+/// whose sockets are still closing.
+#[derive(Clone, Debug, Default)]
+pub struct IpPool {
+    inner: Arc<Mutex<Pool>>,
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    used: BTreeSet<u32>,
+    /// The next address to try.
+    next: u32,
+}
+
+impl IpPool {
+    /// An empty pool: the first address is 127.1.0.1, then 127.1.0.2, ...
+    pub fn new() -> Self {
+        IpPool::default()
+    }
+
+    /// A free address, or `None` when the range is exhausted.
+    pub fn allocate(&self) -> Option<IpAddr> {
+        let mut pool = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let start = pool.next.clamp(FIRST, LAST);
+        let mut candidate = start;
+        loop {
+            let host = candidate & 0xff;
+            if host != 0 && host != 255 && !pool.used.contains(&candidate) {
+                pool.used.insert(candidate);
+                pool.next = if candidate == LAST {
+                    FIRST
+                } else {
+                    candidate + 1
+                };
+                return Some(IpAddr::V4(Ipv4Addr::from(candidate)));
+            }
+            candidate = if candidate == LAST {
+                FIRST
+            } else {
+                candidate + 1
+            };
+            if candidate == start {
+                return None;
+            }
+        }
+    }
+
+    /// Gives `ip` back; releasing an address not handed out does nothing.
+    pub fn release(&self, ip: IpAddr) {
+        if let IpAddr::V4(v4) = ip {
+            self.inner
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .used
+                .remove(&u32::from(v4));
+        }
+    }
+
+    /// Whether `ip` is handed out now, to check that a Pod gave its back.
+    pub fn is_allocated(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(v4) => self
+                .inner
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .used
+                .contains(&u32::from(v4)),
+            IpAddr::V6(_) => false,
+        }
+    }
+
+    /// How many addresses are handed out, to check that Pods give theirs back.
+    pub fn in_use(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .used
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests;

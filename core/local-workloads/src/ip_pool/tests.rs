@@ -1,0 +1,52 @@
+use std::net::IpAddr;
+
+use super::IpPool;
+
+fn ip(text: &str) -> IpAddr {
+    text.parse().unwrap()
+}
+
+#[test]
+fn hands_out_addresses_in_order_and_never_127_0_0_1() {
+    let pool = IpPool::new();
+    assert_eq!(pool.allocate(), Some(ip("127.1.0.1")));
+    assert_eq!(pool.allocate(), Some(ip("127.1.0.2")));
+    let shared = pool.clone();
+    assert_eq!(shared.allocate(), Some(ip("127.1.0.3")));
+    assert_eq!(pool.in_use(), 3);
+}
+
+#[test]
+fn released_addresses_come_back_only_after_the_rest() {
+    let pool = IpPool::new();
+    let first = pool.allocate().unwrap();
+    assert!(pool.is_allocated(first));
+    pool.release(first);
+    assert!(!pool.is_allocated(first));
+    assert_eq!(pool.in_use(), 0);
+    assert_eq!(pool.allocate(), Some(ip("127.1.0.2")));
+    pool.release(ip("10.0.0.1"));
+    assert_eq!(pool.in_use(), 1);
+}
+
+#[test]
+fn skips_network_and_broadcast_looking_addresses() {
+    let pool = IpPool::new();
+    let all: Vec<IpAddr> = (0..300).map(|_| pool.allocate().unwrap()).collect();
+    assert!(!all.contains(&ip("127.1.0.255")));
+    assert!(!all.contains(&ip("127.1.1.0")));
+    assert!(all.contains(&ip("127.1.1.1")));
+}
+
+#[test]
+fn an_exhausted_pool_says_so_and_recovers() {
+    let pool = IpPool::new();
+    let mut last = None;
+    while let Some(ip) = pool.allocate() {
+        last = Some(ip);
+    }
+    assert_eq!(last, Some(ip("127.1.255.254")));
+    assert_eq!(pool.allocate(), None);
+    pool.release(ip("127.1.7.7"));
+    assert_eq!(pool.allocate(), Some(ip("127.1.7.7")));
+}

@@ -1,0 +1,484 @@
+//! The kubelet: runs every Pod of the store in-process. A Pod gets an
+//! address from the shared pool, its containers run as the built-in images
+//! and, when it has a `linkerd-proxy` container, a strait proxy binds the
+//! Pod's ports in front of them. Its status says how far it got, and a Pod
+//! that cannot run says why.
+
+mod status;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::PoisonError;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use strait_identity::{EmbeddedTokens, ServiceAccountRef};
+use strait_proxy::{DirectInbound, IdentityConfig, ProxyConfig, TokenConfig};
+use strait_store::{ClusterStore, Event, MemoryStore, WatchParams};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::apps::{self, Dial, Task};
+use crate::images::{self, Program};
+use crate::inject::{self, ADMIN_PORT, INBOUND_PORT, OUTBOUND_PORT};
+use crate::naming::{self, POD_TEMPLATE_HASH};
+use crate::{ClusterRuntime, IpPool, PodTable, PodView};
+
+type Key = (String, String);
+
+/// How long to wait for a proxy's identity before saying it is late.
+const READY_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The Pods the kubelet runs, with what each holds (its address, its
+/// proxy's token, the task that owns its sockets).
+pub(crate) struct Pods {
+    ips: IpPool,
+    tokens: EmbeddedTokens,
+    records: BTreeMap<Key, Record>,
+}
+
+struct Record {
+    uid: String,
+    view: PodView,
+    ip: Option<IpAddr>,
+    token: Option<Vec<u8>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Pods {
+    pub(crate) fn new(ips: IpPool, tokens: EmbeddedTokens) -> Self {
+        Pods {
+            ips,
+            tokens,
+            records: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn views(&self) -> Vec<PodView> {
+        self.records.values().map(|r| r.view.clone()).collect()
+    }
+
+    /// Stops a Pod: its token stops proving anything, its address goes back
+    /// to the pool, its task (and so its sockets) is aborted; the handle is
+    /// returned to wait for that.
+    fn remove(&mut self, key: &Key) -> Option<JoinHandle<()>> {
+        let record = self.records.remove(key)?;
+        if let Some(token) = &record.token {
+            self.tokens.revoke(token);
+        }
+        if let Some(ip) = record.ip {
+            self.ips.release(ip);
+        }
+        let task = record.task?;
+        task.abort();
+        Some(task)
+    }
+
+    /// Stops every Pod; the handles are returned to wait for their sockets.
+    pub(crate) fn stop_all(&mut self) -> Vec<JoinHandle<()>> {
+        let keys: Vec<Key> = self.records.keys().cloned().collect();
+        keys.iter().filter_map(|k| self.remove(k)).collect()
+    }
+
+    fn update(&mut self, key: &Key, uid: &str, change: impl FnOnce(&mut PodView)) {
+        if let Some(record) = self.records.get_mut(key).filter(|r| r.uid == uid) {
+            change(&mut record.view);
+        }
+    }
+}
+
+fn lock(table: &PodTable) -> std::sync::MutexGuard<'_, Pods> {
+    table.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn key_of(pod: &Pod) -> Key {
+    (
+        pod.metadata.namespace.clone().unwrap_or_default(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+fn uid_of(pod: &Pod) -> String {
+    pod.metadata
+        .uid
+        .clone()
+        .or_else(|| {
+            pod.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| format!("{t:?}"))
+        })
+        .unwrap_or_default()
+}
+
+/// Runs the store's Pods until its watch ends.
+pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
+    let mut pods = cluster.store.watch::<Pod>(WatchParams::all());
+    while let Some(event) = pods.next().await {
+        match event {
+            Ok(Event::Apply(pod)) => {
+                let key = key_of(&pod);
+                let uid = uid_of(&pod);
+                let known = lock(&table).records.get(&key).map(|r| r.uid.clone());
+                match known {
+                    Some(known) if known == uid => {}
+                    Some(_) => {
+                        lock(&table).remove(&key);
+                        start(&cluster, &table, pod);
+                    }
+                    None => start(&cluster, &table, pod),
+                }
+            }
+            Ok(Event::Delete(pod)) => {
+                let key = key_of(&pod);
+                if lock(&table).remove(&key).is_some() {
+                    tracing::info!(pod = %key.1, namespace = %key.0, "stopped");
+                }
+            }
+            Ok(Event::Reset(all)) => {
+                let wanted: BTreeMap<Key, String> =
+                    all.iter().map(|p| (key_of(p), uid_of(p))).collect();
+                {
+                    let mut pods = lock(&table);
+                    let stale: Vec<Key> = pods
+                        .records
+                        .iter()
+                        .filter(|(k, r)| wanted.get(*k) != Some(&r.uid))
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    for key in stale {
+                        pods.remove(&key);
+                    }
+                }
+                for pod in all {
+                    let known = lock(&table).records.contains_key(&key_of(&pod));
+                    if !known {
+                        start(&cluster, &table, pod);
+                    }
+                }
+            }
+            Err(err) => tracing::debug!("pod watch: {err}"),
+        }
+    }
+}
+
+/// Everything a Pod's task needs, gathered before it is spawned.
+struct Launch {
+    key: Key,
+    uid: String,
+    ip: IpAddr,
+    meshed: bool,
+    service_account: String,
+    token: Option<Vec<u8>>,
+    programs: Vec<(String, Program)>,
+    metric_labels: BTreeMap<String, String>,
+}
+
+/// Starts a Pod, or records why it cannot start.
+fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
+    let key = key_of(&pod);
+    let uid = uid_of(&pod);
+    let meshed = inject::has_proxy(&pod);
+    let deployment = naming::deployment_of(&pod);
+    let mut view = PodView {
+        namespace: key.0.clone(),
+        name: key.1.clone(),
+        deployment: deployment.clone(),
+        ip: None,
+        ready: false,
+        meshed,
+        proxy_admin: None,
+        problem: None,
+    };
+    let spec = pod.spec.clone().unwrap_or_default();
+    let service_account = spec
+        .service_account_name
+        .clone()
+        .filter(|sa| !sa.is_empty())
+        .unwrap_or_else(|| "default".into());
+    let mut programs = Vec::new();
+    let mut problems = Vec::new();
+    for container in spec.init_containers.iter().flatten() {
+        if ![inject::INIT_CONTAINER, inject::PROXY_CONTAINER].contains(&container.name.as_str()) {
+            problems.push((
+                container.name.clone(),
+                container.image.clone().unwrap_or_default(),
+                format!(
+                    "init container {:?} cannot run: strait local runs no init containers",
+                    container.name
+                ),
+            ));
+        }
+    }
+    for container in &spec.containers {
+        if container.name == inject::PROXY_CONTAINER {
+            continue;
+        }
+        match images::program_of(container) {
+            Ok(program) => programs.push((container.name.clone(), program)),
+            Err(err) => problems.push((container.name.clone(), err.image.clone(), err.to_string())),
+        }
+    }
+    if programs.is_empty() && problems.is_empty() {
+        problems.push((
+            String::new(),
+            String::new(),
+            "the Pod has no containers to run".into(),
+        ));
+    }
+    let ip = if problems.is_empty() {
+        let ip = cluster.ips.allocate();
+        if ip.is_none() {
+            problems.push((
+                String::new(),
+                String::new(),
+                "no Pod address is left in 127.1.0.0/16".into(),
+            ));
+        }
+        ip
+    } else {
+        None
+    };
+    let (Some(ip), true) = (ip, problems.is_empty()) else {
+        let message = problems
+            .iter()
+            .map(|(_, _, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        tracing::warn!(pod = %key.1, namespace = %key.0, "cannot run: {message}");
+        view.problem = Some(message);
+        let status = status::not_runnable(&pod, &problems);
+        let store = cluster.store.clone();
+        let (ns, name) = key.clone();
+        let task = tokio::spawn(async move {
+            write_status(&store, &ns, &name, status).await;
+        });
+        lock(table).records.insert(
+            key,
+            Record {
+                uid,
+                view,
+                ip: None,
+                token: None,
+                task: Some(task),
+            },
+        );
+        return;
+    };
+    let token = meshed.then(|| {
+        let token = format!(
+            "strait-local.{}.{}.{}",
+            key.0,
+            key.1,
+            naming::random_suffix(16)
+        )
+        .into_bytes();
+        cluster.tokens.register(
+            token.clone(),
+            ServiceAccountRef::new(key.0.clone(), service_account.clone()),
+        );
+        token
+    });
+    let mut metric_labels = BTreeMap::from([
+        ("namespace".to_string(), key.0.clone()),
+        ("pod".to_string(), key.1.clone()),
+    ]);
+    if let Some(deployment) = &deployment {
+        metric_labels.insert("deployment".into(), deployment.clone());
+    }
+    if let Some(hash) = pod
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(POD_TEMPLATE_HASH))
+    {
+        metric_labels.insert("pod_template_hash".into(), hash.clone());
+    }
+    view.ip = Some(ip);
+    let launch = Launch {
+        key: key.clone(),
+        uid: uid.clone(),
+        ip,
+        meshed,
+        service_account,
+        token: token.clone(),
+        programs,
+        metric_labels,
+    };
+    let task = tokio::spawn(run_pod(cluster.clone(), table.clone(), pod, launch));
+    lock(table).records.insert(
+        key,
+        Record {
+            uid,
+            view,
+            ip: Some(ip),
+            token,
+            task: Some(task),
+        },
+    );
+}
+
+/// Runs a Pod's containers (and proxy) and holds them until aborted.
+async fn run_pod(cluster: ClusterRuntime, table: PodTable, pod: Pod, launch: Launch) {
+    let (ns, name) = launch.key.clone();
+    match launch_pod(&cluster, &table, &pod, &launch).await {
+        Ok(held) => {
+            tracing::info!(pod = %name, namespace = %ns, ip = %launch.ip, meshed = launch.meshed, "running");
+            // The Pod's sockets live as long as this task.
+            let _held = held;
+            std::future::pending::<()>().await;
+        }
+        Err((container, message)) => {
+            tracing::warn!(pod = %name, namespace = %ns, "cannot run: {message}");
+            lock(&table).update(&launch.key, &launch.uid, |view| {
+                view.problem = Some(message.clone());
+                view.ready = false;
+            });
+            let status = status::failed(&pod, &container, &message);
+            write_status(&cluster.store, &ns, &name, status).await;
+        }
+    }
+}
+
+/// What a running Pod holds: its proxy and its apps' tasks.
+struct Held {
+    _proxy: Option<strait_proxy::RunningProxy>,
+    _apps: Vec<Task>,
+}
+
+async fn launch_pod(
+    cluster: &ClusterRuntime,
+    table: &PodTable,
+    pod: &Pod,
+    launch: &Launch,
+) -> Result<Held, (String, String)> {
+    let (ns, name) = &launch.key;
+    let ip = launch.ip;
+    // Servers first: the proxy needs to know where they listen.
+    let mut listeners = Vec::new();
+    let mut direct = Vec::new();
+    for (container, program) in &launch.programs {
+        if let Program::Terminus(terminus) = program {
+            let bind_to = if launch.meshed {
+                SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 0)
+            } else {
+                SocketAddr::new(ip, terminus.port)
+            };
+            let listener = TcpListener::bind(bind_to).await.map_err(|e| {
+                (
+                    container.clone(),
+                    format!("container {container:?} cannot listen on {bind_to}: {e}"),
+                )
+            })?;
+            let app = listener
+                .local_addr()
+                .map_err(|e| (container.clone(), e.to_string()))?;
+            direct.push(DirectInbound {
+                listen: SocketAddr::new(ip, terminus.port),
+                app,
+            });
+            listeners.push((listener, terminus.clone()));
+        }
+    }
+    let proxy = if launch.meshed {
+        let proxy = strait_proxy::start(proxy_config(cluster, launch, direct))
+            .await
+            .map_err(|e| {
+                (
+                    inject::PROXY_CONTAINER.to_string(),
+                    format!("the proxy cannot start: {e}"),
+                )
+            })?;
+        lock(table).update(&launch.key, &launch.uid, |view| {
+            view.proxy_admin = Some(proxy.admin_addr);
+        });
+        Some(proxy)
+    } else {
+        None
+    };
+    let mut apps = Vec::new();
+    for (listener, terminus) in listeners {
+        apps.push(apps::serve_terminus(listener, terminus));
+    }
+    for (_, program) in &launch.programs {
+        if let Program::SlowCooker(cooker) = program {
+            let dial = if launch.meshed {
+                Dial::Fixed(SocketAddr::new(ip, OUTBOUND_PORT))
+            } else {
+                Dial::for_url(&cooker.url, ns, &cluster.cluster_domain, &cluster.store)
+            };
+            let (task, _counts) =
+                apps::run_slow_cooker(cooker.clone(), dial, ip, format!("{ns}/{name}"));
+            apps.push(task);
+        }
+    }
+    let ready_without_proxy = proxy.is_none();
+    write_status(
+        &cluster.store,
+        ns,
+        name,
+        status::running(pod, ip, ready_without_proxy),
+    )
+    .await;
+    lock(table).update(&launch.key, &launch.uid, |view| {
+        view.ready = ready_without_proxy
+    });
+    if let Some(proxy) = &proxy {
+        let mut warned = false;
+        while !proxy.wait_ready(READY_PATIENCE).await {
+            if !warned {
+                tracing::warn!(pod = %name, namespace = %ns, "the proxy has no identity yet; is the control plane's identity service reachable?");
+                warned = true;
+            }
+        }
+        write_status(&cluster.store, ns, name, status::running(pod, ip, true)).await;
+        lock(table).update(&launch.key, &launch.uid, |view| view.ready = true);
+    }
+    Ok(Held {
+        _proxy: proxy,
+        _apps: apps,
+    })
+}
+
+fn proxy_config(
+    cluster: &ClusterRuntime,
+    launch: &Launch,
+    direct: Vec<DirectInbound>,
+) -> ProxyConfig {
+    let (ns, name) = &launch.key;
+    let ip = launch.ip;
+    let workload = serde_json::json!({"ns": ns, "pod": name}).to_string();
+    let control_plane = cluster.control_plane.to_string();
+    ProxyConfig {
+        inbound_listen_addr: SocketAddr::new(ip, INBOUND_PORT),
+        inbound_direct: direct,
+        outbound_listen_addr: SocketAddr::new(ip, OUTBOUND_PORT),
+        admin_listen_addr: SocketAddr::new(ip, ADMIN_PORT),
+        identity: IdentityConfig {
+            local_name: format!(
+                "{}.{ns}.serviceaccount.identity.{}.{}",
+                launch.service_account, cluster.control_plane_namespace, cluster.trust_domain
+            ),
+            trust_anchors_pem: cluster.trust_anchors_pem.clone(),
+            token: TokenConfig::Value(launch.token.clone().unwrap_or_default()),
+            service_addr: control_plane.clone(),
+        },
+        destination_addr: control_plane.clone(),
+        destination_context: workload.clone(),
+        policy_addr: control_plane,
+        policy_workload: workload,
+        gateway: false,
+        metric_labels: launch.metric_labels.clone(),
+        detect_timeout: Duration::from_secs(10),
+        source_ip: Some(ip),
+    }
+}
+
+/// Writes a Pod's status; a Pod deleted meanwhile is no error.
+async fn write_status(store: &MemoryStore, ns: &str, name: &str, status: serde_json::Value) {
+    match store.patch_status::<Pod>(ns, name, status).await {
+        Ok(_) | Err(strait_store::StoreError::NotFound { .. }) => {}
+        Err(err) => tracing::warn!(pod = %name, namespace = %ns, "cannot write status: {err}"),
+    }
+}
