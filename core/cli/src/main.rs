@@ -1,11 +1,16 @@
 //! `strait`: the command line of the strait service mesh.
 #![forbid(unsafe_code)]
 
+mod context;
 mod controller;
 mod crds;
+mod kubectl;
+mod local;
+mod multicluster;
 mod plugin;
 mod proxy;
 mod signal;
+mod viz;
 
 use std::process::ExitCode;
 
@@ -15,6 +20,13 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "strait", version, about)]
 struct Cli {
+    /// The cluster to talk to, as kubectl's `--context`: a cluster of a
+    /// running `strait local up`, or a kubeconfig context.
+    #[arg(long, global = true)]
+    context: Option<String>,
+    /// The namespace of namespaced objects, as kubectl's `-n`.
+    #[arg(long, short = 'n', global = true)]
+    namespace: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +49,26 @@ enum Command {
     /// as Linkerd's proxy is (inbound 4143, outbound 4140, admin 4191).
     #[command(after_help = proxy::variables_help())]
     Proxy,
+    /// Create or update objects from YAML or JSON files, as `kubectl apply`.
+    Apply(kubectl::apply::ApplyArgs),
+    /// Create a namespace, as `kubectl create namespace`.
+    #[command(subcommand)]
+    Create(kubectl::create::CreateCommand),
+    /// Delete objects by kind and name, as `kubectl delete`.
+    Delete(kubectl::delete::DeleteArgs),
+    /// Set or remove labels on an object, as `kubectl label`.
+    Label(kubectl::label::LabelArgs),
+    /// List objects of a kind, as `kubectl get`.
+    Get(kubectl::get::GetArgs),
+    /// Link clusters and check the links.
+    #[command(subcommand)]
+    Multicluster(multicluster::MulticlusterCommand),
+    /// Run clusters on this machine, without Kubernetes.
+    #[command(subcommand)]
+    Local(local::LocalCommand),
+    /// Traffic as the proxies see it: `viz stat` and `viz authz`.
+    #[command(subcommand)]
+    Viz(viz::VizCommand),
 }
 
 /// Long-running components report what they do; one-shot commands only what
@@ -45,6 +77,7 @@ fn default_log_level(command: &Command) -> &'static str {
     match command {
         Command::Controller(_) => "info",
         Command::Proxy => "warn,strait=info",
+        Command::Local(_) => "warn",
         _ => "warn",
     }
 }
@@ -72,10 +105,22 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(log_filter(&cli.command))
         .init();
+    let scope = context::Scope {
+        context: cli.context,
+        namespace: cli.namespace,
+    };
     match cli.command {
         Command::Plugin(command) => plugin::run(command),
         Command::Crds => crds::run(),
         Command::Controller(command) => controller::run(command),
         Command::Proxy => proxy::run(),
+        Command::Apply(args) => kubectl::apply::run(&scope, args),
+        Command::Create(command) => kubectl::create::run(&scope, command),
+        Command::Delete(args) => kubectl::delete::run(&scope, args),
+        Command::Label(args) => kubectl::label::run(&scope, args),
+        Command::Get(args) => kubectl::get::run(&scope, args),
+        Command::Multicluster(command) => multicluster::run(&scope, command),
+        Command::Local(command) => local::run(command),
+        Command::Viz(command) => viz::run(&scope, command),
     }
 }

@@ -88,6 +88,27 @@ impl KubeStore {
         Ok(Self::new(client))
     }
 
+    /// The cluster of kubeconfig context `context` (from `$KUBECONFIG` or
+    /// `~/.kube/config`, merged as kubectl merges them), as
+    /// `kubectl --context` reaches it.
+    pub async fn for_context(context: &str) -> Result<Self, StoreError> {
+        let options = kube::config::KubeConfigOptions {
+            context: Some(context.to_string()),
+            ..kube::config::KubeConfigOptions::default()
+        };
+        let config = Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| StoreError::Invalid {
+                what: format!("kubeconfig context {context:?}"),
+                reason: e.to_string(),
+            })?;
+        let client = kube::Client::try_from(config).map_err(|e| StoreError::Invalid {
+            what: format!("kubeconfig context {context:?}"),
+            reason: e.to_string(),
+        })?;
+        Ok(Self::new(client))
+    }
+
     /// The client, for requests the store interface does not cover.
     pub fn client(&self) -> &kube::Client {
         &self.client

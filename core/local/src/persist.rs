@@ -1,0 +1,161 @@
+//! A cluster's directory: the user's YAML files and the state saved from
+//! the running cluster, so nothing applied through `strait` is lost when
+//! `local up` restarts, and nothing deleted comes back.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use strait_store::MemoryStore;
+
+/// Everything applied while running, saved after each change.
+const STATE_FILE: &str = ".strait-state.yaml";
+/// The digest of every user file as last loaded: a file that has not
+/// changed since is not applied again over the saved state.
+const SOURCES_FILE: &str = ".strait-sources.json";
+/// Kinds the runtime recreates on every start (pods from Deployments,
+/// endpoints from pods), so saving them would only restore stale copies.
+const RUNTIME_KINDS: [&str; 4] = ["Pod", "EndpointSlice", "Endpoints", "Event"];
+/// The field manager of the user's files, as `kubectl apply` would be.
+pub(crate) const USER_MANAGER: &str = "kubectl";
+
+/// What loading a directory did, for the start-up report.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Objects applied from the saved state.
+    pub from_state: usize,
+    /// Objects applied from user files new or changed since the last run.
+    pub from_files: usize,
+    /// Documents that could not be applied, each naming file and reason.
+    pub errors: Vec<String>,
+}
+
+fn user_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+                && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn digest(text: &str) -> String {
+    let hash = Sha256::digest(text.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Loads `dir` into `store`: the saved state first, then every user file
+/// that is new or changed since the last run (all of them on the first
+/// run). Records the files' digests for the next start.
+pub fn load(store: &MemoryStore, dir: &Path) -> Result<Loaded, String> {
+    let mut loaded = Loaded::default();
+    let sources_path = dir.join(SOURCES_FILE);
+    let known: BTreeMap<String, String> = std::fs::read_to_string(&sources_path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    if let Ok(state) = std::fs::read_to_string(dir.join(STATE_FILE)) {
+        let report = store.apply_yaml(STATE_FILE, &state, USER_MANAGER);
+        loaded.from_state = report.applied;
+        loaded.errors.extend(report.errors);
+    }
+    let files = user_files(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut seen = BTreeMap::new();
+    let mut pending = Vec::new();
+    for file in files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                loaded.errors.push(format!("{}: {e}", file.display()));
+                continue;
+            }
+        };
+        let hash = digest(&text);
+        if known.get(&name) == Some(&hash) {
+            seen.insert(name, hash);
+        } else {
+            pending.push((name, text, hash));
+        }
+    }
+    // Files apply in name order, but one may need what a later one
+    // defines (a namespace, say): a file that fails is tried again once
+    // the others are in, and only its second failure is reported. A file
+    // is recorded as loaded only when it applied cleanly, so a fixed
+    // problem is retried on the next start.
+    let mut failed = Vec::new();
+    for (name, text, hash) in pending {
+        let report = store.apply_yaml(&name, &text, USER_MANAGER);
+        loaded.from_files += report.applied;
+        if report.errors.is_empty() {
+            seen.insert(name, hash);
+        } else {
+            failed.push((name, text, hash));
+        }
+    }
+    for (name, text, hash) in failed {
+        let report = store.apply_yaml(&name, &text, USER_MANAGER);
+        if report.errors.is_empty() {
+            seen.insert(name, hash);
+        } else {
+            loaded.errors.extend(report.errors);
+        }
+    }
+    let text = serde_json::to_string_pretty(&seen).map_err(|e| e.to_string())?;
+    write_atomically(&sources_path, &text)?;
+    Ok(loaded)
+}
+
+/// The state worth saving: every object except those the runtime
+/// recreates, without status and server-managed metadata noise.
+pub fn state_text(store: &MemoryStore) -> String {
+    let mut text = String::new();
+    for (_, object) in store.objects() {
+        let kind = object["kind"].as_str().unwrap_or_default();
+        if RUNTIME_KINDS.contains(&kind) {
+            continue;
+        }
+        let mut object = (*object).clone();
+        if let Some(map) = object.as_object_mut() {
+            map.remove("status");
+        }
+        if let Some(meta) = object["metadata"].as_object_mut() {
+            for field in ["managedFields", "uid", "resourceVersion", "generation"] {
+                meta.remove(field);
+            }
+        }
+        match serde_norway::to_string(&object) {
+            Ok(yaml) => {
+                text.push_str("---\n");
+                text.push_str(&yaml);
+            }
+            Err(e) => tracing::warn!(kind, error = %e, "object not saved"),
+        }
+    }
+    text
+}
+
+/// Saves `text` as the state of `dir`.
+pub fn save(dir: &Path, text: &str) -> Result<(), String> {
+    write_atomically(&dir.join(STATE_FILE), text)
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests;
