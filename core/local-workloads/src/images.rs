@@ -1,6 +1,8 @@
 //! The images `strait local` can run, read from a container's image,
 //! command and arguments: bb's `terminus` server and slow_cooker, the two
-//! the pod-to-pod guide deploys. Anything else is named as unsupported.
+//! the pod-to-pod guide deploys, and the proxy image as a multicluster
+//! gateway, as the gateway guide deploys it. Anything else is named as
+//! unsupported.
 
 use std::fmt;
 use std::time::Duration;
@@ -11,11 +13,19 @@ use k8s_openapi::api::core::v1::Container;
 const BB: &str = "buoyantio/bb";
 /// The repository of slow_cooker, the guide's load generator.
 const SLOW_COOKER: &str = "buoyantio/slow_cooker";
+/// Linkerd's proxy image, which `strait local` runs as a gateway.
+const LINKERD_PROXY: &str = "cr.l5d.io/linkerd/proxy";
+/// strait's own image, whose `proxy` command is the proxy.
+const STRAIT: &str = "ghcr.io/strait-mesh/strait";
+/// The proxy's variable that makes it a multicluster gateway.
+const GATEWAY_ENV: &str = "STRAIT_PROXY_GATEWAY";
 /// What an unsupported image is told it could be instead.
 const WHAT_RUNS: &str = "strait local runs only buoyantio/bb (as `terminus \
-     --h1-server-port=PORT --response-text=TEXT`) and buoyantio/slow_cooker \
+     --h1-server-port=PORT --response-text=TEXT`), buoyantio/slow_cooker \
      (`[--qps N] [--concurrency C] URL`, directly or from a `/bin/sh -c` \
-     script of `sleep` lines and one slow_cooker invocation)";
+     script of `sleep` lines and one slow_cooker invocation), and \
+     cr.l5d.io/linkerd/proxy or ghcr.io/strait-mesh/strait (`proxy`) with \
+     STRAIT_PROXY_GATEWAY=true, as a multicluster gateway";
 
 /// A container's program, as the built-in images run it.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +34,10 @@ pub enum Program {
     Terminus(Terminus),
     /// slow_cooker: an HTTP/1.1 load generator.
     SlowCooker(SlowCooker),
+    /// The proxy as a multicluster gateway: the Pod runs a strait proxy in
+    /// gateway mode on its address and no application, as the gateway
+    /// Deployment of `linkerd multicluster install` does.
+    Gateway,
 }
 
 /// bb's `terminus` mode: answers every request with a fixed text.
@@ -123,6 +137,9 @@ pub fn program_of(container: &Container) -> Result<Program, UnsupportedImage> {
                 .map(Program::SlowCooker)
                 .map_err(unsupported)
         }
+        LINKERD_PROXY | STRAIT => gateway(container, &image, &command, &args)
+            .map(|()| Program::Gateway)
+            .map_err(unsupported),
         "" => Err(unsupported("the container names no image".into())),
         other => Err(unsupported(format!("{other} is not a built-in image"))),
     }
@@ -142,6 +159,41 @@ fn repository(image: &str) -> String {
         repo = repo.strip_prefix(prefix).unwrap_or(repo);
     }
     repo.strip_prefix("library/").unwrap_or(repo).to_string()
+}
+
+/// Whether a proxy container is a gateway: strait's image must be started
+/// as `proxy`, and either image needs `STRAIT_PROXY_GATEWAY=true`, since a
+/// meshed Pod's sidecar comes from `linkerd.io/inject`, not from its spec.
+fn gateway(
+    container: &Container,
+    image: &str,
+    command: &[String],
+    args: &[String],
+) -> Result<(), String> {
+    if repository(image) == STRAIT {
+        let argv: Vec<&str> = command.iter().chain(args).map(String::as_str).collect();
+        let argv = match argv.split_first() {
+            Some((first, rest)) if basename(first) == "strait" => rest,
+            _ => &argv[..],
+        };
+        if argv.first() != Some(&"proxy") {
+            return Err(format!("strait runs here only as `proxy`, not as {argv:?}"));
+        }
+    }
+    let setting = container
+        .env
+        .iter()
+        .flatten()
+        .find(|v| v.name == GATEWAY_ENV)
+        .and_then(|v| v.value.as_deref())
+        .map(str::trim);
+    match setting {
+        Some("true") => Ok(()),
+        _ => Err(format!(
+            "the proxy image runs only as a multicluster gateway ({GATEWAY_ENV}=true); \
+             a meshed Pod gets its proxy from the linkerd.io/inject annotation"
+        )),
+    }
 }
 
 fn basename(path: &str) -> &str {

@@ -11,6 +11,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 const FIRST: u32 = u32::from_be_bytes([127, 1, 0, 1]);
 /// The last address handed out: 127.1.255.254.
 const LAST: u32 = u32::from_be_bytes([127, 1, 255, 254]);
+/// The block stable addresses come from: 127.1.255.1 to 127.1.255.254,
+/// the end of the range, which the sequential order reaches last.
+const STABLE_FIRST: u32 = u32::from_be_bytes([127, 1, 255, 1]);
+/// How many addresses the stable block holds.
+const STABLE_COUNT: u32 = 254;
 
 /// Hands out Pod addresses from 127.1.0.0/16. Cloning shares the pool.
 ///
@@ -60,6 +65,29 @@ impl IpPool {
                 return None;
             }
         }
+    }
+
+    /// A free address chosen by `key` alone, or the next free one when
+    /// another key holds it: the same key gets the same address on every
+    /// start. A gateway's address is written into Links, which must stay
+    /// valid when `strait local up` starts again, whatever order Pods
+    /// start in.
+    pub fn allocate_stable(&self, key: &str) -> Option<IpAddr> {
+        // FNV-1a: stable across Rust releases, unlike the std hasher.
+        let hash = key.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+            (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+        });
+        let start = hash % STABLE_COUNT;
+        {
+            let mut pool = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            for offset in 0..STABLE_COUNT {
+                let candidate = STABLE_FIRST + (start + offset) % STABLE_COUNT;
+                if pool.used.insert(candidate) {
+                    return Some(IpAddr::V4(Ipv4Addr::from(candidate)));
+                }
+            }
+        }
+        self.allocate()
     }
 
     /// Gives `ip` back; releasing an address not handed out does nothing.

@@ -1,8 +1,10 @@
 //! The kubelet: runs every Pod of the store in-process. A Pod gets an
 //! address from the shared pool, its containers run as the built-in images
 //! and, when it has a `linkerd-proxy` container, a strait proxy binds the
-//! Pod's ports in front of them. Its status says how far it got, and a Pod
-//! that cannot run says why.
+//! Pod's ports in front of them. A multicluster gateway's Pod runs only its
+//! proxy, in gateway mode, at an address that stays the same from one start
+//! to the next. Its status says how far it got, and a Pod that cannot run
+//! says why.
 
 mod status;
 
@@ -169,6 +171,8 @@ struct Launch {
     uid: String,
     ip: IpAddr,
     meshed: bool,
+    /// Whether the proxy is a multicluster gateway (and the Pod nothing else).
+    gateway: bool,
     service_account: String,
     token: Option<Vec<u8>>,
     programs: Vec<(String, Program)>,
@@ -179,18 +183,7 @@ struct Launch {
 fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
     let key = key_of(&pod);
     let uid = uid_of(&pod);
-    let meshed = inject::has_proxy(&pod);
     let deployment = naming::deployment_of(&pod);
-    let mut view = PodView {
-        namespace: key.0.clone(),
-        name: key.1.clone(),
-        deployment: deployment.clone(),
-        ip: None,
-        ready: false,
-        meshed,
-        proxy_admin: None,
-        problem: None,
-    };
     let spec = pod.spec.clone().unwrap_or_default();
     let service_account = spec
         .service_account_name
@@ -211,16 +204,41 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
             ));
         }
     }
+    // A gateway's proxy is the Pod's only program, whether its container
+    // is named as the injected proxy's or not.
+    let mut gateway = false;
     for container in &spec.containers {
+        let program = images::program_of(container);
         if container.name == inject::PROXY_CONTAINER {
+            gateway |= program == Ok(Program::Gateway);
             continue;
         }
-        match images::program_of(container) {
+        match program {
+            Ok(Program::Gateway) => gateway = true,
             Ok(program) => programs.push((container.name.clone(), program)),
             Err(err) => problems.push((container.name.clone(), err.image.clone(), err.to_string())),
         }
     }
-    if programs.is_empty() && problems.is_empty() {
+    let meshed = gateway || inject::has_proxy(&pod);
+    let mut view = PodView {
+        namespace: key.0.clone(),
+        name: key.1.clone(),
+        deployment: deployment.clone(),
+        ip: None,
+        ready: false,
+        meshed,
+        proxy_admin: None,
+        problem: None,
+    };
+    if gateway && !programs.is_empty() {
+        // A gateway's proxy serves no application ports: they would hang.
+        problems.push((
+            String::new(),
+            String::new(),
+            "a multicluster gateway's Pod runs only its proxy, no other container".into(),
+        ));
+    }
+    if programs.is_empty() && problems.is_empty() && !gateway {
         problems.push((
             String::new(),
             String::new(),
@@ -228,12 +246,31 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         ));
     }
     let ip = if problems.is_empty() {
-        let ip = cluster.ips.allocate();
+        let mut ports: Vec<u16> = programs
+            .iter()
+            .filter_map(|(_, program)| match program {
+                Program::Terminus(terminus) => Some(terminus.port),
+                _ => None,
+            })
+            .collect();
+        if meshed {
+            ports.extend([INBOUND_PORT, OUTBOUND_PORT, ADMIN_PORT]);
+        }
+        // Links name the gateway by address: the same one on every start.
+        let owner = deployment.as_deref().unwrap_or(&key.1);
+        let stable_key = format!("{}/{}/{owner}", cluster.name, key.0);
+        let ip = free_address(&cluster.ips, &ports, || {
+            if gateway {
+                cluster.ips.allocate_stable(&stable_key)
+            } else {
+                cluster.ips.allocate()
+            }
+        });
         if ip.is_none() {
             problems.push((
                 String::new(),
                 String::new(),
-                "no Pod address is left in 127.1.0.0/16".into(),
+                "no free Pod address is left in 127.1.0.0/16".into(),
             ));
         }
         ip
@@ -301,6 +338,7 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         uid: uid.clone(),
         ip,
         meshed,
+        gateway,
         service_account,
         token: token.clone(),
         programs,
@@ -317,6 +355,43 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
             task: Some(task),
         },
     );
+}
+
+/// How many taken addresses are passed over before giving up.
+const TAKEN_LIMIT: usize = 256;
+
+/// An address from `allocate` whose `ports` no other process holds: every
+/// `strait local up` on the machine hands out the same addresses, so a
+/// second one (another user's, a test's) passes over the first one's.
+fn free_address(
+    pool: &IpPool,
+    ports: &[u16],
+    allocate: impl Fn() -> Option<IpAddr>,
+) -> Option<IpAddr> {
+    let mut taken = Vec::new();
+    let found = loop {
+        let Some(ip) = allocate() else {
+            break None;
+        };
+        let free = ports
+            .iter()
+            .all(|port| std::net::TcpListener::bind(SocketAddr::new(ip, *port)).is_ok());
+        if free {
+            break Some(ip);
+        }
+        taken.push(ip);
+        if taken.len() >= TAKEN_LIMIT {
+            break None;
+        }
+    };
+    if !taken.is_empty() {
+        tracing::info!(?taken, "addresses in use by another process passed over");
+    }
+    // Given back only now, so `allocate` did not offer them again.
+    for ip in taken {
+        pool.release(ip);
+    }
+    found
 }
 
 /// Runs a Pod's containers (and proxy) and holds them until aborted.
@@ -468,7 +543,7 @@ fn proxy_config(
         destination_context: workload.clone(),
         policy_addr: control_plane,
         policy_workload: workload,
-        gateway: false,
+        gateway: launch.gateway,
         metric_labels: launch.metric_labels.clone(),
         detect_timeout: Duration::from_secs(10),
         source_ip: Some(ip),
@@ -482,3 +557,6 @@ async fn write_status(store: &MemoryStore, ns: &str, name: &str, status: serde_j
         Err(err) => tracing::warn!(pod = %name, namespace = %ns, "cannot write status: {err}"),
     }
 }
+
+#[cfg(test)]
+mod tests;

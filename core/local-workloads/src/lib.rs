@@ -10,13 +10,17 @@
 //!   injecting a `linkerd-proxy` container where `linkerd.io/inject` says so;
 //! - the kubelet gives each Pod an address from a shared loopback
 //!   [`IpPool`] (one flat network for every cluster, as the pod-to-pod guide
-//!   requires), runs its containers in-process and, for a meshed Pod, a
+//!   requires; addresses whose ports another process holds, such as a
+//!   second `strait local up`, are passed over), runs its containers in-process and, for a meshed Pod, a
 //!   strait proxy bound to the Pod's address;
 //! - the EndpointSlice controller lists each selecting Service's Pods.
 //!
-//! Only the images the guide uses can run (`buoyantio/bb` as `terminus`,
-//! `buoyantio/slow_cooker`); any other Pod stays `Pending` with a reason
-//! saying so, rather than being skipped silently.
+//! Only the images the guides use can run (`buoyantio/bb` as `terminus`,
+//! `buoyantio/slow_cooker`, and the proxy image with
+//! `STRAIT_PROXY_GATEWAY=true` as a multicluster gateway: a proxy in gateway
+//! mode on the Pod's ports 4143 and 4191, with no application); any other
+//! Pod stays `Pending` with a reason saying so, rather than being skipped
+//! silently.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -152,3 +152,50 @@ fn repositories_ignore_registry_defaults_tags_and_digests() {
     assert_eq!(repository("nginx"), "nginx");
     assert_eq!(repository("docker.io/library/nginx:1.25"), "nginx");
 }
+
+#[test]
+fn linkerds_proxy_image_with_the_gateway_setting_is_a_gateway() {
+    let proxy = container(json!({
+        "name": "linkerd-proxy", "image": "cr.l5d.io/linkerd/proxy:edge-24.11.8",
+        "env": [{"name": "STRAIT_PROXY_GATEWAY", "value": "true"}]
+    }));
+    assert_eq!(program_of(&proxy), Ok(Program::Gateway));
+}
+
+#[test]
+fn straits_image_is_a_gateway_only_as_proxy() {
+    let env = json!([{"name": "STRAIT_PROXY_GATEWAY", "value": "true"}]);
+    for (command, args) in [
+        (json!(null), json!(["proxy"])),
+        (json!(["/usr/bin/strait"]), json!(["proxy"])),
+        (json!(["strait", "proxy"]), json!(null)),
+    ] {
+        let strait = container(json!({
+            "name": "gateway", "image": "ghcr.io/strait-mesh/strait:0.1.0",
+            "command": command, "args": args, "env": env
+        }));
+        assert_eq!(program_of(&strait), Ok(Program::Gateway), "{strait:?}");
+    }
+    let controller = container(json!({
+        "name": "gateway", "image": "ghcr.io/strait-mesh/strait:0.1.0",
+        "args": ["controller"], "env": env
+    }));
+    let err = program_of(&controller).unwrap_err();
+    assert!(err.reason.contains("controller"), "{err}");
+}
+
+#[test]
+fn a_proxy_image_without_the_gateway_setting_is_refused() {
+    for env in [
+        json!(null),
+        json!([{"name": "STRAIT_PROXY_GATEWAY", "value": "false"}]),
+        json!([{"name": "STRAIT_PROXY_GATEWAY", "valueFrom": {"fieldRef": {"fieldPath": "x"}}}]),
+    ] {
+        let proxy = container(json!({
+            "name": "proxy", "image": "cr.l5d.io/linkerd/proxy:stable-2.14.10", "env": env
+        }));
+        let err = program_of(&proxy).unwrap_err();
+        assert!(err.reason.contains("STRAIT_PROXY_GATEWAY=true"), "{err}");
+        assert!(err.to_string().contains("multicluster gateway"), "{err}");
+    }
+}

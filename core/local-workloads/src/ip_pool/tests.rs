@@ -50,3 +50,32 @@ fn an_exhausted_pool_says_so_and_recovers() {
     pool.release(ip("127.1.7.7"));
     assert_eq!(pool.allocate(), Some(ip("127.1.7.7")));
 }
+
+#[test]
+fn a_stable_address_depends_on_its_key_alone() {
+    let pool = IpPool::new();
+    pool.allocate().unwrap();
+    let east = pool.allocate_stable("east/linkerd-multicluster/linkerd-gateway");
+    let west = pool.allocate_stable("west/linkerd-multicluster/linkerd-gateway");
+    assert_ne!(east, west);
+    // A fresh pool, other Pods first: the same addresses.
+    let again = IpPool::new();
+    again.allocate_stable("west/linkerd-multicluster/linkerd-gateway");
+    for _ in 0..10 {
+        again.allocate().unwrap();
+    }
+    assert_eq!(
+        again.allocate_stable("east/linkerd-multicluster/linkerd-gateway"),
+        east
+    );
+    let east = east.unwrap();
+    assert!(east.to_string().starts_with("127.1.255."), "{east}");
+    // Taken, the key gets another; released, it gets its own again.
+    let second = pool.allocate_stable("east/linkerd-multicluster/linkerd-gateway");
+    assert!(second.is_some() && second != Some(east));
+    pool.release(east);
+    assert_eq!(
+        pool.allocate_stable("east/linkerd-multicluster/linkerd-gateway"),
+        Some(east)
+    );
+}
