@@ -49,8 +49,10 @@ pub struct VizArgs {
     /// Every namespace.
     #[arg(short = 'A', long)]
     all_namespaces: bool,
-    /// Prometheus to query for a Kubernetes context (Linkerd viz's, e.g.
-    /// port-forwarded to http://localhost:9090).
+    /// Prometheus to query (Linkerd viz's, e.g. port-forwarded to
+    /// http://localhost:9090). Required for a Kubernetes context; for a
+    /// local context it replaces the metrics kept by `strait local up`
+    /// (the MESHED column still comes from the local cluster's pods).
     #[arg(long)]
     prometheus_url: Option<String>,
 }
@@ -114,36 +116,59 @@ pub fn run(scope: &Scope, command: VizCommand) -> ExitCode {
     };
     block_on(async move {
         let text = match target {
-            Target::Local(client) => match client.scrapes(window).await {
-                Ok(scrapes) => {
-                    let pods = strait_local::viz_pods(scrapes);
-                    if authz {
-                        let query = AuthzQuery {
+            Target::Local(client) => {
+                let scrapes = match client.scrapes(window).await {
+                    Ok(scrapes) => scrapes,
+                    Err(err) => {
+                        eprintln!("error: {err}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+                match args.prometheus_url {
+                    Some(url) => {
+                        let pods = local_pods(scrapes);
+                        let query = Query {
+                            authz,
                             namespace,
                             resource,
                             name,
                             window,
-                        };
-                        strait_viz::format_authz(
-                            &strait_viz::authz_from_scrapes(&query, &pods),
                             output,
-                        )
-                    } else {
-                        let query = StatQuery {
-                            namespace,
-                            resource,
-                            name,
-                            window,
                         };
-                        let rows = strait_viz::stat_from_scrapes(&query, &pods);
-                        strait_viz::format_stat_for(&query, &rows, output)
+                        match query.answer_from(&url, pods).await {
+                            Ok(text) => text,
+                            Err(err) => {
+                                eprintln!("error: {err}");
+                                return ExitCode::FAILURE;
+                            }
+                        }
+                    }
+                    None => {
+                        let pods = strait_local::viz_pods(scrapes);
+                        if authz {
+                            let query = AuthzQuery {
+                                namespace,
+                                resource,
+                                name,
+                                window,
+                            };
+                            strait_viz::format_authz(
+                                &strait_viz::authz_from_scrapes(&query, &pods),
+                                output,
+                            )
+                        } else {
+                            let query = StatQuery {
+                                namespace,
+                                resource,
+                                name,
+                                window,
+                            };
+                            let rows = strait_viz::stat_from_scrapes(&query, &pods);
+                            strait_viz::format_stat_for(&query, &rows, output)
+                        }
                     }
                 }
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    return ExitCode::FAILURE;
-                }
-            },
+            }
             Target::Kubernetes(context) => {
                 let Some(url) = args.prometheus_url else {
                     eprintln!(
@@ -151,35 +176,26 @@ pub fn run(scope: &Scope, command: VizCommand) -> ExitCode {
                     );
                     return ExitCode::FAILURE;
                 };
-                let result = if authz {
-                    let query = AuthzQuery {
-                        namespace,
-                        resource,
-                        name,
-                        window,
-                    };
-                    strait_viz::authz_from_prometheus(&url, &query)
-                        .await
-                        .map(|rows| strait_viz::format_authz(&rows, output))
+                let pods = if authz {
+                    Vec::new()
                 } else {
-                    let pods = match kube_pods(&context, namespace.as_deref()).await {
+                    match kube_pods(&context, namespace.as_deref()).await {
                         Ok(pods) => pods,
                         Err(err) => {
                             eprintln!("error: {err}");
                             return ExitCode::FAILURE;
                         }
-                    };
-                    let query = StatQuery {
-                        namespace,
-                        resource,
-                        name,
-                        window,
-                    };
-                    strait_viz::stat_from_prometheus(&url, &query, &pods)
-                        .await
-                        .map(|rows| strait_viz::format_stat_for(&query, &rows, output))
+                    }
                 };
-                match result {
+                let query = Query {
+                    authz,
+                    namespace,
+                    resource,
+                    name,
+                    window,
+                    output,
+                };
+                match query.answer_from(&url, pods).await {
                     Ok(text) => text,
                     Err(err) => {
                         eprintln!("error: {err}");
@@ -195,6 +211,69 @@ pub fn run(scope: &Scope, command: VizCommand) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
+}
+
+/// A viz query answered from Prometheus.
+struct Query {
+    authz: bool,
+    namespace: Option<String>,
+    resource: ResourceKind,
+    name: Option<String>,
+    window: std::time::Duration,
+    output: Output,
+}
+
+impl Query {
+    /// The table (or JSON) from the Prometheus at `url`; `pods` give the
+    /// MESHED column of `viz stat`.
+    async fn answer_from(self, url: &str, pods: Vec<PodInfo>) -> Result<String, String> {
+        let Query {
+            authz,
+            namespace,
+            resource,
+            name,
+            window,
+            output,
+        } = self;
+        if authz {
+            let query = AuthzQuery {
+                namespace,
+                resource,
+                name,
+                window,
+            };
+            strait_viz::authz_from_prometheus(url, &query)
+                .await
+                .map(|rows| strait_viz::format_authz(&rows, output))
+                .map_err(|e| e.to_string())
+        } else {
+            let query = StatQuery {
+                namespace,
+                resource,
+                name,
+                window,
+            };
+            strait_viz::stat_from_prometheus(url, &query, &pods)
+                .await
+                .map(|rows| strait_viz::format_stat_for(&query, &rows, output))
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// The pods of a local cluster, for the MESHED column when Prometheus
+/// gives the traffic.
+fn local_pods(scrapes: Vec<strait_local_api::PodScrapes>) -> Vec<PodInfo> {
+    scrapes
+        .into_iter()
+        .map(|pod| PodInfo {
+            namespace: pod.namespace,
+            name: pod.pod,
+            deployment: pod.deployment,
+            meshed: pod.meshed,
+            ready: pod.ready,
+        })
+        .collect()
 }
 
 /// The pods of a Kubernetes context, for the MESHED column: meshed when a

@@ -85,10 +85,7 @@ impl Workspace {
             status.success(),
             "strait local up failed ({status}):\n{out}\n{err}"
         );
-        assert!(
-            !err.contains("cannot run"),
-            "a pod could not run:\n{err}"
-        );
+        assert!(!err.contains("cannot run"), "a pod could not run:\n{err}");
         out
     }
 }

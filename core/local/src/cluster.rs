@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use strait_control_plane::{ControlPlane, RunningControlPlane};
@@ -73,6 +73,10 @@ pub struct LocalCluster {
     workloads: Workloads,
     history: History,
     tasks: Vec<JoinHandle<()>>,
+    /// The directory the state is saved in.
+    dir: PathBuf,
+    /// Held while the state is saved, so the last save wins.
+    saving: Arc<std::sync::Mutex<()>>,
 }
 
 /// What every cluster shares: the root all issuers chain to, the flat
@@ -133,10 +137,12 @@ impl LocalCluster {
             shared.export.clone(),
             shared.mirror_metrics.clone(),
         ))];
+        let saving = Arc::new(std::sync::Mutex::new(()));
         tasks.push(tokio::spawn(save_on_change(
             name.clone(),
             store.clone(),
-            dir,
+            dir.clone(),
+            saving.clone(),
         )));
         Ok(LocalCluster {
             name,
@@ -146,6 +152,8 @@ impl LocalCluster {
             workloads,
             history: History::default(),
             tasks,
+            dir,
+            saving,
         })
     }
 
@@ -157,6 +165,15 @@ impl LocalCluster {
     /// The cluster's store.
     pub fn store(&self) -> &MemoryStore {
         &self.store
+    }
+
+    /// Saves the state now: on shutdown, so a change made since the last
+    /// periodic save is not lost.
+    pub(crate) fn save_state(&self) {
+        let _saving = self.saving.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(error) = persist::save(&self.dir, &persist::state_text(&self.store)) {
+            tracing::warn!(cluster = %self.name, %error, "state not saved");
+        }
     }
 
     /// The pods and how they run.
@@ -256,7 +273,12 @@ impl ClusterBackend for LocalCluster {
 
 /// Saves the cluster's state whenever it changes, so a restart finds
 /// everything applied, labelled or deleted through `strait`.
-async fn save_on_change(name: String, store: MemoryStore, dir: PathBuf) {
+async fn save_on_change(
+    name: String,
+    store: MemoryStore,
+    dir: PathBuf,
+    saving: Arc<std::sync::Mutex<()>>,
+) {
     let mut saved = String::new();
     let mut revision = None;
     loop {
@@ -266,6 +288,9 @@ async fn save_on_change(name: String, store: MemoryStore, dir: PathBuf) {
             continue;
         }
         revision = Some(now);
+        // Taken before the state is read: a save at shutdown, after this
+        // one, writes a state at least as new.
+        let _saving = saving.lock().unwrap_or_else(PoisonError::into_inner);
         let text = persist::state_text(&store);
         if text == saved {
             continue;

@@ -197,6 +197,10 @@ impl LocalMesh {
         for task in &self.tasks {
             task.abort();
         }
+        // The periodic save may not have seen the last changes yet.
+        for cluster in &self.clusters {
+            cluster.save_state();
+        }
         if self.registered.is_empty() {
             return;
         }
