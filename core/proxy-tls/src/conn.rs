@@ -63,52 +63,57 @@ impl TlsStatus {
     }
 }
 
-/// The byte stream of an accepted connection, TLS terminated or not, so the
-/// inbound proxy handles both through one type.
+/// A connection that is plaintext or TLS, read and written through one
+/// type: accepted connections (TLS terminated or not) and connections to
+/// endpoints (mTLS or, without an identity, plaintext) alike.
 #[derive(Debug)]
-pub enum AcceptedIo {
-    /// Plaintext; the socket as accepted, with nothing read from it.
+pub enum MaybeTls<T> {
+    /// Plaintext; the socket itself.
     Plain(TcpStream),
-    /// Decrypted TLS.
-    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    /// TLS over the socket.
+    Tls(Box<T>),
 }
 
-impl AsyncRead for AcceptedIo {
+/// The byte stream of an accepted connection, TLS terminated or not, so the
+/// inbound proxy handles both through one type.
+pub type AcceptedIo = MaybeTls<tokio_rustls::server::TlsStream<TcpStream>>;
+
+impl<T: AsyncRead + Unpin> AsyncRead for MaybeTls<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            AcceptedIo::Plain(io) => Pin::new(io).poll_read(cx, buf),
-            AcceptedIo::Tls(io) => Pin::new(io.as_mut()).poll_read(cx, buf),
+            MaybeTls::Plain(io) => Pin::new(io).poll_read(cx, buf),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_read(cx, buf),
         }
     }
 }
 
-impl AsyncWrite for AcceptedIo {
+impl<T: AsyncWrite + Unpin> AsyncWrite for MaybeTls<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            AcceptedIo::Plain(io) => Pin::new(io).poll_write(cx, buf),
-            AcceptedIo::Tls(io) => Pin::new(io.as_mut()).poll_write(cx, buf),
+            MaybeTls::Plain(io) => Pin::new(io).poll_write(cx, buf),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            AcceptedIo::Plain(io) => Pin::new(io).poll_flush(cx),
-            AcceptedIo::Tls(io) => Pin::new(io.as_mut()).poll_flush(cx),
+            MaybeTls::Plain(io) => Pin::new(io).poll_flush(cx),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            AcceptedIo::Plain(io) => Pin::new(io).poll_shutdown(cx),
-            AcceptedIo::Tls(io) => Pin::new(io.as_mut()).poll_shutdown(cx),
+            MaybeTls::Plain(io) => Pin::new(io).poll_shutdown(cx),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_shutdown(cx),
         }
     }
 
@@ -118,15 +123,15 @@ impl AsyncWrite for AcceptedIo {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            AcceptedIo::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
-            AcceptedIo::Tls(io) => Pin::new(io.as_mut()).poll_write_vectored(cx, bufs),
+            MaybeTls::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
+            MaybeTls::Tls(io) => Pin::new(io.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
-            AcceptedIo::Plain(io) => io.is_write_vectored(),
-            AcceptedIo::Tls(io) => io.is_write_vectored(),
+            MaybeTls::Plain(io) => io.is_write_vectored(),
+            MaybeTls::Tls(io) => io.is_write_vectored(),
         }
     }
 }
@@ -177,7 +182,7 @@ pub async fn accept(
     };
     if !is_tls {
         return Ok(Accepted {
-            io: AcceptedIo::Plain(stream),
+            io: MaybeTls::Plain(stream),
             client_identity: None,
             tls: TlsStatus::NotTls(NoTlsReason::NoTlsFromRemote),
             peer_addr,
@@ -193,7 +198,7 @@ pub async fn accept(
         })?;
     let client_identity = tls.get_ref().1.peer_certificates().and_then(peer_identity);
     Ok(Accepted {
-        io: AcceptedIo::Tls(Box::new(tls)),
+        io: MaybeTls::Tls(Box::new(tls)),
         client_identity,
         tls: TlsStatus::Established,
         peer_addr,

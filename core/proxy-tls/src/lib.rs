@@ -26,7 +26,9 @@ mod roots;
 pub use certify::{
     CertifyConfig, TokenSource, certify_loop, certify_loop_with_config, wait_for_credentials,
 };
-pub use conn::{Accepted, AcceptedIo, NoTlsReason, TlsStatus, accept, connect, peer_identity};
+pub use conn::{
+    Accepted, AcceptedIo, MaybeTls, NoTlsReason, TlsStatus, accept, connect, peer_identity,
+};
 pub use credentials::Credentials;
 pub use error::TlsError;
 pub use local::LocalIdentity;

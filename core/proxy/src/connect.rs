@@ -3,13 +3,10 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use strait_proxy_outbound::{Connect, EndpointTarget};
-use strait_proxy_tls::{Credentials, TlsStream};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use strait_proxy_tls::{Credentials, MaybeTls, TlsStream};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 
@@ -52,13 +49,7 @@ impl MeshConnect {
 }
 
 /// A connection to an endpoint, plaintext or TLS.
-#[derive(Debug)]
-pub enum MeshIo {
-    /// To an endpoint without an identity.
-    Plain(TcpStream),
-    /// mTLS to an endpoint whose identity was verified.
-    Tls(Box<TlsStream<TcpStream>>),
-}
+pub type MeshIo = MaybeTls<TlsStream<TcpStream>>;
 
 impl Connect for MeshConnect {
     type Io = MeshIo;
@@ -67,7 +58,7 @@ impl Connect for MeshConnect {
         let tcp = self.tcp(endpoint.addr).await?;
         tcp.set_nodelay(true)?;
         let Some(identity) = &endpoint.identity else {
-            return Ok(MeshIo::Plain(tcp));
+            return Ok(MaybeTls::Plain(tcp));
         };
         let credentials = self.credentials.borrow().clone().ok_or_else(|| {
             io::Error::other(format!(
@@ -78,64 +69,6 @@ impl Connect for MeshConnect {
         let tls = strait_proxy_tls::connect(tcp, &credentials, identity)
             .await
             .map_err(io::Error::other)?;
-        Ok(MeshIo::Tls(Box::new(tls)))
-    }
-}
-
-impl AsyncRead for MeshIo {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            MeshIo::Plain(io) => Pin::new(io).poll_read(cx, buf),
-            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for MeshIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            MeshIo::Plain(io) => Pin::new(io).poll_write(cx, buf),
-            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            MeshIo::Plain(io) => Pin::new(io).poll_flush(cx),
-            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            MeshIo::Plain(io) => Pin::new(io).poll_shutdown(cx),
-            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_shutdown(cx),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            MeshIo::Plain(io) => Pin::new(io).poll_write_vectored(cx, bufs),
-            MeshIo::Tls(io) => Pin::new(io.as_mut()).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            MeshIo::Plain(io) => io.is_write_vectored(),
-            MeshIo::Tls(io) => io.is_write_vectored(),
-        }
+        Ok(MaybeTls::Tls(Box::new(tls)))
     }
 }
