@@ -302,12 +302,26 @@ fn series(text: &str, family: &str, labels: &[&str]) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_cooker_is_admitted_and_everyone_else_is_not() {
+/// The guide on loopback: the control plane, bb's proxy in front of bb's
+/// app, and slow-cooker's and slow-cooker-evil's proxies, all certified.
+struct Guide {
+    plane: RunningControlPlane,
+    plugins: PluginOffer,
+    bb: RunningProxy,
+    good: RunningProxy,
+    evil: RunningProxy,
+    /// bb's port (Service, Server and container port alike).
+    port: u16,
+    /// Where bb's proxy listens for bb's port.
+    bb_listen: SocketAddr,
+}
+
+async fn guide_mesh() -> Guide {
     let store = MemoryStore::new();
     let port = free_port().await;
     guide(&store, port);
-    let (plane, anchors) = control_plane(&store, &["bb", "slow-cooker", "slow-cooker-evil"]).await;
+    let (plane, anchors, plugins) =
+        control_plane_with_plugins(&store, &["bb", "slow-cooker", "slow-cooker-evil"]).await;
     let app = bb_app().await;
     let bb_listen: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let spec = |sa, ip, pod, direct| ProxySpec {
@@ -319,16 +333,11 @@ async fn slow_cooker_is_admitted_and_everyone_else_is_not() {
         control_addr: plane.local_addr(),
         direct,
     };
-    let bb = proxy(spec(
-        "bb",
-        "127.0.0.1",
-        "bb-1",
-        vec![DirectInbound {
-            listen: bb_listen,
-            app,
-        }],
-    ))
-    .await;
+    let direct = vec![DirectInbound {
+        listen: bb_listen,
+        app,
+    }];
+    let bb = proxy(spec("bb", "127.0.0.1", "bb-1", direct)).await;
     let good = proxy(spec(
         "slow-cooker",
         "127.0.0.2",
@@ -343,6 +352,28 @@ async fn slow_cooker_is_admitted_and_everyone_else_is_not() {
         Vec::new(),
     ))
     .await;
+    Guide {
+        plane,
+        plugins,
+        bb,
+        good,
+        evil,
+        port,
+        bb_listen,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_cooker_is_admitted_and_everyone_else_is_not() {
+    let Guide {
+        plane,
+        bb,
+        good,
+        evil,
+        port,
+        bb_listen,
+        ..
+    } = guide_mesh().await;
     let host = format!("bb.{NS}.svc.cluster.local:{port}");
 
     // slow-cooker reaches bb by name, over mTLS, and is admitted.
@@ -484,46 +515,15 @@ fn rebuilt_authz_plugin(tag: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_pushed_under_load_reaches_bb_with_no_failed_request() {
-    let store = MemoryStore::new();
-    let port = free_port().await;
-    guide(&store, port);
-    let (plane, anchors, plugins) =
-        control_plane_with_plugins(&store, &["bb", "slow-cooker", "slow-cooker-evil"]).await;
-    let app = bb_app().await;
-    let bb_listen: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let spec = |sa, ip, pod, direct| ProxySpec {
-        sa,
-        ip,
-        pod,
-        anchors: &anchors,
-        identity_addr: plane.local_addr(),
-        control_addr: plane.local_addr(),
-        direct,
-    };
-    let bb = proxy(spec(
-        "bb",
-        "127.0.0.1",
-        "bb-1",
-        vec![DirectInbound {
-            listen: bb_listen,
-            app,
-        }],
-    ))
-    .await;
-    let good = proxy(spec(
-        "slow-cooker",
-        "127.0.0.2",
-        "slow-cooker-1",
-        Vec::new(),
-    ))
-    .await;
-    let evil = proxy(spec(
-        "slow-cooker-evil",
-        "127.0.0.3",
-        "slow-cooker-evil-1",
-        Vec::new(),
-    ))
-    .await;
+    let Guide {
+        plane,
+        plugins,
+        bb,
+        good,
+        evil,
+        port,
+        ..
+    } = guide_mesh().await;
     let host = format!("bb.{NS}.svc.cluster.local:{port}");
     assert_eq!(request_until(good.outbound_addr, &host, 200).await.0, 200);
     assert_eq!(request_until(evil.outbound_addr, &host, 403).await.0, 403);
