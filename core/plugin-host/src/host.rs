@@ -5,11 +5,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use sha2::{Digest, Sha256};
+use wasmtime::Engine;
 use wasmtime::component::{Component, Linker, types::ComponentItem};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::{self, INERT_WASI};
 use crate::config::HostConfig;
+use crate::engine::engine_config;
 use crate::error::PluginError;
 use crate::metrics::PluginMetrics;
 use crate::source::PluginBytes;
@@ -54,7 +55,11 @@ impl PluginHost {
             origin: "the plugin host".into(),
             reason,
         };
-        let engine = Engine::new(&engine_config(&config)).map_err(|e| runtime(format!("{e:#}")))?;
+        let engine = Engine::new(&engine_config(
+            config.max_instances,
+            config.memory_limit_bytes,
+        ))
+        .map_err(|e| runtime(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         bindings::link(&mut linker).map_err(|e| runtime(format!("{e:#}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -182,11 +187,15 @@ impl PluginHost {
             }
         }
         // Compiling takes milliseconds: never under the cache lock.
-        let component =
-            Component::new(&self.inner.engine, binary).map_err(|e| PluginError::Compile {
-                origin: origin.to_string(),
-                reason: crate::error::one_line(&format!("{e:#}")),
-            })?;
+        let component = match crate::precompiled::load(&self.inner.engine, digest) {
+            Some(component) => component,
+            None => {
+                Component::new(&self.inner.engine, binary).map_err(|e| PluginError::Compile {
+                    origin: origin.to_string(),
+                    reason: crate::error::one_line(&format!("{e:#}")),
+                })?
+            }
+        };
         let mut cache = self
             .inner
             .compiled
@@ -200,32 +209,6 @@ impl PluginHost {
         }
         Ok(component)
     }
-}
-
-fn engine_config(config: &HostConfig) -> Config {
-    let instances = config.max_instances.max(1);
-    let mut pool = PoolingAllocationConfig::default();
-    // A component built by a language toolchain holds a few core instances
-    // (the program and its adapter shims), each with at most a memory or two.
-    pool.total_component_instances(instances)
-        .total_core_instances(instances.saturating_mul(8))
-        .total_memories(instances.saturating_mul(2))
-        .total_tables(instances.saturating_mul(8))
-        .max_core_instances_per_component(16)
-        .max_memories_per_component(4)
-        .max_tables_per_component(16)
-        .max_memory_size(config.memory_limit_bytes);
-    let mut engine = Config::new();
-    engine
-        .wasm_component_model(true)
-        .concurrency_support(false)
-        .epoch_interruption(true)
-        .max_wasm_stack(1 << 20)
-        // Traps are reported by kind and the plugin's stderr; collecting wasm
-        // backtraces would only slow every trap down.
-        .wasm_backtrace_max_frames(None)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    engine
 }
 
 fn spawn_ticker(

@@ -21,11 +21,13 @@ mod authz;
 #[allow(unsafe_code)]
 mod bindings;
 mod config;
+mod engine;
 mod error;
 mod export;
 mod host;
 mod metrics;
 mod output;
+mod precompiled;
 mod slot;
 mod source;
 mod state;

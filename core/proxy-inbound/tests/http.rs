@@ -67,6 +67,87 @@ async fn slow_cooker_over_http2_is_forwarded_over_http2() {
     assert_eq!(app.connections.load(Ordering::SeqCst), 1);
 }
 
+/// An HTTP/1 request another proxy upgraded: an HTTP/2 stream naming its
+/// original version in `l5d-orig-proto`.
+fn upgraded(path: &str, orig_proto: &'static str) -> Request<Full<Bytes>> {
+    Request::builder()
+        .uri(format!("http://{AUTHORITY}{path}"))
+        .header("l5d-orig-proto", orig_proto)
+        .body(Full::new(Bytes::new()))
+        .expect("request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgraded_requests_reach_the_app_as_the_http1_requests_they_were() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy.listen(mtls(SLOW_COOKER), HTTP_PORT).await;
+    let client = h2(addr).await;
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            let mut client = client.clone();
+            tokio::spawn(async move {
+                client.ready().await.expect("ready");
+                let response = client
+                    .send_request(upgraded(&format!("/up/{i}"), "HTTP/1.1"))
+                    .await
+                    .expect("response");
+                assert_eq!(response.status(), StatusCode::OK);
+                assert_eq!(response.version(), http::Version::HTTP_2);
+                let headers = response.headers().clone();
+                assert_eq!(headers["x-version"], "HTTP/1.1");
+                assert_eq!(headers["x-host"], AUTHORITY);
+                assert_eq!(headers["x-target"], format!("/up/{i}").as_str());
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes();
+                assert_eq!(body, format!("hello from bb /up/{i}"));
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("call");
+    }
+    assert_eq!(app.requests.load(Ordering::SeqCst), 8);
+
+    // The absolute form is kept when the client used it.
+    let mut client = client.clone();
+    client.ready().await.expect("ready");
+    let response = client
+        .send_request(upgraded("/abs", "HTTP/1.1; absolute-form"))
+        .await
+        .expect("response");
+    assert_eq!(response.headers()["x-version"], "HTTP/1.1");
+    assert_eq!(
+        response.headers()["x-target"],
+        format!("http://{AUTHORITY}/abs").as_str()
+    );
+
+    // HTTP/1.0 stays HTTP/1.0.
+    client.ready().await.expect("ready");
+    let response = client
+        .send_request(upgraded("/old", "HTTP/1.0"))
+        .await
+        .expect("response");
+    assert_eq!(response.headers()["x-version"], "HTTP/1.0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_original_protocol_is_a_bad_request_that_never_reaches_the_app() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy.listen(mtls(SLOW_COOKER), HTTP_PORT).await;
+    let mut client = h2(addr).await;
+    client.ready().await.expect("ready");
+    let response = client
+        .send_request(upgraded("/bad", "HTTP/3"))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.requests.load(Ordering::SeqCst), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_identity_is_refused_and_its_connection_stays_usable() {
     let (_mesh, app, proxy) = guide().await;

@@ -16,9 +16,10 @@ use hyper::body::{Body, Incoming};
 use strait_proxy_metrics::LabelSet;
 
 use crate::balance::{Endpoint, InFlight};
-use crate::connect::Connect;
+use crate::connect::{Connect, Hint};
 use crate::outbound::{EndpointExtra, Shared};
 use client::ReqBody;
+use strait_proxy_http::{L5D_ORIG_PROTO, can_upgrade, downgrade, strip_hop_by_hop, upgrade};
 
 /// The body of responses: the endpoint's, or the proxy's own error text.
 pub(crate) type RespBody = BoxBody<Bytes, hyper::Error>;
@@ -29,23 +30,24 @@ const CONNECT_FAILURE_PENALTY: Duration = Duration::from_secs(1);
 /// The header naming the proxy's error, as Linkerd's proxy sends it.
 const PROXY_ERROR: HeaderName = HeaderName::from_static("l5d-proxy-error");
 
-/// Headers of one connection, never forwarded.
-const HOP_BY_HOP: [HeaderName; 5] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
-
 /// Answers one request of the application: resolves its authority, picks
 /// an endpoint and forwards it, sending it once more to another endpoint
-/// when the first cannot be reached and the body allows it.
+/// when the first cannot be reached and the body allows it. A request a
+/// proxy upgraded to HTTP/2 (one a gateway receives) is first restored to
+/// its original version.
 pub(crate) async fn handle<C: Connect>(
     shared: &Shared<C>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
     orig_dst: Option<SocketAddr>,
 ) -> Response<RespBody> {
+    let absolute_form = if request.version() == Version::HTTP_2 {
+        match downgrade(&mut request) {
+            Ok(orig) => orig.is_some_and(|orig| orig.absolute_form),
+            Err(error) => return error_response(StatusCode::BAD_REQUEST, error.to_string()),
+        }
+    } else {
+        request.uri().scheme().is_some()
+    };
     let authority = match request_authority(&request, orig_dst) {
         Ok(authority) => authority,
         Err(message) => return error_response(StatusCode::BAD_REQUEST, message),
@@ -81,6 +83,7 @@ pub(crate) async fn handle<C: Connect>(
         version: parts.version,
         headers: parts.headers,
         authority,
+        absolute_form,
     };
 
     let Some(endpoint) = entry.balancer.pick(None) else {
@@ -119,6 +122,11 @@ pub(crate) async fn handle<C: Connect>(
             record_response(shared, labels, response.status(), started.elapsed());
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
+            if parts.version == Version::HTTP_2 && head.version != Version::HTTP_2 {
+                // The answer to an upgraded request, in the client's version.
+                parts.headers.remove(L5D_ORIG_PROTO);
+                parts.version = head.version;
+            }
             Response::from_parts(parts, body.boxed())
         }
         Err(SendError::Connect(error, in_flight)) => {
@@ -178,6 +186,8 @@ struct Head {
     version: Version,
     headers: HeaderMap,
     authority: String,
+    /// Whether an HTTP/1 request named its target in absolute form.
+    absolute_form: bool,
 }
 
 enum Outgoing {
@@ -197,7 +207,8 @@ enum SendError<E> {
 type Sent<E> = Result<(Response<Incoming>, InFlight<E>, Instant), SendError<E>>;
 
 /// Sends the request to `endpoint` over the pool of its version, with the
-/// endpoint's authority override when it has one.
+/// endpoint's authority override when it has one. HTTP/1 requests to an
+/// endpoint that runs a proxy go as HTTP/2 (see `strait_proxy_http`).
 async fn send<C: Connect>(
     head: &Head,
     body: ReqBody,
@@ -234,7 +245,12 @@ async fn send<C: Connect>(
             Err(error) => return Err(SendError::Build(error.into())),
         }
     }
-    let pool = if head.version == Version::HTTP_2 {
+    let upgraded =
+        endpoint.target.protocol_hint == Hint::H2 && can_upgrade(head.version, &head.method);
+    if upgraded {
+        upgrade(&mut request, head.absolute_form);
+    }
+    let pool = if upgraded || head.version == Version::HTTP_2 {
         &endpoint.extra.pools.http2
     } else {
         &endpoint.extra.pools.http1
@@ -315,27 +331,6 @@ fn full(bytes: Bytes) -> ReqBody {
         return Empty::new().map_err(|never| match never {}).boxed();
     }
     Full::new(bytes).map_err(|never| match never {}).boxed()
-}
-
-/// Removes the headers that belong to one connection, including those the
-/// `Connection` header names; `te: trailers` is kept (gRPC needs it).
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in named.iter().chain(HOP_BY_HOP.iter()) {
-        headers.remove(name);
-    }
-    let te_trailers = headers
-        .get(header::TE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"trailers"));
-    if !te_trailers {
-        headers.remove(header::TE);
-    }
 }
 
 /// A response of the proxy's own, its text saying what went wrong.

@@ -67,7 +67,7 @@ async fn load_spreads_over_both_backends_and_connections_are_reused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http2_stays_http2_and_http1_stays_http1() {
+async fn http2_stays_http2_and_http1_travels_upgraded_to_a_proxy() {
     let cp = control_plane().await;
     let b1 = Backend::start("bb-1").await;
     bb(&cp, &[&b1]).await;
@@ -80,13 +80,72 @@ async fn http2_stays_http2_and_http1_stays_http1() {
         .unwrap();
     let response = h2.send_request(request).await.expect("h2 response");
     assert_eq!(response.headers()["x-version"], "HTTP/2.0");
+    assert_eq!(response.headers()["x-orig-proto"], "");
     assert_eq!(response.headers()["x-authority"], BB);
     assert_eq!(read(response).await.0, 200);
 
+    // bb is meshed (discovery hints h2): HTTP/1 goes as an HTTP/2 stream
+    // naming its original version, and comes back to the client as HTTP/1.
     let mut h1 = http1(proxy.addr).await;
     let response = send1(&mut h1, get(BB)).await.expect("h1 response");
-    assert_eq!(response.headers()["x-version"], "HTTP/1.1");
+    assert_eq!(response.version(), http::Version::HTTP_11);
+    assert_eq!(response.headers()["x-version"], "HTTP/2.0");
+    assert_eq!(response.headers()["x-orig-proto"], "HTTP/1.1");
     assert_eq!(response.headers()["x-authority"], BB);
+    assert!(!response.headers().contains_key("l5d-orig-proto"));
+    assert_eq!(read(response).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_http1_clients_share_one_connection_to_a_proxy() {
+    let cp = control_plane().await;
+    let b1 = Backend::start("bb-1").await;
+    bb(&cp, &[&b1]).await;
+    let proxy = proxy(&cp, None).await;
+
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let addr = proxy.addr;
+            tokio::spawn(async move {
+                let mut sender = http1(addr).await;
+                for _ in 0..10 {
+                    let response = send1(&mut sender, get(BB)).await.expect("response");
+                    assert_eq!(read(response).await.0, 200);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(b1.hits(), 160);
+    let connects = proxy.connect.connects.load(Ordering::SeqCst);
+    // One HTTP/2 connection carries them all; the pool may open a second
+    // when a request arrives just as the first finishes its handshake.
+    assert!(
+        connects <= 2,
+        "16 clients made {connects} connections instead of sharing one"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http1_to_an_endpoint_without_a_proxy_stays_http1() {
+    let cp = control_plane().await;
+    let plain = Backend::start("web-1").await;
+    apply(&cp.store, service("web", "10.96.0.20", 8080, "http"));
+    apply(
+        &cp.store,
+        pod("web-1", "web", "http", plain.addr.port(), false),
+    );
+    apply(&cp.store, slice("web-slice", "web", 8080, &["web-1"], true));
+    settle(&cp.index, "web", 8080, 1).await;
+    let proxy = proxy(&cp, None).await;
+
+    let authority = format!("web.{NS}.svc.cluster.local:8080");
+    let mut h1 = http1(proxy.addr).await;
+    let response = send1(&mut h1, get(&authority)).await.expect("h1 response");
+    assert_eq!(response.headers()["x-version"], "HTTP/1.1");
+    assert_eq!(response.headers()["x-orig-proto"], "");
     assert_eq!(read(response).await.0, 200);
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use http::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -27,6 +27,7 @@ use super::upstream::Upstream;
 use super::{Connection, Shared};
 use crate::policy::PortPolicy;
 use crate::policy::matching::RequestParts;
+use strait_proxy_http::{downgrade, strip_hop_by_hop};
 
 /// gRPC's `PERMISSION_DENIED`.
 const GRPC_PERMISSION_DENIED: &str = "7";
@@ -86,6 +87,24 @@ impl Handler {
         let metrics = &self.shared.metrics;
         // The policy as of this request: changes apply to the next request.
         let policy = self.policies.borrow().clone();
+        let mut request = request;
+        // A proxy sent this HTTP/1 request as an HTTP/2 stream: it is
+        // authorized and forwarded as the HTTP/1 request it was.
+        let orig = if self.http2 {
+            match downgrade(&mut request) {
+                Ok(orig) => orig,
+                Err(error) => {
+                    debug!(client = %self.connection.client.addr, %error, "refusing a request");
+                    return unrecorded(answer_response(
+                        StatusCode::BAD_REQUEST,
+                        "invalid l5d-orig-proto header\n",
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        let http2 = self.http2 && orig.is_none();
         let (parts, body) = request.into_parts();
         let authority = authority(&parts.uri, &parts.headers);
         let grpc = is_grpc(&parts.headers);
@@ -127,7 +146,7 @@ impl Handler {
             server: policy.server.clone(),
             port: self.connection.target.port(),
             protocol: match policy.protocol {
-                Protocol::Unknown if self.http2 => Protocol::Http2,
+                Protocol::Unknown if http2 => Protocol::Http2,
                 Protocol::Unknown => Protocol::Http1,
                 declared => declared,
             },
@@ -191,7 +210,11 @@ impl Handler {
 
         let mut forwarded = Request::from_parts(parts, body);
         strip_hop_by_hop(forwarded.headers_mut());
-        match self.upstream.send(forwarded).await {
+        let sent = match orig {
+            Some(orig) => self.upstream.send_downgraded(forwarded, orig).await,
+            None => self.upstream.send(forwarded).await,
+        };
+        match sent {
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
@@ -284,41 +307,6 @@ fn host(authority: &str) -> &str {
     match authority.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
         _ => authority,
-    }
-}
-
-/// Headers about one hop, which a proxy must not pass on (RFC 9110 §7.6.1);
-/// `te: trailers` is kept (gRPC needs it).
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let listed: Vec<HeaderName> = headers
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in listed {
-        headers.remove(name);
-    }
-    for name in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "upgrade",
-    ] {
-        headers.remove(name);
-    }
-    let te_trailers = headers
-        .get(http::header::TE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
-        });
-    headers.remove(http::header::TE);
-    if te_trailers {
-        headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
     }
 }
 

@@ -2,17 +2,32 @@
 //! HTTP version the client used: HTTP/1 requests go one at a time over it
 //! (as they arrive), HTTP/2 streams are multiplexed over it. It is opened on
 //! the first admitted request and reopened if the application closed it.
+//!
+//! HTTP/1 requests another proxy sent as HTTP/2 streams (see
+//! `strait_proxy_http`) arrive concurrently on one connection; they go to
+//! the application over a pool of HTTP/1 connections kept for the client
+//! connection, as many as are in use at once.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
+use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use strait_proxy_http::OrigProto;
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tracing::debug;
+
+use app_connector::AppConnector;
+
+mod app_connector;
+
+/// How long an idle pooled connection to the application is kept.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Why a request could not be passed to the application (answered 502).
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +43,8 @@ pub(crate) enum UpstreamError {
     },
     #[error("the application's HTTP connection failed: {0}")]
     Http(#[from] hyper::Error),
+    #[error("the request to the application failed: {0}")]
+    Pooled(#[from] hyper_util::client::legacy::Error),
 }
 
 enum Sender {
@@ -49,6 +66,9 @@ pub(crate) struct Upstream {
     http2: bool,
     connect_timeout: Duration,
     sender: Mutex<Option<Sender>>,
+    /// The HTTP/1 pools for downgraded requests, by target form (origin,
+    /// absolute), made on first use.
+    downgraded: OnceLock<[Client<AppConnector, Incoming>; 2]>,
 }
 
 impl Upstream {
@@ -58,7 +78,40 @@ impl Upstream {
             http2,
             connect_timeout,
             sender: Mutex::new(None),
+            downgraded: OnceLock::new(),
         }
+    }
+
+    /// Sends a request that came upgraded to HTTP/2 (and was restored to
+    /// `orig`) to the application in its original HTTP/1 version and
+    /// target form, and waits for its response headers.
+    pub(crate) async fn send_downgraded(
+        &self,
+        request: Request<Incoming>,
+        orig: OrigProto,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        let app = self.app.ok_or(UpstreamError::NoAddress)?;
+        let [origin_form, absolute_form] = self.downgraded.get_or_init(|| {
+            let connect_timeout = self.connect_timeout;
+            let pool = |absolute_form| {
+                Client::builder(TokioExecutor::new())
+                    .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+                    .pool_timer(TokioTimer::new())
+                    .timer(TokioTimer::new())
+                    .build(AppConnector {
+                        app,
+                        connect_timeout,
+                        absolute_form,
+                    })
+            };
+            [pool(false), pool(true)]
+        });
+        let client = if orig.absolute_form {
+            absolute_form
+        } else {
+            origin_form
+        };
+        Ok(client.request(request).await?)
     }
 
     /// Sends `request` to the application and waits for its response

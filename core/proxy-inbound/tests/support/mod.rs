@@ -200,7 +200,21 @@ pub async fn http_app() -> App {
                     counting.fetch_add(1, Ordering::SeqCst);
                     async move {
                         let text = format!("hello from bb {}", request.uri().path());
-                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(text))))
+                        // How the request arrived, for tests of the HTTP/2
+                        // downgrade: version, Host, and the target's form.
+                        let host = request
+                            .headers()
+                            .get("host")
+                            .and_then(|h| h.to_str().ok())
+                            .unwrap_or("")
+                            .to_string();
+                        let response = Response::builder()
+                            .header("x-version", format!("{:?}", request.version()))
+                            .header("x-host", host)
+                            .header("x-target", request.uri().to_string())
+                            .body(Full::new(Bytes::from(text)))
+                            .expect("response");
+                        Ok::<_, Infallible>(response)
                     }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())

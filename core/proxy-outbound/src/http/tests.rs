@@ -1,9 +1,9 @@
 use std::net::SocketAddr;
 
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header;
 use http::{Request, StatusCode};
 
-use super::{error_response, request_authority, strip_hop_by_hop};
+use super::{error_response, request_authority};
 
 fn dst() -> Option<SocketAddr> {
     Some("10.96.0.10:8080".parse().unwrap())
@@ -44,23 +44,6 @@ fn the_authority_comes_from_the_uri_the_host_or_the_original_destination() {
     assert!(request_authority(&bare, None).is_err());
     assert!(request_authority(&with_host("bad host"), dst()).is_err());
     assert!(request_authority(&with_host("user@bb:80"), dst()).is_err());
-}
-
-#[test]
-fn hop_by_hop_headers_are_not_forwarded() {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONNECTION,
-        HeaderValue::from_static("keep-alive, x-private"),
-    );
-    headers.insert("x-private", HeaderValue::from_static("1"));
-    headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
-    headers.insert(header::TE, HeaderValue::from_static("trailers"));
-    headers.insert("x-kept", HeaderValue::from_static("1"));
-    strip_hop_by_hop(&mut headers);
-    let mut names: Vec<&str> = headers.keys().map(|k| k.as_str()).collect();
-    names.sort();
-    assert_eq!(names, ["te", "x-kept"]);
 }
 
 #[test]

@@ -145,7 +145,7 @@ pub async fn control_plane() -> ControlPlane {
 }
 
 /// A backend answering every request with its name (and the HTTP version
-/// it was asked in), counting them.
+/// it was asked in, with the `l5d-orig-proto` it was sent), counting them.
 pub struct Backend {
     pub name: String,
     pub addr: SocketAddr,
@@ -182,6 +182,12 @@ impl Backend {
                         let name = name.clone();
                         async move {
                             let version = format!("{:?}", request.version());
+                            let orig_proto = request
+                                .headers()
+                                .get("l5d-orig-proto")
+                                .and_then(|h| h.to_str().ok())
+                                .unwrap_or("")
+                                .to_string();
                             let authority = request
                                 .headers()
                                 .get(http::header::HOST)
@@ -197,6 +203,7 @@ impl Backend {
                             let response = Response::builder()
                                 .header("x-backend", name.as_str())
                                 .header("x-version", version)
+                                .header("x-orig-proto", orig_proto)
                                 .header("x-authority", authority)
                                 .header("x-body-len", body.map(|b| b.len()).unwrap_or(usize::MAX))
                                 .body(Full::new(Bytes::from(name)))
