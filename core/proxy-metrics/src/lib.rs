@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod labels;
+mod series;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -21,6 +22,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 pub use labels::{LabelSet, Labels, Tls};
+pub use series::RequestSeries;
 
 /// Upper bounds of `response_latency_ms`, as Linkerd's proxy buckets them,
 /// so histogram quantiles computed by `viz` match Linkerd's.

@@ -13,7 +13,7 @@ use http::{Method, Request, Response, StatusCode, Uri, Version};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Body, Incoming};
-use strait_proxy_metrics::LabelSet;
+use strait_proxy_metrics::RequestSeries;
 
 use crate::balance::{Endpoint, InFlight};
 use crate::connect::{Connect, Hint};
@@ -113,13 +113,13 @@ pub(crate) async fn handle<C: Connect>(
         }
         Outgoing::Streaming(body) => (send(&head, body, &endpoint).await, endpoint),
     };
-    let labels = &endpoint.extra.labels;
-    shared.metrics.request_total.get_or_create(labels).inc();
+    let series = &endpoint.extra.series;
+    series.request();
     match result {
         Ok((response, in_flight, started)) => {
             in_flight.answered();
             drop(in_flight);
-            record_response(shared, labels, response.status(), started.elapsed());
+            record_response(series, response.status(), started.elapsed());
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             if parts.version == Version::HTTP_2 && head.version != Version::HTTP_2 {
@@ -132,7 +132,7 @@ pub(crate) async fn handle<C: Connect>(
         Err(SendError::Connect(error, in_flight)) => {
             in_flight.failed(CONNECT_FAILURE_PENALTY);
             let status = StatusCode::BAD_GATEWAY;
-            record_response(shared, labels, status, Duration::ZERO);
+            record_response(series, status, Duration::ZERO);
             error_response(
                 status,
                 format!("connecting to {} failed: {error}", endpoint.target.addr),
@@ -141,7 +141,7 @@ pub(crate) async fn handle<C: Connect>(
         Err(SendError::Request(error, in_flight, started)) => {
             drop(in_flight);
             let status = StatusCode::BAD_GATEWAY;
-            record_response(shared, labels, status, started.elapsed());
+            record_response(series, status, started.elapsed());
             error_response(
                 status,
                 format!("the request to {} failed: {error}", endpoint.target.addr),
@@ -153,30 +153,10 @@ pub(crate) async fn handle<C: Connect>(
     }
 }
 
-fn record_response<C: Connect>(
-    shared: &Shared<C>,
-    labels: &LabelSet,
-    status: StatusCode,
-    latency: Duration,
-) {
-    let mut with_status = labels.clone();
-    with_status.push(("status_code".to_string(), status.as_u16().to_string()));
-    shared
-        .metrics
-        .response_latency_ms
-        .get_or_create(&with_status)
-        .observe(latency.as_secs_f64() * 1000.0);
-    let classification = if status.is_server_error() {
-        "failure"
-    } else {
-        "success"
-    };
-    with_status.push(("classification".to_string(), classification.to_string()));
-    shared
-        .metrics
-        .response_total
-        .get_or_create(&with_status)
-        .inc();
+fn record_response(series: &RequestSeries, status: StatusCode, latency: Duration) {
+    let code = status.as_u16();
+    series.latency(code, latency.as_secs_f64() * 1000.0);
+    series.response(code, !status.is_server_error());
 }
 
 /// The parts of a request kept to send it again.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use strait_proxy_metrics::{LabelSet, Labels, ProxyMetrics, Tls};
+use strait_proxy_metrics::{LabelSet, Labels, ProxyMetrics, RequestSeries, Tls};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::balance::Balancer;
@@ -57,12 +57,14 @@ impl Default for OutboundConfig {
     }
 }
 
-/// What the proxy keeps per endpoint: its connection pools and the labels
-/// of its metrics.
+/// What the proxy keeps per endpoint: its connection pools and its
+/// metric series.
 pub(crate) struct EndpointExtra<C: Connect> {
     pub(crate) pools: Pools<C>,
-    /// `direction`, `authority`, `target_addr`, TLS and `dst_*` labels.
-    pub(crate) labels: LabelSet,
+    /// The request series labelled `direction`, `authority`,
+    /// `target_addr`, TLS and `dst_*`; [`RequestSeries::labels`] also
+    /// label the endpoint's TCP series.
+    pub(crate) series: RequestSeries,
 }
 
 /// The balancer of one authority, with its fail-fast state.
@@ -225,11 +227,12 @@ impl<C: Connect> Shared<C> {
             return entry.clone();
         }
         let connect = self.connect.clone();
+        let metrics = self.metrics.clone();
         let connect_timeout = self.config.connect_timeout;
         let label_authority = authority.to_string();
         let new_endpoint = move |target: &Arc<EndpointTarget>| EndpointExtra {
             pools: Pools::new(connect.clone(), target.clone(), connect_timeout),
-            labels: endpoint_labels(&label_authority, target),
+            series: RequestSeries::new(&metrics, endpoint_labels(&label_authority, target)),
         };
         let entry = Arc::new(Entry {
             balancer: Balancer::new(

@@ -54,7 +54,7 @@ where
     };
     in_flight.answered();
 
-    let labels = &endpoint.extra.labels;
+    let labels = endpoint.extra.series.labels();
     let metrics = &shared.metrics;
     metrics.tcp_open_total.get_or_create(labels).inc();
     metrics.tcp_open_connections.get_or_create(labels).inc();

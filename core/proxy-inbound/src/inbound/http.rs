@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use super::detect::Detected;
-use super::metrics::{BoxError, ResponseBody, ResponseRecorder, is_grpc, request_labels};
+use super::metrics::{BoxError, ConnectionSeries, ResponseBody, ResponseRecorder, is_grpc};
 use super::upstream::Upstream;
 use super::{Connection, Shared};
 use crate::policy::PortPolicy;
@@ -50,6 +50,7 @@ pub(super) async fn serve<I>(
         policies,
         upstream,
         http2,
+        series: ConnectionSeries::default(),
     });
     let service = service_fn(move |request: Request<Incoming>| {
         let handler = handler.clone();
@@ -79,6 +80,7 @@ struct Handler {
     policies: watch::Receiver<Arc<PortPolicy>>,
     upstream: Upstream,
     http2: bool,
+    series: ConnectionSeries,
 }
 
 impl Handler {
@@ -116,17 +118,15 @@ impl Handler {
             headers: &parts.headers,
         });
         let Some(route) = matched else {
-            let labels = request_labels(
+            let series = self.series.route(
+                metrics,
                 &self.connection,
                 &authority,
                 &policy.server,
                 &ResourceRef::default(),
             );
-            metrics
-                .request_total
-                .get_or_create(&labels.clone().build())
-                .inc();
-            let recorder = ResponseRecorder::new(metrics, labels, started);
+            series.requests().request();
+            let recorder = ResponseRecorder::new(series.requests(), started);
             return answer(
                 recorder,
                 StatusCode::NOT_FOUND,
@@ -134,7 +134,8 @@ impl Handler {
             );
         };
 
-        let labels = request_labels(
+        let series = self.series.route(
+            metrics,
             &self.connection,
             &authority,
             &policy.server,
@@ -175,21 +176,12 @@ impl Handler {
         // refusals beside it.
         let recorder = match verdict.decision {
             Decision::Allow(authz) => {
-                metrics
-                    .inbound_http_authz_allow_total
-                    .get_or_create(&labels.clone().with_resource("authz", &authz).build())
-                    .inc();
-                metrics
-                    .request_total
-                    .get_or_create(&labels.clone().build())
-                    .inc();
-                ResponseRecorder::new(metrics, labels, started)
+                series.allowed(metrics, &authz);
+                series.requests().request();
+                ResponseRecorder::new(series.requests(), started)
             }
             Decision::Deny(reason) => {
-                metrics
-                    .inbound_http_authz_deny_total
-                    .get_or_create(&labels.build())
-                    .inc();
+                series.denied(metrics);
                 debug!(
                     client = %self.connection.client.addr,
                     server = %policy.server,

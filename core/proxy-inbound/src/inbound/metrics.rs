@@ -5,6 +5,7 @@
 //! classification]`.
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -15,7 +16,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use strait_decisions::authz::ResourceRef;
-use strait_proxy_metrics::{Labels, ProxyMetrics, Tls};
+use strait_proxy_metrics::{Labels, ProxyMetrics, RequestSeries, Tls};
 
 use super::Connection;
 
@@ -78,7 +79,7 @@ impl Drop for ConnectionMetrics {
 
 /// `direction, authority, target_addr, tls..., srv_*, route_*`: the labels
 /// of request-level series.
-pub(crate) fn request_labels(
+fn request_labels(
     connection: &Connection,
     authority: &str,
     server: &ResourceRef,
@@ -92,20 +93,114 @@ pub(crate) fn request_labels(
         .with_resource("route", route)
 }
 
+/// How many label sets one connection keeps series for (authorities,
+/// routes, policy versions); past that the oldest is forgotten.
+const ROUTE_SERIES_PER_CONNECTION: usize = 16;
+
+/// The series of one route's requests on one connection: its request and
+/// response series, its denials, and its admissions by authorization.
+pub(crate) struct RouteSeries {
+    authority: String,
+    server: ResourceRef,
+    route: ResourceRef,
+    requests: Arc<RequestSeries>,
+    labels: Labels,
+    allowed: Mutex<Vec<(ResourceRef, Counter)>>,
+    denied: OnceLock<Counter>,
+}
+
+impl RouteSeries {
+    /// The route's request and response series.
+    pub(crate) fn requests(&self) -> &Arc<RequestSeries> {
+        &self.requests
+    }
+
+    /// Counts a request `authz` admitted in
+    /// `inbound_http_authz_allow_total`.
+    pub(crate) fn allowed(&self, metrics: &ProxyMetrics, authz: &ResourceRef) {
+        let mut allowed = self.allowed.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, counter)) = allowed.iter().find(|(a, _)| a == authz) {
+            counter.inc();
+            return;
+        }
+        let labels = self.labels.clone().with_resource("authz", authz).build();
+        let counter = metrics
+            .inbound_http_authz_allow_total
+            .get_or_create(&labels)
+            .clone();
+        counter.inc();
+        allowed.push((authz.clone(), counter));
+    }
+
+    /// Counts a refused request in `inbound_http_authz_deny_total`.
+    pub(crate) fn denied(&self, metrics: &ProxyMetrics) {
+        self.denied
+            .get_or_init(|| {
+                let labels = self.labels.clone().build();
+                metrics
+                    .inbound_http_authz_deny_total
+                    .get_or_create(&labels)
+                    .clone()
+            })
+            .inc();
+    }
+}
+
+/// The route series of one connection, looked up by authority, server and
+/// route, so a request costs a comparison and some increments rather than
+/// a dozen label strings and their hashing.
+#[derive(Default)]
+pub(crate) struct ConnectionSeries {
+    routes: Mutex<Vec<Arc<RouteSeries>>>,
+}
+
+impl ConnectionSeries {
+    /// The series of requests for `authority` on `route` of `server`.
+    pub(crate) fn route(
+        &self,
+        metrics: &ProxyMetrics,
+        connection: &Connection,
+        authority: &str,
+        server: &ResourceRef,
+        route: &ResourceRef,
+    ) -> Arc<RouteSeries> {
+        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = routes
+            .iter()
+            .find(|r| r.authority == authority && r.route == *route && r.server == *server)
+        {
+            return found.clone();
+        }
+        let labels = request_labels(connection, authority, server, route);
+        let series = Arc::new(RouteSeries {
+            authority: authority.to_string(),
+            server: server.clone(),
+            route: route.clone(),
+            requests: Arc::new(RequestSeries::new(metrics, labels.clone().build())),
+            labels,
+            allowed: Mutex::new(Vec::new()),
+            denied: OnceLock::new(),
+        });
+        if routes.len() >= ROUTE_SERIES_PER_CONNECTION {
+            routes.remove(0);
+        }
+        routes.push(series.clone());
+        series
+    }
+}
+
 /// Records one response: `response_latency_ms` when its headers are
 /// known, `response_total` once its classification is (at the headers, or
 /// for gRPC at the trailers carrying `grpc-status`).
 pub(crate) struct ResponseRecorder {
-    metrics: ProxyMetrics,
-    labels: Labels,
+    series: Arc<RequestSeries>,
     started: Instant,
 }
 
 impl ResponseRecorder {
-    pub(crate) fn new(metrics: &ProxyMetrics, labels: Labels, started: Instant) -> Self {
+    pub(crate) fn new(series: &Arc<RequestSeries>, started: Instant) -> Self {
         ResponseRecorder {
-            metrics: metrics.clone(),
-            labels,
+            series: series.clone(),
             started,
         }
     }
@@ -120,18 +215,9 @@ impl ResponseRecorder {
         grpc_request: bool,
         body: ResponseBody,
     ) -> ResponseBody {
-        let code = status.as_u16().to_string();
+        let code = status.as_u16();
         let elapsed_ms = self.started.elapsed().as_secs_f64() * 1_000.0;
-        self.metrics
-            .response_latency_ms
-            .get_or_create(
-                &self
-                    .labels
-                    .clone()
-                    .with("status_code", code.as_str())
-                    .build(),
-            )
-            .observe(elapsed_ms);
+        self.series.latency(code, elapsed_ms);
         let grpc = grpc_request || is_grpc(headers);
         if !grpc || status.is_server_error() || headers.contains_key("grpc-status") {
             let success = classify(status, grpc.then(|| grpc_status(headers)).flatten(), grpc);
@@ -147,16 +233,8 @@ impl ResponseRecorder {
         })
     }
 
-    fn count(self, code: String, success: bool) {
-        let labels = self
-            .labels
-            .with("status_code", code)
-            .with(
-                "classification",
-                if success { "success" } else { "failure" },
-            )
-            .build();
-        self.metrics.response_total.get_or_create(&labels).inc();
+    fn count(self, code: u16, success: bool) {
+        self.series.response(code, success);
     }
 }
 
@@ -192,7 +270,7 @@ fn classify(status: StatusCode, grpc_status: Option<u32>, grpc: bool) -> bool {
 
 struct Pending {
     recorder: ResponseRecorder,
-    code: String,
+    code: u16,
 }
 
 /// A gRPC response body whose trailers decide its classification; a
