@@ -1,14 +1,14 @@
 //! The data plane's cost, measured as the guide runs it: a client calling
 //! an app directly, against the same client calling through slow-cooker's
 //! proxy and bb's proxy (mTLS between them, the default Wasm authz plugin
-//! deciding every request). The proxies are separate `strait proxy`
-//! processes, so their memory is their own; the control plane and the app
+//! deciding every request). The proxies are separate `strait-proxy`
+//! processes (the sidecar binary), so their memory is their own; the control plane and the app
 //! run in this process. Load comes from `oha`: the highest throughput
 //! (closed loop), then latency at a fixed 1,000 requests per second (open
 //! loop, latency corrected for coordinated omission).
 //!
 //! Run with `core/proxy/benches/pod_to_pod.sh`, which builds the proxy and
-//! finds `oha`; it sets `STRAIT_BIN` and `OHA`.
+//! finds `oha`; it sets `STRAIT_PROXY_BIN` and `OHA`.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -175,7 +175,6 @@ fn spawn_proxy(
     let workload = json!({"ns": NS, "pod": format!("{sa}-1")}).to_string();
     let mut command = Command::new(strait);
     command
-        .arg("proxy")
         .env_clear()
         .env("LINKERD2_PROXY_LOG", "error")
         .env("LINKERD2_PROXY_INBOUND_LISTEN_ADDR", format!("{ip}:0"))
@@ -194,7 +193,7 @@ fn spawn_proxy(
     if let Some(direct) = direct {
         command.env("STRAIT_PROXY_INBOUND_DIRECT", direct);
     }
-    let child = command.spawn().expect("spawn strait proxy");
+    let child = command.spawn().expect("spawn strait-proxy");
     ProxyProcess { child, admin }
 }
 
@@ -275,8 +274,8 @@ fn oha(oha: &str, url: &str, connect_to: Option<&str>, extra: &[&str]) -> Run {
 }
 
 fn main() {
-    let strait =
-        std::env::var("STRAIT_BIN").expect("STRAIT_BIN: the strait binary to run proxies with");
+    let strait = std::env::var("STRAIT_PROXY_BIN")
+        .expect("STRAIT_PROXY_BIN: the strait-proxy binary to run proxies with");
     let oha_bin = std::env::var("OHA").unwrap_or_else(|_| "oha".to_string());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../../.."
 if ! command -v oha >/dev/null 2>&1; then
     cargo install oha --locked
 fi
-cargo build --release -q -p strait-cli
+cargo build --release -q -p strait-proxy --bin strait-proxy
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-STRAIT_BIN="$target_dir/release/strait" OHA="$(command -v oha)" \
+STRAIT_PROXY_BIN="$target_dir/release/strait-proxy" OHA="$(command -v oha)" \
     cargo bench -q -p strait-proxy --bench pod_to_pod

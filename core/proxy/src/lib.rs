@@ -18,6 +18,7 @@ mod identity;
 mod listeners;
 mod orig_dst;
 mod plugins;
+mod sidecar;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ pub use config::{
 pub use connect::{MeshConnect, MeshIo};
 pub use orig_dst::original_dst;
 pub use plugins::follow_authz_plugin;
+pub use sidecar::{CORES, proxy_cores, run_sidecar, variables_help};
 
 /// Why the proxy could not start; each names the setting or address at
 /// fault.

@@ -1,4 +1,4 @@
-use super::proxy_cores;
+use super::{proxy_cores, variables_help};
 
 #[test]
 fn cores_default_to_one_and_must_be_positive() {
@@ -10,4 +10,13 @@ fn cores_default_to_one_and_must_be_positive() {
             .contains("LINKERD2_PROXY_CORES")
     );
     assert!(proxy_cores(Some("many")).is_err());
+}
+
+#[test]
+fn help_lists_every_variable_including_cores() {
+    let help = variables_help();
+    for (name, _) in crate::VARIABLES {
+        assert!(help.contains(name), "{name} missing from\n{help}");
+    }
+    assert!(help.contains("LINKERD2_PROXY_CORES"));
 }
