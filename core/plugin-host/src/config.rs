@@ -20,8 +20,14 @@ pub struct HostConfig {
     /// Idle instances kept per version for reuse.
     pub idle_instances_per_version: usize,
     /// Granularity of deadlines: how often the epoch ticker advances and a
-    /// running call's CPU time is checked.
+    /// running call's CPU time is checked while a call runs.
     pub epoch_tick: Duration,
+    /// How often the ticker advances while no call runs. Decisions take
+    /// microseconds, so a sidecar's ticker is nearly always idle; ticking
+    /// slower then spares the process a wake-up every `epoch_tick`. A call
+    /// that runs away is first seen at the next idle tick and stopped about
+    /// its budget after that, so keep this at most the smallest call budget.
+    pub idle_epoch_tick: Duration,
     /// Compiled components kept by digest, so swapping back and forth between
     /// versions compiles each once.
     pub compiled_cache_entries: usize,
@@ -36,6 +42,7 @@ impl Default for HostConfig {
             max_instances: 256,
             idle_instances_per_version: 32,
             epoch_tick: Duration::from_millis(1),
+            idle_epoch_tick: Duration::from_millis(5),
             compiled_cache_entries: 16,
         }
     }

@@ -1,6 +1,6 @@
 //! The engine, linker and compiled-component cache shared by every plugin.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
@@ -30,6 +30,7 @@ struct HostInner {
     config: HostConfig,
     metrics: PluginMetrics,
     compiled: Mutex<Vec<(String, Component)>>,
+    calls_in_flight: Arc<AtomicUsize>,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -63,7 +64,12 @@ impl PluginHost {
         let mut linker = Linker::new(&engine);
         bindings::link(&mut linker).map_err(|e| runtime(format!("{e:#}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
-        spawn_ticker(&engine, config.epoch_tick, ticker_stop.clone())
+        let calls_in_flight = Arc::new(AtomicUsize::new(0));
+        let ticks = Ticks {
+            busy: config.epoch_tick,
+            idle: config.idle_epoch_tick.max(config.epoch_tick),
+        };
+        spawn_ticker(&engine, ticks, calls_in_flight.clone(), ticker_stop.clone())
             .map_err(|e| runtime(format!("cannot start the epoch ticker: {e}")))?;
         Ok(PluginHost {
             inner: Arc::new(HostInner {
@@ -72,6 +78,7 @@ impl PluginHost {
                 config,
                 metrics,
                 compiled: Mutex::new(Vec::new()),
+                calls_in_flight,
                 ticker_stop,
             }),
         })
@@ -169,6 +176,7 @@ impl PluginHost {
             typed,
             meters,
             limits,
+            self.inner.calls_in_flight.clone(),
         ))
     }
 
@@ -211,9 +219,20 @@ impl PluginHost {
     }
 }
 
+/// The ticker's periods: while a call runs, and while none does.
+#[derive(Clone, Copy)]
+struct Ticks {
+    busy: std::time::Duration,
+    idle: std::time::Duration,
+}
+
+/// Advances the engine's epoch, which makes a running call check its CPU
+/// budget: every `busy` tick while calls run, every `idle` tick otherwise
+/// (see [`HostConfig::idle_epoch_tick`]).
 fn spawn_ticker(
     engine: &Engine,
-    tick: std::time::Duration,
+    ticks: Ticks,
+    calls_in_flight: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     let engine = engine.clone();
@@ -221,7 +240,8 @@ fn spawn_ticker(
         .name("plugin-epoch".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                thread::sleep(tick);
+                let busy = calls_in_flight.load(Ordering::Relaxed) > 0;
+                thread::sleep(if busy { ticks.busy } else { ticks.idle });
                 engine.increment_epoch();
             }
         })

@@ -184,7 +184,8 @@ impl ResourceLimiter for MemoryCap {
 /// Counting CPU time rather than wall time means a call that the OS merely
 /// preempted on a busy machine is never stopped (and its request never
 /// denied), while a runaway loop, which burns CPU, is stopped about
-/// `budget` plus one tick after it starts.
+/// `budget` after the first tick it sees: at most the budget plus one idle
+/// tick after it starts (see `HostConfig::idle_epoch_tick`).
 pub(crate) struct CpuBudget {
     budget: Duration,
     /// CPU time of the thread at the first tick seen by this call.

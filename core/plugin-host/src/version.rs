@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -208,6 +209,24 @@ pub(crate) struct PluginVersion<K: Kind> {
     limits: CallLimits,
     plugin: Arc<str>,
     label: Arc<str>,
+    /// The host's count of running calls, which sets the ticker's pace.
+    calls_in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts one running call for as long as it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn start(calls: &'a AtomicUsize) -> Self {
+        calls.fetch_add(1, Ordering::Relaxed);
+        InFlight(calls)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl<K: Kind> PluginVersion<K> {
@@ -217,6 +236,7 @@ impl<K: Kind> PluginVersion<K> {
         pre: K::Pre,
         meters: CallMeters,
         limits: CallLimits,
+        calls_in_flight: Arc<AtomicUsize>,
     ) -> Self {
         PluginVersion {
             plugin: info.plugin.as_str().into(),
@@ -227,6 +247,7 @@ impl<K: Kind> PluginVersion<K> {
             idle: Mutex::new(Vec::new()),
             meters,
             limits,
+            calls_in_flight,
         }
     }
 
@@ -278,6 +299,7 @@ impl<K: Kind> PluginVersion<K> {
         f: impl FnOnce(&mut Store<StoreState>, &K::Instance, &mut K::Cache) -> wasmtime::Result<R>,
     ) -> Result<R, CallFailure> {
         let start = Instant::now();
+        let in_flight = InFlight::start(&self.calls_in_flight);
         let result = self.checkout().and_then(|mut pooled| {
             pooled.store.data_mut().begin_call();
             pooled.store.set_epoch_deadline(1);
@@ -294,6 +316,7 @@ impl<K: Kind> PluginVersion<K> {
                 }
             }
         });
+        drop(in_flight);
         let outcome = match &result {
             Ok(_) => CallOutcome::Ok,
             Err(failure) => failure.outcome(),
