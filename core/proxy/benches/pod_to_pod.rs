@@ -7,6 +7,11 @@
 //! (closed loop), then latency at a fixed 1,000 requests per second (open
 //! loop, latency corrected for coordinated omission).
 //!
+//! For scale, the same client also goes through two plain TCP relays (this
+//! binary run again as a relay: one thread, bytes copied both ways, nothing
+//! parsed): the least any pair of proxies in separate processes can cost
+//! on this machine.
+//!
 //! Run with `core/proxy/benches/pod_to_pod.sh`, which builds the proxy and
 //! finds `oha`; it sets `STRAIT_PROXY_BIN` and `OHA`.
 
@@ -273,7 +278,55 @@ fn oha(oha: &str, url: &str, connect_to: Option<&str>, extra: &[&str]) -> Run {
     }
 }
 
+/// Set (to `LISTEN=TARGET`) when this binary runs as a relay.
+const RELAY: &str = "POD_TO_POD_RELAY";
+
+/// A plain TCP relay on one thread: accepts on `listen` and copies bytes
+/// both ways to `target`.
+fn relay(spec: &str) {
+    let (listen, target) = spec.split_once('=').expect("LISTEN=TARGET");
+    let (listen, target): (SocketAddr, SocketAddr) = (
+        listen.parse().expect("listen"),
+        target.parse().expect("target"),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(listen).await.expect("bind relay");
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = client.set_nodelay(true);
+                if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                    let _ = server.set_nodelay(true);
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+}
+
+/// Starts this binary as a relay from `listen` to `target`.
+fn spawn_relay(listen: SocketAddr, target: SocketAddr) -> ProxyProcess {
+    let me = std::env::current_exe().expect("own path");
+    let child = Command::new(me)
+        .env(RELAY, format!("{listen}={target}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn relay");
+    ProxyProcess {
+        child,
+        admin: listen,
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var(RELAY) {
+        relay(&spec);
+        return;
+    }
     let strait = std::env::var("STRAIT_PROXY_BIN")
         .expect("STRAIT_PROXY_BIN: the strait-proxy binary to run proxies with");
     let oha_bin = std::env::var("OHA").unwrap_or_else(|_| "oha".to_string());
@@ -331,24 +384,37 @@ fn main() {
         let mesh_fixed = oha(&oha_bin, &mesh_url, Some(&connect_to), &open);
         let (bb_rss, bb_peak) = memory_kib(bb.child.id());
         let (client_rss, client_peak) = memory_kib(client.child.id());
+        drop((bb, client));
+
+        let second: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("relay");
+        let first: SocketAddr = format!("127.0.0.2:{}", free_port()).parse().expect("relay");
+        let relays = [spawn_relay(second, app), spawn_relay(first, second)];
+        let relay_url = format!("http://{first}/");
+        wait_for("the relays", async || http_get(first, "relay", "/").await.0 == 200).await;
+        let relay_max = oha(&oha_bin, &relay_url, None, &closed);
+        let relay_fixed = oha(&oha_bin, &relay_url, None, &open);
+        drop(relays);
 
         println!("pod to pod: client -> slow-cooker proxy -> (mTLS, Wasm authz) -> bb proxy -> app");
         println!("HTTP/1.1 keep-alive, 1 KiB responses, loopback, {CONNECTIONS} connections, {DURATION} per run");
         println!();
-        println!("{:<34} {:>12} {:>12} {:>10}", "", "direct", "via proxies", "ratio");
-        println!("{:<34} {:>12.0} {:>12.0} {:>9.2}x   (target >= 0.50x)", "max throughput (req/s)",
-            direct_max.rps, mesh_max.rps, mesh_max.rps / direct_max.rps);
-        println!("{:<34} {:>12.3} {:>12.3} {:>+9.3}ms", "p50 at 1,000 rps (ms)",
-            direct_fixed.p50_ms, mesh_fixed.p50_ms, mesh_fixed.p50_ms - direct_fixed.p50_ms);
-        println!("{:<34} {:>12.3} {:>12.3} {:>+9.3}ms (target added <= 0.300 ms)", "p99 at 1,000 rps (ms)",
-            direct_fixed.p99_ms, mesh_fixed.p99_ms, mesh_fixed.p99_ms - direct_fixed.p99_ms);
-        println!("{:<34} {:>12.4} {:>12.4}", "success rate (max / fixed)",
-            direct_max.success.min(direct_fixed.success), mesh_max.success.min(mesh_fixed.success));
+        println!("{:<34} {:>12} {:>12} {:>10} {:>12} {:>10}", "", "direct", "via proxies", "ratio", "via relays", "ratio");
+        println!("{:<34} {:>12.0} {:>12.0} {:>9.2}x {:>12.0} {:>9.2}x  (target >= 0.50x)", "max throughput (req/s)",
+            direct_max.rps, mesh_max.rps, mesh_max.rps / direct_max.rps,
+            relay_max.rps, relay_max.rps / direct_max.rps);
+        println!("{:<34} {:>12.3} {:>12.3} {:>+9.3}ms {:>12.3} {:>+9.3}ms", "p50 at 1,000 rps (ms)",
+            direct_fixed.p50_ms, mesh_fixed.p50_ms, mesh_fixed.p50_ms - direct_fixed.p50_ms,
+            relay_fixed.p50_ms, relay_fixed.p50_ms - direct_fixed.p50_ms);
+        println!("{:<34} {:>12.3} {:>12.3} {:>+9.3}ms {:>12.3} {:>+9.3}ms (target added <= 0.300 ms)", "p99 at 1,000 rps (ms)",
+            direct_fixed.p99_ms, mesh_fixed.p99_ms, mesh_fixed.p99_ms - direct_fixed.p99_ms,
+            relay_fixed.p99_ms, relay_fixed.p99_ms - direct_fixed.p99_ms);
+        println!("{:<34} {:>12.4} {:>12.4} {:>10} {:>12.4}", "success rate (max / fixed)",
+            direct_max.success.min(direct_fixed.success), mesh_max.success.min(mesh_fixed.success),
+            "", relay_max.success.min(relay_fixed.success));
         println!();
         println!("proxy memory after the runs (target RSS <= 20 MiB each):");
         println!("  bb proxy:          RSS {:>6.1} MiB, peak {:>6.1} MiB", bb_rss as f64 / 1024.0, bb_peak as f64 / 1024.0);
         println!("  slow-cooker proxy: RSS {:>6.1} MiB, peak {:>6.1} MiB", client_rss as f64 / 1024.0, client_peak as f64 / 1024.0);
-        drop((bb, client));
         drop(plane);
     });
 }
