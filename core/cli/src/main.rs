@@ -110,7 +110,7 @@ fn main() -> ExitCode {
         namespace: cli.namespace,
     };
     match cli.command {
-        Command::Plugin(command) => plugin::run(command),
+        Command::Plugin(command) => plugin::run(command, &scope),
         Command::Crds => crds::run(),
         Command::Controller(command) => controller::run(command),
         Command::Proxy => proxy::run(),

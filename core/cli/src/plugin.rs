@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
+
+mod push;
 use strait_plugin_host::{
     AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, HostConfig, PLUGINS_CONFIG_MAP, PluginBytes, PluginError,
     PluginHost, PluginKind, PluginMetrics, PluginSource, plugins_config_map,
@@ -45,6 +47,25 @@ pub enum PluginCommand {
         #[arg(long)]
         plugin_version: Option<String>,
     },
+    /// Hot-reload a plugin: validate it, then write it into the plugins
+    /// ConfigMap (`strait-plugins` in `-n`, default `linkerd`) of the
+    /// cluster `--context` names: a running `strait local` cluster or a
+    /// kubeconfig context.
+    ///
+    /// The control plane validates it again, hands it to the proxies (authz)
+    /// or the service mirrors (export), and reports the outcome in the
+    /// ConfigMap's annotation `status.strait.io/<kind>.wasm` and an Event;
+    /// a rejected plugin leaves the last good one in place.
+    Push {
+        /// The plugin kind.
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// A `.wasm` component or `.wat` text.
+        file: PathBuf,
+        /// A version for the plugin, shown in metrics and logs instead of the digest.
+        #[arg(long)]
+        plugin_version: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -64,8 +85,13 @@ impl From<Kind> for PluginKind {
     }
 }
 
-pub fn run(command: PluginCommand) -> ExitCode {
+pub fn run(command: PluginCommand, scope: &crate::context::Scope) -> ExitCode {
     let result = match command {
+        PluginCommand::Push {
+            kind,
+            file,
+            plugin_version,
+        } => return push::push(scope, kind.into(), &file, plugin_version.as_deref()),
         PluginCommand::Check { kind, file } => check(kind.into(), file.as_deref()),
         PluginCommand::Configmap {
             authz,

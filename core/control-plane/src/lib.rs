@@ -15,9 +15,11 @@
 #![warn(missing_docs)]
 
 mod control_plane;
+mod plugins;
 mod serve;
 
 pub use control_plane::ControlPlane;
+pub use plugins::offer_authz_plugins;
 pub use serve::{RunningControlPlane, SHUTDOWN_GRACE, ServeError};
 
 /// Linkerd's ports, which proxies are configured with by default.

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use strait_control_plane::{ControlPlane, RunningControlPlane};
+use strait_control_plane::{ControlPlane, RunningControlPlane, offer_authz_plugins};
 use strait_destination::ClusterConfig;
 use strait_identity::{Certifier, EmbeddedTokens, IdentityDomain, Issuer, SigningCa};
 use strait_local_api::{ClusterBackend, ClusterInfo, PodScrapes, Scrape};
 use strait_local_workloads::{ClusterRuntime, IpPool, PodView, Workloads};
 use strait_mirror::MirrorMetrics;
-use strait_plugin_host::ExportPlugin;
+use strait_plugin_config::{PluginSink, PluginSinks, follow_plugin_config_map};
+use strait_plugin_host::{ExportPlugin, PLUGINS_CONFIG_MAP, PluginBytes, PluginHost};
 use strait_policy::IndexConfig;
 use strait_policy_server::PluginOffer;
 use strait_store::MemoryStore;
@@ -85,7 +86,10 @@ pub(crate) struct Shared {
     pub(crate) root: SigningCa,
     pub(crate) ips: IpPool,
     pub(crate) clusters: Clusters,
-    pub(crate) export: Arc<ExportPlugin>,
+    /// Runs every cluster's plugins.
+    pub(crate) host: PluginHost,
+    /// The export plugin each cluster's mirrors start with.
+    pub(crate) export_plugin: PluginBytes,
     pub(crate) mirror_metrics: MirrorMetrics,
 }
 
@@ -105,9 +109,16 @@ impl LocalCluster {
             .map_err(|e| format!("cluster {name}: {e}"))?;
         let tokens = EmbeddedTokens::new();
         let clusters = shared.clusters.clone();
+        // This cluster's plugins: the built-in ones until its plugins
+        // ConfigMap (`linkerd/strait-plugins`) names others.
+        let offer = PluginOffer::new();
+        let export = Arc::new(
+            ExportPlugin::new(&shared.host, "export", &shared.export_plugin)
+                .map_err(|e| format!("cluster {name}: export plugin: {e}"))?,
+        );
         let plane = ControlPlane::new()
             .with_identity(Arc::new(Certifier::new(issuer, domain)), tokens.clone())
-            .with_policy(store.clone(), IndexConfig::default(), &PluginOffer::new())
+            .with_policy(store.clone(), IndexConfig::default(), &offer)
             .with_destination(
                 store.clone(),
                 &name,
@@ -134,9 +145,21 @@ impl LocalCluster {
         let mut tasks = vec![tokio::spawn(links::mirror_every_link(
             store.clone(),
             shared.clusters.clone(),
-            shared.export.clone(),
+            export.clone(),
             shared.mirror_metrics.clone(),
         ))];
+        let export_sink: PluginSink =
+            Arc::new(move |plugin, _| export.load(plugin).map(drop).map_err(|e| e.to_string()));
+        tasks.push(tokio::spawn(follow_plugin_config_map(
+            store.clone(),
+            CONTROL_PLANE_NAMESPACE.to_string(),
+            PLUGINS_CONFIG_MAP.to_string(),
+            shared.host.clone(),
+            PluginSinks {
+                authz: Some(offer_authz_plugins(&offer)),
+                export: Some(export_sink),
+            },
+        )));
         let saving = Arc::new(std::sync::Mutex::new(()));
         tasks.push(tokio::spawn(save_on_change(
             name.clone(),

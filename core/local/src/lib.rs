@@ -26,7 +26,7 @@ use strait_identity::SigningCa;
 use strait_local_api::{ClusterBackend, LocalContext, Registry};
 use strait_local_workloads::IpPool;
 use strait_mirror::MirrorMetrics;
-use strait_plugin_host::{ExportPlugin, HostConfig, PluginHost, PluginMetrics, PluginSource};
+use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics, PluginSource};
 use tokio::task::JoinHandle;
 
 pub use cluster::LocalCluster;
@@ -116,9 +116,8 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
         .map_err(|e| format!("trust anchor: {e}"))?,
         ips: IpPool::new(),
         clusters,
-        export: Arc::new(
-            ExportPlugin::new(&host, "export", &export_plugin).map_err(|e| e.to_string())?,
-        ),
+        host,
+        export_plugin,
         mirror_metrics: MirrorMetrics::default(),
     };
     let mut running = Vec::new();
