@@ -497,3 +497,102 @@ fn find_prometheus() -> Option<std::path::PathBuf> {
         }
     }
 }
+
+/// Scenario 5, hot reload: an authz plugin pushed into the running mesh
+/// with `strait plugin push` takes over bb's decisions with no failed
+/// request, and a bad one pushed after it changes nothing.
+#[test]
+fn a_pushed_plugin_takes_over_with_no_failed_request() {
+    let _mesh = one_mesh();
+    let ws = Workspace::new("push", &[]);
+    let up = ws.local_up(&[]);
+    up.sleep_until(SETTLE);
+    assert_bb_serves(&ws, "before the push");
+
+    // The test plugin admits every request as `default/faulty-plugin`.
+    let faulty = strait_default_plugins::fixtures::AUTHZ_FAULTY;
+    let pushed = ws.ok(&[
+        "--context",
+        "east",
+        "plugin",
+        "push",
+        "--kind",
+        "authz",
+        faulty,
+        "--plugin-version",
+        "admit-all",
+    ]);
+    assert!(pushed.contains("authz.wasm pushed"), "{pushed}");
+    eventually(
+        Duration::from_secs(20),
+        "the pushed plugin deciding",
+        || {
+            let authz = ws.viz("east", "authz", "15s", &[]);
+            authz
+                .row("AUTHORIZATION", "default/faulty-plugin")
+                .filter(|r| rate(&r["RPS"]) > 0.0)
+                .map(|_| ())
+        },
+    );
+    // The window holds the swap: every request bb got was answered.
+    let stat = ws.viz("east", "stat", "15s", &[]);
+    let bb = stat.row("NAME", "bb").expect("bb in viz stat");
+    assert_eq!(
+        bb["SUCCESS"], "100.00%",
+        "a request failed across the swap: {bb:?}"
+    );
+    let status = ws.ok(&[
+        "--context",
+        "east",
+        "-n",
+        "linkerd",
+        "get",
+        "configmap",
+        "-o",
+        "yaml",
+    ]);
+    assert!(
+        status.contains("status.strait.io/authz.wasm: active admit-all"),
+        "{status}"
+    );
+
+    // Garbage is refused by the command itself; a plugin of the wrong world
+    // too. The plugin in place keeps deciding.
+    let garbage = ws.path("garbage.wasm");
+    std::fs::write(&garbage, b"not a plugin").unwrap();
+    let out = ws.strait(
+        &[
+            "--context",
+            "east",
+            "plugin",
+            "push",
+            "--kind",
+            "authz",
+            &garbage.to_string_lossy(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("nothing was pushed"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::thread::sleep(SETTLE);
+    let authz = ws.viz("east", "authz", "15s", &[]);
+    let admitted = authz
+        .row("AUTHORIZATION", "default/faulty-plugin")
+        .unwrap_or_else(|| panic!("the pushed plugin stopped deciding: {authz:?}"));
+    // Both clients are admitted now: slow-cooker and slow-cooker-evil.
+    assert_rate(
+        &admitted["RPS"],
+        2.0 * QPS,
+        0.15,
+        "admitted by the pushed plugin",
+    );
+    let stat = ws.viz("east", "stat", "15s", &[]);
+    let bb = stat.row("NAME", "bb").expect("bb in viz stat");
+    assert_eq!(bb["SUCCESS"], "100.00%", "{bb:?}");
+    up.stop();
+}

@@ -107,6 +107,17 @@ impl LocalCluster {
         .map_err(|e| format!("cluster {name}: issuer: {e}"))?;
         let domain = IdentityDomain::new(CONTROL_PLANE_NAMESPACE, TRUST_DOMAIN)
             .map_err(|e| format!("cluster {name}: {e}"))?;
+        // The control plane's namespace, as an installed cluster has it:
+        // the plugins ConfigMap and the Links' credentials live there.
+        store
+            .apply_json(
+                serde_json::json!({
+                    "apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": CONTROL_PLANE_NAMESPACE},
+                }),
+                "strait-local",
+            )
+            .map_err(|e| format!("cluster {name}: namespace {CONTROL_PLANE_NAMESPACE}: {e}"))?;
         let tokens = EmbeddedTokens::new();
         let clusters = shared.clusters.clone();
         // This cluster's plugins: the built-in ones until its plugins

@@ -164,9 +164,18 @@ async fn a_down_gateway_is_listed_as_not_ready_until_it_answers_again() {
         "gateway ready",
     )
     .await;
-    assert!(
-        exposition(&metrics).contains(r#"gateway_probes_total{link="target",outcome="success"}"#)
-    );
+    // The gateway counts as alive from the start, so its endpoints can be
+    // ready before the first probe has answered: wait for that answer.
+    let mut probed = false;
+    for _ in 0..250 {
+        if exposition(&metrics).contains(r#"gateway_probes_total{link="target",outcome="success"}"#)
+        {
+            probed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(probed, "no successful probe was counted");
 
     healthy.store(false, Ordering::SeqCst);
     wait(

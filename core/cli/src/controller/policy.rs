@@ -7,9 +7,12 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use clap::Args;
 use prometheus_client::registry::Registry;
-use strait_control_plane::ControlPlane;
+use strait_control_plane::{ControlPlane, offer_authz_plugins};
 use strait_decisions::net::{Cidr, Network};
-use strait_plugin_host::{AuthzPlugin, HostConfig, PluginHost, PluginMetrics, PluginSource};
+use strait_plugin_config::{PluginSinks, follow_plugin_config_map};
+use strait_plugin_host::{
+    AuthzPlugin, HostConfig, PLUGINS_CONFIG_MAP, PluginHost, PluginMetrics, PluginSource,
+};
 use strait_policy::{DefaultPolicy, IndexConfig, LINKERD_CLUSTER_NETWORKS};
 use strait_policy_server::{OfferedPlugin, PluginKind, PluginOffer};
 use strait_store_kube::KubeStore;
@@ -40,6 +43,11 @@ pub struct PolicyArgs {
     /// `.wat`); the built-in one when not given.
     #[arg(long)]
     pub authz_plugin: Option<PathBuf>,
+    /// The plugins ConfigMap in the controller namespace, followed for new
+    /// authz plugins (hot reload; see `strait plugin push`); empty to
+    /// follow none.
+    #[arg(long, default_value = PLUGINS_CONFIG_MAP)]
+    pub plugins_config_map: String,
     #[command(flatten)]
     pub names: MeshNames,
 }
@@ -119,6 +127,18 @@ pub async fn run(args: PolicyArgs) -> Result<(), String> {
     let store = KubeStore::infer()
         .await
         .map_err(|e| format!("cannot reach Kubernetes (in-cluster or kubeconfig): {e}"))?;
+    if !args.plugins_config_map.is_empty() {
+        tokio::spawn(follow_plugin_config_map(
+            store.clone(),
+            args.names.controller_namespace.clone(),
+            args.plugins_config_map.clone(),
+            host.clone(),
+            PluginSinks {
+                authz: Some(offer_authz_plugins(&offer)),
+                export: None,
+            },
+        ));
+    }
     let control_plane = ControlPlane::new().with_policy(store, index_config(&args), &offer);
     let mut registry = Registry::default();
     metrics.register(&mut registry);
