@@ -202,9 +202,10 @@ fn built_by_commands_and_restarted() {
         "link-gen failed: {generated:?}"
     );
     assert!(applied.status.success(), "{}", text(&applied.stderr));
+    // The control plane's namespace exists already, as on an installed cluster.
     assert_eq!(
         text(&applied.stdout),
-        "namespace/linkerd created\n\
+        "namespace/linkerd unchanged\n\
          secret/cluster-credentials-target created\n\
          link.multicluster.linkerd.io/target created\n"
     );
