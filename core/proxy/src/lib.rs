@@ -46,7 +46,7 @@ pub use config::{
 pub use connect::{MeshConnect, MeshIo};
 pub use orig_dst::original_dst;
 pub use plugins::follow_authz_plugin;
-pub use sidecar::{CORES, proxy_cores, run_sidecar, variables_help};
+pub use sidecar::{CORES, proxy_cores, run_sidecar, terminated, variables_help};
 
 /// Why the proxy could not start; each names the setting or address at
 /// fault.

@@ -93,8 +93,9 @@ pub fn run_sidecar() -> ExitCode {
     })
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM (what Kubernetes sends a pod).
-async fn terminated() {
+/// Resolves on Ctrl-C, or on SIGTERM (what Kubernetes sends a pod); the
+/// command line tool stops its other long-running commands on it too.
+pub async fn terminated() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
