@@ -14,6 +14,7 @@
 
 pub mod crd;
 mod duration;
+pub mod image;
 pub mod labels;
 pub mod link;
 pub mod policy;
