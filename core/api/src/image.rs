@@ -2,8 +2,8 @@
 //! programs are inside it.
 //!
 //! The installer, the injector and the Dockerfile must agree on these, or a
-//! rendered manifest starts a container that has no such program; keeping
-//! them in one place makes that agreement a compile-time fact.
+//! rendered manifest starts a container that has no such program. The Rust
+//! side reads them from here; a test holds `deploy/Dockerfile` to them.
 
 /// The repository the published image lives in; `--image` overrides it.
 pub const DEFAULT_REPOSITORY: &str = "ghcr.io/strait-mesh/strait";
@@ -26,3 +26,6 @@ pub const PROXY_UID: i64 = 2102;
 pub fn default_image() -> String {
     format!("{DEFAULT_REPOSITORY}:{}", env!("CARGO_PKG_VERSION"))
 }
+
+#[cfg(test)]
+mod tests;
