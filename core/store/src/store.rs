@@ -85,8 +85,12 @@ pub trait ClusterStore: Clone + Send + Sync + 'static {
     /// Creates or updates `object` by server-side apply as `field_manager`:
     /// the fields it sets become this manager's; fields this manager set
     /// before and now omits are removed; other managers' fields stay. A
-    /// namespaced object needs its namespace to exist. Returns the stored
-    /// object (with resourceVersion, and e.g. an allocated ClusterIP).
+    /// namespaced object needs its namespace to exist. A
+    /// `metadata.resourceVersion` in `object` is a precondition, as on the
+    /// API server: if the object exists at another version the write fails
+    /// with `Conflict` and changes nothing (optimistic concurrency, e.g. for
+    /// leader election); without one the write is unconditional. Returns the
+    /// stored object (with resourceVersion, and e.g. an allocated ClusterIP).
     fn apply<K: StoredObject>(
         &self,
         object: &K,

@@ -209,6 +209,16 @@ impl MemoryStore {
                 reason: "metadata.name is required".into(),
             });
         }
+        // A resourceVersion in what a client applies is a precondition, as
+        // on the API server: the write only goes through against that version.
+        let precondition = if strip_status {
+            object["metadata"]["resourceVersion"]
+                .as_str()
+                .filter(|rv| !rv.is_empty())
+                .map(str::to_string)
+        } else {
+            None
+        };
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             if kind.namespaced {
                 meta.insert("namespace".into(), Value::String(namespace.clone()));
@@ -241,6 +251,21 @@ impl MemoryStore {
         } = &mut *state;
         let ks = kind_state(kinds, &kind);
         let key = (namespace, name);
+        if let (Some(wanted), Some(existing)) = (&precondition, ks.objects.get(&key)) {
+            let current = existing.object["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or("");
+            if current != wanted {
+                return Err(StoreError::Conflict {
+                    what: what.to_string(),
+                    reason: format!(
+                        "the object has been modified (resourceVersion {wanted} was applied, \
+                         the current one is {current}); please apply your changes to the \
+                         latest version and try again"
+                    ),
+                });
+            }
+        }
         let (previous, mut next, uid, created) = match ks.objects.get(&key) {
             Some(existing) => {
                 let merged = merge::server_side_apply(

@@ -195,6 +195,51 @@ async fn server_side_apply_removes_only_the_managers_own_fields() {
 }
 
 #[tokio::test]
+async fn a_resource_version_in_an_apply_is_a_precondition() {
+    let store = store_with_ns("mc-demo").await;
+    let first = store
+        .apply(&service("mc-demo", "bb", &[("v", "1")]), "a")
+        .await
+        .unwrap();
+    // Two writers read the same version; the first write wins...
+    let mut one = service("mc-demo", "bb", &[("v", "2")]);
+    one.metadata.resource_version = first.metadata.resource_version.clone();
+    let mut two = service("mc-demo", "bb", &[("v", "3")]);
+    two.metadata.resource_version = first.metadata.resource_version.clone();
+    let won = store.apply(&one, "a").await.unwrap();
+    assert!(rv(&won) > rv(&first));
+    // ...and the second, now stale, is refused and changes nothing.
+    let writes = store.revision();
+    let err = store.apply(&two, "b").await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert!(err.to_string().contains(r#"services "bb" in mc-demo"#), "{err}");
+    assert!(err.to_string().contains("has been modified"), "{err}");
+    assert_eq!(store.revision(), writes);
+    let stored = store.get::<Service>("mc-demo", "bb").await.unwrap().unwrap();
+    assert_eq!(stored.metadata.labels.unwrap()["v"], "2");
+    // A stale version is refused even when the write would change nothing.
+    let mut same = service("mc-demo", "bb", &[("v", "2")]);
+    same.metadata.resource_version = first.metadata.resource_version.clone();
+    assert!(matches!(
+        store.apply(&same, "a").await,
+        Err(StoreError::Conflict { .. })
+    ));
+    // The current version goes through; no version at all is unconditional.
+    let mut current = service("mc-demo", "bb", &[("v", "4")]);
+    current.metadata.resource_version = won.metadata.resource_version.clone();
+    store.apply(&current, "a").await.unwrap();
+    store
+        .apply(&service("mc-demo", "bb", &[("v", "5")]), "a")
+        .await
+        .unwrap();
+    // An object that does not exist yet is created, as the API server does.
+    let mut new = service("mc-demo", "web", &[]);
+    new.metadata.resource_version = Some("12345".into());
+    let created = store.apply(&new, "a").await.unwrap();
+    assert_ne!(created.metadata.resource_version.as_deref(), Some("12345"));
+}
+
+#[tokio::test]
 async fn watches_start_with_a_reset_then_follow_changes() {
     let store = store_with_ns("mc-demo").await;
     store
