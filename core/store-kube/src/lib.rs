@@ -21,6 +21,9 @@ mod store;
 mod token_review;
 mod watch;
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
 pub use store::KubeStore;
 pub use token_review::{
     LINKERD_IDENTITY_AUDIENCE, ReviewedAccount, TokenReviewError, TokenReviewer,

@@ -137,10 +137,11 @@ impl KubeStore {
     }
 }
 
-/// Fields the API server owns: sending them in an apply would make them
-/// preconditions (a stale resourceVersion) or be rejected (managedFields).
-const SERVER_FIELDS: [&str; 5] = [
-    "resourceVersion",
+/// Fields the API server owns, left out of an apply (managedFields would be
+/// rejected). `resourceVersion` is not among them: when the caller sets it,
+/// it is sent as the precondition the store interface promises, and a
+/// stale one comes back as 409, a `Conflict`.
+const SERVER_FIELDS: [&str; 4] = [
     "uid",
     "creationTimestamp",
     "generation",

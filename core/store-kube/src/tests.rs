@@ -2,7 +2,7 @@
 //! request by request, checking what strait sends and answering as
 //! Kubernetes does.
 
-pub(crate) mod api_server;
+pub(crate) use crate::testing as api_server;
 mod kubeconfig;
 mod watch;
 mod writes;

@@ -34,8 +34,8 @@ async fn apply_is_a_forced_server_side_apply_without_server_owned_fields() {
         assert_eq!(body["kind"], "Service");
         assert_eq!(
             body["metadata"],
-            json!({"name": "bb", "namespace": "mc-demo", "labels": {"app": "bb"}}),
-            "no resourceVersion precondition, no server-owned fields"
+            json!({"name": "bb", "namespace": "mc-demo", "labels": {"app": "bb"}, "resourceVersion": "7"}),
+            "the resourceVersion as a precondition, no other server-owned fields"
         );
         assert_eq!(body["spec"], json!({"type": "ClusterIP"}));
         assert_eq!(
@@ -55,6 +55,34 @@ async fn apply_is_a_forced_server_side_apply_without_server_owned_fields() {
         Some("10.96.0.10"),
         "the stored object is returned"
     );
+}
+
+#[tokio::test]
+async fn a_stale_resource_version_is_a_conflict_and_none_is_unconditional() {
+    let (store, mut server) = mock_cluster();
+    let mut svc = service("mc-demo", "bb");
+    svc.metadata.resource_version = Some("7".into());
+    let message = "Operation cannot be fulfilled on services \"bb\": the object has been \
+                   modified; please apply your changes to the latest version and try again";
+    let (applied, ()) = tokio::join!(store.apply(&svc, "strait"), async {
+        let request = server.next().await;
+        assert_eq!(request.body["metadata"]["resourceVersion"], "7");
+        request.respond(409, &failure(409, "Conflict", message));
+    });
+    match applied {
+        Err(StoreError::Conflict { what, reason }) => {
+            assert_eq!(what, "services \"bb\" in mc-demo");
+            assert_eq!(reason, message);
+        }
+        other => panic!("a stale write must be a conflict, got {other:?}"),
+    }
+    svc.metadata.resource_version = None;
+    let (applied, ()) = tokio::join!(store.apply(&svc, "strait"), async {
+        let request = server.next().await;
+        assert_eq!(request.body["metadata"].get("resourceVersion"), None);
+        request.respond(200, &service_json("mc-demo", "bb", "9"));
+    });
+    assert!(applied.is_ok(), "{applied:?}");
 }
 
 #[tokio::test]

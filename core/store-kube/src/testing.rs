@@ -1,4 +1,10 @@
-//! The API server's side of a mocked connection.
+//! A scripted API server for tests of code running over a [`KubeStore`]:
+//! the test receives each request the store sends and answers it as
+//! Kubernetes would, so what reaches the API server (methods, paths, field
+//! managers, bodies) can be asserted without a cluster.
+//!
+//! Test support only (the `testing` feature): a request that does not come
+//! in time, or a body that cannot be read, fails the test by panicking.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,23 +21,28 @@ use crate::KubeStore;
 const REQUEST_WAIT: Duration = Duration::from_secs(1);
 
 /// Receives the requests a [`KubeStore`] sends.
-pub(crate) struct ApiServer {
+pub struct ApiServer {
     handle: Handle<Request<Body>, Response<Body>>,
 }
 
 /// A request as received, with the means to answer it.
-pub(crate) struct Received {
+pub struct Received {
+    /// The HTTP method (PATCH for an apply, GET for a get, list or watch).
     pub method: http::Method,
+    /// The request path, e.g. `/api/v1/namespaces/linkerd/configmaps/x`.
     pub path: String,
+    /// The query parameters, decoded (`fieldManager`, `watch`, ...).
     pub query: BTreeMap<String, String>,
+    /// The `Content-Type` header, e.g. `application/apply-patch+yaml`.
     pub content_type: String,
+    /// The body as JSON; `Null` when empty.
     pub body: Value,
     reply: SendResponse<Response<Body>>,
 }
 
 /// A store talking to a scripted API server; the client's default namespace
 /// is `default`, as with a kubeconfig that sets none.
-pub(crate) fn mock_cluster() -> (KubeStore, ApiServer) {
+pub fn mock_cluster() -> (KubeStore, ApiServer) {
     let (service, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let client = kube::Client::new(service, "default");
     (KubeStore::new(client), ApiServer { handle })
@@ -40,13 +51,21 @@ pub(crate) fn mock_cluster() -> (KubeStore, ApiServer) {
 impl ApiServer {
     /// The next request strait sends; fails the test if none comes.
     pub async fn next(&mut self) -> Received {
-        let (request, reply) = tokio::time::timeout(REQUEST_WAIT, self.handle.next_request())
+        self.next_within(REQUEST_WAIT)
             .await
             .expect("strait sent the expected request in time")
+    }
+
+    /// The next request strait sends within `wait`, if any: for tests that
+    /// answer whatever comes, in the order it comes.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Received> {
+        let (request, reply) = tokio::time::timeout(wait, self.handle.next_request())
+            .await
+            .ok()?
             .expect("the client is still connected");
         let (parts, body) = request.into_parts();
         let bytes = body.collect().await.expect("a readable body").to_bytes();
-        Received {
+        Some(Received {
             method: parts.method,
             path: parts.uri.path().to_string(),
             query: form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
@@ -64,7 +83,7 @@ impl ApiServer {
                 serde_json::from_slice(&bytes).expect("a JSON body")
             },
             reply,
-        }
+        })
     }
 
     /// Asserts strait sends nothing for `wait`.
