@@ -1,16 +1,24 @@
-//! `strait multicluster`: link clusters (`link-gen`) and check the links
-//! (`check`), as `linkerd multicluster` does, against the clusters of a
-//! running `strait local up`.
+//! `strait multicluster`: link clusters (`link-gen`, `unlink`) and check the
+//! links (`check`, `gateways`), as `linkerd multicluster` does, against the
+//! clusters of a running `strait local up` or a kubeconfig context alike.
 
 mod check;
+mod cluster;
+mod gateways;
+mod kubeconfig;
 mod link_gen;
+mod probe;
 mod selector;
+#[cfg(test)]
+mod testing;
+mod unlink;
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
 
 use crate::context::{Scope, Target, block_on, resolve};
+use cluster::{Cluster, Local, Store};
 
 /// The multicluster commands.
 #[derive(Subcommand, Debug)]
@@ -20,31 +28,48 @@ pub enum MulticlusterCommand {
     /// `strait --context east multicluster link-gen --cluster-name=target
     /// --gateway=false | strait --context west apply -f -`.
     LinkGen(link_gen::LinkGenArgs),
-    /// Check this cluster's Links: valid, credentials that resolve, a
-    /// target that answers and mirrors of its exported Services. Exits 1
-    /// when a check fails.
+    /// Print the objects linking this cluster to a target (the Link, its
+    /// credentials, its service mirror and the mirrors it wrote), to delete:
+    /// `strait --context west multicluster unlink --cluster-name=target |
+    /// strait --context west delete -f -`.
+    Unlink(unlink::UnlinkArgs),
+    /// Check this cluster's Links: valid, a running service mirror,
+    /// credentials that resolve, a target that answers, a live gateway and
+    /// mirrors of its exported Services. Exits 1 when a check fails.
     Check,
+    /// Show each gateway-mode Link's gateway: alive, the number of Services
+    /// mirrored through it, and its probe's latency.
+    Gateways,
 }
 
 /// Runs a multicluster command against the context's cluster.
 pub fn run(scope: &Scope, command: MulticlusterCommand) -> ExitCode {
-    let name = match &command {
-        MulticlusterCommand::LinkGen(_) => "multicluster link-gen",
-        MulticlusterCommand::Check => "multicluster check",
-    };
-    let client = match resolve(scope.context.as_deref()) {
-        Ok(Target::Local(client)) => *client,
-        Ok(Target::Kubernetes(context)) => {
-            eprintln!("{name} is not yet supported against Kubernetes (context {context:?})");
-            return ExitCode::FAILURE;
-        }
+    match resolve(scope.context.as_deref()) {
+        Ok(Target::Local(client)) => block_on(async move {
+            let cluster = Local::new(*client);
+            dispatch(&cluster, command).await
+        }),
+        Ok(Target::Kubernetes(context)) => block_on(async move {
+            match Store::for_context(&context).await {
+                Ok(cluster) => dispatch(&cluster, command).await,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }),
         Err(err) => {
             eprintln!("error: {err}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
+    }
+}
+
+async fn dispatch<C: Cluster>(cluster: &C, command: MulticlusterCommand) -> ExitCode {
     match command {
-        MulticlusterCommand::LinkGen(args) => block_on(link_gen::run(client, args)),
-        MulticlusterCommand::Check => block_on(check::run(client)),
+        MulticlusterCommand::LinkGen(args) => link_gen::run(cluster, args).await,
+        MulticlusterCommand::Unlink(args) => unlink::run(cluster, args).await,
+        MulticlusterCommand::Check => check::run(cluster).await,
+        MulticlusterCommand::Gateways => gateways::run(cluster).await,
     }
 }

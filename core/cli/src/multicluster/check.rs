@@ -1,54 +1,59 @@
 //! `strait multicluster check`: Linkerd's multicluster checks for each Link
-//! of a local cluster, printed as `linkerd check` prints them (`√` passed,
-//! `‼` worth knowing, `×` failed, with the reason indented below).
+//! of this (source) cluster, printed as `linkerd check` prints them (`√`
+//! passed, `‼` worth knowing, `×` failed, with the reason indented below),
+//! against a local or a Kubernetes cluster alike.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Endpoints, Secret, Service};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use serde::Deserialize;
-use serde_json::Value;
-use strait_api::labels::{MIRROR_CLUSTER_NAME, REMOTE_DISCOVERY};
+use strait_api::labels::{KUBECONFIG_KEY, MIRROR_CLUSTER_NAME, REMOTE_DISCOVERY};
 use strait_api::link::Link;
-use strait_local_api::{LocalClient, Registry};
 
-use super::link_gen::{CREDENTIALS_TYPE, LOCAL_SCHEME};
+use super::cluster::{Cluster, Flavor, MULTICLUSTER_NAMESPACE, labels_of};
+use super::link_gen::CREDENTIALS_TYPE;
+use super::probe::{ProbeTarget, millis};
 use super::selector::selects;
+use super::unlink::controller_name;
+
+/// The name of the Link CRD.
+const LINK_CRD: &str = "links.multicluster.linkerd.io";
 
 /// The report being printed, and whether anything failed.
-#[derive(Default)]
-struct Report {
-    failed: bool,
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Every line printed, for tests.
+    pub lines: Vec<String>,
+    /// Whether a check failed.
+    pub failed: bool,
 }
 
 impl Report {
+    fn say(&mut self, text: String) {
+        println!("{text}");
+        self.lines.push(text);
+    }
+
     fn pass(&mut self, what: &str) {
-        println!("√ {what}");
+        self.say(format!("√ {what}"));
     }
 
     fn warn(&mut self, what: &str, why: &str) {
-        println!("‼ {what}\n    {why}");
+        self.say(format!("‼ {what}\n    {why}"));
     }
 
     fn fail(&mut self, what: &str, why: &str) {
         self.failed = true;
-        println!("× {what}\n    {}", why.replace('\n', "\n    "));
+        self.say(format!("× {what}\n    {}", why.replace('\n', "\n    ")));
     }
 }
 
 /// Checks every Link in the context's cluster; exit code 1 if any check failed.
-pub async fn run(client: LocalClient) -> ExitCode {
-    println!("linkerd-multicluster\n--------------------");
-    let mut report = Report::default();
-    match check_all(&client, &mut report).await {
-        Ok(()) => {}
-        Err(err) => report.fail("reading this cluster", &err),
-    }
-    println!(
-        "\nStatus check results are {}",
-        if report.failed { "×" } else { "√" }
-    );
+pub async fn run<C: Cluster>(cluster: &C) -> ExitCode {
+    let report = report(cluster).await;
     if report.failed {
         ExitCode::FAILURE
     } else {
@@ -56,47 +61,96 @@ pub async fn run(client: LocalClient) -> ExitCode {
     }
 }
 
-async fn check_all(client: &LocalClient, report: &mut Report) -> Result<(), String> {
-    let crds = client
-        .objects(
-            "CustomResourceDefinition",
-            Some("apiextensions.k8s.io"),
-            None,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    if crds
-        .iter()
-        .any(|c| c["metadata"]["name"] == "links.multicluster.linkerd.io")
-    {
-        report.pass("Link CRD exists");
-    } else {
-        report.pass("Link CRD exists (built into the embedded store)");
+/// Runs and prints every check.
+pub async fn report<C: Cluster>(cluster: &C) -> Report {
+    println!("linkerd-multicluster\n--------------------");
+    let mut report = Report::default();
+    if let Err(err) = check_all(cluster, &mut report).await {
+        report.fail("reading this cluster", &err);
     }
-    let links = client
-        .objects("Link", Some("multicluster.linkerd.io"), None)
-        .await
-        .map_err(|e| e.to_string())?;
+    println!(
+        "\nStatus check results are {}",
+        if report.failed { "×" } else { "√" }
+    );
+    report
+}
+
+async fn check_all<C: Cluster>(cluster: &C, report: &mut Report) -> Result<(), String> {
+    match cluster.flavor() {
+        Flavor::Local => report.pass("Link CRD exists (built into the embedded store)"),
+        Flavor::Kubernetes => match cluster.get::<CustomResourceDefinition>("", LINK_CRD).await {
+            Ok(Some(_)) => report.pass("Link CRD exists"),
+            Ok(None) => report.fail(
+                "Link CRD exists",
+                &format!("CustomResourceDefinition {LINK_CRD} not found; install the multicluster extension with `strait multicluster install`"),
+            ),
+            Err(err) => report.fail("Link CRD exists", &err),
+        },
+    }
+    let links: Vec<Link> = cluster.list(None).await?;
+    let controllers = match cluster.flavor() {
+        Flavor::Local => None,
+        Flavor::Kubernetes => Some(cluster.list::<Deployment>(Some(MULTICLUSTER_NAMESPACE)).await?),
+    };
     if links.is_empty() {
         report.pass("no Links to check");
-        return Ok(());
     }
     for link in &links {
-        check_link(client, link, report).await;
+        check_link(cluster, link, controllers.as_deref(), report).await;
+    }
+    if let Some(controllers) = &controllers {
+        check_orphan_controllers(&links, controllers, report);
     }
     Ok(())
 }
 
+/// A service mirror controller whose Link is gone mirrors nothing and holds
+/// on to the target's credentials.
+fn check_orphan_controllers(links: &[Link], controllers: &[Deployment], report: &mut Report) {
+    let mut orphans: Vec<String> = controllers
+        .iter()
+        .filter_map(|d| d.metadata.name.clone())
+        .filter(|name| name.starts_with("controller-"))
+        .filter(|name| {
+            !links
+                .iter()
+                .any(|l| l.metadata.name.as_deref().map(controller_name).as_ref() == Some(name))
+        })
+        .collect();
+    orphans.sort();
+    let what = "every service mirror controller has a Link";
+    if orphans.is_empty() {
+        report.pass(what);
+    } else {
+        report.fail(
+            what,
+            &format!(
+                "Deployments in {MULTICLUSTER_NAMESPACE} without a Link: {}; remove them with `strait multicluster unlink`, or link again with `strait multicluster link-gen`",
+                orphans.join(", ")
+            ),
+        );
+    }
+}
+
+/// Whether a selector selects nothing (unset or empty).
+fn selects_nothing(s: Option<&LabelSelector>) -> bool {
+    s.is_none_or(|s| {
+        s.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
+            && s.match_expressions.as_ref().is_none_or(Vec::is_empty)
+    })
+}
+
 /// The checks of one Link, each depending on the ones before it: a check
 /// that cannot run because an earlier one failed is not printed.
-async fn check_link(client: &LocalClient, value: &Value, report: &mut Report) {
-    let name = value["metadata"]["name"].as_str().unwrap_or("");
-    let namespace = value["metadata"]["namespace"].as_str().unwrap_or("");
+async fn check_link<C: Cluster>(
+    cluster: &C,
+    link: &Link,
+    controllers: Option<&[Deployment]>,
+    report: &mut Report,
+) {
+    let name = link.metadata.name.clone().unwrap_or_default();
+    let namespace = link.metadata.namespace.clone().unwrap_or_default();
     let label = format!("Link {name}");
-    let link: Link = match serde_json::from_value(value.clone()) {
-        Ok(link) => link,
-        Err(err) => return report.fail(&format!("{label} is valid"), &err.to_string()),
-    };
     let spec = &link.spec;
     let (Some(target), Some(secret_name)) = (
         spec.target_cluster_name
@@ -119,13 +173,10 @@ async fn check_link(client: &LocalClient, value: &Value, report: &mut Report) {
             &format!("gatewayPort {port:?} is not a port number"),
         );
     }
+    if let Some(Err(why)) = ProbeTarget::of(link) {
+        return report.fail(&format!("{label} is valid"), &why);
+    }
     report.pass(&format!("{label} is valid"));
-    let selects_nothing = |s: Option<&LabelSelector>| {
-        s.is_none_or(|s| {
-            s.match_labels.as_ref().is_none_or(BTreeMap::is_empty)
-                && s.match_expressions.as_ref().is_none_or(Vec::is_empty)
-        })
-    };
     if selects_nothing(spec.selector.as_ref())
         && selects_nothing(spec.remote_discovery_selector.as_ref())
     {
@@ -134,42 +185,114 @@ async fn check_link(client: &LocalClient, value: &Value, report: &mut Report) {
             "selector and remoteDiscoverySelector are both unset or empty: nothing will be mirrored",
         );
     }
+    check_controller(&name, &label, controllers, report);
+    check_gateway(link, &label, report).await;
 
     let credentials = format!("{label} credentials resolve");
-    let target_client = match resolve_credentials(client, namespace, secret_name).await {
-        Ok(target) => target,
+    let remote = match resolve_credentials(cluster, &namespace, secret_name).await {
+        Ok(remote) => remote,
         Err(why) => return report.fail(&credentials, &why),
     };
     report.pass(&credentials);
 
-    let reach = format!("{label} reaches cluster {}", target_client.context());
-    let (source_info, target_info) = match (client.info().await, target_client.info().await) {
+    let reach = format!("{label} reaches cluster {}", remote.name());
+    let (source_facts, target_facts) = match (cluster.facts().await, remote.facts().await) {
         (Ok(source), Ok(target)) => (source, target),
-        (Err(err), _) | (_, Err(err)) => return report.fail(&reach, &err.to_string()),
+        (Err(err), _) | (_, Err(err)) => return report.fail(&reach, &err),
     };
     report.pass(&reach);
-    if source_info.trust_anchors_pem.trim() == target_info.trust_anchors_pem.trim() {
-        report.pass(&format!("{label} shares this cluster's trust anchors"));
+    let anchors = format!("{label} shares this cluster's trust anchors");
+    if source_facts.trust_anchors_pem.trim().is_empty() {
+        report.fail(&anchors, "this cluster's trust anchors cannot be read");
+    } else if source_facts.trust_anchors_pem.trim() == target_facts.trust_anchors_pem.trim() {
+        report.pass(&anchors);
     } else {
         report.fail(
-            &format!("{label} shares this cluster's trust anchors"),
+            &anchors,
             "the clusters' trust anchors differ: pods cannot verify each other's identities",
         );
     }
+    check_mirrors(cluster, &remote, link, target, &label, report).await;
+}
 
-    let remote = match target_client.objects("Service", None, None).await {
-        Ok(services) => services,
-        Err(err) => {
-            return report.fail(
-                &format!("{label} mirrors exported Services"),
-                &err.to_string(),
-            );
-        }
+/// On Kubernetes, the Link's service mirror is the Deployment
+/// `controller-NAME`; a local cluster runs one for every Link itself.
+fn check_controller(
+    name: &str,
+    label: &str,
+    controllers: Option<&[Deployment]>,
+    report: &mut Report,
+) {
+    let what = format!("{label} has a service mirror controller");
+    let Some(controllers) = controllers else {
+        return report.pass(&format!("{what} (strait local runs one for every Link)"));
     };
-    let exported: Vec<(&Value, bool)> = remote
+    let wanted = controller_name(name);
+    match controllers
+        .iter()
+        .find(|d| d.metadata.name.as_deref() == Some(wanted.as_str()))
+    {
+        None => report.fail(
+            &what,
+            &format!(
+                "no Deployment {wanted} in {MULTICLUSTER_NAMESPACE}; install one with `strait multicluster install`"
+            ),
+        ),
+        Some(deployment) => {
+            let ready = deployment
+                .status
+                .as_ref()
+                .and_then(|s| s.ready_replicas)
+                .unwrap_or(0);
+            if ready > 0 {
+                report.pass(&what);
+            } else {
+                report.fail(
+                    &what,
+                    &format!("Deployment {wanted} in {MULTICLUSTER_NAMESPACE} has no ready replica"),
+                );
+            }
+        }
+    }
+}
+
+/// A gateway-mode Link's gateway must answer its probe, or its mirrors'
+/// endpoints are marked not ready.
+async fn check_gateway(link: &Link, label: &str, report: &mut Report) {
+    let Some(Ok(target)) = ProbeTarget::of(link) else {
+        return;
+    };
+    let what = format!("{label} gateway is alive");
+    match target.probe().await {
+        Ok(latency) => report.pass(&format!("{what} ({})", millis(latency))),
+        Err(why) => report.fail(&what, &why),
+    }
+}
+
+/// Every remote Service the Link exports has its mirror here, and gateway
+/// mirrors have endpoints.
+async fn check_mirrors<C: Cluster, R: Cluster>(
+    cluster: &C,
+    remote: &R,
+    link: &Link,
+    target: &str,
+    label: &str,
+    report: &mut Report,
+) {
+    let spec = &link.spec;
+    let mirrors_what = format!("{label} mirrors exported Services");
+    let remote_services: Vec<Service> = match remote.list(None).await {
+        Ok(services) => services,
+        Err(err) => return report.fail(&mirrors_what, &err),
+    };
+    let local: Vec<Service> = match cluster.list(None).await {
+        Ok(services) => services,
+        Err(err) => return report.fail(&mirrors_what, &err),
+    };
+    let exported: Vec<(&Service, bool)> = remote_services
         .iter()
         .filter_map(|svc| {
-            let labels = labels_of(svc);
+            let labels = labels_of(&svc.metadata);
             if selects(spec.remote_discovery_selector.as_ref(), &labels) {
                 Some((svc, true))
             } else if selects(spec.selector.as_ref(), &labels) {
@@ -179,41 +302,27 @@ async fn check_link(client: &LocalClient, value: &Value, report: &mut Report) {
             }
         })
         .collect();
-    let local = match client.objects("Service", None, None).await {
-        Ok(services) => services,
-        Err(err) => {
-            return report.fail(
-                &format!("{label} mirrors exported Services"),
-                &err.to_string(),
-            );
-        }
-    };
     let mut missing = Vec::new();
     let mut gateway_mirrors = Vec::new();
     let mut remote_discovery = 0;
     for (svc, pod_to_pod) in &exported {
-        let ns = svc["metadata"]["namespace"].as_str().unwrap_or("");
-        let mirror = format!(
-            "{}-{target}",
-            svc["metadata"]["name"].as_str().unwrap_or("")
-        );
-        let found = local.iter().any(|m| {
-            m["metadata"]["namespace"] == ns
-                && m["metadata"]["name"] == mirror.as_str()
-                && labels_of(m).get(MIRROR_CLUSTER_NAME).map(String::as_str) == Some(target)
+        let ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let mirror = format!("{}-{target}", svc.metadata.name.as_deref().unwrap_or(""));
+        let found = local.iter().find(|m| {
+            m.metadata.namespace.as_deref() == Some(ns.as_str())
+                && m.metadata.name.as_deref() == Some(mirror.as_str())
+                && labels_of(&m.metadata).get(MIRROR_CLUSTER_NAME).map(String::as_str)
+                    == Some(target)
         });
-        if !found {
-            missing.push(format!("{ns}/{mirror}"));
-        } else if *pod_to_pod || local_is_remote_discovery(&local, ns, &mirror) {
-            remote_discovery += 1;
-        } else {
-            gateway_mirrors.push((ns.to_string(), mirror));
+        match found {
+            None => missing.push(format!("{ns}/{mirror}")),
+            Some(m) if *pod_to_pod || labels_of(&m.metadata).contains_key(REMOTE_DISCOVERY) => {
+                remote_discovery += 1;
+            }
+            Some(_) => gateway_mirrors.push((ns, mirror)),
         }
     }
-    let mirrors = format!(
-        "{label} mirrors exported Services ({} exported)",
-        exported.len()
-    );
+    let mirrors = format!("{mirrors_what} ({} exported)", exported.len());
     if missing.is_empty() {
         report.pass(&mirrors);
     } else {
@@ -229,17 +338,17 @@ async fn check_link(client: &LocalClient, value: &Value, report: &mut Report) {
         .is_some_and(|entries| !entries.is_empty());
     if !exported.is_empty() && !reporting {
         report.warn(
-            &format!("{label} has a service mirror controller"),
+            &format!("{label} service mirror reports its mirrors"),
             "no controller has reported mirrored Services in the Link's status",
         );
     }
-    check_endpoints(client, &label, &gateway_mirrors, remote_discovery, report).await;
+    check_endpoints(cluster, label, &gateway_mirrors, remote_discovery, report).await;
 }
 
 /// Gateway-mode mirrors need Endpoints; remote-discovery mirrors have none
 /// by design (the destination service resolves the remote pods).
-async fn check_endpoints(
-    client: &LocalClient,
+async fn check_endpoints<C: Cluster>(
+    cluster: &C,
     label: &str,
     gateway_mirrors: &[(String, String)],
     remote_discovery: usize,
@@ -254,21 +363,20 @@ async fn check_endpoints(
     if gateway_mirrors.is_empty() {
         return report.pass(&format!("{what}{note}"));
     }
-    let endpoints = match client.objects("Endpoints", None, None).await {
+    let endpoints: Vec<Endpoints> = match cluster.list(None).await {
         Ok(endpoints) => endpoints,
-        Err(err) => return report.fail(&what, &err.to_string()),
+        Err(err) => return report.fail(&what, &err),
     };
     let empty: Vec<String> = gateway_mirrors
         .iter()
         .filter(|(ns, name)| {
             !endpoints.iter().any(|e| {
-                e["metadata"]["namespace"] == ns.as_str()
-                    && e["metadata"]["name"] == name.as_str()
-                    && e["subsets"]
-                        .as_array()
-                        .into_iter()
+                e.metadata.namespace.as_deref() == Some(ns.as_str())
+                    && e.metadata.name.as_deref() == Some(name.as_str())
+                    && e.subsets
+                        .iter()
                         .flatten()
-                        .any(|s| s["addresses"].as_array().is_some_and(|a| !a.is_empty()))
+                        .any(|s| s.addresses.as_ref().is_some_and(|a| !a.is_empty()))
             })
         })
         .map(|(ns, name)| format!("{ns}/{name}"))
@@ -286,36 +394,17 @@ async fn check_endpoints(
     }
 }
 
-fn local_is_remote_discovery(local: &[Value], ns: &str, name: &str) -> bool {
-    local.iter().any(|m| {
-        m["metadata"]["namespace"] == ns
-            && m["metadata"]["name"] == name
-            && labels_of(m).contains_key(REMOTE_DISCOVERY)
-    })
-}
-
-fn labels_of(object: &Value) -> BTreeMap<String, String> {
-    serde_json::from_value(object["metadata"]["labels"].clone()).unwrap_or_default()
-}
-
-/// The client of the cluster a credentials Secret names: the Secret must
-/// exist, be a kubeconfig Secret, and name (`strait-local://<cluster>`) a
-/// running local cluster.
-async fn resolve_credentials(
-    client: &LocalClient,
+/// The cluster a credentials Secret reaches: the Secret must exist, be a
+/// kubeconfig Secret, and its kubeconfig must name a reachable cluster.
+async fn resolve_credentials<C: Cluster>(
+    cluster: &C,
     namespace: &str,
     name: &str,
-) -> Result<LocalClient, String> {
-    let secrets = client
-        .objects("Secret", None, Some(namespace))
-        .await
-        .map_err(|e| e.to_string())?;
-    let value = secrets
-        .into_iter()
-        .find(|s| s["metadata"]["name"] == name)
+) -> Result<C::Remote, String> {
+    let secret: Secret = cluster
+        .get(namespace, name)
+        .await?
         .ok_or_else(|| format!("secrets {name:?} in {namespace} not found"))?;
-    let secret: Secret = serde_json::from_value(value)
-        .map_err(|e| format!("secret {name:?} in {namespace} cannot be read: {e}"))?;
     if secret.type_.as_deref() != Some(CREDENTIALS_TYPE) {
         return Err(format!(
             "secret {name:?} in {namespace} has type {:?}, not {CREDENTIALS_TYPE}",
@@ -325,72 +414,15 @@ async fn resolve_credentials(
     let kubeconfig = secret
         .data
         .as_ref()
-        .and_then(|d| d.get("kubeconfig"))
-        .ok_or_else(|| format!("secret {name:?} in {namespace} has no kubeconfig key"))?;
+        .and_then(|d| d.get(KUBECONFIG_KEY))
+        .ok_or_else(|| format!("secret {name:?} in {namespace} has no {KUBECONFIG_KEY} key"))?;
     let text = std::str::from_utf8(&kubeconfig.0)
         .map_err(|e| format!("secret {name:?} in {namespace}: the kubeconfig is not text: {e}"))?;
-    let server = server_of(text)
-        .map_err(|e| format!("secret {name:?} in {namespace}: the kubeconfig {e}"))?;
-    let Some(cluster) = server.strip_prefix(LOCAL_SCHEME) else {
-        return Err(format!(
-            "secret {name:?} in {namespace} points at {server}: not yet supported against Kubernetes"
-        ));
-    };
-    let registry = Registry::from_env().map_err(|e| e.to_string())?;
-    let context = registry
-        .lookup(cluster)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!(
-                "secret {name:?} in {namespace} names {server}, but no running `strait local up` serves cluster {cluster:?} (see {})",
-                registry.path().display()
-            )
-        })?;
-    LocalClient::new(cluster, &context.api).map_err(|e| e.to_string())
+    cluster
+        .reach(text)
+        .await
+        .map_err(|e| format!("secret {name:?} in {namespace}: {e}"))
 }
 
-/// The server of the kubeconfig's current context.
-fn server_of(text: &str) -> Result<String, String> {
-    #[derive(Deserialize)]
-    struct Config {
-        #[serde(default)]
-        clusters: Vec<NamedCluster>,
-        #[serde(default)]
-        contexts: Vec<NamedContext>,
-        #[serde(default, rename = "current-context")]
-        current_context: String,
-    }
-    #[derive(Deserialize)]
-    struct NamedCluster {
-        name: String,
-        cluster: ClusterServer,
-    }
-    #[derive(Deserialize)]
-    struct ClusterServer {
-        server: String,
-    }
-    #[derive(Deserialize)]
-    struct NamedContext {
-        name: String,
-        context: ContextCluster,
-    }
-    #[derive(Deserialize)]
-    struct ContextCluster {
-        cluster: String,
-    }
-    let config: Config =
-        serde_norway::from_str(text).map_err(|e| format!("does not parse: {e}"))?;
-    let cluster = config
-        .contexts
-        .iter()
-        .find(|c| c.name == config.current_context)
-        .map(|c| c.context.cluster.as_str())
-        .or_else(|| config.clusters.first().map(|c| c.name.as_str()))
-        .ok_or("names no cluster")?;
-    config
-        .clusters
-        .iter()
-        .find(|c| c.name == cluster)
-        .map(|c| c.cluster.server.clone())
-        .ok_or_else(|| format!("has no cluster {cluster:?}"))
-}
+#[cfg(test)]
+mod tests;

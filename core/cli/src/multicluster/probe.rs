@@ -1,0 +1,125 @@
+//! The gateway probe as `check` and `gateways` make it: the HTTP GET of the
+//! Link's `probeSpec` that its service mirror makes, sent from here, timed.
+
+use std::time::{Duration, Instant};
+
+use strait_api::go_duration;
+use strait_api::link::Link;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The longest a command waits for one gateway, whatever the Link allows:
+/// a user is waiting.
+const MAX_WAIT: Duration = Duration::from_secs(5);
+
+/// Where and how a Link's gateway is probed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeTarget {
+    /// The first gateway address, as the service mirror probes it.
+    pub address: String,
+    /// The probe port.
+    pub port: u16,
+    /// The HTTP path.
+    pub path: String,
+    /// How long the probe may take.
+    pub timeout: Duration,
+}
+
+impl ProbeTarget {
+    /// The probe of a gateway-mode Link; `None` for a gatewayless Link, and
+    /// an error naming the field when the Link's values are unusable.
+    pub fn of(link: &Link) -> Option<Result<Self, String>> {
+        let address = link
+            .spec
+            .gateway_address
+            .as_deref()
+            .and_then(|a| a.split(',').map(str::trim).find(|a| !a.is_empty()))?
+            .to_string();
+        let probe = link.spec.probe_spec.clone().unwrap_or_default();
+        let port = match probe.port.as_deref() {
+            None => 4191,
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) => port,
+                Err(_) => {
+                    return Some(Err(format!(
+                        "spec.probeSpec.port {text:?} is not a port number"
+                    )));
+                }
+            },
+        };
+        let timeout = probe
+            .timeout
+            .as_deref()
+            .and_then(go_duration)
+            .unwrap_or(MAX_WAIT)
+            .min(MAX_WAIT);
+        Some(Ok(ProbeTarget {
+            address,
+            port,
+            path: probe.path.unwrap_or_else(|| "/ready".into()),
+            timeout,
+        }))
+    }
+
+    /// One GET of the probe path: the time to a 2xx answer, or why none came.
+    pub async fn probe(&self) -> Result<Duration, String> {
+        let start = Instant::now();
+        match tokio::time::timeout(self.timeout, self.get()).await {
+            Ok(Ok(())) => Ok(start.elapsed()),
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(format!(
+                "{} gave no answer within {:?}",
+                self.url(),
+                self.timeout
+            )),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}:{}{}", self.address, self.port, self.path)
+    }
+
+    async fn get(&self) -> Result<(), String> {
+        let url = self.url();
+        let mut stream = TcpStream::connect((self.address.as_str(), self.port))
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.path, self.address
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let mut head = Vec::new();
+        let mut buf = [0u8; 256];
+        while !head.contains(&b'\n') {
+            let n = stream
+                .read(&mut buf)
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let line = String::from_utf8_lossy(&head);
+        let status = line
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse::<u16>().ok())
+            .ok_or_else(|| format!("{url}: not an HTTP answer"))?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(format!("{url} answered {status}"))
+        }
+    }
+}
+
+/// A latency as `gateways` and `check` print it: whole milliseconds.
+pub fn millis(latency: Duration) -> String {
+    format!("{}ms", latency.as_millis())
+}

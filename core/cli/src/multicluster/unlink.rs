@@ -1,0 +1,164 @@
+//! `strait multicluster unlink --cluster-name NAME`: the objects that link
+//! this (source) cluster to target NAME, printed as YAML for
+//! `strait delete -f -` (or `kubectl delete -f -`), as `linkerd multicluster
+//! unlink` prints them: the Link, its credentials Secret, the service
+//! mirror's own objects when present, and the mirror Services and Endpoints.
+//! Deleting a Link alone leaves its mirrors in place; this removes them too.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Endpoints, Secret, Service, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use strait_api::labels::MIRROR_CLUSTER_NAME;
+use strait_api::link::Link;
+use strait_store::StoredObject;
+
+use super::cluster::{Cluster, Flavor, MULTICLUSTER_NAMESPACE};
+use super::link_gen::document;
+
+/// `unlink`'s arguments, as Linkerd's.
+#[derive(Args, Debug)]
+pub struct UnlinkArgs {
+    /// The target cluster's name, as given to `link-gen --cluster-name`.
+    #[arg(long)]
+    cluster_name: String,
+}
+
+/// Prints the objects, or why there are none to print.
+pub async fn run<C: Cluster>(cluster: &C, args: UnlinkArgs) -> ExitCode {
+    match objects(cluster, &args.cluster_name).await {
+        Ok(yaml) => {
+            print!("{yaml}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The service mirror's Deployment, ServiceAccount and RBAC of Link `name`.
+pub fn controller_name(link: &str) -> String {
+    format!("controller-{link}")
+}
+
+/// The Lease the service mirror of Link `link` holds while it writes.
+pub fn lease_name(link: &str) -> String {
+    format!("service-mirror-write-{link}")
+}
+
+/// An object reduced to what a delete needs: its kind and name.
+fn stub<K: StoredObject + Default>(namespace: Option<&str>, name: &str) -> K {
+    let mut object = K::default();
+    *object.meta_mut() = ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: namespace.map(str::to_string),
+        ..ObjectMeta::default()
+    };
+    object
+}
+
+/// The documents to delete, as one YAML stream. A name no Link has is an
+/// error, so a typo does not pass for a clean state.
+pub async fn objects<C: Cluster>(cluster: &C, name: &str) -> Result<String, String> {
+    if name.is_empty() {
+        return Err("--cluster-name must not be empty".into());
+    }
+    let links: Vec<Link> = cluster.list(None).await?;
+    let links: Vec<&Link> = links
+        .iter()
+        .filter(|l| l.metadata.name.as_deref() == Some(name))
+        .collect();
+    if links.is_empty() {
+        return Err(format!(
+            "cluster {} has no Link {name:?}; `strait get links -A` lists the Links",
+            cluster.name()
+        ));
+    }
+    let mut out = Vec::new();
+    let mut push = |yaml: Result<String, String>| yaml.map(|y| out.push(y));
+    for link in &links {
+        let namespace = link.metadata.namespace.clone().unwrap_or_default();
+        push(document(&stub::<Link>(Some(&namespace), name)))?;
+        if let Some(secret) = link
+            .spec
+            .cluster_credentials_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            && cluster.get::<Secret>(&namespace, secret).await?.is_some()
+        {
+            push(document(&stub::<Secret>(Some(&namespace), secret)))?;
+        }
+        if cluster.flavor() == Flavor::Kubernetes {
+            let lease = lease_name(name);
+            if cluster.get::<Lease>(&namespace, &lease).await?.is_some() {
+                push(document(&stub::<Lease>(Some(&namespace), &lease)))?;
+            }
+        }
+    }
+    if cluster.flavor() == Flavor::Kubernetes {
+        let controller = controller_name(name);
+        let ns = MULTICLUSTER_NAMESPACE;
+        if cluster.get::<Deployment>(ns, &controller).await?.is_some() {
+            push(document(&stub::<Deployment>(Some(ns), &controller)))?;
+        }
+        if cluster.get::<ServiceAccount>(ns, &controller).await?.is_some() {
+            push(document(&stub::<ServiceAccount>(Some(ns), &controller)))?;
+        }
+        if cluster.get::<Role>(ns, &controller).await?.is_some() {
+            push(document(&stub::<Role>(Some(ns), &controller)))?;
+        }
+        if cluster.get::<RoleBinding>(ns, &controller).await?.is_some() {
+            push(document(&stub::<RoleBinding>(Some(ns), &controller)))?;
+        }
+        if cluster.get::<ClusterRole>("", &controller).await?.is_some() {
+            push(document(&stub::<ClusterRole>(None, &controller)))?;
+        }
+        if cluster.get::<ClusterRoleBinding>("", &controller).await?.is_some() {
+            push(document(&stub::<ClusterRoleBinding>(None, &controller)))?;
+        }
+    }
+    push(mirrors::<C, Service>(cluster, name).await?)?;
+    push(mirrors::<C, Endpoints>(cluster, name).await?)?;
+    Ok(out.concat())
+}
+
+/// The objects of kind `K` labelled as mirrors for target `name`.
+async fn mirrors<C: Cluster, K: StoredObject + Default + Serialize>(
+    cluster: &C,
+    name: &str,
+) -> Result<Result<String, String>, String> {
+    let mut all: Vec<K> = cluster.list(None).await?;
+    all.retain(|o| {
+        o.meta()
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(MIRROR_CLUSTER_NAME))
+            .map(String::as_str)
+            == Some(name)
+    });
+    let mut keys: Vec<(String, String)> = all
+        .iter()
+        .map(|o| {
+            (
+                o.meta().namespace.clone().unwrap_or_default(),
+                o.meta().name.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    keys.sort();
+    Ok(keys
+        .iter()
+        .map(|(ns, n)| document(&stub::<K>(Some(ns), n)))
+        .collect::<Result<Vec<_>, _>>()
+        .map(|docs| docs.concat()))
+}
+
+#[cfg(test)]
+mod tests;
