@@ -58,13 +58,25 @@ pub(crate) struct InFlight<E> {
 }
 
 impl<E> InFlight<E> {
-    /// The request was answered now.
+    /// The request (or connection) was answered now.
     pub(crate) fn answered(&self) {
-        self.answered_at(Instant::now());
+        self.answered_at(None, Instant::now());
     }
 
-    fn answered_at(&self, now: Instant) {
-        let rtt = now.saturating_duration_since(self.started);
+    /// The request was answered now over a connection established at
+    /// `connected_at`: when that is after the request started, the request
+    /// waited for the connection, and only the time since counts. As in
+    /// tower's balancer, which dispatches only to ready endpoints, the
+    /// estimate is how fast an endpoint answers, not how long a first
+    /// connection (TCP, TLS) takes; else every new endpoint looks slow for
+    /// the first seconds of its life and takes little traffic.
+    pub(crate) fn answered_over(&self, connected_at: Option<Instant>) {
+        self.answered_at(connected_at, Instant::now());
+    }
+
+    fn answered_at(&self, connected_at: Option<Instant>, now: Instant) {
+        let since = connected_at.map_or(self.started, |c| c.max(self.started));
+        let rtt = now.saturating_duration_since(since);
         lock(&self.endpoint.ewma).observe(rtt, now);
     }
 

@@ -18,7 +18,7 @@ use strait_proxy_metrics::RequestSeries;
 use crate::balance::{Endpoint, InFlight};
 use crate::connect::{Connect, Hint};
 use crate::outbound::{EndpointExtra, Shared};
-use client::ReqBody;
+use client::{ConnectedAt, ReqBody};
 use strait_proxy_http::{L5D_ORIG_PROTO, can_upgrade, downgrade, strip_hop_by_hop, upgrade};
 
 /// The body of responses: the endpoint's, or the proxy's own error text.
@@ -117,7 +117,7 @@ pub(crate) async fn handle<C: Connect>(
     series.request();
     match result {
         Ok((response, in_flight, started)) => {
-            in_flight.answered();
+            in_flight.answered_over(response.extensions().get::<ConnectedAt>().map(|c| c.0));
             drop(in_flight);
             record_response(series, response.status(), started.elapsed());
             let (mut parts, body) = response.into_parts();

@@ -60,10 +60,9 @@ async fn load_spreads_over_both_backends_and_connections_are_reused() {
     }
     let (h1, h2) = (b1.hits(), b2.hits());
     assert_eq!(h1 + h2, 400);
-    // Peak-EWMA follows latency, so a burst of 400 requests can lean to the
-    // endpoint that answered first (its connection was set up first); both
-    // must still take a real share.
-    assert!(h1 >= 20 && h2 >= 20, "bb-1 took {h1}, bb-2 took {h2}");
+    // Equal backends take comparable shares: the first requests' wait for
+    // a connection is not held against an endpoint.
+    assert!(h1 >= 40 && h2 >= 40, "bb-1 took {h1}, bb-2 took {h2}");
     // Pooled: far fewer connections than requests.
     let connects = proxy.connect.connects.load(Ordering::SeqCst);
     assert!(connects <= 40, "{connects} connections for 400 requests");
@@ -270,10 +269,9 @@ async fn an_added_endpoint_takes_traffic() {
         let response = send1(&mut sender, get(BB)).await.expect("response");
         assert_eq!(read(response).await.0, 200);
     }
-    // The new endpoint's first request pays for its connection, which
-    // peak-EWMA counts as latency, so a burst right after it appears leans
-    // to the others; it must still be taking traffic.
-    assert!(b3.hits() > 0, "bb-3 took no request");
+    // Its first request waits for a connection, which is not held against
+    // it: the burst of 240 gives it a real share.
+    assert!(b3.hits() >= 10, "bb-3 took {} requests", b3.hits());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -60,7 +60,7 @@ fn a_slow_endpoint_gets_a_smaller_share_than_a_fast_one() {
             Duration::from_millis(5)
         };
         // One request at a time, 1 ms apart.
-        in_flight.answered_at(now + rtt);
+        in_flight.answered_at(None, now + rtt);
         now += Duration::from_millis(1);
     }
     assert!(slow_picks > 0, "the slow endpoint was never tried again");
@@ -117,4 +117,38 @@ fn endpoints_follow_discovery_and_removed_ones_finish_their_requests() {
 
     tx.send(Resolved::NoEndpoints { exists: true }).unwrap();
     assert!(balancer.pick(None).is_none());
+}
+
+#[test]
+fn waiting_for_a_new_connection_does_not_count_as_latency() {
+    let (_tx, rx) = watch::channel(endpoints(&["10.0.0.1:80", "10.0.0.2:80"]));
+    let balancer = Balancer::new(rx, |_| (), PeakEwma::DEFAULT_DECAY);
+    let now = Instant::now();
+    let first = balancer.pick_at(None, now).unwrap();
+    let other = balancer
+        .pick_at(Some(first.target.addr), now)
+        .unwrap();
+    // Both endpoints answer in 2 ms; the first request to `first` waited
+    // 40 ms for its connection (TCP and TLS), the one to `other` reused one.
+    // Counted, the wait would lift `first` above the 30 ms starting estimate.
+    let waited = first.start_at(now);
+    waited.answered_at(Some(now + Duration::from_millis(40)), now + Duration::from_millis(42));
+    let reused = other.start_at(now);
+    reused.answered_at(Some(now - Duration::from_secs(1)), now + Duration::from_millis(2));
+    drop((waited, reused));
+    let later = now + Duration::from_millis(42);
+    let (a, b) = (first.cost(later), other.cost(later));
+    assert!(
+        (a - b).abs() < 1e5,
+        "same answer time, different costs: {a} vs {b}"
+    );
+    // Without the connection's time, the wait counts.
+    let counted = first.start_at(later);
+    counted.answered_at(None, later + Duration::from_millis(42));
+    drop(counted);
+    let (a, b) = (
+        first.cost(later + Duration::from_millis(42)),
+        other.cost(later + Duration::from_millis(42)),
+    );
+    assert!(a > 1.3 * b, "{a} vs {b}");
 }

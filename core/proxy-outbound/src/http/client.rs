@@ -5,7 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::Uri;
@@ -47,7 +47,10 @@ impl<C: Connect> tower::Service<Uri> for EndpointConnector<C> {
         let timeout = self.timeout;
         Box::pin(async move {
             match tokio::time::timeout(timeout, connect.connect(&target)).await {
-                Ok(Ok(io)) => Ok(Conn(TokioIo::new(io))),
+                Ok(Ok(io)) => Ok(Conn {
+                    io: TokioIo::new(io),
+                    connected_at: Instant::now(),
+                }),
                 Ok(Err(error)) => Err(error),
                 Err(_) => Err(io::Error::new(
                     io::ErrorKind::TimedOut,
@@ -58,12 +61,23 @@ impl<C: Connect> tower::Service<Uri> for EndpointConnector<C> {
     }
 }
 
+/// When the connection a response came over was established (connected
+/// and, to a meshed endpoint, through its TLS handshake), carried in every
+/// response's extensions. A request that waited for its connection counts
+/// its latency from here: peak-EWMA estimates how fast an endpoint answers,
+/// and one that was just connected to is not slower for it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnectedAt(pub(crate) Instant);
+
 /// A connection to an endpoint in hyper's I/O traits.
-pub(crate) struct Conn<T>(TokioIo<T>);
+pub(crate) struct Conn<T> {
+    io: TokioIo<T>,
+    connected_at: Instant,
+}
 
 impl<T> Connection for Conn<T> {
     fn connected(&self) -> Connected {
-        Connected::new()
+        Connected::new().extra(ConnectedAt(self.connected_at))
     }
 }
 
@@ -73,7 +87,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> hyper::rt::Read for Conn<T> {
         cx: &mut Context<'_>,
         buf: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
     }
 }
 
@@ -83,19 +97,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin> hyper::rt::Write for Conn<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        self.io.is_write_vectored()
     }
 
     fn poll_write_vectored(
@@ -103,7 +117,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> hyper::rt::Write for Conn<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs)
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
     }
 }
 
