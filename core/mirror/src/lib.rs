@@ -14,6 +14,7 @@
 mod config;
 mod controller;
 mod desired;
+pub mod leader;
 mod metrics;
 mod probe;
 mod status;
