@@ -217,7 +217,10 @@ impl<S: ClusterStore> Elector<S> {
         } else if holder.is_empty() && spec.lease_transitions.is_none() {
             (wall.clone(), 0)
         } else {
-            (wall.clone(), spec.lease_transitions.unwrap_or(0).saturating_add(1))
+            (
+                wall.clone(),
+                spec.lease_transitions.unwrap_or(0).saturating_add(1),
+            )
         };
         let desired = Lease {
             metadata: ObjectMeta {
@@ -298,11 +301,9 @@ impl<S: ClusterStore> Elector<S> {
             // Candidate: try every retry period (with jitter, so candidates
             // that start together do not keep colliding) until acquired.
             loop {
-                let attempt = tokio::time::timeout(
-                    self.config.renew_deadline,
-                    self.try_acquire_or_renew(),
-                )
-                .await;
+                let attempt =
+                    tokio::time::timeout(self.config.renew_deadline, self.try_acquire_or_renew())
+                        .await;
                 match attempt {
                     Ok(Ok(Attempt::Leading)) => break,
                     Ok(Ok(Attempt::HeldBy(holder))) => {

@@ -155,14 +155,26 @@ fn unsafe_timings_are_refused_with_the_reason() {
     assert!(c.validate().is_ok());
     c.renew_deadline = LEASE_DURATION;
     let err = c.validate().unwrap_err();
-    assert!(err.contains("renew deadline") && err.contains("linkerd/service-mirror-write-east"), "{err}");
+    assert!(
+        err.contains("renew deadline") && err.contains("linkerd/service-mirror-write-east"),
+        "{err}"
+    );
     let mut c = config("a");
     c.lease_duration = Duration::from_millis(15_500);
-    assert!(c.validate().unwrap_err().contains("whole number of seconds"));
+    assert!(
+        c.validate()
+            .unwrap_err()
+            .contains("whole number of seconds")
+    );
     let mut c = config("a");
     c.retry_period = RENEW_DEADLINE;
     assert!(c.validate().unwrap_err().contains("retry period"));
-    assert!(config("").validate().unwrap_err().contains("holder identity"));
+    assert!(
+        config("")
+            .validate()
+            .unwrap_err()
+            .contains("holder identity")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -173,7 +185,11 @@ async fn one_of_two_candidates_leads_and_keeps_leading() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let led = never_two_leaders(&candidates, Duration::from_secs(120)).await;
     assert!(led > 11_000, "a leader throughout, found in {led} samples");
-    let leader = if candidates[0].is_leading() { "pod-a" } else { "pod-b" };
+    let leader = if candidates[0].is_leading() {
+        "pod-a"
+    } else {
+        "pod-b"
+    };
     let spec = lease(&memory).await;
     assert_eq!(spec.holder_identity.as_deref(), Some(leader));
     assert_eq!(spec.lease_duration_seconds, Some(15));
@@ -197,7 +213,10 @@ async fn a_crashed_leader_is_succeeded_after_the_lease_duration() {
     // The crashed leader renewed at most a retry period before it stopped;
     // the successor waits a full lease duration from seeing that renewal.
     assert!(took >= LEASE_DURATION - RETRY, "took over after {took:?}");
-    assert!(took <= LEASE_DURATION + 2 * LONGEST_PAUSE, "took over after {took:?}");
+    assert!(
+        took <= LEASE_DURATION + 2 * LONGEST_PAUSE,
+        "took over after {took:?}"
+    );
     let spec = lease(&memory).await;
     assert_eq!(spec.holder_identity.as_deref(), Some("pod-b"));
     assert_eq!(spec.lease_transitions, Some(1));
@@ -213,13 +232,22 @@ async fn a_released_lease_is_taken_over_at_once() {
     tokio::time::sleep(Duration::from_secs(20)).await;
     let mut first_leading = first.watch();
     first.release().await;
-    assert!(!*first_leading.borrow_and_update(), "released means not leading");
+    assert!(
+        !*first_leading.borrow_and_update(),
+        "released means not leading"
+    );
     assert_eq!(lease(&memory).await.holder_identity.as_deref(), Some(""));
     let took = leads_within(&second, Duration::from_secs(60))
         .await
         .expect("the second candidate takes over");
-    assert!(took <= LONGEST_PAUSE, "took over after {took:?}, not at its next attempt");
-    assert_eq!(lease(&memory).await.holder_identity.as_deref(), Some("pod-b"));
+    assert!(
+        took <= LONGEST_PAUSE,
+        "took over after {took:?}, not at its next attempt"
+    );
+    assert_eq!(
+        lease(&memory).await.holder_identity.as_deref(),
+        Some("pod-b")
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -234,7 +262,10 @@ async fn candidates_writing_at_once_never_both_lead() {
     let (ra, rb) = tokio::join!(a.try_acquire_or_renew(), b.try_acquire_or_renew());
     let outcomes = [&ra, &rb];
     assert_eq!(
-        outcomes.iter().filter(|r| matches!(r, Ok(Attempt::Leading))).count(),
+        outcomes
+            .iter()
+            .filter(|r| matches!(r, Ok(Attempt::Leading)))
+            .count(),
         1,
         "{ra:?} {rb:?}"
     );
@@ -248,7 +279,10 @@ async fn candidates_writing_at_once_never_both_lead() {
     );
     assert_eq!(usize::from(a.is_leader()) + usize::from(b.is_leader()), 1);
     let winner = if a.is_leader() { "pod-a" } else { "pod-b" };
-    assert_eq!(lease(&memory).await.holder_identity.as_deref(), Some(winner));
+    assert_eq!(
+        lease(&memory).await.holder_identity.as_deref(),
+        Some(winner)
+    );
 
     // Five candidates racing for a Lease that does not exist yet, over
     // minutes of renewals and releases.
@@ -265,7 +299,10 @@ async fn candidates_writing_at_once_never_both_lead() {
             .expect("someone leads");
         candidates.remove(leader).release().await;
         let led = never_two_leaders(&candidates, Duration::from_secs(30)).await;
-        assert!(led > 2_000, "a successor leads soon after a release ({led} samples)");
+        assert!(
+            led > 2_000,
+            "a successor leads soon after a release ({led} samples)"
+        );
     }
 }
 
