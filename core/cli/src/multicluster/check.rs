@@ -90,7 +90,11 @@ async fn check_all<C: Cluster>(cluster: &C, report: &mut Report) -> Result<(), S
     let links: Vec<Link> = cluster.list(None).await?;
     let controllers = match cluster.flavor() {
         Flavor::Local => None,
-        Flavor::Kubernetes => Some(cluster.list::<Deployment>(Some(MULTICLUSTER_NAMESPACE)).await?),
+        Flavor::Kubernetes => Some(
+            cluster
+                .list::<Deployment>(Some(MULTICLUSTER_NAMESPACE))
+                .await?,
+        ),
     };
     if links.is_empty() {
         report.pass("no Links to check");
@@ -311,7 +315,9 @@ async fn check_mirrors<C: Cluster, R: Cluster>(
         let found = local.iter().find(|m| {
             m.metadata.namespace.as_deref() == Some(ns.as_str())
                 && m.metadata.name.as_deref() == Some(mirror.as_str())
-                && labels_of(&m.metadata).get(MIRROR_CLUSTER_NAME).map(String::as_str)
+                && labels_of(&m.metadata)
+                    .get(MIRROR_CLUSTER_NAME)
+                    .map(String::as_str)
                     == Some(target)
         });
         match found {

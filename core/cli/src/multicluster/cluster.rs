@@ -108,7 +108,10 @@ impl Local {
 }
 
 /// Reads each listed object as `K`, naming the first that cannot be read.
-fn typed<K: DeserializeOwned>(values: Vec<serde_json::Value>, kind: &str) -> Result<Vec<K>, String> {
+fn typed<K: DeserializeOwned>(
+    values: Vec<serde_json::Value>,
+    kind: &str,
+) -> Result<Vec<K>, String> {
     values
         .into_iter()
         .map(|value| {
@@ -356,7 +359,7 @@ impl<S: ClusterStore, R: Reach> Cluster for Store<S, R> {
 #[derive(Clone, Debug)]
 pub enum Remote {
     /// A cluster of a running `strait local up`.
-    Local(Local),
+    Local(Box<Local>),
     /// A Kubernetes cluster.
     Kube(Box<Store<KubeStore>>),
 }
@@ -377,7 +380,7 @@ impl Remote {
                 )
             })?;
             let client = LocalClient::new(cluster, &found.api).map_err(|e| e.to_string())?;
-            return Ok(Remote::Local(Local::new(client)));
+            return Ok(Remote::Local(Box::new(Local::new(client))));
         }
         let store = KubeStore::from_kubeconfig_yaml(text).map_err(|e| e.to_string())?;
         Ok(Remote::Kube(Box::new(Store::new(
@@ -440,13 +443,18 @@ impl Cluster for Remote {
 }
 
 /// The labels of an object, empty when it has none.
-pub fn labels_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> BTreeMap<String, String> {
+pub fn labels_of(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> BTreeMap<String, String> {
     meta.labels.clone().unwrap_or_default()
 }
 
 /// The IPs of the pods `service` selects, in its namespace: how a local
 /// gateway is reached, since local pods are addressed directly.
-pub async fn selected_pod_ips<C: Cluster>(cluster: &C, service: &Service) -> Result<Vec<String>, String> {
+pub async fn selected_pod_ips<C: Cluster>(
+    cluster: &C,
+    service: &Service,
+) -> Result<Vec<String>, String> {
     let namespace = service.metadata.namespace.clone().unwrap_or_default();
     let selector = service
         .spec

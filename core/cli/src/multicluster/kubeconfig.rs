@@ -172,7 +172,11 @@ impl Config {
             .find(|c| &c.name == cluster)
             .map(|c| c.cluster.server.clone())
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| format!("names cluster {cluster:?} for context {context:?}, but has no server for it"))
+            .ok_or_else(|| {
+                format!(
+                    "names cluster {cluster:?} for context {context:?}, but has no server for it"
+                )
+            })
     }
 }
 

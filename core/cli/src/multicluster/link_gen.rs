@@ -90,8 +90,7 @@ pub async fn generate<C: Cluster>(cluster: &C, args: &LinkGenArgs) -> Result<Str
     if name.is_empty() {
         return Err("--cluster-name must not be empty".into());
     }
-    let selector = selector::parse(&args.selector)
-        .map_err(|e| format!("--selector: {e}"))?;
+    let selector = selector::parse(&args.selector).map_err(|e| format!("--selector: {e}"))?;
     let remote_discovery_selector = selector::parse(&args.remote_discovery_selector)
         .map_err(|e| format!("--remote-discovery-selector: {e}"))?;
     let federated_service_selector = selector::parse(&args.federated_service_selector)
@@ -168,7 +167,11 @@ struct Gateway {
 /// `linkerd-multicluster`, reached at its load balancer's addresses (on a
 /// local cluster, where pods are addressed directly, at its pods' IPs when
 /// it has none), unless flags say otherwise.
-async fn gateway<C: Cluster>(cluster: &C, facts: &Facts, args: &LinkGenArgs) -> Result<Gateway, String> {
+async fn gateway<C: Cluster>(
+    cluster: &C,
+    facts: &Facts,
+    args: &LinkGenArgs,
+) -> Result<Gateway, String> {
     let service: Service = cluster
         .get(MULTICLUSTER_NAMESPACE, GATEWAY_SERVICE)
         .await?

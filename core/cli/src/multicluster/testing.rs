@@ -32,9 +32,6 @@ impl Reach for MapReach {
     }
 }
 
-/// The trust anchors every test cluster shares.
-pub const ANCHORS: &str = "-----BEGIN CERTIFICATE-----\nshared\n-----END CERTIFICATE-----\n";
-
 /// The token of the remote-access account.
 pub const TOKEN: &str = "eyJ0b2tlbiI6ImVhc3QifQ";
 
@@ -100,7 +97,12 @@ pub fn store_with(yaml: &str) -> MemoryStore {
 }
 
 /// A cluster named `name`, at `server`, whose Links reach `targets`.
-pub fn cluster(name: &str, store: MemoryStore, server: &str, targets: Vec<TestCluster>) -> TestCluster {
+pub fn cluster(
+    name: &str,
+    store: MemoryStore,
+    server: &str,
+    targets: Vec<TestCluster>,
+) -> TestCluster {
     let targets = targets
         .into_iter()
         .map(|t| (server_of(&t), t))
@@ -116,12 +118,20 @@ pub fn cluster(name: &str, store: MemoryStore, server: &str, targets: Vec<TestCl
 }
 
 fn server_of(cluster: &TestCluster) -> String {
-    format!("https://{}.example:6443", super::cluster::Cluster::name(cluster))
+    format!(
+        "https://{}.example:6443",
+        super::cluster::Cluster::name(cluster)
+    )
 }
 
 /// The target cluster `east`, installed with its extension and gateway
 /// (load balancer address 203.0.113.7), at `https://east.example:6443`.
 pub async fn east() -> TestCluster {
+    east_and_store().await.0
+}
+
+/// [`east`], and its store, to change it under the cluster.
+pub async fn east_and_store() -> (TestCluster, MemoryStore) {
     let store = store_with(&format!("{CONTROL_PLANE}---{EXTENSION}"));
     store
         .patch_status::<Service>(
@@ -131,5 +141,11 @@ pub async fn east() -> TestCluster {
         )
         .await
         .expect("the gateway Service exists");
-    cluster("east", store, "https://east.example:6443", Vec::new())
+    let east = cluster(
+        "east",
+        store.clone(),
+        "https://east.example:6443",
+        Vec::new(),
+    );
+    (east, store)
 }

@@ -53,15 +53,26 @@ pub fn lease_name(link: &str) -> String {
     format!("service-mirror-write-{link}")
 }
 
-/// An object reduced to what a delete needs: its kind and name.
-fn stub<K: StoredObject + Default>(namespace: Option<&str>, name: &str) -> K {
-    let mut object = K::default();
-    *object.meta_mut() = ObjectMeta {
-        name: Some(name.to_string()),
-        namespace: namespace.map(str::to_string),
-        ..ObjectMeta::default()
-    };
-    object
+/// An object reduced to what a delete needs: its kind and name, so
+/// nothing of the Secret's credentials is printed.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Reference {
+    api_version: String,
+    kind: String,
+    metadata: ObjectMeta,
+}
+
+fn stub<K: StoredObject>(namespace: Option<&str>, name: &str) -> Reference {
+    Reference {
+        api_version: K::api_version(&()).into_owned(),
+        kind: K::kind(&()).into_owned(),
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: namespace.map(str::to_string),
+            ..ObjectMeta::default()
+        },
+    }
 }
 
 /// The documents to delete, as one YAML stream. A name no Link has is an
@@ -108,7 +119,11 @@ pub async fn objects<C: Cluster>(cluster: &C, name: &str) -> Result<String, Stri
         if cluster.get::<Deployment>(ns, &controller).await?.is_some() {
             push(document(&stub::<Deployment>(Some(ns), &controller)))?;
         }
-        if cluster.get::<ServiceAccount>(ns, &controller).await?.is_some() {
+        if cluster
+            .get::<ServiceAccount>(ns, &controller)
+            .await?
+            .is_some()
+        {
             push(document(&stub::<ServiceAccount>(Some(ns), &controller)))?;
         }
         if cluster.get::<Role>(ns, &controller).await?.is_some() {
@@ -120,20 +135,21 @@ pub async fn objects<C: Cluster>(cluster: &C, name: &str) -> Result<String, Stri
         if cluster.get::<ClusterRole>("", &controller).await?.is_some() {
             push(document(&stub::<ClusterRole>(None, &controller)))?;
         }
-        if cluster.get::<ClusterRoleBinding>("", &controller).await?.is_some() {
+        if cluster
+            .get::<ClusterRoleBinding>("", &controller)
+            .await?
+            .is_some()
+        {
             push(document(&stub::<ClusterRoleBinding>(None, &controller)))?;
         }
     }
-    push(mirrors::<C, Service>(cluster, name).await?)?;
-    push(mirrors::<C, Endpoints>(cluster, name).await?)?;
+    out.push(mirrors::<C, Service>(cluster, name).await?);
+    out.push(mirrors::<C, Endpoints>(cluster, name).await?);
     Ok(out.concat())
 }
 
 /// The objects of kind `K` labelled as mirrors for target `name`.
-async fn mirrors<C: Cluster, K: StoredObject + Default + Serialize>(
-    cluster: &C,
-    name: &str,
-) -> Result<Result<String, String>, String> {
+async fn mirrors<C: Cluster, K: StoredObject>(cluster: &C, name: &str) -> Result<String, String> {
     let mut all: Vec<K> = cluster.list(None).await?;
     all.retain(|o| {
         o.meta()
@@ -153,11 +169,10 @@ async fn mirrors<C: Cluster, K: StoredObject + Default + Serialize>(
         })
         .collect();
     keys.sort();
-    Ok(keys
-        .iter()
+    keys.iter()
         .map(|(ns, n)| document(&stub::<K>(Some(ns), n)))
         .collect::<Result<Vec<_>, _>>()
-        .map(|docs| docs.concat()))
+        .map(|docs| docs.concat())
 }
 
 #[cfg(test)]

@@ -25,18 +25,22 @@ fn documents_name_what_to_delete() {
         ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: bb-target\n---\n\
         apiVersion: v1\nkind: List\nitems:\n- {apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: controller-target}}\n";
     let requests = parse_documents(yaml, Some("mc-demo")).unwrap();
-    let request = |kind: &str, group: Option<&str>, namespace: Option<&str>, name: &str| {
-        DeleteRequest {
+    let request =
+        |kind: &str, group: Option<&str>, namespace: Option<&str>, name: &str| DeleteRequest {
             kind: kind.into(),
             group: group.map(str::to_string),
             namespace: namespace.map(str::to_string),
             name: name.into(),
-        }
-    };
+        };
     assert_eq!(
         requests,
         vec![
-            request("Link", Some("multicluster.linkerd.io"), Some("linkerd"), "target"),
+            request(
+                "Link",
+                Some("multicluster.linkerd.io"),
+                Some("linkerd"),
+                "target"
+            ),
             request("Service", None, Some("mc-demo"), "bb-target"),
             request(
                 "ClusterRole",

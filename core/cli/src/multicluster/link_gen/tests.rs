@@ -3,7 +3,9 @@ use k8s_openapi::api::core::v1::Secret;
 use strait_store::ClusterStore;
 
 use super::*;
-use crate::multicluster::testing::{CA, CONTROL_PLANE, EXTENSION, TOKEN, cluster, east, store_with};
+use crate::multicluster::testing::{
+    CA, CONTROL_PLANE, EXTENSION, TOKEN, cluster, east, store_with,
+};
 
 #[derive(Parser)]
 struct Cli {
@@ -48,7 +50,9 @@ users:
 #[tokio::test]
 async fn a_kubernetes_target_gives_its_token_ca_server_and_gateway() {
     let east = east().await;
-    let yaml = generate(&east, &args(&["--cluster-name=target"])).await.unwrap();
+    let yaml = generate(&east, &args(&["--cluster-name=target"]))
+        .await
+        .unwrap();
     let docs = documents(&yaml);
     assert_eq!(docs.len(), 3, "{yaml}");
     assert_eq!(
@@ -56,7 +60,8 @@ async fn a_kubernetes_target_gives_its_token_ca_server_and_gateway() {
         serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "linkerd"}})
     );
     let secret: Secret = serde_json::from_value(docs[1].clone()).unwrap();
-    let kubeconfig = String::from_utf8(secret.data.clone().unwrap()["kubeconfig"].0.clone()).unwrap();
+    let kubeconfig =
+        String::from_utf8(secret.data.clone().unwrap()["kubeconfig"].0.clone()).unwrap();
     assert_eq!(kubeconfig, KUBECONFIG);
     let mut without_data = docs[1].clone();
     without_data.as_object_mut().unwrap().remove("data");
@@ -100,7 +105,10 @@ async fn a_kubernetes_target_gives_its_token_ca_server_and_gateway() {
     );
     // The credentials reach back the cluster they were made for.
     let (context, server) = crate::multicluster::kubeconfig::current_server(&kubeconfig).unwrap();
-    assert_eq!((context.as_str(), server.as_str()), ("east", "https://east.example:6443"));
+    assert_eq!(
+        (context.as_str(), server.as_str()),
+        ("east", "https://east.example:6443")
+    );
     assert!(kubeconfig.contains(TOKEN) && !kubeconfig.contains(CA));
 }
 
@@ -123,11 +131,17 @@ async fn flags_override_the_server_gateway_and_selectors() {
     let docs = documents(&yaml);
     let secret: Secret = serde_json::from_value(docs[1].clone()).unwrap();
     let kubeconfig = String::from_utf8(secret.data.unwrap()["kubeconfig"].0.clone()).unwrap();
-    assert!(kubeconfig.contains("    server: https://10.0.0.1:443\n"), "{kubeconfig}");
+    assert!(
+        kubeconfig.contains("    server: https://10.0.0.1:443\n"),
+        "{kubeconfig}"
+    );
     let spec = &docs[2]["spec"];
     assert_eq!(spec["gatewayAddress"], "gw.example,198.51.100.2");
     assert_eq!(spec["gatewayPort"], "10143");
-    assert_eq!(spec["selector"], serde_json::json!({"matchLabels": {"export": "yes"}}));
+    assert_eq!(
+        spec["selector"],
+        serde_json::json!({"matchLabels": {"export": "yes"}})
+    );
     assert_eq!(
         spec["remoteDiscoverySelector"],
         serde_json::json!({"matchExpressions": [{"key": "pod-to-pod", "operator": "Exists"}]})
@@ -137,7 +151,12 @@ async fn flags_override_the_server_gateway_and_selectors() {
         .await
         .unwrap();
     let spec = &documents(&gatewayless)[2]["spec"];
-    for field in ["gatewayAddress", "gatewayPort", "gatewayIdentity", "probeSpec"] {
+    for field in [
+        "gatewayAddress",
+        "gatewayPort",
+        "gatewayIdentity",
+        "probeSpec",
+    ] {
         assert!(spec.get(field).is_none(), "{field} in {spec}");
     }
 }
@@ -146,14 +165,24 @@ async fn flags_override_the_server_gateway_and_selectors() {
 async fn missing_pieces_name_the_object_and_the_command_that_makes_it() {
     let pod_to_pod = args(&["--cluster-name=target", "--gateway=false"]);
 
-    let bare = cluster("east", store_with(""), "https://east.example:6443", Vec::new());
+    let bare = cluster(
+        "east",
+        store_with(""),
+        "https://east.example:6443",
+        Vec::new(),
+    );
     let err = generate(&bare, &pod_to_pod).await.unwrap_err();
     assert_eq!(
         err,
         "cluster east: ConfigMap linkerd-config in linkerd not found; install the control plane with `strait install`"
     );
 
-    let no_extension = cluster("east", store_with(CONTROL_PLANE), "https://east.example:6443", Vec::new());
+    let no_extension = cluster(
+        "east",
+        store_with(CONTROL_PLANE),
+        "https://east.example:6443",
+        Vec::new(),
+    );
     let err = generate(&no_extension, &pod_to_pod).await.unwrap_err();
     assert_eq!(
         err,
@@ -173,15 +202,29 @@ async fn missing_pieces_name_the_object_and_the_command_that_makes_it() {
 
     // No server in the kubeconfig and none given.
     let store = store_with(&format!("{CONTROL_PLANE}---{EXTENSION}"));
-    let serverless = crate::multicluster::cluster::Store::new("east", store.clone(), None, crate::multicluster::testing::MapReach::default());
+    let serverless = crate::multicluster::cluster::Store::new(
+        "east",
+        store.clone(),
+        None,
+        crate::multicluster::testing::MapReach::default(),
+    );
     let err = generate(&serverless, &pod_to_pod).await.unwrap_err();
     assert!(err.contains("pass --api-server-address"), "{err}");
 
     // A gateway whose load balancer has no address yet.
-    let no_lb = cluster("east", store.clone(), "https://east.example:6443", Vec::new());
-    let err = generate(&no_lb, &args(&["--cluster-name=target"])).await.unwrap_err();
+    let no_lb = cluster(
+        "east",
+        store.clone(),
+        "https://east.example:6443",
+        Vec::new(),
+    );
+    let err = generate(&no_lb, &args(&["--cluster-name=target"]))
+        .await
+        .unwrap_err();
     assert!(
-        err.contains("Service linkerd-gateway in linkerd-multicluster has no load balancer address yet"),
+        err.contains(
+            "Service linkerd-gateway in linkerd-multicluster has no load balancer address yet"
+        ),
         "{err}"
     );
     // Without the gateway Service at all.
@@ -189,12 +232,24 @@ async fn missing_pieces_name_the_object_and_the_command_that_makes_it() {
         .delete::<k8s_openapi::api::core::v1::Service>("linkerd-multicluster", "linkerd-gateway")
         .await
         .unwrap();
-    let err = generate(&no_lb, &args(&["--cluster-name=target"])).await.unwrap_err();
-    assert!(err.contains("has no gateway (Service linkerd-gateway in namespace linkerd-multicluster)"), "{err}");
-    assert!(err.contains("`strait multicluster install`") && err.contains("--gateway=false"), "{err}");
+    let err = generate(&no_lb, &args(&["--cluster-name=target"]))
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("has no gateway (Service linkerd-gateway in namespace linkerd-multicluster)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`strait multicluster install`") && err.contains("--gateway=false"),
+        "{err}"
+    );
 
-    let err = generate(&no_lb, &args(&["--cluster-name=", "--gateway=false"])).await.unwrap_err();
+    let err = generate(&no_lb, &args(&["--cluster-name=", "--gateway=false"]))
+        .await
+        .unwrap_err();
     assert_eq!(err, "--cluster-name must not be empty");
-    let err = generate(&no_lb, &args(&["--cluster-name=t", "--selector=a in (b)"])).await.unwrap_err();
+    let err = generate(&no_lb, &args(&["--cluster-name=t", "--selector=a in (b)"]))
+        .await
+        .unwrap_err();
     assert!(err.starts_with("--selector: "), "{err}");
 }
