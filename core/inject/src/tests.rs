@@ -1,0 +1,82 @@
+use super::*;
+
+fn options() -> InjectOptions {
+    InjectOptions::default()
+}
+
+#[test]
+fn yaml_that_does_not_parse_names_the_source_document_and_line() {
+    let input =
+        "kind: Service\nmetadata: {name: a}\n---\nkind: Pod\nmetadata:\n  name: [unclosed\n";
+    let err = inject(input, "app.yaml", &options()).unwrap_err();
+    assert_eq!(err.source_name, "app.yaml");
+    assert_eq!(err.document, 2);
+    assert_eq!(err.line, 7, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("app.yaml: document 2 (line 7): not valid YAML: "),
+        "{text}"
+    );
+    assert!(text.contains("at line 7 column 1"), "{text}");
+}
+
+#[test]
+fn a_workload_without_containers_is_named() {
+    let input = "kind: Service\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bb}\nspec:\n  template:\n    spec: {}\n";
+    let err = inject(input, "-", &options()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "-: document 2 (line 4): deployment/bb: spec.template.spec.containers is missing"
+    );
+}
+
+#[test]
+fn list_items_are_named_by_index_and_object() {
+    let input = "kind: List\nitems:\n- kind: Pod\n  metadata: {name: p}\n  spec: {}\n";
+    let err = inject(input, "in", &options()).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "List: items[0]: pod/p: spec.containers is missing"
+    );
+    let err = inject("kind: List\nitems: 3\n", "in", &options()).unwrap_err();
+    assert_eq!(err.reason, "List: items is not a list");
+}
+
+#[test]
+fn documents_that_are_not_objects_are_refused() {
+    let err = inject("- a\n- b\n", "in", &options()).unwrap_err();
+    assert!(err.reason.contains("not an object"), "{err}");
+}
+
+#[test]
+fn injecting_twice_changes_nothing_the_second_time() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: n\nspec:\n  containers:\n  - name: app\n    image: app:1\n";
+    let once = inject(input, "in", &options()).expect("first");
+    assert_eq!(once.reports[0].outcome, Outcome::Injected);
+    let twice = inject(&once.output, "in", &options()).expect("second");
+    assert_eq!(twice.output, once.output);
+    assert_eq!(
+        twice.reports[0].outcome,
+        Outcome::Skipped(Some(SkipReason::AlreadyInjected))
+    );
+}
+
+#[test]
+fn json_keeps_its_field_order() {
+    let input = r#"{"kind": "Pod", "metadata": {"name": "p", "zz": 1, "aa": 2}, "spec": {"containers": [{"name": "app"}]}}"#;
+    let out = inject(input, "in", &options()).expect("inject").output;
+    let zz = out.find("zz:").expect("zz");
+    let aa = out.find("aa:").expect("aa");
+    assert!(zz < aa, "{out}");
+    assert!(
+        out.starts_with("kind: Pod\nmetadata:\n  name: p\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_empty_stream_gives_empty_output() {
+    let injected = inject("\n# nothing here\n", "in", &options()).expect("inject");
+    assert_eq!(injected.output, "");
+    assert!(injected.reports.is_empty());
+}
