@@ -1,0 +1,145 @@
+use super::*;
+
+fn grants(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> Option<Vec<String>> {
+    rules
+        .iter()
+        .find(|r| {
+            r.api_groups.iter().flatten().any(|g| g == group)
+                && r.resources.iter().flatten().any(|x| x == resource)
+                && r.verbs.iter().any(|v| v == verb)
+        })
+        .map(|r| r.resource_names.clone().unwrap_or_default())
+}
+
+fn verbs(rules: &[PolicyRule]) -> Vec<String> {
+    rules.iter().flat_map(|r| r.verbs.clone()).collect()
+}
+
+#[test]
+fn identity_may_only_create_token_reviews() {
+    let rules = identity_cluster_rules();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(
+        grants(&rules, "authentication.k8s.io", "tokenreviews", "create"),
+        Some(vec![])
+    );
+    assert_eq!(verbs(&rules), ["create"]);
+}
+
+#[test]
+fn destination_and_policy_only_read_cluster_wide() {
+    for rules in [destination_cluster_rules(), policy_cluster_rules()] {
+        for verb in verbs(&rules) {
+            assert!(verb == "list" || verb == "watch", "{verb}");
+        }
+    }
+    let destination = destination_cluster_rules();
+    for resource in ["services", "endpoints", "pods"] {
+        assert!(
+            grants(&destination, "", resource, "watch").is_some(),
+            "{resource}"
+        );
+    }
+    assert!(grants(&destination, "discovery.k8s.io", "endpointslices", "list").is_some());
+    assert!(grants(&destination, "", "secrets", "list").is_none());
+    let policy = policy_cluster_rules();
+    for resource in [
+        "servers",
+        "serverauthorizations",
+        "authorizationpolicies",
+        "meshtlsauthentications",
+        "networkauthentications",
+    ] {
+        assert!(
+            grants(&policy, "policy.linkerd.io", resource, "watch").is_some(),
+            "{resource}"
+        );
+    }
+    assert!(grants(&policy, "", "pods", "list").is_some());
+}
+
+#[test]
+fn destination_reads_secrets_only_in_its_namespace_role() {
+    let rules = destination_namespace_rules();
+    assert_eq!(grants(&rules, "", "secrets", "watch"), Some(vec![]));
+    assert!(grants(&rules, "", "secrets", "get").is_none());
+    assert_eq!(verbs(&rules), ["list", "watch"]);
+}
+
+#[test]
+fn only_the_plugins_config_map_may_be_patched_and_none_created() {
+    let rules = plugins_config_map_rules();
+    assert_eq!(
+        grants(&rules, "", "configmaps", "patch"),
+        Some(vec!["strait-plugins".to_string()])
+    );
+    assert_eq!(
+        grants(&rules, "", "configmaps", "get"),
+        Some(vec!["strait-plugins".to_string()])
+    );
+    assert!(grants(&rules, "", "configmaps", "create").is_none());
+    assert!(grants(&rules, "", "configmaps", "delete").is_none());
+    assert!(grants(&rules, "", "events", "create").is_some());
+    assert!(grants(&rules, "", "events", "patch").is_some());
+}
+
+#[test]
+fn a_service_mirror_touches_only_its_own_link_lease_and_credentials() {
+    let rules = service_mirror_namespace_rules("target");
+    let only = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        grants(&rules, "coordination.k8s.io", "leases", "get"),
+        only(&["service-mirror-write-target"])
+    );
+    assert_eq!(
+        grants(&rules, "coordination.k8s.io", "leases", "update"),
+        only(&["service-mirror-write-target"])
+    );
+    assert!(grants(&rules, "coordination.k8s.io", "leases", "create").is_some());
+    assert_eq!(
+        grants(&rules, "", "secrets", "get"),
+        only(&["cluster-credentials-target"])
+    );
+    assert!(grants(&rules, "", "secrets", "list").is_none());
+    assert_eq!(
+        grants(&rules, "multicluster.linkerd.io", "links/status", "patch"),
+        only(&["target"])
+    );
+    assert!(grants(&rules, "multicluster.linkerd.io", "links", "patch").is_none());
+    assert!(grants(&rules, "multicluster.linkerd.io", "links", "watch").is_some());
+    assert_eq!(
+        grants(&rules, "", "configmaps", "patch"),
+        only(&["strait-plugins"])
+    );
+}
+
+#[test]
+fn a_service_mirror_writes_only_services_and_endpoints_anywhere() {
+    let rules = service_mirror_cluster_rules();
+    for verb in ["create", "patch", "delete"] {
+        assert!(grants(&rules, "", "services", verb).is_some(), "{verb}");
+        assert!(grants(&rules, "", "endpoints", verb).is_some(), "{verb}");
+        assert!(grants(&rules, "", "namespaces", verb).is_none(), "{verb}");
+    }
+    assert!(grants(&rules, "", "namespaces", "watch").is_some());
+    assert!(grants(&rules, "", "secrets", "get").is_none());
+}
+
+#[test]
+fn linked_clusters_read_and_record_events_but_write_nothing_else() {
+    let rules = remote_access_cluster_rules();
+    for rule in &rules {
+        let writes = rule.verbs.iter().any(|v| v != "list" && v != "watch");
+        if writes {
+            assert_eq!(rule.resources.as_deref(), Some(&["events".to_string()][..]));
+        }
+    }
+    for resource in ["services", "endpoints", "pods"] {
+        assert!(
+            grants(&rules, "", resource, "watch").is_some(),
+            "{resource}"
+        );
+    }
+    assert!(grants(&rules, "discovery.k8s.io", "endpointslices", "watch").is_some());
+    assert!(grants(&rules, "", "secrets", "list").is_none());
+}

@@ -1,0 +1,120 @@
+//! `deploy/` stays what the installer renders. Set STRAIT_UPDATE_DEPLOY=1
+//! to write the files instead of comparing them.
+
+use std::path::{Path, PathBuf};
+
+const UPDATE: &str = "STRAIT_UPDATE_DEPLOY";
+const REGENERATE: &str = "STRAIT_UPDATE_DEPLOY=1 cargo test -p strait-install --test deploy";
+
+fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy")
+}
+
+#[test]
+fn the_deploy_files_are_current() {
+    let files = strait_install::deploy::files().expect("renders");
+    let update = std::env::var(UPDATE).is_ok_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for file in &files {
+        let path = deploy_dir().join(file.path);
+        if update {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("create the directory");
+            }
+            std::fs::write(&path, &file.contents).expect("write");
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(current) if current == file.contents => {}
+            _ => stale.push(file.path),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "deploy/{} differ from the installer's output; regenerate with `{REGENERATE}` \
+         from the workspace root and commit the result",
+        stale.join(", deploy/")
+    );
+}
+
+/// Checked on disk: `the_deploy_files_are_current` keeps the disk equal
+/// to the renderer, so this holds for what users apply.
+#[test]
+fn every_kustomization_names_files_that_exist_or_that_the_user_brings() {
+    let files = strait_install::deploy::files().expect("renders");
+    let user_files = ["ca-bundle.crt", "tls.crt", "tls.key", "ca.crt"];
+    for file in files
+        .iter()
+        .filter(|f| f.path.ends_with("kustomization.yaml"))
+    {
+        let dir = deploy_dir().join(Path::new(file.path).parent().expect("a directory"));
+        let yaml: serde_norway::Value = serde_norway::from_str(&file.contents).expect("YAML");
+        for resource in yaml["resources"].as_sequence().expect("resources") {
+            let resource = resource.as_str().expect("a path");
+            let target = dir.join(resource);
+            if target.is_dir() {
+                assert!(
+                    target.join("kustomization.yaml").is_file(),
+                    "{}: {resource} has no kustomization.yaml",
+                    file.path
+                );
+            } else {
+                assert!(target.is_file(), "{}: {resource} does not exist", file.path);
+            }
+        }
+        for generator in ["configMapGenerator", "secretGenerator"] {
+            for entry in yaml[generator].as_sequence().into_iter().flatten() {
+                for name in entry["files"].as_sequence().expect("files") {
+                    let name = name.as_str().expect("a file name");
+                    assert!(user_files.contains(&name), "{}: {name}", file.path);
+                    assert!(
+                        is_ignored(&dir, name),
+                        "{}: {name} is not in the .gitignore beside it",
+                        file.path
+                    );
+                }
+                assert_eq!(yaml["generatorOptions"]["disableNameSuffixHash"], true);
+            }
+        }
+    }
+}
+
+/// Whether `name` is listed in `dir/.gitignore`.
+fn is_ignored(dir: &Path, name: &str) -> bool {
+    std::fs::read_to_string(dir.join(".gitignore"))
+        .is_ok_and(|text| text.lines().any(|line| line.trim() == name))
+}
+
+#[test]
+fn the_readme_documents_every_role() {
+    let readme = std::fs::read_to_string(deploy_dir().join("README.md")).expect("deploy/README.md");
+    let control_plane = strait_install::ControlPlane::default()
+        .objects()
+        .expect("renders");
+    let multicluster = strait_install::Multicluster {
+        links: vec!["name".into()],
+        ..strait_install::Multicluster::default()
+    }
+    .objects()
+    .expect("renders");
+    for object in control_plane.iter().chain(&multicluster) {
+        if matches!(object.kind(), "ClusterRole" | "Role") {
+            // The README writes the link's name as NAME.
+            let name = object.name().replace("-name", "-NAME");
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "deploy/README.md does not explain {} {}",
+                object.kind(),
+                object.name()
+            );
+        }
+    }
+    for flag in [
+        "disableNameSuffixHash",
+        "ca-bundle.crt",
+        "tls.key",
+        "apply -k",
+    ] {
+        assert!(readme.contains(flag), "deploy/README.md: {flag}");
+    }
+}
