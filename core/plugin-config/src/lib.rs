@@ -32,7 +32,7 @@ use strait_plugin_host::{
 };
 use strait_store::{ClusterStore, Event, WatchParams};
 
-pub use report::{FIELD_MANAGER, STATUS_ANNOTATION_PREFIX, status_annotation};
+pub use report::{FIELD_MANAGER, STATUS_ANNOTATION_PREFIX, field_manager, status_annotation};
 
 /// How long to wait before watching again after the watch failed.
 const REWATCH_DELAY: Duration = Duration::from_secs(1);

@@ -9,9 +9,20 @@ use strait_store::ClusterStore;
 
 use crate::Outcome;
 
-/// The field manager of this controller's writes, so server-side apply
-/// keeps the user's data and this controller's annotations apart.
+/// The component named as the source of this controller's Events.
 pub const FIELD_MANAGER: &str = "strait-plugin-config";
+
+/// The field manager of the writes reporting `key`'s outcome:
+/// `strait-plugin-config-authz`, `strait-plugin-config-export`. One per key
+/// because different components follow different keys (the policy
+/// controller authz, every service mirror export): under one shared
+/// manager, server-side apply would remove the other key's annotation each
+/// time one of them applies its own. Components following the same key
+/// write the same status, so they share its manager.
+pub fn field_manager(key: &str) -> String {
+    let kind = key.split('.').next().unwrap_or(key);
+    format!("{FIELD_MANAGER}-{kind}")
+}
 
 /// The prefix of the per-key status annotations, followed by the key:
 /// `status.strait.io/authz.wasm`.
@@ -39,9 +50,10 @@ pub(crate) fn status_text(outcome: &Outcome) -> String {
     }
 }
 
-/// Writes every key's status onto the ConfigMap and an Event for each
-/// outcome in `changed`. Failures are logged: the plugins are in place
-/// whether or not the report could be written.
+/// Writes every key's status onto the ConfigMap (each key as its own field
+/// manager) and an Event for each outcome in `changed`. Failures are
+/// logged: the plugins are in place whether or not the report could be
+/// written.
 pub(crate) async fn publish<S: ClusterStore>(
     store: &S,
     config_map: &ConfigMap,
@@ -54,25 +66,26 @@ pub(crate) async fn publish<S: ClusterStore>(
     ) else {
         return;
     };
-    let annotations = statuses
-        .iter()
-        .map(|(key, outcome)| (status_annotation(key), status_text(outcome)))
-        .collect();
-    let status = ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(name.clone()),
-            namespace: Some(namespace.clone()),
-            annotations: Some(annotations),
-            ..ObjectMeta::default()
-        },
-        ..ConfigMap::default()
-    };
-    if let Err(error) = store.apply(&status, FIELD_MANAGER).await {
-        tracing::warn!(%namespace, %name, %error, "cannot write the plugin status annotations");
+    for (key, outcome) in statuses {
+        let status = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(namespace.clone()),
+                annotations: Some(BTreeMap::from([(
+                    status_annotation(key),
+                    status_text(outcome),
+                )])),
+                ..ObjectMeta::default()
+            },
+            ..ConfigMap::default()
+        };
+        if let Err(error) = store.apply(&status, &field_manager(key)).await {
+            tracing::warn!(%namespace, %name, %key, %error, "cannot write the plugin status annotation");
+        }
     }
     for (key, outcome) in changed {
         let event = event(config_map, &namespace, &name, key, outcome);
-        if let Err(error) = store.apply(&event, FIELD_MANAGER).await {
+        if let Err(error) = store.apply(&event, &field_manager(key)).await {
             tracing::warn!(%namespace, %name, %error, "cannot record a plugin event");
         }
     }

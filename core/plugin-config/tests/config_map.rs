@@ -223,3 +223,125 @@ async fn a_plugin_the_mesh_cannot_take_counts_as_rejected() {
     assert!(text.contains("too large to distribute"), "{text}");
     assert!(text.contains("no plugin of this key is active"), "{text}");
 }
+
+/// The followers of a Kubernetes control plane: the policy controller's
+/// (authz only) and one per Link's service mirror (export only), each
+/// writing the status of its own key onto the same ConfigMap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_of_different_keys_keep_each_others_status() {
+    let store = MemoryStore::new();
+    store
+        .apply_json(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}),
+            "test",
+        )
+        .expect("namespace");
+    let host = PluginHost::new(HostConfig::default(), PluginMetrics::new()).expect("host");
+    let loaded = Arc::new(Mutex::new(Vec::new()));
+    let sink = |label: &'static str| -> strait_plugin_config::PluginSink {
+        let loaded = loaded.clone();
+        Arc::new(move |_, info| {
+            loaded
+                .lock()
+                .unwrap()
+                .push(format!("{label} {}", info.label));
+            Ok(())
+        })
+    };
+    let followers = [
+        PluginSinks {
+            authz: Some(sink("policy")),
+            export: None,
+        },
+        PluginSinks {
+            authz: None,
+            export: Some(sink("mirror-east")),
+        },
+        PluginSinks {
+            authz: None,
+            export: Some(sink("mirror-west")),
+        },
+    ];
+    for sinks in followers {
+        tokio::spawn(follow_plugin_config_map(
+            store.clone(),
+            NS.to_string(),
+            NAME.to_string(),
+            host.clone(),
+            sinks,
+        ));
+    }
+    let authz = strait_default_plugins::AUTHZ_DEFAULT;
+    let export = strait_default_plugins::EXPORT_DEFAULT;
+    push(
+        &store,
+        &[(AUTHZ_PLUGIN_KEY, authz), (EXPORT_PLUGIN_KEY, export)],
+        "1",
+    )
+    .await;
+    status(&store, AUTHZ_PLUGIN_KEY, |t| t.starts_with("active 1 ")).await;
+    status(&store, EXPORT_PLUGIN_KEY, |t| t.starts_with("active 1 ")).await;
+
+    // Only the export plugin changes: the mirrors write their status, and
+    // the policy controller's stays.
+    push(
+        &store,
+        &[
+            (AUTHZ_PLUGIN_KEY, authz),
+            (EXPORT_PLUGIN_KEY, b"garbage".as_slice()),
+        ],
+        "2",
+    )
+    .await;
+    status(&store, EXPORT_PLUGIN_KEY, |t| t.starts_with("rejected")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let annotations = store
+        .get::<ConfigMap>(NS, NAME)
+        .await
+        .unwrap()
+        .unwrap()
+        .metadata
+        .annotations
+        .unwrap();
+    let authz_status = annotations.get(&status_annotation(AUTHZ_PLUGIN_KEY));
+    assert!(
+        authz_status.is_some_and(|t| t.starts_with("active 2 ")),
+        "the authz status survives the mirrors' writes: {annotations:?}"
+    );
+    let export_status = &annotations[&status_annotation(EXPORT_PLUGIN_KEY)];
+    assert!(
+        export_status.contains("still active: 1 "),
+        "{export_status}"
+    );
+
+    // And the other way round: the policy controller's write leaves the
+    // mirrors' status in place.
+    push(
+        &store,
+        &[
+            (AUTHZ_PLUGIN_KEY, b"garbage".as_slice()),
+            (EXPORT_PLUGIN_KEY, export),
+        ],
+        "3",
+    )
+    .await;
+    status(&store, AUTHZ_PLUGIN_KEY, |t| t.starts_with("rejected")).await;
+    status(&store, EXPORT_PLUGIN_KEY, |t| t.starts_with("active 3 ")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    status(&store, EXPORT_PLUGIN_KEY, |t| t.starts_with("active 3 ")).await;
+    status(&store, AUTHZ_PLUGIN_KEY, |t| t.starts_with("rejected")).await;
+
+    let mut loaded = loaded.lock().unwrap().clone();
+    loaded.sort();
+    assert_eq!(
+        loaded,
+        [
+            "mirror-east 1",
+            "mirror-east 3",
+            "mirror-west 1",
+            "mirror-west 3",
+            "policy 1",
+            "policy 2"
+        ]
+    );
+}
