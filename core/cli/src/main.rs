@@ -4,11 +4,13 @@
 mod context;
 mod controller;
 mod crds;
+mod inject;
 mod kubectl;
 mod local;
 mod multicluster;
 mod plugin;
 mod proxy;
+mod proxy_init;
 mod signal;
 mod viz;
 
@@ -49,6 +51,12 @@ enum Command {
     /// as Linkerd's proxy is (inbound 4143, outbound 4140, admin 4191).
     #[command(after_help = proxy::variables_help())]
     Proxy,
+    /// Add the proxy to the workloads of Kubernetes manifests, as `linkerd
+    /// inject --manual`: `strait inject app.yaml | kubectl apply -f -`.
+    Inject(inject::InjectArgs),
+    /// Redirect a pod's TCP traffic through its proxy with iptables: the
+    /// init container of injected pods.
+    ProxyInit(proxy_init::ProxyInitArgs),
     /// Create or update objects from YAML or JSON files, as `kubectl apply`.
     Apply(kubectl::apply::ApplyArgs),
     /// Create a namespace, as `kubectl create namespace`.
@@ -114,6 +122,8 @@ fn main() -> ExitCode {
         Command::Crds => crds::run(),
         Command::Controller(command) => controller::run(command),
         Command::Proxy => proxy::run(),
+        Command::Inject(args) => inject::run(args),
+        Command::ProxyInit(args) => proxy_init::run(args),
         Command::Apply(args) => kubectl::apply::run(&scope, args),
         Command::Create(command) => kubectl::create::run(&scope, command),
         Command::Delete(args) => kubectl::delete::run(&scope, args),
