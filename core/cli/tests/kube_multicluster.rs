@@ -17,12 +17,16 @@ struct Home(PathBuf);
 
 impl Home {
     fn new(tag: &str, contexts: &[(&str, &str)]) -> Home {
-        let dir = std::env::temp_dir().join(format!("strait-cli-kube-{tag}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("strait-cli-kube-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let mut config = String::from("apiVersion: v1\nkind: Config\ncurrent-context: none\nclusters:\n");
+        let mut config =
+            String::from("apiVersion: v1\nkind: Config\ncurrent-context: none\nclusters:\n");
         for (name, server) in contexts {
-            config.push_str(&format!("- name: {name}-cluster\n  cluster: {{server: '{server}'}}\n"));
+            config.push_str(&format!(
+                "- name: {name}-cluster\n  cluster: {{server: '{server}'}}\n"
+            ));
         }
         config.push_str("contexts:\n");
         for (name, _) in contexts {
@@ -65,8 +69,16 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// `-----BEGIN CERTIFICATE-----\neast-ca\n-----END CERTIFICATE-----\n`, the target API server's CA.
-const CA_BASE64: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmVhc3QtY2EKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=";
+/// The target API server's CA (any certificate will do).
+const CA: &str = include_str!("fixtures/anchor.pem");
+
+/// Base64, as Secrets and kubeconfigs carry bytes.
+fn base64(bytes: &[u8]) -> String {
+    match serde_json::to_value(k8s_openapi::ByteString(bytes.to_vec())).unwrap() {
+        Value::String(s) => s,
+        other => panic!("{other}"),
+    }
+}
 const ANCHORS: &str = "-----BEGIN CERTIFICATE-----\nshared\n-----END CERTIFICATE-----\n";
 
 /// What `strait install` leaves in a cluster that link-gen and check read.
@@ -92,7 +104,7 @@ fn extension(api: &FakeApi) {
         json!({"apiVersion": "v1", "kind": "Secret",
                "metadata": {"name": "linkerd-service-mirror-remote-access-default-token", "namespace": "linkerd-multicluster"},
                "type": "kubernetes.io/service-account-token",
-               "data": {"token": "c2VjcmV0LXRva2Vu", "ca.crt": CA_BASE64}}),
+               "data": {"token": base64(b"secret-token"), "ca.crt": base64(CA.as_bytes())}}),
     );
     api.add(
         "services",
@@ -113,18 +125,22 @@ async fn link_gen_writes_the_token_ca_server_and_gateway_of_a_kubernetes_context
     let server = api.start().await;
     let home = Home::new("link-gen", &[("east", &server)]);
     let output = home
-        .strait(&["--context", "east", "multicluster", "link-gen", "--cluster-name=target"])
+        .strait(&[
+            "--context",
+            "east",
+            "multicluster",
+            "link-gen",
+            "--cluster-name=target",
+        ])
         .await;
     assert!(output.status.success(), "{}", text(&output.stderr));
+    let ca = base64(CA.as_bytes());
     let kubeconfig = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: east\n  cluster:\n    certificate-authority-data: {CA_BASE64}\n    server: {server}\n\
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: east\n  cluster:\n    certificate-authority-data: {ca}\n    server: {server}\n\
          contexts:\n- name: east\n  context:\n    cluster: east\n    user: linkerd-service-mirror-remote-access-default\n\
          current-context: east\nusers:\n- name: linkerd-service-mirror-remote-access-default\n  user:\n    token: secret-token\n"
     );
-    let kubeconfig_base64 = match serde_json::to_value(k8s_openapi::ByteString(kubeconfig.into_bytes())).unwrap() {
-        Value::String(s) => s,
-        other => panic!("{other}"),
-    };
+    let kubeconfig_base64 = base64(kubeconfig.as_bytes());
     let expected = format!(
         "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: linkerd\n\
          ---\napiVersion: v1\nkind: Secret\ndata:\n  kubeconfig: {kubeconfig_base64}\n\
@@ -149,7 +165,10 @@ async fn link_gen_writes_the_token_ca_server_and_gateway_of_a_kubernetes_context
         "GET /api/v1/namespaces/linkerd-multicluster/secrets/linkerd-service-mirror-remote-access-default-token",
         "GET /api/v1/namespaces/linkerd-multicluster/services/linkerd-gateway",
     ] {
-        assert!(requests.iter().any(|r| r == wanted), "no {wanted} in {requests:#?}");
+        assert!(
+            requests.iter().any(|r| r == wanted),
+            "no {wanted} in {requests:#?}"
+        );
     }
 }
 
@@ -160,7 +179,14 @@ async fn link_gen_without_the_extension_names_the_token_secret() {
     let server = api.start().await;
     let home = Home::new("no-token", &[("east", &server)]);
     let output = home
-        .strait(&["--context", "east", "multicluster", "link-gen", "--cluster-name=target", "--gateway=false"])
+        .strait(&[
+            "--context",
+            "east",
+            "multicluster",
+            "link-gen",
+            "--cluster-name=target",
+            "--gateway=false",
+        ])
         .await;
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
@@ -168,4 +194,170 @@ async fn link_gen_without_the_extension_names_the_token_secret() {
         text(&output.stderr),
         "error: cluster east: Secret linkerd-service-mirror-remote-access-default-token in linkerd-multicluster not found; install the multicluster extension with `strait multicluster install`\n"
     );
+}
+
+/// The documents of a YAML stream, as JSON.
+fn documents(yaml: &str) -> Vec<Value> {
+    use serde::Deserialize;
+    serde_norway::Deserializer::from_str(yaml)
+        .map(|d| Value::deserialize(d).unwrap())
+        .collect()
+}
+
+/// east exports bb pod-to-pod; west holds the Link link-gen made for east,
+/// its CRD, its ready service mirror, bb's mirror, and a service mirror
+/// left over from a Link that is gone.
+async fn linked(tag: &str) -> (FakeApi, FakeApi, Home) {
+    let east = FakeApi::default();
+    control_plane(&east);
+    extension(&east);
+    east.add(
+        "namespaces",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "mc-demo"}}),
+    );
+    east.add(
+        "services",
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "bb", "namespace": "mc-demo", "labels": {"mirror.linkerd.io/exported": "remote-discovery"}},
+               "spec": {"ports": [{"name": "http", "port": 8080}]}}),
+    );
+    let west = FakeApi::default();
+    control_plane(&west);
+    let east_url = east.start().await;
+    let west_url = west.start().await;
+    let home = Home::new(tag, &[("east", &east_url), ("west", &west_url)]);
+    let output = home
+        .strait(&[
+            "--context",
+            "east",
+            "multicluster",
+            "link-gen",
+            "--cluster-name=target",
+            "--gateway=false",
+        ])
+        .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for document in documents(&text(&output.stdout)) {
+        match document["kind"].as_str() {
+            Some("Secret") => west.add("secrets", document),
+            Some("Link") => west.add("links", document),
+            _ => {}
+        }
+    }
+    west.add(
+        "customresourcedefinitions",
+        json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "links.multicluster.linkerd.io"},
+               "spec": {"group": "multicluster.linkerd.io", "scope": "Namespaced",
+                        "names": {"kind": "Link", "plural": "links"}, "versions": []}}),
+    );
+    for (name, ready) in [("controller-target", 1), ("controller-gone", 1)] {
+        west.add(
+            "deployments",
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": name, "namespace": "linkerd-multicluster"},
+                   "spec": {"selector": {"matchLabels": {"app": name}},
+                            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": []}}},
+                   "status": {"readyReplicas": ready}}),
+        );
+    }
+    west.add(
+        "leases",
+        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+               "metadata": {"name": "service-mirror-write-target", "namespace": "linkerd"}}),
+    );
+    west.add(
+        "services",
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "bb-target", "namespace": "mc-demo", "labels": {
+                   "mirror.linkerd.io/mirrored-service": "true",
+                   "mirror.linkerd.io/cluster-name": "target",
+                   "multicluster.linkerd.io/remote-discovery": "target",
+                   "multicluster.linkerd.io/remote-service": "bb"}},
+               "spec": {"ports": [{"name": "http", "port": 8080}]}}),
+    );
+    (east, west, home)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reaches_the_target_with_the_link_credentials_and_finds_a_leftover_controller() {
+    let (east, _west, home) = linked("check").await;
+    let output = home
+        .strait(&["--context", "west", "multicluster", "check"])
+        .await;
+    let out = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{out}\n{}",
+        text(&output.stderr)
+    );
+    assert_eq!(
+        out,
+        "linkerd-multicluster\n--------------------\n\
+         √ Link CRD exists\n\
+         √ Link target is valid\n\
+         √ Link target has a service mirror controller\n\
+         √ Link target credentials resolve\n\
+         √ Link target reaches cluster east\n\
+         √ Link target shares this cluster's trust anchors\n\
+         √ Link target mirrors exported Services (1 exported)\n\
+         ‼ Link target service mirror reports its mirrors\n    no controller has reported mirrored Services in the Link's status\n\
+         √ Link target mirrors have endpoints (1 remote-discovery mirror resolves remote pods directly)\n\
+         × every service mirror controller has a Link\n    Deployments in linkerd-multicluster without a Link: controller-gone; remove them with `strait multicluster unlink`, or link again with `strait multicluster link-gen`\n\
+         \nStatus check results are ×\n"
+    );
+    // east was read as the Link's credentials say: with the remote-access token.
+    assert!(
+        east.authorizations()
+            .iter()
+            .any(|a| a == "Bearer secret-token"),
+        "{:?}",
+        east.authorizations()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlink_and_gateways_on_a_kubernetes_context() {
+    let (_east, _west, home) = linked("unlink").await;
+    let output = home
+        .strait(&[
+            "--context",
+            "west",
+            "multicluster",
+            "unlink",
+            "--cluster-name=target",
+        ])
+        .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "---\napiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  name: target\n  namespace: linkerd\n\
+         ---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: cluster-credentials-target\n  namespace: linkerd\n\
+         ---\napiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: service-mirror-write-target\n  namespace: linkerd\n\
+         ---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: controller-target\n  namespace: linkerd-multicluster\n\
+         ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: bb-target\n  namespace: mc-demo\n"
+    );
+    let output = home
+        .strait(&[
+            "--context",
+            "west",
+            "multicluster",
+            "unlink",
+            "--cluster-name=nope",
+        ])
+        .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("cluster west has no Link \"nope\""),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // A pod-to-pod Link has no gateway to show.
+    let output = home
+        .strait(&["--context", "west", "multicluster", "gateways"])
+        .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "CLUSTER  ALIVE  NUM_SVC  LATENCY\n");
 }

@@ -54,7 +54,10 @@ async fn unlink_piped_into_delete_removes_the_link_its_secret_and_mirrors() {
     let env = Env::start("unlink").await;
     link(&env, &["--gateway=false"]).await;
     ok(&env
-        .strait(&["--context", "west", "apply", "-f", "-"], Some(WEST_MIRRORS))
+        .strait(
+            &["--context", "west", "apply", "-f", "-"],
+            Some(WEST_MIRRORS),
+        )
         .await);
     let yaml = ok(&env
         .strait(
@@ -166,7 +169,10 @@ async fn gateways_and_check_follow_the_gateway_probe() {
         .unwrap();
     link(&env, &[]).await;
     ok(&env
-        .strait(&["--context", "west", "apply", "-f", "-"], Some(WEST_MIRRORS))
+        .strait(
+            &["--context", "west", "apply", "-f", "-"],
+            Some(WEST_MIRRORS),
+        )
         .await);
 
     let table = ok(&env

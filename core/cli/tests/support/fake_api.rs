@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct FakeApi {
     objects: Arc<Mutex<BTreeMap<(String, String), Value>>>,
     requests: Arc<Mutex<Vec<String>>>,
+    authorizations: Arc<Mutex<Vec<String>>>,
 }
 
 /// The collection path of an object: its group's API prefix, its namespace
@@ -49,6 +50,11 @@ impl FakeApi {
         self.requests.lock().unwrap().clone()
     }
 
+    /// The distinct `Authorization` headers received.
+    pub fn authorizations(&self) -> Vec<String> {
+        self.authorizations.lock().unwrap().clone()
+    }
+
     /// Starts serving on a loopback port; returns its URL.
     pub async fn start(&self) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -81,8 +87,20 @@ impl FakeApi {
                 .lock()
                 .unwrap()
                 .push(format!("{method} {target}"));
+            if let Some(auth) = head.lines().find_map(|l| {
+                l.strip_prefix("authorization: ")
+                    .or_else(|| l.strip_prefix("Authorization: "))
+            }) {
+                let mut seen = self.authorizations.lock().unwrap();
+                if !seen.iter().any(|a| a == auth) {
+                    seen.push(auth.to_string());
+                }
+            }
             let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            let (status, body) = if query.split('&').any(|q| q == "watch=true" || q == "watch=1") {
+            let (status, body) = if query
+                .split('&')
+                .any(|q| q == "watch=true" || q == "watch=1")
+            {
                 (200, String::new())
             } else {
                 let (status, value) = self.answer(path);
