@@ -208,6 +208,11 @@ async fn check_link<C: Cluster>(
     let anchors = format!("{label} shares this cluster's trust anchors");
     if source_facts.trust_anchors_pem.trim().is_empty() {
         report.fail(&anchors, "this cluster's trust anchors cannot be read");
+    } else if target_facts.trust_anchors_pem.trim().is_empty() {
+        report.warn(
+            &anchors,
+            "the target's trust anchors cannot be read with the Link's credentials (ConfigMap linkerd-identity-trust-roots, or identityTrustAnchorsPEM in linkerd-config)",
+        );
     } else if source_facts.trust_anchors_pem.trim() == target_facts.trust_anchors_pem.trim() {
         report.pass(&anchors);
     } else {

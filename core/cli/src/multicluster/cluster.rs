@@ -55,7 +55,8 @@ pub struct Facts {
     pub trust_domain: String,
     /// The control plane's namespace, part of every workload identity.
     pub control_plane_namespace: String,
-    /// The PEM trust anchors; empty when they cannot be read.
+    /// The PEM trust anchors; empty when they cannot be read (a target's
+    /// remote-access account may not be allowed to).
     pub trust_anchors_pem: String,
 }
 
@@ -237,6 +238,8 @@ struct LinkerdValues {
     cluster_domain: Option<String>,
     #[serde(default)]
     identity_trust_domain: Option<String>,
+    #[serde(default, rename = "identityTrustAnchorsPEM")]
+    identity_trust_anchors_pem: Option<String>,
 }
 
 impl<S: ClusterStore, R: Reach> Cluster for Store<S, R> {
@@ -297,14 +300,24 @@ impl<S: ClusterStore, R: Reach> Cluster for Store<S, R> {
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| format!("{where_}: `values` has no {key}"))
         };
-        let anchors: Option<ConfigMap> = self.get(CONTROL_PLANE_NAMESPACE, TRUST_ROOTS).await?;
+        // The trust roots ConfigMap, else Linkerd's copy in the values; a
+        // remote-access account may read only `linkerd-config`, so a
+        // refused read leaves the anchors unknown rather than failing.
+        let anchors = match self
+            .get::<ConfigMap>(CONTROL_PLANE_NAMESPACE, TRUST_ROOTS)
+            .await
+        {
+            Ok(found) => found
+                .and_then(|c| c.data)
+                .and_then(|d| d.get(TRUST_ROOTS_KEY).cloned()),
+            Err(_) => None,
+        };
         Ok(Facts {
             cluster_domain: required(values.cluster_domain, "clusterDomain")?,
             trust_domain: required(values.identity_trust_domain, "identityTrustDomain")?,
             control_plane_namespace: CONTROL_PLANE_NAMESPACE.into(),
             trust_anchors_pem: anchors
-                .and_then(|c| c.data)
-                .and_then(|d| d.get(TRUST_ROOTS_KEY).cloned())
+                .or(values.identity_trust_anchors_pem)
                 .unwrap_or_default(),
         })
     }

@@ -308,3 +308,35 @@ async fn missing_controller_crd_gateway_mirror_and_anchors_each_fail() {
         report.lines
     );
 }
+
+#[tokio::test]
+async fn a_targets_anchors_come_from_linkerd_config_when_the_roots_cannot_be_read() {
+    let (port, _gateway) = live_gateway().await;
+    let (west_cluster, _, east) = linked(port).await;
+    let anchors = "√ Link target shares this cluster's trust anchors";
+    east.delete::<ConfigMap>("linkerd", "linkerd-identity-trust-roots")
+        .await
+        .unwrap();
+    let report = super::report(&west_cluster).await;
+    assert!(
+        has(
+            &report,
+            "‼ Link target shares this cluster's trust anchors\n    the target's trust anchors cannot be read with the Link's credentials (ConfigMap linkerd-identity-trust-roots, or identityTrustAnchorsPEM in linkerd-config)"
+        ),
+        "{:#?}",
+        report.lines
+    );
+    let mut config: ConfigMap = east
+        .get("linkerd", "linkerd-config")
+        .await
+        .unwrap()
+        .unwrap();
+    config.metadata.managed_fields = None;
+    let values = config.data.as_mut().unwrap().get_mut("values").unwrap();
+    values.push_str(
+        "identityTrustAnchorsPEM: |\n  -----BEGIN CERTIFICATE-----\n  shared\n  -----END CERTIFICATE-----\n",
+    );
+    east.apply(&config, "test").await.unwrap();
+    let report = super::report(&west_cluster).await;
+    assert!(has(&report, anchors), "{:#?}", report.lines);
+}
