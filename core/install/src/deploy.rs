@@ -108,7 +108,7 @@ pub fn files() -> Result<Vec<DeployFile>, RenderError> {
         ..Multicluster::default()
     };
     let with_gateway = Multicluster::default();
-    let mut gateway = Kustomization::new(vec!["..", "gateway.yaml"]);
+    let mut gateway = Kustomization::new(vec!["../base", "gateway.yaml"]);
     gateway.config_map_generator = vec![Generator {
         name: TRUST_ROOTS,
         namespace: MULTICLUSTER_NAMESPACE,
@@ -120,12 +120,18 @@ pub fn files() -> Result<Vec<DeployFile>, RenderError> {
         labels: BTreeMap::from([(PART_OF, PART_OF_VALUE), (EXTENSION, "multicluster")]),
     });
     files.extend([
+        // The gateway's kustomization includes the base; a kustomization
+        // may not include the directory it lives in, so the base has its own.
         kustomization(
             "multicluster/kustomization.yaml",
+            Kustomization::new(vec!["base"]),
+        )?,
+        kustomization(
+            "multicluster/base/kustomization.yaml",
             Kustomization::new(vec!["multicluster.yaml"]),
         )?,
         DeployFile {
-            path: "multicluster/multicluster.yaml",
+            path: "multicluster/base/multicluster.yaml",
             contents: format!("{HEADER}{}", render(&base.objects()?)?),
         },
         kustomization("multicluster/gateway/kustomization.yaml", gateway)?,

@@ -194,21 +194,11 @@ impl IdentityMaterial {
     /// anchors; the key is an ECDSA P-256 key and the issuer's own. Each
     /// fault names its source.
     pub fn from_pem(anchors: &Named, cert: &Named, key: &Named) -> Result<Self, IdentityError> {
-        let anchor_ders = certificates(anchors)?;
-        if anchor_ders.is_empty() {
-            return Err(invalid(anchors.name, "no CERTIFICATE block found"));
-        }
-        let mut anchor_certs = Vec::with_capacity(anchor_ders.len());
-        for der in &anchor_ders {
-            let anchor = parse(anchors.name, der)?;
-            if !anchor.is_ca() {
-                return Err(invalid(
-                    anchors.name,
-                    format!("trust anchor {} is not a CA certificate", anchor.subject()),
-                ));
-            }
-            anchor_certs.push(anchor);
-        }
+        let anchor_ders = check_anchors(anchors)?;
+        let anchor_certs = anchor_ders
+            .iter()
+            .map(|der| parse(anchors.name, der))
+            .collect::<Result<Vec<_>, _>>()?;
 
         let issuer_ders = certificates(cert)?;
         let issuer_der = match issuer_ders.as_slice() {
@@ -273,6 +263,38 @@ impl IdentityMaterial {
             generated: false,
         })
     }
+}
+
+/// Reads a PEM bundle of trust anchors (for a proxy that must trust them,
+/// such as the gateway's) and checks that it holds at least one
+/// certificate and only CA certificates. Errors name the file.
+pub fn trust_anchors_from_file(path: &Path) -> Result<String, IdentityError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| IdentityError::Read {
+        path: name.clone(),
+        reason: e.to_string(),
+    })?;
+    let named = Named::new(&name, &bytes);
+    check_anchors(&named)?;
+    text(&named)
+}
+
+/// The DER of every anchor in `anchors`, each checked to be a CA.
+fn check_anchors(anchors: &Named) -> Result<Vec<Vec<u8>>, IdentityError> {
+    let ders = certificates(anchors)?;
+    if ders.is_empty() {
+        return Err(invalid(anchors.name, "no CERTIFICATE block found"));
+    }
+    for der in &ders {
+        let anchor = parse(anchors.name, der)?;
+        if !anchor.is_ca() {
+            return Err(invalid(
+                anchors.name,
+                format!("trust anchor {} is not a CA certificate", anchor.subject()),
+            ));
+        }
+    }
+    Ok(ders)
 }
 
 /// PEM bytes with the name errors use for them (a file path).

@@ -25,6 +25,6 @@ pub mod rbac;
 mod testing;
 
 pub use control_plane::{ControlPlane, CrdSelection};
-pub use identity::{IdentityError, IdentityFiles, IdentityMaterial};
+pub use identity::{IdentityError, IdentityFiles, IdentityMaterial, trust_anchors_from_file};
 pub use multicluster::{Multicluster, SetError};
 pub use object::{Object, RenderError, render};

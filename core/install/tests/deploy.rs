@@ -2,6 +2,9 @@
 //! to write the files instead of comparing them.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use strait_install::deploy::DeployFile;
 
 const UPDATE: &str = "STRAIT_UPDATE_DEPLOY";
 const REGENERATE: &str = "STRAIT_UPDATE_DEPLOY=1 cargo test -p strait-install --test deploy";
@@ -10,25 +13,37 @@ fn deploy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy")
 }
 
+/// The rendered files; with STRAIT_UPDATE_DEPLOY=1 also written to disk,
+/// once, before any test reads the disk.
+fn rendered() -> &'static [DeployFile] {
+    static FILES: OnceLock<Vec<DeployFile>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let files = strait_install::deploy::files().expect("renders");
+        if std::env::var(UPDATE).is_ok_and(|v| v == "1") {
+            for file in &files {
+                let path = deploy_dir().join(file.path);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).expect("create the directory");
+                }
+                std::fs::write(&path, &file.contents).expect("write");
+            }
+        }
+        files
+    })
+}
+
 #[test]
 fn the_deploy_files_are_current() {
-    let files = strait_install::deploy::files().expect("renders");
-    let update = std::env::var(UPDATE).is_ok_and(|v| v == "1");
-    let mut stale = Vec::new();
-    for file in &files {
-        let path = deploy_dir().join(file.path);
-        if update {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).expect("create the directory");
-            }
-            std::fs::write(&path, &file.contents).expect("write");
-            continue;
-        }
-        match std::fs::read_to_string(&path) {
-            Ok(current) if current == file.contents => {}
-            _ => stale.push(file.path),
-        }
-    }
+    let stale: Vec<&str> = rendered()
+        .iter()
+        .filter(|file| {
+            std::fs::read_to_string(deploy_dir().join(file.path))
+                .ok()
+                .as_deref()
+                != Some(file.contents.as_str())
+        })
+        .map(|file| file.path)
+        .collect();
     assert!(
         stale.is_empty(),
         "deploy/{} differ from the installer's output; regenerate with `{REGENERATE}` \
@@ -41,7 +56,7 @@ fn the_deploy_files_are_current() {
 /// to the renderer, so this holds for what users apply.
 #[test]
 fn every_kustomization_names_files_that_exist_or_that_the_user_brings() {
-    let files = strait_install::deploy::files().expect("renders");
+    let files = rendered();
     let user_files = ["ca-bundle.crt", "tls.crt", "tls.key", "ca.crt"];
     for file in files
         .iter()
@@ -75,6 +90,34 @@ fn every_kustomization_names_files_that_exist_or_that_the_user_brings() {
                 }
                 assert_eq!(yaml["generatorOptions"]["disableNameSuffixHash"], true);
             }
+        }
+    }
+}
+
+#[test]
+fn the_generated_directories_hold_nothing_stale() {
+    let files = rendered();
+    let generated: Vec<PathBuf> = files.iter().map(|f| deploy_dir().join(f.path)).collect();
+    let mut pending = vec![
+        deploy_dir().join("control-plane"),
+        deploy_dir().join("multicluster"),
+    ];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            assert!(
+                generated.contains(&path) || is_ignored(&dir, name),
+                "{} is neither generated nor a file the user brings; remove it",
+                path.display()
+            );
         }
     }
 }

@@ -210,3 +210,22 @@ fn debug_output_never_shows_the_key() {
     let debug = format!("{material:?}");
     assert!(!debug.contains("PRIVATE KEY"), "{debug}");
 }
+
+#[test]
+fn a_trust_anchors_file_must_hold_ca_certificates() {
+    let scratch = Scratch::new("anchors");
+    let material = IdentityMaterial::generate("cluster.local").expect("material");
+    let good = scratch.write("ca.crt", &material.trust_anchors_pem);
+    assert_eq!(
+        trust_anchors_from_file(&good).expect("anchors"),
+        material.trust_anchors_pem
+    );
+    let empty = scratch.write("empty.crt", "");
+    let message = trust_anchors_from_file(&empty)
+        .expect_err("empty")
+        .to_string();
+    assert!(
+        message.contains("empty.crt: no CERTIFICATE block"),
+        "{message}"
+    );
+}
