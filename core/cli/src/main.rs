@@ -5,6 +5,7 @@ mod context;
 mod controller;
 mod crds;
 mod inject;
+mod install;
 mod kubectl;
 mod local;
 mod multicluster;
@@ -44,6 +45,10 @@ enum Command {
     /// MeshTLSAuthentication, NetworkAuthentication and HTTPRoute. Apply the
     /// output with `kubectl apply -f -`.
     Crds,
+    /// Print the control plane's manifests (CRDs, identity, destination,
+    /// policy, RBAC) as YAML, as `linkerd install --ignore-cluster`:
+    /// `strait install | kubectl apply -f -`. Contacts no cluster.
+    Install(install::InstallArgs),
     /// Run a control-plane component against Kubernetes.
     #[command(subcommand)]
     Controller(controller::ControllerCommand),
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Plugin(command) => plugin::run(command, &scope),
         Command::Crds => crds::run(),
+        Command::Install(args) => install::run(&scope, args),
         Command::Controller(command) => controller::run(command),
         Command::Proxy => proxy::run(),
         Command::Inject(args) => inject::run(args),

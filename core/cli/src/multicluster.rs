@@ -5,6 +5,7 @@
 mod check;
 mod cluster;
 mod gateways;
+mod install;
 mod kubeconfig;
 mod link_gen;
 mod probe;
@@ -37,6 +38,11 @@ pub enum MulticlusterCommand {
     /// credentials that resolve, a target that answers, a live gateway and
     /// mirrors of its exported Services. Exits 1 when a check fails.
     Check,
+    /// Print the multicluster extension's manifests as YAML, as `linkerd
+    /// multicluster install`: the gateway (unless `--gateway=false`), the
+    /// account linked clusters read this one as, and a service mirror per
+    /// `--set controllers[N].link.ref.name=NAME`. Contacts no cluster.
+    Install(install::InstallArgs),
     /// Show each gateway-mode Link's gateway: alive, the number of Services
     /// mirrored through it, and its probe's latency.
     Gateways,
@@ -44,6 +50,9 @@ pub enum MulticlusterCommand {
 
 /// Runs a multicluster command against the context's cluster.
 pub fn run(scope: &Scope, command: MulticlusterCommand) -> ExitCode {
+    if let MulticlusterCommand::Install(args) = command {
+        return install::run(scope, args);
+    }
     match resolve(scope.context.as_deref()) {
         Ok(Target::Local(client)) => block_on(async move {
             let cluster = Local::new(*client);
@@ -71,5 +80,7 @@ async fn dispatch<C: Cluster>(cluster: &C, command: MulticlusterCommand) -> Exit
         MulticlusterCommand::Unlink(args) => unlink::run(cluster, args).await,
         MulticlusterCommand::Check => check::run(cluster).await,
         MulticlusterCommand::Gateways => gateways::run(cluster).await,
+        // Handled before any cluster is resolved, in `run`.
+        MulticlusterCommand::Install(args) => install::run(&Scope::default(), args),
     }
 }
