@@ -10,8 +10,12 @@ use k8s_openapi::api::core::v1::Secret;
 use prometheus_client::registry::Registry;
 use strait_api::labels::KUBECONFIG_KEY;
 use strait_api::link::Link;
+use strait_mirror::leader::{Elector, LeaseConfig, while_leading};
 use strait_mirror::{MirrorMetrics, supervise_link};
-use strait_plugin_host::{ExportPlugin, HostConfig, PluginHost, PluginMetrics, PluginSource};
+use strait_plugin_config::{PluginSink, PluginSinks, follow_plugin_config_map};
+use strait_plugin_host::{
+    ExportPlugin, HostConfig, PLUGINS_CONFIG_MAP, PluginHost, PluginMetrics, PluginSource,
+};
 use strait_store::{ClusterStore, StoreError};
 use strait_store_kube::KubeStore;
 
@@ -51,7 +55,10 @@ pub enum ControllerCommand {
     ///
     /// Watches the Link, reaches its target cluster through the Link's
     /// credentials Secret, and mirrors the Services the export plugin exports.
-    /// Serves /metrics, /ready and /live on the admin address.
+    /// Replicas elect one leader through Lease `service-mirror-write-<link>`
+    /// in the Link's namespace; only the leader mirrors. New export plugins
+    /// are taken from the plugins ConfigMap as they arrive. Serves /metrics
+    /// (with `service_mirror_leader`), /ready and /live on the admin address.
     ServiceMirror {
         /// The Link's name.
         #[arg(long)]
@@ -62,6 +69,17 @@ pub enum ControllerCommand {
         /// Where /metrics, /ready and /live are served.
         #[arg(long, default_value = "0.0.0.0:9999")]
         admin_addr: SocketAddr,
+        /// This replica's name in the Lease (`holderIdentity`); the pod's
+        /// name (`$HOSTNAME`) when not given.
+        #[arg(long)]
+        holder_identity: Option<String>,
+        /// The plugins ConfigMap, followed for new export plugins (hot
+        /// reload; see `strait plugin push`); empty to follow none.
+        #[arg(long, default_value = PLUGINS_CONFIG_MAP)]
+        plugins_config_map: String,
+        /// The namespace of the plugins ConfigMap (the control plane's).
+        #[arg(long, default_value = "linkerd")]
+        plugins_namespace: String,
     },
 }
 
@@ -85,7 +103,20 @@ pub fn run(command: ControllerCommand) -> ExitCode {
                 link,
                 namespace,
                 admin_addr,
-            } => service_mirror(link, namespace, admin_addr).await,
+                holder_identity,
+                plugins_config_map,
+                plugins_namespace,
+            } => {
+                service_mirror(ServiceMirrorArgs {
+                    link,
+                    namespace,
+                    admin_addr,
+                    holder_identity,
+                    plugins_config_map,
+                    plugins_namespace,
+                })
+                .await
+            }
         }
     });
     match result {
@@ -97,14 +128,44 @@ pub fn run(command: ControllerCommand) -> ExitCode {
     }
 }
 
-async fn service_mirror(
+/// The flags of `strait controller service-mirror`.
+struct ServiceMirrorArgs {
     link: String,
     namespace: String,
     admin_addr: SocketAddr,
-) -> Result<(), String> {
+    holder_identity: Option<String>,
+    plugins_config_map: String,
+    plugins_namespace: String,
+}
+
+/// This replica's name in the Lease: the flag, else `hostname` (the pod's
+/// name, from `$HOSTNAME`).
+fn holder_identity(flag: Option<String>, hostname: Option<String>) -> Result<String, String> {
+    flag.or(hostname)
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| {
+            "no holder identity for the service mirror's Lease: pass --holder-identity or set \
+             HOSTNAME (the pod's name)"
+                .to_string()
+        })
+}
+
+async fn service_mirror(args: ServiceMirrorArgs) -> Result<(), String> {
+    let ServiceMirrorArgs {
+        link,
+        namespace,
+        admin_addr,
+        holder_identity: identity_flag,
+        plugins_config_map,
+        plugins_namespace,
+    } = args;
+    let identity = holder_identity(identity_flag, std::env::var("HOSTNAME").ok())?;
+    let lease = LeaseConfig::for_link(&namespace, &link, &identity);
     let local = KubeStore::infer()
         .await
         .map_err(|e| format!("cannot reach Kubernetes (in-cluster or kubeconfig): {e}"))?;
+    let elector = Elector::new(local.clone(), lease)?;
     let plugin_metrics = PluginMetrics::new();
     let host = PluginHost::new(HostConfig::default(), plugin_metrics.clone())
         .map_err(|e| e.to_string())?;
@@ -116,7 +177,25 @@ async fn service_mirror(
     .map_err(|e| e.to_string())?;
     let plugin =
         Arc::new(ExportPlugin::new(&host, "export", &default_plugin).map_err(|e| e.to_string())?);
+    if !plugins_config_map.is_empty() {
+        // Every replica follows it, so a replica that becomes leader
+        // already runs the newest good plugin.
+        let slot = plugin.clone();
+        let export: PluginSink =
+            Arc::new(move |bytes, _| slot.load(bytes).map(drop).map_err(|e| e.to_string()));
+        tokio::spawn(follow_plugin_config_map(
+            local.clone(),
+            plugins_namespace,
+            plugins_config_map,
+            host.clone(),
+            PluginSinks {
+                authz: None,
+                export: Some(export),
+            },
+        ));
+    }
     let mirror_metrics = MirrorMetrics::default();
+    mirror_metrics.set_leader(&link, false);
     let mut registry = Registry::default();
     plugin_metrics.register(&mut registry);
     mirror_metrics.register(&mut registry);
@@ -125,24 +204,44 @@ async fn service_mirror(
         .map_err(|e| format!("cannot serve the admin endpoint on {admin_addr}: {e}"))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        // SIGTERM (a pod being stopped) or Ctrl-C: stop mirroring, then
+        // release the Lease so another replica takes over at once.
+        crate::signal::terminated().await;
         let _ = stop.send(true);
     });
-    tracing::info!(link = %link, namespace = %namespace, "service mirror starting");
+    tracing::info!(link = %link, namespace = %namespace, identity = %identity, "service mirror starting");
+    let leadership = elector.spawn();
+    let mut leading = leadership.watch();
+    let (gauge, gauge_link) = (mirror_metrics.clone(), link.clone());
+    tokio::spawn(async move {
+        loop {
+            let now = *leading.borrow_and_update();
+            gauge.set_leader(&gauge_link, now);
+            if leading.changed().await.is_err() {
+                gauge.set_leader(&gauge_link, false);
+                break;
+            }
+        }
+    });
     let credentials_store = local.clone();
-    supervise_link(
-        local,
-        namespace,
-        link,
-        move |link: Link| {
-            let local = credentials_store.clone();
-            async move { remote_from_credentials(&local, &link).await }
-        },
-        plugin,
-        mirror_metrics,
-        stopped,
-    )
+    let connect = move |link: Link| {
+        let local = credentials_store.clone();
+        async move { remote_from_credentials(&local, &link).await }
+    };
+    while_leading(leadership.watch(), stopped, |term_stop| {
+        tracing::info!(link = %link, "leading: mirroring");
+        supervise_link(
+            local.clone(),
+            namespace.clone(),
+            link.clone(),
+            connect.clone(),
+            plugin.clone(),
+            mirror_metrics.clone(),
+            term_stop,
+        )
+    })
     .await;
+    leadership.release().await;
     Ok(())
 }
 

@@ -50,7 +50,9 @@ struct DecisionLabels {
 /// `service_mirror_watch_restarts_total{link,cluster}`,
 /// `service_mirror_plugin_decisions_total{link,decision,outcome}`, and
 /// Linkerd's gateway metrics `gateway_alive{link}`,
-/// `gateway_probes_total{link,outcome}` and `gateway_latency{link}` (ms). Cloning
+/// `gateway_probes_total{link,outcome}` and `gateway_latency{link}` (ms), and
+/// `service_mirror_leader{link}` (1 while this replica holds the Link's
+/// Lease and mirrors, 0 while it stands by). Cloning
 /// shares the series; mirrors of several Links share one set.
 #[derive(Clone, Debug, Default)]
 pub struct MirrorMetrics {
@@ -66,6 +68,7 @@ struct Inner {
     gateway_alive: Family<LinkLabels, Gauge>,
     gateway_probes: Family<ProbeLabels, Counter>,
     gateway_latency: Family<LinkLabels, Histogram, fn() -> Histogram>,
+    leader: Family<LinkLabels, Gauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -85,11 +88,23 @@ impl Default for Inner {
             gateway_alive: Family::default(),
             gateway_probes: Family::default(),
             gateway_latency: Family::new_with_constructor(latency_histogram),
+            leader: Family::default(),
         }
     }
 }
 
 impl MirrorMetrics {
+    /// Records whether this replica leads (mirrors) for `link`, so
+    /// operators see which replica of a Link's service mirror is active.
+    pub fn set_leader(&self, link: &str, leading: bool) {
+        self.inner
+            .leader
+            .get_or_create(&LinkLabels {
+                link: link.to_string(),
+            })
+            .set(i64::from(leading));
+    }
+
     /// Exposes the metrics in `registry`.
     pub fn register(&self, registry: &mut Registry) {
         registry.register(
@@ -121,6 +136,11 @@ impl MirrorMetrics {
             "gateway_latency",
             "Gateway probe latency in milliseconds",
             self.inner.gateway_latency.clone(),
+        );
+        registry.register(
+            "service_mirror_leader",
+            "1 while this replica holds the link's service mirror Lease, 0 while it stands by",
+            self.inner.leader.clone(),
         );
         registry.register(
             "service_mirror_plugin_decisions",

@@ -318,3 +318,21 @@ mod control_plane {
         );
     }
 }
+
+#[test]
+fn the_lease_holder_is_the_flag_else_the_pod_name() {
+    assert_eq!(
+        holder_identity(Some("mirror-0".into()), Some("pod-x".into())),
+        Ok("mirror-0".to_string())
+    );
+    assert_eq!(
+        holder_identity(None, Some("controller-east-5d8f9-abcde\n".into())),
+        Ok("controller-east-5d8f9-abcde".to_string())
+    );
+    let err = holder_identity(None, Some("  ".into())).unwrap_err();
+    assert!(
+        err.contains("--holder-identity") && err.contains("HOSTNAME"),
+        "{err}"
+    );
+    assert!(holder_identity(None, None).is_err());
+}

@@ -371,3 +371,22 @@ async fn work_runs_only_while_leading_and_terms_never_overlap() {
     task.await.unwrap();
     assert_eq!(running.load(Ordering::SeqCst), 0, "shutdown stops the work");
 }
+
+#[test]
+fn leadership_is_a_metric_per_link() {
+    let metrics = crate::MirrorMetrics::default();
+    metrics.set_leader("east", true);
+    metrics.set_leader("west", false);
+    let mut registry = prometheus_client::registry::Registry::default();
+    metrics.register(&mut registry);
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    assert!(
+        text.contains("service_mirror_leader{link=\"east\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("service_mirror_leader{link=\"west\"} 0"),
+        "{text}"
+    );
+}
