@@ -222,9 +222,10 @@ impl<S: ClusterStore, R: Reach> Store<S, R> {
 impl Store<KubeStore> {
     /// The Kubernetes cluster of kubeconfig context `context`.
     pub async fn for_context(context: &str) -> Result<Self, String> {
+        // The store's error names the context already.
         let store = KubeStore::for_context(context)
             .await
-            .map_err(|e| format!("kubeconfig context {context:?}: {e}"))?;
+            .map_err(|e| e.to_string())?;
         let server = kubeconfig::server_of_context(context);
         Ok(Store::new(context, store, server, RealReach))
     }
