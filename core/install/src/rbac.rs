@@ -121,8 +121,10 @@ pub fn service_mirror_cluster_rules() -> Vec<PolicyRule> {
 
 /// The service mirror of Link `link` in the control plane's namespace:
 /// it watches the Links there (by namespace) and reads its own, writes
-/// its own Link's status, reads the Link's credentials Secret, holds its
-/// write Lease, and follows the plugins ConfigMap for the export plugin.
+/// its own Link's status, reads the Link's credentials Secret, and follows
+/// the plugins ConfigMap for the export plugin. Its replicas elect a
+/// leader through the Lease `service-mirror-write-<link>`, which each
+/// reads and writes by server-side apply (creating it when missing).
 pub fn service_mirror_namespace_rules(link: &str) -> Vec<PolicyRule> {
     let lease = names::service_mirror_lease(link);
     let credentials = names::link_credentials(link);
@@ -140,7 +142,7 @@ pub fn service_mirror_namespace_rules(link: &str) -> Vec<PolicyRule> {
         rule(
             "coordination.k8s.io",
             &["leases"],
-            &["get", "update"],
+            &["get", "patch"],
             &[&lease],
         ),
     ];

@@ -250,7 +250,7 @@ fn a_controller_per_link_with_a_lease_rule_naming_its_lease() {
     ));
     let lease = rules(&objects).into_iter().find(|(_, r)| {
         r.resources.as_deref() == Some(&["leases".to_string()][..])
-            && r.verbs.contains(&"update".to_string())
+            && r.verbs.contains(&"patch".to_string())
     });
     let (role, rule) = lease.expect("a lease rule");
     assert_eq!(role, "linkerd-service-mirror-target");

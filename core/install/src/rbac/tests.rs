@@ -92,9 +92,11 @@ fn a_service_mirror_touches_only_its_own_link_lease_and_credentials() {
         only(&["service-mirror-write-target"])
     );
     assert_eq!(
-        grants(&rules, "coordination.k8s.io", "leases", "update"),
+        grants(&rules, "coordination.k8s.io", "leases", "patch"),
         only(&["service-mirror-write-target"])
     );
+    assert!(grants(&rules, "coordination.k8s.io", "leases", "update").is_none());
+    assert!(grants(&rules, "coordination.k8s.io", "leases", "delete").is_none());
     assert!(grants(&rules, "coordination.k8s.io", "leases", "create").is_some());
     assert_eq!(
         grants(&rules, "", "secrets", "get"),
