@@ -421,7 +421,9 @@ impl Multicluster {
 
 /// The account linked source clusters act as in this cluster, its token
 /// Secret (filled in by Kubernetes; `link-gen` reads it) and what it may
-/// read.
+/// read: cluster-wide what mirrors and remote discovery follow, and in
+/// the control plane's namespace the two ConfigMaps `multicluster check`
+/// compares.
 pub fn remote_access() -> Vec<Object> {
     let labels = extension_labels();
     let account = ServiceAccount {
@@ -442,6 +444,13 @@ pub fn remote_access() -> Vec<Object> {
     objects.extend(rbac::cluster_role(
         REMOTE_ACCESS_ACCOUNT,
         rbac::remote_access_cluster_rules(),
+        (MULTICLUSTER_NAMESPACE, REMOTE_ACCESS_ACCOUNT),
+        &labels,
+    ));
+    objects.extend(rbac::namespaced_role(
+        REMOTE_ACCESS_ACCOUNT,
+        CONTROL_PLANE_NAMESPACE,
+        rbac::remote_access_namespace_rules(),
         (MULTICLUSTER_NAMESPACE, REMOTE_ACCESS_ACCOUNT),
         &labels,
     ));

@@ -163,6 +163,20 @@ pub fn remote_access_cluster_rules() -> Vec<PolicyRule> {
     ]
 }
 
+/// What a linked source cluster reads of this one's control plane, by
+/// name: `multicluster check` there compares the two clusters' trust
+/// anchors and domains through the Link's credentials, from
+/// `linkerd-identity-trust-roots` and `linkerd-config` (both public facts
+/// of the mesh; no Secret).
+pub fn remote_access_namespace_rules() -> Vec<PolicyRule> {
+    vec![rule(
+        CORE,
+        &["configmaps"],
+        &["get"],
+        &[names::LINKERD_CONFIG, names::TRUST_ROOTS],
+    )]
+}
+
 /// The name of a component's ClusterRole and ClusterRoleBinding: Linkerd's
 /// `<namespace>-<workload>`, unique across installs in other namespaces.
 pub fn cluster_role_name(component: &Component) -> String {

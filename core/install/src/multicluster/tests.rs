@@ -58,6 +58,17 @@ fn the_default_install_is_the_link_crd_namespace_remote_access_and_gateway() {
         None,
         REMOTE_ACCESS_ACCOUNT
     ));
+    for kind in ["Role", "RoleBinding"] {
+        assert!(
+            has(
+                &objects,
+                kind,
+                Some(CONTROL_PLANE_NAMESPACE),
+                REMOTE_ACCESS_ACCOUNT
+            ),
+            "{kind}"
+        );
+    }
     // The gateway's trust roots are the user's to create when not given.
     assert!(!has(&objects, "ConfigMap", mc(), TRUST_ROOTS));
     check_deployments(

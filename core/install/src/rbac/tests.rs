@@ -128,6 +128,19 @@ fn a_service_mirror_writes_only_services_and_endpoints_anywhere() {
 }
 
 #[test]
+fn linked_clusters_read_only_the_public_facts_of_the_control_plane() {
+    let rules = remote_access_namespace_rules();
+    assert_eq!(
+        grants(&rules, "", "configmaps", "get"),
+        Some(vec![
+            "linkerd-config".to_string(),
+            "linkerd-identity-trust-roots".to_string()
+        ])
+    );
+    assert_eq!(verbs(&rules), ["get"]);
+}
+
+#[test]
 fn linked_clusters_read_and_record_events_but_write_nothing_else() {
     let rules = remote_access_cluster_rules();
     for rule in &rules {
