@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod emit;
 mod report;
 mod sidecar;
 mod stream;
@@ -88,7 +89,7 @@ pub fn inject(
             changed
         };
         if changed {
-            let yaml = serde_norway::to_string(&value)
+            let yaml = emit::to_yaml(&value)
                 .map_err(|e| error(document.line, format!("writing the result: {e}")))?;
             output.push_str(&yaml);
         } else {

@@ -80,3 +80,24 @@ fn an_empty_stream_gives_empty_output() {
     assert_eq!(injected.output, "");
     assert!(injected.reports.is_empty());
 }
+
+#[test]
+fn scalars_that_look_like_other_types_stay_strings() {
+    let input = "kind: Pod\nmetadata:\n  name: p\n  labels:\n    a: \"on\"\n    b: \"yes\"\n    c: \"0123\"\n    d: \"1e3\"\n    e: \"null\"\n    f: \"~\"\n    g: \"true\"\n    h: \"0x1F\"\n    i: \"12:30\"\nspec:\n  containers:\n  - name: app\n    args: [\"--x=1\", \"*\", \"&a\", \"- b\", \"#c\", \"\"]\n";
+    let out = inject(input, "in", &options()).expect("inject").output;
+    assert!(out.contains("    a: \"on\"\n    b: \"yes\"\n"), "{out}");
+    assert!(out.contains("    i: \"12:30\"\n"), "{out}");
+    let before: Value = serde_norway::from_str(input).expect("input");
+    let after: Value =
+        serde_norway::from_str(out.trim_end_matches("---\n")).expect("output parses");
+    for key in ["a", "b", "c", "d", "e", "f", "g", "h", "i"] {
+        assert_eq!(
+            after["metadata"]["labels"][key], before["metadata"]["labels"][key],
+            "label {key} in:\n{out}"
+        );
+    }
+    assert_eq!(
+        after["spec"]["containers"][1]["args"],
+        before["spec"]["containers"][0]["args"]
+    );
+}

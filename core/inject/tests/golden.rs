@@ -157,7 +157,7 @@ fn deployment() {
     assert_eq!(labels.get("app").map(String::as_str), Some("bb"));
     // Fields unknown to the injector keep their place and values.
     let futures = output.find("futureField:").expect("futureField kept");
-    assert!(output[futures..].starts_with("futureField:\n    zeta: 1\n    alpha: '2'\n"));
+    assert!(output[futures..].starts_with("futureField:\n    zeta: 1\n    alpha: \"2\"\n"));
     assert!(output.contains("\nx-extension: kept\n"));
 }
 
