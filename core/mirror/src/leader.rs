@@ -184,6 +184,14 @@ impl<S: ClusterStore> Elector<S> {
             }
         };
         let version = lease.metadata.resource_version.clone().unwrap_or_default();
+        if version.is_empty() {
+            // Without a version the write would be unconditional, and two
+            // candidates could both win.
+            return Err(StoreError::Invalid {
+                what: format!("leases {name:?} in {namespace}"),
+                reason: "the stored Lease has no metadata.resourceVersion to write against".into(),
+            });
+        }
         let now = Instant::now();
         if self
             .observed

@@ -126,3 +126,26 @@ async fn an_absent_lease_is_created_without_a_holder_then_acquired_conditionally
     assert_eq!(attempt.expect("acquired"), Attempt::Leading);
     assert!(elector.is_leader());
 }
+
+#[tokio::test]
+async fn a_lease_without_a_version_is_never_written_unconditionally() {
+    let (store, mut server) = mock_cluster();
+    let mut elector =
+        Elector::new(store, LeaseConfig::for_link("linkerd", "east", "pod-a")).expect("config");
+    let mut unversioned = lease("1", "", 0);
+    unversioned["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("resourceVersion");
+    let (attempt, ()) = tokio::join!(elector.try_acquire_or_renew(), async {
+        read(&mut server, 200, unversioned).await;
+    });
+    assert!(
+        matches!(attempt, Err(StoreError::Invalid { .. })),
+        "{attempt:?}"
+    );
+    assert!(!elector.is_leader());
+    server
+        .expect_silence(std::time::Duration::from_millis(100))
+        .await;
+}
