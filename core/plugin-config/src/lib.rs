@@ -13,7 +13,11 @@
 //! Every outcome is reported where `kubectl` shows it: an annotation per
 //! key on the ConfigMap (`status.strait.io/authz.wasm: active 1.2.0
 //! (sha256 46f463cb2a9b)`, or `rejected: <why>; still active: ...`) and an
-//! Event (`PluginActivated`, or a `Warning` `PluginRejected`) on it.
+//! Event (`PluginActivated`, or a `Warning` `PluginRejected`) on it. Each
+//! key is reported by a field manager of its own ([`field_manager`]), so
+//! the components following different keys (the policy controller authz,
+//! the service mirrors export) keep each other's annotations under
+//! server-side apply.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
