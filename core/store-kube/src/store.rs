@@ -141,12 +141,7 @@ impl KubeStore {
 /// rejected). `resourceVersion` is not among them: when the caller sets it,
 /// it is sent as the precondition the store interface promises, and a
 /// stale one comes back as 409, a `Conflict`.
-const SERVER_FIELDS: [&str; 4] = [
-    "uid",
-    "creationTimestamp",
-    "generation",
-    "managedFields",
-];
+const SERVER_FIELDS: [&str; 4] = ["uid", "creationTimestamp", "generation", "managedFields"];
 
 impl ClusterStore for KubeStore {
     fn watch<K: StoredObject>(

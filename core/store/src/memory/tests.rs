@@ -212,10 +212,17 @@ async fn a_resource_version_in_an_apply_is_a_precondition() {
     let writes = store.revision();
     let err = store.apply(&two, "b").await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
-    assert!(err.to_string().contains(r#"services "bb" in mc-demo"#), "{err}");
+    assert!(
+        err.to_string().contains(r#"services "bb" in mc-demo"#),
+        "{err}"
+    );
     assert!(err.to_string().contains("has been modified"), "{err}");
     assert_eq!(store.revision(), writes);
-    let stored = store.get::<Service>("mc-demo", "bb").await.unwrap().unwrap();
+    let stored = store
+        .get::<Service>("mc-demo", "bb")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.metadata.labels.unwrap()["v"], "2");
     // A stale version is refused even when the write would change nothing.
     let mut same = service("mc-demo", "bb", &[("v", "2")]);
