@@ -67,7 +67,7 @@ pub(crate) fn inject(pod: &mut Pod, control_plane_ns: &str, deployment: Option<&
     };
     spec.containers.push(Container {
         name: PROXY_CONTAINER.into(),
-        image: Some(format!("strait/proxy:{}", env!("CARGO_PKG_VERSION"))),
+        image: Some(strait_api::image::default_image()),
         ports: Some(vec![
             ContainerPort {
                 name: Some("linkerd-proxy".into()),
