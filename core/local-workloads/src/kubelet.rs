@@ -177,6 +177,8 @@ struct Launch {
     token: Option<Vec<u8>>,
     programs: Vec<(String, Program)>,
     metric_labels: BTreeMap<String, String>,
+    /// The ports the Pod binds on its address, to find another free one.
+    ports: Vec<u16>,
 }
 
 /// Starts a Pod, or records why it cannot start.
@@ -245,17 +247,17 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
             "the Pod has no containers to run".into(),
         ));
     }
+    let mut ports: Vec<u16> = programs
+        .iter()
+        .filter_map(|(_, program)| match program {
+            Program::Terminus(terminus) => Some(terminus.port),
+            _ => None,
+        })
+        .collect();
+    if meshed {
+        ports.extend([INBOUND_PORT, OUTBOUND_PORT, ADMIN_PORT]);
+    }
     let ip = if problems.is_empty() {
-        let mut ports: Vec<u16> = programs
-            .iter()
-            .filter_map(|(_, program)| match program {
-                Program::Terminus(terminus) => Some(terminus.port),
-                _ => None,
-            })
-            .collect();
-        if meshed {
-            ports.extend([INBOUND_PORT, OUTBOUND_PORT, ADMIN_PORT]);
-        }
         // Links name the gateway by address: the same one on every start.
         let owner = deployment.as_deref().unwrap_or(&key.1);
         let stable_key = format!("{}/{}/{owner}", cluster.name, key.0);
@@ -343,6 +345,7 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         token: token.clone(),
         programs,
         metric_labels,
+        ports,
     };
     let task = tokio::spawn(run_pod(cluster.clone(), table.clone(), pod, launch));
     lock(table).records.insert(
@@ -394,24 +397,98 @@ fn free_address(
     found
 }
 
+/// How often a Pod whose address another process took in the meantime is
+/// moved to a fresh one before it is reported as failed.
+const ADDRESS_RETRIES: usize = 5;
+
 /// Runs a Pod's containers (and proxy) and holds them until aborted.
-async fn run_pod(cluster: ClusterRuntime, table: PodTable, pod: Pod, launch: Launch) {
+async fn run_pod(cluster: ClusterRuntime, table: PodTable, pod: Pod, mut launch: Launch) {
     let (ns, name) = launch.key.clone();
-    match launch_pod(&cluster, &table, &pod, &launch).await {
-        Ok(held) => {
-            tracing::info!(pod = %name, namespace = %ns, ip = %launch.ip, meshed = launch.meshed, "running");
-            // The Pod's sockets live as long as this task.
-            let _held = held;
-            std::future::pending::<()>().await;
+    let mut retries = 0;
+    loop {
+        match launch_pod(&cluster, &table, &pod, &launch).await {
+            Ok(held) => {
+                tracing::info!(pod = %name, namespace = %ns, ip = %launch.ip, meshed = launch.meshed, "running");
+                // The Pod's sockets live as long as this task.
+                let _held = held;
+                std::future::pending::<()>().await;
+            }
+            Err(failure) if failure.address_taken && retries < ADDRESS_RETRIES => {
+                // Another process (a second `strait local up`) bound this
+                // address between the check and the bind: move the Pod.
+                retries += 1;
+                match move_to_free_address(&cluster, &table, &launch) {
+                    Some(ip) => {
+                        tracing::info!(pod = %name, namespace = %ns, taken = %launch.ip, %ip, "address taken by another process; moving the pod");
+                        launch.ip = ip;
+                    }
+                    None => {
+                        // A gateway keeps its address (Links name it): wait
+                        // for the other process to let go.
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
+            Err(failure) => {
+                let (container, message) = (failure.container, failure.message);
+                tracing::warn!(pod = %name, namespace = %ns, "cannot run: {message}");
+                lock(&table).update(&launch.key, &launch.uid, |view| {
+                    view.problem = Some(message.clone());
+                    view.ready = false;
+                });
+                let status = status::failed(&pod, &container, &message);
+                write_status(&cluster.store, &ns, &name, status).await;
+                return;
+            }
         }
-        Err((container, message)) => {
-            tracing::warn!(pod = %name, namespace = %ns, "cannot run: {message}");
-            lock(&table).update(&launch.key, &launch.uid, |view| {
-                view.problem = Some(message.clone());
-                view.ready = false;
-            });
-            let status = status::failed(&pod, &container, &message);
-            write_status(&cluster.store, &ns, &name, status).await;
+    }
+}
+
+/// Gives the Pod of `launch` a new free address in place of its taken one,
+/// in the Pod table too; `None` for a gateway, whose address is stable.
+fn move_to_free_address(
+    cluster: &ClusterRuntime,
+    table: &PodTable,
+    launch: &Launch,
+) -> Option<IpAddr> {
+    if launch.gateway {
+        return None;
+    }
+    let ip = free_address(&cluster.ips, &launch.ports, || cluster.ips.allocate())?;
+    let mut pods = lock(table);
+    let moved = match pods.records.get_mut(&launch.key) {
+        Some(record) if record.uid == launch.uid => {
+            record.ip = Some(ip);
+            record.view.ip = Some(ip);
+            true
+        }
+        _ => false,
+    };
+    if moved {
+        pods.ips.release(launch.ip);
+        Some(ip)
+    } else {
+        // The Pod was removed meanwhile; its task is being aborted.
+        pods.ips.release(ip);
+        None
+    }
+}
+
+/// Why a Pod could not be launched: the container at fault and the
+/// message for its status, and whether the cause is its address being
+/// bound by another process (worth another address, not a failure).
+struct LaunchFailure {
+    container: String,
+    message: String,
+    address_taken: bool,
+}
+
+impl LaunchFailure {
+    fn new(container: &str, message: String, error: Option<&std::io::Error>) -> Self {
+        LaunchFailure {
+            container: container.to_string(),
+            message,
+            address_taken: error.is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse),
         }
     }
 }
@@ -427,7 +504,7 @@ async fn launch_pod(
     table: &PodTable,
     pod: &Pod,
     launch: &Launch,
-) -> Result<Held, (String, String)> {
+) -> Result<Held, LaunchFailure> {
     let (ns, name) = &launch.key;
     let ip = launch.ip;
     // Servers first: the proxy needs to know where they listen.
@@ -441,14 +518,15 @@ async fn launch_pod(
                 SocketAddr::new(ip, terminus.port)
             };
             let listener = TcpListener::bind(bind_to).await.map_err(|e| {
-                (
-                    container.clone(),
+                LaunchFailure::new(
+                    container,
                     format!("container {container:?} cannot listen on {bind_to}: {e}"),
+                    Some(&e),
                 )
             })?;
             let app = listener
                 .local_addr()
-                .map_err(|e| (container.clone(), e.to_string()))?;
+                .map_err(|e| LaunchFailure::new(container, e.to_string(), None))?;
             direct.push(DirectInbound {
                 listen: SocketAddr::new(ip, terminus.port),
                 app,
@@ -460,9 +538,14 @@ async fn launch_pod(
         let proxy = strait_proxy::start(proxy_config(cluster, launch, direct))
             .await
             .map_err(|e| {
-                (
-                    inject::PROXY_CONTAINER.to_string(),
+                let bind_error = match &e {
+                    strait_proxy::StartError::Bind { source, .. } => Some(source),
+                    _ => None,
+                };
+                LaunchFailure::new(
+                    inject::PROXY_CONTAINER,
                     format!("the proxy cannot start: {e}"),
+                    bind_error,
                 )
             })?;
         lock(table).update(&launch.key, &launch.uid, |view| {
