@@ -162,7 +162,7 @@ fn repository(image: &str) -> String {
 }
 
 /// Whether a proxy container is a gateway: strait's image must be started
-/// as `proxy`, and either image needs `STRAIT_PROXY_GATEWAY=true`, since a
+/// as its proxy, and either image needs `STRAIT_PROXY_GATEWAY=true`, since a
 /// meshed Pod's sidecar comes from `linkerd.io/inject`, not from its spec.
 fn gateway(
     container: &Container,
@@ -172,12 +172,17 @@ fn gateway(
 ) -> Result<(), String> {
     if repository(image) == STRAIT {
         let argv: Vec<&str> = command.iter().chain(args).map(String::as_str).collect();
+        // `strait-proxy` (what `strait multicluster install` runs), or
+        // `strait proxy`: the same proxy.
         let argv = match argv.split_first() {
+            Some((first, _)) if basename(first) == "strait-proxy" => &["proxy"][..],
             Some((first, rest)) if basename(first) == "strait" => rest,
             _ => &argv[..],
         };
         if argv.first() != Some(&"proxy") {
-            return Err(format!("strait runs here only as `proxy`, not as {argv:?}"));
+            return Err(format!(
+                "strait runs here only as `strait-proxy` or `strait proxy`, not as {argv:?}"
+            ));
         }
     }
     let setting = container

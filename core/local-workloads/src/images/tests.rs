@@ -169,6 +169,7 @@ fn straits_image_is_a_gateway_only_as_proxy() {
         (json!(null), json!(["proxy"])),
         (json!(["/usr/bin/strait"]), json!(["proxy"])),
         (json!(["strait", "proxy"]), json!(null)),
+        (json!([strait_api::image::PROXY_BIN]), json!(null)),
     ] {
         let strait = container(json!({
             "name": "gateway", "image": "ghcr.io/strait-mesh/strait:0.1.0",
