@@ -77,8 +77,10 @@ pub trait Cluster {
     /// One object, if it exists.
     async fn get<K: StoredObject>(&self, namespace: &str, name: &str) -> Result<Option<K>, String> {
         let name_of = |k: &K| k.meta().name.clone().unwrap_or_default();
+        // Cluster-scoped kinds are named without a namespace.
+        let namespace = (!namespace.is_empty()).then_some(namespace);
         Ok(self
-            .list::<K>(Some(namespace))
+            .list::<K>(namespace)
             .await?
             .into_iter()
             .find(|k| name_of(k) == name))

@@ -123,3 +123,6 @@ impl ProbeTarget {
 pub fn millis(latency: Duration) -> String {
     format!("{}ms", latency.as_millis())
 }
+
+#[cfg(test)]
+mod tests;
