@@ -361,3 +361,78 @@ async fn unlink_and_gateways_on_a_kubernetes_context() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), "CLUSTER  ALIVE  NUM_SVC  LATENCY\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_health_comes_from_the_service_mirrors_metrics() {
+    let (_east, west, home) = linked("mirror-metrics").await;
+    west.add(
+        "links",
+        json!({"apiVersion": "multicluster.linkerd.io/v1alpha3", "kind": "Link",
+               "metadata": {"name": "south", "namespace": "linkerd"},
+               "spec": {"targetClusterName": "south", "clusterCredentialsSecret": "cluster-credentials-south",
+                        "gatewayAddress": "192.0.2.1", "gatewayPort": "4143",
+                        "probeSpec": {"port": "4191", "path": "/ready", "period": "3s"}}}),
+    );
+    west.add(
+        "deployments",
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "controller-south", "namespace": "linkerd-multicluster"},
+               "spec": {"selector": {"matchLabels": {"mirror": "south"}},
+                        "template": {"metadata": {"labels": {"mirror": "south"}}, "spec": {"containers": []}}},
+               "status": {"readyReplicas": 2}}),
+    );
+    // Two replicas: the standby has no gateway series, the leader has.
+    for (pod, metrics) in [
+        (
+            "controller-south-a",
+            "service_mirror_leader{link=\"south\"} 0\n",
+        ),
+        (
+            "controller-south-b",
+            "gateway_alive{link=\"south\"} 1\ngateway_latency_sum{link=\"south\"} 14.0\ngateway_latency_count{link=\"south\"} 2\n",
+        ),
+    ] {
+        west.add(
+            "pods",
+            json!({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": pod, "namespace": "linkerd-multicluster", "labels": {"mirror": "south"}},
+                   "spec": {"containers": []},
+                   "status": {"phase": "Running"}}),
+        );
+        west.add_raw(
+            &format!("/api/v1/namespaces/linkerd-multicluster/pods/{pod}:9999/proxy/metrics"),
+            metrics,
+        );
+    }
+    west.add(
+        "services",
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "web-south", "namespace": "mc-demo",
+                            "labels": {"mirror.linkerd.io/cluster-name": "south"}},
+               "spec": {"ports": [{"port": 80}]}}),
+    );
+    // 192.0.2.1 answers nothing: only the mirror's view can make it alive.
+    let output = home
+        .strait(&["--context", "west", "multicluster", "gateways"])
+        .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "CLUSTER  ALIVE  NUM_SVC  LATENCY\nsouth    True   1        7ms\n"
+    );
+    let output = home
+        .strait(&["--context", "west", "multicluster", "check"])
+        .await;
+    let out = text(&output.stdout);
+    assert!(
+        out.contains("√ Link south gateway is alive (its service mirror's probe, 7ms)\n"),
+        "{out}"
+    );
+    assert!(
+        west.requests()
+            .iter()
+            .any(|r| r == "GET /api/v1/namespaces/linkerd-multicluster/pods/controller-south-b:9999/proxy/metrics"),
+        "{:#?}",
+        west.requests()
+    );
+}

@@ -15,7 +15,7 @@ use strait_api::link::Link;
 
 use super::cluster::{Cluster, Flavor, MULTICLUSTER_NAMESPACE, labels_of};
 use super::link_gen::CREDENTIALS_TYPE;
-use super::probe::{ProbeTarget, millis};
+use super::probe::{ProbeTarget, Seen, health};
 use super::selector::selects;
 use super::unlink::controller_name;
 
@@ -190,7 +190,7 @@ async fn check_link<C: Cluster>(
         );
     }
     check_controller(&name, &label, controllers, report);
-    check_gateway(link, &label, report).await;
+    check_gateway(cluster, link, &label, report).await;
 
     let credentials = format!("{label} credentials resolve");
     let remote = match resolve_credentials(cluster, &namespace, secret_name).await {
@@ -267,14 +267,21 @@ fn check_controller(
 
 /// A gateway-mode Link's gateway must answer its probe, or its mirrors'
 /// endpoints are marked not ready.
-async fn check_gateway(link: &Link, label: &str, report: &mut Report) {
-    let Some(Ok(target)) = ProbeTarget::of(link) else {
+async fn check_gateway<C: Cluster>(cluster: &C, link: &Link, label: &str, report: &mut Report) {
+    let Some(Ok(health)) = health(cluster, link).await else {
         return;
     };
     let what = format!("{label} gateway is alive");
-    match target.probe().await {
-        Ok(latency) => report.pass(&format!("{what} ({})", millis(latency))),
-        Err(why) => report.fail(&what, &why),
+    let seen = match health.seen {
+        Seen::ByMirror => "its service mirror's probe",
+        Seen::FromHere => "probed from here",
+    };
+    if health.alive {
+        let latency = health.latency.map(|l| format!(", {l}")).unwrap_or_default();
+        report.pass(&format!("{what} ({seen}{latency})"));
+    } else {
+        let why = health.why.unwrap_or_else(|| "no answer".into());
+        report.fail(&what, &format!("{why} ({seen})"));
     }
 }
 

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -95,6 +96,64 @@ pub trait Cluster {
 
     /// The cluster a credentials kubeconfig reaches.
     async fn reach(&self, kubeconfig: &str) -> Result<Self::Remote, String>;
+
+    /// The `/metrics` texts of the pods of Link `link`'s service mirror,
+    /// where the cluster lets them be read; empty where it does not (a
+    /// local cluster's mirrors run inside `strait local up`).
+    async fn mirror_metrics(&self, link: &str) -> Vec<String> {
+        let _ = link;
+        Vec::new()
+    }
+}
+
+/// The service mirror's admin port, where it serves `/metrics`.
+pub const MIRROR_ADMIN_PORT: u16 = 9999;
+
+/// GETs from a pod's port through the API server's pod proxy, as `kubectl
+/// get --raw /api/v1/namespaces/NS/pods/POD:PORT/proxy/PATH` does.
+pub trait PodProxy {
+    /// The body of a 2xx answer, or why there is none.
+    async fn pod_get(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+        path: &str,
+    ) -> Result<String, String>;
+}
+
+impl PodProxy for KubeStore {
+    async fn pod_get(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+        path: &str,
+    ) -> Result<String, String> {
+        let uri = format!("/api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy{path}");
+        let request = http::Request::get(&uri)
+            .body(Vec::new())
+            .map_err(|e| format!("{uri}: {e}"))?;
+        self.client()
+            .request_text(request)
+            .await
+            .map_err(|e| format!("{uri}: {e}"))
+    }
+}
+
+/// An embedded store has objects, not running pods.
+impl PodProxy for strait_store::MemoryStore {
+    async fn pod_get(
+        &self,
+        namespace: &str,
+        pod: &str,
+        _port: u16,
+        _path: &str,
+    ) -> Result<String, String> {
+        Err(format!(
+            "pod {namespace}/{pod} is not running: an embedded store runs no pods"
+        ))
+    }
 }
 
 /// A cluster of a running `strait local up`.
@@ -245,7 +304,7 @@ struct LinkerdValues {
     identity_trust_anchors_pem: Option<String>,
 }
 
-impl<S: ClusterStore, R: Reach> Cluster for Store<S, R> {
+impl<S: ClusterStore + PodProxy, R: Reach> Cluster for Store<S, R> {
     type Remote = R::Target;
 
     fn name(&self) -> &str {
@@ -369,6 +428,46 @@ impl<S: ClusterStore, R: Reach> Cluster for Store<S, R> {
     async fn reach(&self, kubeconfig: &str) -> Result<Self::Remote, String> {
         self.reach.reach(kubeconfig)
     }
+
+    async fn mirror_metrics(&self, link: &str) -> Vec<String> {
+        let name = format!("controller-{link}");
+        let Ok(Some(deployment)) = self.get::<Deployment>(MULTICLUSTER_NAMESPACE, &name).await
+        else {
+            return Vec::new();
+        };
+        let selector = deployment.spec.selector.match_labels.unwrap_or_default();
+        if selector.is_empty() {
+            return Vec::new();
+        }
+        let Ok(pods) = self.list::<Pod>(Some(MULTICLUSTER_NAMESPACE)).await else {
+            return Vec::new();
+        };
+        let mut texts = Vec::new();
+        for pod in pods {
+            let labels = labels_of(&pod.metadata);
+            let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+            if !running || !selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+                continue;
+            }
+            let pod_name = pod.metadata.name.unwrap_or_default();
+            match self
+                .store
+                .pod_get(
+                    MULTICLUSTER_NAMESPACE,
+                    &pod_name,
+                    MIRROR_ADMIN_PORT,
+                    "/metrics",
+                )
+                .await
+            {
+                Ok(text) => texts.push(text),
+                Err(err) => {
+                    tracing::debug!(pod = %pod_name, "service mirror metrics unread: {err}")
+                }
+            }
+        }
+        texts
+    }
 }
 
 /// A cluster a Link's credentials reach.
@@ -455,6 +554,13 @@ impl Cluster for Remote {
 
     async fn reach(&self, kubeconfig: &str) -> Result<Remote, String> {
         Remote::from_kubeconfig(kubeconfig)
+    }
+
+    async fn mirror_metrics(&self, link: &str) -> Vec<String> {
+        match self {
+            Remote::Local(c) => c.mirror_metrics(link).await,
+            Remote::Kube(c) => c.mirror_metrics(link).await,
+        }
     }
 }
 

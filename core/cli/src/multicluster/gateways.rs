@@ -1,7 +1,9 @@
 //! `strait multicluster gateways`: for each gateway-mode Link of this
 //! (source) cluster, whether its gateway answers the Link's probe, how many
 //! Services are mirrored through it, and the probe's latency, in the table
-//! `linkerd multicluster gateways` prints.
+//! `linkerd multicluster gateways` prints. Alive and latency come from the
+//! Link's service mirror where its metrics can be read (Kubernetes, through
+//! the API server's pod proxy), else from a probe sent from here.
 
 use std::process::ExitCode;
 
@@ -10,7 +12,7 @@ use strait_api::labels::{MIRROR_CLUSTER_NAME, REMOTE_DISCOVERY};
 use strait_api::link::Link;
 
 use super::cluster::Cluster;
-use super::probe::{ProbeTarget, millis};
+use super::probe::{Health, ProbeTarget, Seen, health};
 
 /// One row of the table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,9 +48,9 @@ pub async fn rows<C: Cluster>(cluster: &C) -> Result<Vec<Row>, String> {
     let services: Vec<Service> = cluster.list(None).await?;
     let mut rows = Vec::new();
     for link in &links {
-        let Some(target) = ProbeTarget::of(link) else {
+        if ProbeTarget::of(link).is_none() {
             continue;
-        };
+        }
         let name = link
             .spec
             .target_cluster_name
@@ -63,15 +65,20 @@ pub async fn rows<C: Cluster>(cluster: &C) -> Result<Vec<Row>, String> {
                     && !labels.is_some_and(|l| l.contains_key(REMOTE_DISCOVERY))
             })
             .count();
-        let latency = match target {
-            Ok(target) => target.probe().await.ok(),
-            Err(_) => None,
+        let health = match health(cluster, link).await {
+            Some(Ok(health)) => health,
+            _ => Health {
+                alive: false,
+                latency: None,
+                why: None,
+                seen: Seen::FromHere,
+            },
         };
         rows.push(Row {
             cluster: name,
-            alive: latency.is_some(),
+            alive: health.alive,
             services: mirrored,
-            latency: latency.map(millis),
+            latency: health.latency,
         });
     }
     Ok(rows)

@@ -1,10 +1,14 @@
-//! The gateway probe as `check` and `gateways` make it: the HTTP GET of the
-//! Link's `probeSpec` that its service mirror makes, sent from here, timed.
+//! How `check` and `gateways` learn whether a Link's gateway is alive: from
+//! its service mirror's own probe (`gateway_alive` and `gateway_latency` on
+//! the mirror's `/metrics`) where the cluster lets those be read, else by
+//! sending the HTTP GET of the Link's `probeSpec` from here, timed.
 
 use std::time::{Duration, Instant};
 
 use strait_api::go_duration;
 use strait_api::link::Link;
+
+use super::cluster::Cluster;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -122,6 +126,83 @@ impl ProbeTarget {
 /// A latency as `gateways` and `check` print it: whole milliseconds.
 pub fn millis(latency: Duration) -> String {
     format!("{}ms", latency.as_millis())
+}
+
+/// Where a gateway's health was learned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// From the Link's service mirror, which probes from the source cluster.
+    ByMirror,
+    /// From a probe sent by this command.
+    FromHere,
+}
+
+/// A gateway's health.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    /// Whether it answers its probe.
+    pub alive: bool,
+    /// The probe's latency (the mirror's mean, or this command's probe).
+    pub latency: Option<String>,
+    /// Why it is not alive, when known.
+    pub why: Option<String>,
+    /// Where this was learned.
+    pub seen: Seen,
+}
+
+/// The health of a gateway-mode Link's gateway; `None` for a gatewayless
+/// Link, an error when its probe settings are unusable.
+pub async fn health<C: Cluster>(cluster: &C, link: &Link) -> Option<Result<Health, String>> {
+    let target = match ProbeTarget::of(link)? {
+        Ok(target) => target,
+        Err(err) => return Some(Err(err)),
+    };
+    let name = link.metadata.name.clone().unwrap_or_default();
+    let texts = cluster.mirror_metrics(&name).await;
+    if let Some(health) = texts.iter().find_map(|text| from_metrics(text, &name)) {
+        return Some(Ok(health));
+    }
+    Some(Ok(match target.probe().await {
+        Ok(latency) => Health {
+            alive: true,
+            latency: Some(millis(latency)),
+            why: None,
+            seen: Seen::FromHere,
+        },
+        Err(why) => Health {
+            alive: false,
+            latency: None,
+            why: Some(why),
+            seen: Seen::FromHere,
+        },
+    }))
+}
+
+/// The gateway's health as a service mirror's metrics report it for Link
+/// `link`: `gateway_alive{link}` and the mean of `gateway_latency{link}`
+/// (ms). `None` when this mirror does not probe it (a standby replica, or
+/// a gatewayless Link).
+pub fn from_metrics(text: &str, link: &str) -> Option<Health> {
+    let labels = format!("{{link=\"{link}\"}}");
+    let value = |metric: &str| {
+        let prefix = format!("{metric}{labels} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    let alive = value("gateway_alive")? >= 1.0;
+    let latency = match (value("gateway_latency_sum"), value("gateway_latency_count")) {
+        (Some(sum), Some(count)) if alive && count > 0.0 => {
+            Some(format!("{}ms", (sum / count).round()))
+        }
+        _ => None,
+    };
+    Some(Health {
+        alive,
+        latency,
+        why: (!alive).then(|| "its service mirror's probe fails (gateway_alive is 0)".to_string()),
+        seen: Seen::ByMirror,
+    })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub struct FakeApi {
     objects: Arc<Mutex<BTreeMap<(String, String), Value>>>,
     requests: Arc<Mutex<Vec<String>>>,
     authorizations: Arc<Mutex<Vec<String>>>,
+    raw: Arc<Mutex<BTreeMap<String, String>>>,
 }
 
 /// The collection path of an object: its group's API prefix, its namespace
@@ -43,6 +44,15 @@ impl FakeApi {
             .lock()
             .unwrap()
             .insert((collection(&object, plural), name), object);
+    }
+
+    /// Answers GET `path` with `text`, as the API server's pod proxy
+    /// passes on what a pod serves.
+    pub fn add_raw(&self, path: &str, text: &str) {
+        self.raw
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), text.to_string());
     }
 
     /// Every request so far, as `GET /path?query`.
@@ -102,6 +112,8 @@ impl FakeApi {
                 .any(|q| q == "watch=true" || q == "watch=1")
             {
                 (200, String::new())
+            } else if let Some(text) = self.raw.lock().unwrap().get(path) {
+                (200, text.clone())
             } else {
                 let (status, value) = self.answer(path);
                 (status, value.to_string())

@@ -110,3 +110,36 @@ async fn only_a_2xx_answer_is_alive() {
 fn latencies_print_in_whole_milliseconds() {
     assert_eq!(millis(Duration::from_micros(2_900)), "2ms");
 }
+
+const MIRROR_METRICS: &str = "\
+# HELP gateway_alive 1 while the Link's gateway answers its probe.
+# TYPE gateway_alive gauge
+gateway_alive{link=\"east\"} 1
+gateway_alive{link=\"north\"} 0
+# TYPE gateway_latency histogram
+gateway_latency_sum{link=\"east\"} 10.5
+gateway_latency_count{link=\"east\"} 3
+gateway_latency_bucket{le=\"1.0\",link=\"east\"} 0
+gateway_latency_sum{link=\"north\"} 4.0
+gateway_latency_count{link=\"north\"} 1
+";
+
+#[test]
+fn the_mirrors_metrics_say_alive_and_the_mean_latency() {
+    assert_eq!(
+        from_metrics(MIRROR_METRICS, "east"),
+        Some(Health {
+            alive: true,
+            latency: Some("4ms".into()),
+            why: None,
+            seen: Seen::ByMirror,
+        })
+    );
+    let north = from_metrics(MIRROR_METRICS, "north").unwrap();
+    assert!(!north.alive);
+    assert_eq!(north.latency, None);
+    assert!(north.why.unwrap().contains("gateway_alive is 0"));
+    // A standby replica, or another Link's mirror, has no series for it.
+    assert_eq!(from_metrics(MIRROR_METRICS, "west"), None);
+    assert_eq!(from_metrics("", "east"), None);
+}
