@@ -430,7 +430,7 @@ impl<S: ClusterStore + PodProxy, R: Reach> Cluster for Store<S, R> {
     }
 
     async fn mirror_metrics(&self, link: &str) -> Vec<String> {
-        let name = format!("controller-{link}");
+        let name = super::unlink::controller_name(link);
         let Ok(Some(deployment)) = self.get::<Deployment>(MULTICLUSTER_NAMESPACE, &name).await
         else {
             return Vec::new();
