@@ -24,7 +24,8 @@ use serde_norway::Value;
 pub use report::{Outcome, Report, SkipReason, render as render_reports};
 pub use sidecar::{
     ADMIN_PORT, CONTROL_PLANE_NS, INBOUND_PORT, INIT_CONTAINER, InjectOptions, OUTBOUND_PORT,
-    PROXY_CONTAINER, created_by, init_container, proxy_container, proxy_version, volumes,
+    PROXY_AWAIT, PROXY_AWAIT_TIMEOUT, PROXY_CONTAINER, await_ready, created_by, init_container,
+    proxy_container, proxy_version, volumes,
 };
 
 /// The injected stream and what happened to each object.

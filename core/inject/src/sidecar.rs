@@ -7,7 +7,7 @@
 //! one injected by Linkerd configure a proxy the same way.
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    Capabilities, Container, ExecAction, Lifecycle, LifecycleHandler, ContainerPort, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, HTTPGetAction, ObjectFieldSelector, Probe, ProjectedVolumeSource, SeccompProfile,
     SecurityContext, ServiceAccountTokenProjection, Volume, VolumeMount, VolumeProjection,
 };
@@ -39,12 +39,16 @@ const TOKEN_VOLUME: &str = "linkerd-identity-token";
 const TOKEN_DIR: &str = "/var/run/secrets/tokens";
 const TOKEN_AUDIENCE: &str = "identity.l5d.io";
 const XTABLES_VOLUME: &str = "linkerd-proxy-init-xtables-lock";
-const TRUST_ROOTS_CONFIGMAP: &str = "linkerd-identity-trust-roots";
-const TRUST_ROOTS_KEY: &str = "ca-bundle.crt";
 
 /// The choices that vary between installations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InjectOptions {
+    /// The mesh's trust anchors (PEM), written into the proxy's
+    /// environment as Linkerd's injector writes them: a workload's
+    /// namespace holds no copy of the control plane's trust-roots
+    /// ConfigMap, and a pod can reference ConfigMaps of its own namespace
+    /// only.
+    pub trust_anchors_pem: String,
     /// The image both containers run.
     pub image: String,
     /// The identity trust domain (Linkerd's `identityTrustDomain`).
@@ -53,10 +57,12 @@ pub struct InjectOptions {
     pub cluster_domain: String,
 }
 
-impl Default for InjectOptions {
-    /// This build's image and Linkerd's default domains.
-    fn default() -> Self {
+impl InjectOptions {
+    /// Options for a mesh with these trust anchors (PEM), with this build's
+    /// image and Linkerd's default domains.
+    pub fn new(trust_anchors_pem: impl Into<String>) -> Self {
         InjectOptions {
+            trust_anchors_pem: trust_anchors_pem.into(),
             image: strait_api::image::default_image(),
             trust_domain: "cluster.local".into(),
             cluster_domain: "cluster.local".into(),
@@ -109,6 +115,34 @@ fn http_probe(path: &str, initial_delay: i32) -> Probe {
     }
 }
 
+/// Linkerd's annotation for whether the application waits for the proxy
+/// (`enabled`, the default, or `disabled`).
+pub const PROXY_AWAIT: &str = "config.linkerd.io/proxy-await";
+
+/// How long the proxy's start hook waits for it to be ready.
+pub const PROXY_AWAIT_TIMEOUT: &str = "2m";
+
+/// The proxy container's start hook, as Linkerd's `linkerd-await`: the
+/// kubelet starts a pod's containers in order and the next one only once
+/// this hook returns, so the application (after the proxy) starts once the
+/// proxy answers `/ready`, and its first connections, redirected to the
+/// proxy by iptables, are not refused.
+pub fn await_ready() -> Lifecycle {
+    Lifecycle {
+        post_start: Some(LifecycleHandler {
+            exec: Some(ExecAction {
+                command: Some(vec![
+                    STRAIT_BIN.into(),
+                    "proxy-await".into(),
+                    format!("--timeout={PROXY_AWAIT_TIMEOUT}"),
+                ]),
+            }),
+            ..LifecycleHandler::default()
+        }),
+        ..Lifecycle::default()
+    }
+}
+
 /// The proxy sidecar.
 pub fn proxy_container(options: &InjectOptions) -> Container {
     let service = |name: &str, port: u16| {
@@ -152,18 +186,10 @@ pub fn proxy_container(options: &InjectOptions) -> Container {
             "LINKERD2_PROXY_DESTINATION_CONTEXT",
             r#"{"ns":"$(_pod_ns)","nodeName":"$(_pod_nodeName)","pod":"$(_pod_name)"}"#,
         ),
-        EnvVar {
-            name: "LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS".into(),
-            value_from: Some(EnvVarSource {
-                config_map_key_ref: Some(ConfigMapKeySelector {
-                    name: TRUST_ROOTS_CONFIGMAP.into(),
-                    key: TRUST_ROOTS_KEY.into(),
-                    ..ConfigMapKeySelector::default()
-                }),
-                ..EnvVarSource::default()
-            }),
-            ..EnvVar::default()
-        },
+        value(
+            "LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS",
+            options.trust_anchors_pem.clone(),
+        ),
         value(
             "LINKERD2_PROXY_IDENTITY_TOKEN_FILE",
             format!("{TOKEN_DIR}/{TOKEN_VOLUME}"),

@@ -1,7 +1,10 @@
 use super::*;
 
+/// Trust anchors as a PEM block; injection copies them, never parses them.
+const ANCHORS: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
 fn options() -> InjectOptions {
-    InjectOptions::default()
+    InjectOptions::new(ANCHORS)
 }
 
 #[test]
@@ -100,4 +103,61 @@ fn scalars_that_look_like_other_types_stay_strings() {
         after["spec"]["containers"][1]["args"],
         before["spec"]["containers"][0]["args"]
     );
+}
+
+#[test]
+fn the_proxy_carries_the_trust_anchors_themselves() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: mc-demo\nspec:\n  containers:\n  - name: app\n    image: app:1\n";
+    let out = inject(input, "in", &options()).expect("inject").output;
+    let pod: k8s_openapi::api::core::v1::Pod =
+        serde_norway::from_str(out.trim_end_matches("---\n")).expect("a Pod");
+    let proxy = pod
+        .spec
+        .iter()
+        .flat_map(|spec| &spec.containers)
+        .find(|c| c.name == PROXY_CONTAINER)
+        .expect("a proxy container");
+    let anchors = proxy
+        .env
+        .iter()
+        .flatten()
+        .find(|v| v.name == "LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS")
+        .expect("the trust anchors variable");
+    // A value, not a reference: mc-demo has no copy of the control plane's
+    // trust-roots ConfigMap.
+    assert_eq!(anchors.value.as_deref(), Some(ANCHORS));
+    assert!(anchors.value_from.is_none());
+}
+
+/// The proxy container's start hook, if any, of the one Pod in `out`.
+fn start_hook(out: &str) -> Option<Vec<String>> {
+    let pod: k8s_openapi::api::core::v1::Pod =
+        serde_norway::from_str(out.trim_end_matches("---\n")).expect("a Pod");
+    pod.spec?
+        .containers
+        .into_iter()
+        .find(|c| c.name == PROXY_CONTAINER)?
+        .lifecycle?
+        .post_start?
+        .exec?
+        .command
+}
+
+#[test]
+fn the_application_waits_for_the_proxy_unless_the_workload_says_not_to() {
+    let pod = |annotations: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n{annotations}spec:\n  containers:\n  - name: app\n    image: app:1\n")
+    };
+    let out = inject(&pod(""), "in", &options()).expect("inject").output;
+    assert_eq!(
+        start_hook(&out),
+        Some(vec![
+            strait_api::image::STRAIT_BIN.to_string(),
+            "proxy-await".to_string(),
+            format!("--timeout={PROXY_AWAIT_TIMEOUT}"),
+        ])
+    );
+    let disabled = pod(&format!("  annotations:\n    {PROXY_AWAIT}: disabled\n"));
+    let out = inject(&disabled, "in", &options()).expect("inject").output;
+    assert_eq!(start_hook(&out), None, "{out}");
 }

@@ -7,7 +7,8 @@ use strait_api::labels::INJECT;
 
 use crate::report::{Outcome, Report, SkipReason};
 use crate::sidecar::{
-    CONTROL_PLANE_NS, InjectOptions, PROXY_CONTAINER, created_by, init_container, proxy_container,
+    CONTROL_PLANE_NS, InjectOptions, PROXY_AWAIT, PROXY_CONTAINER, await_ready, created_by,
+    init_container, proxy_container,
     proxy_version, volumes,
 };
 
@@ -148,6 +149,12 @@ fn add_pod_parts(
         "annotations",
         &format!("{prefix}metadata.annotations"),
     )?;
+    // Linkerd's switch for holding the application back until the proxy
+    // is ready; on unless the workload says `disabled`.
+    let await_proxy = annotations
+        .get(PROXY_AWAIT)
+        .and_then(Value::as_str)
+        .is_none_or(|v| v.trim() != "disabled");
     annotations.insert("linkerd.io/created-by".into(), created_by().into());
     annotations.insert("linkerd.io/identity-mode".into(), "default".into());
     annotations.insert("linkerd.io/proxy-version".into(), proxy_version().into());
@@ -162,7 +169,11 @@ fn add_pod_parts(
     }
 
     let spec = child_mapping(pod, "spec", &format!("{prefix}spec"))?;
-    let proxy = typed(&proxy_container(options))?;
+    let mut proxy = proxy_container(options);
+    if await_proxy {
+        proxy.lifecycle = Some(await_ready());
+    }
+    let proxy = typed(&proxy)?;
     let init = typed(&init_container(options))?;
     child_sequence(spec, "containers", &format!("{prefix}spec.containers"))?.insert(0, proxy);
     child_sequence(
