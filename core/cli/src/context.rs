@@ -119,6 +119,18 @@ pub fn block_on<Fut: Future<Output = ExitCode>>(future: Fut) -> ExitCode {
     }
 }
 
+/// Runs a future that yields a result on a runtime of its own, for a
+/// command that needs one answer from a cluster before its own work.
+pub fn block_on_result<T, Fut: Future<Output = Result<T, String>>>(
+    future: Fut,
+) -> Result<T, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))?
+        .block_on(future)
+}
+
 /// The part of a kubeconfig that names contexts.
 #[derive(Debug, Default, Deserialize)]
 struct Kubeconfig {

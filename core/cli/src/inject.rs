@@ -11,6 +11,8 @@ use std::process::ExitCode;
 
 use strait_inject::{InjectOptions, inject, render_reports};
 
+use crate::context::Scope;
+
 /// Arguments of `strait inject`.
 #[derive(clap::Args)]
 pub struct InjectArgs {
@@ -21,14 +23,32 @@ pub struct InjectArgs {
     /// build's.
     #[arg(long)]
     image: Option<String>,
+    /// The mesh's trust anchors (the PEM file given to `strait install`),
+    /// instead of those of the cluster `--context` names.
+    #[arg(long)]
+    identity_trust_anchors_file: Option<PathBuf>,
+    /// The identity trust domain, instead of the cluster's.
+    #[arg(long)]
+    identity_trust_domain: Option<String>,
+    /// The cluster's DNS domain, instead of the cluster's.
+    #[arg(long)]
+    cluster_domain: Option<String>,
+    /// Read nothing from a cluster, as `linkerd inject --ignore-cluster`:
+    /// the trust anchors must then come from --identity-trust-anchors-file,
+    /// and the domains default to `cluster.local`.
+    #[arg(long)]
+    ignore_cluster: bool,
 }
 
 /// Injects every input and prints the result, or the first fault.
-pub fn run(args: InjectArgs) -> ExitCode {
-    let mut options = InjectOptions::default();
-    if let Some(image) = args.image {
-        options.image = image;
-    }
+pub fn run(scope: &Scope, args: InjectArgs) -> ExitCode {
+    let options = match options(scope, &args) {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match inject_all(&args.files, &options) {
         Ok((output, report)) => {
             let mut stdout = std::io::stdout().lock();
@@ -47,6 +67,77 @@ pub fn run(args: InjectArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// What the proxy must be told about the mesh: its trust anchors above
+/// all (a proxy trusts nothing else), read from the file given or from the
+/// cluster (`linkerd-config` and the trust-roots ConfigMap), flags first.
+fn options(scope: &Scope, args: &InjectArgs) -> Result<InjectOptions, String> {
+    let from_file = match &args.identity_trust_anchors_file {
+        Some(path) => Some(read_anchors(path)?),
+        None => None,
+    };
+    let facts = if args.ignore_cluster {
+        None
+    } else {
+        let facts = crate::context::block_on_result(crate::multicluster::context_facts(
+            scope.context.as_deref(),
+        ))
+        .map_err(|e| {
+            format!(
+                "reading the mesh's trust anchors and domains from the cluster: {e}\n\
+                 (to inject without a cluster: --ignore-cluster --identity-trust-anchors-file FILE)"
+            )
+        })?;
+        Some(facts)
+    };
+    let anchors = match (from_file, &facts) {
+        (Some(pem), _) => pem,
+        (None, Some(facts)) if !facts.trust_anchors_pem.trim().is_empty() => {
+            facts.trust_anchors_pem.clone()
+        }
+        (None, Some(_)) => {
+            return Err(
+                "the cluster's trust anchors cannot be read (ConfigMap linkerd-identity-trust-roots in linkerd): pass --identity-trust-anchors-file"
+                    .into(),
+            );
+        }
+        (None, None) => {
+            return Err(
+                "--ignore-cluster needs --identity-trust-anchors-file: an injected proxy trusts only the mesh's anchors"
+                    .into(),
+            );
+        }
+    };
+    let mut options = InjectOptions::new(anchors);
+    if let Some(facts) = facts {
+        options.trust_domain = facts.trust_domain;
+        options.cluster_domain = facts.cluster_domain;
+    }
+    if let Some(image) = &args.image {
+        options.image = image.clone();
+    }
+    if let Some(domain) = &args.identity_trust_domain {
+        options.trust_domain = domain.clone();
+    }
+    if let Some(domain) = &args.cluster_domain {
+        options.cluster_domain = domain.clone();
+    }
+    Ok(options)
+}
+
+/// The PEM trust anchors in `path`: at least one certificate, else an
+/// error naming the file.
+fn read_anchors(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--identity-trust-anchors-file {}: {e}", path.display()))?;
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(format!(
+            "--identity-trust-anchors-file {}: no PEM certificate in it",
+            path.display()
+        ));
+    }
+    Ok(text)
 }
 
 /// The injected stream of all inputs and the report over all of them.

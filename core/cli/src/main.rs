@@ -11,6 +11,7 @@ mod local;
 mod multicluster;
 mod plugin;
 mod proxy;
+mod proxy_await;
 mod proxy_init;
 mod signal;
 mod viz;
@@ -62,6 +63,9 @@ enum Command {
     /// Redirect a pod's TCP traffic through its proxy with iptables: the
     /// init container of injected pods.
     ProxyInit(proxy_init::ProxyInitArgs),
+    /// Wait until the proxy answers `/ready`: the start hook of an injected
+    /// proxy container, so the application starts after its proxy.
+    ProxyAwait(proxy_await::ProxyAwaitArgs),
     /// Create or update objects from YAML or JSON files, as `kubectl apply`.
     Apply(kubectl::apply::ApplyArgs),
     /// Create a namespace, as `kubectl create namespace`.
@@ -128,8 +132,9 @@ fn main() -> ExitCode {
         Command::Install(args) => install::run(&scope, args),
         Command::Controller(command) => controller::run(command),
         Command::Proxy => proxy::run(),
-        Command::Inject(args) => inject::run(args),
+        Command::Inject(args) => inject::run(&scope, args),
         Command::ProxyInit(args) => proxy_init::run(args),
+        Command::ProxyAwait(args) => proxy_await::run(args),
         Command::Apply(args) => kubectl::apply::run(&scope, args),
         Command::Create(command) => kubectl::create::run(&scope, command),
         Command::Delete(args) => kubectl::delete::run(&scope, args),

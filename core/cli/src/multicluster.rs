@@ -19,6 +19,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::context::{Scope, Target, block_on, resolve};
+pub(crate) use cluster::Facts;
 use cluster::{Cluster, Local, Store};
 
 /// The multicluster commands.
@@ -71,6 +72,16 @@ pub fn run(scope: &Scope, command: MulticlusterCommand) -> ExitCode {
             eprintln!("error: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The naming and identity settings of the cluster `context` names (as
+/// `--context` resolves it), for commands that render manifests for that
+/// cluster (`strait inject`), as `linkerd inject` reads `linkerd-config`.
+pub(crate) async fn context_facts(context: Option<&str>) -> Result<Facts, String> {
+    match resolve(context)? {
+        Target::Local(client) => Local::new(*client).facts().await,
+        Target::Kubernetes(context) => Store::for_context(&context).await?.facts().await,
     }
 }
 

@@ -53,9 +53,40 @@ spec:
     app: bb
 "#;
 
+/// A number no other call in this test process gets, for scratch names.
+fn unique() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The mesh's trust anchors, as `strait install` was given them.
+const ANCHORS: &str = "-----BEGIN CERTIFICATE-----\nMIIBanchors\n-----END CERTIFICATE-----\n";
+
+/// `strait inject ARGS...` offline, with the trust anchors from a file.
 fn strait(args: &[&str], stdin: &str) -> Output {
+    let anchors = scratch(&format!("anchors-{}", unique())).join("ca.crt");
+    std::fs::write(&anchors, ANCHORS).expect("anchors file");
+    let mut full: Vec<&str> = args.to_vec();
+    if full.first() == Some(&"inject") {
+        let flags = ["--ignore-cluster", "--identity-trust-anchors-file"];
+        full.splice(
+            1..1,
+            flags.into_iter().chain([anchors.to_str().expect("path")]),
+        );
+    }
+    run(&full, stdin, &[])
+}
+
+/// `strait ARGS...` with `env` set and no cluster to talk to: neither a
+/// running `strait local up` nor a kubeconfig.
+fn run(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+    let home = scratch(&format!("home-{}", unique()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_strait"))
         .args(args)
+        .env("HOME", &home)
+        .env("STRAIT_HOME", home.join(".strait"))
+        .env("KUBECONFIG", home.join("kubeconfig"))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -74,9 +105,20 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("UTF-8")
 }
 
+/// The documents of a stream: the text between `---` lines (a PEM block's
+/// `-----END CERTIFICATE-----` line is not one).
 fn documents(stdout: &str) -> Vec<serde_norway::Value> {
-    stdout
-        .split("---\n")
+    let mut texts = vec![String::new()];
+    for line in stdout.lines() {
+        if line == "---" {
+            texts.push(String::new());
+        } else if let Some(current) = texts.last_mut() {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    texts
+        .iter()
         .filter(|d| !d.trim().is_empty())
         .map(|d| serde_norway::from_str(d).expect("YAML document"))
         .collect()
@@ -201,4 +243,91 @@ fn bad_input_prints_nothing_on_stdout_and_names_the_file_and_document() {
     let output = strait(&["inject", dir.join("missing.yaml").to_str().unwrap()], "");
     assert!(!output.status.success());
     assert!(text(&output.stderr).contains("missing.yaml"));
+}
+
+#[test]
+fn the_proxy_gets_the_anchors_of_the_file_and_the_domains_given() {
+    let output = strait(
+        &[
+            "inject",
+            "--identity-trust-domain",
+            "example.org",
+            "--cluster-domain",
+            "cluster.example",
+            "-",
+        ],
+        GUIDE,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let bb: Deployment = serde_norway::from_value(documents(&stdout).remove(1)).expect("bb");
+    let proxy = bb
+        .spec
+        .template
+        .spec
+        .map(|s| s.containers)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.name == "linkerd-proxy")
+        .expect("a proxy");
+    let env = |name: &str| {
+        proxy
+            .env
+            .iter()
+            .flatten()
+            .find(|v| v.name == name)
+            .and_then(|v| v.value.clone())
+    };
+    assert_eq!(
+        env("LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS").as_deref(),
+        Some(ANCHORS)
+    );
+    assert_eq!(env("_l5d_trustdomain").as_deref(), Some("example.org"));
+    assert!(stdout.contains("cluster.example"), "{stdout}");
+}
+
+#[test]
+fn without_anchors_nothing_is_injected_and_the_error_says_what_to_pass() {
+    // No cluster to read them from.
+    let output = run(&["inject", "-"], GUIDE, &[]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "{}", text(&output.stdout));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("reading the mesh's trust anchors"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--ignore-cluster --identity-trust-anchors-file"),
+        "{stderr}"
+    );
+    // Offline without the file.
+    let output = run(&["inject", "--ignore-cluster", "-"], GUIDE, &[]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    assert!(
+        text(&output.stderr).contains("--ignore-cluster needs --identity-trust-anchors-file"),
+        "{}",
+        text(&output.stderr)
+    );
+    // A file that holds no certificate.
+    let bad = scratch("bad-anchors").join("ca.crt");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    let output = run(
+        &[
+            "inject",
+            "--ignore-cluster",
+            "--identity-trust-anchors-file",
+            bad.to_str().unwrap(),
+            "-",
+        ],
+        GUIDE,
+        &[],
+    );
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("no PEM certificate in it"),
+        "{}",
+        text(&output.stderr)
+    );
 }

@@ -23,13 +23,30 @@ const SETTLE: Duration = Duration::from_secs(22);
 fn the_guide_runs_on_manifests_from_strait_inject() {
     let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("inject", &["west/slow-cooker-evil.yaml"]);
+    // Injected before any cluster runs, so offline; `strait local` gives
+    // its proxies the clusters' own anchors whatever the spec says.
+    let anchors = ws.path("ca.crt");
+    std::fs::write(
+        &anchors,
+        "-----BEGIN CERTIFICATE-----\nMIIBoffline\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     for (file, deployment) in [
         ("east/bb.yaml", "bb"),
         ("west/slow-cooker.yaml", "slow-cooker"),
     ] {
         ws.edit(file, INJECT_ANNOTATION, "");
         let path = ws.path(file);
-        let output = ws.strait(&["inject", path.to_str().unwrap()], None);
+        let output = ws.strait(
+            &[
+                "inject",
+                "--ignore-cluster",
+                "--identity-trust-anchors-file",
+                anchors.to_str().unwrap(),
+                path.to_str().unwrap(),
+            ],
+            None,
+        );
         assert!(output.status.success(), "{}", text(&output.stderr));
         let report = text(&output.stderr);
         assert!(

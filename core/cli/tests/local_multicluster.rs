@@ -290,3 +290,31 @@ async fn check_passes_on_a_good_link_and_names_a_missing_secret() {
     assert!(!out.contains("‼ Link target selects"), "{out}");
     assert!(out.ends_with("Status check results are ×\n"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inject_takes_the_trust_anchors_of_the_cluster_it_is_given() {
+    let env = Env::start("inject").await;
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: mc-demo\nspec:\n  containers:\n  - name: app\n    image: app:1\n";
+    let injected = ok(&env
+        .strait(&["--context", "east", "inject", "-"], Some(pod))
+        .await);
+    let pod: Pod = serde_norway::from_str(injected.trim_end_matches("---\n")).unwrap();
+    let proxy = pod
+        .spec
+        .unwrap()
+        .containers
+        .into_iter()
+        .find(|c| c.name == "linkerd-proxy")
+        .expect("a proxy");
+    let anchors = proxy
+        .env
+        .unwrap_or_default()
+        .into_iter()
+        .find(|v| v.name == "LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS")
+        .and_then(|v| v.value);
+    // The test clusters' anchors (see support/local_cluster.rs).
+    assert_eq!(
+        anchors.as_deref(),
+        Some("-----BEGIN CERTIFICATE-----\nshared\n-----END CERTIFICATE-----\n")
+    );
+}

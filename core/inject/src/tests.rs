@@ -146,7 +146,9 @@ fn start_hook(out: &str) -> Option<Vec<String>> {
 #[test]
 fn the_application_waits_for_the_proxy_unless_the_workload_says_not_to() {
     let pod = |annotations: &str| {
-        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n{annotations}spec:\n  containers:\n  - name: app\n    image: app:1\n")
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n{annotations}spec:\n  containers:\n  - name: app\n    image: app:1\n"
+        )
     };
     let out = inject(&pod(""), "in", &options()).expect("inject").output;
     assert_eq!(

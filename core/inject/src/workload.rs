@@ -8,8 +8,7 @@ use strait_api::labels::INJECT;
 use crate::report::{Outcome, Report, SkipReason};
 use crate::sidecar::{
     CONTROL_PLANE_NS, InjectOptions, PROXY_AWAIT, PROXY_CONTAINER, await_ready, created_by,
-    init_container, proxy_container,
-    proxy_version, volumes,
+    init_container, proxy_container, proxy_version, volumes,
 };
 
 /// The annotation naming the container `kubectl logs` and `exec` pick.

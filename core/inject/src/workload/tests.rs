@@ -6,7 +6,10 @@ fn object(yaml: &str) -> Value {
 
 fn run(yaml: &str) -> (Value, Result<Report, String>) {
     let mut value = object(yaml);
-    let report = inject_object(&mut value, &InjectOptions::new("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"));
+    let report = inject_object(
+        &mut value,
+        &InjectOptions::new("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
+    );
     (value, report)
 }
 

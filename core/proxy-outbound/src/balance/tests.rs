@@ -125,16 +125,20 @@ fn waiting_for_a_new_connection_does_not_count_as_latency() {
     let balancer = Balancer::new(rx, |_| (), PeakEwma::DEFAULT_DECAY);
     let now = Instant::now();
     let first = balancer.pick_at(None, now).unwrap();
-    let other = balancer
-        .pick_at(Some(first.target.addr), now)
-        .unwrap();
+    let other = balancer.pick_at(Some(first.target.addr), now).unwrap();
     // Both endpoints answer in 2 ms; the first request to `first` waited
     // 40 ms for its connection (TCP and TLS), the one to `other` reused one.
     // Counted, the wait would lift `first` above the 30 ms starting estimate.
     let waited = first.start_at(now);
-    waited.answered_at(Some(now + Duration::from_millis(40)), now + Duration::from_millis(42));
+    waited.answered_at(
+        Some(now + Duration::from_millis(40)),
+        now + Duration::from_millis(42),
+    );
     let reused = other.start_at(now);
-    reused.answered_at(Some(now - Duration::from_secs(1)), now + Duration::from_millis(2));
+    reused.answered_at(
+        Some(now - Duration::from_secs(1)),
+        now + Duration::from_millis(2),
+    );
     drop((waited, reused));
     let later = now + Duration::from_millis(42);
     let (a, b) = (first.cost(later), other.cost(later));
