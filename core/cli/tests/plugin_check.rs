@@ -179,6 +179,8 @@ fn the_service_mirror_says_when_kubernetes_cannot_be_reached() {
             "east",
             "--admin-addr",
             "127.0.0.1:0",
+            "--holder-identity",
+            "controller-east-0",
         ])
         .env("KUBECONFIG", "/nonexistent/strait-test-kubeconfig")
         .env("HOME", "/nonexistent")
