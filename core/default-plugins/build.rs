@@ -34,6 +34,16 @@ const PLUGINS: &[(&str, &str, &str)] = &[
         "strait_export_faulty",
         "STRAIT_EXPORT_FAULTY_WASM",
     ),
+    (
+        "strait-example-authz-namespaces",
+        "strait_example_authz_namespaces",
+        "STRAIT_EXAMPLE_AUTHZ_NAMESPACES_WASM",
+    ),
+    (
+        "strait-example-export-by-annotation",
+        "strait_example_export_by_annotation",
+        "STRAIT_EXAMPLE_EXPORT_BY_ANNOTATION_WASM",
+    ),
 ];
 
 fn main() {

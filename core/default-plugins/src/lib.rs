@@ -27,5 +27,15 @@ pub mod fixtures {
     pub const EXPORT_DEFAULT: &str = env!("STRAIT_EXPORT_DEFAULT_WASM");
 }
 
+/// Files of the example plugins in `plugins/examples/`, written with the
+/// plugin SDK. They are paths into the build directory, never embedded.
+#[cfg(feature = "examples")]
+pub mod examples {
+    /// Admits mTLS clients of listed namespaces; only one identity may write.
+    pub const AUTHZ_NAMESPACES: &str = env!("STRAIT_EXAMPLE_AUTHZ_NAMESPACES_WASM");
+    /// Exports Services by their `strait.io/export` annotation.
+    pub const EXPORT_BY_ANNOTATION: &str = env!("STRAIT_EXAMPLE_EXPORT_BY_ANNOTATION_WASM");
+}
+
 #[cfg(test)]
 mod tests;

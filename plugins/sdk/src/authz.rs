@@ -74,7 +74,7 @@ macro_rules! export_authz {
                     $crate::authz::__run::<$plugin>(client, request, candidates)
                 }
             }
-            $crate::__export_authz_world!(__StraitAuthz with_types_in $crate::authz);
+            $crate::authz::__export_authz_world!(__StraitAuthz with_types_in $crate::authz);
         };
     };
 }
