@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
 
+mod build;
+mod new;
 mod push;
 use strait_plugin_host::{
     AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, HostConfig, PLUGINS_CONFIG_MAP, PluginBytes, PluginError,
@@ -13,6 +15,36 @@ use strait_plugin_host::{
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
+    /// Create a plugin crate that builds anywhere with Rust and crates.io.
+    ///
+    /// Writes ./NAME (or --path): the plugin's source implementing the kind
+    /// with the strait plugin SDK, a cases file for `strait plugin test`, and
+    /// the SDK and WIT contracts of this strait, so no checkout of strait is
+    /// needed. Refuses a directory that exists and is not empty.
+    New {
+        /// The plugin kind.
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// The crate's name (ASCII letters, digits, `-`, `_`).
+        name: String,
+        /// Where to write the crate (default: ./NAME).
+        #[arg(long)]
+        path: Option<PathBuf>,
+    },
+    /// Build the plugin crate here for wasm32-wasip2 and validate it.
+    ///
+    /// Runs `cargo build --release --target wasm32-wasip2` (cargo's messages
+    /// on stderr), checks the component as `strait plugin check` does (as
+    /// --kind, or as the world it implements) and prints its path, so
+    /// `strait plugin push --kind authz $(strait plugin build)` works.
+    Build {
+        /// The plugin crate's directory.
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+        /// The plugin kind (default: the world the component implements).
+        #[arg(long, value_enum)]
+        kind: Option<Kind>,
+    },
     /// Validate a plugin as the mesh would before activating it.
     ///
     /// The plugin must be a component of the kind's world, import nothing
@@ -87,6 +119,10 @@ impl From<Kind> for PluginKind {
 
 pub fn run(command: PluginCommand, scope: &crate::context::Scope) -> ExitCode {
     let result = match command {
+        PluginCommand::New { kind, name, path } => {
+            return new::new(kind.into(), &name, path.as_deref());
+        }
+        PluginCommand::Build { path, kind } => return build::build(&path, kind.map(Into::into)),
         PluginCommand::Push {
             kind,
             file,
