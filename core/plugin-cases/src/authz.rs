@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde_norway::Value;
 use strait_decisions::authz::{
-    Authentication, Authorization, CandidateSet, ClientTls, Decision, Header, HttpRequest,
-    Inbound, Protocol, ResourceRef,
+    Authentication, Authorization, CandidateSet, ClientTls, Decision, Header, HttpRequest, Inbound,
+    Protocol, ResourceRef,
 };
 use strait_decisions::identity::IdentityMatch;
 use strait_decisions::net::{Cidr, Network};
@@ -147,7 +147,11 @@ fn client(value: &Value, at: &At<'_>) -> Result<(ClientTls, IpAddr), CasesError>
     match fields.bool("tls") {
         Ok(Some(true)) => kinds.push(ClientTls::TlsAnonymous),
         Ok(Some(false)) | Ok(None) => {}
-        Err(_) => return Err(fields.at("tls").error("expected true (TLS without a client certificate)")),
+        Err(_) => {
+            return Err(fields
+                .at("tls")
+                .error("expected true (TLS without a client certificate)"));
+        }
     }
     if let Some(reason) = fields.get("plaintext") {
         let reason = match reason {
@@ -167,7 +171,9 @@ fn client(value: &Value, at: &At<'_>) -> Result<(ClientTls, IpAddr), CasesError>
     let mut kinds = kinds.into_iter();
     match (kinds.next(), kinds.next()) {
         (Some(tls), None) => Ok((tls, ip)),
-        (None, _) => Err(at.error("give one of mtls: <identity>, tls: true or plaintext: <reason>")),
+        (None, _) => {
+            Err(at.error("give one of mtls: <identity>, tls: true or plaintext: <reason>"))
+        }
         (Some(_), Some(_)) => Err(at.error("give only one of mtls, tls and plaintext")),
     }
 }
@@ -200,12 +206,19 @@ fn request(
     let authority = fields.string("authority")?;
     let headers_at = fields.at("headers");
     let headers = headers(fields.get("headers"), &headers_at)?;
-    if !is_http && (method.is_some() || path.is_some() || authority.is_some() || !headers.is_empty())
+    if !is_http
+        && (method.is_some() || path.is_some() || authority.is_some() || !headers.is_empty())
     {
-        return Err(at.error("an opaque or tls connection carries no method, path, authority or headers"));
+        return Err(
+            at.error("an opaque or tls connection carries no method, path, authority or headers")
+        );
     }
     let port_at = fields.at("port");
-    let port = fields.get("port").map(|v| port(v, &port_at)).transpose()?.unwrap_or(DEFAULT_PORT);
+    let port = fields
+        .get("port")
+        .map(|v| port(v, &port_at))
+        .transpose()?
+        .unwrap_or(DEFAULT_PORT);
     let server_at = fields.at("server");
     let server = match fields.get("server") {
         Some(v) => reference(v, &server_at)?,
@@ -241,7 +254,10 @@ fn headers(value: Option<&Value>, at: &At<'_>) -> Result<Vec<Header>, CasesError
         return Ok(Vec::new());
     };
     let Value::Mapping(map) = value else {
-        return Err(at.error(format!("expected a mapping of header names to values, found {}", describe(value))));
+        return Err(at.error(format!(
+            "expected a mapping of header names to values, found {}",
+            describe(value)
+        )));
     };
     let mut headers = Vec::new();
     for (name, values) in map {
@@ -280,7 +296,11 @@ pub(crate) fn reference(value: &Value, at: &At<'_>) -> Result<ResourceRef, Cases
 
 fn expected_ref(text: &str, at: &At<'_>) -> Result<ExpectedRef, CasesError> {
     let parts: Vec<&str> = text.split('/').collect();
-    let bad = || at.error(format!("{text:?} is not a reference (expected kind/name or group/kind/name)"));
+    let bad = || {
+        at.error(format!(
+            "{text:?} is not a reference (expected kind/name or group/kind/name)"
+        ))
+    };
     match parts.as_slice() {
         [kind, name] if !kind.is_empty() && !name.is_empty() => Ok(ExpectedRef {
             group: None,

@@ -154,7 +154,9 @@ pub enum CasesError {
         reason: String,
     },
     /// A case is for the other kind of plugin.
-    #[error("case {case} is an {case_kind} case (it has `{field}`), but the plugin is an {plugin_kind} plugin")]
+    #[error(
+        "case {case} is an {case_kind} case (it has `{field}`), but the plugin is an {plugin_kind} plugin"
+    )]
     WrongKind {
         /// The case's index and name.
         case: String,

@@ -106,7 +106,9 @@ impl<'v, 'c> Fields<'v, 'c> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(at.error(format!("expected true or false, found {}", describe(other)))),
+            Some(other) => {
+                Err(at.error(format!("expected true or false, found {}", describe(other))))
+            }
         }
     }
 
@@ -114,7 +116,11 @@ impl<'v, 'c> Fields<'v, 'c> {
         for key in self.map.keys() {
             let name = match key {
                 Value::String(s) => s.as_str(),
-                other => return Err(self.at.error(format!("a key is {}, not a field name", describe(other)))),
+                other => {
+                    return Err(self
+                        .at
+                        .error(format!("a key is {}, not a field name", describe(other))));
+                }
             };
             if !self.allowed.contains(&name) {
                 return Err(self.at(name).error(format!(
@@ -132,7 +138,10 @@ impl<'v, 'c> Fields<'v, 'c> {
 pub(crate) fn string(value: &Value, at: &At<'_>) -> Result<String, CasesError> {
     match value {
         Value::String(s) => Ok(s.clone()),
-        other => Err(at.error(format!("expected a string, found {} (quote it)", describe(other)))),
+        other => Err(at.error(format!(
+            "expected a string, found {} (quote it)",
+            describe(other)
+        ))),
     }
 }
 
@@ -178,7 +187,12 @@ pub(crate) fn port(value: &Value, at: &At<'_>) -> Result<u16, CasesError> {
     value
         .as_u64()
         .and_then(|n| u16::try_from(n).ok())
-        .ok_or_else(|| at.error(format!("expected a port number (0-65535), found {}", show(value))))
+        .ok_or_else(|| {
+            at.error(format!(
+                "expected a port number (0-65535), found {}",
+                show(value)
+            ))
+        })
 }
 
 /// A short rendering of a value for messages.

@@ -43,11 +43,9 @@ impl fmt::Display for Report {
         for result in &self.results {
             match &result.failure {
                 None => writeln!(f, "PASS {}", result.name)?,
-                Some((expected, got)) => writeln!(
-                    f,
-                    "FAIL {}: expected {expected}, got {got}",
-                    result.name
-                )?,
+                Some((expected, got)) => {
+                    writeln!(f, "FAIL {}: expected {expected}, got {got}", result.name)?
+                }
             }
         }
         writeln!(f, "{} passed, {} failed", self.passed(), self.failed())
@@ -60,9 +58,9 @@ impl fmt::Display for Report {
 pub fn detect_kind(host: &PluginHost, plugin: &PluginBytes) -> Result<PluginKind, PluginError> {
     match host.check(PluginKind::Authz, plugin) {
         Ok(_) => Ok(PluginKind::Authz),
-        Err(PluginError::WrongWorld { .. }) => {
-            host.check(PluginKind::Export, plugin).map(|_| PluginKind::Export)
-        }
+        Err(PluginError::WrongWorld { .. }) => host
+            .check(PluginKind::Export, plugin)
+            .map(|_| PluginKind::Export),
         Err(other) => Err(other),
     }
 }
@@ -118,7 +116,10 @@ pub fn run(host: &PluginHost, plugin: &PluginBytes, cases: &Cases) -> Result<Rep
 /// A call that trapped, timed out or ran out of memory fails its case even
 /// when the host's fallback decision happens to be the one expected.
 fn failed_call(outcome: CallOutcome, fallback: &str) -> String {
-    format!("a failed call ({}; the host fell back to {fallback})", outcome.as_str())
+    format!(
+        "a failed call ({}; the host fell back to {fallback})",
+        outcome.as_str()
+    )
 }
 
 fn result(name: &str, expected: String, got: Result<(bool, String), String>) -> CaseResult {

@@ -6,7 +6,10 @@ fn a_file_must_be_a_non_empty_list() {
         load("name: x", PluginKind::Authz).unwrap_err(),
         CasesError::NotAList("a mapping".into())
     );
-    assert_eq!(load("[]", PluginKind::Export).unwrap_err(), CasesError::Empty);
+    assert_eq!(
+        load("[]", PluginKind::Export).unwrap_err(),
+        CasesError::Empty
+    );
     assert!(matches!(
         load("- [unclosed", PluginKind::Export).unwrap_err(),
         CasesError::Yaml(_)
@@ -21,7 +24,8 @@ fn cases_of_the_other_kind_are_named() {
         err.to_string(),
         "case 0 (\"ok\") is an authz case (it has `client`), but the plugin is an export plugin"
     );
-    let text = "- name: svc\n  service: {name: a, namespace: b}\n  link: {name: l}\n  expect: gateway\n";
+    let text =
+        "- name: svc\n  service: {name: a, namespace: b}\n  link: {name: l}\n  expect: gateway\n";
     let err = load(text, PluginKind::Authz).unwrap_err();
     assert!(matches!(
         err,
@@ -48,5 +52,8 @@ fn a_case_needs_a_name_and_a_mapping() {
 fn an_unknown_top_level_field_is_refused() {
     let text = "- name: typo\n  client: tls\n  expct: deny\n  expect: deny\n";
     let err = load(text, PluginKind::Authz).unwrap_err().to_string();
-    assert!(err.starts_with("case 0 (\"typo\"): expct: unknown field"), "{err}");
+    assert!(
+        err.starts_with("case 0 (\"typo\"): expct: unknown field"),
+        "{err}"
+    );
 }

@@ -69,10 +69,12 @@ macro_rules! export_authz {
                 fn authorize(
                     client: $crate::authz::Client,
                     request: &$crate::authz::Inbound,
-                    candidates: $crate::authz::exports::strait::authz::authorizer::CandidatesBorrow<'_>,
+                    candidates: $crate::authz::exports::strait::authz::authorizer::CandidatesBorrow<
+                        '_,
+                    >,
                 ) -> $crate::authz::Decision {
                     $crate::authz::__run::<$plugin>(client, request, candidates)
-                }
+        }
             }
             $crate::authz::__export_authz_world!(__StraitAuthz with_types_in $crate::authz);
         };

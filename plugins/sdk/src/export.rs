@@ -49,7 +49,7 @@ macro_rules! export_export {
                     $crate::export::__run::<$plugin>(service, link)
                 }
             }
-            $crate::export::__export_export_world!(__StraitExport with_types_in $crate::export);
+    $crate::export::__export_export_world!(__StraitExport with_types_in $crate::export);
         };
     };
 }

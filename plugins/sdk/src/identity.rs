@@ -32,7 +32,12 @@ pub fn parse(identity: &str) -> Option<MeshIdentity<'_>> {
     let (account_and_namespace, rest) = identity.split_once(".serviceaccount.identity.")?;
     let (service_account, namespace) = account_and_namespace.split_once('.')?;
     let (control_plane_namespace, trust_domain) = rest.split_once('.')?;
-    let parts = [service_account, namespace, control_plane_namespace, trust_domain];
+    let parts = [
+        service_account,
+        namespace,
+        control_plane_namespace,
+        trust_domain,
+    ];
     if parts.iter().any(|part| part.is_empty()) || namespace.contains('.') {
         return None;
     }
@@ -54,7 +59,10 @@ pub fn client_identity(client: &Client) -> Option<MeshIdentity<'_>> {
 /// ends with `.` + one of `suffixes`; the empty suffix matches any identity.
 pub fn matches(rule: &IdentityMatch, identity: &str) -> bool {
     rule.identities.iter().any(|id| id == identity)
-        || rule.suffixes.iter().any(|suffix| suffix_matches(suffix, identity))
+        || rule
+            .suffixes
+            .iter()
+            .any(|suffix| suffix_matches(suffix, identity))
 }
 
 /// Whether `identity` ends with `.<suffix>`; the empty suffix matches all.

@@ -22,11 +22,17 @@ fn error(text: &str) -> String {
 fn defaults_make_an_http_get_from_a_plaintext_client() {
     let case = one("- name: min\n  client: plaintext\n  expect: deny\n");
     let request = &*case.request;
-    assert_eq!(request.client_tls, ClientTls::Plaintext("no_tls_from_remote".into()));
+    assert_eq!(
+        request.client_tls,
+        ClientTls::Plaintext("no_tls_from_remote".into())
+    );
     assert_eq!(request.client_ip, DEFAULT_CLIENT_IP);
     assert_eq!(request.port, DEFAULT_PORT);
     assert_eq!(request.protocol, Protocol::Http1);
-    assert_eq!(request.route, Some(ResourceRef::new("", "default", "default")));
+    assert_eq!(
+        request.route,
+        Some(ResourceRef::new("", "default", "default"))
+    );
     let http = request.http.as_ref().unwrap();
     assert_eq!((http.method.as_str(), http.path.as_str()), ("GET", "/"));
     assert!(case.candidates.is_empty());
@@ -56,26 +62,44 @@ fn every_field_is_read() {
   expect: {allow: policy.linkerd.io/authorizationpolicy/one}
 "#);
     let r = &*case.request;
-    assert_eq!(r.client_tls, ClientTls::Mtls("a.b.serviceaccount.identity.linkerd.cluster.local".into()));
+    assert_eq!(
+        r.client_tls,
+        ClientTls::Mtls("a.b.serviceaccount.identity.linkerd.cluster.local".into())
+    );
     assert_eq!(r.client_ip.to_string(), "fd00::7");
     assert_eq!(r.port, 9090);
     assert_eq!(r.protocol, Protocol::Grpc);
-    assert_eq!(r.server, ResourceRef::new("policy.linkerd.io", "server", "web"));
+    assert_eq!(
+        r.server,
+        ResourceRef::new("policy.linkerd.io", "server", "web")
+    );
     assert_eq!(r.route, Some(ResourceRef::new("g", "httproute", "r")));
     let http = r.http.as_ref().unwrap();
     assert_eq!(http.method, "DELETE");
     assert_eq!(http.authority, "web:80");
-    let headers: Vec<(&str, &str)> = http.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect();
-    assert_eq!(headers, [("x-user", "alice"), ("x-tags", "a"), ("x-tags", "b")]);
+    let headers: Vec<(&str, &str)> = http
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str(), h.value.as_str()))
+        .collect();
+    assert_eq!(
+        headers,
+        [("x-user", "alice"), ("x-tags", "a"), ("x-tags", "b")]
+    );
     assert_eq!(case.candidates.len(), 2);
     let first = &case.candidates[0];
     assert_eq!(first.networks.len(), 3);
     assert_eq!(first.networks[1].cidr.prefix_len(), 32);
     assert_eq!(first.networks[2].except.len(), 1);
-    assert!(matches!(&first.authentication, Authentication::TlsAuthenticated(m) if m.identities == ["x"] && m.suffixes == [""]));
+    assert!(
+        matches!(&first.authentication, Authentication::TlsAuthenticated(m) if m.identities == ["x"] && m.suffixes == [""])
+    );
     // Networks left out admit any address, in both families.
     assert_eq!(case.candidates[1].networks, Network::all().to_vec());
-    assert_eq!(case.candidates[1].authentication, Authentication::TlsUnauthenticated);
+    assert_eq!(
+        case.candidates[1].authentication,
+        Authentication::TlsUnauthenticated
+    );
     assert_eq!(
         case.expect,
         AuthzExpect::Allow(Some(ExpectedRef {
@@ -88,7 +112,9 @@ fn every_field_is_read() {
 
 #[test]
 fn opaque_connections_have_no_request_or_route() {
-    let case = one("- name: tcp\n  client: {tls: true}\n  request: {protocol: opaque, port: 5432}\n  expect: allow\n");
+    let case = one(
+        "- name: tcp\n  client: {tls: true}\n  request: {protocol: opaque, port: 5432}\n  expect: allow\n",
+    );
     assert_eq!(case.request.client_tls, ClientTls::TlsAnonymous);
     assert_eq!(case.request.http, None);
     assert_eq!(case.request.route, None);
@@ -99,18 +125,54 @@ fn opaque_connections_have_no_request_or_route() {
 #[test]
 fn malformed_fields_are_named_with_their_path() {
     let cases = [
-        ("  client: {mtls: x, tls: true}\n  expect: deny\n", "client: give only one of mtls, tls and plaintext"),
-        ("  client: {ip: 10.0.0.1}\n  expect: deny\n", "client: give one of mtls"),
-        ("  client: {mtls: x, ip: nope}\n  expect: deny\n", "client.ip: \"nope\" is not an IP address"),
-        ("  client: tls\n  request: {port: 70000}\n  expect: deny\n", "request.port: expected a port number"),
-        ("  client: tls\n  request: {protocol: http3}\n  expect: deny\n", "request.protocol: \"http3\" is not a protocol"),
-        ("  client: tls\n  request: {metod: GET}\n  expect: deny\n", "request.metod: unknown field"),
-        ("  client: tls\n  request: {server: justone}\n  expect: deny\n", "request.server: \"justone\" is not a reference"),
-        ("  client: tls\n  candidates: [{reference: a/b}]\n  expect: deny\n", "candidates[0].authentication: missing"),
-        ("  client: tls\n  candidates: [{reference: a/b, authentication: anyone}]\n  expect: deny\n", "candidates[0].authentication: \"anyone\" is not an authentication"),
-        ("  client: tls\n  candidates: [{reference: a/b, authentication: unauthenticated, networks: [10.0.0.0/40]}]\n  expect: deny\n", "candidates[0].networks[0]:"),
-        ("  client: tls\n  expect: maybe\n", "expect: \"maybe\" is not an authz expectation"),
-        ("  client: tls\n  expect: {allow: x/y, deny: z}\n", "expect: give exactly one of allow and deny"),
+        (
+            "  client: {mtls: x, tls: true}\n  expect: deny\n",
+            "client: give only one of mtls, tls and plaintext",
+        ),
+        (
+            "  client: {ip: 10.0.0.1}\n  expect: deny\n",
+            "client: give one of mtls",
+        ),
+        (
+            "  client: {mtls: x, ip: nope}\n  expect: deny\n",
+            "client.ip: \"nope\" is not an IP address",
+        ),
+        (
+            "  client: tls\n  request: {port: 70000}\n  expect: deny\n",
+            "request.port: expected a port number",
+        ),
+        (
+            "  client: tls\n  request: {protocol: http3}\n  expect: deny\n",
+            "request.protocol: \"http3\" is not a protocol",
+        ),
+        (
+            "  client: tls\n  request: {metod: GET}\n  expect: deny\n",
+            "request.metod: unknown field",
+        ),
+        (
+            "  client: tls\n  request: {server: justone}\n  expect: deny\n",
+            "request.server: \"justone\" is not a reference",
+        ),
+        (
+            "  client: tls\n  candidates: [{reference: a/b}]\n  expect: deny\n",
+            "candidates[0].authentication: missing",
+        ),
+        (
+            "  client: tls\n  candidates: [{reference: a/b, authentication: anyone}]\n  expect: deny\n",
+            "candidates[0].authentication: \"anyone\" is not an authentication",
+        ),
+        (
+            "  client: tls\n  candidates: [{reference: a/b, authentication: unauthenticated, networks: [10.0.0.0/40]}]\n  expect: deny\n",
+            "candidates[0].networks[0]:",
+        ),
+        (
+            "  client: tls\n  expect: maybe\n",
+            "expect: \"maybe\" is not an authz expectation",
+        ),
+        (
+            "  client: tls\n  expect: {allow: x/y, deny: z}\n",
+            "expect: give exactly one of allow and deny",
+        ),
         ("  client: tls\n", "expect: missing"),
         ("  expect: deny\n", "client: missing"),
     ];
@@ -143,7 +205,13 @@ fn expectations_compare_decisions() {
     assert!(satisfies(&AuthzExpect::Deny(Some("no w".into())), &deny));
     assert!(!satisfies(&AuthzExpect::Deny(Some("yes".into())), &deny));
     assert!(!satisfies(&AuthzExpect::Deny(None), &allow));
-    assert_eq!(describe_decision(&allow), "allow policy.linkerd.io/authorizationpolicy/a");
-    assert_eq!(describe_decision(&Decision::Allow(ResourceRef::new("", "plugin", "p"))), "allow plugin/p");
+    assert_eq!(
+        describe_decision(&allow),
+        "allow policy.linkerd.io/authorizationpolicy/a"
+    );
+    assert_eq!(
+        describe_decision(&Decision::Allow(ResourceRef::new("", "plugin", "p"))),
+        "allow plugin/p"
+    );
     assert_eq!(describe_decision(&deny), "deny (no way)");
 }

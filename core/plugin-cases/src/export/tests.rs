@@ -38,9 +38,21 @@ fn every_field_is_read() {
       matchExpressions: [{key: tier, operator: NotIn, values: [db]}]
   expect: {not-exported: "no gateway"}
 "#);
-    assert_eq!((case.service.name.as_str(), case.service.namespace.as_str()), ("web", "mc-demo"));
-    assert_eq!(case.service.labels.get("app").map(String::as_str), Some("web"));
-    assert_eq!(case.service.annotations.get("strait.io/export").map(String::as_str), Some("gateway"));
+    assert_eq!(
+        (case.service.name.as_str(), case.service.namespace.as_str()),
+        ("web", "mc-demo")
+    );
+    assert_eq!(
+        case.service.labels.get("app").map(String::as_str),
+        Some("web")
+    );
+    assert_eq!(
+        case.service
+            .annotations
+            .get("strait.io/export")
+            .map(String::as_str),
+        Some("gateway")
+    );
     assert_eq!(case.service.ports.len(), 2);
     assert_eq!(case.service.ports[0].protocol, "TCP");
     assert_eq!(case.service.ports[0].target_port, "8080");
@@ -49,15 +61,26 @@ fn every_field_is_read() {
     assert_eq!(case.link.target_cluster_name, "east");
     assert!(case.link.has_gateway);
     let selector = case.link.selector.as_ref().unwrap();
-    assert_eq!(selector.match_labels.get("mirror.linkerd.io/exported").map(String::as_str), Some("true"));
+    assert_eq!(
+        selector
+            .match_labels
+            .get("mirror.linkerd.io/exported")
+            .map(String::as_str),
+        Some("true")
+    );
     let remote = case.link.remote_discovery_selector.as_ref().unwrap();
     assert_eq!(remote.match_expressions[0].operator, Operator::NotIn);
-    assert_eq!(case.expect, ExportExpect::NotExported(Some("no gateway".into())));
+    assert_eq!(
+        case.expect,
+        ExportExpect::NotExported(Some("no gateway".into()))
+    );
 }
 
 #[test]
 fn selectors_left_out_are_absent() {
-    let case = one("- name: m\n  service: {name: a, namespace: b}\n  link: {name: l, targetClusterName: west}\n  expect: not-exported\n");
+    let case = one(
+        "- name: m\n  service: {name: a, namespace: b}\n  link: {name: l, targetClusterName: west}\n  expect: not-exported\n",
+    );
     assert_eq!(case.link.selector, None);
     assert_eq!(case.link.remote_discovery_selector, None);
     assert!(!case.link.has_gateway);
@@ -67,14 +90,38 @@ fn selectors_left_out_are_absent() {
 #[test]
 fn malformed_fields_are_named_with_their_path() {
     let cases = [
-        ("  service: {name: a}\n  link: {name: l}\n  expect: gateway\n", "service.namespace: missing"),
-        ("  service: {name: a, namespace: b, labels: {x: 1}}\n  link: {name: l}\n  expect: gateway\n", "service.labels.x: expected a string"),
-        ("  service: {name: a, namespace: b, ports: [{name: p}]}\n  link: {name: l}\n  expect: gateway\n", "service.ports[0].port: missing"),
-        ("  service: {name: a, namespace: b}\n  link: {name: l, gateway: yes please}\n  expect: gateway\n", "link.gateway: expected true or false"),
-        ("  service: {name: a, namespace: b}\n  link: {name: l, selector: {matchExpressions: [{key: k, operator: Is}]}}\n  expect: gateway\n", "link.selector.matchExpressions[0].operator: unknown operator"),
-        ("  service: {name: a, namespace: b}\n  link: {name: l, selector: {matchExpressions: [{key: k, operator: In}]}}\n  expect: gateway\n", "link.selector: k: In and NotIn need at least one value"),
-        ("  service: {name: a, namespace: b}\n  link: {name: l}\n  expect: exported\n", "expect: \"exported\" is not an export expectation"),
-        ("  service: {name: a, namespace: b}\n  link: {name: l}\n", "expect: missing"),
+        (
+            "  service: {name: a}\n  link: {name: l}\n  expect: gateway\n",
+            "service.namespace: missing",
+        ),
+        (
+            "  service: {name: a, namespace: b, labels: {x: 1}}\n  link: {name: l}\n  expect: gateway\n",
+            "service.labels.x: expected a string",
+        ),
+        (
+            "  service: {name: a, namespace: b, ports: [{name: p}]}\n  link: {name: l}\n  expect: gateway\n",
+            "service.ports[0].port: missing",
+        ),
+        (
+            "  service: {name: a, namespace: b}\n  link: {name: l, gateway: yes please}\n  expect: gateway\n",
+            "link.gateway: expected true or false",
+        ),
+        (
+            "  service: {name: a, namespace: b}\n  link: {name: l, selector: {matchExpressions: [{key: k, operator: Is}]}}\n  expect: gateway\n",
+            "link.selector.matchExpressions[0].operator: unknown operator",
+        ),
+        (
+            "  service: {name: a, namespace: b}\n  link: {name: l, selector: {matchExpressions: [{key: k, operator: In}]}}\n  expect: gateway\n",
+            "link.selector: k: In and NotIn need at least one value",
+        ),
+        (
+            "  service: {name: a, namespace: b}\n  link: {name: l}\n  expect: exported\n",
+            "expect: \"exported\" is not an export expectation",
+        ),
+        (
+            "  service: {name: a, namespace: b}\n  link: {name: l}\n",
+            "expect: missing",
+        ),
     ];
     for (body, wanted) in cases {
         let err = error(&format!("- name: bad\n{body}"));
@@ -93,8 +140,14 @@ fn expectations_compare_decisions() {
     assert!(satisfies(&ExportExpect::Gateway, &gw));
     assert!(!satisfies(&ExportExpect::Gateway, &no));
     assert!(satisfies(&ExportExpect::NotExported(None), &no));
-    assert!(satisfies(&ExportExpect::NotExported(Some("selector".into())), &no));
-    assert!(!satisfies(&ExportExpect::NotExported(Some("gateway".into())), &no));
+    assert!(satisfies(
+        &ExportExpect::NotExported(Some("selector".into())),
+        &no
+    ));
+    assert!(!satisfies(
+        &ExportExpect::NotExported(Some("gateway".into())),
+        &no
+    ));
     assert!(!satisfies(&ExportExpect::NotExported(None), &rd));
     assert_eq!(describe_decision(&no), "not-exported (no selector matches)");
 }

@@ -24,9 +24,7 @@ impl Exporter for ExportByAnnotation {
         match selector::get(&service.annotations, ANNOTATION) {
             Some("remote-discovery") => Decision::RemoteDiscovery(no_extras()),
             Some("gateway") if link.has_gateway => Decision::Gateway(no_extras()),
-            Some("gateway") => {
-                Decision::NotExported(format!("Link {} has no gateway", link.name))
-            }
+            Some("gateway") => Decision::NotExported(format!("Link {} has no gateway", link.name)),
             Some(other) => {
                 strait_plugin_sdk::warn!(
                     "{}/{}: unknown {ANNOTATION} value {other:?}",

@@ -52,16 +52,34 @@ fn only_mtls_clients_have_an_identity() {
         client_identity(&client(ClientTls::Mtls(BB.into()))).map(|id| id.namespace),
         Some("mc-demo")
     );
-    assert_eq!(client_identity(&client(ClientTls::Mtls("spiffe-ish".into()))), None);
+    assert_eq!(
+        client_identity(&client(ClientTls::Mtls("spiffe-ish".into()))),
+        None
+    );
 }
 
 #[test]
 fn identity_match_is_exact_or_dot_suffix() {
     assert!(matches(&rule(&[BB], &[]), BB));
-    assert!(!matches(&rule(&["b.mc-demo.serviceaccount.identity.linkerd.cluster.local"], &[]), BB));
-    assert!(matches(&rule(&[], &["mc-demo.serviceaccount.identity.linkerd.cluster.local"]), BB));
+    assert!(!matches(
+        &rule(
+            &["b.mc-demo.serviceaccount.identity.linkerd.cluster.local"],
+            &[]
+        ),
+        BB
+    ));
+    assert!(matches(
+        &rule(
+            &[],
+            &["mc-demo.serviceaccount.identity.linkerd.cluster.local"]
+        ),
+        BB
+    ));
     // A suffix must start at a label boundary.
-    assert!(!matches(&rule(&[], &["demo.serviceaccount.identity.linkerd.cluster.local"]), BB));
+    assert!(!matches(
+        &rule(&[], &["demo.serviceaccount.identity.linkerd.cluster.local"]),
+        BB
+    ));
     assert!(matches(&rule(&[], &[""]), BB));
     assert!(!matches(&rule(&[], &[]), BB));
 }
@@ -71,9 +89,18 @@ fn authentication_admits_by_transport() {
     let mtls = ClientTls::Mtls(BB.into());
     let anon = ClientTls::TlsAnonymous;
     let plain = ClientTls::Plaintext("no_tls_from_remote".into());
-    assert!(authentication_admits(&Authentication::Unauthenticated, &plain));
-    assert!(authentication_admits(&Authentication::TlsUnauthenticated, &anon));
-    assert!(!authentication_admits(&Authentication::TlsUnauthenticated, &plain));
+    assert!(authentication_admits(
+        &Authentication::Unauthenticated,
+        &plain
+    ));
+    assert!(authentication_admits(
+        &Authentication::TlsUnauthenticated,
+        &anon
+    ));
+    assert!(!authentication_admits(
+        &Authentication::TlsUnauthenticated,
+        &plain
+    ));
     let only_bb = Authentication::TlsAuthenticated(rule(&[BB], &[]));
     assert!(authentication_admits(&only_bb, &mtls));
     assert!(!authentication_admits(&only_bb, &anon));

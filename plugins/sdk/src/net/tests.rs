@@ -33,9 +33,18 @@ fn cidr_containment() {
     assert!(!cidr_contains(&cidr(v4(10, 0, 0, 0), 33), &v4(10, 0, 0, 0)));
     let v6 = IpAddress::Ipv6((0xfd00, 0, 0, 0, 0, 0, 0, 1));
     assert!(!cidr_contains(&ten, &v6));
-    assert!(cidr_contains(&cidr(IpAddress::Ipv6((0xfd00, 0, 0, 0, 0, 0, 0, 0)), 8), &v6));
-    assert!(cidr_contains(&cidr(IpAddress::Ipv6((0, 0, 0, 0, 0, 0, 0, 0)), 0), &v6));
-    assert!(!cidr_contains(&cidr(IpAddress::Ipv6((0xfe00, 0, 0, 0, 0, 0, 0, 0)), 8), &v6));
+    assert!(cidr_contains(
+        &cidr(IpAddress::Ipv6((0xfd00, 0, 0, 0, 0, 0, 0, 0)), 8),
+        &v6
+    ));
+    assert!(cidr_contains(
+        &cidr(IpAddress::Ipv6((0, 0, 0, 0, 0, 0, 0, 0)), 0),
+        &v6
+    ));
+    assert!(!cidr_contains(
+        &cidr(IpAddress::Ipv6((0xfe00, 0, 0, 0, 0, 0, 0, 0)), 8),
+        &v6
+    ));
 }
 
 #[test]
@@ -46,7 +55,10 @@ fn network_exceptions_are_carved_out() {
     };
     assert!(network_contains(&network, &v4(10, 2, 0, 1)));
     assert!(!network_contains(&network, &v4(10, 1, 0, 1)));
-    assert!(any_contains(std::slice::from_ref(&network), &v4(10, 2, 0, 1)));
+    assert!(any_contains(
+        std::slice::from_ref(&network),
+        &v4(10, 2, 0, 1)
+    ));
     assert!(!any_contains(&[], &v4(10, 2, 0, 1)));
 }
 

@@ -46,26 +46,44 @@ fn empty_selector_matches_everything_but_not_for_a_link() {
 #[test]
 fn match_labels_all_must_equal() {
     let s = selector(&[("app", "web"), ("tier", "front")], vec![]);
-    assert!(matches(&s, &labels(&[("app", "web"), ("tier", "front"), ("x", "y")])));
+    assert!(matches(
+        &s,
+        &labels(&[("app", "web"), ("tier", "front"), ("x", "y")])
+    ));
     assert!(!matches(&s, &labels(&[("app", "web")])));
     assert!(!matches(&s, &labels(&[("app", "web"), ("tier", "back")])));
-    assert!(matches_for_link(Some(&s), &labels(&[("app", "web"), ("tier", "front")])));
+    assert!(matches_for_link(
+        Some(&s),
+        &labels(&[("app", "web"), ("tier", "front")])
+    ));
 }
 
 #[test]
 fn expressions_follow_kubernetes_semantics() {
     let l = labels(&[("env", "prod")]);
     let cases = [
-        (requirement("env", SelectorOperator::In, &["prod", "qa"]), true),
+        (
+            requirement("env", SelectorOperator::In, &["prod", "qa"]),
+            true,
+        ),
         (requirement("env", SelectorOperator::In, &["qa"]), false),
         (requirement("zone", SelectorOperator::In, &["a"]), false),
         (requirement("env", SelectorOperator::NotIn, &["qa"]), true),
-        (requirement("env", SelectorOperator::NotIn, &["prod"]), false),
+        (
+            requirement("env", SelectorOperator::NotIn, &["prod"]),
+            false,
+        ),
         (requirement("zone", SelectorOperator::NotIn, &["a"]), true),
         (requirement("env", SelectorOperator::Exists, &[]), true),
         (requirement("zone", SelectorOperator::Exists, &[]), false),
-        (requirement("env", SelectorOperator::DoesNotExist, &[]), false),
-        (requirement("zone", SelectorOperator::DoesNotExist, &[]), true),
+        (
+            requirement("env", SelectorOperator::DoesNotExist, &[]),
+            false,
+        ),
+        (
+            requirement("zone", SelectorOperator::DoesNotExist, &[]),
+            true,
+        ),
     ];
     for (req, expected) in cases {
         assert_eq!(
