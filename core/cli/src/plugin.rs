@@ -8,6 +8,7 @@ use clap::{Subcommand, ValueEnum};
 mod build;
 mod new;
 mod push;
+mod test;
 use strait_plugin_host::{
     AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, HostConfig, PLUGINS_CONFIG_MAP, PluginBytes, PluginError,
     PluginHost, PluginKind, PluginMetrics, PluginSource, plugins_config_map,
@@ -57,6 +58,23 @@ pub enum PluginCommand {
         kind: Kind,
         /// A `.wasm` component or `.wat` text.
         file: Option<PathBuf>,
+    },
+    /// Run a plugin against a cases file, through the same host as the mesh.
+    ///
+    /// Prints `PASS <name>` or `FAIL <name>: expected <x>, got <y>` per case,
+    /// then `N passed, M failed`. Exits 0 when every case passes, 1 when any
+    /// fails, and 2 when the plugin or the cases file cannot be used (the
+    /// error names the case and the field). The cases format is in the
+    /// plugin documentation; `strait plugin new` writes an example.
+    Test {
+        /// A `.wasm` component or `.wat` text.
+        file: PathBuf,
+        /// The cases file (YAML).
+        #[arg(long)]
+        cases: PathBuf,
+        /// The plugin kind (default: the world the component implements).
+        #[arg(long, value_enum)]
+        kind: Option<Kind>,
     },
     /// Print the plugins ConfigMap that the control plane loads plugins from.
     ///
@@ -129,6 +147,9 @@ pub fn run(command: PluginCommand, scope: &crate::context::Scope) -> ExitCode {
             plugin_version,
         } => return push::push(scope, kind.into(), &file, plugin_version.as_deref()),
         PluginCommand::Check { kind, file } => check(kind.into(), file.as_deref()),
+        PluginCommand::Test { file, cases, kind } => {
+            return test::test(&file, &cases, kind.map(Into::into));
+        }
         PluginCommand::Configmap {
             authz,
             export,
