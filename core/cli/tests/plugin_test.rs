@@ -40,7 +40,13 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn an_example_passes_its_cases_with_the_kind_inferred() {
     let cases = repo("plugins/examples/authz-namespaces/cases.yaml");
-    let output = strait(&["plugin", "test", examples::AUTHZ_NAMESPACES, "--cases", &cases]);
+    let output = strait(&[
+        "plugin",
+        "test",
+        examples::AUTHZ_NAMESPACES,
+        "--cases",
+        &cases,
+    ]);
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     let out = stdout(&output);
     let lines: Vec<&str> = out.lines().collect();

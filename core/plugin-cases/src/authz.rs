@@ -58,8 +58,8 @@ impl ExpectedRef {
     /// Whether `reference` is the one expected.
     pub fn matches(&self, reference: &ResourceRef) -> bool {
         self.group.as_deref().is_none_or(|g| g == &*reference.group)
-            && self.kind == &*reference.kind
-            && self.name == &*reference.name
+            && *self.kind == *reference.kind
+            && *self.name == *reference.name
     }
 }
 

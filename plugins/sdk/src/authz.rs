@@ -74,9 +74,9 @@ macro_rules! export_authz {
                     >,
                 ) -> $crate::authz::Decision {
                     $crate::authz::__run::<$plugin>(client, request, candidates)
-        }
+                }
             }
-            $crate::authz::__export_authz_world!(__StraitAuthz with_types_in $crate::authz);
+    $crate::authz::__export_authz_world!(__StraitAuthz with_types_in $crate::authz);
         };
     };
 }

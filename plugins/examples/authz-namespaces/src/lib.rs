@@ -24,10 +24,11 @@ impl Authorizer for Namespaces {
             Some(parsed) if NAMESPACES.contains(&parsed.namespace) => {}
             _ => return Decision::Deny(format!("{id} is not in an admitted namespace")),
         }
-        if let Some(http) = request.http() {
-            if WRITE_METHODS.contains(&http.method.as_str()) && id != ADMIN {
-                return Decision::Deny(format!("{id} may not use {}", http.method));
-            }
+        if let Some(http) = request.http()
+            && WRITE_METHODS.contains(&http.method.as_str())
+            && id != ADMIN
+        {
+            return Decision::Deny(format!("{id} may not use {}", http.method));
         }
         Decision::AllowAs(reference("plugin", "authz-namespaces"))
     }
