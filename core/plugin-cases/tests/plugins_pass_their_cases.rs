@@ -93,3 +93,22 @@ fn the_examples_fail_the_defaults_cases() {
     );
     assert!(report.failed() > 0, "{report}");
 }
+
+#[test]
+fn an_sdk_plugin_carries_only_its_own_world() {
+    // The SDK has bindings for both worlds; a plugin's component must name
+    // only the one it implements, or the host would refuse its imports.
+    let contains = |bytes: &[u8], needle: &str| {
+        bytes
+            .windows(needle.len())
+            .any(|window| window == needle.as_bytes())
+    };
+    let authz = std::fs::read(examples::AUTHZ_NAMESPACES).unwrap();
+    assert!(contains(&authz, "strait:authz/authorizer@0.1.0"));
+    assert!(!contains(&authz, "strait:export-mode/"));
+    let export = std::fs::read(examples::EXPORT_BY_ANNOTATION).unwrap();
+    assert!(contains(&export, "strait:export-mode/exporter@0.1.0"));
+    // It logs, so it imports its own world's log interface.
+    assert!(contains(&export, "strait:export-mode/log@0.1.0"));
+    assert!(!contains(&export, "strait:authz/"));
+}

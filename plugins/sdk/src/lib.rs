@@ -12,7 +12,7 @@
 //!
 //! An authz plugin that admits only clients of one namespace:
 //!
-//! ```ignore
+//! ```no_run
 //! use strait_plugin_sdk::authz::{Authorization, Client, Decision, Inbound, ResourceRef};
 //! use strait_plugin_sdk::{Authorizer, identity};
 //!
@@ -33,6 +33,40 @@
 //!
 //! strait_plugin_sdk::export_authz!(OnlyShop);
 //! ```
+//!
+//! An export plugin that mirrors pod to pod every Service labelled
+//! `export: "yes"`:
+//!
+//! ```no_run
+//! use strait_plugin_sdk::export::{Decision, Link, RemoteService};
+//! use strait_plugin_sdk::{Exporter, no_extras, selector};
+//!
+//! struct ByLabel;
+//!
+//! impl Exporter for ByLabel {
+//!     fn decide(service: &RemoteService, _link: &Link) -> Decision {
+//!         if selector::has(&service.labels, "export", "yes") {
+//!             Decision::RemoteDiscovery(no_extras())
+//!         } else {
+//!             strait_plugin_sdk::debug!("{}/{} not labelled", service.namespace, service.name);
+//!             Decision::NotExported("not labelled export=yes".into())
+//!         }
+//!     }
+//! }
+//!
+//! strait_plugin_sdk::export_export!(ByLabel);
+//! ```
+//!
+//! # A plugin crate
+//!
+//! The plugin is a library with `crate-type = ["cdylib"]` that depends on
+//! this crate, and exports exactly one plugin with one of the macros. Build it
+//! with `cargo build --target wasm32-wasip2 --release`, run it against cases
+//! with `strait plugin test`, and load it with `strait plugin push`. The
+//! helpers are plain Rust and run natively too, so a plugin's own unit tests
+//! can call its `authorize`/`decide` logic with `cargo test` (calls on the
+//! host-owned `Inbound` resource only work inside the mesh or
+//! `strait plugin test`).
 //!
 //! # Files this crate needs
 //!
