@@ -5,7 +5,8 @@ use std::time::Duration;
 /// Reads a Go duration as Linkerd's resources and flags write them (`500ms`,
 /// `3s`, `1m`, `1m30s`, `2h`), so values copied from Linkerd's manifests and
 /// command lines mean the same here. A number without a unit is refused, as
-/// Go refuses it; `None` for anything that is not a duration.
+/// Go refuses it; `None` for anything that is not a duration, or that is
+/// too long for one.
 pub fn go_duration(text: &str) -> Option<Duration> {
     let mut total = Duration::ZERO;
     let mut rest = text.trim();
@@ -29,7 +30,7 @@ pub fn go_duration(text: &str) -> Option<Duration> {
             "h" => value * 3600.0,
             _ => return None,
         };
-        total += Duration::try_from_secs_f64(seconds).ok()?;
+        total = total.checked_add(Duration::try_from_secs_f64(seconds).ok()?)?;
         rest = next;
     }
     Some(total)

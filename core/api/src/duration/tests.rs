@@ -12,3 +12,14 @@ fn go_durations_parse_as_linkerd_writes_them() {
     assert_eq!(go_duration("3 days"), None);
     assert_eq!(go_duration(""), None);
 }
+
+#[test]
+fn a_total_too_long_for_a_duration_is_refused_not_a_panic() {
+    // Each term fits in a Duration; their sum does not.
+    let text = "10000000000000000000s10000000000000000000s";
+    assert_eq!(go_duration(text), None);
+    assert_eq!(
+        go_duration("10000000000000000000s1s"),
+        Some(Duration::from_secs(10_000_000_000_000_000_001))
+    );
+}
