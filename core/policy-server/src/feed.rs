@@ -4,6 +4,7 @@
 //! index lock and the index generation is then published, so readers wait
 //! on a channel instead of polling the index.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use k8s_openapi::api::core::v1::Pod;
 use strait_api::policy::{
     AuthorizationPolicy, MeshTlsAuthentication, NetworkAuthentication, Server, ServerAuthorization,
 };
-use strait_policy::Index;
+use strait_policy::{Ignored, Index};
 use strait_store::{ClusterStore, Event, StoredObject, WatchParams};
 use tokio::sync::watch;
 
@@ -86,7 +87,18 @@ indexed!(
 struct Target {
     index: Arc<Mutex<Index>>,
     changes: Arc<watch::Sender<u64>>,
+    /// The resources already reported as ignored, so each is logged once
+    /// when it becomes ignored rather than on every event.
+    reported: Arc<Mutex<Vec<Ignored>>>,
+    /// The policy kinds whose first listing has arrived: until all have,
+    /// a policy may look ignored only because its authentication's kind
+    /// was not listed yet, which is no news to log.
+    listed: Arc<Mutex<BTreeSet<&'static str>>>,
 }
+
+/// How many policy kinds (every watched kind but Pod) are listed before
+/// ignored resources are reported.
+const POLICY_KINDS: usize = 5;
 
 impl Target {
     /// Applies one event, then publishes the generation if it moved, so
@@ -95,7 +107,13 @@ impl Target {
         let generation = {
             let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
             match event {
-                Event::Reset(objects) => K::reset(&mut index, objects),
+                Event::Reset(objects) => {
+                    self.listed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(K::KIND);
+                    K::reset(&mut index, objects)
+                }
                 Event::Apply(object) => K::apply(&mut index, &object),
                 Event::Delete(object) => {
                     let meta = object.meta();
@@ -104,6 +122,19 @@ impl Target {
                     K::delete(&mut index, namespace, name);
                 }
             }
+            // Whether a resource is ignored depends on policy resources
+            // only, so a Pod event (the frequent kind) skips the check, as
+            // does every event before each policy kind has been listed.
+            let listed = self
+                .listed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .filter(|kind| **kind != "Pod")
+                .count();
+            if K::KIND != "Pod" && listed >= POLICY_KINDS {
+                self.report_ignored(&index);
+            }
             index.generation()
         };
         self.changes.send_if_modified(|published| {
@@ -111,6 +142,22 @@ impl Target {
             *published = generation;
             moved
         });
+    }
+
+    /// Logs, once each, the resources the index newly ignores.
+    fn report_ignored(&self, index: &Index) {
+        let ignored = index.ignored();
+        let mut reported = self.reported.lock().unwrap_or_else(PoisonError::into_inner);
+        for resource in newly_ignored(&reported, &ignored) {
+            tracing::warn!(
+                "{} {}/{} is ignored: {}",
+                resource.kind,
+                resource.namespace,
+                resource.name,
+                resource.reason
+            );
+        }
+        *reported = ignored;
     }
 }
 
@@ -130,6 +177,8 @@ pub async fn feed<S: ClusterStore>(
     let target = Target {
         index,
         changes: Arc::new(changes),
+        reported: Arc::new(Mutex::new(Vec::new())),
+        listed: Arc::new(Mutex::new(BTreeSet::new())),
     };
     tokio::join!(
         follow::<S, Pod>(store.clone(), target.clone()),
@@ -162,3 +211,13 @@ async fn follow<S: ClusterStore, K: Indexed>(store: S, target: Target) {
         tokio::time::sleep(REWATCH_BACKOFF).await;
     }
 }
+
+/// The entries of `current` not in `reported`: what became ignored since
+/// the last event, which users need to hear about once (an ignored policy
+/// admits no one, and nothing else says so).
+fn newly_ignored<'a>(reported: &[Ignored], current: &'a [Ignored]) -> Vec<&'a Ignored> {
+    current.iter().filter(|i| !reported.contains(i)).collect()
+}
+
+#[cfg(test)]
+mod tests;
