@@ -4,6 +4,7 @@
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::state::StoreState;
+use crate::streams::{PluginIo, PluginStreams};
 
 /// The `strait:authz/authz-plugin` world. The request is a host resource
 /// backed by [`crate::authz::HostInbound`]; parameters borrow from the
@@ -107,9 +108,14 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
     fn table(state: &mut StoreState) -> &mut wasmtime::component::ResourceTable {
         wasmtime_wasi::WasiView::ctx(state).table
     }
+    fn streams(state: &mut StoreState) -> PluginStreams<'_> {
+        PluginStreams(wasmtime_wasi::WasiView::ctx(state).table)
+    }
     wasmtime_wasi_io::bindings::wasi::io::error::add_to_linker::<_, Io>(linker, table)?;
-    sync::io::poll::add_to_linker::<_, Io>(linker, table)?;
-    sync::io::streams::add_to_linker::<_, Io>(linker, table)?;
+    // Streams and poll that never enter tokio: plugins are called on the
+    // proxy's runtime threads (see `crate::streams`).
+    sync::io::poll::add_to_linker::<_, PluginIo>(linker, streams)?;
+    sync::io::streams::add_to_linker::<_, PluginIo>(linker, streams)?;
 
     let l = linker;
     let get = <StoreState as wasmtime_wasi::cli::WasiCliView>::cli;

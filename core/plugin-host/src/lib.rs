@@ -31,6 +31,7 @@ mod precompiled;
 mod slot;
 mod source;
 mod state;
+mod streams;
 mod version;
 
 pub use authz::{AuthzPlugin, AuthzVerdict};

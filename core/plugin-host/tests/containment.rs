@@ -334,3 +334,36 @@ fn allowing_a_candidate_that_does_not_exist_is_a_denying_error() {
         "{reason}"
     );
 }
+
+/// The proxy and the controllers call plugins on their tokio runtime's
+/// threads. A trap writes its panic message to the plugin's stderr, which
+/// must be answered there without entering a runtime (that would panic
+/// inside the proxy and drop the request unanswered).
+#[test]
+fn a_trap_on_a_runtime_thread_is_a_deny_too() {
+    let host = support::host();
+    let plugin = support::faulty_authz(&host);
+    let runtimes = [
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap(),
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap(),
+    ];
+    for runtime in runtimes {
+        let verdict = runtime.block_on(async {
+            plugin.authorize(request_to("/trap"), &support::set(&[bb_authz()]))
+        });
+        assert_eq!(verdict.outcome, CallOutcome::Trap);
+        let Decision::Deny(reason) = verdict.decision else {
+            panic!("a trap must deny, got {:?}", verdict.decision);
+        };
+        assert!(reason.contains("asked to trap"), "{reason}");
+        // And the plugin serves on from the same thread.
+        let verdict = runtime
+            .block_on(async { plugin.authorize(request_to("/"), &support::set(&[bb_authz()])) });
+        assert_eq!(verdict.outcome, CallOutcome::Ok);
+    }
+}
