@@ -23,7 +23,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 targets=$(cargo fuzz list --fuzz-dir core/fuzz)
-cargo fuzz build --fuzz-dir core/fuzz >&2
+cargo fuzz build --debug-assertions --fuzz-dir core/fuzz >&2
 
 failed=0
 printf '%-20s %12s %8s\n' target runs crashes
@@ -35,7 +35,7 @@ for target in $targets; do
   log="$(mktemp)"
   before=$(find "$artifacts" -type f | wc -l)
   status=0
-  cargo fuzz run --fuzz-dir core/fuzz "$target" "$corpus" "$seeds" -- \
+  cargo fuzz run --debug-assertions --fuzz-dir core/fuzz "$target" "$corpus" "$seeds" -- \
     -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
   after=$(find "$artifacts" -type f | wc -l)

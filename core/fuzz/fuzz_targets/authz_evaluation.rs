@@ -45,9 +45,9 @@ enum Authn {
 
 #[derive(Arbitrary, Debug)]
 enum Tls {
-    Plaintext(String),
-    TlsAnonymous,
-    Mtls(Identity),
+    Plain(String),
+    Anonymous,
+    Mutual(Identity),
 }
 
 /// An identity or pattern, mostly from mesh-like names so that they match.
@@ -189,16 +189,20 @@ fuzz_target!(|input: Input| {
             }
         };
         candidates.push(Authorization {
-            reference: ResourceRef::new("policy.linkerd.io", "authorizationpolicy", format!("a{i}-{}", c.name)),
+            reference: ResourceRef::new(
+                "policy.linkerd.io",
+                "authorizationpolicy",
+                format!("a{i}-{}", c.name),
+            ),
             networks,
             authentication,
         });
     }
 
     let tls = match &input.tls {
-        Tls::Plaintext(reason) => ClientTls::Plaintext(reason.clone()),
-        Tls::TlsAnonymous => ClientTls::TlsAnonymous,
-        Tls::Mtls(id) => ClientTls::Mtls(id.text()),
+        Tls::Plain(reason) => ClientTls::Plaintext(reason.clone()),
+        Tls::Anonymous => ClientTls::TlsAnonymous,
+        Tls::Mutual(id) => ClientTls::Mtls(id.text()),
     };
     let ip = input.client.ip();
     let request = Inbound {
@@ -211,7 +215,9 @@ fuzz_target!(|input: Input| {
         http: Some(HttpRequest::default()),
     };
 
-    let expected = candidates.iter().position(|a| reference_admits(a, &tls, ip));
+    let expected = candidates
+        .iter()
+        .position(|a| reference_admits(a, &tls, ip));
     assert_eq!(first_admitting_client(&tls, ip, &candidates), expected);
     assert_eq!(first_admitting(&request, &candidates), expected);
     match (authorize(&request, &candidates), expected) {
@@ -229,7 +235,10 @@ fuzz_target!(|input: Input| {
     // The cheap oracle: all of IPv4, unauthenticated, admits every IPv4 client.
     let everyone = Authorization {
         reference: ResourceRef::new("policy.linkerd.io", "authorizationpolicy", "everyone"),
-        networks: vec![Network { cidr: Cidr::ALL_V4, except: Vec::new() }],
+        networks: vec![Network {
+            cidr: Cidr::ALL_V4,
+            except: Vec::new(),
+        }],
         authentication: Authentication::Unauthenticated,
     };
     if let Address::V4(_) | Address::Mapped(_) = input.client {
@@ -239,6 +248,9 @@ fuzz_target!(|input: Input| {
         assert!(authorize(&request, &with_everyone).is_allow());
     }
     // An empty network list admits no one, whatever the authentication.
-    let nobody = Authorization { networks: Vec::new(), ..everyone };
+    let nobody = Authorization {
+        networks: Vec::new(),
+        ..everyone
+    };
     assert!(!nobody.admits(&request));
 });

@@ -80,9 +80,9 @@ fuzz_target!(|input: Input| {
     let mut expressions = Vec::new();
     for e in &input.expressions {
         let text = match &e.operator {
-            OperatorText::Known(n) => ["In", "NotIn", "Exists", "DoesNotExist"]
-                [usize::from(*n) % 4]
-                .to_string(),
+            OperatorText::Known(n) => {
+                ["In", "NotIn", "Exists", "DoesNotExist"][usize::from(*n) % 4].to_string()
+            }
             OperatorText::Other(s) => s.clone(),
         };
         match text.parse::<Operator>() {
@@ -120,7 +120,10 @@ fuzz_target!(|input: Input| {
             .match_expressions
             .iter()
             .all(|r| reference_requirement(r, &labels));
-    assert_eq!(matched, expected, "selector {selector:?} on labels {labels:?}");
+    assert_eq!(
+        matched, expected,
+        "selector {selector:?} on labels {labels:?}"
+    );
 
     for r in &selector.match_expressions {
         assert_eq!(r.matches(&labels), reference_requirement(r, &labels));

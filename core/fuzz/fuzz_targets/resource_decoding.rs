@@ -100,7 +100,10 @@ fuzz_target!(|data: &[u8]| {
     let store = MemoryStore::new();
     let report = store.apply_yaml("fuzz.yaml", text, "fuzz");
     for error in &report.errors {
-        assert!(error.starts_with("fuzz.yaml document "), "unplaced error: {error}");
+        assert!(
+            error.starts_with("fuzz.yaml document "),
+            "unplaced error: {error}"
+        );
     }
     for (kind, object) in store.objects() {
         assert!(object.is_object(), "stored {kind:?} is not an object");
