@@ -61,7 +61,11 @@ pub fn run(command: LocalCommand) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let mesh = match strait_local::up(strait_local::UpOptions { dir, api_addr }).await {
+        let mesh = match strait_local::up(strait_local::UpOptions {
+            dir,
+            api_addr,
+            strait_home: None,
+        }).await {
             Ok(mesh) => mesh,
             Err(err) => {
                 eprintln!("error: {err}");

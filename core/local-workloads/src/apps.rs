@@ -96,7 +96,45 @@ pub(crate) struct Counts {
     pub(crate) good: AtomicU64,
     pub(crate) bad: AtomicU64,
     pub(crate) failing: AtomicBool,
+    /// Why the last failed request failed.
+    pub(crate) last_failure: Mutex<Option<String>>,
 }
+
+/// A load generator's running totals, read while it runs: what a fault
+/// drill counts to say how many requests a fault cost, to the request.
+#[derive(Clone, Debug, Default)]
+pub struct LoadCounts(Arc<Counts>);
+
+impl LoadCounts {
+    /// Requests answered with a 2xx status.
+    pub fn succeeded(&self) -> u64 {
+        self.0.good.load(Ordering::Relaxed)
+    }
+
+    /// Requests that failed: a non-2xx status, a connection error or a
+    /// timeout.
+    pub fn failed(&self) -> u64 {
+        self.0.bad.load(Ordering::Relaxed)
+    }
+
+    /// Why the most recent failed request failed, if any has.
+    pub fn last_failure(&self) -> Option<String> {
+        self.0
+            .last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl PartialEq for LoadCounts {
+    /// The same generator's totals, not equal numbers.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for LoadCounts {}
 
 /// One kept-alive connection and the task driving it.
 struct Connection {
@@ -123,9 +161,9 @@ pub(crate) fn run_slow_cooker(
     dial: Dial,
     source: IpAddr,
     pod: String,
-) -> (Task, Arc<Counts>) {
-    let counts = Arc::new(Counts::default());
-    let shared = counts.clone();
+) -> (Task, LoadCounts) {
+    let counts = LoadCounts::default();
+    let shared = counts.0.clone();
     let task = tokio::spawn(async move {
         tokio::time::sleep(cooker.start_delay).await;
         tracing::info!(
@@ -203,6 +241,11 @@ async fn one_request(worker: Arc<Worker>) {
 
 fn fail(worker: &Worker, why: &str) {
     worker.counts.bad.fetch_add(1, Ordering::Relaxed);
+    *worker
+        .counts
+        .last_failure
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(why.to_string());
     if !worker.counts.failing.swap(true, Ordering::Relaxed) {
         tracing::warn!(pod = %worker.pod, url = %worker.cooker.url.authority, "slow_cooker requests fail: {why}");
     } else {

@@ -231,6 +231,7 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         meshed,
         proxy_admin: None,
         problem: None,
+        load: None,
     };
     if gateway && !programs.is_empty() {
         // A gateway's proxy serves no application ports: they would hang.
@@ -566,8 +567,9 @@ async fn launch_pod(
             } else {
                 Dial::for_url(&cooker.url, ns, &cluster.cluster_domain, &cluster.store)
             };
-            let (task, _counts) =
+            let (task, counts) =
                 apps::run_slow_cooker(cooker.clone(), dial, ip, format!("{ns}/{name}"));
+            lock(table).update(&launch.key, &launch.uid, |view| view.load = Some(counts));
             apps.push(task);
         }
     }

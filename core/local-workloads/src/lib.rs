@@ -42,6 +42,7 @@ use strait_store::MemoryStore;
 use tokio::task::JoinHandle;
 
 pub use images::{Program, SlowCooker, Terminus, UnsupportedImage, Url, program_of};
+pub use apps::LoadCounts;
 pub use ip_pool::IpPool;
 
 /// The field manager every object this crate writes is applied as, so the
@@ -94,6 +95,8 @@ pub struct PodView {
     pub proxy_admin: Option<SocketAddr>,
     /// Why it does not run (an image strait cannot run, an address taken).
     pub problem: Option<String>,
+    /// The totals of the load generator (slow_cooker) it runs, if any.
+    pub load: Option<LoadCounts>,
 }
 
 /// The Pods known to the kubelet, shared with [`Workloads::pods`].

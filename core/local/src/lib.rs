@@ -42,6 +42,10 @@ pub struct UpOptions {
     pub dir: PathBuf,
     /// Where the local API listens (loopback; port 0 picks one).
     pub api_addr: SocketAddr,
+    /// The STRAIT_HOME whose context registry names the clusters; `None`
+    /// reads it from the environment as the `strait` commands do. A drill
+    /// or a test passes its own, so it never touches the user's contexts.
+    pub strait_home: Option<PathBuf>,
 }
 
 /// The running clusters and the local API serving them.
@@ -137,7 +141,10 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
         .map_err(|e| format!("cannot serve the local API on {}: {e}", options.api_addr))?;
     let pid = std::process::id();
     let registered: Vec<String> = contexts.keys().cloned().collect();
-    let registry = Registry::from_env().map_err(|e| e.to_string())?;
+    let registry = match &options.strait_home {
+        Some(home) => Registry::in_dir(home),
+        None => Registry::from_env().map_err(|e| e.to_string())?,
+    };
     registry
         .register(
             &contexts

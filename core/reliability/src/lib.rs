@@ -1,0 +1,12 @@
+//! The reliability drills of strait: the pod-to-pod guide on the embedded
+//! clusters, under load, while things break. Each drill returns rows of
+//! what was tried, what happened and what was lost; `strait-reliability`
+//! runs them and prints the table.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod mesh;
+pub mod report;
+
+pub use mesh::{DrillMesh, Load, Traffic};
+pub use report::{Outcome, Report, Row};
