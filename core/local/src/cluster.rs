@@ -2,14 +2,16 @@
 //! plane, its service mirrors, its workloads, the history of its proxies'
 //! metrics, and the saving of its state.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use strait_control_plane::{ControlPlane, RunningControlPlane, offer_authz_plugins};
 use strait_destination::ClusterConfig;
-use strait_identity::{Certifier, EmbeddedTokens, IdentityDomain, Issuer, SigningCa};
+use strait_identity::{
+    Certifier, EmbeddedTokens, IdentityDomain, Issuer, ServiceAccountRef, SigningCa,
+};
 use strait_local_api::{ClusterBackend, ClusterInfo, PodScrapes, Scrape};
 use strait_local_workloads::{ClusterRuntime, IpPool, PodView, Workloads};
 use strait_mirror::MirrorMetrics;
@@ -70,7 +72,17 @@ pub struct LocalCluster {
     name: String,
     store: MemoryStore,
     trust_anchors_pem: String,
-    plane: RunningControlPlane,
+    tokens: EmbeddedTokens,
+    /// Where the control plane serves, across restarts.
+    plane_addr: SocketAddr,
+    /// The control plane; `None` only while it restarts.
+    plane: tokio::sync::Mutex<Option<RunningControlPlane>>,
+    /// How to build the control plane again.
+    recipe: PlaneRecipe,
+    /// How to start the service mirrors again.
+    mirrors: MirrorRecipe,
+    /// The task running every Link's service mirror.
+    mirror_task: std::sync::Mutex<JoinHandle<()>>,
     workloads: Workloads,
     history: History,
     tasks: Vec<JoinHandle<()>>,
@@ -119,7 +131,6 @@ impl LocalCluster {
             )
             .map_err(|e| format!("cluster {name}: namespace {CONTROL_PLANE_NAMESPACE}: {e}"))?;
         let tokens = EmbeddedTokens::new();
-        let clusters = shared.clusters.clone();
         // This cluster's plugins: the built-in ones until its plugins
         // ConfigMap (`linkerd/strait-plugins`) names others.
         let offer = PluginOffer::new();
@@ -127,38 +138,38 @@ impl LocalCluster {
             ExportPlugin::new(&shared.host, "export", &shared.export_plugin)
                 .map_err(|e| format!("cluster {name}: export plugin: {e}"))?,
         );
-        let plane = ControlPlane::new()
-            .with_identity(Arc::new(Certifier::new(issuer, domain)), tokens.clone())
-            .with_policy(store.clone(), IndexConfig::default(), &offer)
-            .with_destination(
-                store.clone(),
-                &name,
-                ClusterConfig::default(),
-                CONTROL_PLANE_NAMESPACE,
-                move |secret| std::future::ready(links::cluster_of_secret(&secret, &clusters)),
-            )
+        let recipe = PlaneRecipe {
+            cluster: name.clone(),
+            store: store.clone(),
+            certifier: Arc::new(Certifier::new(issuer, domain)),
+            tokens: tokens.clone(),
+            offer: offer.clone(),
+            clusters: shared.clusters.clone(),
+        };
+        let plane = recipe
             .serve("127.0.0.1:0".parse().map_err(|e| format!("{e}"))?)
-            .await
-            .map_err(|e| format!("cluster {name}: control plane: {e}"))?;
+            .await?;
         let trust_anchors_pem = shared.root.as_trust_anchor().to_pem();
         let workloads = Workloads::start(ClusterRuntime {
             name: name.clone(),
             store: store.clone(),
             control_plane: plane.local_addr(),
             trust_anchors_pem: trust_anchors_pem.clone(),
-            tokens,
+            tokens: tokens.clone(),
             ips: shared.ips.clone(),
             control_plane_namespace: CONTROL_PLANE_NAMESPACE.to_string(),
             trust_domain: TRUST_DOMAIN.to_string(),
             cluster_domain: CLUSTER_DOMAIN.to_string(),
         })
         .await;
-        let mut tasks = vec![tokio::spawn(links::mirror_every_link(
-            store.clone(),
-            shared.clusters.clone(),
-            export.clone(),
-            shared.mirror_metrics.clone(),
-        ))];
+        let mirrors = MirrorRecipe {
+            store: store.clone(),
+            clusters: shared.clusters.clone(),
+            export: export.clone(),
+            metrics: shared.mirror_metrics.clone(),
+        };
+        let mirror_task = mirrors.spawn();
+        let mut tasks = Vec::new();
         let export_sink: PluginSink =
             Arc::new(move |plugin, _| export.load(plugin).map(drop).map_err(|e| e.to_string()));
         tasks.push(tokio::spawn(follow_plugin_config_map(
@@ -182,7 +193,12 @@ impl LocalCluster {
             name,
             store,
             trust_anchors_pem,
-            plane,
+            tokens,
+            plane_addr: plane.local_addr(),
+            plane: tokio::sync::Mutex::new(Some(plane)),
+            recipe,
+            mirrors,
+            mirror_task: std::sync::Mutex::new(mirror_task),
             workloads,
             history: History::default(),
             tasks,
@@ -236,9 +252,90 @@ impl LocalCluster {
         self.history.retain(&keys);
     }
 
+    /// A new token proving service account `name` of `namespace` to this
+    /// cluster's identity service, as Kubernetes hands one to every pod
+    /// running as that account: what a workload started outside the
+    /// cluster's own pods (a test, a drill acting as an attacker that owns
+    /// such a pod) needs to be certified as a proxy is. It proves nothing
+    /// else: the identity service issues only that account's identity.
+    pub fn service_account_token(&self, namespace: &str, name: &str) -> Vec<u8> {
+        use std::hash::{BuildHasher, Hasher};
+        // Two randomly keyed hashes: std's own randomness, enough for a
+        // token nobody can guess on the same machine.
+        let random = || {
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u128(
+                SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or_default(),
+            );
+            hasher.finish()
+        };
+        let token = format!("strait-local.{namespace}.{name}.{:016x}{:016x}", random(), random())
+            .into_bytes();
+        self.tokens
+            .register(token.clone(), ServiceAccountRef::new(namespace, name));
+        token
+    }
+
     /// The control plane's address (identity, destination and policy).
-    pub fn control_plane_addr(&self) -> std::net::SocketAddr {
-        self.plane.local_addr()
+    pub fn control_plane_addr(&self) -> SocketAddr {
+        self.plane_addr
+    }
+
+    /// Restarts the control plane (identity, destination, policy) as a
+    /// rollout restart of its Deployments does: the running one stops and
+    /// every proxy's stream to it is cut, nothing answers for `down_for`,
+    /// then a fresh one, with empty indexes rebuilt from the store, serves
+    /// on the same address. Proxies must ride through on what they know.
+    pub async fn restart_control_plane(&self, down_for: Duration) -> Result<(), String> {
+        let mut plane = self.plane.lock().await;
+        if let Some(running) = plane.take() {
+            if let Err(error) = running.shutdown().await {
+                tracing::warn!(cluster = %self.name, %error, "control plane stopped with an error");
+            }
+        }
+        tracing::info!(cluster = %self.name, "control plane stopped");
+        tokio::time::sleep(down_for).await;
+        // The old listener's port may take a moment to be free again.
+        let mut attempts = 0;
+        let restarted = loop {
+            match self.recipe.serve(self.plane_addr).await {
+                Ok(restarted) => break restarted,
+                Err(error) if attempts < 50 => {
+                    attempts += 1;
+                    tracing::debug!(cluster = %self.name, %error, "control plane not bound yet");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        *plane = Some(restarted);
+        tracing::info!(cluster = %self.name, "control plane restarted");
+        Ok(())
+    }
+
+    /// Restarts every service mirror of the cluster as a restart of their
+    /// controllers' pods does: they stop, nothing mirrors for `down_for`,
+    /// then they start again from the Links and resync; the mirrors they
+    /// wrote stay in the store meanwhile.
+    pub async fn restart_service_mirrors(&self, down_for: Duration) {
+        // A finished placeholder holds the slot until the new mirrors start.
+        let old = std::mem::replace(
+            &mut *self
+                .mirror_task
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+            tokio::spawn(async {}),
+        );
+        old.abort();
+        let _ = old.await;
+        tracing::info!(cluster = %self.name, "service mirrors stopped");
+        tokio::time::sleep(down_for).await;
+        let task = self.mirrors.spawn();
+        *self.mirror_task.lock().unwrap_or_else(PoisonError::into_inner) = task;
+        tracing::info!(cluster = %self.name, "service mirrors restarted");
     }
 }
 
@@ -249,6 +346,64 @@ impl Drop for LocalCluster {
         for task in &self.tasks {
             task.abort();
         }
+        self.mirror_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .abort();
+    }
+}
+
+/// What the control plane of a cluster is built from, kept to build it
+/// again on a restart.
+struct PlaneRecipe {
+    cluster: String,
+    store: MemoryStore,
+    certifier: Arc<Certifier>,
+    tokens: EmbeddedTokens,
+    offer: PluginOffer,
+    clusters: Clusters,
+}
+
+impl PlaneRecipe {
+    /// Identity with the cluster's issuer, policy with the cluster's
+    /// plugin offer, destination with the linked clusters, serving on
+    /// `addr`.
+    async fn serve(&self, addr: SocketAddr) -> Result<RunningControlPlane, String> {
+        let name = &self.cluster;
+        let clusters = self.clusters.clone();
+        ControlPlane::new()
+            .with_identity(self.certifier.clone(), self.tokens.clone())
+            .with_policy(self.store.clone(), IndexConfig::default(), &self.offer)
+            .with_destination(
+                self.store.clone(),
+                name,
+                ClusterConfig::default(),
+                CONTROL_PLANE_NAMESPACE,
+                move |secret| std::future::ready(links::cluster_of_secret(&secret, &clusters)),
+            )
+            .serve(addr)
+            .await
+            .map_err(|e| format!("cluster {name}: control plane: {e}"))
+    }
+}
+
+/// What the service mirrors of a cluster run with, kept to start them
+/// again on a restart.
+struct MirrorRecipe {
+    store: MemoryStore,
+    clusters: Clusters,
+    export: Arc<ExportPlugin>,
+    metrics: MirrorMetrics,
+}
+
+impl MirrorRecipe {
+    fn spawn(&self) -> JoinHandle<()> {
+        tokio::spawn(links::mirror_every_link(
+            self.store.clone(),
+            self.clusters.clone(),
+            self.export.clone(),
+            self.metrics.clone(),
+        ))
     }
 }
 

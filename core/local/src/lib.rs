@@ -27,6 +27,7 @@ use strait_local_api::{ClusterBackend, LocalContext, Registry};
 use strait_local_workloads::IpPool;
 use strait_mirror::MirrorMetrics;
 use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics, PluginSource};
+use strait_store::{Reachability, Reachable};
 use tokio::task::JoinHandle;
 
 pub use cluster::LocalCluster;
@@ -56,6 +57,8 @@ pub struct LocalMesh {
     tasks: Vec<JoinHandle<()>>,
     registered: Vec<String>,
     registry: Registry,
+    /// Every cluster as the others reach it.
+    remote_access: links::Clusters,
 }
 
 impl std::fmt::Debug for LocalMesh {
@@ -101,7 +104,10 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
     let clusters: links::Clusters = Arc::new(
         prepared
             .iter()
-            .map(|p| (p.name.clone(), p.store.clone()))
+            .map(|p| {
+                let remote = Reachable::new(p.store.clone(), Reachability::new());
+                (p.name.clone(), remote)
+            })
             .collect::<BTreeMap<_, _>>(),
     );
     let host = PluginHost::new(HostConfig::default(), PluginMetrics::new())
@@ -119,7 +125,7 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
         )
         .map_err(|e| format!("trust anchor: {e}"))?,
         ips: IpPool::new(),
-        clusters,
+        clusters: clusters.clone(),
         host,
         export_plugin,
         mirror_metrics: MirrorMetrics::default(),
@@ -168,6 +174,7 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
         tasks: vec![api_task, scraper],
         registered,
         registry,
+        remote_access: clusters,
     })
 }
 
@@ -185,6 +192,16 @@ impl LocalMesh {
     /// Where the local API listens.
     pub fn api_addr(&self) -> SocketAddr {
         self.api_addr
+    }
+
+    /// The switch of `cluster`'s API server as the other clusters reach it
+    /// (their service mirrors and destination services): cutting it is an
+    /// outage of that API server seen from everywhere else, while the
+    /// cluster itself runs on.
+    pub fn api_reachability(&self, cluster: &str) -> Option<Reachability> {
+        self.remote_access
+            .get(cluster)
+            .map(|remote| remote.reachability().clone())
     }
 
     /// How long the mesh has run.

@@ -12,20 +12,25 @@ use strait_api::labels::{CLUSTER_NAME, KUBECONFIG_KEY};
 use strait_api::link::Link;
 use strait_mirror::{MirrorMetrics, supervise_link};
 use strait_plugin_host::ExportPlugin;
-use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
+use strait_store::{ClusterStore, Event, MemoryStore, Reachable, StoreError, WatchParams};
 use tokio::sync::watch;
 
 /// The scheme of the server URL in an embedded cluster's kubeconfig, as
 /// `multicluster link-gen` writes it: `strait-local://<cluster>`.
 pub const LOCAL_SCHEME: &str = "strait-local://";
 
-/// The clusters of this process, by name.
-pub type Clusters = Arc<BTreeMap<String, MemoryStore>>;
+/// The clusters of this process, by name, as the others reach them: each
+/// behind its own switch, so its API server can be made unreachable from
+/// the other clusters (an outage drill) while it runs on.
+pub type Clusters = Arc<BTreeMap<String, Reachable<MemoryStore>>>;
 
 /// The cluster a credentials Secret reaches: the `strait-local://` server
 /// of its kubeconfig, else its `multicluster.linkerd.io/cluster-name`
 /// label. Errors name the Secret and what is missing.
-pub fn cluster_of_secret(secret: &Secret, clusters: &Clusters) -> Result<MemoryStore, StoreError> {
+pub fn cluster_of_secret(
+    secret: &Secret,
+    clusters: &Clusters,
+) -> Result<Reachable<MemoryStore>, StoreError> {
     let name = format!(
         "{}/{}",
         secret.metadata.namespace.as_deref().unwrap_or_default(),
@@ -77,7 +82,7 @@ pub async fn cluster_of_link(
     local: &MemoryStore,
     link: &Link,
     clusters: &Clusters,
-) -> Result<MemoryStore, StoreError> {
+) -> Result<Reachable<MemoryStore>, StoreError> {
     let namespace = link.metadata.namespace.clone().unwrap_or_default();
     let link_name = link.metadata.name.clone().unwrap_or_default();
     let secret_name = link

@@ -14,10 +14,12 @@ mod error;
 mod event;
 pub mod memory;
 mod object;
+mod reachability;
 mod store;
 
 pub use error::StoreError;
 pub use event::Event;
 pub use memory::MemoryStore;
 pub use object::{ObjectRef, ScopeInfo, StoredKind};
+pub use reachability::{Reachability, Reachable};
 pub use store::{ClusterStore, StoredObject, WatchParams};

@@ -4,6 +4,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::*;
+use strait_store::Reachability;
 
 fn secret(kubeconfig: Option<&str>, label: Option<&str>) -> Secret {
     Secret {
@@ -25,8 +26,14 @@ fn secret(kubeconfig: Option<&str>, label: Option<&str>) -> Secret {
 
 fn clusters() -> Clusters {
     Arc::new(BTreeMap::from([
-        ("east".to_string(), MemoryStore::new()),
-        ("west".to_string(), MemoryStore::new()),
+        (
+            "east".to_string(),
+            Reachable::new(MemoryStore::new(), Reachability::new()),
+        ),
+        (
+            "west".to_string(),
+            Reachable::new(MemoryStore::new(), Reachability::new()),
+        ),
     ]))
 }
 
