@@ -18,6 +18,17 @@ pub enum StoreError {
         /// What is wrong, naming the field where known.
         reason: String,
     },
+    /// The object breaks its kind's schema (its CustomResourceDefinition's),
+    /// as the API server's `422 Invalid`: the object as the API server names
+    /// it, and every field at fault.
+    #[error("{what} is invalid: {}", causes_text(causes))]
+    Rejected {
+        /// The object, e.g. `MeshTLSAuthentication.policy.linkerd.io "nobody"`.
+        what: String,
+        /// Each field at fault, e.g. `spec.identities: Invalid value: 0:
+        /// spec.identities in body should have at least 1 items`.
+        causes: Vec<String>,
+    },
     /// A write conflicts with the object's current state (e.g. a stale
     /// resourceVersion, or a field another manager owns).
     #[error("conflict on {what}: {reason}")]
@@ -33,4 +44,12 @@ pub enum StoreError {
         /// The transport or server failure.
         reason: String,
     },
+}
+
+/// One cause as it is, several in brackets, as the API server lists them.
+fn causes_text(causes: &[String]) -> String {
+    match causes {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    }
 }

@@ -5,6 +5,7 @@ mod alloc;
 mod files;
 mod kinds;
 mod merge;
+mod schema;
 mod time;
 mod watch;
 
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::stream::BoxStream;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -44,6 +46,9 @@ struct State {
     revision: u64,
     kinds: HashMap<(String, String), KindState>,
     cluster_ips: alloc::ClusterIps,
+    /// The CustomResourceDefinitions known, by group and kind: objects of
+    /// these kinds are checked against their schema on every write.
+    definitions: HashMap<(String, String), schema::Definition>,
 }
 
 struct KindState {
@@ -97,6 +102,7 @@ impl MemoryStore {
                     revision: 0,
                     kinds: HashMap::new(),
                     cluster_ips: alloc::ClusterIps::new(network, prefix_len),
+                    definitions: HashMap::new(),
                 }),
                 writes: AtomicU64::new(0),
             }),
@@ -149,6 +155,27 @@ impl MemoryStore {
             .map(|v| (*v).clone())
     }
 
+    /// Makes the store check every object of the kind `definition` defines
+    /// against its schema, as the API server does once the definition is
+    /// installed, without storing the definition itself: how a cluster that
+    /// has strait's CustomResourceDefinitions installed is started. Applying
+    /// a CustomResourceDefinition object does the same.
+    pub fn register_definition(
+        &self,
+        definition: &CustomResourceDefinition,
+    ) -> Result<(), StoreError> {
+        let name = definition.metadata.name.clone().unwrap_or_default();
+        let invalid = |reason: String| StoreError::Invalid {
+            what: format!("customresourcedefinitions {name:?}"),
+            reason,
+        };
+        let value = serde_json::to_value(definition).map_err(|e| invalid(e.to_string()))?;
+        let parsed = schema::Definition::from_crd(&value).map_err(invalid)?;
+        let mut state = self.lock();
+        define(&mut state, parsed);
+        Ok(())
+    }
+
     /// Deletes an object named untyped (as `strait delete` does).
     pub fn delete_ref(&self, object: &ObjectRef) -> Result<(), StoreError> {
         self.inner.writes.fetch_add(1, Ordering::Relaxed);
@@ -180,10 +207,12 @@ impl MemoryStore {
             });
         }
         let mut state = self.lock();
+        let key_of_kind = (group_of(&api_version), kind_name.clone());
         let kind = state
             .kinds
-            .get(&(group_of(&api_version), kind_name.clone()))
+            .get(&key_of_kind)
             .map(|ks| ks.kind.clone())
+            .or_else(|| state.definitions.get(&key_of_kind).map(|d| d.kind.clone()))
             .unwrap_or_else(|| kinds::kind_of(&api_version, &kind_name));
         let name = object["metadata"]["name"]
             .as_str()
@@ -247,7 +276,10 @@ impl MemoryStore {
         }
         let revision = state.revision + 1;
         let State {
-            kinds, cluster_ips, ..
+            kinds,
+            cluster_ips,
+            definitions,
+            ..
         } = &mut *state;
         let ks = kind_state(kinds, &kind);
         let key = (namespace, name);
@@ -281,6 +313,19 @@ impl MemoryStore {
                 Some(format!("{:08x}-0000-4000-8000-{revision:012x}", revision)),
                 Some(time::now_rfc3339()),
             ),
+        };
+        if let Some(definition) = definitions.get(&key_of_kind) {
+            check_schema(definition, &api_version, &next, &what)?;
+        }
+        let defines = if is_definition(&kind) {
+            let parsed =
+                schema::Definition::from_crd(&next).map_err(|reason| StoreError::Invalid {
+                    what: what.to_string(),
+                    reason,
+                })?;
+            Some(parsed)
+        } else {
+            None
         };
         if is_service(&kind) {
             assign_cluster_ip(&mut next, previous.as_deref(), cluster_ips, &what)?;
@@ -335,8 +380,59 @@ impl MemoryStore {
             deleted: false,
         });
         state.revision = revision;
+        if let Some(parsed) = defines {
+            define(&mut state, parsed);
+        }
         Ok(next)
     }
+}
+
+/// Refuses `object` when it breaks the schema `definition` gives the
+/// version `api_version`, naming the object as the API server does
+/// (`MeshTLSAuthentication.policy.linkerd.io "nobody"`).
+fn check_schema(
+    definition: &schema::Definition,
+    api_version: &str,
+    object: &Value,
+    what: &ObjectRef,
+) -> Result<(), StoreError> {
+    let causes = definition
+        .check(api_version, object)
+        .map_err(|reason| StoreError::Invalid {
+            what: what.to_string(),
+            reason,
+        })?;
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let kind = &what.kind;
+    let qualified = if kind.group.is_empty() {
+        kind.kind.clone()
+    } else {
+        format!("{}.{}", kind.kind, kind.group)
+    };
+    Err(StoreError::Rejected {
+        what: format!("{qualified} {:?}", what.name),
+        causes,
+    })
+}
+
+/// Records a definition; a kind with no objects yet takes its plural and
+/// scope from it.
+fn define(state: &mut State, definition: schema::Definition) {
+    let key = (definition.kind.group.clone(), definition.kind.kind.clone());
+    match state.kinds.get_mut(&key) {
+        Some(ks) if ks.objects.is_empty() => ks.kind = definition.kind.clone(),
+        Some(_) => {}
+        None => {
+            kind_state(&mut state.kinds, &definition.kind);
+        }
+    }
+    state.definitions.insert(key, definition);
+}
+
+fn is_definition(kind: &StoredKind) -> bool {
+    kind.group == "apiextensions.k8s.io" && kind.kind == "CustomResourceDefinition"
 }
 
 fn group_of(api_version: &str) -> String {

@@ -531,3 +531,200 @@ async fn the_guides_manifests_load_verbatim_and_survive_a_restart() {
     assert_eq!(again.metadata.uid, bb.metadata.uid);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A store that knows MeshTLSAuthentication's definition, as `strait local`
+/// registers strait's.
+fn store_with_meshtls_definition() -> MemoryStore {
+    let store = MemoryStore::new();
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "meshtlsauthentications.policy.linkerd.io"},
+        "spec": {
+            "group": "policy.linkerd.io",
+            "names": {"kind": "MeshTLSAuthentication", "plural": "meshtlsauthentications"},
+            "scope": "Namespaced",
+            "versions": [{"name": "v1alpha1", "served": true, "storage": true, "schema": {
+                "openAPIV3Schema": {"type": "object", "required": ["spec"], "properties": {
+                    "spec": {"type": "object",
+                        "oneOf": [{"required": ["identities"]}, {"required": ["identityRefs"]}],
+                        "properties": {
+                            "identities": {"type": "array", "nullable": true, "minItems": 1,
+                                "items": {"type": "string"}},
+                            "identityRefs": {"type": "array", "nullable": true, "minItems": 1,
+                                "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}
+                        }}
+                }}
+            }}]
+        }
+    });
+    let definition = serde_json::from_value(crd).unwrap();
+    store.register_definition(&definition).unwrap();
+    store
+        .apply_json(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "mc-demo"}}),
+            "test",
+        )
+        .unwrap();
+    store
+}
+
+fn meshtls_object(name: &str, identities: Value) -> Value {
+    json!({
+        "apiVersion": "policy.linkerd.io/v1alpha1",
+        "kind": "MeshTLSAuthentication",
+        "metadata": {"name": name, "namespace": "mc-demo"},
+        "spec": {"identities": identities}
+    })
+}
+
+#[test]
+fn a_custom_resource_breaking_its_schema_is_refused_as_the_api_server_refuses_it() {
+    let store = store_with_meshtls_definition();
+    let before = store.revision();
+    let err = store
+        .apply_json(meshtls_object("nobody", json!([])), "kubectl")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "MeshTLSAuthentication.policy.linkerd.io \"nobody\" is invalid: spec.identities: \
+         Invalid value: 0: spec.identities in body should have at least 1 items"
+    );
+    assert!(matches!(err, StoreError::Rejected { .. }), "{err:?}");
+    assert_eq!(store.revision(), before, "nothing was stored");
+    store
+        .apply_json(meshtls_object("good", json!(["a.b"])), "kubectl")
+        .unwrap();
+    // An update that breaks the schema leaves the object as it was.
+    let err = store
+        .apply_json(meshtls_object("good", json!("a.b")), "kubectl")
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("spec.identities: Invalid value: \"string\""),
+        "{err}"
+    );
+    let kept = store
+        .objects()
+        .into_iter()
+        .find(|(_, o)| o["metadata"]["name"] == "good")
+        .unwrap();
+    assert_eq!(kept.1["spec"]["identities"], json!(["a.b"]));
+    // A version the definition does not serve is refused too.
+    let mut other = meshtls_object("other", json!(["a.b"]));
+    other["apiVersion"] = json!("policy.linkerd.io/v9");
+    let err = store.apply_json(other, "kubectl").unwrap_err();
+    assert!(err.to_string().contains("no matches for kind"), "{err}");
+}
+
+/// A typed MeshTLSAuthentication, as controllers write custom resources.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MeshTls {
+    api_version: String,
+    kind: String,
+    metadata: ObjectMeta,
+    spec: Value,
+}
+
+impl kube::core::Resource for MeshTls {
+    type DynamicType = ();
+    type Scope = k8s_openapi::NamespaceResourceScope;
+    fn kind(_: &()) -> std::borrow::Cow<'_, str> {
+        "MeshTLSAuthentication".into()
+    }
+    fn group(_: &()) -> std::borrow::Cow<'_, str> {
+        "policy.linkerd.io".into()
+    }
+    fn version(_: &()) -> std::borrow::Cow<'_, str> {
+        "v1alpha1".into()
+    }
+    fn plural(_: &()) -> std::borrow::Cow<'_, str> {
+        "meshtlsauthentications".into()
+    }
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+#[tokio::test]
+async fn a_typed_write_is_checked_too() {
+    let store = store_with_meshtls_definition();
+    let object: MeshTls = serde_json::from_value(meshtls_object("nobody", json!([]))).unwrap();
+    let err = store.apply(&object, "controller").await.unwrap_err();
+    assert!(matches!(err, StoreError::Rejected { .. }), "{err:?}");
+    let good: MeshTls = serde_json::from_value(meshtls_object("good", json!(["a"]))).unwrap();
+    store.apply(&good, "controller").await.unwrap();
+}
+
+#[test]
+fn a_bad_document_in_a_file_is_reported_and_skipped_and_the_rest_loads() {
+    let store = store_with_meshtls_definition();
+    let text = "apiVersion: policy.linkerd.io/v1alpha1\nkind: MeshTLSAuthentication\n\
+                metadata:\n  name: nobody\n  namespace: mc-demo\nspec:\n  identities: []\n\
+                ---\n\
+                apiVersion: policy.linkerd.io/v1alpha1\nkind: MeshTLSAuthentication\n\
+                metadata:\n  name: good\n  namespace: mc-demo\nspec:\n  identities: [a.b]\n";
+    let report = store.apply_yaml("policy.yaml", text, "test");
+    assert_eq!(report.applied, 1);
+    assert_eq!(
+        report.errors,
+        [
+            "policy.yaml document 1: MeshTLSAuthentication.policy.linkerd.io \"nobody\" is invalid: \
+          spec.identities: Invalid value: 0: spec.identities in body should have at least 1 items"
+        ]
+    );
+}
+
+#[test]
+fn applying_a_definition_makes_the_store_check_its_kind() {
+    let store = MemoryStore::new();
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Widget", "plural": "widgetz"},
+            "scope": "Cluster",
+            "versions": [{"name": "v1", "served": true, "storage": true, "schema": {
+                "openAPIV3Schema": {"type": "object", "properties": {
+                    "spec": {"type": "object", "required": ["size"],
+                        "properties": {"size": {"type": "integer", "minimum": 1}}}
+                }}
+            }}]
+        }
+    });
+    store.apply_json(crd, "kubectl").unwrap();
+    let widget = |size: Value| {
+        json!({"apiVersion": "example.com/v1", "kind": "Widget",
+               "metadata": {"name": "w", "namespace": "ignored"}, "spec": {"size": size}})
+    };
+    let err = store.apply_json(widget(json!(0)), "kubectl").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Widget.example.com \"w\" is invalid: spec.size: Invalid value: 0: spec.size in body \
+         should be greater than or equal to 1"
+    );
+    // The definition's plural and scope are the kind's.
+    store.apply_json(widget(json!(2)), "kubectl").unwrap();
+    let (kind, stored) = store
+        .objects()
+        .into_iter()
+        .find(|(k, _)| k.kind == "Widget")
+        .unwrap();
+    assert_eq!(kind.plural, "widgetz");
+    assert!(!kind.namespaced);
+    assert!(stored["metadata"].get("namespace").is_none());
+}
+
+#[tokio::test]
+async fn a_store_without_definitions_checks_nothing() {
+    let store = store_with_ns("mc-demo").await;
+    store
+        .apply_json(meshtls_object("nobody", json!([])), "kubectl")
+        .unwrap();
+}
