@@ -108,6 +108,7 @@ impl ApiError {
     }
 
     /// The status of a store error: not found is 404, a conflict 409, an
+    /// object its schema refuses 422 (the API server's `Invalid`), an
     /// unavailable store 503, anything else the request's fault.
     pub(crate) fn from_store(err: &strait_store::StoreError) -> Self {
         use strait_store::StoreError;
@@ -116,6 +117,7 @@ impl ApiError {
             StoreError::Conflict { .. } => StatusCode::CONFLICT,
             StoreError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             StoreError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            StoreError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Self::new(status, err.to_string())
     }

@@ -1,0 +1,154 @@
+//! The remote API outage: the server cluster's API server unreachable from
+//! the client cluster for a minute. The mirrors must stay, traffic must go
+//! on to the endpoints last known, and once the API is back the client
+//! cluster must catch up within seconds with what changed meanwhile.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Service;
+use strait_store::ClusterStore;
+use tokio::time::Instant;
+
+use crate::faults::{self, MIRROR};
+use crate::mesh::{DrillMesh, NAMESPACE, SERVER_CLUSTER};
+use crate::report::Row;
+use crate::soak::seconds;
+
+/// A Service exported in the server cluster during the outage: its mirror
+/// appearing in the client cluster is the sign it caught up.
+const CANARY: &str = "outage-canary";
+/// How soon after the API is back the client cluster must have caught up.
+const RECONVERGE_WITHIN: Duration = Duration::from_secs(10);
+
+/// Runs the outage for `outage` on `mesh`.
+pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let switch = match mesh
+        .mesh()
+        .ok()
+        .and_then(|m| m.api_reachability(SERVER_CLUSTER))
+    {
+        Some(switch) => switch,
+        None => {
+            rows.push(Row::new("outage", "cut east's API", "no such cluster", "-", false));
+            return rows;
+        }
+    };
+    let before = mesh.traffic();
+    switch.cut();
+    let cut_at = Instant::now();
+    let mut mirror_missing = 0u32;
+    let mut checks = 0u32;
+    let mut canary_error = None;
+    let mut canary_created = false;
+    while cut_at.elapsed() < outage {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        checks += 1;
+        if !faults::client_has_service(mesh, MIRROR).await {
+            mirror_missing += 1;
+        }
+        if !canary_created && cut_at.elapsed() >= outage / 2 {
+            canary_created = true;
+            if let Err(error) = export_canary(mesh).await {
+                canary_error = Some(error);
+            }
+        }
+    }
+    let during = mesh.traffic().since(&before);
+    switch.restore();
+    let restored_at = Instant::now();
+    let mut happened = format!(
+        "{}; mirror {MIRROR} present at {} of {checks} checks (one a second)",
+        during.served(),
+        checks - mirror_missing
+    );
+    if let Some(why) = mesh.last_allowed_failure().filter(|_| during.allowed_failed > 0) {
+        happened.push_str(&format!("; last failure: {why}"));
+    }
+    rows.push(Row::new(
+        "outage",
+        format!(
+            "east's API server unreachable from west for {} (every watch and request of west's mirror and destination fails)",
+            seconds(outage)
+        ),
+        happened,
+        during.lost(),
+        during.lossless() && mirror_missing == 0 && during.allowed_ok > 0,
+    ));
+    let mirror = format!("{CANARY}-target");
+    let caught_up = async {
+        loop {
+            if faults::client_has_service(mesh, &mirror).await {
+                return restored_at.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (happened, ok) = match canary_error {
+        Some(error) => (format!("the canary Service could not be created: {error}"), false),
+        None => match tokio::time::timeout(RECONVERGE_WITHIN * 6, caught_up).await {
+            Ok(after) => (
+                format!(
+                    "{CANARY}, exported in east during the outage, mirrored in west as {mirror} {:.1}s after the API came back",
+                    after.as_secs_f64()
+                ),
+                after <= RECONVERGE_WITHIN,
+            ),
+            Err(_) => (
+                format!(
+                    "{mirror} still missing in west {}s after the API came back",
+                    (RECONVERGE_WITHIN * 6).as_secs()
+                ),
+                false,
+            ),
+        },
+    };
+    let after_before = mesh.traffic();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = mesh.traffic().since(&after_before);
+    rows.push(Row::new(
+        "outage",
+        format!(
+            "east's API back: west must catch up within {}",
+            seconds(RECONVERGE_WITHIN)
+        ),
+        format!("{happened}; the 5s after: {}", after.served()),
+        after.lost(),
+        ok && after.lossless(),
+    ));
+    let _ = remove_canary(mesh).await;
+    rows
+}
+
+/// Exports a Service selecting bb in the server cluster, as
+/// `kubectl apply` of a labelled Service would.
+async fn export_canary(mesh: &DrillMesh) -> Result<(), String> {
+    let east = mesh.cluster(SERVER_CLUSTER)?;
+    let service: Service = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": CANARY,
+            "namespace": NAMESPACE,
+            "labels": {"mirror.linkerd.io/exported": "remote-discovery"},
+        },
+        "spec": {
+            "selector": {"app": "bb"},
+            "ports": [{"name": "http", "port": 8080, "targetPort": 8080}],
+        },
+    }))
+    .map_err(|e| e.to_string())?;
+    east.store()
+        .apply(&service, "kubectl")
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+async fn remove_canary(mesh: &DrillMesh) -> Result<(), String> {
+    let east = mesh.cluster(SERVER_CLUSTER)?;
+    east.store()
+        .delete::<Service>(NAMESPACE, CANARY)
+        .await
+        .map_err(|e| e.to_string())
+}
