@@ -37,10 +37,20 @@ async fn a_short_soak_with_every_fault_loses_nothing() {
     let rows = soak(&mesh, &options).await;
     mesh.stop().await;
     assert_all_pass(&rows);
-    // Every kind of fault was done: the rows count them.
-    assert!(rows[0].happened.starts_with("9 pushed, 9 reported active"), "{}", rows[0].happened);
-    assert!(rows[1].happened.starts_with("4 done"), "{}", rows[1].happened);
-    assert!(rows[2].happened.starts_with("4 done"), "{}", rows[2].happened);
+    // Every kind of fault was done, more than once: the rows count them.
+    let count = |row: &Row| -> u32 {
+        let first = row.happened.split_whitespace().next().unwrap_or_default();
+        first.parse().unwrap_or_else(|_| panic!("no count in {:?}", row.happened))
+    };
+    let pushed = count(&rows[0]);
+    assert!(pushed >= 4, "{}", rows[0].happened);
+    assert!(
+        rows[0].happened.starts_with(&format!("{pushed} pushed, {pushed} reported active")),
+        "{}",
+        rows[0].happened
+    );
+    assert!(count(&rows[1]) >= 2, "{}", rows[1].happened);
+    assert!(count(&rows[2]) >= 3, "{}", rows[2].happened);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
