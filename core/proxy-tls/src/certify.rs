@@ -135,7 +135,9 @@ pub async fn certify_loop<T>(
 /// unchecked is ever published). A failure (token unreadable, a gRPC error,
 /// an unusable certificate) is logged with its cause and retried after a
 /// backoff; credentials already published stay in use meanwhile, since they
-/// remain valid until their expiry. Nothing here panics: the proxy's
+/// remain valid until their expiry, and are withdrawn (`None`, so the proxy
+/// reports not ready and presents no expired certificate) once they have
+/// expired with no renewal. Nothing here panics: the proxy's
 /// identity must survive an identity service that is down or misbehaving.
 pub async fn certify_loop_with_config<T>(
     mut client: IdentityClient<T>,
@@ -152,6 +154,8 @@ pub async fn certify_loop_with_config<T>(
 {
     let identity = local.name().to_string();
     let mut backoff = config.initial_backoff;
+    // When the credentials published last expire.
+    let mut published_expiry: Option<SystemTime> = None;
     loop {
         let attempt = tokio::select! {
             _ = publish.closed() => break,
@@ -162,6 +166,7 @@ pub async fn certify_loop_with_config<T>(
                 let expiry = credentials.expiry();
                 let renew_in = config.renew_in(expiry, SystemTime::now());
                 publish.send_replace(Some(Arc::new(credentials)));
+                published_expiry = Some(expiry);
                 tracing::info!(
                     %identity,
                     expires_in = ?expiry.duration_since(SystemTime::now()).unwrap_or_default(),
@@ -172,7 +177,20 @@ pub async fn certify_loop_with_config<T>(
                 renew_in
             }
             Err(error) => {
-                let wait = backoff;
+                let now = SystemTime::now();
+                if published_expiry.is_some_and(|expiry| expiry <= now) {
+                    // An expired certificate proves nothing to a peer: stop
+                    // presenting it, and let `/ready` say the proxy has no
+                    // identity until it is certified again.
+                    publish.send_replace(None);
+                    published_expiry = None;
+                    tracing::error!(%identity, %error, "the certificate expired and could not be renewed; the proxy has no identity until certification succeeds");
+                }
+                // Retry with backoff, but wake at the expiry at the latest.
+                let until_expiry = published_expiry
+                    .and_then(|expiry| expiry.duration_since(now).ok())
+                    .unwrap_or(backoff);
+                let wait = backoff.min(until_expiry);
                 tracing::warn!(%identity, %error, retry_in = ?wait, "certification failed");
                 backoff = backoff.saturating_mul(2).min(config.max_backoff);
                 wait

@@ -262,3 +262,56 @@ async fn an_unreachable_identity_service_is_retried_without_panicking() {
         .await
         .expect("no panic");
 }
+
+#[tokio::test]
+async fn credentials_that_expire_unrenewed_are_withdrawn_and_come_back_with_a_renewal() {
+    let mesh = Mesh::new(Duration::from_secs(3));
+    let tokens = RecordingTokens::default();
+    tokens.register(TOKEN, "emojivoto", "web");
+    let client = serve_identity(mesh.certifier.clone(), tokens.clone()).await;
+    let (mut rx, task) = spawn_loop(
+        client,
+        &identity("emojivoto", "web"),
+        TokenSource::Fixed(TOKEN.to_vec()),
+        &mesh,
+        fast(),
+    );
+    let first = within(
+        "certification",
+        Duration::from_secs(10),
+        wait_for_credentials(&mut rx),
+    )
+    .await;
+    // Every renewal now fails: the certificate runs out.
+    tokens.revoke(TOKEN);
+    within(
+        "the expired credentials withdrawn",
+        Duration::from_secs(10),
+        rx.wait_for(Option::is_none),
+    )
+    .await
+    .expect("sender alive");
+    let withdrawn_at = SystemTime::now();
+    assert!(
+        withdrawn_at >= first.expiry(),
+        "withdrawn at {withdrawn_at:?}, before the expiry {:?}",
+        first.expiry()
+    );
+    assert!(
+        withdrawn_at < first.expiry() + Duration::from_secs(1),
+        "withdrawn at {withdrawn_at:?}, long after the expiry {:?}",
+        first.expiry()
+    );
+    tokens.register(TOKEN, "emojivoto", "web");
+    let again = within(
+        "certification once the identity service accepts again",
+        Duration::from_secs(10),
+        wait_for_credentials(&mut rx),
+    )
+    .await;
+    assert!(again.expiry() > SystemTime::now());
+    drop(rx);
+    within("the loop's end", Duration::from_secs(5), task)
+        .await
+        .expect("no panic");
+}

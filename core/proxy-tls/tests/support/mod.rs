@@ -73,6 +73,10 @@ impl RecordingTokens {
             .register(token.to_vec(), ServiceAccountRef::new(ns, sa));
     }
 
+    pub fn revoke(&self, token: &[u8]) {
+        self.tokens.revoke(token);
+    }
+
     pub fn seen(&self) -> Vec<Vec<u8>> {
         self.seen.lock().expect("lock").clone()
     }
