@@ -46,6 +46,18 @@ fn user_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Makes `store` check strait's custom resources against their schemas.
+fn register_definitions(store: &MemoryStore) -> Result<(), String> {
+    let definitions = strait_api::custom_resource_definitions()
+        .map_err(|e| format!("building the CustomResourceDefinitions: {e}"))?;
+    for definition in &definitions {
+        store
+            .register_definition(definition)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 fn digest(text: &str) -> String {
     let hash = Sha256::digest(text.as_bytes());
     hash.iter().map(|b| format!("{b:02x}")).collect()
@@ -54,7 +66,12 @@ fn digest(text: &str) -> String {
 /// Loads `dir` into `store`: the saved state first, then every user file
 /// that is new or changed since the last run (all of them on the first
 /// run). Records the files' digests for the next start.
+///
+/// The store first learns strait's CustomResourceDefinitions, as a cluster
+/// with strait installed has them, so a custom resource the API server
+/// would refuse (a file's or one applied later) is refused here too.
 pub fn load(store: &MemoryStore, dir: &Path) -> Result<Loaded, String> {
+    register_definitions(store)?;
     let mut loaded = Loaded::default();
     let sources_path = dir.join(SOURCES_FILE);
     let known: BTreeMap<String, String> = std::fs::read_to_string(&sources_path)

@@ -13,6 +13,10 @@ use strait_plugin_host::ExportPlugin;
 use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
 use tokio::sync::watch;
 
+use k8s_openapi::api::core::v1::{Event as K8sEvent, EventSource, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+
+use crate::config::LinkConfig;
 use crate::controller::{MirrorHandle, ServiceMirror};
 use crate::metrics::MirrorMetrics;
 
@@ -43,6 +47,8 @@ pub async fn supervise_link<L, R, C, Fut>(
     });
     let mut running: Option<(LinkSpec, MirrorHandle)> = None;
     let mut pending: Option<Link> = None;
+    // What was last reported about the Link being unusable, so it is said once.
+    let mut reported: Option<String> = None;
     let mut retry = tokio::time::interval(RECONNECT);
     loop {
         let wanted: Option<Option<Link>> = tokio::select! {
@@ -80,6 +86,19 @@ pub async fn supervise_link<L, R, C, Fut>(
                     tracing::info!(link = %name, "link spec changed; restarting its mirror");
                     handle.stop().await;
                 }
+                // A Link the mirror cannot read is reported once, naming the
+                // field, and waited on: only a change to it can fix it.
+                if let Err(err) = LinkConfig::from_link(&link) {
+                    let message = err.to_string();
+                    if reported.as_deref() != Some(message.as_str()) {
+                        tracing::warn!(link = %name, "cannot mirror until the Link is fixed: {message}");
+                        record_invalid_link(&local, &link, &message).await;
+                        reported = Some(message);
+                    }
+                    pending = None;
+                    continue;
+                }
+                reported = None;
                 match start(&local, &link, &connect, &plugin, &metrics).await {
                     Ok(handle) => running = Some((link.spec.clone(), handle)),
                     Err(err) => {
@@ -92,6 +111,49 @@ pub async fn supervise_link<L, R, C, Fut>(
     }
     if let Some((_, handle)) = running.take() {
         handle.stop().await;
+    }
+}
+
+/// The reason of the Event a Link the mirror cannot read gets.
+pub const INVALID_LINK: &str = "InvalidLink";
+
+/// Tells the Link's owner, where `kubectl describe link` looks (an Event on
+/// the Link), why it mirrors nothing. Best effort: the log says it too.
+async fn record_invalid_link<L: ClusterStore>(local: &L, link: &Link, message: &str) {
+    let name = link.metadata.name.clone().unwrap_or_default();
+    let namespace = link.metadata.namespace.clone().unwrap_or_default();
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let event = K8sEvent {
+        metadata: ObjectMeta {
+            name: Some(format!("{name}.invalid-link")),
+            namespace: Some(namespace.clone()),
+            ..ObjectMeta::default()
+        },
+        involved_object: ObjectReference {
+            api_version: Some("multicluster.linkerd.io/v1alpha3".into()),
+            kind: Some("Link".into()),
+            name: Some(name.clone()),
+            namespace: Some(namespace),
+            uid: link.metadata.uid.clone(),
+            resource_version: link.metadata.resource_version.clone(),
+            ..ObjectReference::default()
+        },
+        reason: Some(INVALID_LINK.into()),
+        message: Some(message.to_string()),
+        type_: Some("Warning".into()),
+        source: Some(EventSource {
+            component: Some("strait-service-mirror".into()),
+            host: None,
+        }),
+        reporting_component: Some("strait.io/service-mirror".into()),
+        reporting_instance: Some(name.clone()),
+        first_timestamp: Some(now.clone()),
+        last_timestamp: Some(now),
+        count: Some(1),
+        ..K8sEvent::default()
+    };
+    if let Err(err) = local.apply(&event, "strait-service-mirror").await {
+        tracing::debug!(link = %name, "cannot record the InvalidLink event: {err}");
     }
 }
 

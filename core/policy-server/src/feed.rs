@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event as K8sEvent, EventSource, ObjectReference, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use strait_api::policy::{
     AuthorizationPolicy, MeshTlsAuthentication, NetworkAuthentication, Server, ServerAuthorization,
 };
@@ -102,8 +103,10 @@ const POLICY_KINDS: usize = 5;
 
 impl Target {
     /// Applies one event, then publishes the generation if it moved, so
-    /// watchers wake only for real changes.
-    fn apply<K: Indexed>(&self, event: Event<K>) {
+    /// watchers wake only for real changes. Returns the resources this
+    /// event made ignored, to be recorded as Events.
+    fn apply<K: Indexed>(&self, event: Event<K>) -> Vec<Ignored> {
+        let mut newly = Vec::new();
         let generation = {
             let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
             match event {
@@ -133,7 +136,7 @@ impl Target {
                 .filter(|kind| **kind != "Pod")
                 .count();
             if K::KIND != "Pod" && listed >= POLICY_KINDS {
-                self.report_ignored(&index);
+                newly = self.report_ignored(&index);
             }
             index.generation()
         };
@@ -142,13 +145,19 @@ impl Target {
             *published = generation;
             moved
         });
+        newly
     }
 
-    /// Logs, once each, the resources the index newly ignores.
-    fn report_ignored(&self, index: &Index) {
+    /// Logs, once each, the resources the index newly ignores, and returns
+    /// them.
+    fn report_ignored(&self, index: &Index) -> Vec<Ignored> {
         let ignored = index.ignored();
         let mut reported = self.reported.lock().unwrap_or_else(PoisonError::into_inner);
-        for resource in newly_ignored(&reported, &ignored) {
+        let newly: Vec<Ignored> = newly_ignored(&reported, &ignored)
+            .into_iter()
+            .cloned()
+            .collect();
+        for resource in &newly {
             tracing::warn!(
                 "{} {}/{} is ignored: {}",
                 resource.kind,
@@ -158,6 +167,7 @@ impl Target {
             );
         }
         *reported = ignored;
+        newly
     }
 }
 
@@ -197,7 +207,11 @@ async fn follow<S: ClusterStore, K: Indexed>(store: S, target: Target) {
         let mut events = store.watch::<K>(WatchParams::all());
         loop {
             match events.next().await {
-                Some(Ok(event)) => target.apply(event),
+                Some(Ok(event)) => {
+                    for ignored in target.apply(event) {
+                        record_ignored(&store, &ignored).await;
+                    }
+                }
                 Some(Err(error)) => {
                     tracing::warn!(kind = K::KIND, %error, "policy watch failed; watching again");
                     break;
@@ -209,6 +223,57 @@ async fn follow<S: ClusterStore, K: Indexed>(store: S, target: Target) {
             }
         }
         tokio::time::sleep(REWATCH_BACKOFF).await;
+    }
+}
+
+/// The reason of the Event an ignored resource gets.
+pub const IGNORED_REASON: &str = "Ignored";
+
+/// Tells the resource's owner, where `kubectl describe` and `kubectl get
+/// events` look, why it changes nothing: a Warning Event on it, one per
+/// resource and reason. Best effort: the log says it too.
+async fn record_ignored<S: ClusterStore>(store: &S, ignored: &Ignored) {
+    let version = match ignored.kind {
+        "Server" => "v1beta3",
+        "ServerAuthorization" => "v1beta1",
+        _ => "v1alpha1",
+    };
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let event = K8sEvent {
+        metadata: ObjectMeta {
+            name: Some(format!(
+                "{}.{}.ignored",
+                ignored.name,
+                ignored.kind.to_ascii_lowercase()
+            )),
+            namespace: Some(ignored.namespace.clone()),
+            ..ObjectMeta::default()
+        },
+        involved_object: ObjectReference {
+            api_version: Some(format!("{}/{version}", strait_api::policy::GROUP)),
+            kind: Some(ignored.kind.to_string()),
+            name: Some(ignored.name.clone()),
+            namespace: Some(ignored.namespace.clone()),
+            ..ObjectReference::default()
+        },
+        reason: Some(IGNORED_REASON.into()),
+        message: Some(format!(
+            "{} {}/{} is ignored: {}",
+            ignored.kind, ignored.namespace, ignored.name, ignored.reason
+        )),
+        type_: Some("Warning".into()),
+        source: Some(EventSource {
+            component: Some("strait-policy".into()),
+            host: None,
+        }),
+        reporting_component: Some("strait.io/policy".into()),
+        first_timestamp: Some(now.clone()),
+        last_timestamp: Some(now),
+        count: Some(1),
+        ..K8sEvent::default()
+    };
+    if let Err(error) = store.apply(&event, "strait-policy").await {
+        tracing::debug!(%error, "cannot record the event of an ignored {}", ignored.kind);
     }
 }
 

@@ -159,8 +159,12 @@ impl Index {
 
     /// Resources the index ignores and why (a policy whose authentication
     /// is missing, an empty MeshTLSAuthentication, ...), for status output.
+    /// Servers and policies that point at nothing (a port name no selected
+    /// pod declares, a target that does not exist) are listed too.
     pub fn ignored(&self) -> Vec<Ignored> {
-        authn::ignored(&self.store, &self.config)
+        let mut ignored = authn::ignored(&self.store, &self.config);
+        ignored.extend(unmatched::unmatched(self));
+        ignored
     }
 
     /// Adds or updates a pod; only a change to what policy depends on
@@ -362,6 +366,7 @@ impl Index {
 }
 
 mod compute;
+mod unmatched;
 
 #[cfg(test)]
 mod tests;

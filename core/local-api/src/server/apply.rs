@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value;
-use strait_store::MemoryStore;
+use strait_store::{MemoryStore, StoreError};
 
 use super::ApiError;
 use crate::wire::{AppliedObject, ApplyOutcome, ApplyResponse, ObjectId};
@@ -127,7 +127,11 @@ fn apply_one(
     let before = versions_of(store, group, &kind, &name);
     let stored = store
         .apply_json(object, FIELD_MANAGER)
-        .map_err(|e| format!("{kind} {name:?}: {e}"))?;
+        .map_err(|e| match e {
+            // Already names the object, as the API server does.
+            StoreError::Rejected { .. } => e.to_string(),
+            e => format!("{kind} {name:?}: {e}"),
+        })?;
     let namespace = stored["metadata"]["namespace"].as_str().map(str::to_string);
     let version = stored["metadata"]["resourceVersion"].as_str().unwrap_or("");
     let outcome = match before.get(namespace.as_deref().unwrap_or("")) {

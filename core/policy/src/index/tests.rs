@@ -275,3 +275,74 @@ fn a_port_nothing_declares_can_be_tracked() {
     assert_eq!(tracked.as_deref(), Some("default/all-unauthenticated"));
     assert!(index.track_port(NS, "nope", 4191).is_none());
 }
+
+#[test]
+fn a_server_on_a_port_name_no_selected_pod_declares_is_reported() {
+    let mut index = guide_index();
+    // No pod selected yet: nothing to say.
+    let mut elsewhere = server("other-app", json!("no-such-port"));
+    elsewhere.spec.pod_selector = Some(strait_api::LabelSelector {
+        match_labels: Some([("app".to_string(), "other".to_string())].into()),
+        ..Default::default()
+    });
+    index.apply_server(&elsewhere);
+    assert!(index.ignored().is_empty(), "{:?}", index.ignored());
+    index.apply_server(&server("no-such-port", json!("no-such-port")));
+    let ignored = index.ignored();
+    assert_eq!(ignored.len(), 1, "{ignored:?}");
+    assert_eq!(
+        (ignored[0].kind, ignored[0].name.as_str()),
+        ("Server", "no-such-port")
+    );
+    assert_eq!(
+        ignored[0].reason,
+        "spec.port \"no-such-port\" names no container port of the pods it selects (e.g. bb-1), \
+         so it applies to no port"
+    );
+    // A name some selected pod declares, and a number, are fine.
+    index.apply_server(&server("no-such-port", json!("admin")));
+    assert!(index.ignored().is_empty(), "{:?}", index.ignored());
+    index.apply_server(&server("no-such-port", json!(7777)));
+    assert!(index.ignored().is_empty(), "{:?}", index.ignored());
+    // The guide's policy is untouched by the bad Server.
+    assert_eq!(
+        policy_of(&index, 8080).server,
+        ResourceRef::new("policy.linkerd.io", "server", "bb")
+    );
+}
+
+#[test]
+fn a_policy_whose_target_does_not_exist_is_reported() {
+    let mut index = guide_index();
+    index.apply_authorization_policy(&policy(
+        "points-at-nothing",
+        "no-such-server",
+        meshtls_ref("bb-good"),
+    ));
+    let ignored = index.ignored();
+    assert_eq!(ignored.len(), 1, "{ignored:?}");
+    assert_eq!(
+        (ignored[0].kind, ignored[0].name.as_str()),
+        ("AuthorizationPolicy", "points-at-nothing")
+    );
+    assert_eq!(
+        ignored[0].reason,
+        format!("spec.targetRef: Server {NS}/no-such-server does not exist, so it admits no one")
+    );
+    // Once the Server exists the policy applies.
+    index.apply_server(&server("no-such-server", json!(9990)));
+    assert!(index.ignored().is_empty(), "{:?}", index.ignored());
+
+    let mut on_route = policy("on-route", "bb", meshtls_ref("bb-good"));
+    on_route.spec.target_ref.kind = "HTTPRoute".into();
+    on_route.spec.target_ref.name = "bb-route".into();
+    index.apply_authorization_policy(&on_route);
+    let reasons: Vec<String> = index.ignored().into_iter().map(|i| i.reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            "spec.targetRef: a HTTPRoute (group \"policy.linkerd.io\") target is not supported by \
+          this policy server (only a Server or the policy's Namespace), so it admits no one"
+        ]
+    );
+}
