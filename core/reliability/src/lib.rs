@@ -7,6 +7,7 @@
 
 pub mod mesh;
 pub mod report;
+pub mod resources;
 
 pub use mesh::{DrillMesh, Load, Traffic};
 pub use report::{Outcome, Report, Row};
