@@ -364,6 +364,18 @@ struct PlaneRecipe {
     clusters: Clusters,
 }
 
+/// The policy index's settings: Linkerd's defaults, except that no
+/// loopback address is admitted around the policy. Every pod here shares
+/// the machine's loopback, so a client from `127.0.0.1` is any process of
+/// the machine, not the pod's own containers (which connect from the
+/// pod's address).
+pub(crate) fn index_config() -> IndexConfig {
+    IndexConfig {
+        loopback_networks: Vec::new(),
+        ..IndexConfig::default()
+    }
+}
+
 impl PlaneRecipe {
     /// Identity with the cluster's issuer, policy with the cluster's
     /// plugin offer, destination with the linked clusters, serving on
@@ -373,7 +385,7 @@ impl PlaneRecipe {
         let clusters = self.clusters.clone();
         ControlPlane::new()
             .with_identity(self.certifier.clone(), self.tokens.clone())
-            .with_policy(self.store.clone(), IndexConfig::default(), &self.offer)
+            .with_policy(self.store.clone(), index_config(), &self.offer)
             .with_destination(
                 self.store.clone(),
                 name,
@@ -501,3 +513,6 @@ pub(crate) async fn scrape_forever(clusters: Vec<Arc<LocalCluster>>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

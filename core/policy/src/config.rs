@@ -92,6 +92,14 @@ pub struct IndexConfig {
     pub cluster_networks: Vec<Network>,
     /// Networks kubelet probes come from; probe routes admit these.
     pub probe_networks: Vec<Network>,
+    /// Where a pod's own containers connect from: clients from these
+    /// networks are admitted on every port whatever the policy, as
+    /// `default:localhost`. Linkerd's `127.0.0.1/32` and `::1/128` where a
+    /// pod's loopback belongs to the pod alone (Kubernetes). Empty where
+    /// pods share one machine's loopback (`strait local`): there every
+    /// process of the machine connects from `127.0.0.1`, and admitting it
+    /// would let any of them past every policy.
+    pub loopback_networks: Vec<Network>,
     /// Namespace of the control plane, part of every mesh identity.
     pub control_plane_namespace: String,
     /// Trust domain, the last part of every mesh identity.
@@ -100,7 +108,8 @@ pub struct IndexConfig {
 
 impl Default for IndexConfig {
     /// Linkerd's install defaults: `all-unauthenticated`, its
-    /// `clusterNetworks` value, probes from anywhere, `linkerd` and
+    /// `clusterNetworks` value, probes from anywhere, the pod's loopback
+    /// (`127.0.0.1` and `::1`) always admitted, `linkerd` and
     /// `cluster.local`.
     fn default() -> Self {
         IndexConfig {
@@ -114,6 +123,14 @@ impl Default for IndexConfig {
                 })
                 .collect(),
             probe_networks: Network::all().into(),
+            loopback_networks: LINKERD_LOOPBACK_NETWORKS
+                .iter()
+                .filter_map(|s| s.parse::<Cidr>().ok())
+                .map(|cidr| Network {
+                    cidr,
+                    except: Vec::new(),
+                })
+                .collect(),
             control_plane_namespace: "linkerd".to_string(),
             trust_domain: "cluster.local".to_string(),
         }
@@ -129,6 +146,11 @@ pub const LINKERD_CLUSTER_NETWORKS: [&str; 5] = [
     "192.168.0.0/16",
     "fd00::/8",
 ];
+
+/// The addresses a pod's own containers connect from, as Linkerd admits
+/// them: only `127.0.0.1` and `::1`, since the rest of 127.0.0.0/8 is not
+/// the pod's own loopback where pods get loopback addresses of their own.
+pub const LINKERD_LOOPBACK_NETWORKS: [&str; 2] = ["127.0.0.1/32", "::1/128"];
 
 impl IndexConfig {
     /// The mesh identity of pods running as a ServiceAccount, as the

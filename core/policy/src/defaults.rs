@@ -1,10 +1,8 @@
 //! The built-in authorizations: default policies, probes and loopback.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
 use strait_decisions::authz::{Authentication, Authorization, ResourceRef};
 use strait_decisions::identity::IdentityMatch;
-use strait_decisions::net::{Cidr, Network};
+use strait_decisions::net::Network;
 
 use crate::config::{DefaultPolicy, IndexConfig};
 
@@ -60,27 +58,19 @@ pub(crate) fn probe_authorization(config: &IndexConfig) -> Authorization {
 
 /// Loopback clients (the pod's own containers) are always admitted, as
 /// Linkerd's proxy admits them whatever the policy; it is appended last so
-/// that a policy that also admits them is the one reported. Only
-/// `127.0.0.1` and `::1`, as in Linkerd: the rest of 127.0.0.0/8 is not
-/// the pod's own loopback where pods get loopback addresses of their own
-/// (the embedded runtime gives each pod one).
-pub(crate) fn localhost_authorization() -> Authorization {
-    let net = |address, prefix_len| {
-        Cidr::new(address, prefix_len).map(|cidr| Network {
-            cidr,
-            except: Vec::new(),
-        })
-    };
-    let networks = [
-        net(IpAddr::V4(Ipv4Addr::LOCALHOST), 32),
-        net(IpAddr::V6(Ipv6Addr::LOCALHOST), 128),
-    ]
-    .into_iter()
-    .filter_map(Result::ok)
-    .collect();
-    Authorization {
-        reference: default_ref("localhost"),
-        networks,
-        authentication: Authentication::Unauthenticated,
+/// that a policy that also admits them is the one reported. From the
+/// config's loopback networks; none when it has none (pods sharing one
+/// machine's loopback, where `127.0.0.1` is not the pod's own).
+pub(crate) fn localhost_authorization(config: &IndexConfig) -> Option<Authorization> {
+    if config.loopback_networks.is_empty() {
+        return None;
     }
+    Some(Authorization {
+        reference: default_ref("localhost"),
+        networks: config.loopback_networks.clone(),
+        authentication: Authentication::Unauthenticated,
+    })
 }
+
+#[cfg(test)]
+mod tests;

@@ -26,6 +26,9 @@ mod server;
 mod fixtures;
 
 pub use authn::Ignored;
-pub use config::{DefaultPolicy, IndexConfig, LINKERD_CLUSTER_NETWORKS, UnknownDefaultPolicy};
+pub use config::{
+    DefaultPolicy, IndexConfig, LINKERD_CLUSTER_NETWORKS, LINKERD_LOOPBACK_NETWORKS,
+    UnknownDefaultPolicy,
+};
 pub use inbound::{InboundPolicy, InboundRoute, PortPolicy};
 pub use index::{Index, PortKey};

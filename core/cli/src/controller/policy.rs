@@ -83,6 +83,7 @@ pub fn index_config(args: &PolicyArgs) -> IndexConfig {
         default_policy: args.default_policy,
         cluster_networks: networks(&args.cluster_networks),
         probe_networks: networks(&args.probe_networks),
+        loopback_networks: IndexConfig::default().loopback_networks,
         control_plane_namespace: args.names.controller_namespace.clone(),
         trust_domain: args.names.identity_trust_domain.clone(),
     }

@@ -46,7 +46,7 @@ pub(super) fn compute(index: &Index, namespace: &str, pod: &PodInfo, port: u16) 
             (default_ref(policy.as_str()), Protocol::Unknown, authzs)
         }
     };
-    authorizations.push(localhost_authorization());
+    authorizations.extend(localhost_authorization(&index.config));
     let mut routes = Vec::new();
     if let Some(paths) = pod.probe_paths.get(&port).filter(|p| !p.is_empty()) {
         let mut probe: Vec<Authorization> = vec![probe_authorization(&index.config)];
