@@ -8,6 +8,7 @@
 pub mod mesh;
 pub mod report;
 pub mod resources;
+pub mod security;
 
 pub use mesh::{DrillMesh, Load, Traffic};
 pub use report::{Outcome, Report, Row};

@@ -1,0 +1,114 @@
+use super::wire::{Announced, Answer, parse_answer};
+use super::*;
+
+fn target() -> Target {
+    Target {
+        addr: "127.1.0.3:8080".parse().unwrap(),
+        identity: "default.mc-demo.serviceaccount.identity.linkerd.cluster.local".to_string(),
+        roots: TrustRoots::from_pem(
+            "test",
+            strait_identity::SigningCa::generate_root("root", Duration::from_secs(60))
+                .unwrap()
+                .certificate_pem()
+                .as_bytes(),
+        )
+        .unwrap(),
+        control_plane_namespace: "linkerd".to_string(),
+        trust_domain: "cluster.local".to_string(),
+    }
+}
+
+#[test]
+fn a_403_is_forbidden_and_not_served() {
+    let answer = parse_answer(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n");
+    assert!(answer.forbidden());
+    assert!(!answer.served());
+    assert_eq!(answer.quote(), "`HTTP/1.1 403 Forbidden`");
+}
+
+#[test]
+fn bbs_answer_is_served_with_its_body() {
+    let answer = parse_answer(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nhello\n");
+    assert!(answer.served());
+    assert_eq!(
+        answer,
+        Answer::Http {
+            status: 200,
+            line: "HTTP/1.1 200 OK".to_string(),
+            body: "hello\n".to_string(),
+        }
+    );
+}
+
+#[test]
+fn a_chunked_body_is_read_past_its_size_line() {
+    let answer = parse_answer(
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n6\r\nhello\n\r\n0\r\n\r\n",
+    );
+    assert!(matches!(answer, Answer::Http { ref body, .. } if body == "hello\n"));
+}
+
+#[test]
+fn bytes_that_are_no_http_answer_are_a_failure() {
+    let answer = parse_answer(b"\x15\x03\x03\x00\x02\x02\x30");
+    assert!(matches!(answer, Answer::Failed(ref e) if e.starts_with("not an HTTP answer")));
+    assert!(!answer.served() && !answer.forbidden());
+}
+
+#[test]
+fn the_admitted_identity_is_slow_cookers() {
+    assert_eq!(
+        admitted_identity(&target()),
+        "slow-cooker.mc-demo.serviceaccount.identity.linkerd.cluster.local"
+    );
+}
+
+#[test]
+fn an_identity_announced_for_the_unmeshed_pod_fails_the_row() {
+    let target = target();
+    let pod: IpAddr = "127.1.0.9".parse().unwrap();
+    let meshed = [Announced {
+        addr: target.addr,
+        identity: Some(target.identity.clone()),
+    }];
+    let honest = [Announced {
+        addr: SocketAddr::new(pod, SERVER_PORT),
+        identity: None,
+    }];
+    assert!(judge_announced("m", pod, &honest, "b", &meshed, &target).as_required);
+    let lying = [Announced {
+        addr: SocketAddr::new(pod, SERVER_PORT),
+        identity: Some(admitted_identity(&target)),
+    }];
+    assert!(!judge_announced("m", pod, &lying, "b", &meshed, &target).as_required);
+    // A meshed endpoint announced without its identity fails it too.
+    let stripped = [Announced {
+        addr: target.addr,
+        identity: None,
+    }];
+    assert!(!judge_announced("m", pod, &honest, "b", &stripped, &target).as_required);
+}
+
+#[test]
+fn a_refused_attack_fails_when_the_guide_lost_requests() {
+    let refused = || Attempt {
+        happened: "403".to_string(),
+        as_required: true,
+    };
+    let clean = Traffic {
+        allowed_ok: 100,
+        denied_refused: 10,
+        ..Traffic::default()
+    };
+    let row = judged("t".into(), refused(), clean, Duration::from_secs(1));
+    assert_eq!(row.outcome, crate::Outcome::Pass);
+    let lost = Traffic {
+        allowed_failed: 1,
+        ..clean
+    };
+    let row = judged("t".into(), refused(), lost, Duration::from_secs(1));
+    assert_eq!(row.outcome, crate::Outcome::Fail);
+    let idle = Traffic::default();
+    let row = judged("t".into(), refused(), idle, Duration::from_secs(1));
+    assert_eq!(row.outcome, crate::Outcome::Fail);
+}
