@@ -220,6 +220,14 @@ impl Controller {
     }
 }
 
+/// The uid of Service `name` in the guide's namespace of the client
+/// cluster: the same uid later means it was never deleted meanwhile.
+pub async fn client_service_uid(mesh: &DrillMesh, name: &str) -> Option<String> {
+    let west = mesh.cluster(CLIENT_CLUSTER).ok()?;
+    let service: Service = west.store().get(NAMESPACE, name).await.ok()??;
+    service.metadata.uid
+}
+
 /// Whether `name` exists as a Service in the guide's namespace of the
 /// client cluster.
 pub async fn client_has_service(mesh: &DrillMesh, name: &str) -> bool {

@@ -34,6 +34,7 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
             return rows;
         }
     };
+    let mirror_uid = faults::client_service_uid(mesh, MIRROR).await;
     let before = mesh.traffic();
     switch.cut();
     let cut_at = Instant::now();
@@ -55,12 +56,15 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
         }
     }
     let during = mesh.traffic().since(&before);
+    let same_mirror = mirror_uid.is_some()
+        && faults::client_service_uid(mesh, MIRROR).await == mirror_uid;
     switch.restore();
     let restored_at = Instant::now();
     let mut happened = format!(
-        "{}; mirror {MIRROR} present at {} of {checks} checks (one a second)",
+        "{}; mirror {MIRROR} present at {} of {checks} checks (one a second){}",
         during.served(),
-        checks - mirror_missing
+        checks - mirror_missing,
+        if same_mirror { ", never re-created" } else { ", RE-CREATED" }
     );
     if let Some(why) = mesh.last_allowed_failure().filter(|_| during.allowed_failed > 0) {
         happened.push_str(&format!("; last failure: {why}"));
@@ -73,7 +77,7 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
         ),
         happened,
         during.lost(),
-        during.lossless() && mirror_missing == 0 && during.allowed_ok > 0,
+        during.lossless() && mirror_missing == 0 && same_mirror && during.allowed_ok > 0,
     ));
     let mirror = format!("{CANARY}-target");
     let caught_up = async {

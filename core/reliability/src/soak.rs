@@ -81,6 +81,7 @@ impl Timeline {
 /// Runs the soak on `mesh`; a row per kind of fault and one for the whole.
 pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
     let timeline = Timeline::default();
+    let mirror_uid = faults::client_service_uid(mesh, MIRROR).await;
     let before = mesh.traffic();
     let started = Instant::now();
     let deadline = started + options.duration;
@@ -134,7 +135,8 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
     ] {
         rows.push(kind_row(kind, tried, &faults, &losses));
     }
-    let mirror_kept = faults::client_has_service(mesh, MIRROR).await;
+    let mirror_now = faults::client_service_uid(mesh, MIRROR).await;
+    let mirror_kept = mirror_uid.is_some() && mirror_now == mirror_uid;
     let status = faults::authz_status(mesh, SERVER_CLUSTER).await;
     let last_push = faults
         .iter()
@@ -150,7 +152,11 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
     let mut happened = format!(
         "{}; {rate:.0} allowed requests a second; mirror {MIRROR} {}; last plugin status: {}",
         total.served(),
-        if mirror_kept { "present" } else { "MISSING" },
+        match (&mirror_now, mirror_kept) {
+            (_, true) => "kept (same uid throughout)",
+            (Some(_), false) => "RE-CREATED (its uid changed)",
+            (None, false) => "MISSING",
+        },
         status.unwrap_or_else(|| "none".into())
     );
     if let Some(why) = mesh.last_allowed_failure().filter(|_| total.allowed_failed > 0) {
