@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+use strait_store::ClusterStore;
+
 use strait_reliability::soak::{SoakOptions, soak};
 use strait_reliability::{DrillMesh, Load, Outcome, Row};
 
@@ -61,7 +63,19 @@ async fn a_remote_api_outage_keeps_mirrors_and_traffic_and_catches_up() {
     };
     let mesh = DrillMesh::start(example(), load, "test-outage").await.unwrap();
     let rows = strait_reliability::outage::outage(&mesh, Duration::from_secs(12)).await;
+    // The counts do see a loss when there is one: with bb's mirror gone,
+    // slow-cooker's requests to it fail.
+    let west = mesh.cluster("west").unwrap();
+    west.store()
+        .delete::<k8s_openapi::api::core::v1::Service>("mc-demo", "bb-target")
+        .await
+        .unwrap();
+    // The proxy fails requests fast (503) once it has had no endpoints
+    // for 3s.
+    let broken = mesh.observe(Duration::from_secs(8)).await;
     mesh.stop().await;
     assert_all_pass(&rows);
     assert_eq!(rows.len(), 2);
+    assert!(broken.allowed_failed > 0, "{broken:?}");
+    assert!(!broken.lossless());
 }
