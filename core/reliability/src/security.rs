@@ -232,7 +232,13 @@ async fn forged_anchor(target: &Target) -> Attempt {
 
 /// Case 2: no TLS at all.
 async fn plaintext(target: &Target) -> Attempt {
-    let answer = match wire::tcp_from(OUTSIDER, target.addr).await {
+    plaintext_from(OUTSIDER, target).await
+}
+
+/// Plain HTTP/1.1 to bb from `source`: a 403 (or a refused connection)
+/// is required.
+async fn plaintext_from(source: IpAddr, target: &Target) -> Attempt {
+    let answer = match wire::tcp_from(source, target.addr).await {
         Ok(mut tcp) => wire::exchange(&mut tcp, &authority(SERVER)).await,
         Err(error) => return not_tried(error),
     };
@@ -316,14 +322,19 @@ async fn unmeshed_export(
     let tried_send = format!(
         "HTTP/1.1 to the {UNMESHED} mirror through {ALLOWED_CLIENT}'s proxy in {CLIENT_CLUSTER} (a meshed client)"
     );
+    let tried_reach = format!(
+        "plaintext HTTP/1.1 to bb ({}) from the {UNMESHED} pod's address",
+        target.addr
+    );
     let outcome = export_and_probe(east, west, target).await;
     cleanup(east).await;
     tokio::time::sleep(SETTLE).await;
     let traffic = mesh.traffic().since(&before);
     match outcome {
-        Ok((resolved, sent)) => vec![
+        Ok((resolved, sent, reached)) => vec![
             judged(tried_resolve, resolved, traffic, started.elapsed()),
             judged(tried_send, sent, traffic, started.elapsed()),
+            judged(tried_reach, reached, traffic, started.elapsed()),
         ],
         Err(error) => vec![judged(
             tried_resolve,
@@ -335,12 +346,13 @@ async fn unmeshed_export(
 }
 
 /// Creates the unmeshed export, waits for it to run and be mirrored, and
-/// returns what the destination service announced and what sending did.
+/// returns what the destination service announced, what sending to it
+/// did, and what bb did with plaintext from the unmeshed pod's address.
 async fn export_and_probe(
     east: &LocalCluster,
     west: &LocalCluster,
     target: &Target,
-) -> Result<(Attempt, Attempt), String> {
+) -> Result<(Attempt, Attempt, Attempt), String> {
     ClusterStore::apply(east.store(), &unmeshed_deployment(), FIELD_MANAGER)
         .await
         .map_err(|e| format!("applying Deployment {UNMESHED}: {e}"))?;
@@ -384,7 +396,8 @@ async fn export_and_probe(
     .await?;
     let resolved = judge_announced(&mirror, pod_ip, &unmeshed, &meshed_mirror, &meshed, target);
     let sent = send_through_client(west, &mirror, pod_ip).await;
-    Ok((resolved, sent))
+    let reached = plaintext_from(pod_ip, target).await;
+    Ok((resolved, sent, reached))
 }
 
 fn judge_announced(

@@ -1,4 +1,4 @@
-use super::wire::{Announced, Answer, parse_answer};
+use super::wire::{Announced, Answer, Forged, parse_answer};
 use super::*;
 
 fn target() -> Target {
@@ -111,4 +111,57 @@ fn a_refused_attack_fails_when_the_guide_lost_requests() {
     let idle = Traffic::default();
     let row = judged("t".into(), refused(), idle, Duration::from_secs(1));
     assert_eq!(row.outcome, crate::Outcome::Fail);
+}
+
+/// The forged chain fails the client verifier bb's proxy uses (rustls's
+/// WebPki verifier over the mesh's anchors): its root claims the real
+/// anchor's name, so the check ends at the real anchor's key, which did
+/// not sign it. rustls answers that with the `DecryptError` alert.
+#[test]
+fn the_forged_chain_fails_verification_against_the_real_anchor() {
+    use rustls::pki_types::UnixTime;
+    use rustls::server::WebPkiClientVerifier;
+
+    let real = strait_identity::SigningCa::generate_root(
+        "root.linkerd.cluster.local",
+        Duration::from_secs(600),
+    )
+    .unwrap();
+    let roots = TrustRoots::from_pem("real", real.certificate_pem().as_bytes()).unwrap();
+    let forged = Forged::new(
+        "slow-cooker.mc-demo.serviceaccount.identity.linkerd.cluster.local",
+        "linkerd",
+        "cluster.local",
+    )
+    .unwrap();
+    assert_eq!(forged.chain.len(), 3, "leaf, forged issuer, forged root");
+    let verifier = WebPkiClientVerifier::builder_with_provider(
+        roots.root_store(),
+        strait_proxy_tls::crypto_provider(),
+    )
+    .allow_unauthenticated()
+    .build()
+    .unwrap();
+    let refused = verifier
+        .verify_client_cert(&forged.chain[0], &forged.chain[1..], UnixTime::now())
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+    );
+
+    // Under its own anchor the same chain is valid: only the anchor is wrong.
+    let mut own = rustls::RootCertStore::empty();
+    own.add(forged.chain[2].clone()).unwrap();
+    let own_verifier = WebPkiClientVerifier::builder_with_provider(
+        std::sync::Arc::new(own),
+        strait_proxy_tls::crypto_provider(),
+    )
+    .build()
+    .unwrap();
+    assert!(
+        own_verifier
+            .verify_client_cert(&forged.chain[0], &forged.chain[1..2], UnixTime::now())
+            .is_ok()
+    );
 }
