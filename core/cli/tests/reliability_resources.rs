@@ -1,14 +1,15 @@
 //! Bad resources applied to a running mesh: `strait local up` of the
 //! pod-to-pod example with the guide's traffic running, then resources the
-//! API refuses (YAML that does not parse, a Link missing required fields or
-//! with a bad selector, a MeshTLSAuthentication with no identities) and
-//! resources that are valid but point at nothing (a Server on a port name no
-//! container has, an AuthorizationPolicy whose target does not exist), each
-//! with `strait --context east apply -f -`. The user gets a clear error
-//! naming the object and the field, or the resource simply authorizes
-//! nothing as Linkerd's does; bb keeps serving slow-cooker at 100% with
-//! slow-cooker-evil refused, and the guide's own policy objects are
-//! unchanged.
+//! API refuses (YAML that does not parse, a MeshTLSAuthentication with no
+//! identities, which its CRD's schema forbids), Links the CRD accepts but
+//! the service mirror cannot read (missing fields, a bad selector operator),
+//! and resources that are valid but point at nothing (a Server on a port
+//! name no container has, an AuthorizationPolicy whose target does not
+//! exist), each with `strait --context east apply -f -`. The user gets a
+//! clear error naming the object and the field, or a warning naming the
+//! resource and what is wrong while it authorizes nothing, as Linkerd's
+//! does; bb keeps serving slow-cooker at 100% with slow-cooker-evil
+//! refused, and the guide's own policy objects are unchanged.
 
 #[allow(dead_code)]
 #[path = "support/guide.rs"]
@@ -126,7 +127,8 @@ fn bad_resources_are_refused_or_authorize_nothing_and_disturb_nothing() {
     );
     // Links: Linkerd's CRD requires no field of a Link's spec and leaves
     // selector operators to the service mirror, so the API stores both;
-    // the mirror of each reports, naming the Link, and retries.
+    // the mirror of each reports, naming the Link and the field, and waits
+    // for the Link to change.
     for (name, spec) in [
         (
             "broken-fields",
@@ -154,21 +156,21 @@ fn bad_resources_are_refused_or_authorize_nothing_and_disturb_nothing() {
     }
 
     // A MeshTLSAuthentication with no identities: the CRD's `minItems: 1`
-    // refuses it on Kubernetes; `strait local` stores custom resources
-    // without schema validation, and the policy index ignores it (it
-    // authenticates no one), logging a warning that names it.
-    let (ok, stdout, stderr) = apply(
+    // refuses it, on Kubernetes and in `strait local` alike.
+    assert_refused(
         &ws,
+        "a MeshTLSAuthentication with no identities",
         "apiVersion: policy.linkerd.io/v1alpha1\nkind: MeshTLSAuthentication\n\
          metadata:\n  name: nobody\n  namespace: mc-demo\nspec:\n  identities: []\n",
-    );
-    assert!(ok, "{stdout}{stderr}");
-    assert_eq!(
-        stdout,
-        "meshtlsauthentication.policy.linkerd.io/nobody created\n"
+        &[
+            "MeshTLSAuthentication.policy.linkerd.io \"nobody\" is invalid",
+            "spec.identities: Invalid value: 0",
+            "at least 1 items",
+        ],
     );
 
-    // Valid but pointing at nothing: stored, and it authorizes nothing.
+    // Valid but pointing at nothing: stored, authorizing nothing, and the
+    // policy controller says so.
     let (ok, stdout, stderr) = apply(
         &ws,
         "apiVersion: policy.linkerd.io/v1beta1\nkind: Server\n\
@@ -196,16 +198,20 @@ fn bad_resources_are_refused_or_authorize_nothing_and_disturb_nothing() {
     let log = up.stderr_text();
     for (warning, what) in [
         (
-            "MeshTLSAuthentication mc-demo/nobody is ignored",
-            "the empty MeshTLSAuthentication",
-        ),
-        (
-            "the credentials of link broken-fields",
+            "link linkerd/broken-fields: spec.targetClusterName is required",
             "Link broken-fields",
         ),
         (
-            "the credentials of link broken-selector",
+            "link linkerd/broken-selector: spec.remoteDiscoverySelector: unknown operator \"Sometimes\"",
             "Link broken-selector",
+        ),
+        (
+            "Server mc-demo/no-such-port is ignored: spec.port \"no-such-port\" names no container port",
+            "the Server on an unknown port name",
+        ),
+        (
+            "AuthorizationPolicy mc-demo/points-at-nothing is ignored: spec.targetRef: Server mc-demo/no-such-server does not exist",
+            "the AuthorizationPolicy pointing at nothing",
         ),
     ] {
         assert!(log.contains(warning), "no warning about {what}:\n{log}");
