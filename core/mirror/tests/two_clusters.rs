@@ -544,3 +544,62 @@ async fn embedded_clusters_are_reached_by_target_cluster_name() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_the_mirror_cannot_read_is_reported_once_by_field_until_it_is_fixed() {
+    let c = clusters(false, true).await;
+    let mut broken = link(false);
+    broken.spec.remote_discovery_selector = Some(strait_api::LabelSelector {
+        match_expressions: Some(vec![
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
+                key: "app".into(),
+                operator: "Sometimes".into(),
+                values: None,
+            },
+        ]),
+        ..Default::default()
+    });
+    c.west.apply(&broken, "test").await.unwrap();
+    c.east
+        .apply(&bb(Some("remote-discovery")), "kubectl")
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let clusters = Arc::new(BTreeMap::from([("target".to_string(), c.east.clone())]));
+    let supervisor = tokio::spawn(strait_mirror::supervise_link(
+        c.west.clone(),
+        "linkerd".to_string(),
+        "target".to_string(),
+        strait_mirror::connect_embedded(clusters),
+        c.plugin.clone(),
+        strait_mirror::MirrorMetrics::default(),
+        stopped,
+    ));
+    let event = || async {
+        c.west
+            .get::<k8s_openapi::api::core::v1::Event>("linkerd", "target.invalid-link")
+            .await
+            .unwrap()
+    };
+    eventually("an InvalidLink event", || async { event().await.is_some() }).await;
+    let recorded = event().await.unwrap();
+    assert_eq!(recorded.reason.as_deref(), Some("InvalidLink"));
+    assert_eq!(recorded.type_.as_deref(), Some("Warning"));
+    assert_eq!(recorded.involved_object.kind.as_deref(), Some("Link"));
+    assert_eq!(
+        recorded.message.as_deref(),
+        Some(
+            "link linkerd/target: spec.remoteDiscoverySelector: unknown operator \"Sometimes\" \
+             (expected In, NotIn, Exists or DoesNotExist)"
+        )
+    );
+    assert!(c.mirror().await.is_none(), "a broken Link mirrors nothing");
+    // Fixed, the Link's mirror starts.
+    c.west.apply(&link(false), "test").await.unwrap();
+    eventually("mirrored once the Link is fixed", || async {
+        c.mirror().await.is_some()
+    })
+    .await;
+    let _ = stop.send(true);
+    supervisor.await.unwrap();
+}

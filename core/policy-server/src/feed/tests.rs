@@ -1,6 +1,9 @@
-use strait_policy::Ignored;
+use std::sync::{Arc, Mutex};
 
-use super::newly_ignored;
+use strait_policy::{Ignored, Index};
+use tokio::sync::watch;
+
+use super::{IGNORED_REASON, feed, newly_ignored};
 
 fn ignored(name: &str, reason: &str) -> Ignored {
     Ignored {
@@ -45,5 +48,69 @@ fn a_resource_fixed_and_broken_again_is_reported_again() {
     assert_eq!(
         newly_ignored(&[], std::slice::from_ref(&nobody)),
         vec![&nobody]
+    );
+}
+
+/// A store with the guide's bb pod, as the feed reads it.
+async fn store_with_bb() -> strait_store::MemoryStore {
+    let store = strait_store::MemoryStore::new();
+    for object in [
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "mc-demo"}}),
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "bb-1", "namespace": "mc-demo", "labels": {"app": "bb"}},
+            "spec": {"containers": [{"name": "bb", "ports": [{"name": "http", "containerPort": 8080}]}]}
+        }),
+    ] {
+        store.apply_json(object, "test").unwrap();
+    }
+    store
+}
+
+#[tokio::test]
+async fn a_resource_pointing_at_nothing_gets_a_warning_event_naming_what_is_wrong() {
+    use k8s_openapi::api::core::v1::Event as K8sEvent;
+    use strait_store::ClusterStore;
+
+    let store = store_with_bb().await;
+    let index = Arc::new(Mutex::new(Index::default()));
+    let (changes, _) = watch::channel(0);
+    let feeding = tokio::spawn(feed(store.clone(), index, changes));
+    store
+        .apply_json(
+            serde_json::json!({
+                "apiVersion": "policy.linkerd.io/v1beta3", "kind": "Server",
+                "metadata": {"name": "no-such-port", "namespace": "mc-demo"},
+                "spec": {"podSelector": {"matchLabels": {"app": "bb"}}, "port": "no-such-port"}
+            }),
+            "kubectl",
+        )
+        .unwrap();
+    let mut found = None;
+    for _ in 0..200 {
+        found = store
+            .get::<K8sEvent>("mc-demo", "no-such-port.server.ignored")
+            .await
+            .unwrap();
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    feeding.abort();
+    let event = found.expect("no Event about the Server");
+    assert_eq!(event.reason.as_deref(), Some(IGNORED_REASON));
+    assert_eq!(event.type_.as_deref(), Some("Warning"));
+    assert_eq!(event.involved_object.kind.as_deref(), Some("Server"));
+    assert_eq!(
+        event.involved_object.api_version.as_deref(),
+        Some("policy.linkerd.io/v1beta3")
+    );
+    assert_eq!(
+        event.message.as_deref(),
+        Some(
+            "Server mc-demo/no-such-port is ignored: spec.port \"no-such-port\" names no \
+             container port of the pods it selects (e.g. bb-1), so it applies to no port"
+        )
     );
 }
