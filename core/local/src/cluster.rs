@@ -291,10 +291,10 @@ impl LocalCluster {
     /// on the same address. Proxies must ride through on what they know.
     pub async fn restart_control_plane(&self, down_for: Duration) -> Result<(), String> {
         let mut plane = self.plane.lock().await;
-        if let Some(running) = plane.take() {
-            if let Err(error) = running.shutdown().await {
-                tracing::warn!(cluster = %self.name, %error, "control plane stopped with an error");
-            }
+        if let Some(running) = plane.take()
+            && let Err(error) = running.shutdown().await
+        {
+            tracing::warn!(cluster = %self.name, %error, "control plane stopped with an error");
         }
         tracing::info!(cluster = %self.name, "control plane stopped");
         tokio::time::sleep(down_for).await;
