@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod fuzz;
 pub mod mesh;
+pub mod plugins;
 pub mod report;
 pub mod resources;
 pub mod security;
