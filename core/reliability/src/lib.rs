@@ -5,12 +5,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod faults;
 pub mod fuzz;
 pub mod mesh;
+pub mod outage;
 pub mod plugins;
 pub mod report;
 pub mod resources;
 pub mod security;
+pub mod soak;
 
 pub use mesh::{DrillMesh, Load, Traffic};
 pub use report::{Outcome, Report, Row};
