@@ -272,8 +272,12 @@ impl LocalCluster {
             );
             hasher.finish()
         };
-        let token = format!("strait-local.{namespace}.{name}.{:016x}{:016x}", random(), random())
-            .into_bytes();
+        let token = format!(
+            "strait-local.{namespace}.{name}.{:016x}{:016x}",
+            random(),
+            random()
+        )
+        .into_bytes();
         self.tokens
             .register(token.clone(), ServiceAccountRef::new(namespace, name));
         token
@@ -334,7 +338,10 @@ impl LocalCluster {
         tracing::info!(cluster = %self.name, "service mirrors stopped");
         tokio::time::sleep(down_for).await;
         let task = self.mirrors.spawn();
-        *self.mirror_task.lock().unwrap_or_else(PoisonError::into_inner) = task;
+        *self
+            .mirror_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = task;
         tracing::info!(cluster = %self.name, "service mirrors restarted");
     }
 }

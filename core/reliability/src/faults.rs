@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use strait_api::link::Link;
 use strait_store::ClusterStore;
 
@@ -192,8 +192,12 @@ impl Controller {
     pub fn describe(self) -> &'static str {
         match self {
             Controller::ClientMirrors => "west's service mirror",
-            Controller::ClientControlPlane => "west's control plane (destination, identity, policy)",
-            Controller::ServerControlPlane => "east's control plane (destination, identity, policy)",
+            Controller::ClientControlPlane => {
+                "west's control plane (destination, identity, policy)"
+            }
+            Controller::ServerControlPlane => {
+                "east's control plane (destination, identity, policy)"
+            }
         }
     }
 
@@ -234,5 +238,8 @@ pub async fn client_has_service(mesh: &DrillMesh, name: &str) -> bool {
     let Ok(west) = mesh.cluster(CLIENT_CLUSTER) else {
         return false;
     };
-    matches!(west.store().get::<Service>(NAMESPACE, name).await, Ok(Some(_)))
+    matches!(
+        west.store().get::<Service>(NAMESPACE, name).await,
+        Ok(Some(_))
+    )
 }

@@ -92,10 +92,8 @@ impl DrillMesh {
     /// directory with the clients set to `load`, starts it, and waits until
     /// slow-cooker's requests succeed and slow-cooker-evil's are refused.
     pub async fn start(example: &Path, load: Load, tag: &str) -> Result<DrillMesh, String> {
-        let root = std::env::temp_dir().join(format!(
-            "strait-reliability-{tag}-{}",
-            std::process::id()
-        ));
+        let root =
+            std::env::temp_dir().join(format!("strait-reliability-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let dir = root.join("pod-to-pod");
         copy_dir(example, &dir)?;
@@ -120,7 +118,9 @@ impl DrillMesh {
 
     /// The running clusters.
     pub fn mesh(&self) -> Result<&LocalMesh, String> {
-        self.mesh.as_ref().ok_or_else(|| "the mesh is stopped".to_string())
+        self.mesh
+            .as_ref()
+            .ok_or_else(|| "the mesh is stopped".to_string())
     }
 
     /// The cluster named `name`.
@@ -228,7 +228,9 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
     let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
     for entry in entries {
-        let path = entry.map_err(|e| format!("{}: {e}", from.display()))?.path();
+        let path = entry
+            .map_err(|e| format!("{}: {e}", from.display()))?
+            .path();
         let Some(name) = path.file_name() else {
             continue;
         };
@@ -239,8 +241,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
         if path.is_dir() {
             copy_dir(&path, &to.join(name))?;
         } else {
-            std::fs::copy(&path, to.join(name))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::copy(&path, to.join(name)).map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     Ok(())

@@ -30,7 +30,13 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
     {
         Some(switch) => switch,
         None => {
-            rows.push(Row::new("outage", "cut east's API", "no such cluster", "-", false));
+            rows.push(Row::new(
+                "outage",
+                "cut east's API",
+                "no such cluster",
+                "-",
+                false,
+            ));
             return rows;
         }
     };
@@ -56,17 +62,24 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
         }
     }
     let during = mesh.traffic().since(&before);
-    let same_mirror = mirror_uid.is_some()
-        && faults::client_service_uid(mesh, MIRROR).await == mirror_uid;
+    let same_mirror =
+        mirror_uid.is_some() && faults::client_service_uid(mesh, MIRROR).await == mirror_uid;
     switch.restore();
     let restored_at = Instant::now();
     let mut happened = format!(
         "{}; mirror {MIRROR} present at {} of {checks} checks (one a second){}",
         during.served(),
         checks - mirror_missing,
-        if same_mirror { ", never re-created" } else { ", RE-CREATED" }
+        if same_mirror {
+            ", never re-created"
+        } else {
+            ", RE-CREATED"
+        }
     );
-    if let Some(why) = mesh.last_allowed_failure().filter(|_| during.allowed_failed > 0) {
+    if let Some(why) = mesh
+        .last_allowed_failure()
+        .filter(|_| during.allowed_failed > 0)
+    {
         happened.push_str(&format!("; last failure: {why}"));
     }
     rows.push(Row::new(
@@ -89,7 +102,10 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
         }
     };
     let (happened, ok) = match canary_error {
-        Some(error) => (format!("the canary Service could not be created: {error}"), false),
+        Some(error) => (
+            format!("the canary Service could not be created: {error}"),
+            false,
+        ),
         None => match tokio::time::timeout(RECONVERGE_WITHIN * 6, caught_up).await {
             Ok(after) => (
                 format!(

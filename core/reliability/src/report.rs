@@ -121,8 +121,9 @@ impl Report {
     /// The table: drill, what was tried, what happened, what was lost, and
     /// the outcome, one line per row (cells keep no `|` or line break).
     pub fn table(&self) -> String {
-        let mut out =
-            String::from("| drill | tried | what happened | lost | result |\n|---|---|---|---|---|\n");
+        let mut out = String::from(
+            "| drill | tried | what happened | lost | result |\n|---|---|---|---|---|\n",
+        );
         for row in &self.rows {
             let _ = writeln!(
                 out,

@@ -159,7 +159,10 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
         },
         status.unwrap_or_else(|| "none".into())
     );
-    if let Some(why) = mesh.last_allowed_failure().filter(|_| total.allowed_failed > 0) {
+    if let Some(why) = mesh
+        .last_allowed_failure()
+        .filter(|_| total.allowed_failed > 0)
+    {
         happened.push_str(&format!("; last failure: {why}"));
     }
     rows.push(Row::new(
@@ -177,7 +180,10 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
 
 fn kind_row(kind: Kind, tried: String, faults: &[Done], losses: &[(Instant, Traffic)]) -> Row {
     let done: Vec<&Done> = faults.iter().filter(|f| f.kind == kind).collect();
-    let failed: Vec<&String> = done.iter().filter_map(|f| f.outcome.as_ref().err()).collect();
+    let failed: Vec<&String> = done
+        .iter()
+        .filter_map(|f| f.outcome.as_ref().err())
+        .collect();
     let mut lost = Traffic::default();
     for (at, loss) in losses {
         let blamed = done

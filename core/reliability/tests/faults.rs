@@ -10,7 +10,10 @@ use strait_reliability::soak::{SoakOptions, soak};
 use strait_reliability::{DrillMesh, Load, Outcome, Row};
 
 fn example() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/pod-to-pod"))
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/pod-to-pod"
+    ))
 }
 
 fn assert_all_pass(rows: &[Row]) {
@@ -28,7 +31,9 @@ async fn a_short_soak_with_every_fault_loses_nothing() {
         allowed_rps: 100,
         denied_rps: 10,
     };
-    let mesh = DrillMesh::start(example(), load, "test-soak").await.unwrap();
+    let mesh = DrillMesh::start(example(), load, "test-soak")
+        .await
+        .unwrap();
     let options = SoakOptions {
         duration: Duration::from_secs(30),
         push_every: Duration::from_secs(3),
@@ -42,12 +47,16 @@ async fn a_short_soak_with_every_fault_loses_nothing() {
     // Every kind of fault was done, more than once: the rows count them.
     let count = |row: &Row| -> u32 {
         let first = row.happened.split_whitespace().next().unwrap_or_default();
-        first.parse().unwrap_or_else(|_| panic!("no count in {:?}", row.happened))
+        first
+            .parse()
+            .unwrap_or_else(|_| panic!("no count in {:?}", row.happened))
     };
     let pushed = count(&rows[0]);
     assert!(pushed >= 4, "{}", rows[0].happened);
     assert!(
-        rows[0].happened.starts_with(&format!("{pushed} pushed, {pushed} reported active")),
+        rows[0]
+            .happened
+            .starts_with(&format!("{pushed} pushed, {pushed} reported active")),
         "{}",
         rows[0].happened
     );
@@ -61,7 +70,9 @@ async fn a_remote_api_outage_keeps_mirrors_and_traffic_and_catches_up() {
         allowed_rps: 100,
         denied_rps: 10,
     };
-    let mesh = DrillMesh::start(example(), load, "test-outage").await.unwrap();
+    let mesh = DrillMesh::start(example(), load, "test-outage")
+        .await
+        .unwrap();
     let rows = strait_reliability::outage::outage(&mesh, Duration::from_secs(12)).await;
     // The counts do see a loss when there is one: with bb's mirror gone,
     // slow-cooker's requests to it fail.

@@ -33,7 +33,11 @@ fn a_loss_is_put_down_to_the_fault_it_follows_and_fails_that_row() {
     let losses = vec![(start + Duration::from_secs(4), loss)];
     let restart = kind_row(Kind::Restart, "restarts".into(), &faults, &losses);
     assert_eq!(restart.outcome, crate::Outcome::Fail);
-    assert!(restart.lost.contains("3 failed allowed"), "{}", restart.lost);
+    assert!(
+        restart.lost.contains("3 failed allowed"),
+        "{}",
+        restart.lost
+    );
     let push = kind_row(Kind::Push, "pushes".into(), &faults, &losses);
     assert_eq!(push.outcome, crate::Outcome::Pass);
     assert_eq!(push.lost, "nothing");
@@ -50,5 +54,9 @@ fn a_fault_that_went_wrong_fails_its_row_even_with_nothing_lost() {
     }];
     let row = kind_row(Kind::Push, "pushes".into(), &faults, &[]);
     assert_eq!(row.outcome, crate::Outcome::Fail);
-    assert!(row.happened.contains("not active after 10s"), "{}", row.happened);
+    assert!(
+        row.happened.contains("not active after 10s"),
+        "{}",
+        row.happened
+    );
 }

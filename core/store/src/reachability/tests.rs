@@ -44,15 +44,24 @@ async fn a_cut_fails_requests_and_open_watches_and_a_restore_resyncs() {
 
     switch.cut();
     let failed = watch.next().await.unwrap();
-    assert!(matches!(failed, Err(StoreError::Unavailable { .. })), "{failed:?}");
+    assert!(
+        matches!(failed, Err(StoreError::Unavailable { .. })),
+        "{failed:?}"
+    );
     assert!(watch.next().await.is_none(), "a failed watch ends");
     let read = remote.get::<ConfigMap>("default", "before").await;
-    assert!(matches!(read, Err(StoreError::Unavailable { .. })), "{read:?}");
+    assert!(
+        matches!(read, Err(StoreError::Unavailable { .. })),
+        "{read:?}"
+    );
 
     // A watch opened during the outage fails after a while.
     let mut during = remote.watch::<ConfigMap>(WatchParams::all());
     let refused = during.next().await.unwrap();
-    assert!(matches!(refused, Err(StoreError::Unavailable { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable { .. })),
+        "{refused:?}"
+    );
 
     // What changed meanwhile is in the first event after the restore.
     inner.apply_json(config_map("during"), "test").unwrap();
@@ -61,7 +70,13 @@ async fn a_cut_fails_requests_and_open_watches_and_a_restore_resyncs() {
     let mut seen = names(&after.next().await.unwrap().unwrap());
     seen.sort();
     assert_eq!(seen, ["before", "during"]);
-    assert!(remote.get::<ConfigMap>("default", "during").await.unwrap().is_some());
+    assert!(
+        remote
+            .get::<ConfigMap>("default", "during")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]
