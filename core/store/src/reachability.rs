@@ -125,14 +125,10 @@ impl<S: ClusterStore> ClusterStore for Reachable<S> {
                     WatchState::Closed => {
                         if *down.borrow_and_update() {
                             // The connection attempt fails after a while,
-                            // unless the server comes back first.
-                            let back = tokio::time::timeout(REFUSED_AFTER, async {
-                                down.wait_for(|down| !*down).await.is_ok()
-                            })
-                            .await;
-                            if back != Ok(true) {
-                                return Some((Err(reachability.unavailable()), WatchState::Failed));
-                            }
+                            // even if the server is back by then: it was
+                            // made while it was not.
+                            tokio::time::sleep(REFUSED_AFTER).await;
+                            return Some((Err(reachability.unavailable()), WatchState::Failed));
                         }
                         let mut events = inner.watch::<K>(params);
                         let first = next_or_cut(&mut events, &mut down, &reachability).await?;
