@@ -123,6 +123,33 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
             ),
         },
     };
+    // West's destination service must have caught up too: it resolves the
+    // canary's mirror to east's bb pods.
+    let (resolved, resolved_ok) = match mesh.cluster(crate::mesh::CLIENT_CLUSTER) {
+        Ok(west) => {
+            let authority = format!("{mirror}.{NAMESPACE}.svc.cluster.local:8080");
+            let answer = crate::security::wire::resolve(
+                west.control_plane_addr(),
+                &authority,
+                NAMESPACE,
+                RECONVERGE_WITHIN * 6,
+            )
+            .await;
+            let after = restored_at.elapsed();
+            match answer {
+                Ok(endpoints) => (
+                    format!(
+                        "; west's destination resolved {mirror} to {} of east's pods {:.1}s after",
+                        endpoints.len(),
+                        after.as_secs_f64()
+                    ),
+                    after <= RECONVERGE_WITHIN,
+                ),
+                Err(error) => (format!("; west's destination: {error}"), false),
+            }
+        }
+        Err(error) => (format!("; {error}"), false),
+    };
     let after_before = mesh.traffic();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let after = mesh.traffic().since(&after_before);
@@ -132,9 +159,9 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
             "east's API back: west must catch up within {}",
             seconds(RECONVERGE_WITHIN)
         ),
-        format!("{happened}; the 5s after: {}", after.served()),
+        format!("{happened}{resolved}; the 5s after: {}", after.served()),
         after.lost(),
-        ok && after.lossless(),
+        ok && resolved_ok && after.lossless(),
     ));
     let _ = remove_canary(mesh).await;
     rows

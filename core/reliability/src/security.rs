@@ -11,7 +11,7 @@
 //!    client cluster's destination service says about it, and what a
 //!    meshed client does sending to it.
 
-mod wire;
+pub(crate) mod wire;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
