@@ -82,7 +82,9 @@ fn main() -> ExitCode {
             push_every: Duration::from_secs(3),
             flap_every: Duration::from_secs(10),
             restart_every: Duration::from_secs(12),
-            down_for: Duration::from_secs(2),
+            restart_down: Duration::from_secs(5),
+            flap_gap: Duration::from_secs(2),
+            flap_cut: Duration::from_secs(10),
         };
         args.outage = Duration::from_secs(20);
         args.rps = 200;

@@ -23,8 +23,12 @@ pub struct SoakOptions {
     pub flap_every: Duration,
     /// How often a controller is restarted (each in turn).
     pub restart_every: Duration,
-    /// How long a restarted controller is down, and a cut Link is cut.
-    pub down_for: Duration,
+    /// How long a restarted controller is down.
+    pub restart_down: Duration,
+    /// How long a flapping Link is gone before it is re-created.
+    pub flap_gap: Duration,
+    /// How long a flapping Link's remote API is cut off.
+    pub flap_cut: Duration,
 }
 
 impl SoakOptions {
@@ -35,7 +39,9 @@ impl SoakOptions {
             push_every: Duration::from_secs(5),
             flap_every: Duration::from_secs(20),
             restart_every: Duration::from_secs(30),
-            down_for: Duration::from_secs(2),
+            restart_down: Duration::from_secs(5),
+            flap_gap: Duration::from_secs(2),
+            flap_cut: Duration::from_secs(10),
         }
     }
 }
@@ -115,8 +121,8 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
             format!(
                 "Link flapped every {}: deleted and re-created {} later, or east's API cut for {}",
                 seconds(options.flap_every),
-                seconds(options.down_for),
-                seconds(options.down_for * 2)
+                seconds(options.flap_gap),
+                seconds(options.flap_cut)
             ),
         ),
         (
@@ -129,7 +135,7 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
                     .map(|c| c.describe())
                     .collect::<Vec<_>>()
                     .join("; "),
-                seconds(options.down_for)
+                seconds(options.restart_down)
             ),
         ),
     ] {
@@ -255,11 +261,11 @@ async fn flaps(mesh: &DrillMesh, options: &SoakOptions, deadline: Instant, timel
         number += 1;
         let started = Instant::now();
         let outcome = if number % 2 == 1 {
-            faults::recreate_link(mesh, options.down_for)
+            faults::recreate_link(mesh, options.flap_gap)
                 .await
                 .map(|()| "re-created".to_string())
         } else {
-            faults::cut_remote_api(mesh, options.down_for * 2)
+            faults::cut_remote_api(mesh, options.flap_cut)
                 .await
                 .map(|()| "cut".to_string())
         };
@@ -280,7 +286,7 @@ async fn restarts(mesh: &DrillMesh, options: &SoakOptions, deadline: Instant, ti
         turn += 1;
         let started = Instant::now();
         let outcome = controller
-            .restart(mesh, options.down_for)
+            .restart(mesh, options.restart_down)
             .await
             .map(|()| controller.describe().to_string());
         timeline.record(Done {

@@ -39,7 +39,9 @@ async fn a_short_soak_with_every_fault_loses_nothing() {
         push_every: Duration::from_secs(3),
         flap_every: Duration::from_secs(7),
         restart_every: Duration::from_secs(7),
-        down_for: Duration::from_secs(1),
+        restart_down: Duration::from_secs(2),
+        flap_gap: Duration::from_secs(1),
+        flap_cut: Duration::from_secs(3),
     };
     let rows = soak(&mesh, &options).await;
     mesh.stop().await;
