@@ -63,7 +63,7 @@ async fn a_short_soak_with_every_fault_loses_nothing() {
         rows[0].happened
     );
     assert!(count(&rows[1]) >= 2, "{}", rows[1].happened);
-    assert!(count(&rows[2]) >= 3, "{}", rows[2].happened);
+    assert!(count(&rows[2]) >= 2, "{}", rows[2].happened);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
