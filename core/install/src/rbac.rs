@@ -60,10 +60,14 @@ pub fn destination_namespace_rules() -> Vec<PolicyRule> {
     vec![rule(CORE, &["secrets"], &READ, &[])]
 }
 
-/// Policy indexes Pods and Linkerd's policy resources cluster-wide.
+/// Policy indexes Pods and Linkerd's policy resources cluster-wide, and
+/// reports a policy resource it has to ignore (a Server on a port no pod
+/// declares, an AuthorizationPolicy whose target does not exist) with a
+/// Warning Event beside it, in the resource's own namespace.
 pub fn policy_cluster_rules() -> Vec<PolicyRule> {
     vec![
         rule(CORE, &["pods"], &READ, &[]),
+        rule(CORE, &["events"], &["create", "patch"], &[]),
         rule(
             "policy.linkerd.io",
             &[
