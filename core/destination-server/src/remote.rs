@@ -23,9 +23,9 @@ use crate::shared::SharedClusters;
 /// failure...
 pub const RECONNECT_BACKOFF_MIN: Duration = Duration::from_secs(1);
 
-/// ...up to this, so a cluster that comes back is noticed within this long
-/// without hammering one that stays away.
-pub const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// ...up to this, so a cluster that comes back is noticed within seconds
+/// (an attempt every few seconds is no load on one that stays away).
+pub const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// The configuration of the cluster a credentials Secret reaches: its trust
 /// domain and cluster domain from the Secret's annotations (written by

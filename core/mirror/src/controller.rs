@@ -5,12 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Service};
 use strait_api::labels;
 use strait_api::link::{Link, reason};
 use strait_decisions::export::ExportDecision;
 use strait_plugin_host::ExportPlugin;
-use strait_store::{ClusterStore, Event, StoreError, WatchParams};
+use strait_store::{ClusterStore, Event, StoreError, StoredObject, WatchParams};
 use tokio::sync::watch;
 
 use crate::config::LinkConfig;
@@ -26,8 +27,10 @@ type Key = (String, String);
 /// How often the export plugin's version is checked, so a swapped plugin's
 /// decisions are applied to every exported Service.
 const PLUGIN_CHECK: Duration = Duration::from_millis(500);
-/// Longest wait between attempts to reach an unreachable cluster.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Longest wait between attempts to reach an unreachable cluster: short,
+/// so mirrors catch up within seconds of a target cluster's API coming
+/// back (one watch attempt every few seconds costs that API nothing).
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// The service mirror of one Link: `local` is this cluster, `remote` the
 /// target cluster the Link points at.
@@ -194,9 +197,10 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                             "target cluster unreachable, mirrors left as they are; retrying in {backoff:?}: {err}"
                         );
                         self.metrics.restart(&self.link.name, "remote");
-                        tokio::time::sleep(backoff).await;
+                        // Waiting inside the watch keeps this loop serving
+                        // stops, local events and the plugin meanwhile.
+                        remote = watch_after(&self.remote, backoff);
                         backoff = (backoff * 2).min(MAX_BACKOFF);
-                        remote = self.remote.watch(WatchParams::all());
                     }
                     None => {
                         self.metrics.restart(&self.link.name, "remote");
@@ -216,8 +220,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                     Some(Err(err)) => {
                         tracing::warn!(link = %self.link.name, "remote endpoints watch failed: {err}");
                         self.metrics.restart(&self.link.name, "remote");
-                        tokio::time::sleep(backoff).await;
-                        remote_endpoints = self.remote.watch(WatchParams::all());
+                        remote_endpoints = watch_after(&self.remote, backoff);
                     }
                     None => remote_endpoints = self.remote.watch(WatchParams::all()),
                 },
@@ -591,4 +594,17 @@ fn remote_of(mirror: &Service) -> Option<Key> {
     let name = parts.next()?.to_string();
     let namespace = parts.next()?.to_string();
     Some((namespace, name))
+}
+
+/// A watch of every object of kind `K` in `store` that opens after
+/// `delay`: a retry with backoff that does not hold up the caller's loop.
+fn watch_after<S: ClusterStore, K: StoredObject>(
+    store: &S,
+    delay: Duration,
+) -> BoxStream<'static, Result<Event<K>, StoreError>> {
+    let store = store.clone();
+    futures::stream::once(tokio::time::sleep(delay))
+        .map(move |()| store.watch::<K>(WatchParams::all()))
+        .flatten()
+        .boxed()
 }

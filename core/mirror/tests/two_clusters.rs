@@ -603,3 +603,42 @@ async fn a_link_the_mirror_cannot_read_is_reported_once_by_field_until_it_is_fix
     let _ = stop.send(true);
     supervisor.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_back_after_a_long_outage_is_caught_up_within_seconds() {
+    let c = clusters(false, true).await;
+    let switch = strait_store::Reachability::new();
+    let remote = strait_store::Reachable::new(c.east.clone(), switch.clone());
+    let mirror = ServiceMirror::new(c.west.clone(), remote, &link(false), c.plugin.clone())
+        .await
+        .unwrap()
+        .spawn();
+    c.east
+        .apply(&bb(Some("remote-discovery")), "kubectl")
+        .await
+        .unwrap();
+    eventually("bb-target in west", || async { c.mirror().await.is_some() }).await;
+    let before = c.mirror().await.unwrap().metadata.uid;
+
+    // Long enough for any backoff to reach its cap: the mirror must retry
+    // every few seconds, not every half minute, and keep what it mirrored.
+    switch.cut();
+    c.east.delete::<Service>("mc-demo", "bb").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    assert_eq!(
+        c.mirror().await.unwrap().metadata.uid,
+        before,
+        "the mirror is kept while the target is unreachable"
+    );
+    switch.restore();
+    let back = std::time::Instant::now();
+    let deadline = back + Duration::from_secs(8);
+    while c.mirror().await.is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the deletion made during the outage not caught up within 8s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    mirror.stop().await;
+}
