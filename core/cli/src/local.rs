@@ -65,7 +65,9 @@ pub fn run(command: LocalCommand) -> ExitCode {
             dir,
             api_addr,
             strait_home: None,
-        }).await {
+        })
+        .await
+        {
             Ok(mesh) => mesh,
             Err(err) => {
                 eprintln!("error: {err}");

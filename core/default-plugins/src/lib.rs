@@ -25,6 +25,37 @@ pub mod fixtures {
     pub const AUTHZ_DEFAULT: &str = env!("STRAIT_AUTHZ_DEFAULT_WASM");
     /// The default export plugin's file.
     pub const EXPORT_DEFAULT: &str = env!("STRAIT_EXPORT_DEFAULT_WASM");
+
+    /// `component` with a custom section `name` holding `payload` appended:
+    /// still a valid component that behaves as before, but another digest
+    /// and size, so tests can push a "new" version of a plugin or a large
+    /// one.
+    pub fn with_custom_section(component: &[u8], name: &str, payload: &[u8]) -> Vec<u8> {
+        let mut section = Vec::with_capacity(name.len() + payload.len() + 5);
+        leb128(&mut section, name.len());
+        section.extend_from_slice(name.as_bytes());
+        section.extend_from_slice(payload);
+        let mut out = Vec::with_capacity(component.len() + section.len() + 6);
+        out.extend_from_slice(component);
+        // Section id 0 (custom), then the section's length.
+        out.push(0);
+        leb128(&mut out, section.len());
+        out.extend_from_slice(&section);
+        out
+    }
+
+    /// `value` as unsigned LEB128, as Wasm writes lengths.
+    fn leb128(out: &mut Vec<u8>, mut value: usize) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
 }
 
 /// Files of the example plugins in `plugins/examples/`, written with the

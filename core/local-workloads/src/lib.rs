@@ -41,8 +41,8 @@ use strait_identity::EmbeddedTokens;
 use strait_store::MemoryStore;
 use tokio::task::JoinHandle;
 
-pub use images::{Program, SlowCooker, Terminus, UnsupportedImage, Url, program_of};
 pub use apps::LoadCounts;
+pub use images::{Program, SlowCooker, Terminus, UnsupportedImage, Url, program_of};
 pub use ip_pool::IpPool;
 
 /// The field manager every object this crate writes is applied as, so the

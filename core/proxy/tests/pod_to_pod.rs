@@ -490,27 +490,11 @@ async fn a_proxy_certified_under_another_trust_anchor_cannot_reach_bb() {
 /// The built-in authz plugin with a custom section appended: a different
 /// component (another digest) that decides the same way.
 fn rebuilt_authz_plugin(tag: &str) -> Vec<u8> {
-    fn leb128(mut n: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let name = b"strait-test";
-    let mut content = Vec::new();
-    leb128(name.len(), &mut content);
-    content.extend_from_slice(name);
-    content.extend_from_slice(tag.as_bytes());
-    let mut bytes = strait_default_plugins::AUTHZ_DEFAULT.to_vec();
-    bytes.push(0);
-    leb128(content.len(), &mut bytes);
-    bytes.extend_from_slice(&content);
-    bytes
+    strait_default_plugins::fixtures::with_custom_section(
+        strait_default_plugins::AUTHZ_DEFAULT,
+        "strait-test",
+        tag.as_bytes(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,28 +31,11 @@ pub const MIRROR: &str = "bb-target";
 /// appended: the same decisions, a different component (another digest),
 /// so pushing it is a real swap.
 pub fn default_authz_plugin(version: &str) -> Vec<u8> {
-    let mut bytes = strait_default_plugins::AUTHZ_DEFAULT.to_vec();
-    let name = b"strait-reliability-version";
-    let mut body = Vec::new();
-    leb128(&mut body, name.len());
-    body.extend_from_slice(name);
-    body.extend_from_slice(version.as_bytes());
-    bytes.push(0);
-    leb128(&mut bytes, body.len());
-    bytes.extend_from_slice(&body);
-    bytes
-}
-
-fn leb128(out: &mut Vec<u8>, mut value: usize) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+    strait_default_plugins::fixtures::with_custom_section(
+        strait_default_plugins::AUTHZ_DEFAULT,
+        "strait-reliability-version",
+        version.as_bytes(),
+    )
 }
 
 /// Writes `bytes` as the authz plugin of `cluster`'s plugins ConfigMap with

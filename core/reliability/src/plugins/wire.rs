@@ -361,23 +361,5 @@ fn dechunk(mut body: &str) -> String {
 /// `bytes` (a component) with a custom section of `size` bytes appended:
 /// still a valid component, behaving as before, just larger.
 pub(crate) fn padded(bytes: &[u8], size: usize) -> Vec<u8> {
-    let name = b"padding";
-    let mut payload = vec![name.len() as u8];
-    payload.extend_from_slice(name);
-    payload.resize(payload.len() + size, 0x5a);
-    let mut out = bytes.to_vec();
-    // Custom section id, then its length as unsigned LEB128.
-    out.push(0);
-    let mut length = payload.len();
-    loop {
-        let byte = (length & 0x7f) as u8;
-        length >>= 7;
-        if length == 0 {
-            out.push(byte);
-            break;
-        }
-        out.push(byte | 0x80);
-    }
-    out.extend_from_slice(&payload);
-    out
+    strait_default_plugins::fixtures::with_custom_section(bytes, "padding", &vec![0x5a; size])
 }

@@ -3,9 +3,7 @@ use std::collections::BTreeMap;
 use clap::Parser;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceDefinition, CustomResourceDefinitionNames, CustomResourceDefinitionSpec,
-};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::json;
 use strait_store::{ClusterStore, MemoryStore};
 use tokio::io::AsyncWriteExt;
@@ -140,23 +138,11 @@ async fn linked(probe_port: u16) -> (TestCluster, MemoryStore, MemoryStore) {
 }
 
 fn link_crd() -> CustomResourceDefinition {
-    CustomResourceDefinition {
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-            name: Some("links.multicluster.linkerd.io".into()),
-            ..Default::default()
-        },
-        spec: CustomResourceDefinitionSpec {
-            group: "multicluster.linkerd.io".into(),
-            names: CustomResourceDefinitionNames {
-                kind: "Link".into(),
-                plural: "links".into(),
-                ..Default::default()
-            },
-            scope: "Namespaced".into(),
-            ..Default::default()
-        },
-        status: None,
-    }
+    strait_api::custom_resource_definitions()
+        .unwrap()
+        .into_iter()
+        .find(|crd| crd.spec.names.kind == "Link")
+        .unwrap()
 }
 
 fn has(report: &Report, line: &str) -> bool {
