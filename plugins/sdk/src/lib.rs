@@ -79,8 +79,6 @@
 //! Only the world a plugin exports ends up in its component: the export glue
 //! points logging at that world's `log` import, so the other world's import is
 //! never referenced.
-#![deny(unsafe_code)]
-#![warn(missing_docs)]
 
 // The generated bindings contain the component ABI glue, which is unsafe.
 #[allow(unsafe_code, missing_docs, clippy::all)]

@@ -1,0 +1,74 @@
+//! Loopback addresses and one plain HTTP/1.1 request, for tests that run
+//! servers and proxies on this machine.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpSocket;
+
+/// How long [`http_get`] waits for a connection: loopback connects at once
+/// or is refused, so a longer wait is a listener that never accepts.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long [`http_get`] waits for the whole answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// 127.0.0.1 with a port the system picks when it is bound: for listeners
+/// whose address the test reads back.
+pub fn any_port() -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)
+}
+
+/// A loopback port free at the time of the call (bound, then released),
+/// for a port that must be known before its listener exists: one given to
+/// a child process, or written into a configuration.
+pub fn free_port() -> u16 {
+    let bound = std::net::TcpListener::bind(any_port()).and_then(|l| l.local_addr());
+    match bound {
+        Ok(addr) => addr.port(),
+        Err(e) => panic!("no free loopback port: {e}"),
+    }
+}
+
+/// `GET path` with `Host: host` to `to`, over a fresh connection made from
+/// address `from` (a pod's address, which proxies and policies go by) and
+/// closed after the answer: its status code and body. The status is 0 when
+/// no answer came: a refused or timed-out connection, or a closed one,
+/// which tests of refusals expect and tests waiting for a server retry.
+pub async fn http_get(from: IpAddr, to: SocketAddr, host: &str, path: &str) -> (u16, String) {
+    let socket = match from {
+        IpAddr::V4(_) => TcpSocket::new_v4(),
+        IpAddr::V6(_) => TcpSocket::new_v6(),
+    };
+    let socket = match socket {
+        Ok(socket) => socket,
+        Err(e) => panic!("no socket: {e}"),
+    };
+    if let Err(e) = socket.bind(SocketAddr::new(from, 0)) {
+        panic!("cannot bind {from}: {e}");
+    }
+    let Ok(Ok(mut stream)) = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(to)).await else {
+        return (0, String::new());
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return (0, String::new());
+    }
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(ANSWER_TIMEOUT, stream.read_to_end(&mut response)).await;
+    let response = String::from_utf8_lossy(&response);
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[cfg(test)]
+mod tests;

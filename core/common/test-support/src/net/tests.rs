@@ -1,0 +1,49 @@
+use std::net::{IpAddr, Ipv4Addr};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::*;
+
+const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+#[tokio::test]
+async fn a_get_reads_the_status_and_body_and_sends_the_host() {
+    let listener = TcpListener::bind(any_port()).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).await.expect("read");
+            request.extend_from_slice(&buf[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 418 I'm a teapot\r\ncontent-length: 5\r\n\r\nshort")
+            .await
+            .expect("write");
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let (status, body) = http_get(LOCALHOST, addr, "bb.example:8080", "/path").await;
+    assert_eq!((status, body.as_str()), (418, "short"));
+    let request = server.await.expect("the server ran");
+    assert!(request.starts_with("GET /path HTTP/1.1\r\n"), "{request}");
+    assert!(request.contains("Host: bb.example:8080\r\n"), "{request}");
+}
+
+#[tokio::test]
+async fn no_listener_is_status_zero() {
+    let addr = SocketAddr::new(LOCALHOST, free_port());
+    assert_eq!(
+        http_get(LOCALHOST, addr, "x", "/").await,
+        (0, String::new())
+    );
+}
+
+#[test]
+fn a_free_port_can_be_bound() {
+    let port = free_port();
+    assert_ne!(port, 0);
+    std::net::TcpListener::bind(SocketAddr::new(LOCALHOST, port)).expect("the port is free");
+}

@@ -1,0 +1,391 @@
+//! The built-in images at work: bb's `terminus` HTTP server and
+//! slow_cooker's open-loop HTTP client, each a task of the Pod running it.
+
+mod resolve;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::images::{SlowCooker, Terminus};
+
+pub(crate) use resolve::{Dial, DialError};
+
+/// How long a connection attempt may take before the request counts as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often slow_cooker reports its counts, as its `-interval` default.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// A task stopped when this is dropped: what ties an app's tasks to its Pod.
+#[derive(Debug)]
+pub(crate) struct Task(pub(crate) JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Serves bb's `terminus` on `listener` until dropped: every request is
+/// answered 200 with the response text (or 500 for the configured share).
+pub(crate) fn serve_terminus(listener: TcpListener, terminus: Terminus) -> Task {
+    let terminus = Arc::new(terminus);
+    let served = Arc::new(AtomicU64::new(0));
+    Task(tokio::spawn(async move {
+        // Connections live in the set, so stopping the server stops them.
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        let _ = stream.set_nodelay(true);
+                        connections.spawn(serve_connection(stream, terminus.clone(), served.clone()));
+                    }
+                    Err(err) => {
+                        tracing::warn!("terminus cannot accept: {err}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    }))
+}
+
+async fn serve_connection(stream: TcpStream, terminus: Arc<Terminus>, served: Arc<AtomicU64>) {
+    let service = hyper::service::service_fn(move |_request: Request<hyper::body::Incoming>| {
+        let terminus = terminus.clone();
+        let n = served.fetch_add(1, Ordering::Relaxed);
+        async move {
+            if !terminus.delay.is_zero() {
+                tokio::time::sleep(terminus.delay).await;
+            }
+            let fail = n % 100 < u64::from(terminus.percentage_failure);
+            let mut response = Response::new(Full::new(Bytes::from(
+                terminus.response_text.clone().into_bytes(),
+            )));
+            if fail {
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    if let Err(err) = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await
+    {
+        tracing::debug!("terminus connection ended: {err}");
+    }
+}
+
+/// What slow_cooker has sent so far.
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    pub(crate) good: AtomicU64,
+    pub(crate) bad: AtomicU64,
+    pub(crate) failing: AtomicBool,
+    /// Why the last failed request failed.
+    pub(crate) last_failure: Mutex<Option<String>>,
+}
+
+/// A load generator's running totals, read while it runs: what a fault
+/// drill counts to say how many requests a fault cost, to the request.
+#[derive(Clone, Debug, Default)]
+pub struct LoadCounts(Arc<Counts>);
+
+impl LoadCounts {
+    /// Requests answered with a 2xx status.
+    pub fn succeeded(&self) -> u64 {
+        self.0.good.load(Ordering::Relaxed)
+    }
+
+    /// Requests that failed: a non-2xx status, a connection error or a
+    /// timeout.
+    pub fn failed(&self) -> u64 {
+        self.0.bad.load(Ordering::Relaxed)
+    }
+
+    /// Why the most recent failed request failed, if any has.
+    pub fn last_failure(&self) -> Option<String> {
+        self.0
+            .last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl PartialEq for LoadCounts {
+    /// The same generator's totals, not equal numbers.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for LoadCounts {}
+
+/// One kept-alive connection and the task driving it.
+struct Connection {
+    sender: SendRequest<Empty<Bytes>>,
+    _driver: Task,
+}
+
+/// Everything a slow_cooker worker shares with its requests.
+struct Worker {
+    cooker: Arc<SlowCooker>,
+    dial: Arc<Dial>,
+    source: IpAddr,
+    idle: Mutex<Vec<Connection>>,
+    counts: Arc<Counts>,
+    sent: Arc<AtomicU64>,
+    pod: String,
+}
+
+/// Runs slow_cooker until dropped: after its start delay, `concurrency`
+/// workers each send `qps` requests a second, open loop (a request is sent
+/// on schedule whether or not earlier ones answered), from `source`.
+pub(crate) fn run_slow_cooker(
+    cooker: SlowCooker,
+    dial: Dial,
+    source: IpAddr,
+    pod: String,
+) -> (Task, LoadCounts) {
+    let counts = LoadCounts::default();
+    let shared = counts.0.clone();
+    let task = tokio::spawn(async move {
+        tokio::time::sleep(cooker.start_delay).await;
+        tracing::info!(
+            %pod, url = %cooker.url.authority, qps = cooker.qps, concurrency = cooker.concurrency,
+            "slow_cooker sending"
+        );
+        let cooker = Arc::new(cooker);
+        let dial = Arc::new(dial);
+        let sent = Arc::new(AtomicU64::new(0));
+        let mut workers = JoinSet::new();
+        for _ in 0..cooker.concurrency {
+            let worker = Arc::new(Worker {
+                cooker: cooker.clone(),
+                dial: dial.clone(),
+                source,
+                idle: Mutex::new(Vec::new()),
+                counts: shared.clone(),
+                sent: sent.clone(),
+                pod: pod.clone(),
+            });
+            workers.spawn(work(worker));
+        }
+        let mut report = tokio::time::interval(REPORT_EVERY);
+        report.tick().await;
+        loop {
+            tokio::select! {
+                _ = report.tick() => tracing::debug!(
+                    %pod,
+                    good = shared.good.load(Ordering::Relaxed),
+                    bad = shared.bad.load(Ordering::Relaxed),
+                    "slow_cooker counts"
+                ),
+                next = workers.join_next() => if next.is_none() {
+                    tracing::info!(%pod, "slow_cooker sent all its requests");
+                    std::future::pending::<()>().await;
+                },
+            }
+        }
+    });
+    (Task(task), counts)
+}
+
+async fn work(worker: Arc<Worker>) {
+    let period = Duration::from_secs_f64(1.0 / f64::from(worker.cooker.qps.max(1)));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut requests = JoinSet::new();
+    loop {
+        ticker.tick().await;
+        while requests.try_join_next().is_some() {}
+        if let Some(total) = worker.cooker.total_requests
+            && worker.sent.fetch_add(1, Ordering::Relaxed) >= total
+        {
+            while requests.join_next().await.is_some() {}
+            return;
+        }
+        requests.spawn(one_request(worker.clone()));
+    }
+}
+
+async fn one_request(worker: Arc<Worker>) {
+    let outcome = tokio::time::timeout(REQUEST_TIMEOUT, send(&worker)).await;
+    let counts = &worker.counts;
+    match outcome {
+        Ok(Ok(())) => {
+            counts.good.fetch_add(1, Ordering::Relaxed);
+            if counts.failing.swap(false, Ordering::Relaxed) {
+                tracing::info!(pod = %worker.pod, "slow_cooker requests succeed again");
+            }
+        }
+        Ok(Err(why)) => fail(&worker, &why.to_string()),
+        Err(_) => fail(&worker, "timed out"),
+    }
+}
+
+fn fail(worker: &Worker, why: &str) {
+    worker.counts.bad.fetch_add(1, Ordering::Relaxed);
+    *worker
+        .counts
+        .last_failure
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(why.to_string());
+    if !worker.counts.failing.swap(true, Ordering::Relaxed) {
+        tracing::warn!(pod = %worker.pod, url = %worker.cooker.url.authority, "slow_cooker requests fail: {why}");
+    } else {
+        tracing::debug!(pod = %worker.pod, "slow_cooker request failed: {why}");
+    }
+}
+
+/// Why one slow_cooker request failed; counted and logged, never fatal.
+#[derive(Debug, thiserror::Error)]
+enum RequestError {
+    /// No address to connect to.
+    #[error(transparent)]
+    Dial(#[from] DialError),
+    /// The endpoint did not accept within the connect timeout.
+    #[error("connecting to {to} timed out")]
+    ConnectTimeout {
+        /// The endpoint.
+        to: SocketAddr,
+    },
+    /// The endpoint refused or the network failed.
+    #[error("cannot connect to {to}: {source}")]
+    Connect {
+        /// The endpoint.
+        to: SocketAddr,
+        /// What the socket said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The connection did not start HTTP/1.1.
+    #[error("HTTP/1.1 handshake with {to} failed: {source}")]
+    Handshake {
+        /// The endpoint.
+        to: SocketAddr,
+        /// What hyper said.
+        #[source]
+        source: hyper::Error,
+    },
+    /// The method, path or a header does not make a request.
+    #[error("bad request: {0}")]
+    Build(#[source] hyper::http::Error),
+    /// The connection closed before the request could be sent.
+    #[error("connection lost: {0}")]
+    ConnectionLost(#[source] hyper::Error),
+    /// Sending the request or reading the response head failed.
+    #[error("request failed: {0}")]
+    Send(#[source] hyper::Error),
+    /// Reading the response body failed.
+    #[error("response body failed: {0}")]
+    Body(#[source] hyper::Error),
+    /// The server answered, but not with success.
+    #[error("answered {0}")]
+    Status(StatusCode),
+}
+
+async fn send(worker: &Worker) -> Result<(), RequestError> {
+    let idle = {
+        let mut idle = worker.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.retain(|c| !c.sender.is_closed());
+        idle.pop()
+    };
+    let mut connection = match idle {
+        Some(c) => c,
+        None => connect(worker).await?,
+    };
+    let cooker = &worker.cooker;
+    let host = cooker
+        .host_header
+        .clone()
+        .unwrap_or_else(|| cooker.url.authority.clone());
+    let mut request = Request::builder()
+        .method(cooker.method.as_str())
+        .uri(cooker.url.path.as_str())
+        .header(hyper::header::HOST, host);
+    for (name, value) in &cooker.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    if cooker.no_reuse {
+        request = request.header(hyper::header::CONNECTION, "close");
+    }
+    let request = request
+        .body(Empty::<Bytes>::new())
+        .map_err(RequestError::Build)?;
+    connection
+        .sender
+        .ready()
+        .await
+        .map_err(RequestError::ConnectionLost)?;
+    let response = connection
+        .sender
+        .send_request(request)
+        .await
+        .map_err(RequestError::Send)?;
+    let status = response.status();
+    response
+        .into_body()
+        .collect()
+        .await
+        .map_err(RequestError::Body)?;
+    if !cooker.no_reuse {
+        worker
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(connection);
+    }
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(RequestError::Status(status))
+    }
+}
+
+async fn connect(worker: &Worker) -> Result<Connection, RequestError> {
+    let to = worker.dial.next()?;
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, connect_from(worker.source, to))
+        .await
+        .map_err(|_| RequestError::ConnectTimeout { to })?
+        .map_err(|source| RequestError::Connect { to, source })?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|source| RequestError::Handshake { to, source })?;
+    let driver = Task(tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            tracing::debug!("slow_cooker connection ended: {err}");
+        }
+    }));
+    Ok(Connection {
+        sender,
+        _driver: driver,
+    })
+}
+
+/// A connection leaving from the Pod's address, so servers see who calls.
+pub(crate) async fn connect_from(source: IpAddr, to: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = match source {
+        IpAddr::V4(_) => TcpSocket::new_v4()?,
+        IpAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.bind(SocketAddr::new(source, 0))?;
+    let stream = socket.connect(to).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}

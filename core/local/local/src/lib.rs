@@ -1,0 +1,236 @@
+//! `strait local`: the pod-to-pod guide on one machine, no Kubernetes.
+//!
+//! Every subdirectory of a directory is a cluster: an embedded store
+//! loaded from its YAML files (and the state saved from the last run), a
+//! control plane whose issuer chains to a root shared by all the clusters,
+//! a service mirror per Link, and the cluster's workloads, with a proxy per
+//! meshed pod on one flat loopback network. The `strait --context <cluster>`
+//! commands reach the clusters through the local API; `viz` reads the
+//! proxies' metrics from the history kept here.
+
+mod cluster;
+mod links;
+mod persist;
+mod scrape;
+mod view;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use strait_identity::SigningCa;
+use strait_local_api::{ClusterBackend, LocalContext, Registry};
+use strait_local_workloads::IpPool;
+use strait_mirror::MirrorMetrics;
+use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics};
+use strait_runtime::plugins::builtin_export;
+use strait_store::{Reachability, Reachable};
+use tokio::task::JoinHandle;
+
+pub use cluster::LocalCluster;
+pub use links::{LOCAL_SCHEME, cluster_of_secret};
+pub use persist::{Loaded, load, state_text};
+pub use scrape::{History, SCRAPE_INTERVAL, Sampled};
+pub use view::{final_tables, live_view, viz_pods};
+
+/// How `local up` runs.
+#[derive(Clone, Debug)]
+pub struct UpOptions {
+    /// The directory with one subdirectory per cluster.
+    pub dir: PathBuf,
+    /// Where the local API listens (loopback; port 0 picks one).
+    pub api_addr: SocketAddr,
+    /// The STRAIT_HOME whose context registry names the clusters; `None`
+    /// reads it from the environment as the `strait` commands do. A drill
+    /// or a test passes its own, so it never touches the user's contexts.
+    pub strait_home: Option<PathBuf>,
+}
+
+/// The running clusters and the local API serving them.
+pub struct LocalMesh {
+    clusters: Vec<Arc<LocalCluster>>,
+    api_addr: SocketAddr,
+    started: Instant,
+    tasks: Vec<JoinHandle<()>>,
+    registered: Vec<String>,
+    registry: Registry,
+    /// Every cluster as the others reach it.
+    remote_access: links::Clusters,
+}
+
+impl std::fmt::Debug for LocalMesh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalMesh")
+            .field("clusters", &self.names())
+            .field("api_addr", &self.api_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The clusters of `dir`: its subdirectories that hold no dot in their
+/// name, sorted. Errors name the directory.
+pub fn cluster_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut clusters: Vec<(String, PathBuf)> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_dir())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?.to_string();
+            (!name.starts_with('.')).then_some((name, path))
+        })
+        .collect();
+    clusters.sort();
+    if clusters.is_empty() {
+        return Err(format!(
+            "{} has no cluster directories: make one subdirectory per cluster (e.g. east/, west/) holding its YAML files",
+            dir.display()
+        ));
+    }
+    Ok(clusters)
+}
+
+/// Starts every cluster of `options.dir` and the local API, and registers
+/// the clusters as `--context` names for the `strait` commands.
+pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
+    let dirs = cluster_dirs(&options.dir)?;
+    let mut prepared = Vec::new();
+    for (index, (name, dir)) in dirs.into_iter().enumerate() {
+        prepared.push(cluster::Prepared::load(&name, dir, index)?);
+    }
+    let clusters: links::Clusters = Arc::new(
+        prepared
+            .iter()
+            .map(|p| {
+                let remote = Reachable::new(p.store.clone(), Reachability::new());
+                (p.name.clone(), remote)
+            })
+            .collect::<BTreeMap<_, _>>(),
+    );
+    let host = PluginHost::new(HostConfig::default(), PluginMetrics::new())
+        .map_err(|e| format!("plugin host: {e}"))?;
+    let export_plugin = builtin_export().read().map_err(|e| e.to_string())?;
+    let shared = cluster::Shared {
+        root: SigningCa::generate_root(
+            "root.linkerd.cluster.local",
+            Duration::from_secs(365 * 86_400),
+        )
+        .map_err(|e| format!("trust anchor: {e}"))?,
+        ips: IpPool::new(),
+        clusters: clusters.clone(),
+        host,
+        export_plugin,
+        mirror_metrics: MirrorMetrics::default(),
+    };
+    let mut running = Vec::new();
+    let mut contexts = BTreeMap::new();
+    for prepared in prepared {
+        let dir = prepared.dir.clone();
+        let cluster = Arc::new(LocalCluster::start(prepared, &shared).await?);
+        contexts.insert(cluster.name().to_string(), dir);
+        running.push(cluster);
+    }
+    let backends: Vec<Arc<dyn ClusterBackend>> = running
+        .iter()
+        .map(|c| c.clone() as Arc<dyn ClusterBackend>)
+        .collect();
+    let (api_addr, api_task) = strait_local_api::serve(options.api_addr, backends)
+        .await
+        .map_err(|e| format!("cannot serve the local API on {}: {e}", options.api_addr))?;
+    let pid = std::process::id();
+    let registered: Vec<String> = contexts.keys().cloned().collect();
+    let registry = match &options.strait_home {
+        Some(home) => Registry::in_dir(home),
+        None => Registry::from_env().map_err(|e| e.to_string())?,
+    };
+    registry
+        .register(
+            &contexts
+                .into_iter()
+                .map(|(name, dir)| {
+                    let context = LocalContext {
+                        api: format!("http://{api_addr}"),
+                        dir: dir.canonicalize().unwrap_or(dir),
+                        pid,
+                    };
+                    (name, context)
+                })
+                .collect(),
+        )
+        .map_err(|e| e.to_string())?;
+    let scraper = tokio::spawn(cluster::scrape_forever(running.clone()));
+    Ok(LocalMesh {
+        clusters: running,
+        api_addr,
+        started: Instant::now(),
+        tasks: vec![api_task, scraper],
+        registered,
+        registry,
+        remote_access: clusters,
+    })
+}
+
+impl LocalMesh {
+    /// The clusters' names.
+    pub fn names(&self) -> Vec<String> {
+        self.clusters.iter().map(|c| c.name().to_string()).collect()
+    }
+
+    /// The running clusters.
+    pub fn clusters(&self) -> &[Arc<LocalCluster>] {
+        &self.clusters
+    }
+
+    /// Where the local API listens.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// The switch of `cluster`'s API server as the other clusters reach it
+    /// (their service mirrors and destination services): cutting it is an
+    /// outage of that API server seen from everywhere else, while the
+    /// cluster itself runs on.
+    pub fn api_reachability(&self, cluster: &str) -> Option<Reachability> {
+        self.remote_access
+            .get(cluster)
+            .map(|remote| remote.reachability().clone())
+    }
+
+    /// How long the mesh has run.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Stops everything and forgets the contexts.
+    pub async fn shutdown(mut self) {
+        self.stop_now();
+        // Let proxies and servers finish closing before the process moves on.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    fn stop_now(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        // The periodic save may not have seen the last changes yet.
+        for cluster in &self.clusters {
+            cluster.save_state();
+        }
+        if self.registered.is_empty() {
+            return;
+        }
+        if let Err(error) = self.registry.unregister(&self.registered) {
+            tracing::warn!(%error, "contexts not unregistered");
+        }
+        self.registered.clear();
+        self.clusters.clear();
+    }
+}
+
+impl Drop for LocalMesh {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}

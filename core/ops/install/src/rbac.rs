@@ -1,0 +1,250 @@
+//! What each component may do in the API, and why.
+//!
+//! Every rule comes from a call the component makes through its store:
+//! a watch is `list` + `watch`, a read of one object `get`, a server-side
+//! apply `patch` (plus `create`, which the API server also checks when the
+//! apply creates the object), a status write `patch` on the `status`
+//! subresource, a delete `delete`. Cluster-wide reads get a ClusterRole;
+//! everything confined to one namespace gets a Role there, narrowed to the
+//! objects' names wherever the verb allows it (`create`, `list` and `watch`
+//! cannot be narrowed by name). No rule uses a wildcard.
+
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
+use std::collections::BTreeMap;
+use strait_mesh::names::{self, CONTROL_PLANE_NAMESPACE, Component, PLUGINS_CONFIG_MAP};
+
+use crate::meta::metadata;
+use crate::object::Object;
+
+const CORE: &str = "";
+const READ: [&str; 2] = ["list", "watch"];
+
+/// A rule granting `verbs` on `resources` of `group`, optionally only on
+/// the objects named `names`.
+pub fn rule(group: &str, resources: &[&str], verbs: &[&str], names: &[&str]) -> PolicyRule {
+    let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    PolicyRule {
+        api_groups: Some(vec![group.to_string()]),
+        resources: Some(strings(resources)),
+        verbs: strings(verbs),
+        resource_names: (!names.is_empty()).then(|| strings(names)),
+        ..PolicyRule::default()
+    }
+}
+
+/// Identity checks each proxy's ServiceAccount token with a TokenReview.
+pub fn identity_cluster_rules() -> Vec<PolicyRule> {
+    vec![rule(
+        "authentication.k8s.io",
+        &["tokenreviews"],
+        &["create"],
+        &[],
+    )]
+}
+
+/// Destination indexes every Service, Endpoints, EndpointSlice and Pod of
+/// the cluster to answer `Get` for any authority.
+pub fn destination_cluster_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(CORE, &["services", "endpoints", "pods"], &READ, &[]),
+        rule("discovery.k8s.io", &["endpointslices"], &READ, &[]),
+    ]
+}
+
+/// Destination follows the credentials Secrets of linked clusters in the
+/// control plane's namespace (a watch: it cannot be narrowed by name, and
+/// the Secrets' names are the user's).
+pub fn destination_namespace_rules() -> Vec<PolicyRule> {
+    vec![rule(CORE, &["secrets"], &READ, &[])]
+}
+
+/// Policy indexes Pods and Linkerd's policy resources cluster-wide, and
+/// reports a policy resource it has to ignore (a Server on a port no pod
+/// declares, an AuthorizationPolicy whose target does not exist) with a
+/// Warning Event beside it, in the resource's own namespace.
+pub fn policy_cluster_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(CORE, &["pods"], &READ, &[]),
+        rule(CORE, &["events"], &["create", "patch"], &[]),
+        rule(
+            "policy.linkerd.io",
+            &[
+                "servers",
+                "serverauthorizations",
+                "authorizationpolicies",
+                "meshtlsauthentications",
+                "networkauthentications",
+            ],
+            &READ,
+            &[],
+        ),
+    ]
+}
+
+/// Following the plugins ConfigMap: it is watched (list and watch of the
+/// namespace's ConfigMaps, which a name cannot narrow), read, annotated
+/// with each plugin's status (patch, of that ConfigMap only; it is never
+/// created, so a deleted ConfigMap stays deleted) and each outcome is
+/// recorded as an Event (created and updated by apply).
+pub fn plugins_config_map_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(CORE, &["configmaps"], &READ, &[]),
+        rule(
+            CORE,
+            &["configmaps"],
+            &["get", "patch"],
+            &[PLUGINS_CONFIG_MAP],
+        ),
+        rule(CORE, &["events"], &["create", "patch"], &[]),
+    ]
+}
+
+/// The service mirror of Link `link`, in the namespace mirrors go to
+/// (any): it watches its mirror Services and the namespaces (a mirror
+/// waits for its namespace), applies and deletes mirror Services, and
+/// reads, applies and deletes their Endpoints (gateway mode).
+pub fn service_mirror_cluster_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(
+            CORE,
+            &["services"],
+            &["list", "watch", "create", "patch", "delete"],
+            &[],
+        ),
+        rule(
+            CORE,
+            &["endpoints"],
+            &["get", "create", "patch", "delete"],
+            &[],
+        ),
+        rule(CORE, &["namespaces"], &READ, &[]),
+    ]
+}
+
+/// The service mirror of Link `link` in the control plane's namespace:
+/// it watches the Links there (by namespace) and reads its own, writes
+/// its own Link's status, reads the Link's credentials Secret, and follows
+/// the plugins ConfigMap for the export plugin. Its replicas elect a
+/// leader through the Lease `service-mirror-write-<link>`, which each
+/// reads and writes by server-side apply (creating it when missing).
+pub fn service_mirror_namespace_rules(link: &str) -> Vec<PolicyRule> {
+    let lease = names::service_mirror_lease(link);
+    let credentials = names::link_credentials(link);
+    let mut rules = vec![
+        rule("multicluster.linkerd.io", &["links"], &READ, &[]),
+        rule("multicluster.linkerd.io", &["links"], &["get"], &[link]),
+        rule(
+            "multicluster.linkerd.io",
+            &["links/status"],
+            &["patch"],
+            &[link],
+        ),
+        rule(CORE, &["secrets"], &["get"], &[&credentials]),
+        rule("coordination.k8s.io", &["leases"], &["create"], &[]),
+        rule(
+            "coordination.k8s.io",
+            &["leases"],
+            &["get", "patch"],
+            &[&lease],
+        ),
+    ];
+    rules.extend(plugins_config_map_rules());
+    rules
+}
+
+/// What a linked source cluster reads from this one, as the remote-access
+/// account: its service mirror watches Services (and Endpoints, in
+/// gateway mode) and records a MissingNamespace Event on a remote Service;
+/// its destination follows Services, Endpoints, EndpointSlices and Pods
+/// for remote discovery.
+pub fn remote_access_cluster_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(CORE, &["services", "endpoints", "pods"], &READ, &[]),
+        rule("discovery.k8s.io", &["endpointslices"], &READ, &[]),
+        rule(CORE, &["events"], &["create", "patch"], &[]),
+    ]
+}
+
+/// What a linked source cluster reads of this one's control plane, by
+/// name: `multicluster check` there compares the two clusters' trust
+/// anchors and domains through the Link's credentials, from
+/// `linkerd-identity-trust-roots` and `linkerd-config` (both public facts
+/// of the mesh; no Secret).
+pub fn remote_access_namespace_rules() -> Vec<PolicyRule> {
+    vec![rule(
+        CORE,
+        &["configmaps"],
+        &["get"],
+        &[names::LINKERD_CONFIG, names::TRUST_ROOTS],
+    )]
+}
+
+/// The name of a component's ClusterRole and ClusterRoleBinding: Linkerd's
+/// `<namespace>-<workload>`, unique across installs in other namespaces.
+pub fn cluster_role_name(component: &Component) -> String {
+    format!("{CONTROL_PLANE_NAMESPACE}-{}", component.workload)
+}
+
+/// A ClusterRole `name` with `rules`, bound to ServiceAccount
+/// `namespace/account`.
+pub fn cluster_role(
+    name: &str,
+    rules: Vec<PolicyRule>,
+    account: (&str, &str),
+    labels: &BTreeMap<String, String>,
+) -> [Object; 2] {
+    let role = ClusterRole {
+        metadata: metadata(name, None, labels),
+        rules: Some(rules),
+        ..ClusterRole::default()
+    };
+    let binding = ClusterRoleBinding {
+        metadata: metadata(name, None, labels),
+        role_ref: role_ref("ClusterRole", name),
+        subjects: Some(vec![subject(account)]),
+    };
+    [role.into(), binding.into()]
+}
+
+/// A Role `name` in `namespace` with `rules`, bound to ServiceAccount
+/// `account_namespace/account`.
+pub fn namespaced_role(
+    name: &str,
+    namespace: &str,
+    rules: Vec<PolicyRule>,
+    account: (&str, &str),
+    labels: &BTreeMap<String, String>,
+) -> [Object; 2] {
+    let role = Role {
+        metadata: metadata(name, Some(namespace), labels),
+        rules: Some(rules),
+    };
+    let binding = RoleBinding {
+        metadata: metadata(name, Some(namespace), labels),
+        role_ref: role_ref("Role", name),
+        subjects: Some(vec![subject(account)]),
+    };
+    [role.into(), binding.into()]
+}
+
+fn role_ref(kind: &str, name: &str) -> RoleRef {
+    RoleRef {
+        api_group: Some("rbac.authorization.k8s.io".into()),
+        kind: kind.into(),
+        name: name.into(),
+    }
+}
+
+fn subject((namespace, name): (&str, &str)) -> Subject {
+    Subject {
+        kind: "ServiceAccount".into(),
+        name: name.into(),
+        namespace: Some(namespace.into()),
+        ..Subject::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,113 @@
+//! `viz stat` and `viz authz`, computed from the proxies' metrics and
+//! printed as Linkerd's viz prints them.
+//!
+//! The numbers come from one of two sources that must agree:
+//!
+//! * kept scrapes of each proxy's `/metrics` ([`History`], [`PodScrapes`]),
+//!   for the embedded runtime, where no Prometheus runs: rates are the
+//!   difference between the oldest and the newest scrape of the window;
+//! * a Prometheus HTTP API ([`stat_from_prometheus`],
+//!   [`authz_from_prometheus`]), on Kubernetes, with the queries Linkerd's
+//!   viz sends.
+//!
+//! Both produce the same rows ([`StatRow`], [`AuthzRow`]), so one formatter
+//! ([`format_stat`], [`format_authz`]) prints them with Linkerd's layout.
+
+mod authz;
+mod format;
+mod history;
+mod parse;
+mod prom;
+mod quantile;
+mod scrapes;
+mod stat;
+
+use std::time::Duration;
+
+pub use authz::{AuthzQuery, AuthzRow, authz_from_scrapes};
+pub use format::{NO_TRAFFIC, format_authz, format_stat, format_stat_for};
+pub use history::{History, PodKey, PodScrapes, Scrape};
+pub use parse::{LineFault, ParseError, Sample, parse_metrics};
+pub use prom::{PodInfo, QueryError, ResponseError, authz_from_prometheus, stat_from_prometheus};
+pub use quantile::histogram_quantile;
+pub use stat::{StatQuery, StatRow, TrafficStats, stat_from_scrapes};
+
+/// The shortest window accepted: Linkerd's viz refuses shorter ones, since
+/// Prometheus scrapes every 10 s and a rate needs two scrapes.
+pub const MIN_WINDOW: Duration = Duration::from_secs(15);
+
+/// The window used when none is given, as Linkerd's `--time-window`.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+/// The resource kind rows are grouped by, as `viz stat deploy` or
+/// `viz stat po` name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResourceKind {
+    /// One row per deployment, from the `deployment` of its pods.
+    Deployment,
+    /// One row per pod.
+    Pod,
+}
+
+impl ResourceKind {
+    /// The kind as Linkerd's JSON output names it (`deployment`, `pod`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Deployment => "deployment",
+            ResourceKind::Pod => "pod",
+        }
+    }
+}
+
+/// The output format, as Linkerd's `-o` flag takes it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Output {
+    /// The aligned table.
+    #[default]
+    Table,
+    /// A JSON array with Linkerd's field names, for scripts.
+    Json,
+    /// The table with the extra columns of Linkerd's `-o wide`.
+    Wide,
+}
+
+/// Why a window could not be read or Prometheus could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum VizError {
+    /// The window is not a Go duration such as `1m` or `30s`.
+    #[error("invalid time window {0:?}: expected a duration such as 1m, 30s or 1m30s")]
+    InvalidWindow(String),
+    /// The window is shorter than [`MIN_WINDOW`].
+    #[error(
+        "time window {0:?} is too short: it must be at least 15s, so that it holds two scrapes of every proxy"
+    )]
+    WindowTooShort(String),
+    /// The Prometheus API failed or answered something unexpected.
+    #[error("prometheus query {url} failed: {fault}")]
+    Prometheus {
+        /// The URL that was requested.
+        url: String,
+        /// What failed.
+        #[source]
+        fault: QueryError,
+    },
+}
+
+/// Reads a `--time-window` as Linkerd's viz does: Go notation (`1m`,
+/// `30s`, `1m30s`), empty for the default of one minute, and refused when
+/// under 15 s, where rates would rest on a single scrape.
+pub fn parse_window(text: &str) -> Result<Duration, VizError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(DEFAULT_WINDOW);
+    }
+    let window =
+        strait_api::go_duration(text).ok_or_else(|| VizError::InvalidWindow(text.to_owned()))?;
+    if window < MIN_WINDOW {
+        return Err(VizError::WindowTooShort(text.to_owned()));
+    }
+    Ok(window)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,294 @@
+//! The data plane's cost, measured as the guide runs it: a client calling
+//! an app directly, against the same client calling through slow-cooker's
+//! proxy and bb's proxy (mTLS between them, the default Wasm authz plugin
+//! deciding every request). The proxies are separate `strait-proxy`
+//! processes (the sidecar binary), so their memory is their own; the control plane and the app
+//! run in this process. Load comes from `oha`: the highest throughput
+//! (closed loop), then latency at a fixed 1,000 requests per second (open
+//! loop, latency corrected for coordinated omission).
+//!
+//! For scale, the same client also goes through two plain TCP relays (this
+//! binary run again as a relay: one thread, bytes copied both ways, nothing
+//! parsed): the least any pair of proxies in separate processes can cost
+//! on this machine.
+//!
+//! Run with `core/proxy/integration/benches/pod_to_pod.sh`, which builds the
+//! proxy and finds `oha`; it sets `STRAIT_PROXY_BIN` and `OHA`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use strait_proxy_integration::{
+    NS, any_port, control_plane, free_port, guide, http_get, identity, trust_root,
+};
+use strait_store::MemoryStore;
+use tokio::net::TcpListener;
+
+const DURATION: &str = "10s";
+const CONNECTIONS: &str = "32";
+const FIXED_RATE: &str = "1000";
+
+/// The app: HTTP/1.1 keep-alive, 1 KB responses.
+async fn app() -> SocketAddr {
+    let listener = TcpListener::bind(any_port()).await.expect("bind app");
+    let addr = listener.local_addr().expect("app addr");
+    let body = Bytes::from(vec![b'x'; 1024]);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |_: Request<hyper::body::Incoming>| {
+                    let body = body.clone();
+                    async move { Ok::<_, Infallible>(Response::new(Full::new(body))) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+struct ProxyProcess {
+    child: Child,
+    admin: SocketAddr,
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_proxy(
+    strait: &str,
+    sa: &str,
+    ip: &str,
+    anchors: &str,
+    plane: SocketAddr,
+    outbound: SocketAddr,
+    direct: Option<String>,
+) -> ProxyProcess {
+    let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("admin");
+    let workload = json!({"ns": NS, "pod": format!("{sa}-1")}).to_string();
+    let mut command = Command::new(strait);
+    command
+        .env_clear()
+        .env("LINKERD2_PROXY_LOG", "error")
+        .env("LINKERD2_PROXY_INBOUND_LISTEN_ADDR", format!("{ip}:0"))
+        .env("LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR", outbound.to_string())
+        .env("LINKERD2_PROXY_ADMIN_LISTEN_ADDR", admin.to_string())
+        .env("LINKERD2_PROXY_IDENTITY_LOCAL_NAME", identity(sa, NS))
+        .env("LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS", anchors)
+        .env("STRAIT_PROXY_IDENTITY_TOKEN", format!("{sa}-token"))
+        .env("LINKERD2_PROXY_IDENTITY_SVC_ADDR", plane.to_string())
+        .env("LINKERD2_PROXY_DESTINATION_SVC_ADDR", plane.to_string())
+        .env("LINKERD2_PROXY_POLICY_SVC_ADDR", plane.to_string())
+        .env("LINKERD2_PROXY_POLICY_WORKLOAD", workload)
+        .env("STRAIT_PROXY_SOURCE_IP", ip)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    if let Some(direct) = direct {
+        command.env("STRAIT_PROXY_INBOUND_DIRECT", direct);
+    }
+    let child = command.spawn().expect("spawn strait-proxy");
+    ProxyProcess { child, admin }
+}
+
+async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Resident and peak memory of a process, in KiB, from /proc.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+struct Run {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    success: f64,
+}
+
+fn oha(oha: &str, url: &str, connect_to: Option<&str>, extra: &[&str]) -> Run {
+    let mut command = Command::new(oha);
+    command.args(["--no-tui", "--output-format", "json", "-z", DURATION]);
+    command.args(extra);
+    if let Some(connect_to) = connect_to {
+        command.args(["--connect-to", connect_to]);
+    }
+    command.arg(url);
+    let output = command.output().expect("run oha");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "oha printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let summary = &report["summary"];
+    let percentile =
+        |p: &str| report["latencyPercentiles"][p].as_f64().unwrap_or(f64::NAN) * 1000.0;
+    Run {
+        rps: summary["requestsPerSec"].as_f64().unwrap_or(0.0),
+        p50_ms: percentile("p50"),
+        p99_ms: percentile("p99"),
+        success: summary["successRate"].as_f64().unwrap_or(0.0),
+    }
+}
+
+/// Set (to `LISTEN=TARGET`) when this binary runs as a relay.
+const RELAY: &str = "POD_TO_POD_RELAY";
+
+/// A plain TCP relay on one thread: accepts on `listen` and copies bytes
+/// both ways to `target`.
+fn relay(spec: &str) {
+    let (listen, target) = spec.split_once('=').expect("LISTEN=TARGET");
+    let (listen, target): (SocketAddr, SocketAddr) = (
+        listen.parse().expect("listen"),
+        target.parse().expect("target"),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(listen).await.expect("bind relay");
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = client.set_nodelay(true);
+                if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                    let _ = server.set_nodelay(true);
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+}
+
+/// Starts this binary as a relay from `listen` to `target`.
+fn spawn_relay(listen: SocketAddr, target: SocketAddr) -> ProxyProcess {
+    let me = std::env::current_exe().expect("own path");
+    let child = Command::new(me)
+        .env(RELAY, format!("{listen}={target}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn relay");
+    ProxyProcess {
+        child,
+        admin: listen,
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var(RELAY) {
+        relay(&spec);
+        return;
+    }
+    let strait = std::env::var("STRAIT_PROXY_BIN")
+        .expect("STRAIT_PROXY_BIN: the strait-proxy binary to run proxies with");
+    let oha_bin = std::env::var("OHA").unwrap_or_else(|_| "oha".to_string());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let port = free_port();
+        let store = MemoryStore::new();
+        guide(&store, port);
+        let root = trust_root();
+        let anchors = root.as_trust_anchor().to_pem();
+        let (plane, _) = control_plane("local", &store, &root, &[(NS, "bb"), (NS, "slow-cooker")]).await;
+        let app = app().await;
+        let bb_listen = format!("127.0.0.1:{port}");
+        let client_outbound: SocketAddr = format!("127.0.0.2:{}", free_port()).parse().expect("outbound");
+        let unused: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("outbound");
+        let bb = spawn_proxy(&strait, "bb", "127.0.0.1", &anchors, plane.local_addr(), unused,
+            Some(format!("{bb_listen}={app}")));
+        let client = spawn_proxy(&strait, "slow-cooker", "127.0.0.2", &anchors, plane.local_addr(),
+            client_outbound, None);
+        for proxy in [&bb, &client] {
+            let admin = proxy.admin;
+            wait_for("proxy readiness", async || http_get("127.0.0.1", admin, "admin", "/ready").await.0 == 200).await;
+        }
+        let host = format!("bb.{NS}.svc.cluster.local:{port}");
+        wait_for("a request through both proxies", async || {
+            http_get("127.0.0.1", client_outbound, &host, "/").await.0 == 200
+        })
+        .await;
+
+        let direct_url = format!("http://{app}/");
+        let mesh_url = format!("http://{host}/");
+        let connect_to = format!("{host}:{client_outbound}");
+        let closed = ["-c", CONNECTIONS];
+        let open = ["-q", FIXED_RATE, "--latency-correction", "-c", CONNECTIONS];
+        let direct_max = oha(&oha_bin, &direct_url, None, &closed);
+        let mesh_max = oha(&oha_bin, &mesh_url, Some(&connect_to), &closed);
+        let direct_fixed = oha(&oha_bin, &direct_url, None, &open);
+        let mesh_fixed = oha(&oha_bin, &mesh_url, Some(&connect_to), &open);
+        let (bb_rss, bb_peak) = memory_kib(bb.child.id());
+        let (client_rss, client_peak) = memory_kib(client.child.id());
+        drop((bb, client));
+
+        let second: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("relay");
+        let first: SocketAddr = format!("127.0.0.2:{}", free_port()).parse().expect("relay");
+        let relays = [spawn_relay(second, app), spawn_relay(first, second)];
+        let relay_url = format!("http://{first}/");
+        wait_for("the relays", async || http_get("127.0.0.1", first, "relay", "/").await.0 == 200).await;
+        let relay_max = oha(&oha_bin, &relay_url, None, &closed);
+        let relay_fixed = oha(&oha_bin, &relay_url, None, &open);
+        drop(relays);
+
+        println!("pod to pod: client -> slow-cooker proxy -> (mTLS, Wasm authz) -> bb proxy -> app");
+        println!("HTTP/1.1 keep-alive, 1 KiB responses, loopback, {CONNECTIONS} connections, {DURATION} per run");
+        println!();
+        println!("{:<34} {:>12} {:>12} {:>10} {:>12} {:>10}", "", "direct", "via proxies", "ratio", "via relays", "ratio");
+        println!("{:<34} {:>12.0} {:>12.0} {:>9.2}x {:>12.0} {:>9.2}x  (target >= 0.50x)", "max throughput (req/s)",
+            direct_max.rps, mesh_max.rps, mesh_max.rps / direct_max.rps,
+            relay_max.rps, relay_max.rps / direct_max.rps);
+        println!("{:<34} {:>12.3} {:>12.3} {:>+9.3}ms {:>12.3} {:>+9.3}ms", "p50 at 1,000 rps (ms)",
+            direct_fixed.p50_ms, mesh_fixed.p50_ms, mesh_fixed.p50_ms - direct_fixed.p50_ms,
+            relay_fixed.p50_ms, relay_fixed.p50_ms - direct_fixed.p50_ms);
+        println!("{:<34} {:>12.3} {:>12.3} {:>+9.3}ms {:>12.3} {:>+9.3}ms (target added <= 0.300 ms)", "p99 at 1,000 rps (ms)",
+            direct_fixed.p99_ms, mesh_fixed.p99_ms, mesh_fixed.p99_ms - direct_fixed.p99_ms,
+            relay_fixed.p99_ms, relay_fixed.p99_ms - direct_fixed.p99_ms);
+        println!("{:<34} {:>12.4} {:>12.4} {:>10} {:>12.4}", "success rate (max / fixed)",
+            direct_max.success.min(direct_fixed.success), mesh_max.success.min(mesh_fixed.success),
+            "", relay_max.success.min(relay_fixed.success));
+        println!();
+        println!("proxy memory after the runs (target RSS <= 20 MiB each):");
+        println!("  bb proxy:          RSS {:>6.1} MiB, peak {:>6.1} MiB", bb_rss as f64 / 1024.0, bb_peak as f64 / 1024.0);
+        println!("  slow-cooker proxy: RSS {:>6.1} MiB, peak {:>6.1} MiB", client_rss as f64 / 1024.0, client_peak as f64 / 1024.0);
+        drop(plane);
+    });
+}

@@ -1,0 +1,332 @@
+//! The proxy's end-to-end tests and benchmark, and the loopback mesh they
+//! share.
+//!
+//! They run real control planes (identity, policy and destination over an
+//! embedded store) as the proxy's peers, which the proxy itself must not
+//! depend on: keeping them here, as linkerd2-proxy keeps its end-to-end
+//! tests in `linkerd/app/integration`, leaves `strait-proxy`'s dependency
+//! tree free of the control plane (`strait-architecture`'s tests check
+//! it).
+//!
+//! This library is what the tests and the benchmark have in common: the
+//! guide's resources, a control plane per cluster, proxies of the guide's
+//! workloads, a bb app, and plain HTTP/1.1 calls. Every pod has an address
+//! of its own in 127.0.0.0/8, which Linux routes on loopback.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use strait_control_plane::{ControlPlane, RunningControlPlane};
+use strait_destination::ClusterConfig;
+use strait_destination_server::connect_embedded;
+use strait_identity::{
+    Certifier, EmbeddedTokens, IdentityDomain, Issuer, ServiceAccountRef, SigningCa,
+};
+use strait_plugin_distribution::PluginOffer;
+use strait_policy::IndexConfig;
+use strait_proxy::{DirectInbound, IdentityConfig, ProxyConfig, RunningProxy, TokenConfig};
+use strait_store::MemoryStore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket};
+
+/// The guide's namespace.
+pub const NS: &str = "mc-demo";
+/// The control plane's namespace, where its credentials Secrets live.
+pub const CONTROL_PLANE_NS: &str = "linkerd";
+/// How long a proxy may take to be certified, and an answer to become the
+/// expected one while the control plane's indexes fill.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+/// The lifetime of the test certificates.
+pub const DAY: Duration = Duration::from_secs(86_400);
+/// The name every test trust root is issued under.
+pub const ROOT_NAME: &str = "root.linkerd.cluster.local";
+
+/// The mesh identity of ServiceAccount `sa` in `ns`.
+pub fn identity(sa: &str, ns: &str) -> String {
+    format!("{sa}.{ns}.serviceaccount.identity.linkerd.cluster.local")
+}
+
+/// Applies `object` to `store`, which must accept it.
+pub fn apply(store: &MemoryStore, object: Value) {
+    if let Err(e) = store.apply_json(object, "test") {
+        panic!("apply failed: {e}");
+    }
+}
+
+/// Creates the namespaces `names`.
+pub fn namespaces(store: &MemoryStore, names: &[&str]) {
+    for ns in names {
+        apply(
+            store,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        );
+    }
+}
+
+/// bb's pod (ServiceAccount `bb`, at 127.0.0.1), its Service at
+/// `cluster_ip` and the Service's endpoints, all on `port`.
+pub fn bb_workload(store: &MemoryStore, port: u16, cluster_ip: &str) {
+    apply(
+        store,
+        json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "bb-1", "namespace": NS, "labels": {"app": "bb"}},
+            "spec": {"serviceAccountName": "bb", "containers": [
+                {"name": "bb", "ports": [{"name": "http", "containerPort": port}]},
+                {"name": "linkerd-proxy"}
+            ]}
+        }),
+    );
+    apply(
+        store,
+        json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "bb", "namespace": NS},
+            "spec": {"clusterIP": cluster_ip, "selector": {"app": "bb"},
+                     "ports": [{"name": "http", "port": port, "targetPort": port}]}
+        }),
+    );
+    apply(
+        store,
+        json!({
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "bb-slice", "namespace": NS,
+                         "labels": {"kubernetes.io/service-name": "bb"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": true},
+                           "targetRef": {"kind": "Pod", "name": "bb-1", "namespace": NS}}],
+            "ports": [{"name": "http", "port": port, "protocol": "TCP"}]
+        }),
+    );
+}
+
+/// The guide's single cluster: bb on `port` with the guide's Server and the
+/// AuthorizationPolicy admitting only slow-cooker's identity.
+pub fn guide(store: &MemoryStore, port: u16) {
+    namespaces(store, &[NS, CONTROL_PLANE_NS]);
+    bb_workload(store, port, "10.96.0.10");
+    apply(
+        store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1beta1", "kind": "Server",
+            "metadata": {"namespace": NS, "name": "bb"},
+            "spec": {"podSelector": {"matchLabels": {"app": "bb"}}, "port": port}
+        }),
+    );
+    apply(
+        store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
+            "metadata": {"namespace": NS, "name": "bb-authz"},
+            "spec": {
+                "targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "bb"},
+                "requiredAuthenticationRefs": [
+                    {"group": "policy.linkerd.io", "kind": "MeshTLSAuthentication", "name": "bb-good"}
+                ]
+            }
+        }),
+    );
+    apply(
+        store,
+        json!({
+            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "MeshTLSAuthentication",
+            "metadata": {"namespace": NS, "name": "bb-good"},
+            "spec": {"identities": [identity("slow-cooker", NS)]}
+        }),
+    );
+}
+
+/// A new trust root; its PEM is what proxies are given as trust anchors.
+pub fn trust_root() -> SigningCa {
+    SigningCa::generate_root(ROOT_NAME, DAY).expect("a trust root")
+}
+
+/// Cluster `cluster`'s control plane over `store`, on a free loopback
+/// port: identity with an issuer under `root` (tokens `<sa>-token` prove
+/// the `(namespace, sa)` accounts given), policy, and destination. The
+/// offer is the handle that pushes authz plugins to its proxies; dropping
+/// it ends their plugin streams.
+pub async fn control_plane(
+    cluster: &str,
+    store: &MemoryStore,
+    root: &SigningCa,
+    accounts: &[(&str, &str)],
+) -> (RunningControlPlane, PluginOffer) {
+    let plugins = PluginOffer::new();
+    let issuer = Issuer::generate(root, &format!("identity.{cluster}"), DAY).expect("an issuer");
+    let tokens = EmbeddedTokens::new();
+    for (ns, sa) in accounts {
+        tokens.register(format!("{sa}-token"), ServiceAccountRef::new(*ns, *sa));
+    }
+    let clusters = Arc::new(BTreeMap::from([(cluster.to_string(), store.clone())]));
+    let running = ControlPlane::new()
+        .with_identity(
+            Arc::new(Certifier::new(issuer, IdentityDomain::default())),
+            tokens,
+        )
+        .with_policy(store.clone(), IndexConfig::default(), &plugins)
+        .with_destination(
+            store.clone(),
+            cluster,
+            ClusterConfig::default(),
+            CONTROL_PLANE_NS,
+            connect_embedded(clusters),
+        )
+        .serve(any_port())
+        .await
+        .expect("the control plane serves");
+    (running, plugins)
+}
+
+/// One proxy, as the tests run it in-process.
+pub struct ProxySpec<'a> {
+    /// Its ServiceAccount: the identity it is certified for, and its token.
+    pub sa: &'a str,
+    /// Its pod's namespace.
+    pub ns: &'a str,
+    /// Its pod's name.
+    pub pod: &'a str,
+    /// The pod's address: outbound connections leave from it.
+    pub ip: &'a str,
+    /// The trust anchors, PEM.
+    pub anchors: &'a str,
+    /// The identity service that certifies it.
+    pub identity_addr: SocketAddr,
+    /// The policy and destination services it asks.
+    pub control_addr: SocketAddr,
+    /// Where redirected inbound connections are accepted.
+    pub inbound: SocketAddr,
+    /// Inbound ports bound directly, each in front of an app.
+    pub direct: Vec<DirectInbound>,
+    /// Whether it runs as a multicluster gateway.
+    pub gateway: bool,
+    /// The labels on all its metrics.
+    pub metric_labels: BTreeMap<String, String>,
+}
+
+/// Starts the proxy `spec` describes and waits until it is certified.
+pub async fn proxy(spec: ProxySpec<'_>) -> RunningProxy {
+    let workload = json!({"ns": spec.ns, "pod": spec.pod}).to_string();
+    let running = strait_proxy::start(ProxyConfig {
+        inbound_listen_addr: spec.inbound,
+        inbound_direct: spec.direct,
+        outbound_listen_addr: any_port(),
+        admin_listen_addr: any_port(),
+        identity: IdentityConfig {
+            local_name: identity(spec.sa, spec.ns),
+            trust_anchors_pem: spec.anchors.to_string(),
+            token: TokenConfig::Value(format!("{}-token", spec.sa).into_bytes()),
+            service_addr: spec.identity_addr.to_string(),
+        },
+        destination_addr: spec.control_addr.to_string(),
+        destination_context: workload.clone(),
+        policy_addr: spec.control_addr.to_string(),
+        policy_workload: workload,
+        gateway: spec.gateway,
+        metric_labels: spec.metric_labels,
+        detect_timeout: Duration::from_secs(1),
+        source_ip: Some(spec.ip.parse().expect("a pod address")),
+    })
+    .await
+    .expect("the proxy starts");
+    assert!(
+        running.wait_ready(PATIENCE).await,
+        "{} never certified",
+        spec.sa
+    );
+    running
+}
+
+/// 127.0.0.1 with a port the system picks.
+pub fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// A free loopback port (bound and released), for a port that must be
+/// known before its listener exists.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind(any_port()).expect("bind");
+    listener.local_addr().expect("a bound address").port()
+}
+
+/// The bb app: answers every HTTP/1.1 request with 200 and "bb says hi".
+pub async fn bb_app() -> SocketAddr {
+    let listener = TcpListener::bind(any_port()).await.expect("bind bb");
+    let addr = listener.local_addr().expect("bb's address");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let mut seen = Vec::new();
+                while let Ok(n) = stream.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        seen.drain(..end + 4);
+                        let body = "bb says hi";
+                        let response = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if stream.write_all(response.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// `GET path` with `Host: host` over a fresh connection from `from` (a
+/// pod's address), closed after the answer: its status code (0 when
+/// there was none) and body.
+pub async fn http_get(from: &str, to: SocketAddr, host: &str, path: &str) -> (u16, String) {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(SocketAddr::new(from.parse().expect("a pod address"), 0))
+        .expect("bind the pod's address");
+    let Ok(mut stream) = socket.connect(to).await else {
+        return (0, String::new());
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return (0, String::new());
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response).await;
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// `GET /` from `from` until the status is `expected` (the control plane's
+/// indexes fill asynchronously) or [`PATIENCE`] runs out; the last answer.
+pub async fn request_until(from: &str, to: SocketAddr, host: &str, expected: u16) -> (u16, String) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let answer = http_get(from, to, host, "/").await;
+        if answer.0 == expected || tokio::time::Instant::now() > deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The Prometheus text a proxy's admin port serves.
+pub async fn metrics(admin: SocketAddr) -> String {
+    http_get("127.0.0.1", admin, "admin", "/metrics").await.1
+}

@@ -1,0 +1,346 @@
+//! HTTP: every request is routed, authorized with its route's candidates
+//! and, if admitted, forwarded to the application in the client's HTTP
+//! version. Refusals are answered on the same connection, which stays open.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue};
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use strait_decisions::authz::{
+    Decision, Header, HttpRequest, Inbound as AuthzRequest, Protocol, ResourceRef,
+};
+use strait_http_detect::Protocol as Detected;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+use tracing::debug;
+
+use super::metrics::{BoxError, ConnectionSeries, ResponseBody, ResponseRecorder, is_grpc};
+use super::upstream::Upstream;
+use super::{Connection, Shared};
+use crate::policy::matching::RequestParts;
+use crate::policy::{PortPolicy, Route};
+use strait_proxy_http::{OrigProto, downgrade, strip_hop_by_hop};
+
+/// gRPC's `PERMISSION_DENIED`.
+const GRPC_PERMISSION_DENIED: &str = "7";
+
+/// Serves HTTP on `io` until the client closes it.
+pub(super) async fn serve<I>(
+    shared: Arc<Shared>,
+    io: I,
+    version: Detected,
+    connection: Connection,
+    policies: watch::Receiver<Arc<PortPolicy>>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let http2 = version == Detected::Http2;
+    let upstream = Upstream::new(connection.app, http2, shared.config.connect_timeout);
+    let handler = Arc::new(Handler {
+        shared,
+        connection,
+        policies,
+        upstream,
+        http2,
+        series: ConnectionSeries::default(),
+    });
+    let service = service_fn(move |request: Request<Incoming>| {
+        let handler = handler.clone();
+        async move { Ok::<_, Infallible>(handler.handle(request).await) }
+    });
+    let io = TokioIo::new(io);
+    let served = if http2 {
+        http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .serve_connection(io, service)
+            .await
+    } else {
+        http1::Builder::new()
+            .timer(TokioTimer::new())
+            .serve_connection(io, service)
+            .await
+    };
+    if let Err(e) = served {
+        debug!(error = %e, "inbound HTTP connection ended with an error");
+    }
+}
+
+/// One client connection's request handling.
+struct Handler {
+    shared: Arc<Shared>,
+    connection: Connection,
+    policies: watch::Receiver<Arc<PortPolicy>>,
+    upstream: Upstream,
+    http2: bool,
+    series: ConnectionSeries,
+}
+
+impl Handler {
+    async fn handle(&self, request: Request<Incoming>) -> Response<ResponseBody> {
+        let started = Instant::now();
+        let metrics = &self.shared.metrics;
+        // The policy as of this request: changes apply to the next request.
+        let policy = self.policies.borrow().clone();
+        let mut request = request;
+        // A proxy sent this HTTP/1 request as an HTTP/2 stream: it is
+        // authorized and forwarded as the HTTP/1 request it was.
+        let orig = if self.http2 {
+            match downgrade(&mut request) {
+                Ok(orig) => orig,
+                Err(error) => {
+                    debug!(client = %self.connection.client.addr, %error, "refusing a request");
+                    return unrecorded(answer_response(
+                        StatusCode::BAD_REQUEST,
+                        "invalid l5d-orig-proto header\n",
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        let http2 = self.http2 && orig.is_none();
+        let (parts, body) = request.into_parts();
+        let authority = authority(&parts.uri, &parts.headers);
+        let grpc = is_grpc(&parts.headers);
+        let matched = policy.route_for(&RequestParts {
+            method: &parts.method,
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            host: Some(host(&authority)).filter(|h| !h.is_empty()),
+            headers: &parts.headers,
+        });
+        let Some(route) = matched else {
+            return self.no_route(&policy, &authority, started);
+        };
+
+        let series = self.series.route(
+            metrics,
+            &self.connection,
+            &authority,
+            &policy.server,
+            &route.reference,
+        );
+        let authz_request = self.authz_request(&policy, route, &parts, &authority, http2);
+        let verdict = self
+            .shared
+            .authz
+            .authorize(authz_request, &route.authorizations);
+        // As Linkerd's proxy: a refused request is counted only as a
+        // denial, never as a request or response of the route, so `viz stat`
+        // shows the traffic the application served and `viz authz` shows the
+        // refusals beside it.
+        let recorder = match verdict.decision {
+            Decision::Allow(authz) => {
+                series.allowed(metrics, &authz);
+                series.requests().request();
+                ResponseRecorder::new(series.requests(), started)
+            }
+            Decision::Deny(reason) => {
+                series.denied(metrics);
+                debug!(
+                    client = %self.connection.client.addr,
+                    server = %policy.server,
+                    route = %route.reference,
+                    %reason,
+                    "request refused"
+                );
+                return if grpc {
+                    grpc_denied()
+                } else {
+                    unrecorded(answer_response(
+                        StatusCode::FORBIDDEN,
+                        "unauthorized request on route\n",
+                    ))
+                };
+            }
+        };
+
+        self.forward(Request::from_parts(parts, body), orig, recorder, grpc)
+            .await
+    }
+
+    /// Answers a request no route matches with 404, counted as a request
+    /// and response of the server under no route, as Linkerd's proxy does.
+    fn no_route(
+        &self,
+        policy: &PortPolicy,
+        authority: &str,
+        started: Instant,
+    ) -> Response<ResponseBody> {
+        let series = self.series.route(
+            &self.shared.metrics,
+            &self.connection,
+            authority,
+            &policy.server,
+            &ResourceRef::default(),
+        );
+        series.requests().request();
+        let recorder = ResponseRecorder::new(series.requests(), started);
+        answer(
+            recorder,
+            StatusCode::NOT_FOUND,
+            "no route matches the request\n",
+        )
+    }
+
+    /// What the authz plugin decides on: who is asking (the client's
+    /// identity and address), which server, port and route, and the
+    /// request's method, path, authority and headers. An undeclared
+    /// protocol is the one the request came in.
+    fn authz_request(
+        &self,
+        policy: &PortPolicy,
+        route: &Route,
+        parts: &http::request::Parts,
+        authority: &str,
+        http2: bool,
+    ) -> AuthzRequest {
+        AuthzRequest {
+            client_tls: self.connection.client.tls.clone(),
+            client_ip: self.connection.client.addr.ip(),
+            server: policy.server.clone(),
+            port: self.connection.target.port(),
+            protocol: match policy.protocol {
+                Protocol::Unknown if http2 => Protocol::Http2,
+                Protocol::Unknown => Protocol::Http1,
+                declared => declared,
+            },
+            route: Some(route.reference.clone()),
+            http: Some(HttpRequest {
+                method: parts.method.as_str().to_string(),
+                path: parts.uri.path().to_string(),
+                authority: authority.to_string(),
+                headers: parts
+                    .headers
+                    .iter()
+                    .map(|(name, value)| Header {
+                        name: name.as_str().to_string(),
+                        value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Forwards an admitted request to the application, in the HTTP version
+    /// the client used (re-upgraded when a proxy downgraded it), and
+    /// records the response as the route's; an unreachable application is
+    /// answered with 502.
+    async fn forward(
+        &self,
+        mut forwarded: Request<Incoming>,
+        orig: Option<OrigProto>,
+        recorder: ResponseRecorder,
+        grpc: bool,
+    ) -> Response<ResponseBody> {
+        strip_hop_by_hop(forwarded.headers_mut());
+        let sent = match orig {
+            Some(orig) => self.upstream.send_downgraded(forwarded, orig).await,
+            None => self.upstream.send(forwarded).await,
+        };
+        match sent {
+            Ok(response) => {
+                let (mut parts, body) = response.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                let body = body.map_err(BoxError::from).boxed_unsync();
+                let body = recorder.record(parts.status, &parts.headers, grpc, body);
+                Response::from_parts(parts, body)
+            }
+            Err(e) => {
+                debug!(app = ?self.connection.app, error = %e, "the application is unreachable");
+                answer(
+                    recorder,
+                    StatusCode::BAD_GATEWAY,
+                    "the application is unreachable\n",
+                )
+            }
+        }
+    }
+}
+
+/// A short plain-text response of the proxy's own.
+fn answer_response(status: StatusCode, text: &'static str) -> Response<ResponseBody> {
+    let mut response = Response::new(full(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// [`answer_response`], counted as a response of the route.
+fn answer(
+    recorder: ResponseRecorder,
+    status: StatusCode,
+    text: &'static str,
+) -> Response<ResponseBody> {
+    let (parts, body) = answer_response(status, text).into_parts();
+    let body = recorder.record(parts.status, &parts.headers, false, body);
+    Response::from_parts(parts, body)
+}
+
+/// A response that no metric counts (refusals: see the deny branch).
+fn unrecorded(response: Response<ResponseBody>) -> Response<ResponseBody> {
+    response
+}
+
+/// gRPC's refusal: HTTP 200, trailers-only, `grpc-status: 7`.
+fn grpc_denied() -> Response<ResponseBody> {
+    let mut response = Response::new(full(""));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    headers.insert(
+        HeaderName::from_static("grpc-status"),
+        HeaderValue::from_static(GRPC_PERMISSION_DENIED),
+    );
+    headers.insert(
+        HeaderName::from_static("grpc-message"),
+        HeaderValue::from_static("unauthorized request on route"),
+    );
+    response
+}
+
+fn full(text: &'static str) -> ResponseBody {
+    Full::new(Bytes::from_static(text.as_bytes()))
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// The request's authority: the URI's (HTTP/2, absolute-form HTTP/1) or
+/// the `Host` header.
+fn authority(uri: &http::Uri, headers: &HeaderMap) -> String {
+    uri.authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+/// The host part of an authority (without the port; IPv6 in brackets kept).
+fn host(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority
+            .find(']')
+            .map_or(authority, |end| &authority[..=end]);
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    }
+}
+
+#[cfg(test)]
+mod tests;

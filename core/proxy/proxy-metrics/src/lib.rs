@@ -1,0 +1,171 @@
+//! The proxy's traffic metrics, under the names and labels Linkerd's proxy
+//! exports, so that `viz stat`, `viz authz` and Linkerd's dashboards read
+//! strait's proxies unchanged.
+//!
+//! Both directions of the proxy record into the same families
+//! (`request_total` carries `direction="inbound"` or `"outbound"`), so the
+//! families are defined once here and handed to both. Label sets are
+//! built per request or connection with [`Labels`]; label names follow
+//! Linkerd: `direction`, `authority`, `target_addr`, `tls`, `client_id` /
+//! `server_id` / `no_tls_reason`, `srv_*`, `route_*`, `authz_*`, and the
+//! destination's labels prefixed `dst_` on outbound traffic.
+
+mod labels;
+mod series;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+pub use labels::{LabelSet, Labels, Tls};
+pub use series::RequestSeries;
+
+/// Upper bounds of `response_latency_ms`, as Linkerd's proxy buckets them,
+/// so histogram quantiles computed by `viz` match Linkerd's.
+pub const LATENCY_BUCKETS_MS: [f64; 25] = [
+    1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 100.0, 200.0, 300.0, 400.0, 500.0,
+    1_000.0, 2_000.0, 3_000.0, 4_000.0, 5_000.0, 10_000.0, 20_000.0, 30_000.0, 40_000.0, 50_000.0,
+];
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS_MS)
+}
+
+/// A histogram family whose histograms use Linkerd's latency buckets.
+pub type LatencyFamily = Family<LabelSet, Histogram, fn() -> Histogram>;
+
+/// Every traffic metric family of one proxy. Cloning shares the families.
+#[derive(Clone, Debug)]
+pub struct ProxyMetrics {
+    /// `request_total`: HTTP requests received (inbound) or sent (outbound).
+    pub request_total: Family<LabelSet, Counter>,
+    /// `response_total`: responses, with `status_code` and `classification`.
+    pub response_total: Family<LabelSet, Counter>,
+    /// `response_latency_ms`: time to the response headers, by status.
+    pub response_latency_ms: LatencyFamily,
+    /// `tcp_open_total`: connections opened.
+    pub tcp_open_total: Family<LabelSet, Counter>,
+    /// `tcp_close_total`: connections closed, with `errno` when one failed.
+    pub tcp_close_total: Family<LabelSet, Counter>,
+    /// `tcp_open_connections`: connections open now.
+    pub tcp_open_connections: Family<LabelSet, Gauge>,
+    /// `tcp_read_bytes_total`: bytes read from the peer.
+    pub tcp_read_bytes_total: Family<LabelSet, Counter>,
+    /// `tcp_write_bytes_total`: bytes written to the peer.
+    pub tcp_write_bytes_total: Family<LabelSet, Counter>,
+    /// `inbound_http_authz_allow_total`: requests admitted, with `authz_*`.
+    pub inbound_http_authz_allow_total: Family<LabelSet, Counter>,
+    /// `inbound_http_authz_deny_total`: requests refused (no `authz_*`).
+    pub inbound_http_authz_deny_total: Family<LabelSet, Counter>,
+    /// `inbound_tcp_authz_allow_total`: connections admitted, with `authz_*`.
+    pub inbound_tcp_authz_allow_total: Family<LabelSet, Counter>,
+    /// `inbound_tcp_authz_deny_total`: connections refused.
+    pub inbound_tcp_authz_deny_total: Family<LabelSet, Counter>,
+    /// `inbound_tcp_authz_terminate_total`: open connections closed because
+    /// a policy change no longer admits them.
+    pub inbound_tcp_authz_terminate_total: Family<LabelSet, Counter>,
+}
+
+impl Default for ProxyMetrics {
+    fn default() -> Self {
+        ProxyMetrics::new()
+    }
+}
+
+impl ProxyMetrics {
+    /// Empty families.
+    pub fn new() -> Self {
+        ProxyMetrics {
+            request_total: Family::default(),
+            response_total: Family::default(),
+            response_latency_ms: Family::new_with_constructor(latency_histogram),
+            tcp_open_total: Family::default(),
+            tcp_close_total: Family::default(),
+            tcp_open_connections: Family::default(),
+            tcp_read_bytes_total: Family::default(),
+            tcp_write_bytes_total: Family::default(),
+            inbound_http_authz_allow_total: Family::default(),
+            inbound_http_authz_deny_total: Family::default(),
+            inbound_tcp_authz_allow_total: Family::default(),
+            inbound_tcp_authz_deny_total: Family::default(),
+            inbound_tcp_authz_terminate_total: Family::default(),
+        }
+    }
+
+    /// Registers every family under Linkerd's name (the text encoder adds
+    /// `_total` to counters). Register into a sub-registry with the pod's
+    /// labels (`namespace`, `pod`, `deployment`, ...) when no Prometheus
+    /// scrape configuration adds them, as in the embedded runtime.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "request",
+            "HTTP requests, by direction and destination",
+            self.request_total.clone(),
+        );
+        registry.register(
+            "response",
+            "HTTP responses, by status code and classification",
+            self.response_total.clone(),
+        );
+        registry.register(
+            "response_latency_ms",
+            "Time from the request to its response headers, in milliseconds",
+            self.response_latency_ms.clone(),
+        );
+        registry.register(
+            "tcp_open",
+            "TCP connections opened",
+            self.tcp_open_total.clone(),
+        );
+        registry.register(
+            "tcp_close",
+            "TCP connections closed",
+            self.tcp_close_total.clone(),
+        );
+        registry.register(
+            "tcp_open_connections",
+            "TCP connections open now",
+            self.tcp_open_connections.clone(),
+        );
+        registry.register(
+            "tcp_read_bytes",
+            "Bytes read from peers",
+            self.tcp_read_bytes_total.clone(),
+        );
+        registry.register(
+            "tcp_write_bytes",
+            "Bytes written to peers",
+            self.tcp_write_bytes_total.clone(),
+        );
+        registry.register(
+            "inbound_http_authz_allow",
+            "Inbound HTTP requests admitted, by authorization",
+            self.inbound_http_authz_allow_total.clone(),
+        );
+        registry.register(
+            "inbound_http_authz_deny",
+            "Inbound HTTP requests refused by policy",
+            self.inbound_http_authz_deny_total.clone(),
+        );
+        registry.register(
+            "inbound_tcp_authz_allow",
+            "Inbound TCP connections admitted, by authorization",
+            self.inbound_tcp_authz_allow_total.clone(),
+        );
+        registry.register(
+            "inbound_tcp_authz_deny",
+            "Inbound TCP connections refused by policy",
+            self.inbound_tcp_authz_deny_total.clone(),
+        );
+        registry.register(
+            "inbound_tcp_authz_terminate",
+            "Inbound TCP connections closed when a policy change no longer admitted them",
+            self.inbound_tcp_authz_terminate_total.clone(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;

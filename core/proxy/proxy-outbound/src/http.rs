@@ -1,0 +1,362 @@
+//! Forwarding HTTP requests to balanced endpoints.
+
+pub(crate) mod client;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Body, Incoming};
+use strait_proxy_metrics::RequestSeries;
+
+use crate::balance::{Endpoint, InFlight};
+use crate::connect::{Connect, Hint};
+use crate::outbound::{EndpointExtra, Shared};
+use client::{ConnectedAt, ReqBody};
+use strait_proxy_http::{L5D_ORIG_PROTO, can_upgrade, downgrade, strip_hop_by_hop, upgrade};
+
+/// The body of responses: the endpoint's, or the proxy's own error text.
+pub(crate) type RespBody = BoxBody<Bytes, hyper::Error>;
+
+/// How slow an endpoint that could not be reached is taken to be.
+const CONNECT_FAILURE_PENALTY: Duration = Duration::from_secs(1);
+
+/// The header naming the proxy's error, as Linkerd's proxy sends it.
+const PROXY_ERROR: HeaderName = HeaderName::from_static("l5d-proxy-error");
+
+/// Answers one request of the application: resolves its authority, picks
+/// an endpoint and forwards it, sending it once more to another endpoint
+/// when the first cannot be reached and the body allows it. A request a
+/// proxy upgraded to HTTP/2 (one a gateway receives) is first restored to
+/// its original version.
+pub(crate) async fn handle<C: Connect>(
+    shared: &Shared<C>,
+    mut request: Request<Incoming>,
+    orig_dst: Option<SocketAddr>,
+) -> Response<RespBody> {
+    let absolute_form = if request.version() == Version::HTTP_2 {
+        match downgrade(&mut request) {
+            Ok(orig) => orig.is_some_and(|orig| orig.absolute_form),
+            Err(error) => return error_response(StatusCode::BAD_REQUEST, error.to_string()),
+        }
+    } else {
+        request.uri().scheme().is_some()
+    };
+    let authority = match request_authority(&request, orig_dst) {
+        Ok(authority) => authority,
+        Err(error) => return error_response(StatusCode::BAD_REQUEST, error.to_string()),
+    };
+    let entry = shared.entry(&authority);
+    if let Err(unavailable) = shared.ready(&authority, &entry).await {
+        let status = match unavailable {
+            crate::outbound::Unavailable::Failed(..) => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        tracing::debug!(%authority, %unavailable, "no endpoint for a request");
+        return error_response(status, unavailable.to_string());
+    }
+
+    let (mut parts, body) = request.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    let body = match replayable(body, &parts.headers, shared.config.max_buffered_body).await {
+        Ok(body) => body,
+        Err(error) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body failed: {error}"),
+            );
+        }
+    };
+    let head = Head {
+        method: parts.method,
+        path: parts
+            .uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/")),
+        version: parts.version,
+        headers: parts.headers,
+        authority,
+        absolute_form,
+    };
+
+    let Some(endpoint) = entry.balancer.pick(None) else {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{} has no ready endpoints", head.authority),
+        );
+    };
+    let (result, endpoint) = match body {
+        Outgoing::Buffered(bytes) => {
+            let first = send(&head, full(bytes.clone()), &endpoint).await;
+            match first {
+                Err(SendError::Connect(error, in_flight)) => {
+                    in_flight.failed(CONNECT_FAILURE_PENALTY);
+                    drop(in_flight);
+                    let failed = endpoint.target.addr;
+                    match entry.balancer.pick(Some(failed)) {
+                        Some(other) => {
+                            tracing::debug!(%failed, retry = %other.target.addr, %error, "retrying on another endpoint");
+                            (send(&head, full(bytes), &other).await, other)
+                        }
+                        None => (Err(SendError::Connect(error, endpoint.start())), endpoint),
+                    }
+                }
+                other => (other, endpoint),
+            }
+        }
+        Outgoing::Streaming(body) => (send(&head, body, &endpoint).await, endpoint),
+    };
+    let series = &endpoint.extra.series;
+    series.request();
+    match result {
+        Ok((response, in_flight, started)) => {
+            in_flight.answered_over(response.extensions().get::<ConnectedAt>().map(|c| c.0));
+            drop(in_flight);
+            record_response(series, response.status(), started.elapsed());
+            let (mut parts, body) = response.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            if parts.version == Version::HTTP_2 && head.version != Version::HTTP_2 {
+                // The answer to an upgraded request, in the client's version.
+                parts.headers.remove(L5D_ORIG_PROTO);
+                parts.version = head.version;
+            }
+            Response::from_parts(parts, body.boxed())
+        }
+        Err(SendError::Connect(error, in_flight)) => {
+            in_flight.failed(CONNECT_FAILURE_PENALTY);
+            let status = StatusCode::BAD_GATEWAY;
+            record_response(series, status, Duration::ZERO);
+            error_response(
+                status,
+                format!("connecting to {} failed: {error}", endpoint.target.addr),
+            )
+        }
+        Err(SendError::Request(error, in_flight, started)) => {
+            drop(in_flight);
+            let status = StatusCode::BAD_GATEWAY;
+            record_response(series, status, started.elapsed());
+            error_response(
+                status,
+                format!("the request to {} failed: {error}", endpoint.target.addr),
+            )
+        }
+        Err(SendError::Build(error)) => {
+            error_response(StatusCode::BAD_REQUEST, format!("invalid request: {error}"))
+        }
+    }
+}
+
+fn record_response(series: &RequestSeries, status: StatusCode, latency: Duration) {
+    let code = status.as_u16();
+    series.latency(code, latency.as_secs_f64() * 1000.0);
+    series.response(code, !status.is_server_error());
+}
+
+/// The parts of a request kept to send it again.
+struct Head {
+    method: Method,
+    path: PathAndQuery,
+    version: Version,
+    headers: HeaderMap,
+    authority: String,
+    /// Whether an HTTP/1 request named its target in absolute form.
+    absolute_form: bool,
+}
+
+enum Outgoing {
+    Buffered(Bytes),
+    Streaming(ReqBody),
+}
+
+enum SendError<E> {
+    /// The endpoint could not be reached: the request was not sent.
+    Connect(hyper_util::client::legacy::Error, InFlight<E>),
+    /// The request failed once sent.
+    Request(hyper_util::client::legacy::Error, InFlight<E>, Instant),
+    /// The request could not be built for the endpoint.
+    Build(http::Error),
+}
+
+type Sent<E> = Result<(Response<Incoming>, InFlight<E>, Instant), SendError<E>>;
+
+/// Sends the request to `endpoint` over the pool of its version, with the
+/// endpoint's authority override when it has one. HTTP/1 requests to an
+/// endpoint that runs a proxy go as HTTP/2 (see `strait_proxy_http`).
+async fn send<C: Connect>(
+    head: &Head,
+    body: ReqBody,
+    endpoint: &Arc<Endpoint<EndpointExtra<C>>>,
+) -> Sent<EndpointExtra<C>> {
+    let authority = endpoint
+        .target
+        .authority_override
+        .as_deref()
+        .unwrap_or(&head.authority);
+    let uri = Uri::builder()
+        .scheme(Scheme::HTTP)
+        .authority(authority)
+        .path_and_query(head.path.clone())
+        .build();
+    let uri = match uri {
+        Ok(uri) => uri,
+        Err(error) => return Err(SendError::Build(error)),
+    };
+    let mut request = Request::new(body);
+    *request.method_mut() = head.method.clone();
+    *request.uri_mut() = uri;
+    *request.version_mut() = head.version;
+    *request.headers_mut() = head.headers.clone();
+    // HTTP/1 names the authority in Host (kept as the client sent it
+    // unless a gateway needs another); HTTP/2 in the URI.
+    if endpoint.target.authority_override.is_some()
+        && (head.version != Version::HTTP_2 || request.headers().contains_key(header::HOST))
+    {
+        match HeaderValue::from_str(authority) {
+            Ok(host) => {
+                request.headers_mut().insert(header::HOST, host);
+            }
+            Err(error) => return Err(SendError::Build(error.into())),
+        }
+    }
+    let upgraded =
+        endpoint.target.protocol_hint == Hint::H2 && can_upgrade(head.version, &head.method);
+    if upgraded {
+        upgrade(&mut request, head.absolute_form);
+    }
+    let pool = if upgraded || head.version == Version::HTTP_2 {
+        &endpoint.extra.pools.http2
+    } else {
+        &endpoint.extra.pools.http1
+    };
+    let in_flight = endpoint.start();
+    let started = Instant::now();
+    match pool.request(request).await {
+        Ok(response) => Ok((response, in_flight, started)),
+        Err(error) if error.is_connect() => Err(SendError::Connect(error, in_flight)),
+        Err(error) => Err(SendError::Request(error, in_flight, started)),
+    }
+}
+
+/// Why a request names no destination the proxy can route; answered with
+/// 400 and this text.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AuthorityError {
+    /// The `Host` header has bytes that are not visible ASCII.
+    #[error("the Host header is not text")]
+    HostNotText(#[source] header::ToStrError),
+    /// The `Host` header is not an authority.
+    #[error("invalid Host header {host:?}: {source}")]
+    InvalidHost {
+        /// The header as sent.
+        host: String,
+        /// What the URI parser said.
+        #[source]
+        source: http::uri::InvalidUri,
+    },
+    /// An authority with no host, or with user information.
+    #[error("invalid authority {0:?}")]
+    Invalid(String),
+    /// Neither an authority, a `Host` header, nor an original destination.
+    #[error("the request names no authority")]
+    Missing,
+}
+
+/// The request's authority as `host:port`: `:authority` or `Host`, with the
+/// original destination's port (else 80) when it names none; the original
+/// destination itself when there is neither.
+fn request_authority<B>(
+    request: &Request<B>,
+    orig_dst: Option<SocketAddr>,
+) -> Result<String, AuthorityError> {
+    let named = match request.uri().authority() {
+        Some(authority) => Some(authority.clone()),
+        None => match request.headers().get(header::HOST) {
+            Some(host) => {
+                let host = host.to_str().map_err(AuthorityError::HostNotText)?;
+                Some(
+                    host.parse::<Authority>()
+                        .map_err(|source| AuthorityError::InvalidHost {
+                            host: host.to_string(),
+                            source,
+                        })?,
+                )
+            }
+            None => None,
+        },
+    };
+    match named {
+        Some(authority) => {
+            if authority.host().is_empty() || authority.as_str().contains('@') {
+                return Err(AuthorityError::Invalid(authority.as_str().to_string()));
+            }
+            let port = authority
+                .port_u16()
+                .or_else(|| orig_dst.map(|dst| dst.port()))
+                .unwrap_or(80);
+            Ok(format!("{}:{port}", authority.host().to_ascii_lowercase()))
+        }
+        None => orig_dst
+            .map(|dst| dst.to_string())
+            .ok_or(AuthorityError::Missing),
+    }
+}
+
+/// The body as something that can be sent twice when it is empty or small
+/// enough (by its `content-length`) to buffer; else the stream itself.
+async fn replayable(
+    body: Incoming,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Outgoing, hyper::Error> {
+    if body.is_end_stream() {
+        return Ok(Outgoing::Buffered(Bytes::new()));
+    }
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match length {
+        Some(length) if length <= limit => {
+            let collected = body.collect().await?;
+            Ok(Outgoing::Buffered(collected.to_bytes()))
+        }
+        _ => Ok(Outgoing::Streaming(body.boxed())),
+    }
+}
+
+fn full(bytes: Bytes) -> ReqBody {
+    if bytes.is_empty() {
+        return Empty::new().map_err(|never| match never {}).boxed();
+    }
+    Full::new(bytes).map_err(|never| match never {}).boxed()
+}
+
+/// A response of the proxy's own, its text saying what went wrong.
+pub(crate) fn error_response(status: StatusCode, message: String) -> Response<RespBody> {
+    let header =
+        HeaderValue::from_str(&message).unwrap_or_else(|_| HeaderValue::from_static("proxy error"));
+    let mut body = message;
+    body.push('\n');
+    let mut response = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(PROXY_ERROR, header);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,311 @@
+//! The outbound side: detection, then HTTP or opaque forwarding.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use strait_http_detect::{Detection, Protocol, detect};
+use strait_io::PrefixedIo;
+use strait_proxy_metrics::{LabelSet, Labels, ProxyMetrics, RequestSeries, Tls};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::balance::Balancer;
+use crate::connect::{Connect, EndpointTarget};
+use crate::discovery::{Discovery, Resolved};
+use crate::http::client::Pools;
+use crate::{http, tcp};
+
+/// Linkerd's reason for plaintext to an endpoint discovery gave no identity.
+const NO_IDENTITY_REASON: &str = "not_provided_by_service_discovery";
+
+/// How often unused balancers are looked for.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The outbound side's timings and limits.
+#[derive(Clone, Debug)]
+pub struct OutboundConfig {
+    /// How long to wait for a connection's first bytes before forwarding it
+    /// as opaque TCP (server-first protocols send nothing).
+    pub detect_timeout: Duration,
+    /// How long a request waits for endpoints before it is answered 503;
+    /// after that, requests for the authority fail at once until endpoints
+    /// appear.
+    pub no_endpoints_timeout: Duration,
+    /// How long connecting to an endpoint may take.
+    pub connect_timeout: Duration,
+    /// Request bodies up to this size (by `content-length`) are buffered so
+    /// the request can be sent again when its endpoint cannot be reached.
+    pub max_buffered_body: usize,
+    /// How long an authority's balancer (and so its connections and its
+    /// discovery stream) is kept without requests.
+    pub idle_timeout: Duration,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        OutboundConfig {
+            detect_timeout: Duration::from_secs(10),
+            no_endpoints_timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(3),
+            max_buffered_body: 64 * 1024,
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the proxy keeps per endpoint: its connection pools and its
+/// metric series.
+pub(crate) struct EndpointExtra<C: Connect> {
+    pub(crate) pools: Pools<C>,
+    /// The request series labelled `direction`, `authority`,
+    /// `target_addr`, TLS and `dst_*`; [`RequestSeries::labels`] also
+    /// label the endpoint's TCP series.
+    pub(crate) series: RequestSeries,
+}
+
+/// The balancer of one authority, with its fail-fast state.
+pub(crate) struct Entry<C: Connect> {
+    pub(crate) balancer: Balancer<EndpointExtra<C>>,
+    failfast: AtomicBool,
+    last_used: AtomicU64,
+}
+
+/// Why a request or connection found nowhere to go.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Unavailable {
+    #[error("{0} has no ready endpoints")]
+    NoEndpoints(String),
+    #[error("{0} does not exist")]
+    NotFound(String),
+    #[error("discovery did not answer for {0} in time")]
+    Pending(String),
+    #[error("discovery failed for {0}: {1}")]
+    Failed(String, String),
+}
+
+pub(crate) struct Shared<C: Connect> {
+    pub(crate) config: OutboundConfig,
+    discovery: Discovery,
+    pub(crate) connect: C,
+    pub(crate) metrics: ProxyMetrics,
+    balancers: Mutex<HashMap<String, Arc<Entry<C>>>>,
+    started: Instant,
+    last_sweep: AtomicU64,
+}
+
+/// The outbound side of the proxy. Cloning shares its balancers and
+/// connection pools.
+pub struct Outbound<C: Connect> {
+    shared: Arc<Shared<C>>,
+}
+
+impl<C: Connect> Clone for Outbound<C> {
+    fn clone(&self) -> Self {
+        Outbound {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<C: Connect> std::fmt::Debug for Outbound<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbound")
+            .field("config", &self.shared.config)
+            .field("discovery", &self.shared.discovery)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+impl<C: Connect> Outbound<C> {
+    /// The outbound side resolving through `discovery`, connecting with
+    /// `connect` and recording into `metrics`.
+    pub fn new(
+        config: OutboundConfig,
+        discovery: Discovery,
+        connect: C,
+        metrics: ProxyMetrics,
+    ) -> Self {
+        Outbound {
+            shared: Arc::new(Shared {
+                config,
+                discovery,
+                connect,
+                metrics,
+                balancers: Mutex::new(HashMap::new()),
+                started: Instant::now(),
+                last_sweep: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Serves one outbound connection of the application until it closes.
+    /// `orig_dst` is the address the application connected to: opaque
+    /// traffic goes to one of its endpoints, and HTTP requests without an
+    /// authority are resolved through it. Errors are logged, not returned:
+    /// there is nobody to return them to.
+    pub async fn serve_connection<I>(&self, io: I, orig_dst: Option<SocketAddr>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut io = io;
+        let (protocol, prefix) = match detect(&mut io, self.shared.config.detect_timeout).await {
+            Ok(Detection::Protocol { protocol, prefix }) => (protocol, prefix),
+            Ok(Detection::Closed) => return,
+            Err(error) => {
+                tracing::debug!(%error, "reading the first bytes failed");
+                return;
+            }
+        };
+        let io = PrefixedIo::new(prefix, io);
+        let shared = self.shared.clone();
+        match protocol {
+            Protocol::Http1 => {
+                let service = service_fn(move |request| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, Infallible>(http::handle(&shared, request, orig_dst).await) }
+                });
+                let served = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(io), service)
+                    .await;
+                if let Err(error) = served {
+                    tracing::debug!(%error, "HTTP/1 connection failed");
+                }
+            }
+            Protocol::Http2 => {
+                let service = service_fn(move |request| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, Infallible>(http::handle(&shared, request, orig_dst).await) }
+                });
+                let served = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(io), service)
+                    .await;
+                if let Err(error) = served {
+                    tracing::debug!(%error, "HTTP/2 connection failed");
+                }
+            }
+            Protocol::Opaque => match orig_dst {
+                Some(dst) => tcp::forward(&self.shared, io, dst).await,
+                None => tracing::info!(
+                    "closing an opaque connection with no original destination to send it to"
+                ),
+            },
+        }
+    }
+
+    /// How many authorities have a balancer now.
+    pub fn balancers(&self) -> usize {
+        lock(&self.shared.balancers).len()
+    }
+}
+
+impl<C: Connect> Shared<C> {
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// The balancer of `authority`, made (and its resolution started) on
+    /// first use.
+    pub(crate) fn entry(&self, authority: &str) -> Arc<Entry<C>> {
+        let now = self.now_ms();
+        let mut balancers = lock(&self.balancers);
+        self.sweep(&mut balancers, now);
+        if let Some(entry) = balancers.get(authority) {
+            entry.last_used.store(now, Ordering::Relaxed);
+            return entry.clone();
+        }
+        let connect = self.connect.clone();
+        let metrics = self.metrics.clone();
+        let connect_timeout = self.config.connect_timeout;
+        let label_authority = authority.to_string();
+        let new_endpoint = move |target: &Arc<EndpointTarget>| EndpointExtra {
+            pools: Pools::new(connect.clone(), target.clone(), connect_timeout),
+            series: RequestSeries::new(&metrics, endpoint_labels(&label_authority, target)),
+        };
+        let entry = Arc::new(Entry {
+            balancer: Balancer::new(
+                self.discovery.resolve(authority),
+                new_endpoint,
+                crate::balance::PeakEwma::DEFAULT_DECAY,
+            ),
+            failfast: AtomicBool::new(false),
+            last_used: AtomicU64::new(now),
+        });
+        balancers.insert(authority.to_string(), entry.clone());
+        entry
+    }
+
+    /// Forgets the balancers nobody used for the idle timeout, so their
+    /// connections and discovery streams close.
+    fn sweep(&self, balancers: &mut HashMap<String, Arc<Entry<C>>>, now: u64) {
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < SWEEP_INTERVAL.as_millis() as u64 {
+            return;
+        }
+        self.last_sweep.store(now, Ordering::Relaxed);
+        let idle = self.config.idle_timeout.as_millis() as u64;
+        balancers.retain(|_, entry| {
+            Arc::strong_count(entry) > 1
+                || now.saturating_sub(entry.last_used.load(Ordering::Relaxed)) < idle
+        });
+    }
+
+    /// Waits until `authority` has endpoints: at most the no-endpoints
+    /// timeout, not at all once that timeout has passed without any.
+    pub(crate) async fn ready(&self, authority: &str, entry: &Entry<C>) -> Result<(), Unavailable> {
+        let mut resolution = entry.balancer.resolution();
+        let settled = |r: &Resolved| matches!(r, Resolved::Endpoints(_) | Resolved::Failed(_));
+        if !settled(&resolution.borrow()) && !entry.failfast.load(Ordering::Relaxed) {
+            let waited = tokio::time::timeout(
+                self.config.no_endpoints_timeout,
+                resolution.wait_for(settled),
+            )
+            .await;
+            if waited.is_err() {
+                entry.failfast.store(true, Ordering::Relaxed);
+            }
+        }
+        let state = resolution.borrow().clone();
+        match state {
+            Resolved::Endpoints(_) => {
+                entry.failfast.store(false, Ordering::Relaxed);
+                Ok(())
+            }
+            Resolved::Pending => Err(Unavailable::Pending(authority.to_string())),
+            Resolved::NoEndpoints { exists: true } => {
+                Err(Unavailable::NoEndpoints(authority.to_string()))
+            }
+            Resolved::NoEndpoints { exists: false } => {
+                Err(Unavailable::NotFound(authority.to_string()))
+            }
+            Resolved::Failed(message) => Err(Unavailable::Failed(authority.to_string(), message)),
+        }
+    }
+}
+
+/// The labels every metric of an endpoint carries.
+fn endpoint_labels(authority: &str, target: &EndpointTarget) -> LabelSet {
+    let tls = match &target.identity {
+        Some(identity) => Tls::Server(identity.clone()),
+        None => Tls::Plaintext(NO_IDENTITY_REASON.to_string()),
+    };
+    Labels::outbound()
+        .with("authority", authority)
+        .with("target_addr", target.addr.to_string())
+        .with_tls(&tls)
+        .with_prefixed("dst_", &target.labels)
+        .build()
+}

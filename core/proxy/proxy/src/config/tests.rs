@@ -1,0 +1,172 @@
+use std::collections::HashMap;
+
+use super::*;
+
+const ANCHOR: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+fn env(extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut env: HashMap<String, String> = [
+        (
+            "LINKERD2_PROXY_IDENTITY_LOCAL_NAME",
+            "bb.mc-demo.serviceaccount.identity.linkerd.cluster.local",
+        ),
+        ("LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS", ANCHOR),
+        (
+            "LINKERD2_PROXY_IDENTITY_TOKEN_FILE",
+            "/var/run/secrets/tokens/linkerd-identity-token",
+        ),
+        (
+            "LINKERD2_PROXY_IDENTITY_SVC_ADDR",
+            "linkerd-identity-headless.linkerd.svc.cluster.local.:8080",
+        ),
+        (
+            "LINKERD2_PROXY_DESTINATION_SVC_ADDR",
+            "linkerd-dst-headless.linkerd.svc.cluster.local.:8086",
+        ),
+        (
+            "LINKERD2_PROXY_POLICY_SVC_ADDR",
+            "linkerd-policy.linkerd.svc.cluster.local.:8090",
+        ),
+        (
+            "LINKERD2_PROXY_POLICY_WORKLOAD",
+            r#"{"ns":"mc-demo","pod":"bb-1"}"#,
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    env
+}
+
+fn read(env: &HashMap<String, String>) -> Result<ProxyConfig, ConfigError> {
+    ProxyConfig::from_lookup(|name| env.get(name).cloned())
+}
+
+#[test]
+fn linkerds_sidecar_variables_with_linkerds_ports() {
+    let config = read(&env(&[])).unwrap();
+    assert_eq!(config.inbound_listen_addr, "0.0.0.0:4143".parse().unwrap());
+    assert_eq!(
+        config.outbound_listen_addr,
+        "127.0.0.1:4140".parse().unwrap()
+    );
+    assert_eq!(config.admin_listen_addr, "0.0.0.0:4191".parse().unwrap());
+    assert_eq!(
+        config.identity.token,
+        TokenConfig::File("/var/run/secrets/tokens/linkerd-identity-token".into())
+    );
+    assert_eq!(
+        config.destination_context,
+        r#"{"ns":"mc-demo","pod":"bb-1"}"#
+    );
+    assert!(!config.gateway);
+    assert!(config.inbound_direct.is_empty());
+    assert_eq!(config.detect_timeout, Duration::from_secs(10));
+}
+
+#[test]
+fn embedded_settings() {
+    let config = read(&env(&[
+        ("STRAIT_PROXY_IDENTITY_TOKEN", "pod-token"),
+        (
+            "STRAIT_PROXY_INBOUND_DIRECT",
+            "127.1.0.5:8080=127.0.0.1:18080, 127.1.0.5:9990=127.0.0.1:19990",
+        ),
+        (
+            "STRAIT_PROXY_METRIC_LABELS",
+            "namespace=mc-demo,deployment=bb",
+        ),
+        ("STRAIT_PROXY_GATEWAY", "true"),
+        ("LINKERD2_PROXY_INBOUND_DETECT_TIMEOUT", "500ms"),
+        ("STRAIT_PROXY_SOURCE_IP", "127.1.0.5"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        config.identity.token,
+        TokenConfig::Value(b"pod-token".to_vec())
+    );
+    assert_eq!(
+        config.inbound_direct,
+        [
+            DirectInbound {
+                listen: "127.1.0.5:8080".parse().unwrap(),
+                app: "127.0.0.1:18080".parse().unwrap()
+            },
+            DirectInbound {
+                listen: "127.1.0.5:9990".parse().unwrap(),
+                app: "127.0.0.1:19990".parse().unwrap()
+            },
+        ]
+    );
+    assert_eq!(config.metric_labels["deployment"], "bb");
+    assert!(config.gateway);
+    assert_eq!(config.detect_timeout, Duration::from_millis(500));
+    assert_eq!(config.source_ip, Some("127.1.0.5".parse().unwrap()));
+}
+
+#[test]
+fn every_fault_names_its_variable() {
+    let cases: [(&str, &str, &str); 8] = [
+        ("STRAIT_PROXY_SOURCE_IP", "pod", "not an IP address"),
+        (
+            "LINKERD2_PROXY_INBOUND_LISTEN_ADDR",
+            "4143",
+            "not an IP address",
+        ),
+        (
+            "STRAIT_PROXY_INBOUND_DIRECT",
+            "127.1.0.5:8080",
+            "LISTEN=APP",
+        ),
+        (
+            "STRAIT_PROXY_INBOUND_DIRECT",
+            "127.1.0.5:8080=app",
+            "\"app\"",
+        ),
+        ("STRAIT_PROXY_GATEWAY", "yes", "neither true nor false"),
+        ("STRAIT_PROXY_METRIC_LABELS", "bad-name=x", "label name"),
+        ("LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS", "not pem", "no PEM"),
+        ("LINKERD2_PROXY_INBOUND_DETECT_TIMEOUT", "10", "duration"),
+    ];
+    for (variable, value, expected) in cases {
+        let err = read(&env(&[(variable, value)])).unwrap_err();
+        assert_eq!(err.variable, variable);
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    let mut missing = env(&[]);
+    missing.remove("LINKERD2_PROXY_POLICY_SVC_ADDR");
+    let err = read(&missing).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "LINKERD2_PROXY_POLICY_SVC_ADDR: is required"
+    );
+    let mut no_token = env(&[]);
+    no_token.remove("LINKERD2_PROXY_IDENTITY_TOKEN_FILE");
+    assert_eq!(
+        read(&no_token).unwrap_err().variable,
+        "LINKERD2_PROXY_IDENTITY_TOKEN_FILE"
+    );
+}
+
+#[test]
+fn the_help_names_the_default_listen_addresses() {
+    // The texts are constants; this keeps them saying what `from_lookup`
+    // falls back to.
+    for (variable, default) in [
+        (env::INBOUND_LISTEN_ADDR, INBOUND_ADDR),
+        (env::OUTBOUND_LISTEN_ADDR, OUTBOUND_ADDR),
+        (env::ADMIN_LISTEN_ADDR, ADMIN_ADDR),
+    ] {
+        let (_, help) = VARIABLES
+            .iter()
+            .find(|(name, _)| *name == variable)
+            .unwrap_or_else(|| panic!("{variable} is not listed"));
+        assert!(
+            help.contains(&format!("(default {default})")),
+            "{variable}: {help}"
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! The cluster store: how strait's controllers read and write cluster state.
+//!
+//! Controllers see a store only through [`ClusterStore`]: a watch of one kind
+//! as a stream of [`Event`]s (apply, delete, reset), and writes by server-side
+//! apply, delete and status patch. The embedded [`MemoryStore`] implements it
+//! with the API server's behaviour that strait relies on (resourceVersions,
+//! label-selected watches, namespaces that must exist, ClusterIP allocation)
+//! and persists to a directory of YAML files; the Kubernetes backend lives in
+//! its own crate so nothing here depends on kube's client.
+//!
+//! [`follow`] keeps an in-memory index in step with one kind of a store:
+//! the one watch loop the control plane's servers feed their indexes with.
+
+mod error;
+mod event;
+pub mod follow;
+pub mod memory;
+mod object;
+mod reachability;
+mod store;
+
+pub use error::StoreError;
+pub use event::Event;
+pub use memory::MemoryStore;
+pub use object::{ObjectRef, ScopeInfo, StoredKind};
+pub use reachability::{Reachability, Reachable};
+pub use store::{ClusterStore, StoredObject, WatchParams};

@@ -1,0 +1,63 @@
+//! `strait controller destination`: Linkerd's Destination service for
+//! Kubernetes, across linked clusters.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use strait_destination::ClusterConfig;
+use strait_mesh::names::{DEFAULT_CLUSTER_DOMAIN, DESTINATION};
+use strait_runtime::controller::{self, Destination, Serving};
+use strait_runtime::credentials::store_from_credentials;
+
+use super::serving::MeshNames;
+
+/// Flags of `strait controller destination`.
+#[derive(Args, Clone, Debug)]
+pub struct DestinationArgs {
+    /// Where proxies reach `Destination`.
+    #[arg(long, default_value_t = DESTINATION.listen_addr())]
+    pub addr: SocketAddr,
+    /// Where /metrics, /ready and /live are served.
+    #[arg(long, default_value_t = DESTINATION.admin_listen_addr())]
+    pub admin_addr: SocketAddr,
+    /// The cluster's DNS domain: the suffix of fully qualified Service names.
+    #[arg(long, default_value = DEFAULT_CLUSTER_DOMAIN)]
+    pub cluster_domain: String,
+    /// The name this cluster's Services are indexed under; only visible in
+    /// logs, since linked clusters are named by their credentials Secrets.
+    #[arg(long, default_value = "local")]
+    pub cluster_name: String,
+    #[command(flatten)]
+    pub names: MeshNames,
+}
+
+/// How this cluster spells names and identities, from the flags.
+pub fn cluster_config(args: &DestinationArgs) -> ClusterConfig {
+    ClusterConfig {
+        cluster_domain: args.cluster_domain.clone(),
+        control_plane_namespace: args.names.controller_namespace.clone(),
+        trust_domain: args.names.identity_trust_domain.clone(),
+    }
+}
+
+pub async fn run(args: DestinationArgs) -> Result<(), String> {
+    let store = super::kube_store().await?;
+    let destination = Destination {
+        cluster: args.cluster_name.clone(),
+        config: cluster_config(&args),
+        credentials_namespace: args.names.controller_namespace.clone(),
+    };
+    let serving = Serving {
+        addr: args.addr,
+        admin_addr: args.admin_addr,
+    };
+    controller::destination(
+        store,
+        destination,
+        store_from_credentials,
+        serving,
+        crate::signal::terminated(),
+    )
+    .await
+    .map_err(|e| e.to_string())
+}

@@ -1,0 +1,153 @@
+//! `strait local up DIR`: every cluster of DIR in this process, until
+//! Ctrl-C or for `--duration`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Subcommand;
+
+/// How often the live view is redrawn.
+const REFRESH: Duration = Duration::from_secs(3);
+/// The window of the final `viz` tables.
+const FINAL_WINDOW: Duration = Duration::from_secs(60);
+/// The shortest window `viz` accepts.
+const MIN_WINDOW: Duration = Duration::from_secs(15);
+
+/// `strait local ...`.
+#[derive(Subcommand)]
+pub enum LocalCommand {
+    /// Run every cluster of DIR (one subdirectory per cluster) on this
+    /// machine: embedded stores loaded from the YAML files, control planes
+    /// under one trust anchor, service mirrors, workloads with proxies.
+    ///
+    /// While it runs, `strait --context <cluster> ...` (apply, get, label,
+    /// delete, viz, multicluster) talks to it; changes are saved in the
+    /// cluster's directory.
+    Up {
+        /// The directory holding one subdirectory per cluster.
+        dir: PathBuf,
+        /// Stop after this long (Go notation: 30s, 2m) and print the final
+        /// `viz` tables of every cluster; without it, run until Ctrl-C.
+        #[arg(long, value_parser = parse_duration)]
+        duration: Option<Duration>,
+        /// Where the local API listens.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        api_addr: std::net::SocketAddr,
+    },
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    strait_api::go_duration(text)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{text:?} is not a duration such as 30s or 2m"))
+}
+
+pub fn run(command: LocalCommand) -> ExitCode {
+    let LocalCommand::Up {
+        dir,
+        duration,
+        api_addr,
+    } = command;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let mesh = match strait_local::up(strait_local::UpOptions {
+            dir,
+            api_addr,
+            strait_home: None,
+        })
+        .await
+        {
+            Ok(mesh) => mesh,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        eprintln!(
+            "strait local: clusters {} running; use `strait --context <cluster> ...`",
+            mesh.names().join(", ")
+        );
+        let live = std::io::stdout().is_terminal();
+        let deadline = duration.map(|d| tokio::time::Instant::now() + d);
+        let mut refresh = tokio::time::interval(REFRESH);
+        let stop = crate::signal::terminated();
+        tokio::pin!(stop);
+        loop {
+            let until_deadline = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = refresh.tick() => {
+                    if live {
+                        // Clear the screen and draw from the top.
+                        print!("\x1b[2J\x1b[H{}", strait_local::live_view(&mesh));
+                    }
+                }
+                () = until_deadline => break,
+                () = &mut stop => break,
+            }
+        }
+        // The second half of a short run: traffic has settled by then
+        // (the guide's clients sleep 5 s before they start).
+        let window = duration.map_or(FINAL_WINDOW, |d| (d / 2).clamp(MIN_WINDOW, FINAL_WINDOW));
+        print!("{}", strait_local::final_tables(&mesh, window));
+        print!("{}", services(&mesh));
+        mesh.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// `get svc` of every namespace that runs deployments, per cluster: where
+/// the mirrors show up.
+fn services(mesh: &strait_local::LocalMesh) -> String {
+    use std::collections::BTreeSet;
+    use std::fmt::Write as _;
+    let resource = strait_kubectl::resources::resolve_resource("svc");
+    let mut out = String::new();
+    for cluster in mesh.clusters() {
+        let namespaces: BTreeSet<String> = cluster
+            .pods()
+            .into_iter()
+            .filter(|p| p.deployment.is_some())
+            .map(|p| p.namespace)
+            .collect();
+        for namespace in namespaces {
+            let objects: Vec<serde_json::Value> = cluster
+                .store()
+                .objects()
+                .into_iter()
+                .filter(|(kind, o)| {
+                    kind.kind == "Service"
+                        && kind.group.is_empty()
+                        && o["metadata"]["namespace"] == namespace.as_str()
+                })
+                .map(|(_, o)| (*o).clone())
+                .collect();
+            let _ = writeln!(
+                out,
+                "$ strait --context {} get svc -n {namespace}",
+                cluster.name()
+            );
+            out.push_str(&strait_kubectl::get::table(&resource, &objects, false));
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -1,0 +1,17 @@
+//! The reliability drills of strait: the pod-to-pod guide on the embedded
+//! clusters, under load, while things break. Each drill returns rows of
+//! what was tried, what happened and what was lost; `strait-reliability`
+//! runs them and prints the table.
+
+pub mod faults;
+pub mod fuzz;
+pub mod mesh;
+pub mod outage;
+pub mod plugins;
+pub mod report;
+pub mod resources;
+pub mod security;
+pub mod soak;
+
+pub use mesh::{DrillMesh, Load, Traffic};
+pub use report::{Outcome, Report, Row};
