@@ -33,7 +33,7 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
 /// The age of an object created at `created` (RFC 3339), as kubectl prints
 /// it; `<unknown>` when there is no readable timestamp.
 pub fn age(created: Option<&str>, now_secs: u64) -> String {
-    match created.and_then(parse_rfc3339) {
+    match created.and_then(strait_duration::timestamp::parse) {
         Some(created) => human_duration(now_secs.saturating_sub(created)),
         None => "<unknown>".into(),
     }
@@ -89,53 +89,6 @@ pub fn human_duration(seconds: u64) -> String {
         };
     }
     format!("{}y", hours / 24 / 365)
-}
-
-/// `2026-11-26T07:22:53Z` (fractions and offsets allowed) as seconds since
-/// the Unix epoch.
-pub fn parse_rfc3339(text: &str) -> Option<u64> {
-    let (date, time) = text.split_once(['T', 't', ' '])?;
-    let mut date_parts = date.splitn(3, '-');
-    let year: i64 = date_parts.next()?.parse().ok()?;
-    let month: i64 = date_parts.next()?.parse().ok()?;
-    let day: i64 = date_parts.next()?.parse().ok()?;
-    let (clock, offset_secs) = split_offset(time)?;
-    let mut clock_parts = clock.splitn(3, ':');
-    let hour: i64 = clock_parts.next()?.parse().ok()?;
-    let minute: i64 = clock_parts.next()?.parse().ok()?;
-    let second: f64 = clock_parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second as i64 - offset_secs;
-    u64::try_from(secs).ok()
-}
-
-/// The clock part and the offset from UTC in seconds.
-fn split_offset(time: &str) -> Option<(&str, i64)> {
-    if let Some(clock) = time.strip_suffix(['Z', 'z']) {
-        return Some((clock, 0));
-    }
-    let at = time.rfind(['+', '-'])?;
-    let (clock, offset) = time.split_at(at);
-    let sign = if offset.starts_with('-') { -1 } else { 1 };
-    let (h, m) = offset.get(1..)?.split_once(':')?;
-    let h: i64 = h.parse().ok()?;
-    let m: i64 = m.parse().ok()?;
-    Some((clock, sign * (h * 3600 + m * 60)))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

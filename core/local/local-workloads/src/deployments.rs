@@ -14,11 +14,11 @@ use k8s_openapi::api::core::v1::{Namespace, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde_json::json;
 use strait_api::key::{Key, key_of};
+use strait_api::pod::{POD_TEMPLATE_HASH, deployment_of, is_ready as pod_ready};
 use strait_sidecar::ProxyContainer;
 use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
 
-use crate::endpoints::pod_ready;
-use crate::naming::{self, POD_TEMPLATE_HASH};
+use crate::naming;
 use crate::{FIELD_MANAGER, inject};
 
 enum Input {
@@ -110,7 +110,7 @@ impl Controller {
                 match event {
                     Event::Apply(pod) => {
                         let key = key_of(&pod.metadata);
-                        if naming::deployment_of(&pod).is_some() && !self.deleted.contains(&key) {
+                        if deployment_of(&pod).is_some() && !self.deleted.contains(&key) {
                             self.pods.insert(key, pod);
                         }
                     }
@@ -125,7 +125,7 @@ impl Controller {
                         self.deleted.retain(|k| present.contains(k));
                         self.pods = all
                             .into_iter()
-                            .filter(|p| naming::deployment_of(p).is_some())
+                            .filter(|p| deployment_of(p).is_some())
                             .map(|p| (key_of(&p.metadata), p))
                             .filter(|(k, _)| !self.deleted.contains(k))
                             .collect();
@@ -159,7 +159,7 @@ impl Controller {
             .pods
             .iter()
             .filter(|(key, pod)| {
-                naming::deployment_of(pod)
+                deployment_of(pod)
                     .is_some_and(|d| !self.deployments.contains_key(&(key.0.clone(), d)))
             })
             .map(|(key, _)| key.clone())
@@ -189,7 +189,7 @@ impl Controller {
             .pods
             .iter()
             .filter(|((ns, _), pod)| {
-                *ns == namespace && naming::deployment_of(pod).as_deref() == Some(name.as_str())
+                *ns == namespace && deployment_of(pod).as_deref() == Some(name.as_str())
             })
             .map(|(key, pod)| {
                 let current = pod
@@ -293,7 +293,7 @@ impl Controller {
             .pods
             .iter()
             .filter(|((ns, _), pod)| {
-                *ns == key.0 && naming::deployment_of(pod).as_deref() == Some(key.1.as_str())
+                *ns == key.0 && deployment_of(pod).as_deref() == Some(key.1.as_str())
             })
             .map(|(_, p)| p)
             .collect();

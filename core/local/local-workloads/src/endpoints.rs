@@ -16,6 +16,7 @@ use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use strait_api::key::{Key, key_of};
+use strait_api::pod::is_ready;
 use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
 
 use crate::FIELD_MANAGER;
@@ -184,16 +185,6 @@ pub(crate) fn slice_name(service: &str, namespace: &str) -> String {
     format!("{service}-{suffix}")
 }
 
-/// Whether a Pod's Ready condition is true.
-pub(crate) fn pod_ready(pod: &Pod) -> bool {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .any(|c| c.type_ == "Ready" && c.status == "True")
-}
-
 fn pod_ip(pod: &Pod) -> Option<String> {
     let status = pod.status.as_ref()?;
     if matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"))
@@ -329,7 +320,7 @@ fn slice_of(
             members
                 .iter()
                 .map(|(pod, ip)| {
-                    let ready = pod_ready(pod);
+                    let ready = is_ready(pod);
                     Endpoint {
                         addresses: vec![ip.clone()],
                         conditions: Some(EndpointConditions {
@@ -371,7 +362,7 @@ fn endpoints_of(
         target_ref: Some(pod_reference(pod, &namespace)),
         ..EndpointAddress::default()
     };
-    let (ready, not_ready): (Vec<_>, Vec<_>) = members.iter().partition(|(pod, _)| pod_ready(pod));
+    let (ready, not_ready): (Vec<_>, Vec<_>) = members.iter().partition(|(pod, _)| is_ready(pod));
     let subsets = if members.is_empty() {
         None
     } else {

@@ -16,6 +16,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use strait_api::key::{Key, key_of};
+use strait_api::pod::{POD_TEMPLATE_HASH, deployment_of};
 use strait_identity::{EmbeddedTokens, ServiceAccountRef};
 use strait_mesh::names::{INIT_CONTAINER, PROXY_CONTAINER};
 use strait_mesh::ports::{ADMIN_PORT, INBOUND_PORT, OUTBOUND_PORT};
@@ -27,7 +28,7 @@ use tokio::task::JoinHandle;
 
 use crate::apps::{self, Dial, Task};
 use crate::images::{self, Program, Terminus};
-use crate::naming::{self, POD_TEMPLATE_HASH};
+use crate::naming;
 use crate::{ClusterRuntime, IpPool, PodTable, PodView};
 
 /// How long to wait for a proxy's identity before saying it is late.
@@ -185,7 +186,7 @@ type Problem = (String, String, String);
 fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
     let key = key_of(&pod.metadata);
     let uid = uid_of(&pod);
-    let deployment = naming::deployment_of(&pod);
+    let deployment = deployment_of(&pod);
     let spec = pod.spec.clone().unwrap_or_default();
     let service_account = spec
         .service_account_name

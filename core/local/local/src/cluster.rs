@@ -29,6 +29,7 @@ use strait_runtime::plugins::{
 use strait_store::MemoryStore;
 use tokio::task::JoinHandle;
 
+use crate::error::LocalError;
 use crate::links::{self, Clusters};
 use crate::persist;
 use crate::scrape::{History, SCRAPE_INTERVAL, Sampled, scrape};
@@ -47,8 +48,10 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// Loads `dir` into a fresh store whose ClusterIPs come from the
     /// cluster's own range (the `index`-th /16 above 10.96.0.0).
-    pub(crate) fn load(name: &str, dir: PathBuf, index: usize) -> Result<Prepared, String> {
-        let octet = u8::try_from(96 + index).map_err(|_| "too many clusters".to_string())?;
+    pub(crate) fn load(name: &str, dir: PathBuf, index: usize) -> Result<Prepared, LocalError> {
+        let octet = u8::try_from(96 + index).map_err(|_| LocalError::TooManyClusters {
+            cluster: name.to_string(),
+        })?;
         let store = MemoryStore::with_service_range(Ipv4Addr::new(10, octet, 0, 0), 16);
         let loaded = persist::load(&store, &dir)?;
         for error in &loaded.errors {
@@ -110,16 +113,19 @@ impl LocalCluster {
     /// Starts the cluster: its control plane (identity with its own issuer
     /// under the shared root, policy, destination), a service mirror per
     /// Link, its workloads, the metrics scraper and the state saver.
-    pub(crate) async fn start(prepared: Prepared, shared: &Shared) -> Result<LocalCluster, String> {
+    pub(crate) async fn start(
+        prepared: Prepared,
+        shared: &Shared,
+    ) -> Result<LocalCluster, LocalError> {
         let Prepared { name, dir, store } = prepared;
         let issuer = Issuer::generate(
             &shared.root,
             &format!("identity.{CONTROL_PLANE_NAMESPACE}.{name}"),
             Duration::from_secs(365 * 86_400),
         )
-        .map_err(|e| format!("cluster {name}: issuer: {e}"))?;
+        .map_err(|e| LocalError::cluster(&name, "issuer", e))?;
         let domain = IdentityDomain::new(CONTROL_PLANE_NAMESPACE, DEFAULT_TRUST_DOMAIN)
-            .map_err(|e| format!("cluster {name}: {e}"))?;
+            .map_err(|e| LocalError::cluster(&name, "identity domain", e))?;
         // The control plane's namespace, as an installed cluster has it:
         // the plugins ConfigMap and the Links' credentials live there.
         store
@@ -130,13 +136,13 @@ impl LocalCluster {
                 }),
                 "strait-local",
             )
-            .map_err(|e| format!("cluster {name}: namespace {CONTROL_PLANE_NAMESPACE}: {e}"))?;
+            .map_err(|e| LocalError::cluster(&name, "the control plane's namespace", e))?;
         let tokens = EmbeddedTokens::new();
         // This cluster's plugins: the built-in ones until its plugins
         // ConfigMap (`linkerd/strait-plugins`) names others.
         let offer = PluginOffer::new();
         let export = export_slot(&shared.host, &shared.export_plugin)
-            .map_err(|e| format!("cluster {name}: export plugin: {e}"))?;
+            .map_err(|e| LocalError::cluster(&name, "export plugin", e))?;
         let recipe = PlaneRecipe {
             cluster: name.clone(),
             store: store.clone(),
@@ -146,7 +152,7 @@ impl LocalCluster {
             clusters: shared.clusters.clone(),
         };
         let plane = recipe
-            .serve("127.0.0.1:0".parse().map_err(|e| format!("{e}"))?)
+            .serve(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
             .await?;
         let trust_anchors_pem = shared.root.as_trust_anchor().to_pem();
         let workloads = Workloads::start(ClusterRuntime {
@@ -288,7 +294,7 @@ impl LocalCluster {
     /// every proxy's stream to it is cut, nothing answers for `down_for`,
     /// then a fresh one, with empty indexes rebuilt from the store, serves
     /// on the same address. Proxies must ride through on what they know.
-    pub async fn restart_control_plane(&self, down_for: Duration) -> Result<(), String> {
+    pub async fn restart_control_plane(&self, down_for: Duration) -> Result<(), LocalError> {
         let mut plane = self.plane.lock().await;
         if let Some(running) = plane.take()
             && let Err(error) = running.shutdown().await
@@ -382,7 +388,7 @@ impl PlaneRecipe {
     /// Identity with the cluster's issuer, policy with the cluster's
     /// plugin offer, destination with the linked clusters, serving on
     /// `addr`.
-    async fn serve(&self, addr: SocketAddr) -> Result<RunningControlPlane, String> {
+    async fn serve(&self, addr: SocketAddr) -> Result<RunningControlPlane, LocalError> {
         let name = &self.cluster;
         let clusters = self.clusters.clone();
         ControlPlane::new()
@@ -397,7 +403,7 @@ impl PlaneRecipe {
             )
             .serve(addr)
             .await
-            .map_err(|e| format!("cluster {name}: control plane: {e}"))
+            .map_err(|e| LocalError::cluster(name, "control plane", e))
     }
 }
 

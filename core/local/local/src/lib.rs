@@ -9,6 +9,7 @@
 //! proxies' metrics from the history kept here.
 
 mod cluster;
+mod error;
 mod links;
 mod persist;
 mod scrape;
@@ -30,10 +31,11 @@ use strait_store::{Reachability, Reachable};
 use tokio::task::JoinHandle;
 
 pub use cluster::LocalCluster;
+pub use error::{BoxError, LocalError, MAX_CLUSTERS};
 pub use links::{LOCAL_SCHEME, cluster_of_secret};
 pub use persist::{Loaded, load, state_text};
 pub use scrape::{History, SCRAPE_INTERVAL, Sampled};
-pub use view::{final_tables, live_view, viz_pods};
+pub use view::{final_tables, live_view, viz_pod_infos, viz_pods};
 
 /// How `local up` runs.
 #[derive(Clone, Debug)]
@@ -71,9 +73,11 @@ impl std::fmt::Debug for LocalMesh {
 
 /// The clusters of `dir`: its subdirectories that hold no dot in their
 /// name, sorted. Errors name the directory.
-pub fn cluster_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+pub fn cluster_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, LocalError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| LocalError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut clusters: Vec<(String, PathBuf)> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.is_dir())
@@ -84,17 +88,16 @@ pub fn cluster_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
         .collect();
     clusters.sort();
     if clusters.is_empty() {
-        return Err(format!(
-            "{} has no cluster directories: make one subdirectory per cluster (e.g. east/, west/) holding its YAML files",
-            dir.display()
-        ));
+        return Err(LocalError::NoClusters {
+            dir: dir.to_path_buf(),
+        });
     }
     Ok(clusters)
 }
 
 /// Starts every cluster of `options.dir` and the local API, and registers
 /// the clusters as `--context` names for the `strait` commands.
-pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
+pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
     let dirs = cluster_dirs(&options.dir)?;
     let mut prepared = Vec::new();
     for (index, (name, dir)) in dirs.into_iter().enumerate() {
@@ -110,14 +113,16 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
             .collect::<BTreeMap<_, _>>(),
     );
     let host = PluginHost::new(HostConfig::default(), PluginMetrics::new())
-        .map_err(|e| format!("plugin host: {e}"))?;
-    let export_plugin = builtin_export().read().map_err(|e| e.to_string())?;
+        .map_err(|e| LocalError::shared("plugin host", e))?;
+    let export_plugin = builtin_export()
+        .read()
+        .map_err(|e| LocalError::shared("the built-in export plugin", e))?;
     let shared = cluster::Shared {
         root: SigningCa::generate_root(
             "root.linkerd.cluster.local",
             Duration::from_secs(365 * 86_400),
         )
-        .map_err(|e| format!("trust anchor: {e}"))?,
+        .map_err(|e| LocalError::shared("trust anchor", e))?,
         ips: IpPool::new(),
         clusters: clusters.clone(),
         host,
@@ -138,12 +143,15 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
         .collect();
     let (api_addr, api_task) = strait_local_api::serve(options.api_addr, backends)
         .await
-        .map_err(|e| format!("cannot serve the local API on {}: {e}", options.api_addr))?;
+        .map_err(|e| LocalError::Api {
+            addr: options.api_addr,
+            source: e.into(),
+        })?;
     let pid = std::process::id();
     let registered: Vec<String> = contexts.keys().cloned().collect();
     let registry = match &options.strait_home {
         Some(home) => Registry::in_dir(home),
-        None => Registry::from_env().map_err(|e| e.to_string())?,
+        None => Registry::from_env().map_err(|e| LocalError::shared("the context registry", e))?,
     };
     registry
         .register(
@@ -159,7 +167,7 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, String> {
                 })
                 .collect(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| LocalError::shared("registering the contexts", e))?;
     let scraper = tokio::spawn(cluster::scrape_forever(running.clone()));
     Ok(LocalMesh {
         clusters: running,

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use strait_store::MemoryStore;
 
+use crate::error::LocalError;
+
 /// Everything applied while running, saved after each change.
 const STATE_FILE: &str = ".strait-state.yaml";
 /// The digest of every user file as last loaded: a file that has not
@@ -47,13 +49,13 @@ fn user_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Makes `store` check strait's custom resources against their schemas.
-fn register_definitions(store: &MemoryStore) -> Result<(), String> {
+fn register_definitions(store: &MemoryStore) -> Result<(), LocalError> {
     let definitions = strait_api::custom_resource_definitions()
-        .map_err(|e| format!("building the CustomResourceDefinitions: {e}"))?;
+        .map_err(|e| LocalError::shared("building the CustomResourceDefinitions", e))?;
     for definition in &definitions {
         store
             .register_definition(definition)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| LocalError::shared("registering a CustomResourceDefinition", e))?;
     }
     Ok(())
 }
@@ -70,7 +72,7 @@ fn digest(text: &str) -> String {
 /// The store first learns strait's CustomResourceDefinitions, as a cluster
 /// with strait installed has them, so a custom resource the API server
 /// would refuse (a file's or one applied later) is refused here too.
-pub fn load(store: &MemoryStore, dir: &Path) -> Result<Loaded, String> {
+pub fn load(store: &MemoryStore, dir: &Path) -> Result<Loaded, LocalError> {
     register_definitions(store)?;
     let mut loaded = Loaded::default();
     let sources_path = dir.join(SOURCES_FILE);
@@ -83,7 +85,10 @@ pub fn load(store: &MemoryStore, dir: &Path) -> Result<Loaded, String> {
         loaded.from_state = report.applied;
         loaded.errors.extend(report.errors);
     }
-    let files = user_files(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let files = user_files(dir).map_err(|source| LocalError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut seen = BTreeMap::new();
     let mut pending = Vec::new();
     for file in files {
@@ -128,7 +133,8 @@ pub fn load(store: &MemoryStore, dir: &Path) -> Result<Loaded, String> {
             loaded.errors.extend(report.errors);
         }
     }
-    let text = serde_json::to_string_pretty(&seen).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&seen)
+        .map_err(|e| LocalError::shared("the digests of the loaded files", e))?;
     write_atomically(&sources_path, &text)?;
     Ok(loaded)
 }
@@ -163,15 +169,18 @@ pub fn state_text(store: &MemoryStore) -> String {
 }
 
 /// Saves `text` as the state of `dir`.
-pub fn save(dir: &Path, text: &str) -> Result<(), String> {
+pub fn save(dir: &Path, text: &str) -> Result<(), LocalError> {
     write_atomically(&dir.join(STATE_FILE), text)
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+fn write_atomically(path: &Path, text: &str) -> Result<(), LocalError> {
     let temporary = path.with_extension("tmp");
     std::fs::write(&temporary, text)
         .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(|source| LocalError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 #[cfg(test)]

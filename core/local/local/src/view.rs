@@ -43,6 +43,21 @@ pub fn viz_pods(scrapes: Vec<strait_local_api::PodScrapes>) -> Vec<strait_viz::P
         .collect()
 }
 
+/// The pods of kept scrapes as viz describes pods, for the MESHED column
+/// when Prometheus gives the traffic.
+pub fn viz_pod_infos(scrapes: &[strait_local_api::PodScrapes]) -> Vec<strait_viz::PodInfo> {
+    scrapes
+        .iter()
+        .map(|pod| strait_viz::PodInfo {
+            namespace: pod.namespace.clone(),
+            name: pod.pod.clone(),
+            deployment: pod.deployment.clone(),
+            meshed: pod.meshed,
+            ready: pod.ready,
+        })
+        .collect()
+}
+
 /// Namespaces that run deployments, for the per-namespace tables.
 fn namespaces(cluster: &LocalCluster) -> BTreeSet<String> {
     cluster
@@ -53,30 +68,25 @@ fn namespaces(cluster: &LocalCluster) -> BTreeSet<String> {
         .collect()
 }
 
-fn stat_table(pods: &[strait_viz::PodScrapes], namespace: &str, window: Duration) -> String {
-    let query = strait_viz::StatQuery {
-        namespace: Some(namespace.to_string()),
-        resource: strait_viz::ResourceKind::Deployment,
-        name: None,
-        window,
-    };
-    strait_viz::format_stat(
-        &strait_viz::stat_from_scrapes(&query, pods),
-        strait_viz::Output::Table,
-    )
-}
-
-fn authz_table(pods: &[strait_viz::PodScrapes], namespace: &str, window: Duration) -> String {
-    let query = strait_viz::AuthzQuery {
-        namespace: Some(namespace.to_string()),
-        resource: strait_viz::ResourceKind::Deployment,
-        name: None,
-        window,
-    };
-    strait_viz::format_authz(
-        &strait_viz::authz_from_scrapes(&query, pods),
-        strait_viz::Output::Table,
-    )
+/// `viz stat deploy` or `viz authz deploy` of `namespace` over `window`,
+/// as a table.
+fn table(
+    report: strait_viz::Report,
+    pods: &[strait_viz::PodScrapes],
+    namespace: &str,
+    window: Duration,
+) -> String {
+    strait_viz::Request {
+        report,
+        query: strait_viz::Query {
+            namespace: Some(namespace.to_string()),
+            resource: strait_viz::ResourceKind::Deployment,
+            name: None,
+            window,
+        },
+        output: strait_viz::Output::Table,
+    }
+    .answer_from_scrapes(pods)
 }
 
 /// The `viz stat` and `viz authz` tables of every namespace with
@@ -92,13 +102,13 @@ pub fn final_tables(mesh: &LocalMesh, window: Duration) -> String {
                 out,
                 "$ strait --context {name} viz stat -n {namespace} deploy"
             );
-            out.push_str(&stat_table(&pods, &namespace, window));
+            out.push_str(&table(strait_viz::Report::Stat, &pods, &namespace, window));
             ensure_newline(&mut out);
             let _ = writeln!(
                 out,
                 "\n$ strait --context {name} viz authz -n {namespace} deploy"
             );
-            out.push_str(&authz_table(&pods, &namespace, window));
+            out.push_str(&table(strait_viz::Report::Authz, &pods, &namespace, window));
             ensure_newline(&mut out);
             out.push('\n');
         }
@@ -186,7 +196,7 @@ pub fn live_view(mesh: &LocalMesh) -> String {
         let scrapes = viz_pods(cluster.scrapes(LIVE_WINDOW));
         for namespace in namespaces(cluster) {
             let _ = writeln!(out, "  traffic in {namespace} (last 30s):");
-            for line in stat_table(&scrapes, &namespace, LIVE_WINDOW).lines() {
+            for line in table(strait_viz::Report::Stat, &scrapes, &namespace, LIVE_WINDOW).lines() {
                 let _ = writeln!(out, "    {line}");
             }
         }

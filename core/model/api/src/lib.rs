@@ -15,6 +15,7 @@ pub mod image;
 pub mod key;
 pub mod labels;
 pub mod link;
+pub mod pod;
 pub mod policy;
 
 #[cfg(test)]

@@ -1,11 +1,16 @@
 //! Durations in the notation Linkerd's resources, flags and proxy
 //! variables use: Go's (`500ms`, `1m30s`).
 //!
+//! [`timestamp`] reads and writes instants as the Kubernetes API writes
+//! them (RFC 3339).
+//!
 //! A crate of its own, with no dependencies, so the proxy reads its
 //! variables the way the controllers read resources without taking the
 //! resource types (and Kubernetes with them).
 
 use std::time::Duration;
+
+pub mod timestamp;
 
 /// Reads a Go duration as Linkerd's resources and flags write them (`500ms`,
 /// `3s`, `1m`, `1m30s`, `2h`), so values copied from Linkerd's manifests and

@@ -20,25 +20,11 @@
 //! otherwise (an authorization that exists but admitted nothing).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use crate::quantile::{histogram_quantile, latency_ms};
 use crate::scrapes::{PodWindow, bucket_bound, row_key};
 use crate::stat::success_rate;
-use crate::{PodScrapes, ResourceKind, Sample};
-
-/// What `viz authz` asks: the traffic of which pods, over which window.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthzQuery {
-    /// The namespace, or `None` for all.
-    pub namespace: Option<String>,
-    /// Whether `name` names a deployment or a pod.
-    pub resource: ResourceKind,
-    /// One resource by name (`deploy/bb`), or `None` for all of the kind.
-    pub name: Option<String>,
-    /// The window rates and quantiles are computed over.
-    pub window: Duration,
-}
+use crate::{PodScrapes, Query, Sample};
 
 /// One row of `viz authz`.
 #[derive(Clone, Debug, PartialEq)]
@@ -171,7 +157,7 @@ impl AuthzData {
 }
 
 /// Whether a pod's traffic belongs to the query.
-pub(crate) fn selects(query: &AuthzQuery, pod: &PodScrapes) -> bool {
+pub(crate) fn selects(query: &Query, pod: &PodScrapes) -> bool {
     row_key(
         query.namespace.as_deref(),
         query.resource,
@@ -188,7 +174,7 @@ pub(crate) fn selects(query: &AuthzQuery, pod: &PodScrapes) -> bool {
 /// (rates divide each pod's increases by the time between its scrapes).
 /// Rows come from the allow and deny series present in the newest
 /// scrapes; see the module documentation for those without traffic.
-pub fn authz_from_scrapes(query: &AuthzQuery, pods: &[PodScrapes]) -> Vec<AuthzRow> {
+pub fn authz_from_scrapes(query: &Query, pods: &[PodScrapes]) -> Vec<AuthzRow> {
     let mut data = AuthzData::default();
     let mut buckets: BTreeMap<SrvRoute, Vec<(f64, f64)>> = BTreeMap::new();
     for pod in pods.iter().filter(|pod| selects(query, pod)) {

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::{AuthzRow, Output, ResourceKind, StatQuery, StatRow};
+use crate::{AuthzRow, Output, Query, ResourceKind, StatRow};
 
 /// What Linkerd prints when a query matches nothing.
 pub const NO_TRAFFIC: &str = "No traffic found.\n";
@@ -69,7 +69,7 @@ pub fn format_stat(rows: &[StatRow], output: Output) -> String {
 /// [`format_stat`] for the answer to `query`: with the NAMESPACE column
 /// whenever the query spans all namespaces, even if the rows happen to
 /// share one, as Linkerd's `-A` prints it.
-pub fn format_stat_for(query: &StatQuery, rows: &[StatRow], output: Output) -> String {
+pub fn format_stat_for(query: &Query, rows: &[StatRow], output: Output) -> String {
     let all_namespaces =
         query.namespace.is_none() || rows.iter().any(|r| r.namespace != rows[0].namespace);
     stat_table(rows, output, all_namespaces)

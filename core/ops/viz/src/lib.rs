@@ -19,18 +19,20 @@ mod history;
 mod parse;
 mod prom;
 mod quantile;
+mod request;
 mod scrapes;
 mod stat;
 
 use std::time::Duration;
 
-pub use authz::{AuthzQuery, AuthzRow, authz_from_scrapes};
+pub use authz::{AuthzRow, authz_from_scrapes};
 pub use format::{NO_TRAFFIC, format_authz, format_stat, format_stat_for};
 pub use history::{History, PodKey, PodScrapes, Scrape};
 pub use parse::{LineFault, ParseError, Sample, parse_metrics};
 pub use prom::{PodInfo, QueryError, ResponseError, authz_from_prometheus, stat_from_prometheus};
 pub use quantile::histogram_quantile;
-pub use stat::{StatQuery, StatRow, TrafficStats, stat_from_scrapes};
+pub use request::{Report, Request, parse_resource};
+pub use stat::{StatRow, TrafficStats, stat_from_scrapes};
 
 /// The shortest window accepted: Linkerd's viz refuses shorter ones, since
 /// Prometheus scrapes every 10 s and a rate needs two scrapes.
@@ -59,6 +61,21 @@ impl ResourceKind {
     }
 }
 
+/// What `viz stat` and `viz authz` ask: the traffic of which resources,
+/// over which window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    /// The namespace, or `None` for all (`-A`), which adds a NAMESPACE
+    /// column to `viz stat`.
+    pub namespace: Option<String>,
+    /// Rows per deployment or per pod.
+    pub resource: ResourceKind,
+    /// One resource by name (`deploy/bb`), or `None` for all of the kind.
+    pub name: Option<String>,
+    /// The window rates and quantiles are computed over.
+    pub window: Duration,
+}
+
 /// The output format, as Linkerd's `-o` flag takes it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Output {
@@ -71,7 +88,8 @@ pub enum Output {
     Wide,
 }
 
-/// Why a window could not be read or Prometheus could not answer.
+/// Why a command's window or resource could not be read, or Prometheus
+/// could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum VizError {
     /// The window is not a Go duration such as `1m` or `30s`.
@@ -82,6 +100,12 @@ pub enum VizError {
         "time window {0:?} is too short: it must be at least 15s, so that it holds two scrapes of every proxy"
     )]
     WindowTooShort(String),
+    /// The words do not name one resource.
+    #[error("expected a resource such as deploy or deploy/bb, got {0:?}")]
+    Resource(String),
+    /// The resource is of a kind viz does not report on.
+    #[error("{0:?} is not a resource viz reports on: use deploy or po")]
+    ResourceKind(String),
     /// The Prometheus API failed or answered something unexpected.
     #[error("prometheus query {url} failed: {fault}")]
     Prometheus {

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::authz::{AuthzData, authz_ref, srv_route};
 use crate::quantile::latency_ms;
 use crate::stat::{finish, gauge, skeletons, success_rate};
-use crate::{AuthzQuery, AuthzRow, ResourceKind, StatQuery, StatRow, TrafficStats, VizError};
+use crate::{AuthzRow, Query, ResourceKind, StatRow, TrafficStats, VizError};
 
 /// How long one query may take before it is reported as failed.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -234,7 +234,7 @@ pub(crate) struct StatQueries {
 /// Linkerd's quantiles: p50, p95 and p99.
 const QUANTILES: [&str; 3] = ["0.5", "0.95", "0.99"];
 
-pub(crate) fn stat_queries(query: &StatQuery) -> StatQueries {
+pub(crate) fn stat_queries(query: &Query) -> StatQueries {
     let selector = selector(
         query.namespace.as_deref(),
         query.resource,
@@ -265,7 +265,7 @@ pub(crate) struct AuthzQueries {
     pub quantiles: [String; 3],
 }
 
-pub(crate) fn authz_queries(query: &AuthzQuery) -> AuthzQueries {
+pub(crate) fn authz_queries(query: &Query) -> AuthzQueries {
     let selector = selector(
         query.namespace.as_deref(),
         query.resource,
@@ -382,7 +382,7 @@ pub(crate) fn percent_encode(text: &str) -> String {
 /// computation, which uses the whole window.
 pub async fn stat_from_prometheus(
     prometheus_url: &str,
-    query: &StatQuery,
+    query: &Query,
     pods: &[PodInfo],
 ) -> Result<Vec<StatRow>, VizError> {
     let prometheus = Prometheus::new(prometheus_url)?;
@@ -459,7 +459,7 @@ pub async fn stat_from_prometheus(
 /// are keyed by server and route only.
 pub async fn authz_from_prometheus(
     prometheus_url: &str,
-    query: &AuthzQuery,
+    query: &Query,
 ) -> Result<Vec<AuthzRow>, VizError> {
     let prometheus = Prometheus::new(prometheus_url)?;
     let queries = authz_queries(query);

@@ -2,25 +2,10 @@
 //! latency quantiles and open connections of inbound traffic.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use crate::quantile::{histogram_quantile, latency_ms};
 use crate::scrapes::{PodWindow, bucket_bound, inbound, row_key};
-use crate::{PodScrapes, ResourceKind};
-
-/// What `viz stat` asks: which resources, over which window.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatQuery {
-    /// The namespace, or `None` for all (`-A`), which adds a NAMESPACE
-    /// column.
-    pub namespace: Option<String>,
-    /// Rows per deployment or per pod.
-    pub resource: ResourceKind,
-    /// One resource by name (`deploy/bb`), or `None` for all.
-    pub name: Option<String>,
-    /// The window rates and quantiles are computed over.
-    pub window: Duration,
-}
+use crate::{PodScrapes, Query, ResourceKind};
 
 /// One row of `viz stat`: a deployment or a pod, its meshed pods, and its
 /// traffic if the proxies reported any.
@@ -86,7 +71,7 @@ pub(crate) fn success_rate(success: f64, failure: f64) -> f64 {
 /// from the pods, not from the metrics, as Linkerd lists the resources it
 /// finds in the cluster; [`finish`] then drops those without a meshed pod.
 pub(crate) fn skeletons<'a>(
-    query: &StatQuery,
+    query: &Query,
     pods: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>, bool, bool)>,
 ) -> BTreeMap<(String, String), StatRow> {
     let mut rows = BTreeMap::new();
@@ -144,7 +129,7 @@ struct Totals {
 /// `response_latency_ms`. A row has traffic when its pods answered at
 /// least one request in the window. Rows are sorted by namespace, then
 /// name; resources without a meshed pod are left out.
-pub fn stat_from_scrapes(query: &StatQuery, pods: &[PodScrapes]) -> Vec<StatRow> {
+pub fn stat_from_scrapes(query: &Query, pods: &[PodScrapes]) -> Vec<StatRow> {
     let mut rows = skeletons(
         query,
         pods.iter().map(|p| {

@@ -6,8 +6,8 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use strait_viz::{
-    AuthzQuery, Output, PodScrapes, ResourceKind, Scrape, StatQuery, authz_from_scrapes,
-    format_authz, format_stat, parse_metrics, stat_from_scrapes,
+    Output, PodScrapes, Query, ResourceKind, Scrape, authz_from_scrapes, format_authz, format_stat,
+    parse_metrics, stat_from_scrapes,
 };
 use support::*;
 
@@ -35,8 +35,8 @@ fn start() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }
 
-fn stat_query() -> StatQuery {
-    StatQuery {
+fn stat_query() -> Query {
+    Query {
         namespace: Some("mc-demo".into()),
         resource: ResourceKind::Deployment,
         name: None,
@@ -44,8 +44,8 @@ fn stat_query() -> StatQuery {
     }
 }
 
-fn authz_query() -> AuthzQuery {
-    AuthzQuery {
+fn authz_query() -> Query {
+    Query {
         namespace: Some("mc-demo".into()),
         resource: ResourceKind::Deployment,
         name: None,

@@ -22,9 +22,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
 use strait_viz::{
-    AuthzQuery, AuthzRow, PodInfo, PodScrapes, ResourceKind, Scrape, StatQuery, StatRow,
-    authz_from_prometheus, authz_from_scrapes, parse_metrics, stat_from_prometheus,
-    stat_from_scrapes,
+    AuthzRow, PodInfo, PodScrapes, Query, ResourceKind, Scrape, StatRow, authz_from_prometheus,
+    authz_from_scrapes, parse_metrics, stat_from_prometheus, stat_from_scrapes,
 };
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -276,7 +275,7 @@ async fn prometheus_and_scrapes_give_the_same_rows() {
 
     // Wait for Prometheus to have scraped the proxies, then for a window
     // and a bit of data.
-    let stat_query = StatQuery {
+    let stat_query = Query {
         namespace: Some("viz-test".into()),
         resource: ResourceKind::Deployment,
         name: None,
@@ -313,7 +312,7 @@ async fn prometheus_and_scrapes_give_the_same_rows() {
     let prom_stat = stat_from_prometheus(&url, &stat_query, &pods)
         .await
         .expect("stat from prometheus");
-    let authz_query = AuthzQuery {
+    let authz_query = Query {
         namespace: Some("viz-test".into()),
         resource: ResourceKind::Deployment,
         name: None,
@@ -322,7 +321,7 @@ async fn prometheus_and_scrapes_give_the_same_rows() {
     let prom_authz = authz_from_prometheus(&url, &authz_query)
         .await
         .expect("authz from prometheus");
-    let bb_only = StatQuery {
+    let bb_only = Query {
         name: Some("bb".into()),
         ..stat_query.clone()
     };

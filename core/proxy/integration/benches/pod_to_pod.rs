@@ -31,6 +31,7 @@ use strait_proxy_integration::{
     NS, any_port, control_plane, free_port, guide, http_get, identity, trust_root,
 };
 use strait_store::MemoryStore;
+use strait_test_support::poll::eventually_within;
 use tokio::net::TcpListener;
 
 const DURATION: &str = "10s";
@@ -107,15 +108,10 @@ fn spawn_proxy(
     ProxyProcess { child, admin }
 }
 
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what} did not happen in 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// Waits up to 30 s for `check` to hold: the processes the bench starts
+/// take their time to be certified and to learn the guide's policy.
+async fn wait_for(what: &str, check: impl AsyncFnMut() -> bool) {
+    eventually_within(Duration::from_secs(30), what, check).await;
 }
 
 /// Resident and peak memory of a process, in KiB, from /proc.

@@ -14,57 +14,24 @@
 //! of its own in 127.0.0.0/8, which Linux routes on loopback.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use strait_control_plane::{ControlPlane, RunningControlPlane};
-use strait_destination::ClusterConfig;
-use strait_destination_server::connect_embedded;
-use strait_identity::{
-    Certifier, EmbeddedTokens, IdentityDomain, Issuer, ServiceAccountRef, SigningCa,
-};
+use serde_json::json;
+use strait_control_plane::RunningControlPlane;
+use strait_identity::{EmbeddedTokens, ServiceAccountRef, SigningCa};
 use strait_plugin_distribution::PluginOffer;
-use strait_policy::IndexConfig;
 use strait_proxy::{DirectInbound, IdentityConfig, ProxyConfig, RunningProxy, TokenConfig};
 use strait_store::MemoryStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpListener;
 
-/// The guide's namespace.
-pub const NS: &str = "mc-demo";
-/// The control plane's namespace, where its credentials Secrets live.
-pub const CONTROL_PLANE_NS: &str = "linkerd";
-/// How long a proxy may take to be certified, and an answer to become the
-/// expected one while the control plane's indexes fill.
-pub const PATIENCE: Duration = Duration::from_secs(10);
-/// The lifetime of the test certificates.
-pub const DAY: Duration = Duration::from_secs(86_400);
-/// The name every test trust root is issued under.
-pub const ROOT_NAME: &str = "root.linkerd.cluster.local";
-
-/// The mesh identity of ServiceAccount `sa` in `ns`.
-pub fn identity(sa: &str, ns: &str) -> String {
-    format!("{sa}.{ns}.serviceaccount.identity.linkerd.cluster.local")
-}
-
-/// Applies `object` to `store`, which must accept it.
-pub fn apply(store: &MemoryStore, object: Value) {
-    if let Err(e) = store.apply_json(object, "test") {
-        panic!("apply failed: {e}");
-    }
-}
-
-/// Creates the namespaces `names`.
-pub fn namespaces(store: &MemoryStore, names: &[&str]) {
-    for ns in names {
-        apply(
-            store,
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
-        );
-    }
-}
+pub use strait_mesh::names::CONTROL_PLANE_NAMESPACE as CONTROL_PLANE_NS;
+pub use strait_test_support::guide::{NS, identity};
+pub use strait_test_support::identity::{DAY, ROOT_NAME, trust_root};
+pub use strait_test_support::net::{any_port, free_port};
+pub use strait_test_support::poll::PATIENCE;
+pub use strait_test_support::store::{apply, apply_all, namespaces};
 
 /// bb's pod (ServiceAccount `bb`, at 127.0.0.1), its Service at
 /// `cluster_ip` and the Service's endpoints, all on `port`.
@@ -108,40 +75,7 @@ pub fn bb_workload(store: &MemoryStore, port: u16, cluster_ip: &str) {
 pub fn guide(store: &MemoryStore, port: u16) {
     namespaces(store, &[NS, CONTROL_PLANE_NS]);
     bb_workload(store, port, "10.96.0.10");
-    apply(
-        store,
-        json!({
-            "apiVersion": "policy.linkerd.io/v1beta1", "kind": "Server",
-            "metadata": {"namespace": NS, "name": "bb"},
-            "spec": {"podSelector": {"matchLabels": {"app": "bb"}}, "port": port}
-        }),
-    );
-    apply(
-        store,
-        json!({
-            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
-            "metadata": {"namespace": NS, "name": "bb-authz"},
-            "spec": {
-                "targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": "bb"},
-                "requiredAuthenticationRefs": [
-                    {"group": "policy.linkerd.io", "kind": "MeshTLSAuthentication", "name": "bb-good"}
-                ]
-            }
-        }),
-    );
-    apply(
-        store,
-        json!({
-            "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "MeshTLSAuthentication",
-            "metadata": {"namespace": NS, "name": "bb-good"},
-            "spec": {"identities": [identity("slow-cooker", NS)]}
-        }),
-    );
-}
-
-/// A new trust root; its PEM is what proxies are given as trust anchors.
-pub fn trust_root() -> SigningCa {
-    SigningCa::generate_root(ROOT_NAME, DAY).expect("a trust root")
+    apply_all(store, strait_test_support::guide::policy(port));
 }
 
 /// Cluster `cluster`'s control plane over `store`, on a free loopback
@@ -156,28 +90,12 @@ pub async fn control_plane(
     accounts: &[(&str, &str)],
 ) -> (RunningControlPlane, PluginOffer) {
     let plugins = PluginOffer::new();
-    let issuer = Issuer::generate(root, &format!("identity.{cluster}"), DAY).expect("an issuer");
     let tokens = EmbeddedTokens::new();
     for (ns, sa) in accounts {
         tokens.register(format!("{sa}-token"), ServiceAccountRef::new(*ns, *sa));
     }
-    let clusters = Arc::new(BTreeMap::from([(cluster.to_string(), store.clone())]));
-    let running = ControlPlane::new()
-        .with_identity(
-            Arc::new(Certifier::new(issuer, IdentityDomain::default())),
-            tokens,
-        )
-        .with_policy(store.clone(), IndexConfig::default(), &plugins)
-        .with_destination(
-            store.clone(),
-            cluster,
-            ClusterConfig::default(),
-            CONTROL_PLANE_NS,
-            connect_embedded(clusters),
-        )
-        .serve(any_port())
-        .await
-        .expect("the control plane serves");
+    let running =
+        strait_test_support::mesh::control_plane(cluster, store, root, tokens, &plugins).await;
     (running, plugins)
 }
 
@@ -240,18 +158,6 @@ pub async fn proxy(spec: ProxySpec<'_>) -> RunningProxy {
     running
 }
 
-/// 127.0.0.1 with a port the system picks.
-pub fn any_port() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
-
-/// A free loopback port (bound and released), for a port that must be
-/// known before its listener exists.
-pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind(any_port()).expect("bind");
-    listener.local_addr().expect("a bound address").port()
-}
-
 /// The bb app: answers every HTTP/1.1 request with 200 and "bb says hi".
 pub async fn bb_app() -> SocketAddr {
     let listener = TcpListener::bind(any_port()).await.expect("bind bb");
@@ -285,32 +191,14 @@ pub async fn bb_app() -> SocketAddr {
 }
 
 /// `GET path` with `Host: host` over a fresh connection from `from` (a
-/// pod's address), closed after the answer: its status code (0 when
-/// there was none) and body.
+/// pod's address, written as the tests write it), closed after the
+/// answer: its status code (0 when there was none) and body.
 pub async fn http_get(from: &str, to: SocketAddr, host: &str, path: &str) -> (u16, String) {
-    let socket = TcpSocket::new_v4().expect("a socket");
-    socket
-        .bind(SocketAddr::new(from.parse().expect("a pod address"), 0))
-        .expect("bind the pod's address");
-    let Ok(mut stream) = socket.connect(to).await else {
-        return (0, String::new());
+    let from: IpAddr = match from.parse() {
+        Ok(from) => from,
+        Err(e) => panic!("{from:?} is not a pod address: {e}"),
     };
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return (0, String::new());
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response).await;
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    strait_test_support::net::http_get(from, to, host, path).await
 }
 
 /// `GET /` from `from` until the status is `expected` (the control plane's

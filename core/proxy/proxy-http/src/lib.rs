@@ -9,9 +9,13 @@
 //! connection between two pods then carries every concurrent request, so
 //! the proxies pay for one write per batch of requests instead of one per
 //! request, and no connection is opened per client connection.
+//!
+//! [`pool`] is the connection hyper's client pools hold on both sides.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Version};
+
+pub mod pool;
 
 /// The header naming an upgraded request's original HTTP version, as
 /// Linkerd's proxies send it.

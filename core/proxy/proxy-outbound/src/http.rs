@@ -18,7 +18,8 @@ use strait_proxy_metrics::RequestSeries;
 use crate::balance::{Endpoint, InFlight};
 use crate::connect::{Connect, Hint};
 use crate::outbound::{EndpointExtra, Shared};
-use client::{ConnectedAt, ReqBody};
+use client::ReqBody;
+use strait_proxy_http::pool::ConnectedAt;
 use strait_proxy_http::{L5D_ORIG_PROTO, can_upgrade, downgrade, strip_hop_by_hop, upgrade};
 
 /// The body of responses: the endpoint's, or the proxy's own error text.

@@ -154,8 +154,9 @@ impl Workspace {
 
     /// Every declared dependency that leaves the layers `allowed` lets a
     /// layer use, as `crate (layer) -> dependency (layer)`. Crates in
-    /// `test_only` may depend on anything (they exist to run the layers
-    /// together) but nothing may depend on them outside its tests.
+    /// `test_only` may depend on anything, each other included (they exist
+    /// to run the layers together), but no other crate may depend on them
+    /// outside its tests.
     pub fn layer_violations(&self, allowed: &[(&str, &[&str])], test_only: &[&str]) -> Vec<String> {
         let mut violations = Vec::new();
         for member in self.members.values() {
@@ -167,15 +168,15 @@ impl Workspace {
                 ));
                 continue;
             };
+            if test_only.contains(&member.name.as_str()) {
+                continue;
+            }
             for dep in &member.depends_on {
                 if test_only.contains(&dep.as_str()) {
                     violations.push(format!(
                         "{} -> {dep}: a test-only crate, allowed as a dev-dependency only",
                         member.name
                     ));
-                    continue;
-                }
-                if test_only.contains(&member.name.as_str()) {
                     continue;
                 }
                 let dep_layer = &self.members[dep].layer;

@@ -88,13 +88,19 @@ fn test_only_crates_may_use_anything_but_be_used_by_nothing() {
     let ws = workspace(vec![
         member("strait-test-support", "common", &["strait-policy"]),
         member("strait-policy", "control-plane", &["strait-test-support"]),
+        member(
+            "strait-proxy-integration",
+            "proxy",
+            &["strait-test-support", "strait-policy"],
+        ),
     ]);
     let rules: &[(&str, &[&str])] = &[
         ("common", &["common"]),
         ("control-plane", &["common", "control-plane"]),
+        ("proxy", &["common", "proxy"]),
     ];
     assert_eq!(
-        ws.layer_violations(rules, &["strait-test-support"]),
+        ws.layer_violations(rules, &["strait-test-support", "strait-proxy-integration"]),
         [
             "strait-policy -> strait-test-support: a test-only crate, allowed as a dev-dependency only"
         ]

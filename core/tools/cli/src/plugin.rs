@@ -1,20 +1,19 @@
 //! `strait plugin ...`: tools for plugin authors and operators.
 
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
+use strait_plugin_config::PLUGINS_CONFIG_MAP;
+use strait_plugin_host::PluginKind;
+use strait_plugin_tools::{build, cases, configmap, scaffold};
 
-mod build;
-mod new;
 mod push;
-mod test;
-use strait_plugin_config::{
-    AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, PLUGINS_CONFIG_MAP, plugins_config_map,
-};
-use strait_plugin_host::{
-    HostConfig, PluginBytes, PluginError, PluginHost, PluginKind, PluginMetrics, PluginSource,
-};
+
+/// The exit status of `plugin test` when the plugin or the cases cannot be
+/// used at all, so scripts can tell a broken setup from failing cases (1).
+const UNUSABLE: u8 = 2;
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
@@ -138,19 +137,48 @@ impl From<Kind> for PluginKind {
 }
 
 pub fn run(command: PluginCommand, scope: &crate::context::Scope) -> ExitCode {
-    let result = match command {
-        PluginCommand::New { kind, name, path } => {
-            return new::new(kind.into(), &name, path.as_deref());
-        }
-        PluginCommand::Build { path, kind } => return build::build(&path, kind.map(Into::into)),
+    match command {
+        PluginCommand::New { kind, name, path } => new(kind.into(), &name, path.as_deref()),
+        PluginCommand::Build { path, kind } => match build::build(&path, kind.map(Into::into)) {
+            Ok((component, info)) => {
+                eprintln!(
+                    "ok {} plugin {} (sha256 {})",
+                    info.kind,
+                    component.display(),
+                    info.digest
+                );
+                println!("{}", component.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => failed(error),
+        },
         PluginCommand::Push {
             kind,
             file,
             plugin_version,
-        } => return push::push(scope, kind.into(), &file, plugin_version.as_deref()),
-        PluginCommand::Check { kind, file } => check(kind.into(), file.as_deref()),
+        } => push::push(scope, kind.into(), &file, plugin_version.as_deref()),
+        PluginCommand::Check { kind, file } => {
+            let kind = PluginKind::from(kind);
+            printed(
+                strait_plugin_tools::check(kind, file.as_deref())
+                    .map(|info| format!("ok {kind} {}\n", info.digest)),
+            )
+        }
         PluginCommand::Test { file, cases, kind } => {
-            return test::test(&file, &cases, kind.map(Into::into));
+            match cases::test(&file, &cases, kind.map(Into::into)) {
+                Ok(report) => {
+                    print!("{report}");
+                    if report.failed() == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::from(UNUSABLE)
+                }
+            }
         }
         PluginCommand::Configmap {
             authz,
@@ -158,77 +186,43 @@ pub fn run(command: PluginCommand, scope: &crate::context::Scope) -> ExitCode {
             name,
             namespace,
             plugin_version,
-        } => config_map(
+        } => printed(configmap::render(
             authz.as_deref(),
             export.as_deref(),
             &name,
             &namespace,
             plugin_version.as_deref(),
-        ),
-    };
-    match result {
+        )),
+    }
+}
+
+/// Writes a new plugin crate and says what to do next.
+fn new(kind: PluginKind, name: &str, path: Option<&Path>) -> ExitCode {
+    let dir = path.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
+    if let Err(error) = scaffold::create(kind, name, &dir) {
+        return failed(error);
+    }
+    println!("created {kind} plugin {name} in {}", dir.display());
+    println!();
+    println!("  cd {}", dir.display());
+    println!("  strait plugin build                          # prints the component's path");
+    println!("  strait plugin test $(strait plugin build) --cases cases.yaml");
+    println!("  strait plugin push --kind {kind} $(strait plugin build)");
+    ExitCode::SUCCESS
+}
+
+/// Prints `output`, or the error.
+fn printed<E: Display>(output: Result<String, E>) -> ExitCode {
+    match output {
         Ok(output) => {
             print!("{output}");
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
-        }
+        Err(error) => failed(error),
     }
 }
 
-/// The plugin in `file`, or the built-in default of `kind`.
-fn read(kind: PluginKind, file: Option<&Path>) -> Result<PluginBytes, PluginError> {
-    match file {
-        Some(path) => PluginSource::File(path).read(),
-        None => PluginSource::Bytes {
-            name: match kind {
-                PluginKind::Authz => "the built-in authz plugin",
-                PluginKind::Export => "the built-in export plugin",
-            },
-            bytes: match kind {
-                PluginKind::Authz => strait_default_plugins::AUTHZ_DEFAULT,
-                PluginKind::Export => strait_default_plugins::EXPORT_DEFAULT,
-            },
-        }
-        .read(),
-    }
-}
-
-fn host() -> Result<PluginHost, PluginError> {
-    PluginHost::new(HostConfig::default(), PluginMetrics::new())
-}
-
-fn check(kind: PluginKind, file: Option<&Path>) -> Result<String, PluginError> {
-    let plugin = read(kind, file)?;
-    let info = host()?.check(kind, &plugin)?;
-    Ok(format!("ok {kind} {}\n", info.digest))
-}
-
-fn config_map(
-    authz: Option<&Path>,
-    export: Option<&Path>,
-    name: &str,
-    namespace: &str,
-    version: Option<&str>,
-) -> Result<String, PluginError> {
-    let host = host()?;
-    let authz = read(PluginKind::Authz, authz)?;
-    host.check(PluginKind::Authz, &authz)?;
-    let export = read(PluginKind::Export, export)?;
-    host.check(PluginKind::Export, &export)?;
-    let config_map = plugins_config_map(
-        name,
-        namespace,
-        &[
-            (AUTHZ_PLUGIN_KEY, &authz.bytes),
-            (EXPORT_PLUGIN_KEY, &export.bytes),
-        ],
-        version,
-    );
-    serde_norway::to_string(&config_map).map_err(|e| PluginError::Runtime {
-        origin: "the plugins ConfigMap".into(),
-        reason: e.to_string(),
-    })
+fn failed(error: impl Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
 }

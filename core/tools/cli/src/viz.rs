@@ -5,10 +5,11 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use strait_store::{ClusterStore, WatchParams};
 use strait_store_kube::KubeStore;
-use strait_viz::{AuthzQuery, Output, PodInfo, ResourceKind, StatQuery};
+use strait_viz::{Output, PodInfo, Query, Report, Request, VizError};
 
 use crate::context::{Scope, Target, block_on, resolve};
 
@@ -57,46 +58,74 @@ pub struct VizArgs {
     prometheus_url: Option<String>,
 }
 
-fn parse_resource(words: &[String]) -> Result<(ResourceKind, Option<String>), String> {
-    let (kind, name) = match words {
-        [one] => match one.split_once('/') {
-            Some((kind, name)) => (kind, Some(name.to_string())),
-            None => (one.as_str(), None),
-        },
-        [kind, name] => (kind.as_str(), Some(name.clone())),
-        _ => return Err("expected a resource such as deploy or deploy/bb".into()),
+pub fn run(scope: &Scope, command: VizCommand) -> ExitCode {
+    let (report, args) = match command {
+        VizCommand::Stat(args) => (Report::Stat, args),
+        VizCommand::Authz(args) => (Report::Authz, args),
     };
-    let kind = match kind {
-        "deploy" | "deployment" | "deployments" => ResourceKind::Deployment,
-        "po" | "pod" | "pods" => ResourceKind::Pod,
-        other => {
-            return Err(format!(
-                "{other:?} is not a resource viz reports on: use deploy or po"
-            ));
+    let request = match request(scope, report, &args) {
+        Ok(request) => request,
+        Err(error) => return failed(error),
+    };
+    let target = match resolve(scope.context.as_deref()) {
+        Ok(target) => target,
+        Err(error) => return failed(error),
+    };
+    let url = args.prometheus_url;
+    block_on(async move {
+        let answer = match target {
+            Target::Local(client) => match client.scrapes(request.query.window).await {
+                Ok(scrapes) => match url {
+                    Some(url) => {
+                        let pods = strait_local::viz_pod_infos(&scrapes);
+                        request
+                            .answer_from_prometheus(&url, &pods)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    None => Ok(request.answer_from_scrapes(&strait_local::viz_pods(scrapes))),
+                },
+                Err(error) => Err(error.to_string()),
+            },
+            Target::Kubernetes { context, .. } => match url {
+                None => Err(format!(
+                    "viz against Kubernetes context {context:?} reads Prometheus: pass --prometheus-url (Linkerd viz's Prometheus, e.g. port-forwarded)"
+                )),
+                Some(url) => {
+                    let pods = match request.report {
+                        Report::Authz => Ok(Vec::new()),
+                        Report::Stat => {
+                            kube_pods(&context, request.query.namespace.as_deref()).await
+                        }
+                    };
+                    match pods {
+                        Ok(pods) => request
+                            .answer_from_prometheus(&url, &pods)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(error) => Err(error),
+                    }
+                }
+            },
+        };
+        match answer {
+            Ok(text) if text.trim() == strait_viz::NO_TRAFFIC.trim() => {
+                eprintln!("{}", text.trim_end());
+                ExitCode::SUCCESS
+            }
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => failed(error),
         }
-    };
-    Ok((kind, name.filter(|n| !n.is_empty())))
+    })
 }
 
-pub fn run(scope: &Scope, command: VizCommand) -> ExitCode {
-    let (authz, args) = match command {
-        VizCommand::Stat(args) => (false, args),
-        VizCommand::Authz(args) => (true, args),
-    };
-    let window = match strait_viz::parse_window(&args.time_window) {
-        Ok(window) => window,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let (resource, name) = match parse_resource(&args.resource) {
-        Ok(parsed) => parsed,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
+/// The command's request, from its flags and the scope's namespace.
+fn request(scope: &Scope, report: Report, args: &VizArgs) -> Result<Request, VizError> {
+    let window = strait_viz::parse_window(&args.time_window)?;
+    let (resource, name) = strait_viz::parse_resource(&args.resource)?;
     let namespace = if args.all_namespaces {
         None
     } else {
@@ -107,182 +136,28 @@ pub fn run(scope: &Scope, command: VizCommand) -> ExitCode {
         Format::Json => Output::Json,
         Format::Wide => Output::Wide,
     };
-    let target = match resolve(scope.context.as_deref()) {
-        Ok(target) => target,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    block_on(async move {
-        let text = match target {
-            Target::Local(client) => {
-                let scrapes = match client.scrapes(window).await {
-                    Ok(scrapes) => scrapes,
-                    Err(err) => {
-                        eprintln!("error: {err}");
-                        return ExitCode::FAILURE;
-                    }
-                };
-                match args.prometheus_url {
-                    Some(url) => {
-                        let pods = local_pods(scrapes);
-                        let query = Query {
-                            authz,
-                            namespace,
-                            resource,
-                            name,
-                            window,
-                            output,
-                        };
-                        match query.answer_from(&url, pods).await {
-                            Ok(text) => text,
-                            Err(err) => {
-                                eprintln!("error: {err}");
-                                return ExitCode::FAILURE;
-                            }
-                        }
-                    }
-                    None => {
-                        let pods = strait_local::viz_pods(scrapes);
-                        if authz {
-                            let query = AuthzQuery {
-                                namespace,
-                                resource,
-                                name,
-                                window,
-                            };
-                            strait_viz::format_authz(
-                                &strait_viz::authz_from_scrapes(&query, &pods),
-                                output,
-                            )
-                        } else {
-                            let query = StatQuery {
-                                namespace,
-                                resource,
-                                name,
-                                window,
-                            };
-                            let rows = strait_viz::stat_from_scrapes(&query, &pods);
-                            strait_viz::format_stat_for(&query, &rows, output)
-                        }
-                    }
-                }
-            }
-            Target::Kubernetes { context, .. } => {
-                let Some(url) = args.prometheus_url else {
-                    eprintln!(
-                        "error: viz against Kubernetes context {context:?} reads Prometheus: pass --prometheus-url (Linkerd viz's Prometheus, e.g. port-forwarded)"
-                    );
-                    return ExitCode::FAILURE;
-                };
-                let pods = if authz {
-                    Vec::new()
-                } else {
-                    match kube_pods(&context, namespace.as_deref()).await {
-                        Ok(pods) => pods,
-                        Err(err) => {
-                            eprintln!("error: {err}");
-                            return ExitCode::FAILURE;
-                        }
-                    }
-                };
-                let query = Query {
-                    authz,
-                    namespace,
-                    resource,
-                    name,
-                    window,
-                    output,
-                };
-                match query.answer_from(&url, pods).await {
-                    Ok(text) => text,
-                    Err(err) => {
-                        eprintln!("error: {err}");
-                        return ExitCode::FAILURE;
-                    }
-                }
-            }
-        };
-        if text.trim() == strait_viz::NO_TRAFFIC {
-            eprintln!("{}", text.trim_end());
-        } else {
-            print!("{text}");
-        }
-        ExitCode::SUCCESS
-    })
-}
-
-/// A viz query answered from Prometheus.
-struct Query {
-    authz: bool,
-    namespace: Option<String>,
-    resource: ResourceKind,
-    name: Option<String>,
-    window: std::time::Duration,
-    output: Output,
-}
-
-impl Query {
-    /// The table (or JSON) from the Prometheus at `url`; `pods` give the
-    /// MESHED column of `viz stat`.
-    async fn answer_from(self, url: &str, pods: Vec<PodInfo>) -> Result<String, String> {
-        let Query {
-            authz,
+    Ok(Request {
+        report,
+        query: Query {
             namespace,
             resource,
             name,
             window,
-            output,
-        } = self;
-        if authz {
-            let query = AuthzQuery {
-                namespace,
-                resource,
-                name,
-                window,
-            };
-            strait_viz::authz_from_prometheus(url, &query)
-                .await
-                .map(|rows| strait_viz::format_authz(&rows, output))
-                .map_err(|e| e.to_string())
-        } else {
-            let query = StatQuery {
-                namespace,
-                resource,
-                name,
-                window,
-            };
-            strait_viz::stat_from_prometheus(url, &query, &pods)
-                .await
-                .map(|rows| strait_viz::format_stat_for(&query, &rows, output))
-                .map_err(|e| e.to_string())
-        }
-    }
+        },
+        output,
+    })
 }
 
-/// The pods of a local cluster, for the MESHED column when Prometheus
-/// gives the traffic.
-fn local_pods(scrapes: Vec<strait_local_api::PodScrapes>) -> Vec<PodInfo> {
-    scrapes
-        .into_iter()
-        .map(|pod| PodInfo {
-            namespace: pod.namespace,
-            name: pod.pod,
-            deployment: pod.deployment,
-            meshed: pod.meshed,
-            ready: pod.ready,
-        })
-        .collect()
+fn failed(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
 }
 
-/// The pods of a Kubernetes context, for the MESHED column: meshed when a
-/// proxy container runs in them; the deployment from the ReplicaSet owner.
+/// The pods of a Kubernetes context, for the MESHED column.
 async fn kube_pods(context: &str, namespace: Option<&str>) -> Result<Vec<PodInfo>, String> {
     let store = KubeStore::for_context(context)
         .await
-        .map_err(|e| e.to_string())?;
-    use futures::StreamExt;
+        .map_err(|e| format!("kubeconfig context {context:?}: {e}"))?;
     let params = WatchParams {
         namespace: namespace.map(str::to_string),
         ..WatchParams::all()
@@ -293,35 +168,5 @@ async fn kube_pods(context: &str, namespace: Option<&str>) -> Result<Vec<PodInfo
         Some(Ok(_)) | None => Vec::new(),
         Some(Err(e)) => return Err(format!("listing pods in context {context:?}: {e}")),
     };
-    Ok(pods.iter().map(pod_info).collect())
-}
-
-fn pod_info(pod: &Pod) -> PodInfo {
-    let meta = &pod.metadata;
-    let labels = meta.labels.clone().unwrap_or_default();
-    let deployment = meta
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|o| o.kind == "ReplicaSet")
-        .and_then(|o| {
-            let hash = labels.get("pod-template-hash")?;
-            o.name
-                .strip_suffix(hash.as_str())
-                .and_then(|n| n.strip_suffix('-'))
-                .map(str::to_string)
-        });
-    let meshed = strait_sidecar::is_meshed(pod);
-    let ready = pod
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-    PodInfo {
-        namespace: meta.namespace.clone().unwrap_or_default(),
-        name: meta.name.clone().unwrap_or_default(),
-        deployment,
-        meshed,
-        ready,
-    }
+    Ok(pods.iter().map(PodInfo::of).collect())
 }

@@ -193,16 +193,16 @@ impl Controller {
                     .await;
                 Ok(())
             }
-            Controller::ClientControlPlane => {
-                mesh.cluster(CLIENT_CLUSTER)?
-                    .restart_control_plane(down_for)
-                    .await
-            }
-            Controller::ServerControlPlane => {
-                mesh.cluster(SERVER_CLUSTER)?
-                    .restart_control_plane(down_for)
-                    .await
-            }
+            Controller::ClientControlPlane => mesh
+                .cluster(CLIENT_CLUSTER)?
+                .restart_control_plane(down_for)
+                .await
+                .map_err(|e| format!("the control plane did not restart: {e}")),
+            Controller::ServerControlPlane => mesh
+                .cluster(SERVER_CLUSTER)?
+                .restart_control_plane(down_for)
+                .await
+                .map_err(|e| format!("the control plane did not restart: {e}")),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod fuzz;
 pub mod mesh;
 pub mod outage;
 pub mod plugins;
+mod poll;
 pub mod report;
 pub mod resources;
 pub mod security;

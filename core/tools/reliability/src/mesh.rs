@@ -106,7 +106,8 @@ impl DrillMesh {
             api_addr: ([127, 0, 0, 1], 0).into(),
             strait_home: Some(home),
         })
-        .await?;
+        .await
+        .map_err(|e| format!("strait local did not start: {e}"))?;
         let drill = DrillMesh {
             mesh: Some(mesh),
             root,

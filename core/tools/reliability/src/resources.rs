@@ -6,7 +6,7 @@
 //! line and a Warning Event on it). Either way the guide's own resources
 //! stay as they were and no request is lost or wrongly admitted.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use strait_local_api::LocalClient;
@@ -262,9 +262,8 @@ async fn wait_for_event(
     name: &str,
     reason: &str,
 ) -> Option<String> {
-    let deadline = Instant::now() + MESSAGE_WITHIN;
-    loop {
-        let found = store.objects().into_iter().find_map(|(kind, event)| {
+    crate::poll::until(MESSAGE_WITHIN, Duration::from_millis(100), || {
+        store.objects().into_iter().find_map(|(kind, event)| {
             let about = &event["involvedObject"];
             (kind.group.is_empty()
                 && kind.kind == "Event"
@@ -273,12 +272,9 @@ async fn wait_for_event(
                 && about["name"] == name
                 && about["namespace"] == namespace)
                 .then(|| event["message"].as_str().unwrap_or("").to_string())
-        });
-        if found.is_some() || Instant::now() > deadline {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        })
+    })
+    .await
 }
 
 /// The guide's objects in east (every object of the guide's namespace but

@@ -31,6 +31,7 @@ use strait_store::ClusterStore;
 use crate::mesh::{
     ALLOWED_CLIENT, CLIENT_CLUSTER, DENIED_CLIENT, DrillMesh, NAMESPACE, SERVER_CLUSTER, Traffic,
 };
+use crate::poll;
 use crate::report::Row;
 use wire::{Announced, Answer, Forged};
 
@@ -358,7 +359,7 @@ async fn export_and_probe(
     ClusterStore::apply(east.store(), &unmeshed_service(), FIELD_MANAGER)
         .await
         .map_err(|e| format!("applying Service {UNMESHED}: {e}"))?;
-    let pod_ip = wait_for(EXPORT_PATIENCE, || {
+    let pod_ip = poll::until(EXPORT_PATIENCE, Duration::from_millis(200), || {
         east.pods()
             .into_iter()
             .find(|p| {
@@ -377,11 +378,13 @@ async fn export_and_probe(
     .map_err(|pod| {
         format!("the {UNMESHED} pod {pod} was given a proxy, which the drill did not ask for")
     })?;
-    let mirror = wait_for(EXPORT_PATIENCE, || mirror_of(west, UNMESHED))
-        .await
-        .ok_or_else(|| {
-            format!("no mirror of {UNMESHED} in {CLIENT_CLUSTER} within {EXPORT_PATIENCE:?}")
-        })?;
+    let mirror = poll::until(EXPORT_PATIENCE, Duration::from_millis(200), || {
+        mirror_of(west, UNMESHED)
+    })
+    .await
+    .ok_or_else(|| {
+        format!("no mirror of {UNMESHED} in {CLIENT_CLUSTER} within {EXPORT_PATIENCE:?}")
+    })?;
     let meshed_mirror = mirror_of(west, SERVER)
         .ok_or_else(|| format!("no mirror of {SERVER} in {CLIENT_CLUSTER}"))?;
     let plane = west.control_plane_addr();
@@ -486,19 +489,6 @@ fn mirror_of(west: &LocalCluster, service: &str) -> Option<String> {
                 && o["metadata"]["labels"][REMOTE_SERVICE_LABEL] == service
         })
         .and_then(|(_, o)| o["metadata"]["name"].as_str().map(str::to_string))
-}
-
-async fn wait_for<T>(patience: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + patience;
-    loop {
-        if let Some(found) = check() {
-            return Some(found);
-        }
-        if Instant::now() > deadline {
-            return None;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn cleanup(east: &LocalCluster) {

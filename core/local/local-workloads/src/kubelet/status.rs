@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use k8s_openapi::api::core::v1::{Container, Pod};
 use serde_json::{Value, json};
 
-use crate::naming::now_rfc3339;
+use strait_duration::timestamp;
 
 /// The reason given for a container whose image strait cannot run.
 pub(crate) const IMAGE_NOT_SUPPORTED: &str = "ImageNotSupported";
@@ -30,7 +30,7 @@ fn condition(kind: &str, ok: bool, now: &str) -> Value {
 
 /// A Pod whose containers run, ready or not yet.
 pub(crate) fn running(pod: &Pod, ip: IpAddr, ready: bool) -> Value {
-    let now = now_rfc3339();
+    let now = timestamp::now();
     let statuses: Vec<Value> = containers(pod)
         .iter()
         .map(|c| {
@@ -91,7 +91,7 @@ fn waiting(
     message: &str,
     fault: impl Fn(&str) -> Option<String>,
 ) -> Value {
-    let now = now_rfc3339();
+    let now = timestamp::now();
     let statuses: Vec<Value> = containers(pod)
         .iter()
         .map(|c| {

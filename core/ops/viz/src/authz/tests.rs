@@ -1,7 +1,7 @@
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::Scrape;
+use crate::{ResourceKind, Scrape};
 
 fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
     let mut all: BTreeMap<String, String> = [
@@ -42,8 +42,8 @@ fn pods(first: Vec<Sample>, last: Vec<Sample>) -> Vec<PodScrapes> {
     }]
 }
 
-fn query() -> AuthzQuery {
-    AuthzQuery {
+fn query() -> Query {
+    Query {
         namespace: Some("ns".into()),
         resource: ResourceKind::Deployment,
         name: Some("bb".into()),
@@ -100,7 +100,7 @@ fn idle_rows_are_hidden_unless_a_named_authorization() {
 #[test]
 fn other_resources_are_not_counted() {
     let last = vec![allow("authorizationpolicy", "bb-authz", 40.0)];
-    let other = AuthzQuery {
+    let other = Query {
         name: Some("web".into()),
         ..query()
     };

@@ -58,7 +58,7 @@ fn all_namespaces_and_pods() {
          ns          bb-1   Running      1/1    98.77%   1.2rps          12ms         250ms        3000ms         12\n\
          other       bb-2   Running      1/1         -        -             -             -             -          -\n"
     );
-    let query = StatQuery {
+    let query = Query {
         namespace: None,
         resource: ResourceKind::Pod,
         name: None,

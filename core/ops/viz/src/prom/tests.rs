@@ -1,7 +1,7 @@
 use super::*;
 
-fn stat(namespace: Option<&str>, resource: ResourceKind, name: Option<&str>) -> StatQuery {
-    StatQuery {
+fn stat(namespace: Option<&str>, resource: ResourceKind, name: Option<&str>) -> Query {
+    Query {
         namespace: namespace.map(str::to_owned),
         resource,
         name: name.map(str::to_owned),
@@ -42,7 +42,7 @@ fn stat_queries_as_linkerd_writes_them() {
 
 #[test]
 fn authz_queries_as_linkerd_writes_them() {
-    let queries = authz_queries(&AuthzQuery {
+    let queries = authz_queries(&Query {
         namespace: Some("mc-demo".into()),
         resource: ResourceKind::Deployment,
         name: Some("bb".into()),

@@ -1,4 +1,4 @@
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::*;
 use crate::{Sample, Scrape};
@@ -59,8 +59,8 @@ fn pod(
     }
 }
 
-fn query(resource: ResourceKind, name: Option<&str>) -> StatQuery {
-    StatQuery {
+fn query(resource: ResourceKind, name: Option<&str>) -> Query {
+    Query {
         namespace: Some("ns".into()),
         resource,
         name: name.map(str::to_owned),
@@ -165,7 +165,7 @@ fn unmeshed_resources_are_left_out_and_filters_apply() {
         .collect();
     assert_eq!(names, [("a-1", Some("Running")), ("b-1", Some("Running"))]);
 
-    let all = StatQuery {
+    let all = Query {
         namespace: None,
         ..query(ResourceKind::Deployment, None)
     };

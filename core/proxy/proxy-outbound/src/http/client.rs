@@ -5,15 +5,14 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::combinators::BoxBody;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use strait_proxy_http::pool::PooledIo;
 
 use crate::connect::{Connect, EndpointTarget};
 
@@ -33,9 +32,9 @@ pub(crate) struct EndpointConnector<C> {
 }
 
 impl<C: Connect> tower::Service<Uri> for EndpointConnector<C> {
-    type Response = Conn<C::Io>;
+    type Response = PooledIo<C::Io>;
     type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<Conn<C::Io>>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = io::Result<PooledIo<C::Io>>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
@@ -47,10 +46,7 @@ impl<C: Connect> tower::Service<Uri> for EndpointConnector<C> {
         let timeout = self.timeout;
         Box::pin(async move {
             match tokio::time::timeout(timeout, connect.connect(&target)).await {
-                Ok(Ok(io)) => Ok(Conn {
-                    io: TokioIo::new(io),
-                    connected_at: Instant::now(),
-                }),
+                Ok(Ok(io)) => Ok(PooledIo::new(io)),
                 Ok(Err(error)) => Err(error),
                 Err(_) => Err(io::Error::new(
                     io::ErrorKind::TimedOut,
@@ -58,66 +54,6 @@ impl<C: Connect> tower::Service<Uri> for EndpointConnector<C> {
                 )),
             }
         })
-    }
-}
-
-/// When the connection a response came over was established (connected
-/// and, to a meshed endpoint, through its TLS handshake), carried in every
-/// response's extensions. A request that waited for its connection counts
-/// its latency from here: peak-EWMA estimates how fast an endpoint answers,
-/// and one that was just connected to is not slower for it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ConnectedAt(pub(crate) Instant);
-
-/// A connection to an endpoint in hyper's I/O traits.
-pub(crate) struct Conn<T> {
-    io: TokioIo<T>,
-    connected_at: Instant,
-}
-
-impl<T> Connection for Conn<T> {
-    fn connected(&self) -> Connected {
-        Connected::new().extra(ConnectedAt(self.connected_at))
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> hyper::rt::Read for Conn<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> hyper::rt::Write for Conn<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
     }
 }
 

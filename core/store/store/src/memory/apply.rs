@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{
     Change, KindState, MemoryStore, State, Stored, alloc, define, is_service, kind_state, kinds,
-    merge, namespace_exists, schema, time,
+    merge, namespace_exists, schema,
 };
 use crate::error::StoreError;
 use crate::object::{ObjectRef, StoredKind};
@@ -240,7 +240,7 @@ fn stamp(next: &mut Value, previous: Option<&Value>, revision: u64) {
         let uid = format!("{:08x}-0000-4000-8000-{revision:012x}", revision);
         meta.entry("uid").or_insert(Value::String(uid));
         meta.entry("creationTimestamp")
-            .or_insert(Value::String(time::now_rfc3339()));
+            .or_insert(Value::String(strait_duration::timestamp::now()));
     }
 }
 

@@ -7,7 +7,6 @@ mod files;
 mod kinds;
 mod merge;
 mod schema;
-mod time;
 mod watch;
 
 use std::collections::{BTreeMap, HashMap};

@@ -2,16 +2,13 @@
 //! which the control plane follows; the same command hot-reloads a
 //! Kubernetes cluster (kubeconfig context) and a `strait local` cluster.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::ConfigMap;
-use strait_plugin_config::{
-    PLUGIN_VERSION_ANNOTATION, PLUGINS_CONFIG_MAP, plugin_key, plugins_config_map,
-};
+use strait_plugin_config::{PLUGINS_CONFIG_MAP, plugin_key};
 use strait_plugin_host::{PluginKind, PluginSource};
+use strait_plugin_tools::configmap::{merge, with_type};
 use strait_store::ClusterStore;
 
 use crate::context::{Scope, Target, block_on, resolve};
@@ -25,7 +22,7 @@ const FIELD_MANAGER: &str = "strait-plugin-push";
 pub fn push(scope: &Scope, kind: PluginKind, file: &Path, version: Option<&str>) -> ExitCode {
     let namespace = scope.namespace.as_deref().unwrap_or("linkerd");
     let plugin = match PluginSource::File(file).read().and_then(|plugin| {
-        super::host()?.check(kind, &plugin)?;
+        strait_plugin_tools::host()?.check(kind, &plugin)?;
         Ok(plugin)
     }) {
         Ok(plugin) => plugin,
@@ -100,52 +97,3 @@ pub fn push(scope: &Scope, kind: PluginKind, file: &Path, version: Option<&str>)
         }
     })
 }
-
-/// The ConfigMap with `key` set to `bytes`: what was there is kept, except
-/// the status annotations the control plane writes (they describe the old
-/// plugin) and the version, which becomes `version` or goes away.
-fn merge(
-    current: Option<ConfigMap>,
-    namespace: &str,
-    key: &str,
-    bytes: &[u8],
-    version: Option<&str>,
-) -> ConfigMap {
-    let mut config_map =
-        current.unwrap_or_else(|| plugins_config_map(PLUGINS_CONFIG_MAP, namespace, &[], None));
-    let metadata = &mut config_map.metadata;
-    metadata.managed_fields = None;
-    metadata.resource_version = None;
-    let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
-    annotations.retain(|name, _| !name.starts_with("status.strait.io/"));
-    match version {
-        Some(version) => {
-            annotations.insert(PLUGIN_VERSION_ANNOTATION.to_string(), version.to_string());
-        }
-        None => {
-            annotations.remove(PLUGIN_VERSION_ANNOTATION);
-        }
-    }
-    config_map
-        .binary_data
-        .get_or_insert_with(BTreeMap::new)
-        .insert(key.to_string(), ByteString(bytes.to_vec()));
-    if let Some(data) = config_map.data.as_mut() {
-        data.remove(key);
-    }
-    config_map
-}
-
-/// The object with its `apiVersion` and `kind`, as the apply endpoint reads
-/// documents.
-fn with_type(config_map: &ConfigMap) -> serde_json::Value {
-    let mut value = serde_json::to_value(config_map).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("apiVersion".into(), "v1".into());
-        object.insert("kind".into(), "ConfigMap".into());
-    }
-    value
-}
-
-#[cfg(test)]
-mod tests;

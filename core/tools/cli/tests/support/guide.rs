@@ -489,16 +489,6 @@ pub fn http_get(addr: &str, path: &str) -> String {
 
 /// Polls `check` every half second until it returns `Some`, failing the
 /// test with `what` after `timeout`.
-pub fn eventually<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} not seen within {timeout:?}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+pub fn eventually<T>(timeout: Duration, what: &str, check: impl FnMut() -> Option<T>) -> T {
+    strait_test_support::poll::eventually_blocking(timeout, Duration::from_millis(500), what, check)
 }

@@ -12,9 +12,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Event};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_mesh::names::CONTROL_PLANE_NAMESPACE;
 use strait_mesh::ports::OUTBOUND_PORT;
-use strait_plugin_config::{
-    AUTHZ_PLUGIN_KEY, PLUGIN_VERSION_ANNOTATION, PLUGINS_CONFIG_MAP, plugins_config_map,
-};
+use strait_plugin_config::{AUTHZ_PLUGIN_KEY, PLUGINS_CONFIG_MAP};
 use strait_store::{ClusterStore, MemoryStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -42,22 +40,13 @@ pub(crate) async fn push_write(
         .map_err(|e| {
             format!("reading configmap {CONTROL_PLANE_NAMESPACE}/{PLUGINS_CONFIG_MAP}: {e}")
         })?;
-    let mut config_map = current.unwrap_or_else(|| {
-        plugins_config_map(PLUGINS_CONFIG_MAP, CONTROL_PLANE_NAMESPACE, &[], None)
-    });
-    let metadata = &mut config_map.metadata;
-    metadata.managed_fields = None;
-    metadata.resource_version = None;
-    let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
-    annotations.retain(|name, _| !name.starts_with(strait_plugin_config::STATUS_ANNOTATION_PREFIX));
-    annotations.insert(PLUGIN_VERSION_ANNOTATION.to_string(), version.to_string());
-    config_map
-        .binary_data
-        .get_or_insert_with(BTreeMap::new)
-        .insert(AUTHZ_PLUGIN_KEY.to_string(), ByteString(bytes.to_vec()));
-    if let Some(data) = config_map.data.as_mut() {
-        data.remove(AUTHZ_PLUGIN_KEY);
-    }
+    let config_map = strait_plugin_tools::configmap::merge(
+        current,
+        CONTROL_PLANE_NAMESPACE,
+        AUTHZ_PLUGIN_KEY,
+        bytes,
+        Some(version),
+    );
     store
         .apply(&config_map, PUSH_MANAGER)
         .await
@@ -135,6 +124,9 @@ pub(crate) fn stored_authz(store: &MemoryStore) -> String {
     .unwrap_or_default()
 }
 
+/// How often the store is read while a drill waits for it.
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
 /// Waits until the status satisfies `wanted`; the last status seen either
 /// way.
 pub(crate) async fn wait_status(
@@ -142,17 +134,12 @@ pub(crate) async fn wait_status(
     timeout: Duration,
     wanted: impl Fn(&str) -> bool,
 ) -> Result<String, String> {
-    let deadline = Instant::now() + timeout;
-    loop {
+    let polled = crate::poll::until(timeout, POLL_EVERY, || {
         let now = status(store);
-        if wanted(&now) {
-            return Ok(now);
-        }
-        if Instant::now() > deadline {
-            return Err(now);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        wanted(&now).then_some(now)
+    })
+    .await;
+    polled.ok_or_else(|| status(store))
 }
 
 /// The Event the control plane recorded on the plugins ConfigMap for
@@ -164,9 +151,8 @@ pub(crate) async fn wait_event(
     timeout: Duration,
 ) -> Option<(String, String)> {
     let message = format!("{AUTHZ_PLUGIN_KEY}: {status}");
-    let deadline = Instant::now() + timeout;
-    loop {
-        let found = store.objects().into_iter().find_map(|(kind, object)| {
+    let found = crate::poll::until(timeout, POLL_EVERY, || {
+        store.objects().into_iter().find_map(|(kind, object)| {
             if !(kind.group.is_empty() && kind.kind == "Event") {
                 return None;
             }
@@ -182,12 +168,10 @@ pub(crate) async fn wait_event(
                     event.reason.unwrap_or_default(),
                 )
             })
-        });
-        if found.is_some() || Instant::now() > deadline {
-            return found.map(|(type_, reason)| (type_, format!("{reason}: {message}")));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        })
+    })
+    .await;
+    found.map(|(type_, reason)| (type_, format!("{reason}: {message}")))
 }
 
 /// What one request through a proxy got back.

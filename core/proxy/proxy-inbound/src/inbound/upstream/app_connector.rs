@@ -8,9 +8,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Uri;
-use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::TokioIo;
+use strait_proxy_http::pool::PooledIo;
 use tokio::net::TcpStream;
+
+/// A connection to the application, as the pool holds it.
+pub(crate) type AppConnection = PooledIo<TcpStream>;
 
 /// Connects to the application's address whatever the request's URI names
 /// (the pool belongs to one client connection, so to one application port).
@@ -51,52 +53,7 @@ impl tower::Service<Uri> for AppConnector {
             };
             // Small requests and responses should not wait for Nagle.
             let _ = stream.set_nodelay(true);
-            Ok(AppConnection {
-                io: TokioIo::new(stream),
-                absolute_form,
-            })
+            Ok(PooledIo::new(stream).absolute_form(absolute_form))
         })
-    }
-}
-
-/// A connection to the application in hyper's I/O traits.
-pub(crate) struct AppConnection {
-    io: TokioIo<TcpStream>,
-    absolute_form: bool,
-}
-
-impl Connection for AppConnection {
-    fn connected(&self) -> Connected {
-        // A "proxied" connection is what makes the pool send targets in
-        // absolute form.
-        Connected::new().proxy(self.absolute_form)
-    }
-}
-
-impl hyper::rt::Read for AppConnection {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl hyper::rt::Write for AppConnection {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }

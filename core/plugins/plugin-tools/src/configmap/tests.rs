@@ -53,3 +53,36 @@ fn a_first_push_creates_the_config_map_without_a_version() {
     assert_eq!(value["apiVersion"], "v1");
     assert_eq!(value["binaryData"]["export.wasm"], "ZQ==");
 }
+
+#[test]
+fn the_rendered_config_map_holds_both_plugins_validated() {
+    let yaml = super::render(None, None, "my-plugins", "strait", Some("1.2")).unwrap();
+    let config_map: k8s_openapi::api::core::v1::ConfigMap = serde_norway::from_str(&yaml).unwrap();
+    assert_eq!(config_map.metadata.name.as_deref(), Some("my-plugins"));
+    assert_eq!(config_map.metadata.namespace.as_deref(), Some("strait"));
+    let data = config_map.binary_data.unwrap();
+    assert_eq!(
+        data["authz.wasm"].0,
+        strait_default_plugins::AUTHZ_DEFAULT.to_vec()
+    );
+    assert_eq!(
+        data["export.wasm"].0,
+        strait_default_plugins::EXPORT_DEFAULT.to_vec()
+    );
+    assert_eq!(
+        config_map.metadata.annotations.unwrap()[PLUGIN_VERSION_ANNOTATION],
+        "1.2"
+    );
+}
+
+#[test]
+fn a_plugin_of_the_wrong_kind_is_not_rendered() {
+    let dir = std::env::temp_dir().join(format!("strait-plugin-tools-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let export = dir.join("export.wasm");
+    std::fs::write(&export, strait_default_plugins::EXPORT_DEFAULT).unwrap();
+    let error = super::render(Some(&export), None, "p", "linkerd", None).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let error = error.to_string();
+    assert!(error.contains("export.wasm"), "{error}");
+}

@@ -4,10 +4,11 @@
 //! written beside the plugin, so a scaffold always carries the contracts of
 //! the mesh that created it.
 
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::Path;
 
 use strait_plugin_host::PluginKind;
+
+use crate::ToolError;
 
 /// Where the SDK is written inside a new crate. The SDK reads the contracts
 /// from `../../wit/<kind>` of its own directory, so it sits two levels below
@@ -16,67 +17,67 @@ pub const SDK_DIR: &str = "vendor/strait-plugin-sdk";
 
 /// The repository's workspace manifest, for the settings the SDK's manifest
 /// inherits (edition, rust-version, the wit-bindgen version).
-const WORKSPACE_MANIFEST: &str = include_str!("../../../../../Cargo.toml");
+const WORKSPACE_MANIFEST: &str = include_str!("../../../../Cargo.toml");
 /// The repository's toolchain file: same channel, `wasm32-wasip2` listed.
-const RUST_TOOLCHAIN: &str = include_str!("../../../../../rust-toolchain.toml");
+const RUST_TOOLCHAIN: &str = include_str!("../../../../rust-toolchain.toml");
 
 /// The WIT contracts, by path inside the new crate.
 const WIT_FILES: &[(&str, &str)] = &[
     (
         "wit/authz/authz.wit",
-        include_str!("../../../../../wit/authz/authz.wit"),
+        include_str!("../../../../wit/authz/authz.wit"),
     ),
     (
         "wit/export/export.wit",
-        include_str!("../../../../../wit/export/export.wit"),
+        include_str!("../../../../wit/export/export.wit"),
     ),
 ];
 
 /// Every file of `plugins/sdk`, by path inside the SDK's directory.
-pub(crate) const SDK_FILES: &[(&str, &str)] = &[
+pub const SDK_FILES: &[(&str, &str)] = &[
     (
         "Cargo.toml",
-        include_str!("../../../../../plugins/sdk/Cargo.toml"),
+        include_str!("../../../../plugins/sdk/Cargo.toml"),
     ),
     (
         "src/lib.rs",
-        include_str!("../../../../../plugins/sdk/src/lib.rs"),
+        include_str!("../../../../plugins/sdk/src/lib.rs"),
     ),
     (
         "src/authz.rs",
-        include_str!("../../../../../plugins/sdk/src/authz.rs"),
+        include_str!("../../../../plugins/sdk/src/authz.rs"),
     ),
     (
         "src/export.rs",
-        include_str!("../../../../../plugins/sdk/src/export.rs"),
+        include_str!("../../../../plugins/sdk/src/export.rs"),
     ),
     (
         "src/identity.rs",
-        include_str!("../../../../../plugins/sdk/src/identity.rs"),
+        include_str!("../../../../plugins/sdk/src/identity.rs"),
     ),
     (
         "src/identity/tests.rs",
-        include_str!("../../../../../plugins/sdk/src/identity/tests.rs"),
+        include_str!("../../../../plugins/sdk/src/identity/tests.rs"),
     ),
     (
         "src/log.rs",
-        include_str!("../../../../../plugins/sdk/src/log.rs"),
+        include_str!("../../../../plugins/sdk/src/log.rs"),
     ),
     (
         "src/net.rs",
-        include_str!("../../../../../plugins/sdk/src/net.rs"),
+        include_str!("../../../../plugins/sdk/src/net.rs"),
     ),
     (
         "src/net/tests.rs",
-        include_str!("../../../../../plugins/sdk/src/net/tests.rs"),
+        include_str!("../../../../plugins/sdk/src/net/tests.rs"),
     ),
     (
         "src/selector.rs",
-        include_str!("../../../../../plugins/sdk/src/selector.rs"),
+        include_str!("../../../../plugins/sdk/src/selector.rs"),
     ),
     (
         "src/selector/tests.rs",
-        include_str!("../../../../../plugins/sdk/src/selector/tests.rs"),
+        include_str!("../../../../plugins/sdk/src/selector/tests.rs"),
     ),
 ];
 
@@ -87,31 +88,15 @@ const EXPORT_CASES: &str = include_str!("scaffold/export/cases.yaml");
 const README: &str = include_str!("scaffold/README.md");
 const GITIGNORE: &str = include_str!("scaffold/gitignore");
 
-/// Writes a new plugin crate of `kind` named `name` into `path` (default
-/// `./NAME`) and says what to do next.
-pub fn new(kind: PluginKind, name: &str, path: Option<&Path>) -> ExitCode {
-    let dir = path.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
-    match files(kind, name).and_then(|files| write(&dir, &files)) {
-        Ok(()) => {
-            println!("created {kind} plugin {name} in {}", dir.display());
-            println!();
-            println!("  cd {}", dir.display());
-            println!(
-                "  strait plugin build                          # prints the component's path"
-            );
-            println!("  strait plugin test $(strait plugin build) --cases cases.yaml");
-            println!("  strait plugin push --kind {kind} $(strait plugin build)");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+/// Writes a new plugin crate of `kind` named `name` into `dir`, which
+/// must not exist or be empty.
+pub fn create(kind: PluginKind, name: &str, dir: &Path) -> Result<(), ToolError> {
+    let files = files(kind, name)?;
+    write(dir, &files)
 }
 
 /// A new crate's files: path inside the crate, contents.
-pub(crate) fn files(kind: PluginKind, name: &str) -> Result<Vec<(String, String)>, String> {
+pub fn files(kind: PluginKind, name: &str) -> Result<Vec<(String, String)>, ToolError> {
     check_name(name)?;
     let (lib, cases) = match kind {
         PluginKind::Authz => (AUTHZ_LIB, AUTHZ_CASES),
@@ -150,10 +135,10 @@ pub(crate) fn files(kind: PluginKind, name: &str) -> Result<Vec<(String, String)
 /// The crate's manifest. Its own `[workspace]` keeps it out of any
 /// workspace it is created in, and provides what the SDK's manifest
 /// inherits, taken from strait's own workspace.
-fn manifest(kind: PluginKind, name: &str) -> Result<String, String> {
+fn manifest(kind: PluginKind, name: &str) -> Result<String, ToolError> {
     let setting = |key: &str| {
-        workspace_setting(WORKSPACE_MANIFEST, key).ok_or_else(|| {
-            format!("this strait was built without a `{key}` workspace setting to give plugins")
+        workspace_setting(WORKSPACE_MANIFEST, key).ok_or_else(|| ToolError::MissingSetting {
+            key: key.to_string(),
         })
     };
     let edition = setting("edition")?;
@@ -208,7 +193,7 @@ debug = false
 }
 
 /// The line `key = ...` of a workspace manifest, as written there.
-pub(crate) fn workspace_setting(manifest: &str, key: &str) -> Option<String> {
+pub fn workspace_setting(manifest: &str, key: &str) -> Option<String> {
     manifest
         .lines()
         .map(str::trim)
@@ -283,8 +268,13 @@ const RESERVED: &[&str] = &[
 
 /// Accepts what cargo accepts as a package name and what can stand beside
 /// the SDK: ASCII letters, digits, `-` and `_`, starting with a letter.
-pub(crate) fn check_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("{name:?} is not a valid crate name: {why}"));
+pub fn check_name(name: &str) -> Result<(), ToolError> {
+    let bad = |why: &str| {
+        Err(ToolError::CrateName {
+            name: name.to_string(),
+            reason: why.to_string(),
+        })
+    };
     let Some(first) = name.chars().next() else {
         return bad("it is empty");
     };
@@ -320,25 +310,21 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 
 /// Writes `files` under `dir`, which must not exist or be empty: nothing a
 /// user has is ever overwritten.
-fn write(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+fn write(dir: &Path, files: &[(String, String)]) -> Result<(), ToolError> {
     if dir.exists() {
-        let mut entries = std::fs::read_dir(dir)
-            .map_err(|e| format!("{} exists and cannot be read: {e}", dir.display()))?;
+        let mut entries = std::fs::read_dir(dir).map_err(|e| ToolError::io("read", dir, e))?;
         if entries.next().is_some() {
-            return Err(format!(
-                "{} already exists and is not empty; choose another name or --path",
-                dir.display()
-            ));
+            return Err(ToolError::NotEmpty {
+                dir: dir.to_path_buf(),
+            });
         }
     }
     for (path, text) in files {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|e| ToolError::io("create", parent, e))?;
         }
-        std::fs::write(&target, text)
-            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        std::fs::write(&target, text).map_err(|e| ToolError::io("write", &target, e))?;
     }
     Ok(())
 }

@@ -1,0 +1,40 @@
+//! What a Pod says of itself that several parts read the same way: the
+//! Deployment it belongs to and whether it is ready.
+
+use k8s_openapi::api::core::v1::Pod;
+
+/// The label the ReplicaSet controller puts on its Pods: the hash of the
+/// template they were made from, also the suffix of the ReplicaSet's name.
+pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+
+/// The Deployment a Pod belongs to, as the ReplicaSet controller names
+/// things: a controlling ReplicaSet owner whose name is the Deployment's
+/// plus `-` and the Pod's `pod-template-hash`.
+pub fn deployment_of(pod: &Pod) -> Option<String> {
+    let owner = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true) && o.kind == "ReplicaSet")?;
+    let hash = pod.metadata.labels.as_ref()?.get(POD_TEMPLATE_HASH)?;
+    owner
+        .name
+        .strip_suffix(hash.as_str())
+        .and_then(|d| d.strip_suffix('-'))
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+}
+
+/// Whether the Pod's `Ready` condition is true.
+pub fn is_ready(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+#[cfg(test)]
+mod tests;
