@@ -231,7 +231,9 @@ fn main() {
         let unused: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("outbound");
         let bb = spawn_proxy(&strait, "bb", "127.0.0.1", &anchors, plane.local_addr(), unused,
             Some(format!("{bb_listen}={app}")));
-        let client = spawn_proxy(&strait, "slow-cooker", "127.0.0.2", &anchors, plane.local_addr(),
+        // oha, slow-cooker's app here, connects from 127.0.0.1: that is the
+        // pod's address, the only one its proxy serves outbound.
+        let client = spawn_proxy(&strait, "slow-cooker", "127.0.0.1", &anchors, plane.local_addr(),
             client_outbound, None);
         for proxy in [&bb, &client] {
             let admin = proxy.admin;

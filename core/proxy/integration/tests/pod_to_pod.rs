@@ -18,10 +18,15 @@ use strait_proxy_integration::{
 };
 use strait_store::MemoryStore;
 
-/// One request from 127.0.0.1 (no pod's address) over a fresh connection;
-/// the status code and body.
-async fn request(to: SocketAddr, host: &str) -> (u16, String) {
-    http_get("127.0.0.1", to, host, "/").await
+/// slow-cooker's pod address: its app connects to its proxy from there.
+const GOOD_IP: &str = "127.0.0.2";
+/// slow-cooker-evil's pod address.
+const EVIL_IP: &str = "127.0.0.3";
+
+/// One request from the pod at `from` over a fresh connection; the status
+/// code and body.
+async fn request(from: &str, to: SocketAddr, host: &str) -> (u16, String) {
+    http_get(from, to, host, "/").await
 }
 
 /// The value of the first series of `family` whose labels contain every
@@ -88,16 +93,10 @@ async fn guide_mesh() -> Guide {
         app,
     }];
     let bb = proxy(spec("bb", "127.0.0.1", "bb-1", direct)).await;
-    let good = proxy(spec(
-        "slow-cooker",
-        "127.0.0.2",
-        "slow-cooker-1",
-        Vec::new(),
-    ))
-    .await;
+    let good = proxy(spec("slow-cooker", GOOD_IP, "slow-cooker-1", Vec::new())).await;
     let evil = proxy(spec(
         "slow-cooker-evil",
-        "127.0.0.3",
+        EVIL_IP,
         "slow-cooker-evil-1",
         Vec::new(),
     ))
@@ -127,7 +126,7 @@ async fn slow_cooker_is_admitted_and_everyone_else_is_not() {
     let host = format!("bb.{NS}.svc.cluster.local:{port}");
 
     // slow-cooker reaches bb by name, over mTLS, and is admitted.
-    let (status, body) = request_until("127.0.0.1", good.outbound_addr, &host, 200).await;
+    let (status, body) = request_until(GOOD_IP, good.outbound_addr, &host, 200).await;
     assert_eq!((status, body.as_str()), (200, "bb says hi"));
     let before = metrics(bb.admin_addr).await;
     let admitted = |text: &str| {
@@ -145,11 +144,11 @@ async fn slow_cooker_is_admitted_and_everyone_else_is_not() {
         .unwrap_or(0.0)
     };
     for _ in 0..5 {
-        assert_eq!(request(good.outbound_addr, &host).await.0, 200);
+        assert_eq!(request(GOOD_IP, good.outbound_addr, &host).await.0, 200);
     }
 
     // slow-cooker-evil is authenticated, but not admitted.
-    let (status, _) = request(evil.outbound_addr, &host).await;
+    let (status, _) = request(EVIL_IP, evil.outbound_addr, &host).await;
     assert_eq!(status, 403);
     // A plaintext client straight at bb's port (from another pod's
     // address) has no identity at all.
@@ -217,7 +216,7 @@ async fn a_proxy_certified_under_another_trust_anchor_cannot_reach_bb() {
         identity_addr: other.local_addr(),
         ..guide_proxy(
             "slow-cooker",
-            "127.0.0.2",
+            GOOD_IP,
             "slow-cooker-1",
             &other_anchors,
             &plane,
@@ -229,7 +228,7 @@ async fn a_proxy_certified_under_another_trust_anchor_cannot_reach_bb() {
     // The same name, but bb's certificate does not chain to the foreign
     // proxy's anchor (and the other way round): the handshake fails and
     // the request never reaches bb's app.
-    let (status, _) = request_until("127.0.0.1", foreign.outbound_addr, &host, 502).await;
+    let (status, _) = request_until(GOOD_IP, foreign.outbound_addr, &host, 502).await;
     assert_eq!(status, 502);
     let text = metrics(bb.admin_addr).await;
     assert_eq!(
@@ -242,6 +241,44 @@ async fn a_proxy_certified_under_another_trust_anchor_cannot_reach_bb() {
         "{text}"
     );
     drop((bb, foreign, plane, other));
+}
+
+/// The identity-borrowing attack: every pod's address is reachable on
+/// the flat network, so slow-cooker-evil's app (or any process of the
+/// machine) can connect to slow-cooker's outbound listener and ask for bb,
+/// which would admit the request as slow-cooker's. The proxy serves only
+/// its own pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_other_pod_can_send_through_slow_cookers_proxy() {
+    // Held to the end: dropping the mesh stops its control plane and bb.
+    let mesh = guide_mesh().await;
+    let good = &mesh.good;
+    let host = format!("bb.{NS}.svc.cluster.local:{}", mesh.port);
+    assert_eq!(
+        request_until(GOOD_IP, good.outbound_addr, &host, 200)
+            .await
+            .0,
+        200
+    );
+    for attacker in [EVIL_IP, "127.0.0.1", "127.0.0.9"] {
+        let (status, body) = request(attacker, good.outbound_addr, &host).await;
+        assert_eq!(
+            status, 0,
+            "{attacker} was served by slow-cooker's proxy: {body}"
+        );
+    }
+    let text = metrics(good.admin_addr).await;
+    assert_eq!(
+        series(
+            &text,
+            "connection_refused_total",
+            &["direction=\"outbound\"", "reason=\"not_from_pod\""]
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    // slow-cooker's own app is still served.
+    assert_eq!(request(GOOD_IP, good.outbound_addr, &host).await.0, 200);
 }
 
 /// The built-in authz plugin with a custom section appended: a different
@@ -267,13 +304,13 @@ async fn a_plugin_pushed_under_load_reaches_bb_with_no_failed_request() {
     } = guide_mesh().await;
     let host = format!("bb.{NS}.svc.cluster.local:{port}");
     assert_eq!(
-        request_until("127.0.0.1", good.outbound_addr, &host, 200)
+        request_until(GOOD_IP, good.outbound_addr, &host, 200)
             .await
             .0,
         200
     );
     assert_eq!(
-        request_until("127.0.0.1", evil.outbound_addr, &host, 403)
+        request_until(EVIL_IP, evil.outbound_addr, &host, 403)
             .await
             .0,
         403
@@ -282,13 +319,13 @@ async fn a_plugin_pushed_under_load_reaches_bb_with_no_failed_request() {
     // Admitted and refused clients keep calling while new versions are
     // pushed; every answer must stay what the policy says.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let caller = |to: SocketAddr, expected: u16| {
+    let caller = |from: &'static str, to: SocketAddr, expected: u16| {
         let stop = stop.clone();
         let host = host.clone();
         tokio::spawn(async move {
             let (mut right, mut wrong) = (0u32, Vec::new());
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let (status, _) = request(to, &host).await;
+                let (status, _) = request(from, to, &host).await;
                 if status == expected {
                     right += 1;
                 } else {
@@ -298,8 +335,8 @@ async fn a_plugin_pushed_under_load_reaches_bb_with_no_failed_request() {
             (right, wrong)
         })
     };
-    let admitted = caller(good.outbound_addr, 200);
-    let refused = caller(evil.outbound_addr, 403);
+    let admitted = caller(GOOD_IP, good.outbound_addr, 200);
+    let refused = caller(EVIL_IP, evil.outbound_addr, 403);
     for version in ["v2", "v3"] {
         tokio::time::sleep(Duration::from_millis(300)).await;
         plugins

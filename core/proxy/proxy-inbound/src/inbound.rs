@@ -6,7 +6,7 @@ mod metrics;
 mod tcp;
 mod upstream;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -16,10 +16,11 @@ use bytes::Bytes;
 use strait_decisions::authz::{ClientTls, Protocol};
 use strait_http_detect::{Detection, Protocol as Detected, detect};
 use strait_io::{CountedIo, PrefixedIo};
+use strait_mesh::ports::{ADMIN_PORT, CONTROL_PORT, INBOUND_PORT, OUTBOUND_PORT};
 use strait_plugin_host::AuthzPlugin;
-use strait_proxy_metrics::ProxyMetrics;
+use strait_proxy_metrics::{ProxyMetrics, Refusal};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use crate::policy::PolicyWatcher;
 use metrics::ConnectionMetrics;
@@ -73,16 +74,29 @@ pub struct InboundConfig {
     /// How long to wait for the application to accept a connection before
     /// answering 502 (HTTP) or closing (TCP).
     pub connect_timeout: Duration,
+    /// The proxy's own ports (inbound, outbound, admin, control). A
+    /// connection for one of them is refused: forwarded on loopback it
+    /// would reach the proxy itself, looping through the inbound side, or
+    /// leaving through the outbound side under this pod's identity.
+    pub proxy_ports: BTreeSet<u16>,
+}
+
+/// The ports a sidecar's proxy listens on, which no connection from
+/// outside may be forwarded to.
+pub fn sidecar_ports() -> BTreeSet<u16> {
+    BTreeSet::from([INBOUND_PORT, OUTBOUND_PORT, ADMIN_PORT, CONTROL_PORT])
 }
 
 impl InboundConfig {
-    /// Linkerd's defaults (10 s to detect), with `forward` as given.
+    /// Linkerd's defaults (10 s to detect), with `forward` as given and
+    /// the sidecar's ports refused.
     pub fn new(forward: Forward) -> Self {
         InboundConfig {
             forward,
             policy_timeout: Duration::from_secs(10),
             detect_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(1),
+            proxy_ports: sidecar_ports(),
         }
     }
 }
@@ -169,6 +183,15 @@ impl Inbound {
     {
         let shared = &self.shared;
         let port = target.port();
+        if shared.config.proxy_ports.contains(&port) {
+            info!(
+                client = %client.addr,
+                %target,
+                "refusing a connection to the proxy's own port: forwarding it would loop through the proxy"
+            );
+            shared.metrics.refused(Refusal::Loop);
+            return;
+        }
         let policies = match shared
             .policies
             .policy_within(port, shared.config.policy_timeout)

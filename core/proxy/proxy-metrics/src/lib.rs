@@ -66,6 +66,40 @@ pub struct ProxyMetrics {
     /// `inbound_tcp_authz_terminate_total`: open connections closed because
     /// a policy change no longer admits them.
     pub inbound_tcp_authz_terminate_total: Family<LabelSet, Counter>,
+    /// `connection_refused_total`: connections refused before they were
+    /// served, by `direction` and `reason` (a fixed set: [`Refusal`]).
+    pub connection_refused_total: Family<LabelSet, Counter>,
+}
+
+/// Why a connection was refused before it was served: a closed set, so
+/// the series of `connection_refused_total` stay few whatever peers send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Inbound: the connection was for one of the proxy's own ports, so
+    /// forwarding it would loop it through the proxy (and, to the outbound
+    /// port, send it on under the pod's identity).
+    Loop,
+    /// Outbound: the connection was neither redirected to the proxy by the
+    /// pod's iptables nor made by the pod itself.
+    NotFromPod,
+}
+
+impl Refusal {
+    /// The `reason` label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Loop => "loop",
+            Refusal::NotFromPod => "not_from_pod",
+        }
+    }
+
+    /// The `direction` the refusal happens on.
+    pub fn direction(self) -> &'static str {
+        match self {
+            Refusal::Loop => "inbound",
+            Refusal::NotFromPod => "outbound",
+        }
+    }
 }
 
 impl Default for ProxyMetrics {
@@ -91,7 +125,17 @@ impl ProxyMetrics {
             inbound_tcp_authz_allow_total: Family::default(),
             inbound_tcp_authz_deny_total: Family::default(),
             inbound_tcp_authz_terminate_total: Family::default(),
+            connection_refused_total: Family::default(),
         }
+    }
+
+    /// Counts one connection refused for `why`.
+    pub fn refused(&self, why: Refusal) {
+        let labels = Labels::new()
+            .with("direction", why.direction())
+            .with("reason", why.as_str())
+            .build();
+        self.connection_refused_total.get_or_create(&labels).inc();
     }
 
     /// Registers every family under Linkerd's name (the text encoder adds
@@ -163,6 +207,11 @@ impl ProxyMetrics {
             "inbound_tcp_authz_terminate",
             "Inbound TCP connections closed when a policy change no longer admitted them",
             self.inbound_tcp_authz_terminate_total.clone(),
+        );
+        registry.register(
+            "connection_refused",
+            "Connections refused before they were served: loops through the proxy's own ports, and outbound connections not from the pod",
+            self.connection_refused_total.clone(),
         );
     }
 }

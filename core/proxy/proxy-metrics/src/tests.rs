@@ -108,3 +108,20 @@ fn client_tls_maps_to_linkerds_tls_labels() {
         Tls::Plaintext("no_tls_from_remote".into())
     );
 }
+
+#[test]
+fn refusals_are_counted_by_direction_and_reason() {
+    let metrics = ProxyMetrics::new();
+    metrics.refused(Refusal::Loop);
+    metrics.refused(Refusal::Loop);
+    metrics.refused(Refusal::NotFromPod);
+    let out = text(&metrics);
+    assert!(
+        out.contains("connection_refused_total{direction=\"inbound\",reason=\"loop\"} 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("connection_refused_total{direction=\"outbound\",reason=\"not_from_pod\"} 1"),
+        "{out}"
+    );
+}

@@ -19,7 +19,7 @@ mod plugins;
 mod sidecar;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +29,7 @@ use linkerd2_proxy_api::inbound::inbound_server_policies_client::InboundServerPo
 use prometheus_client::registry::Registry;
 use strait_plugin_distribution::PluginDistributionClient;
 use strait_plugin_host::{AuthzPlugin, HostConfig, PluginHost, PluginMetrics, PluginSource};
-use strait_proxy_inbound::{Forward, Inbound, InboundConfig, PolicyWatcher};
+use strait_proxy_inbound::{Forward, Inbound, InboundConfig, PolicyWatcher, sidecar_ports};
 use strait_proxy_metrics::ProxyMetrics;
 use strait_proxy_outbound::{Discovery, Outbound, OutboundConfig};
 use strait_proxy_tls::Credentials;
@@ -181,6 +181,19 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
         direct,
     } = Bound::bind(&config).await?;
     let direct_addrs: Vec<SocketAddr> = direct.iter().map(|(_, addr)| *addr).collect();
+    let (admin_addr, admin) =
+        strait_admin::serve(config.admin_listen_addr, Arc::new(registry), ready.clone())
+            .await
+            .map_err(|source| StartError::Bind {
+                what: "admin",
+                addr: config.admin_listen_addr,
+                source,
+            })?;
+    tasks.push(admin);
+    // What inbound traffic may never be forwarded to: every port the
+    // proxy listens on, as bound and as a sidecar's are numbered.
+    let mut own_ports = sidecar_ports();
+    own_ports.extend([inbound_addr.port(), outbound_addr.port(), admin_addr.port()]);
 
     let discovery = Discovery::new(
         DestinationClient::new(destination_channel),
@@ -207,7 +220,14 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
             outbound.clone(),
         )));
     } else {
-        let inbound = inbound(&config, &direct, policy_channel, authz.clone(), &metrics);
+        let inbound = inbound(
+            &config,
+            &direct,
+            own_ports,
+            policy_channel,
+            authz.clone(),
+            &metrics,
+        );
         tasks.push(tokio::spawn(listeners::inbound(
             inbound_listener,
             None,
@@ -226,17 +246,12 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
     tasks.push(tokio::spawn(listeners::outbound(
         outbound_listener,
         outbound,
+        listeners::FromPod {
+            source_ip: config.source_ip,
+        },
+        metrics.clone(),
     )));
 
-    let (admin_addr, admin) =
-        strait_admin::serve(config.admin_listen_addr, Arc::new(registry), ready.clone())
-            .await
-            .map_err(|source| StartError::Bind {
-                what: "admin",
-                addr: config.admin_listen_addr,
-                source,
-            })?;
-    tasks.push(admin);
     tracing::info!(
         %inbound_addr, %outbound_addr, %admin_addr,
         identity = %config.identity.local_name,
@@ -343,6 +358,7 @@ impl Bound {
 fn inbound(
     config: &ProxyConfig,
     direct: &[(TcpListener, SocketAddr)],
+    own_ports: BTreeSet<u16>,
     policy_channel: Channel,
     authz: Arc<AuthzPlugin>,
     metrics: &ProxyMetrics,
@@ -362,6 +378,7 @@ fn inbound(
     Inbound::new(
         InboundConfig {
             detect_timeout: config.detect_timeout,
+            proxy_ports: own_ports,
             ..InboundConfig::new(forward)
         },
         PolicyWatcher::new(

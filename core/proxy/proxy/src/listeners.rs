@@ -1,12 +1,13 @@
 //! Accept loops: each accepted connection gets its own task, so one slow
 //! client never holds up another.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use strait_decisions::authz::ClientTls;
 use strait_proxy_inbound::{ClientInfo, Inbound};
+use strait_proxy_metrics::{ProxyMetrics, Refusal};
 use strait_proxy_outbound::Outbound;
 use strait_proxy_tls::{Accepted, Credentials, TlsStatus, accept};
 use tokio::net::{TcpListener, TcpStream};
@@ -125,14 +126,52 @@ pub(crate) async fn inbound(
     }
 }
 
+/// Who may send through the outbound listener: only the pod. Whatever
+/// leaves through it is sent under the pod's identity, so a connection
+/// from anywhere else would borrow that identity.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FromPod {
+    /// The pod's own address, when the proxy is given one (every pod of
+    /// `strait local` shares loopback, so there loopback proves nothing).
+    pub(crate) source_ip: Option<IpAddr>,
+}
+
+impl FromPod {
+    /// Whether a connection from `peer`, redirected from `orig_dst` when
+    /// iptables redirected it, comes from the pod: redirected by the pod's
+    /// own rules (which catch only the pod's own outbound traffic), from
+    /// the pod's address, or, for a sidecar without one, from loopback,
+    /// which only the pod's containers share.
+    pub(crate) fn admits(&self, peer: IpAddr, orig_dst: Option<SocketAddr>) -> bool {
+        if orig_dst.is_some() {
+            return true;
+        }
+        match self.source_ip {
+            Some(own) => peer == own,
+            None => peer.is_loopback(),
+        }
+    }
+}
+
 /// Outbound connections from the application, routed by their original
-/// destination (redirected) or their HTTP authority.
-pub(crate) async fn outbound(listener: TcpListener, outbound: Outbound<MeshConnect>) {
+/// destination (redirected) or their HTTP authority; connections that do
+/// not come from the pod are refused (see [`FromPod`]).
+pub(crate) async fn outbound(
+    listener: TcpListener,
+    outbound: Outbound<MeshConnect>,
+    from_pod: FromPod,
+    metrics: ProxyMetrics,
+) {
     loop {
-        let (tcp, _) = next(&listener).await;
+        let (tcp, peer) = next(&listener).await;
+        let orig_dst = original_dst(&tcp);
+        if !from_pod.admits(peer.ip(), orig_dst) {
+            tracing::info!(%peer, "refusing an outbound connection that is not from the pod");
+            metrics.refused(Refusal::NotFromPod);
+            continue;
+        }
         let outbound = outbound.clone();
         tokio::spawn(async move {
-            let orig_dst = original_dst(&tcp);
             outbound.serve_connection(tcp, orig_dst).await;
         });
     }
@@ -163,3 +202,6 @@ pub(crate) async fn gateway(
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,6 +10,9 @@
 //! 4. A remote-discovery export whose pod runs without a proxy: what the
 //!    client cluster's destination service says about it, and what a
 //!    meshed client does sending to it.
+//! 5. slow-cooker-evil's pod sending through slow-cooker's proxy (its
+//!    outbound listener is on slow-cooker's address, which every pod
+//!    reaches): bb would admit the request as slow-cooker's.
 
 pub(crate) mod wire;
 
@@ -41,6 +44,8 @@ pub const DRILL: &str = "security";
 /// bb's Deployment, and the port its policy guards.
 const SERVER: &str = "bb";
 const SERVER_PORT: u16 = 8080;
+/// The Service slow-cooker calls in the client cluster: bb's mirror.
+const MIRROR: &str = "bb-target";
 /// The unmeshed export the fourth case creates in the server's cluster.
 const UNMESHED: &str = "bb-unmeshed";
 /// The label that exports a Service in remote-discovery mode, as the
@@ -74,7 +79,7 @@ struct Target {
     trust_domain: String,
 }
 
-/// Runs the four attacks, one row each (the fourth gives two: what the
+/// Runs the five attacks, one row each (the fourth gives two: what the
 /// destination service announces, and what traffic to the pod does).
 pub async fn security(mesh: &DrillMesh) -> Vec<Row> {
     let clusters = mesh
@@ -117,9 +122,43 @@ pub async fn security(mesh: &DrillMesh) -> Vec<Row> {
             other_identity(&target, &west),
         )
         .await,
+        guarded(
+            mesh,
+            format!(
+                "HTTP/1.1 from {DENIED_CLIENT}'s pod to {ALLOWED_CLIENT}'s outbound proxy port, for {}",
+                authority(MIRROR)
+            ),
+            borrowed_proxy(&west),
+        )
+        .await,
     ];
     rows.extend(unmeshed_export(mesh, &east, &west, &target).await);
     rows
+}
+
+/// Case 5: another pod's app uses slow-cooker's proxy as its own. Only
+/// slow-cooker's pod may send through it: the connection must be refused
+/// unanswered.
+async fn borrowed_proxy(west: &LocalCluster) -> Attempt {
+    let address = |deployment: &str| {
+        west.pods()
+            .into_iter()
+            .find(|p| p.namespace == NAMESPACE && p.deployment.as_deref() == Some(deployment))
+            .and_then(|p| p.ip)
+            .ok_or_else(|| format!("no {deployment} pod with an address in {CLIENT_CLUSTER}"))
+    };
+    let (victim, attacker) = match (address(ALLOWED_CLIENT), address(DENIED_CLIENT)) {
+        (Ok(victim), Ok(attacker)) => (victim, attacker),
+        (Err(error), _) | (_, Err(error)) => return not_tried(error),
+    };
+    let answer = match wire::tcp_from(attacker, SocketAddr::new(victim, OUTBOUND_PORT)).await {
+        Ok(mut tcp) => wire::exchange(&mut tcp, &authority(MIRROR)).await,
+        Err(error) => Answer::Failed(error),
+    };
+    Attempt {
+        as_required: matches!(answer, Answer::Failed(_)),
+        happened: format!("{ALLOWED_CLIENT}'s proxy: {}", answer.quote()),
+    }
 }
 
 /// The identity the guide's policy admits.

@@ -219,6 +219,15 @@ pub struct Proxy {
 }
 
 pub fn proxy(mesh: &Mesh, pod: &str, app: SocketAddr, policy_timeout: Duration) -> Proxy {
+    let mut config = InboundConfig::new(Forward::With(Arc::new(move |_| Some(app))));
+    config.policy_timeout = policy_timeout;
+    proxy_with(mesh, pod, config)
+}
+
+/// The inbound side of `pod` configured by `config` (its detect timeout
+/// shortened for tests).
+pub fn proxy_with(mesh: &Mesh, pod: &str, mut config: InboundConfig) -> Proxy {
+    let policy_timeout = config.policy_timeout;
     let (host, plugin) = authz_plugin();
     let metrics = ProxyMetrics::new();
     let watcher = PolicyWatcher::with_config(
@@ -230,8 +239,6 @@ pub fn proxy(mesh: &Mesh, pod: &str, app: SocketAddr, policy_timeout: Duration) 
             backoff_max: Duration::from_millis(200),
         },
     );
-    let mut config = InboundConfig::new(Forward::With(Arc::new(move |_| Some(app))));
-    config.policy_timeout = policy_timeout;
     config.detect_timeout = Duration::from_secs(2);
     let inbound = Inbound::new(config, watcher, plugin.clone(), metrics.clone());
     Proxy {
