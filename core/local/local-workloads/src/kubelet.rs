@@ -743,6 +743,7 @@ fn proxy_config(
         policy_addr: control_plane,
         policy_workload: workload,
         gateway: launch.gateway,
+        gateway_suffixes: vec![format!("svc.{}.", cluster.cluster_domain)],
         metric_labels: launch.metric_labels.clone(),
         detect_timeout: Duration::from_secs(10),
         source_ip: Some(ip),

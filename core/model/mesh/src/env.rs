@@ -8,6 +8,9 @@
 //! variables are not read by the proxy: the injector writes them for the
 //! others to refer to as `$(NAME)`, as Linkerd's injector does.
 
+/// The name suffixes a multicluster gateway forwards to, comma-separated
+/// (`svc.cluster.local.`), as Linkerd's gateways are given them.
+pub const INBOUND_GATEWAY_SUFFIXES: &str = "LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES";
 /// Address the inbound listener binds, e.g. `0.0.0.0:4143`.
 pub const INBOUND_LISTEN_ADDR: &str = "LINKERD2_PROXY_INBOUND_LISTEN_ADDR";
 /// Address the outbound listener binds, e.g. `127.0.0.1:4140`.

@@ -144,6 +144,7 @@ pub async fn proxy(spec: ProxySpec<'_>) -> RunningProxy {
         policy_addr: spec.control_addr.to_string(),
         policy_workload: workload,
         gateway: spec.gateway,
+        gateway_suffixes: strait_proxy::default_gateway_suffixes(),
         metric_labels: spec.metric_labels,
         detect_timeout: Duration::from_secs(1),
         source_ip: Some(spec.ip.parse().expect("a pod address")),

@@ -17,6 +17,7 @@ use strait_proxy_metrics::RequestSeries;
 
 use crate::balance::{Endpoint, InFlight};
 use crate::connect::{Connect, Hint};
+use crate::gateway::GatewayScope;
 use crate::outbound::{EndpointExtra, Shared};
 use client::ReqBody;
 use strait_proxy_http::pool::ConnectedAt;
@@ -40,6 +41,7 @@ pub(crate) async fn handle<C: Connect>(
     shared: &Shared<C>,
     mut request: Request<Incoming>,
     orig_dst: Option<SocketAddr>,
+    gateway: Option<&GatewayScope>,
 ) -> Response<RespBody> {
     let absolute_form = if request.version() == Version::HTTP_2 {
         match downgrade(&mut request) {
@@ -53,6 +55,10 @@ pub(crate) async fn handle<C: Connect>(
         Ok(authority) => authority,
         Err(error) => return error_response(StatusCode::BAD_REQUEST, error.to_string()),
     };
+    if let Some(refusal) = gateway.and_then(|scope| scope.check(&authority).err()) {
+        tracing::debug!(%authority, %refusal, "gateway refused a request");
+        return error_response(StatusCode::FORBIDDEN, refusal.to_string());
+    }
     let entry = shared.entry(&authority);
     if let Err(unavailable) = shared.ready(&authority, &entry).await {
         let status = match unavailable {

@@ -19,6 +19,7 @@
 mod balance;
 mod connect;
 mod discovery;
+mod gateway;
 mod http;
 mod outbound;
 mod tcp;
@@ -26,4 +27,5 @@ mod tcp;
 pub use balance::PeakEwma;
 pub use connect::{Connect, EndpointTarget, Hint, PlainConnect};
 pub use discovery::{Discovery, DiscoveryConfig, Resolved, context_token};
+pub use gateway::{GatewayRefusal, GatewayScope};
 pub use outbound::{Outbound, OutboundConfig};

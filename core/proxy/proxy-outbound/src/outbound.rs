@@ -17,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use crate::balance::Balancer;
 use crate::connect::{Connect, EndpointTarget};
 use crate::discovery::{Discovery, Resolved};
+use crate::gateway::GatewayScope;
 use crate::http::client::Pools;
 use crate::{http, tcp};
 
@@ -159,6 +160,24 @@ impl<C: Connect> Outbound<C> {
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        self.serve(io, orig_dst, None).await;
+    }
+
+    /// Serves one connection a linked cluster's proxy made to this
+    /// multicluster gateway: HTTP requests for names in `scope` are
+    /// forwarded, others are answered 403 with the reason; opaque traffic,
+    /// which names no Service, is closed.
+    pub async fn serve_gateway_connection<I>(&self, io: I, scope: Arc<GatewayScope>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        self.serve(io, None, Some(scope)).await;
+    }
+
+    async fn serve<I>(&self, io: I, orig_dst: Option<SocketAddr>, scope: Option<Arc<GatewayScope>>)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let mut io = io;
         let (protocol, prefix) = match detect(&mut io, self.shared.config.detect_timeout).await {
             Ok(Detection::Protocol { protocol, prefix }) => (protocol, prefix),
@@ -174,7 +193,11 @@ impl<C: Connect> Outbound<C> {
             Protocol::Http1 => {
                 let service = service_fn(move |request| {
                     let shared = shared.clone();
-                    async move { Ok::<_, Infallible>(http::handle(&shared, request, orig_dst).await) }
+                    let scope = scope.clone();
+                    async move {
+                        let response = http::handle(&shared, request, orig_dst, scope.as_deref());
+                        Ok::<_, Infallible>(response.await)
+                    }
                 });
                 let served = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
@@ -187,7 +210,11 @@ impl<C: Connect> Outbound<C> {
             Protocol::Http2 => {
                 let service = service_fn(move |request| {
                     let shared = shared.clone();
-                    async move { Ok::<_, Infallible>(http::handle(&shared, request, orig_dst).await) }
+                    let scope = scope.clone();
+                    async move {
+                        let response = http::handle(&shared, request, orig_dst, scope.as_deref());
+                        Ok::<_, Infallible>(response.await)
+                    }
                 });
                 let served = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
                     .timer(TokioTimer::new())

@@ -15,6 +15,7 @@ use std::time::Duration;
 use strait_mesh::env;
 /// The log filter variable, read by the binary before the rest.
 pub use strait_mesh::env::LOG;
+use strait_mesh::names::DEFAULT_CLUSTER_DOMAIN;
 use strait_mesh::ports::{ADMIN_ADDR, INBOUND_ADDR, OUTBOUND_ADDR};
 
 /// Where the proxy gets the token that proves its ServiceAccount.
@@ -80,6 +81,9 @@ pub struct ProxyConfig {
     /// Whether this proxy is a multicluster gateway: it accepts mTLS from
     /// remote proxies and forwards by authority to local Services.
     pub gateway: bool,
+    /// The names a gateway forwards to: `<service>.<namespace>.<suffix>`
+    /// for each suffix (`svc.cluster.local.`); nothing else.
+    pub gateway_suffixes: Vec<String>,
     /// Labels added to every metric the proxy exports (`namespace`, `pod`,
     /// `deployment`, ...), where no Prometheus scrape adds them.
     pub metric_labels: BTreeMap<String, String>,
@@ -103,7 +107,7 @@ pub struct ConfigError {
 }
 
 /// The variables the proxy reads, for `--help` texts and documentation.
-pub const VARIABLES: [(&str, &str); 18] = [
+pub const VARIABLES: [(&str, &str); 19] = [
     (
         env::INBOUND_LISTEN_ADDR,
         "inbound listener for redirected connections (default 0.0.0.0:4143)",
@@ -151,6 +155,10 @@ pub const VARIABLES: [(&str, &str); 18] = [
         "workload for inbound policy: {\"ns\":\"..\",\"pod\":\"..\"} (required)",
     ),
     (env::GATEWAY, "true to run as a multicluster gateway"),
+    (
+        env::INBOUND_GATEWAY_SUFFIXES,
+        "name suffixes a gateway forwards to, e.g. svc.cluster.local. (the default)",
+    ),
     (env::METRIC_LABELS, "labels on every metric: name=value,..."),
     (
         env::SOURCE_IP,
@@ -247,6 +255,10 @@ impl ProxyConfig {
             policy_addr: required(env::POLICY_SVC_ADDR)?,
             policy_workload,
             gateway,
+            gateway_suffixes: match get(env::INBOUND_GATEWAY_SUFFIXES) {
+                Some(text) => text.split(',').map(|s| s.trim().to_string()).collect(),
+                None => default_gateway_suffixes(),
+            },
             metric_labels: metric_labels(get(env::METRIC_LABELS).as_deref())?,
             detect_timeout,
             source_ip,
@@ -257,6 +269,12 @@ impl ProxyConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         ProxyConfig::from_lookup(|name| std::env::var(name).ok())
     }
+}
+
+/// What a gateway forwards to unless told: the Services of a cluster
+/// with the default domain, as Linkerd configures its gateways.
+pub fn default_gateway_suffixes() -> Vec<String> {
+    vec![format!("svc.{DEFAULT_CLUSTER_DOMAIN}.")]
 }
 
 /// The destination context when only the workload is given: the same

@@ -31,7 +31,7 @@ use strait_plugin_distribution::PluginDistributionClient;
 use strait_plugin_host::{AuthzPlugin, HostConfig, PluginHost, PluginMetrics, PluginSource};
 use strait_proxy_inbound::{Forward, Inbound, InboundConfig, PolicyWatcher, sidecar_ports};
 use strait_proxy_metrics::ProxyMetrics;
-use strait_proxy_outbound::{Discovery, Outbound, OutboundConfig};
+use strait_proxy_outbound::{Discovery, GatewayScope, Outbound, OutboundConfig};
 use strait_proxy_tls::Credentials;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -40,6 +40,7 @@ use tonic::transport::{Channel, Endpoint};
 
 pub use config::{
     ConfigError, DirectInbound, IdentityConfig, LOG, ProxyConfig, TokenConfig, VARIABLES,
+    default_gateway_suffixes,
 };
 pub use connect::{MeshConnect, MeshIo};
 pub use orig_dst::original_dst;
@@ -218,6 +219,7 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
             inbound_listener,
             accepting.clone(),
             outbound.clone(),
+            Arc::new(GatewayScope::new(&config.gateway_suffixes)),
         )));
     } else {
         let inbound = inbound(

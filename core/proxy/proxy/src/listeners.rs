@@ -8,7 +8,7 @@ use std::time::Duration;
 use strait_decisions::authz::ClientTls;
 use strait_proxy_inbound::{ClientInfo, Inbound};
 use strait_proxy_metrics::{ProxyMetrics, Refusal};
-use strait_proxy_outbound::Outbound;
+use strait_proxy_outbound::{GatewayScope, Outbound};
 use strait_proxy_tls::{Accepted, Credentials, TlsStatus, accept};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -179,17 +179,20 @@ pub(crate) async fn outbound(
 
 /// The multicluster gateway: remote proxies connect with mTLS and their
 /// requests are forwarded by authority to this cluster's Services. Only
-/// meshed clients (a verified identity) are served, so the gateway is not
-/// an open relay into the cluster.
+/// meshed clients (a verified identity) are served, and only names of
+/// `scope` are forwarded, so the gateway is not an open relay into the
+/// cluster.
 pub(crate) async fn gateway(
     listener: TcpListener,
     accepting: Accepting,
     outbound: Outbound<MeshConnect>,
+    scope: Arc<GatewayScope>,
 ) {
     loop {
         let (tcp, peer) = next(&listener).await;
         let accepting = accepting.clone();
         let outbound = outbound.clone();
+        let scope = scope.clone();
         tokio::spawn(async move {
             let Some(accepted) = accepting.accept(tcp, peer).await else {
                 return;
@@ -198,7 +201,7 @@ pub(crate) async fn gateway(
                 tracing::info!(%peer, "gateway refused a client without a mesh identity");
                 return;
             }
-            outbound.serve_connection(accepted.io, None).await;
+            outbound.serve_gateway_connection(accepted.io, scope).await;
         });
     }
 }

@@ -13,6 +13,7 @@
 //! proxy's token belongs to, for the identity service.
 
 mod error;
+mod inline;
 mod kind;
 mod selector;
 mod store;

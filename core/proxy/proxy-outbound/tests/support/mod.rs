@@ -23,7 +23,8 @@ use strait_destination::{ClusterConfig, ResolutionKey};
 use strait_destination_server::{DestinationService, SharedClusters, feed_cluster};
 use strait_proxy_metrics::ProxyMetrics;
 use strait_proxy_outbound::{
-    Connect, Discovery, DiscoveryConfig, EndpointTarget, Outbound, OutboundConfig, context_token,
+    Connect, Discovery, DiscoveryConfig, EndpointTarget, GatewayScope, Outbound, OutboundConfig,
+    context_token,
 };
 use strait_store::{ClusterStore, MemoryStore};
 use tokio::net::{TcpListener, TcpStream};
@@ -292,6 +293,25 @@ pub struct Proxy {
 }
 
 pub async fn proxy(control_plane: &ControlPlane, orig_dst: Option<SocketAddr>) -> Proxy {
+    serving(control_plane, Serve::Sidecar(orig_dst)).await
+}
+
+/// The outbound side serving as a multicluster gateway for `scope`, on
+/// loopback (the gateway's TLS, terminated before, is left out).
+pub async fn gateway(control_plane: &ControlPlane, scope: GatewayScope) -> Proxy {
+    serving(control_plane, Serve::Gateway(Arc::new(scope))).await
+}
+
+/// How accepted connections are served.
+#[derive(Clone)]
+enum Serve {
+    /// As a sidecar's, each taken to have been sent to the address.
+    Sidecar(Option<SocketAddr>),
+    /// As a gateway's.
+    Gateway(Arc<GatewayScope>),
+}
+
+async fn serving(control_plane: &ControlPlane, serve: Serve) -> Proxy {
     let client = DestinationClient::connect(format!("http://{}", control_plane.addr))
         .await
         .expect("connect to the destination server");
@@ -312,7 +332,13 @@ pub async fn proxy(control_plane: &ControlPlane, orig_dst: Option<SocketAddr>) -
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let outbound = serving.clone();
-            tokio::spawn(async move { outbound.serve_connection(stream, orig_dst).await });
+            let serve = serve.clone();
+            tokio::spawn(async move {
+                match serve {
+                    Serve::Sidecar(orig_dst) => outbound.serve_connection(stream, orig_dst).await,
+                    Serve::Gateway(scope) => outbound.serve_gateway_connection(stream, scope).await,
+                }
+            });
         }
     });
     Proxy {

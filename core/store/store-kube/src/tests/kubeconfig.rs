@@ -65,3 +65,48 @@ fn outside_a_runtime_the_client_is_refused_rather_than_panicking() {
         Err(StoreError::Unavailable { .. })
     ));
 }
+
+/// The attack: a Link Secret whose kubeconfig runs a command in the
+/// controller's pod, or sends the pod's own ServiceAccount token (which
+/// can read the issuer's key) to a server of the writer's choosing.
+#[tokio::test]
+async fn credentials_that_run_commands_or_read_files_are_refused_by_field() {
+    let user = "  user:\n    token: t0ken\n";
+    for (replacement, field) in [
+        (
+            "  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /bin/sh\n      args: [\"-c\", \"exit 1\"]\n",
+            "users[mirror].user.exec",
+        ),
+        (
+            "  user:\n    auth-provider:\n      name: gcp\n      config: {cmd-path: /bin/sh}\n",
+            "users[mirror].user.auth-provider",
+        ),
+        (
+            "  user:\n    tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token\n",
+            "users[mirror].user.tokenFile",
+        ),
+        (
+            "  user:\n    client-certificate: /etc/cert.pem\n    client-key: /etc/key.pem\n",
+            "users[mirror].user.client-certificate",
+        ),
+        (
+            "  user:\n    client-key: /etc/key.pem\n",
+            "users[mirror].user.client-key",
+        ),
+    ] {
+        let yaml = KUBECONFIG.replace(user, replacement);
+        assert_ne!(yaml, KUBECONFIG);
+        let reason = invalid(&yaml);
+        assert!(reason.contains(field), "{field}: {reason}");
+        assert!(reason.contains("inline"), "{reason}");
+    }
+    let ca_file = KUBECONFIG.replace(
+        "    server: http://127.0.0.1:6443\n",
+        "    server: https://127.0.0.1:6443\n    certificate-authority: /etc/ca.pem\n",
+    );
+    let reason = invalid(&ca_file);
+    assert!(
+        reason.contains("clusters[east].cluster.certificate-authority"),
+        "{reason}"
+    );
+}
