@@ -15,17 +15,12 @@ use strait_control_plane::{ControlPlane, RunningControlPlane};
 use strait_destination::ClusterConfig;
 use strait_destination_server::connect_embedded;
 use strait_store::MemoryStore;
+use strait_test_support::store::apply;
 use tonic::Streaming;
 use tonic::transport::Channel;
 
 const NS: &str = "mc-demo";
 const PATIENCE: Duration = Duration::from_secs(5);
-
-fn apply(store: &MemoryStore, object: Value) {
-    if let Err(e) = store.apply_json(object, "test") {
-        panic!("apply failed: {e}");
-    }
-}
 
 fn cluster() -> MemoryStore {
     let store = MemoryStore::new();

@@ -237,3 +237,88 @@ async fn an_unreachable_application_is_a_bad_gateway() {
     let (status, _) = send1(&mut client, get("/")).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
 }
+
+/// The identity-spoofing attack on applications: apps written for Linkerd
+/// trust `l5d-client-id`, which the inbound proxy sets to the client's
+/// verified identity. A client that sends its own must not reach the app
+/// with it: slow-cooker-evil, admitted on an open port, claims
+/// slow-cooker's identity; a plaintext client claims it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_sees_the_verified_client_identity_and_never_a_claimed_one() {
+    let (_mesh, _app, proxy) = guide().await;
+    // A port no Server selects: the default policy admits every client.
+    let open_port = 9999;
+    let request = || {
+        Request::builder()
+            .uri("/whoami")
+            .header("host", AUTHORITY)
+            .header("l5d-client-id", SLOW_COOKER)
+            .header(
+                "l5d-client-id",
+                "admin.kube-system.serviceaccount.identity.linkerd.cluster.local",
+            )
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    };
+    for (tls, seen) in [
+        (mtls(EVIL), EVIL),
+        (ClientTls::Plaintext("no_tls_from_remote".into()), ""),
+        (mtls(SLOW_COOKER), SLOW_COOKER),
+    ] {
+        let addr = proxy.listen(tls.clone(), open_port).await;
+        let mut client = h1(addr).await;
+        client.ready().await.expect("ready");
+        let response = client.send_request(request()).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK, "{tls:?}");
+        let got = response
+            .headers()
+            .get("x-l5d-client-id")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        assert_eq!(got.as_deref(), Some(seen), "{tls:?}");
+    }
+}
+
+/// The path-confusion attack on route rules: a prefix rule admits
+/// `/public`, and `/public/../admin` (or `%2e%2e`, or `//admin`) would
+/// match it while the application serves `/admin`. Such paths never reach
+/// route matching or the application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_canonical_paths_are_refused_before_routes_match() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy.listen(mtls(SLOW_COOKER), HTTP_PORT).await;
+    let mut client = h1(addr).await;
+    for path in [
+        "/public/../admin",
+        "/public/%2e%2e/admin",
+        "//admin",
+        "/public/./admin",
+    ] {
+        let (status, body) = send1(&mut client, get(path)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert!(body.contains("non-canonical"), "{path}: {body}");
+    }
+    assert_eq!(app.requests.load(Ordering::SeqCst), 0);
+    let (status, _) = send1(&mut client, get("/admin")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// The Host-confusion attack: an absolute-form target names one host, the
+/// Host header another; routes would match one while the application
+/// serves the other. Such requests are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_header_that_contradicts_the_target_is_refused() {
+    let (_mesh, app, proxy) = guide().await;
+    let addr = proxy.listen(mtls(SLOW_COOKER), HTTP_PORT).await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "GET http://{AUTHORITY}/x HTTP/1.1\r\nHost: admin.internal\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = String::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_string(&mut answer))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert_eq!(app.requests.load(Ordering::SeqCst), 0);
+}

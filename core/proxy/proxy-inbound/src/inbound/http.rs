@@ -15,7 +15,7 @@ use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use strait_decisions::authz::{
-    Decision, Header, HttpRequest, Inbound as AuthzRequest, Protocol, ResourceRef,
+    ClientTls, Decision, Header, HttpRequest, Inbound as AuthzRequest, Protocol, ResourceRef,
 };
 use strait_http_detect::Protocol as Detected;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -73,6 +73,47 @@ pub(super) async fn serve<I>(
     }
 }
 
+/// The header Linkerd's inbound proxy sets to the client's verified mesh
+/// identity, which applications written for Linkerd trust.
+const L5D_CLIENT_ID: HeaderName = HeaderName::from_static("l5d-client-id");
+
+/// Replaces whatever `l5d-client-id` the client sent with its verified
+/// identity (none without mTLS): a client must not claim another's.
+fn set_client_id(headers: &mut HeaderMap, tls: &ClientTls) {
+    headers.remove(&L5D_CLIENT_ID);
+    if let ClientTls::Mtls(identity) = tls
+        && let Ok(value) = HeaderValue::from_str(identity)
+    {
+        headers.insert(L5D_CLIENT_ID, value);
+    }
+}
+
+/// Whether `path` is in the one form route matching can trust: no `.` or
+/// `..` segments, no empty segments (`//`), no backslash, and no
+/// percent-encoded dot, slash or backslash. A prefix rule for `/public`
+/// would otherwise admit `/public/../admin`, `/public/%2e%2e/admin` or
+/// `//admin`, which the application resolves to `/admin`; such requests
+/// are refused rather than rewritten, as the client can send the
+/// canonical form.
+fn canonical_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    if ["%2e", "%2f", "%5c", "\\"]
+        .iter()
+        .any(|bad| lower.contains(bad))
+    {
+        return false;
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        // `*` (OPTIONS) and the empty path are not paths to a resource.
+        return path == "*" || path.is_empty();
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let last = segments.len() - 1;
+    segments.iter().enumerate().all(|(i, segment)| {
+        *segment != "." && *segment != ".." && (!segment.is_empty() || i == last)
+    })
+}
+
 /// One client connection's request handling.
 struct Handler {
     shared: Arc<Shared>,
@@ -107,7 +148,25 @@ impl Handler {
             None
         };
         let http2 = self.http2 && orig.is_none();
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        // Before routes match and the app sees the request: only the
+        // verified identity is the client's, and only a path that means
+        // what it says is matched against routes.
+        set_client_id(&mut parts.headers, &self.connection.client.tls);
+        if !consistent_authority(&parts.uri, &parts.headers) {
+            debug!(client = %self.connection.client.addr, "refusing a request whose Host differs from its authority");
+            return unrecorded(answer_response(
+                StatusCode::BAD_REQUEST,
+                "the Host header and the request's authority name different hosts\n",
+            ));
+        }
+        if !canonical_path(parts.uri.path()) {
+            debug!(client = %self.connection.client.addr, path = parts.uri.path(), "refusing a non-canonical path");
+            return unrecorded(answer_response(
+                StatusCode::BAD_REQUEST,
+                "non-canonical request path: dot segments, empty segments and encoded dots or slashes are refused\n",
+            ));
+        }
         let authority = authority(&parts.uri, &parts.headers);
         let grpc = is_grpc(&parts.headers);
         let matched = policy.route_for(&RequestParts {
@@ -313,6 +372,35 @@ fn full(text: &'static str) -> ResponseBody {
     Full::new(Bytes::from_static(text.as_bytes()))
         .map_err(|never| match never {})
         .boxed_unsync()
+}
+
+/// Whether a request names one host: an authority in its URI (HTTP/2's
+/// `:authority`, an absolute-form HTTP/1 target, or one restored by a
+/// downgrade) and a `Host` header, when both are present, must agree, or
+/// routes would match one name while the application serves the other.
+/// There may be one `Host` header at most.
+fn consistent_authority(uri: &http::Uri, headers: &HeaderMap) -> bool {
+    let mut hosts = headers.get_all(HOST).iter();
+    let (first, second) = (hosts.next(), hosts.next());
+    if second.is_some() {
+        return false;
+    }
+    match (uri.authority(), first) {
+        (Some(authority), Some(named)) => named.to_str().is_ok_and(|named| {
+            let port = |text: &str| {
+                let after = text.rsplit_once(']').map_or(text, |(_, rest)| rest);
+                after.rsplit_once(':').map(|(_, port)| port.to_string())
+            };
+            let same_port = match (port(named), port(authority.as_str())) {
+                (Some(a), Some(b)) => a == b,
+                // A port left out is the scheme's default, which the
+                // proxy may have written in.
+                _ => true,
+            };
+            host(named).eq_ignore_ascii_case(host(authority.as_str())) && same_port
+        }),
+        _ => true,
+    }
 }
 
 /// The request's authority: the URI's (HTTP/2, absolute-form HTTP/1) or

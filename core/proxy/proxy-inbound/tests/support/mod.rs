@@ -157,7 +157,16 @@ pub async fn http_app() -> App {
                             .and_then(|h| h.to_str().ok())
                             .unwrap_or("")
                             .to_string();
+                        // The identity header as the app got it.
+                        let client_id = request
+                            .headers()
+                            .get_all("l5d-client-id")
+                            .iter()
+                            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                            .collect::<Vec<_>>()
+                            .join(",");
                         let response = Response::builder()
+                            .header("x-l5d-client-id", client_id)
                             .header("x-version", format!("{:?}", request.version()))
                             .header("x-host", host)
                             .header("x-target", request.uri().to_string())

@@ -36,11 +36,7 @@ pub const BB: &str = "bb.mc-demo.svc.cluster.local:8080";
 pub const BB_CLUSTER_IP: &str = "10.96.0.10";
 pub const BB_IDENTITY: &str = "bb.mc-demo.serviceaccount.identity.linkerd.cluster.local";
 
-pub fn apply(store: &MemoryStore, object: Value) {
-    if let Err(e) = store.apply_json(object, "test") {
-        panic!("apply failed: {e}");
-    }
-}
+pub use strait_test_support::store::apply;
 
 /// A Service with one port `http` = `port` whose targetPort is the named
 /// container port `target`, so every backend pod can listen on its own
@@ -95,22 +91,16 @@ pub fn slice(name: &str, service: &str, port: u16, pods: &[&str], ready: bool) -
 /// Waits until the index has `count` endpoints for `service:port`.
 pub async fn settle(index: &SharedClusters, service: &str, port: u16, count: usize) {
     let key = ResolutionKey::new("west", NS, service, port);
-    let waited = tokio::time::timeout(PATIENCE, async {
-        loop {
-            if index
+    strait_test_support::poll::eventually_within(
+        PATIENCE,
+        format_args!("{service}:{port} having {count} endpoints"),
+        async || {
+            index
                 .read(|c| c.endpoints(&key))
                 .is_some_and(|s| s.len() == count)
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
+        },
+    )
     .await;
-    assert!(
-        waited.is_ok(),
-        "{service}:{port} never had {count} endpoints"
-    );
 }
 
 /// The control plane: a store, the index it feeds and a destination server
