@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Container, Namespace, PodSpec, PodTemplateSpec, Secret, Service, ServiceAccount, ServicePort,
-    ServiceSpec,
+    Container, EnvVar, Namespace, PodSpec, PodTemplateSpec, Secret, Service, ServiceAccount,
+    ServicePort, ServiceSpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use strait_api::image::{PROXY_UID, STRAIT_BIN, default_image};
+use strait_mesh::env;
 use strait_mesh::names::{
     self, CONTROL_PLANE_NAMESPACE, CONTROLLER_UID, DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN,
     GATEWAY, GATEWAY_PORT, GATEWAY_PORT_NAME, GATEWAY_PROBE_PATH, GATEWAY_PROBE_PORT,
@@ -242,7 +243,7 @@ impl Multicluster {
             control_plane: ControlPlaneAddrs::services(&self.cluster_domain),
             gateway: true,
         };
-        Container {
+        let mut container = Container {
             ports: Some(vec![
                 meta::container_port(GATEWAY_PORT_NAME, GATEWAY_PORT),
                 meta::container_port(GATEWAY_PROBE_PORT_NAME, GATEWAY_PROBE_PORT),
@@ -252,7 +253,15 @@ impl Multicluster {
             resources: Some(meta::resources("100m", "32Mi", "256Mi")),
             security_context: Some(meta::container_security(PROXY_UID)),
             ..proxy.build()
-        }
+        };
+        // The gateway forwards only to this cluster's Services by name, as
+        // Linkerd configures its gateways.
+        container.env.get_or_insert_with(Vec::new).push(EnvVar {
+            name: env::INBOUND_GATEWAY_SUFFIXES.to_string(),
+            value: Some(format!("svc.{}.", self.cluster_domain)),
+            ..EnvVar::default()
+        });
+        container
     }
 
     /// The service mirror of Link `link`: ServiceAccount, its RBAC and its

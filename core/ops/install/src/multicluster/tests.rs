@@ -156,6 +156,11 @@ fn the_gateway_is_a_proxy_in_gateway_mode_behind_a_load_balancer() {
         .collect();
     let var = |name: &str| env.get(name).cloned().flatten().unwrap_or_default();
     assert_eq!(var("STRAIT_PROXY_GATEWAY"), "true");
+    // The gateway forwards only to Services of its own cluster domain.
+    assert_eq!(
+        var("LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES"),
+        "svc.east.example."
+    );
     assert_eq!(var("LINKERD2_PROXY_INBOUND_LISTEN_ADDR"), "0.0.0.0:4143");
     // As the kubelet expands it: references to variables with a value are
     // replaced; those to the pod's fields are left for the pod's values.
