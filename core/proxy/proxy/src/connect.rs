@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use strait_proxy_outbound::{Connect, EndpointTarget};
-use strait_proxy_tls::{Credentials, MaybeTls, TlsStream};
+use strait_tls::{Credentials, MaybeTls, TlsStream};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 
@@ -66,7 +66,7 @@ impl Connect for MeshConnect {
                 endpoint.addr
             ))
         })?;
-        let tls = strait_proxy_tls::connect(tcp, &credentials, identity)
+        let tls = strait_tls::connect(tcp, &credentials, identity)
             .await
             .map_err(io::Error::other)?;
         Ok(MaybeTls::Tls(Box::new(tls)))

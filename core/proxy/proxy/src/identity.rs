@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use linkerd2_proxy_api::identity::identity_client::IdentityClient;
-use strait_proxy_tls::{Credentials, LocalIdentity, TokenSource, TrustRoots, certify_loop};
+use strait_tls::{Credentials, LocalIdentity, TokenSource, TrustRoots, certify_loop};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;

@@ -32,7 +32,7 @@ use strait_plugin_host::{AuthzPlugin, HostConfig, PluginHost, PluginMetrics, Plu
 use strait_proxy_inbound::{Forward, Inbound, InboundConfig, PolicyWatcher, sidecar_ports};
 use strait_proxy_metrics::ProxyMetrics;
 use strait_proxy_outbound::{Discovery, GatewayScope, Outbound, OutboundConfig};
-use strait_proxy_tls::Credentials;
+use strait_tls::Credentials;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;

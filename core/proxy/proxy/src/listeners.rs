@@ -9,7 +9,7 @@ use strait_decisions::authz::ClientTls;
 use strait_proxy_inbound::{ClientInfo, Inbound};
 use strait_proxy_metrics::{ProxyMetrics, Refusal};
 use strait_proxy_outbound::{GatewayScope, Outbound};
-use strait_proxy_tls::{Accepted, Credentials, TlsStatus, accept};
+use strait_tls::{Accepted, Credentials, TlsStatus, accept};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::CredentialsRx;

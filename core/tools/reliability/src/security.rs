@@ -28,7 +28,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use strait_local::LocalCluster;
 use strait_local_api::ClusterBackend;
 use strait_mesh::ports::OUTBOUND_PORT;
-use strait_proxy_tls::{LocalIdentity, TrustRoots};
+use strait_tls::{LocalIdentity, TrustRoots};
 use strait_store::ClusterStore;
 
 use crate::mesh::{
@@ -326,7 +326,7 @@ async fn other_identity(target: &Target, west: &LocalCluster) -> Attempt {
     let answer = match wire::tcp_from(OUTSIDER, target.addr).await {
         Ok(tcp) => match tokio::time::timeout(
             wire::EXCHANGE_TIMEOUT,
-            strait_proxy_tls::connect(tcp, &credentials, &target.identity),
+            strait_tls::connect(tcp, &credentials, &target.identity),
         )
         .await
         {

@@ -137,7 +137,7 @@ fn the_forged_chain_fails_verification_against_the_real_anchor() {
     assert_eq!(forged.chain.len(), 3, "leaf, forged issuer, forged root");
     let verifier = WebPkiClientVerifier::builder_with_provider(
         roots.root_store(),
-        strait_proxy_tls::crypto_provider(),
+        strait_tls::crypto_provider(),
     )
     .allow_unauthenticated()
     .build()
@@ -155,7 +155,7 @@ fn the_forged_chain_fails_verification_against_the_real_anchor() {
     own.add(forged.chain[2].clone()).unwrap();
     let own_verifier = WebPkiClientVerifier::builder_with_provider(
         std::sync::Arc::new(own),
-        strait_proxy_tls::crypto_provider(),
+        strait_tls::crypto_provider(),
     )
     .build()
     .unwrap();

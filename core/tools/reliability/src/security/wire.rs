@@ -15,7 +15,7 @@ use linkerd2_proxy_api::identity::identity_client::IdentityClient;
 use rcgen::{CertificateParams, DistinguishedName, KeyPair, PKCS_ECDSA_P256_SHA256};
 use rustls::pki_types::{PrivatePkcs8KeyDer, ServerName};
 use strait_identity::{Certifier, IdentityDomain, Issuer, SigningCa};
-use strait_proxy_tls::{CertificateDer, Credentials, LocalIdentity, PrivateKeyDer, TrustRoots};
+use strait_tls::{CertificateDer, Credentials, LocalIdentity, PrivateKeyDer, TrustRoots};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tonic::transport::{Channel, Endpoint};
@@ -223,7 +223,7 @@ impl Forged {
     ) -> Result<Arc<rustls::ClientConfig>, String> {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()));
         let config =
-            rustls::ClientConfig::builder_with_provider(strait_proxy_tls::crypto_provider())
+            rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
                 .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
                 .map_err(|e| format!("client configuration: {e}"))?
                 .with_root_certificates(server_roots.root_store())

@@ -5,7 +5,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use strait_proxy_tls::{
+use strait_tls::{
     Accepted, Credentials, NoTlsReason, TlsError, TlsStatus, TrustRoots, accept, connect,
     peer_identity,
 };
@@ -195,7 +195,7 @@ async fn a_tls_client_without_a_certificate_is_accepted_without_identity() {
     let server_id = identity("emojivoto", "web");
     let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
 
-    let config = rustls::ClientConfig::builder_with_provider(strait_proxy_tls::crypto_provider())
+    let config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
         .with_safe_default_protocol_versions()
         .expect("versions")
         .with_root_certificates(mesh.roots.root_store())

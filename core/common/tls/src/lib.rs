@@ -1,4 +1,4 @@
-//! The strait proxy's workload identity and mutual TLS.
+//! The mesh's workload identity and mutual TLS, for proxies and the control plane.
 //!
 //! A meshed proxy proves who it is with a short-lived certificate that the
 //! identity service issues for its service account, and it trusts nothing

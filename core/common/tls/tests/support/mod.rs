@@ -11,7 +11,7 @@ use strait_identity::{
     Certifier, EmbeddedTokens, IdentityDomain, IdentityService, Issuer, ServiceAccountRef,
     SigningCa, TokenRejected, TokenValidator,
 };
-use strait_proxy_tls::{Credentials, LocalIdentity, TrustRoots};
+use strait_tls::{Credentials, LocalIdentity, TrustRoots};
 use strait_test_support::grpc::{channel, serve};
 pub use strait_test_support::identity::DAY;
 use tonic::service::Routes;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use linkerd2_proxy_api::identity::identity_client::IdentityClient;
-use strait_proxy_tls::{
+use strait_tls::{
     CertifyConfig, Credentials, LocalIdentity, TokenSource, certify_loop, certify_loop_with_config,
     peer_identity, wait_for_credentials,
 };
@@ -207,7 +207,7 @@ async fn the_token_file_is_read_again_before_each_attempt() {
     let tokens = RecordingTokens::default();
     tokens.register(TOKEN, "emojivoto", "web");
     let client = serve_identity(mesh.certifier.clone(), tokens.clone()).await;
-    let dir = std::env::temp_dir().join(format!("strait-proxy-tls-token-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("strait-tls-token-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("token");
     std::fs::write(&path, b"stale-token\n").expect("write");
