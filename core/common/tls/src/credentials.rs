@@ -5,17 +5,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use x509_parser::extensions::GeneralName;
 
 use crate::error::{CertificateProblem, ConfigProblem, TlsError};
 use crate::local::LocalIdentity;
 use crate::roots::TrustRoots;
 
-/// TLS 1.3 first; 1.2 stays for peers that cannot do better (both are what
-/// Linkerd's proxies speak).
-static PROTOCOL_VERSIONS: &[&SupportedProtocolVersion] =
-    &[&rustls::version::TLS13, &rustls::version::TLS12];
+/// TLS 1.3 only, as Linkerd's proxies speak it: every mesh peer can, and
+/// offering 1.2 would only let a downgrade reach its weaker suites.
+pub(crate) static PROTOCOL_VERSIONS: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13];
 
 /// What a proxy needs to speak mTLS: its certificate chain, its key and the
 /// trust roots, checked together when built. The rustls configurations are
@@ -28,6 +27,9 @@ pub struct Credentials {
     chain: Vec<CertificateDer<'static>>,
     expiry: SystemTime,
     roots: TrustRoots,
+    /// Kept for the configurations built on demand (the control plane's
+    /// servers, which require client certificates); never printed.
+    key: Arc<PrivateKeyDer<'static>>,
     server: Arc<ServerConfig>,
     client: Arc<ClientConfig>,
 }
@@ -88,6 +90,7 @@ impl Credentials {
             chain,
             expiry,
             roots,
+            key: Arc::new(local.private_key()),
             server,
             client,
         })
@@ -127,6 +130,11 @@ impl Credentials {
     /// The trust roots peers are verified against.
     pub fn roots(&self) -> &TrustRoots {
         &self.roots
+    }
+
+    /// The private key, for configurations other than the two built here.
+    pub(crate) fn private_key(&self) -> PrivateKeyDer<'static> {
+        self.key.clone_key()
     }
 }
 

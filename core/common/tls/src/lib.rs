@@ -11,10 +11,12 @@
 //!   `io.linkerd.proxy.identity.Identity/Certify`, publishing them on a
 //!   `watch` channel so connections always use the current certificate;
 //! - [`Credentials`]: rustls server and client configurations for mTLS;
-//! - [`accept`] and [`connect`]: TLS detection and handshakes on sockets.
+//! - [`accept`] and [`connect`]: TLS detection and handshakes on sockets;
+//! - [`control`]: TLS for the control plane's gRPC, servers and clients.
 
 mod certify;
 mod conn;
+pub mod control;
 mod credentials;
 mod error;
 mod local;

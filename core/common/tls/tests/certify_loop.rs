@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use linkerd2_proxy_api::identity::identity_client::IdentityClient;
+use strait_test_support::eventually_within;
 use strait_tls::{
     CertifyConfig, Credentials, LocalIdentity, TokenSource, certify_loop, certify_loop_with_config,
     peer_identity, wait_for_credentials,
 };
-use strait_test_support::eventually_within;
 use support::{DAY, Mesh, RecordingTokens, identity, serve_identity};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;

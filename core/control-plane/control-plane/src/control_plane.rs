@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use tonic::service::RoutesBuilder;
 
 use crate::serve::{RunningControlPlane, ServeError, serve};
+use crate::tls::ServerTransport;
 
 /// A background task a service depends on (a store watch feeding its
 /// index), spawned when the control plane starts serving.
@@ -152,14 +153,25 @@ impl ControlPlane {
         &self.services
     }
 
-    /// Binds `addr` and serves every service added, with their feeders
-    /// running, until [`RunningControlPlane::shutdown`] or until the value
-    /// is dropped. A taken address or an empty control plane is an error
-    /// here, before anything starts.
+    /// Binds `addr` and serves every service added in plaintext, with
+    /// their feeders running, until [`RunningControlPlane::shutdown`] or
+    /// until the value is dropped. A taken address, an address that is not
+    /// loopback or an empty control plane is an error here, before
+    /// anything starts.
     pub async fn serve(self, addr: SocketAddr) -> Result<RunningControlPlane, ServeError> {
+        self.serve_with(addr, ServerTransport::Plaintext).await
+    }
+
+    /// Like [`serve`](Self::serve), speaking as `transport` says: TLS with
+    /// the certificate it holds, on any address.
+    pub async fn serve_with(
+        self,
+        addr: SocketAddr,
+        transport: ServerTransport,
+    ) -> Result<RunningControlPlane, ServeError> {
         if self.services.is_empty() {
             return Err(ServeError::NoServices);
         }
-        serve(addr, self.routes, self.feeders, self.services).await
+        serve(addr, self.routes, self.feeders, self.services, transport).await
     }
 }

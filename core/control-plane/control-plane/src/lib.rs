@@ -10,13 +10,17 @@
 //! The Kubernetes controllers run one service each on Linkerd's ports (the
 //! proxy finds identity on 8080, destination on 8086 and policy on 8090);
 //! the embedded runtime serves all of them on one loopback address per
-//! cluster. Both go through the same code.
+//! cluster. Both go through the same code. Off loopback the services speak
+//! only TLS ([`ServerTransport`]), with certificates from the mesh's own
+//! identity service.
 
 mod control_plane;
 mod serve;
+mod tls;
 
 pub use control_plane::ControlPlane;
 pub use serve::{RunningControlPlane, SHUTDOWN_GRACE, ServeError};
+pub use tls::{HANDSHAKE_TIMEOUT, MAX_HANDSHAKES, ServerTransport};
 
 /// Linkerd's ports, which proxies are configured with by default.
 pub mod ports {

@@ -11,6 +11,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
 use crate::control_plane::Feeder;
+use crate::tls::{ServerTransport, incoming};
 
 /// How long [`RunningControlPlane::shutdown`] lets open streams finish:
 /// proxies reconnect to another replica on their own, so this only needs
@@ -24,6 +25,15 @@ pub enum ServeError {
     /// condition, reported rather than serving an empty port.
     #[error("no service to serve: add identity, policy or destination first")]
     NoServices,
+    /// Plaintext was asked for on an address that is not loopback: off
+    /// the host, the control plane speaks only TLS.
+    #[error(
+        "refusing to serve the control plane in plaintext on {addr}: only a loopback address may be plaintext"
+    )]
+    PlaintextOffLoopback {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
     /// The address could not be bound (in use, not local, no permission).
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -68,7 +78,11 @@ pub(crate) async fn serve(
     routes: RoutesBuilder,
     feeders: Vec<(&'static str, Feeder)>,
     services: Vec<&'static str>,
+    transport: ServerTransport,
 ) -> Result<RunningControlPlane, ServeError> {
+    if matches!(transport, ServerTransport::Plaintext) && !addr.ip().is_loopback() {
+        return Err(ServeError::PlaintextOffLoopback { addr });
+    }
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
@@ -83,14 +97,21 @@ pub(crate) async fn serve(
         })
         .collect();
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    let server = Server::builder()
-        .add_routes(routes.routes())
-        .serve_with_incoming_shutdown(incoming, async {
-            let _ = stopped.await;
-        });
-    let server = tokio::spawn(server);
-    tracing::info!(addr = %bound, services = ?services, "control plane serving");
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    let server = Server::builder().add_routes(routes.routes());
+    let tls = matches!(transport, ServerTransport::Tls(_));
+    let server = match transport {
+        ServerTransport::Plaintext => {
+            let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+            tokio::spawn(server.serve_with_incoming_shutdown(incoming, stopped))
+        }
+        ServerTransport::Tls(configs) => {
+            tokio::spawn(server.serve_with_incoming_shutdown(incoming(listener, configs), stopped))
+        }
+    };
+    tracing::info!(addr = %bound, services = ?services, tls, "control plane serving");
     Ok(RunningControlPlane {
         addr: bound,
         services,

@@ -10,6 +10,7 @@ use linkerd2_proxy_api::inbound::inbound_server_policies_server::{
 };
 use linkerd2_proxy_api::inbound::{PortSpec, Server};
 use strait_policy::{Index, PortPolicy};
+use strait_tls::control::ControlPeer;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
@@ -21,6 +22,9 @@ use crate::workload::Workload;
 pub trait PolicySource: Clone + Send + Sync + 'static {
     /// The current policy of a pod port; none for an unknown pod or port.
     fn port_policy(&self, namespace: &str, pod: &str, port: u16) -> Option<PortPolicy>;
+
+    /// The identity a pod runs as; none for an unknown pod.
+    fn workload_identity(&self, namespace: &str, pod: &str) -> Option<String>;
 
     /// A channel that changes whenever any policy may have changed; its
     /// value is only a wake-up, the per-port generation says what changed.
@@ -51,6 +55,13 @@ impl PolicySource for IndexSource {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .track_port(namespace, pod, port)
+    }
+
+    fn workload_identity(&self, namespace: &str, pod: &str) -> Option<String> {
+        self.index
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .workload_identity(namespace, pod)
     }
 
     fn subscribe(&self) -> watch::Receiver<u64> {
@@ -105,6 +116,43 @@ impl RequestedPort {
         ))
     }
 
+    /// Whether the caller may ask about this workload. Over TLS (every
+    /// connection off loopback) only the workload's own identity may: a
+    /// policy tells which clients a pod admits and how, so no other pod
+    /// learns it, and a caller without a certificate learns nothing. A
+    /// plaintext request (no [`ControlPeer`]) can only come from loopback.
+    fn authorize<T, P: PolicySource>(
+        &self,
+        request: &Request<T>,
+        source: &P,
+    ) -> Result<(), Status> {
+        let Some(peer) = request.extensions().get::<ControlPeer>() else {
+            return Ok(());
+        };
+        let Some(caller) = &peer.identity else {
+            return Err(Status::unauthenticated(
+                "a client certificate from the mesh's identity service is required",
+            ));
+        };
+        let owner = source.workload_identity(&self.workload.namespace, &self.workload.pod);
+        match owner {
+            Some(owner) if owner == *caller => Ok(()),
+            Some(_) => {
+                tracing::warn!(
+                    %caller,
+                    namespace = %self.workload.namespace,
+                    pod = %self.workload.pod,
+                    "refusing a policy request for a workload the caller does not run as"
+                );
+                Err(Status::permission_denied(format!(
+                    "{caller} may not ask for the policies of pod {} in namespace {}",
+                    self.workload.pod, self.workload.namespace
+                )))
+            }
+            None => Err(self.not_found()),
+        }
+    }
+
     fn lookup<P: PolicySource>(&self, source: &P) -> Option<PortPolicy> {
         source.port_policy(&self.workload.namespace, &self.workload.pod, self.port)
     }
@@ -156,6 +204,7 @@ impl<P: PolicySource> Watcher<P> {
 impl<P: PolicySource> InboundServerPolicies for InboundPolicyService<P> {
     async fn get_port(&self, request: Request<PortSpec>) -> Result<Response<Server>, Status> {
         let target = RequestedPort::from_spec(request.get_ref())?;
+        target.authorize(&request, &self.source)?;
         let policy = target
             .lookup(&self.source)
             .ok_or_else(|| target.not_found())?;
@@ -172,6 +221,7 @@ impl<P: PolicySource> InboundServerPolicies for InboundPolicyService<P> {
         request: Request<PortSpec>,
     ) -> Result<Response<WatchPortStream>, Status> {
         let target = RequestedPort::from_spec(request.get_ref())?;
+        target.authorize(&request, &self.source)?;
         // Marking the channel seen before reading the policy: a change
         // after this read still wakes the watcher.
         let mut changes = self.source.subscribe();

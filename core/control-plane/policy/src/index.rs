@@ -111,6 +111,17 @@ impl Index {
         self.pods.get(&key)?.ports.get(&port).cloned()
     }
 
+    /// The mesh identity of a known pod: the identity of its
+    /// ServiceAccount, the only one that may ask for its policies.
+    pub fn workload_identity(&self, namespace: &str, pod: &str) -> Option<String> {
+        let key = (namespace.to_string(), pod.to_string());
+        let entry = self.pods.get(&key)?;
+        Some(
+            self.config
+                .service_account_identity(namespace, &entry.info.service_account),
+        )
+    }
+
     /// Starts tracking a port no container declares (a proxy may be asked
     /// about any port) and returns its policy; none for an unknown pod.
     pub fn track_port(&mut self, namespace: &str, pod: &str, port: u16) -> Option<PortPolicy> {

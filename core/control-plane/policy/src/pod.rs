@@ -24,6 +24,9 @@ pub(crate) struct PodInfo {
     pub(crate) ports: BTreeSet<u16>,
     /// HTTP probe paths by port (liveness, readiness, startup).
     pub(crate) probe_paths: BTreeMap<u16, BTreeSet<String>>,
+    /// The ServiceAccount the pod runs as (`default` when unset), whose
+    /// identity alone may ask for the pod's policies.
+    pub(crate) service_account: String,
 }
 
 impl PodInfo {
@@ -37,9 +40,16 @@ impl PodInfo {
             .and_then(|a| a.get(DEFAULT_INBOUND_POLICY))
             .and_then(|v| v.trim().parse().ok());
         let containers: &[Container] = pod.spec.as_ref().map_or(&[], |s| &s.containers);
+        let service_account = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.service_account_name.clone())
+            .filter(|sa| !sa.is_empty())
+            .unwrap_or_else(|| "default".to_string());
         let mut info = PodInfo {
             labels,
             default_policy,
+            service_account,
             ..PodInfo::default()
         };
         for container in containers {

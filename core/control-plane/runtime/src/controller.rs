@@ -29,15 +29,18 @@ use crate::RuntimeError;
 use crate::credentials::connect_secret;
 use crate::plugins::{PluginsConfigMap, offer_authz_plugin, offer_authz_plugins};
 use crate::task::Scoped;
+use crate::tls::ControllerTls;
 
 /// Where a controller serves: its gRPC services, and its admin endpoint
 /// (`/metrics`, `/ready`, `/live`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Serving {
     /// Where proxies reach the services.
     pub addr: SocketAddr,
     /// Where kubelet probes and Prometheus scrapes reach the admin endpoint.
     pub admin_addr: SocketAddr,
+    /// How the services speak: TLS everywhere but loopback.
+    pub tls: ControllerTls,
 }
 
 /// Serves the admin endpoint on `addr` with the metrics of `registry`,
@@ -55,18 +58,22 @@ pub(crate) async fn serve_admin(
 
 /// Serves `control_plane` and the admin endpoint (metrics of `registry`)
 /// as `serving` says, until `shutdown` resolves or the server fails.
-/// Binding either address fails before anything is served.
-pub async fn serve<F>(
+/// Binding either address fails before anything is served. `certifier` is
+/// the identity controller's own, which issues its certificate.
+async fn serve<F>(
+    what: &'static str,
     control_plane: ControlPlane,
     serving: Serving,
+    certifier: Option<&Arc<Certifier>>,
     registry: Registry,
     shutdown: F,
 ) -> Result<(), RuntimeError>
 where
     F: Future<Output = ()>,
 {
+    let (transport, _certifying) = serving.tls.transport(what, certifier)?;
     let _admin = serve_admin(serving.admin_addr, registry).await?;
-    let mut running = control_plane.serve(serving.addr).await?;
+    let mut running = control_plane.serve_with(serving.addr, transport).await?;
     tokio::select! {
         result = running.wait() => Ok(result?),
         () = shutdown => {
@@ -88,8 +95,17 @@ where
     V: TokenValidator,
     F: Future<Output = ()>,
 {
-    let control_plane = ControlPlane::new().with_identity(Arc::new(certifier), validator);
-    serve(control_plane, serving, Registry::default(), shutdown).await
+    let certifier = Arc::new(certifier);
+    let control_plane = ControlPlane::new().with_identity(certifier.clone(), validator);
+    serve(
+        "identity",
+        control_plane,
+        serving,
+        Some(&certifier),
+        Registry::default(),
+        shutdown,
+    )
+    .await
 }
 
 /// Proxies' tokens checked by the API server's TokenReview: the identity
@@ -152,7 +168,15 @@ where
         &destination.credentials_namespace,
         connect_secret(reach),
     );
-    serve(control_plane, serving, Registry::default(), shutdown).await
+    serve(
+        "destination",
+        control_plane,
+        serving,
+        None,
+        Registry::default(),
+        shutdown,
+    )
+    .await
 }
 
 /// The authz plugin the policy controller offers to proxies, checked
@@ -213,7 +237,7 @@ where
     let control_plane = ControlPlane::new().with_policy(store, index, &offer);
     let mut registry = Registry::default();
     host.metrics().register(&mut registry);
-    serve(control_plane, serving, registry, shutdown).await
+    serve("policy", control_plane, serving, None, registry, shutdown).await
 }
 
 #[cfg(test)]

@@ -19,6 +19,15 @@ pub enum RuntimeError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// The controller's TLS could not be set up (anchors, identity name,
+    /// the identity service's address).
+    #[error("{what}'s TLS: {reason}")]
+    Tls {
+        /// Which controller.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
     /// The gRPC services could not be served, or their server failed.
     #[error(transparent)]
     Serve(#[from] ServeError),

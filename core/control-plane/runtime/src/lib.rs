@@ -16,6 +16,8 @@
 //! - [`plugins`]: the built-in plugins, and the followers that hand the
 //!   plugins ConfigMap's new plugins to the policy service's offer (authz)
 //!   and to the service mirrors' export slot;
+//! - [`tls`]: the certificates controllers serve with: identity's from its
+//!   own issuer, destination's and policy's through identity;
 //! - [`credentials`]: how a Link's credentials Secret becomes a store of
 //!   the target cluster: a Kubernetes client from its kubeconfig, or
 //!   whatever the caller reaches by it (an embedded cluster by name).
@@ -34,6 +36,7 @@ mod error;
 pub mod mirror;
 pub mod plugins;
 mod task;
+pub mod tls;
 
 pub use error::RuntimeError;
 pub use strait_control_plane::{ControlPlane, RunningControlPlane, SHUTDOWN_GRACE};

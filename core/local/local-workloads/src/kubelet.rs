@@ -730,17 +730,24 @@ fn proxy_config(
         outbound_listen_addr: SocketAddr::new(ip, OUTBOUND_PORT),
         admin_listen_addr: SocketAddr::new(ip, ADMIN_PORT),
         identity: IdentityConfig {
-            local_name: format!(
-                "{}.{ns}.serviceaccount.identity.{}.{}",
-                launch.service_account, cluster.control_plane_namespace, cluster.trust_domain
+            local_name: strait_mesh::names::identity_name(
+                &launch.service_account,
+                ns,
+                &cluster.control_plane_namespace,
+                &cluster.trust_domain,
             ),
             trust_anchors_pem: cluster.trust_anchors_pem.clone(),
             token: TokenConfig::Value(launch.token.clone().unwrap_or_default()),
             service_addr: control_plane.clone(),
+            // The embedded control plane serves on loopback, in plaintext.
+            service_name: None,
         },
         destination_addr: control_plane.clone(),
+        destination_name: None,
         destination_context: workload.clone(),
         policy_addr: control_plane,
+        policy_name: None,
+        authz_plugin_digests: None,
         policy_workload: workload,
         gateway: launch.gateway,
         gateway_suffixes: vec![format!("svc.{}.", cluster.cluster_domain)],

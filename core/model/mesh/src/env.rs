@@ -29,6 +29,15 @@ pub const IDENTITY_TOKEN_FILE: &str = "LINKERD2_PROXY_IDENTITY_TOKEN_FILE";
 pub const IDENTITY_SVC_ADDR: &str = "LINKERD2_PROXY_IDENTITY_SVC_ADDR";
 /// `host:port` of the destination service.
 pub const DESTINATION_SVC_ADDR: &str = "LINKERD2_PROXY_DESTINATION_SVC_ADDR";
+/// The identity the identity service must prove over TLS.
+pub const IDENTITY_SVC_NAME: &str = "LINKERD2_PROXY_IDENTITY_SVC_NAME";
+/// The identity the destination service must prove over mTLS.
+pub const DESTINATION_SVC_NAME: &str = "LINKERD2_PROXY_DESTINATION_SVC_NAME";
+/// The identity the policy service must prove over mTLS.
+pub const POLICY_SVC_NAME: &str = "LINKERD2_PROXY_POLICY_SVC_NAME";
+/// Digests (`sha256:<hex>`, comma-separated) of the only authz plugins
+/// the proxy runs; unset runs whatever the policy service sends.
+pub const AUTHZ_PLUGIN_DIGESTS: &str = "STRAIT_PROXY_AUTHZ_PLUGIN_DIGESTS";
 /// The context token sent with every destination lookup (JSON with the
 /// pod's namespace, node and name), so short names resolve in the pod's
 /// namespace.

@@ -114,6 +114,19 @@ pub const POLICY: Component = Component {
     admin_port: 9990,
 };
 
+/// The mesh identity of a ServiceAccount, as the identity service issues
+/// it: `<sa>.<ns>.serviceaccount.identity.<control-plane-ns>.<trust-domain>`.
+pub fn identity_name(
+    service_account: &str,
+    namespace: &str,
+    control_plane_namespace: &str,
+    trust_domain: &str,
+) -> String {
+    format!(
+        "{service_account}.{namespace}.serviceaccount.identity.{control_plane_namespace}.{trust_domain}"
+    )
+}
+
 /// One control-plane component, as its Deployment, ServiceAccount and
 /// Service are named and as proxies reach it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +151,18 @@ impl Component {
         format!(
             "{}.{CONTROL_PLANE_NAMESPACE}.svc.{cluster_domain}.:{}",
             self.service, self.port
+        )
+    }
+
+    /// The identity the component's server proves to proxies (what they
+    /// are given as `LINKERD2_PROXY_*_SVC_NAME`): its ServiceAccount's, in
+    /// the control plane's namespace.
+    pub fn identity(&self, control_plane_namespace: &str, trust_domain: &str) -> String {
+        identity_name(
+            self.workload,
+            control_plane_namespace,
+            control_plane_namespace,
+            trust_domain,
         )
     }
 

@@ -98,6 +98,16 @@ impl ProxyContainer {
     pub fn env(&self) -> Vec<EnvVar> {
         let pod_ns = reference(env::POD_NAMESPACE);
         let pod_name = reference(env::POD_NAME);
+        // Each control-plane server's identity, as Linkerd's injector
+        // spells it, so the proxy verifies whom it talks to.
+        let server = |component: &names::Component| {
+            names::identity_name(
+                component.workload,
+                &reference(env::CONTROL_PLANE_NAMESPACE),
+                &reference(env::CONTROL_PLANE_NAMESPACE),
+                &reference(env::TRUST_DOMAIN),
+            )
+        };
         let mut vars = vec![
             field(env::POD_NAME, "metadata.name"),
             field(env::POD_NAMESPACE, "metadata.namespace"),
@@ -109,7 +119,9 @@ impl ProxyContainer {
             value(env::OUTBOUND_LISTEN_ADDR, ports::OUTBOUND_ADDR.to_string()),
             value(env::ADMIN_LISTEN_ADDR, ports::ADMIN_ADDR.to_string()),
             value(env::DESTINATION_SVC_ADDR, &self.control_plane.destination),
+            value(env::DESTINATION_SVC_NAME, server(&names::DESTINATION)),
             value(env::POLICY_SVC_ADDR, &self.control_plane.policy),
+            value(env::POLICY_SVC_NAME, server(&names::POLICY)),
             value(
                 env::POLICY_WORKLOAD,
                 format!(r#"{{"ns":"{pod_ns}","pod":"{pod_name}"}}"#),
@@ -124,13 +136,14 @@ impl ProxyContainer {
             self.trust_anchors_var(),
             value(env::IDENTITY_TOKEN_FILE, names::IDENTITY_TOKEN_FILE),
             value(env::IDENTITY_SVC_ADDR, &self.control_plane.identity),
+            value(env::IDENTITY_SVC_NAME, server(&names::IDENTITY)),
             value(
                 env::IDENTITY_LOCAL_NAME,
-                format!(
-                    "{}.{pod_ns}.serviceaccount.identity.{}.{}",
-                    reference(env::POD_SERVICE_ACCOUNT),
-                    reference(env::CONTROL_PLANE_NAMESPACE),
-                    reference(env::TRUST_DOMAIN)
+                names::identity_name(
+                    &reference(env::POD_SERVICE_ACCOUNT),
+                    &pod_ns,
+                    &reference(env::CONTROL_PLANE_NAMESPACE),
+                    &reference(env::TRUST_DOMAIN),
                 ),
             ),
         ];

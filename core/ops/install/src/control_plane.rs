@@ -20,11 +20,12 @@ use serde::Serialize;
 use strait_api::image::{STRAIT_BIN, default_image};
 use strait_mesh::names::{
     CONTROL_PLANE_NAMESPACE, CONTROLLER_UID, Component, DEFAULT_CLUSTER_DOMAIN,
-    DEFAULT_TRUST_DOMAIN, DESTINATION, IDENTITY, ISSUER_CA_KEY, ISSUER_CERT_KEY,
-    ISSUER_CERTIFICATE_FILE, ISSUER_CERTIFICATE_FILE_NAME, ISSUER_DIR, ISSUER_KEY_FILE,
-    ISSUER_KEY_FILE_NAME, ISSUER_KEY_KEY, ISSUER_SECRET, LINKERD_CONFIG, LINKERD_CONFIG_VALUES_KEY,
-    LIVE_PATH, PLUGINS_CONFIG_MAP, POLICY, READY_PATH, TRUST_ANCHORS_FILE, TRUST_ROOTS,
-    TRUST_ROOTS_DIR, TRUST_ROOTS_KEY,
+    DEFAULT_TRUST_DOMAIN, DESTINATION, IDENTITY, IDENTITY_TOKEN_DIR, IDENTITY_TOKEN_FILE,
+    IDENTITY_TOKEN_VOLUME, ISSUER_CA_KEY, ISSUER_CERT_KEY, ISSUER_CERTIFICATE_FILE,
+    ISSUER_CERTIFICATE_FILE_NAME, ISSUER_DIR, ISSUER_KEY_FILE, ISSUER_KEY_FILE_NAME,
+    ISSUER_KEY_KEY, ISSUER_SECRET, LINKERD_CONFIG, LINKERD_CONFIG_VALUES_KEY, LIVE_PATH,
+    PLUGINS_CONFIG_MAP, POLICY, READY_PATH, TRUST_ANCHORS_FILE, TRUST_ROOTS, TRUST_ROOTS_DIR,
+    TRUST_ROOTS_KEY,
 };
 
 use crate::identity::IdentityMaterial;
@@ -163,6 +164,26 @@ impl ControlPlane {
         ]
     }
 
+    /// What destination and policy need to get their certificates from
+    /// identity, as a proxy does: the identity service's address, the
+    /// trust anchors and a projected ServiceAccount token for it.
+    fn certified_tls(&self) -> (Vec<String>, Vec<Volume>, Vec<VolumeMount>) {
+        let args = vec![
+            format!("--trust-anchors-file={TRUST_ANCHORS_FILE}"),
+            format!("--identity-token-file={IDENTITY_TOKEN_FILE}"),
+            format!("--identity-addr={}", IDENTITY.address(&self.cluster_domain)),
+        ];
+        let volumes = vec![
+            trust_roots_volume(),
+            strait_sidecar::identity_token_volume(),
+        ];
+        let mounts = vec![
+            mount("trust-roots", TRUST_ROOTS_DIR),
+            mount(IDENTITY_TOKEN_VOLUME, IDENTITY_TOKEN_DIR),
+        ];
+        (args, volumes, mounts)
+    }
+
     fn identity(&self) -> Vec<Object> {
         let mut args = vec![
             format!("--trust-anchors-file={TRUST_ANCHORS_FILE}"),
@@ -171,15 +192,7 @@ impl ControlPlane {
         ];
         args.extend(self.names_args());
         let volumes = vec![
-            Volume {
-                name: "trust-roots".into(),
-                config_map: Some(ConfigMapVolumeSource {
-                    name: TRUST_ROOTS.into(),
-                    items: Some(vec![key_to_path(TRUST_ROOTS_KEY, TRUST_ROOTS_KEY)]),
-                    ..ConfigMapVolumeSource::default()
-                }),
-                ..Volume::default()
-            },
+            trust_roots_volume(),
             Volume {
                 name: "identity-issuer".into(),
                 secret: Some(SecretVolumeSource {
@@ -209,6 +222,8 @@ impl ControlPlane {
     fn destination(&self) -> Vec<Object> {
         let mut args = vec![format!("--cluster-domain={}", self.cluster_domain)];
         args.extend(self.names_args());
+        let (tls_args, volumes, mounts) = self.certified_tls();
+        args.extend(tls_args);
         let labels = component_labels(&DESTINATION);
         let mut rbac = Vec::from(rbac::cluster_role(
             &rbac::cluster_role_name(&DESTINATION),
@@ -223,12 +238,14 @@ impl ControlPlane {
             (CONTROL_PLANE_NAMESPACE, DESTINATION.workload),
             &labels,
         ));
-        self.controller(&DESTINATION, args, (vec![], vec![]), rbac, "256Mi")
+        self.controller(&DESTINATION, args, (volumes, mounts), rbac, "256Mi")
     }
 
     fn policy(&self) -> Vec<Object> {
         let mut args = vec![format!("--plugins-config-map={PLUGINS_CONFIG_MAP}")];
         args.extend(self.names_args());
+        let (tls_args, volumes, mounts) = self.certified_tls();
+        args.extend(tls_args);
         let labels = component_labels(&POLICY);
         let mut rbac = Vec::from(rbac::cluster_role(
             &rbac::cluster_role_name(&POLICY),
@@ -244,7 +261,7 @@ impl ControlPlane {
             &labels,
         ));
         // The plugin host reserves memory for the authz plugin's instances.
-        self.controller(&POLICY, args, (vec![], vec![]), rbac, "512Mi")
+        self.controller(&POLICY, args, (volumes, mounts), rbac, "512Mi")
     }
 
     /// ServiceAccount, RBAC, Service and Deployment of one component, in
@@ -399,6 +416,19 @@ fn selector_labels(component: &Component) -> BTreeMap<String, String> {
             CONTROL_PLANE_NAMESPACE.to_string(),
         ),
     ])
+}
+
+/// The trust anchors ConfigMap as a volume, mounted at [`TRUST_ROOTS_DIR`].
+fn trust_roots_volume() -> Volume {
+    Volume {
+        name: "trust-roots".into(),
+        config_map: Some(ConfigMapVolumeSource {
+            name: TRUST_ROOTS.into(),
+            items: Some(vec![key_to_path(TRUST_ROOTS_KEY, TRUST_ROOTS_KEY)]),
+            ..ConfigMapVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
 }
 
 fn key_to_path(key: &str, path: &str) -> KeyToPath {

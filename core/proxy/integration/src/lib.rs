@@ -13,15 +13,21 @@
 //! workloads, a bb app, and plain HTTP/1.1 calls. Every pod has an address
 //! of its own in 127.0.0.0/8, which Linux routes on loopback.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use strait_control_plane::RunningControlPlane;
+use strait_control_plane::{ControlPlane, RunningControlPlane, ServerTransport};
+use strait_destination::ClusterConfig;
+use strait_destination_server::connect_embedded;
 use strait_identity::{EmbeddedTokens, ServiceAccountRef, SigningCa};
+use strait_mesh::names::{Component, DEFAULT_TRUST_DOMAIN, DESTINATION, IDENTITY, POLICY};
 use strait_plugin_distribution::PluginOffer;
+use strait_policy::IndexConfig;
 use strait_proxy::{DirectInbound, IdentityConfig, ProxyConfig, RunningProxy, TokenConfig};
+use strait_runtime::tls::{Certification, Certifying, ControllerTls};
 use strait_store::MemoryStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -99,6 +105,161 @@ pub async fn control_plane(
     (running, plugins)
 }
 
+/// A cluster's control plane as the Kubernetes controllers serve it: three
+/// servers, identity over TLS with a certificate from its own issuer,
+/// destination and policy over mTLS with certificates they obtain from
+/// identity with their ServiceAccounts' tokens, as on a cluster.
+pub struct TlsControlPlane {
+    /// The identity service.
+    pub identity: RunningControlPlane,
+    /// The destination service.
+    pub destination: RunningControlPlane,
+    /// The policy service (and plugin distribution).
+    pub policy: RunningControlPlane,
+    /// The handle that pushes authz plugins to its proxies.
+    pub plugins: PluginOffer,
+    _certifying: Vec<Certifying>,
+    _files: TempFiles,
+}
+
+impl TlsControlPlane {
+    /// How a proxy reaches this control plane, each server verified by
+    /// its identity.
+    pub fn addrs(&self) -> ControlAddrs {
+        let names = |component: &Component| {
+            Some(component.identity(CONTROL_PLANE_NS, DEFAULT_TRUST_DOMAIN))
+        };
+        ControlAddrs {
+            identity: (self.identity.local_addr(), names(&IDENTITY)),
+            destination: (self.destination.local_addr(), names(&DESTINATION)),
+            policy: (self.policy.local_addr(), names(&POLICY)),
+        }
+    }
+}
+
+/// Where a proxy finds each control-plane service, and the identity it must
+/// prove (none: plaintext on loopback).
+#[derive(Clone, Debug)]
+pub struct ControlAddrs {
+    /// The identity service.
+    pub identity: (SocketAddr, Option<String>),
+    /// The destination service.
+    pub destination: (SocketAddr, Option<String>),
+    /// The policy service.
+    pub policy: (SocketAddr, Option<String>),
+}
+
+/// Files removed when dropped.
+struct TempFiles(std::path::PathBuf);
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Cluster `cluster`'s control plane over `store` as [`TlsControlPlane`]
+/// describes, under `root`, for the `(namespace, sa)` accounts given
+/// (tokens `<sa>-token`); returns once every server holds its certificate.
+pub async fn tls_control_plane(
+    cluster: &str,
+    store: &MemoryStore,
+    root: &SigningCa,
+    accounts: &[(&str, &str)],
+) -> TlsControlPlane {
+    let plugins = PluginOffer::new();
+    let tokens = EmbeddedTokens::new();
+    let controllers = [
+        (CONTROL_PLANE_NS, DESTINATION.workload),
+        (CONTROL_PLANE_NS, POLICY.workload),
+    ];
+    for (ns, sa) in accounts.iter().chain(controllers.iter()) {
+        tokens.register(format!("{sa}-token"), ServiceAccountRef::new(*ns, *sa));
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "strait-tls-plane-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let anchors = dir.join("ca-bundle.crt");
+    std::fs::write(&anchors, root.as_trust_anchor().to_pem()).expect("the anchors file");
+
+    let certifier = strait_test_support::identity::certifier(root, &format!("identity.{cluster}"));
+    let own = ControllerTls::SelfIssued {
+        name: IDENTITY.identity(CONTROL_PLANE_NS, DEFAULT_TRUST_DOMAIN),
+    };
+    let (transport, identity_certifying) = own
+        .transport("identity", Some(&certifier))
+        .expect("identity's TLS");
+    certified(&transport).await;
+    let identity = ControlPlane::new()
+        .with_identity(certifier, tokens)
+        .serve_with(any_port(), transport)
+        .await
+        .expect("identity serves");
+
+    let tls = |component: &Component| {
+        let token = dir.join(format!("{}-token", component.workload));
+        std::fs::write(&token, format!("{}-token", component.workload)).expect("a token file");
+        ControllerTls::Certified(Certification {
+            local_name: component.identity(CONTROL_PLANE_NS, DEFAULT_TRUST_DOMAIN),
+            token_file: token,
+            trust_anchors_file: anchors.clone(),
+            identity_addr: identity.local_addr().to_string(),
+            identity_name: IDENTITY.identity(CONTROL_PLANE_NS, DEFAULT_TRUST_DOMAIN),
+        })
+    };
+    let (transport, destination_certifying) = tls(&DESTINATION)
+        .transport("destination", None)
+        .expect("destination's TLS");
+    certified(&transport).await;
+    let clusters = Arc::new(BTreeMap::from([(cluster.to_string(), store.clone())]));
+    let destination = ControlPlane::new()
+        .with_destination(
+            store.clone(),
+            cluster,
+            ClusterConfig::default(),
+            CONTROL_PLANE_NS,
+            connect_embedded(clusters),
+        )
+        .serve_with(any_port(), transport)
+        .await
+        .expect("destination serves");
+    let (transport, policy_certifying) = tls(&POLICY)
+        .transport("policy", None)
+        .expect("policy's TLS");
+    certified(&transport).await;
+    let policy = ControlPlane::new()
+        .with_policy(store.clone(), IndexConfig::default(), &plugins)
+        .serve_with(any_port(), transport)
+        .await
+        .expect("policy serves");
+    TlsControlPlane {
+        identity,
+        destination,
+        policy,
+        plugins,
+        _certifying: vec![
+            identity_certifying,
+            destination_certifying,
+            policy_certifying,
+        ],
+        _files: TempFiles(dir),
+    }
+}
+
+/// Waits until a TLS transport holds its first certificate.
+async fn certified(transport: &ServerTransport) {
+    if let ServerTransport::Tls(configs) = transport {
+        let mut configs = configs.clone();
+        tokio::time::timeout(PATIENCE, configs.wait_for(Option::is_some))
+            .await
+            .expect("the controller is certified in time")
+            .expect("the controller keeps certifying");
+    }
+}
+
 /// One proxy, as the tests run it in-process.
 pub struct ProxySpec<'a> {
     /// Its ServiceAccount: the identity it is certified for, and its token.
@@ -123,12 +284,22 @@ pub struct ProxySpec<'a> {
     pub gateway: bool,
     /// The labels on all its metrics.
     pub metric_labels: BTreeMap<String, String>,
+    /// A control plane over TLS instead of `identity_addr` and
+    /// `control_addr` in plaintext.
+    pub tls: Option<ControlAddrs>,
+    /// The only authz plugins the proxy takes, by digest.
+    pub pinned: Option<BTreeSet<String>>,
 }
 
-/// Starts the proxy `spec` describes and waits until it is certified.
-pub async fn proxy(spec: ProxySpec<'_>) -> RunningProxy {
+/// The configuration of the proxy `spec` describes.
+pub fn proxy_config(spec: ProxySpec<'_>) -> ProxyConfig {
     let workload = json!({"ns": spec.ns, "pod": spec.pod}).to_string();
-    let running = strait_proxy::start(ProxyConfig {
+    let addrs = spec.tls.clone().unwrap_or(ControlAddrs {
+        identity: (spec.identity_addr, None),
+        destination: (spec.control_addr, None),
+        policy: (spec.control_addr, None),
+    });
+    ProxyConfig {
         inbound_listen_addr: spec.inbound,
         inbound_direct: spec.direct,
         outbound_listen_addr: any_port(),
@@ -137,25 +308,31 @@ pub async fn proxy(spec: ProxySpec<'_>) -> RunningProxy {
             local_name: identity(spec.sa, spec.ns),
             trust_anchors_pem: spec.anchors.to_string(),
             token: TokenConfig::Value(format!("{}-token", spec.sa).into_bytes()),
-            service_addr: spec.identity_addr.to_string(),
+            service_addr: addrs.identity.0.to_string(),
+            service_name: addrs.identity.1,
         },
-        destination_addr: spec.control_addr.to_string(),
+        destination_addr: addrs.destination.0.to_string(),
+        destination_name: addrs.destination.1,
         destination_context: workload.clone(),
-        policy_addr: spec.control_addr.to_string(),
+        policy_addr: addrs.policy.0.to_string(),
+        policy_name: addrs.policy.1,
+        authz_plugin_digests: spec.pinned,
         policy_workload: workload,
         gateway: spec.gateway,
         gateway_suffixes: strait_proxy::default_gateway_suffixes(),
         metric_labels: spec.metric_labels,
         detect_timeout: Duration::from_secs(1),
         source_ip: Some(spec.ip.parse().expect("a pod address")),
-    })
-    .await
-    .expect("the proxy starts");
-    assert!(
-        running.wait_ready(PATIENCE).await,
-        "{} never certified",
-        spec.sa
-    );
+    }
+}
+
+/// Starts the proxy `spec` describes and waits until it is certified.
+pub async fn proxy(spec: ProxySpec<'_>) -> RunningProxy {
+    let sa = spec.sa;
+    let running = strait_proxy::start(proxy_config(spec))
+        .await
+        .expect("the proxy starts");
+    assert!(running.wait_ready(PATIENCE).await, "{sa} never certified");
     running
 }
 

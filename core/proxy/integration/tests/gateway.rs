@@ -37,6 +37,8 @@ fn spec<'a>(
         direct: Vec::new(),
         gateway: false,
         metric_labels: BTreeMap::new(),
+        tls: None,
+        pinned: None,
     }
 }
 

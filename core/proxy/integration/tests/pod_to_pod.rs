@@ -60,6 +60,8 @@ fn guide_proxy<'a>(
         direct,
         gateway: false,
         metric_labels: BTreeMap::from([("namespace".to_string(), NS.to_string())]),
+        tls: None,
+        pinned: None,
     }
 }
 

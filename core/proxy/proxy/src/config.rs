@@ -7,7 +7,7 @@
 //! take the ports every other part of the mesh expects
 //! ([`strait_mesh::ports`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,6 +40,9 @@ pub struct IdentityConfig {
     pub token: TokenConfig,
     /// `host:port` of the identity service.
     pub service_addr: String,
+    /// The identity the identity service must prove over TLS; none only
+    /// for a service on loopback, reached in plaintext.
+    pub service_name: Option<String>,
 }
 
 /// One port the proxy listens on directly (the embedded runtime, where no
@@ -71,11 +74,20 @@ pub struct ProxyConfig {
     pub identity: IdentityConfig,
     /// `host:port` of the destination service.
     pub destination_addr: String,
+    /// The identity the destination service must prove over mTLS; none
+    /// only for a service on loopback.
+    pub destination_name: Option<String>,
     /// The context token sent with every `Get` (the pod's namespace, node
     /// and name), so short names resolve in the pod's namespace.
     pub destination_context: String,
     /// `host:port` of the policy service (also the plugin distribution).
     pub policy_addr: String,
+    /// The identity the policy service must prove over mTLS; none only
+    /// for a service on loopback.
+    pub policy_name: Option<String>,
+    /// The only authz plugins this proxy takes from the policy service,
+    /// by SHA-256 digest (lowercase hex); none takes whatever it sends.
+    pub authz_plugin_digests: Option<BTreeSet<String>>,
     /// The workload whose inbound policy applies: `{"ns":"..","pod":".."}`.
     pub policy_workload: String,
     /// Whether this proxy is a multicluster gateway: it accepts mTLS from
@@ -107,7 +119,7 @@ pub struct ConfigError {
 }
 
 /// The variables the proxy reads, for `--help` texts and documentation.
-pub const VARIABLES: [(&str, &str); 19] = [
+pub const VARIABLES: [(&str, &str); 23] = [
     (
         env::INBOUND_LISTEN_ADDR,
         "inbound listener for redirected connections (default 0.0.0.0:4143)",
@@ -150,6 +162,22 @@ pub const VARIABLES: [(&str, &str); 19] = [
         "context token for Get, e.g. {\"ns\":\"mc-demo\",\"pod\":\"bb-1\"}",
     ),
     (env::POLICY_SVC_ADDR, "policy service host:port (required)"),
+    (
+        env::IDENTITY_SVC_NAME,
+        "identity the identity service proves over TLS (required off loopback)",
+    ),
+    (
+        env::DESTINATION_SVC_NAME,
+        "identity the destination service proves over mTLS (required off loopback)",
+    ),
+    (
+        env::POLICY_SVC_NAME,
+        "identity the policy service proves over mTLS (required off loopback)",
+    ),
+    (
+        env::AUTHZ_PLUGIN_DIGESTS,
+        "the only authz plugins to run: sha256:<hex>,... (default: any the policy service sends)",
+    ),
     (
         env::POLICY_WORKLOAD,
         "workload for inbound policy: {\"ns\":\"..\",\"pod\":\"..\"} (required)",
@@ -238,6 +266,23 @@ impl ProxyConfig {
             })?),
         };
         let policy_workload = required(env::POLICY_WORKLOAD)?;
+        let identity_addr = required(env::IDENTITY_SVC_ADDR)?;
+        let destination_addr = required(env::DESTINATION_SVC_ADDR)?;
+        let policy_addr = required(env::POLICY_SVC_ADDR)?;
+        let server_name = |variable: &'static str,
+                           addr: &str|
+         -> Result<Option<String>, ConfigError> {
+            match get(variable) {
+                Some(name) => Ok(Some(name.trim().to_string())),
+                None if strait_tls::control::is_loopback_addr(addr) => Ok(None),
+                None => Err(ConfigError {
+                    variable,
+                    reason: format!(
+                        "is required: {addr} is not on loopback, and off loopback the control plane is reached only over TLS"
+                    ),
+                }),
+            }
+        };
         Ok(ProxyConfig {
             inbound_listen_addr: addr(env::INBOUND_LISTEN_ADDR, INBOUND_ADDR)?,
             inbound_direct: direct_inbound(get(env::INBOUND_DIRECT).as_deref())?,
@@ -247,12 +292,16 @@ impl ProxyConfig {
                 local_name: required(env::IDENTITY_LOCAL_NAME)?,
                 trust_anchors_pem,
                 token,
-                service_addr: required(env::IDENTITY_SVC_ADDR)?,
+                service_name: server_name(env::IDENTITY_SVC_NAME, &identity_addr)?,
+                service_addr: identity_addr,
             },
-            destination_addr: required(env::DESTINATION_SVC_ADDR)?,
+            destination_name: server_name(env::DESTINATION_SVC_NAME, &destination_addr)?,
+            destination_addr,
             destination_context: get(env::DESTINATION_CONTEXT)
                 .unwrap_or_else(|| context_from_workload(&policy_workload)),
-            policy_addr: required(env::POLICY_SVC_ADDR)?,
+            policy_name: server_name(env::POLICY_SVC_NAME, &policy_addr)?,
+            policy_addr,
+            authz_plugin_digests: plugin_digests(get(env::AUTHZ_PLUGIN_DIGESTS).as_deref())?,
             policy_workload,
             gateway,
             gateway_suffixes: match get(env::INBOUND_GATEWAY_SUFFIXES) {
@@ -311,6 +360,38 @@ fn direct_inbound(text: Option<&str>) -> Result<Vec<DirectInbound>, ConfigError>
             })
         })
         .collect()
+}
+
+/// `sha256:<64 hex digits>,...` (the prefix optional), each checked so
+/// that a typo is named instead of pinning a digest no plugin matches;
+/// kept as lowercase hex, as plugin digests are written everywhere else.
+fn plugin_digests(text: Option<&str>) -> Result<Option<BTreeSet<String>>, ConfigError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let digests = text
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let hex = entry.strip_prefix("sha256:").unwrap_or(entry);
+            if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                Ok(hex.to_ascii_lowercase())
+            } else {
+                Err(ConfigError {
+                    variable: env::AUTHZ_PLUGIN_DIGESTS,
+                    reason: format!("{entry:?} is not sha256:<64 hex digits>"),
+                })
+            }
+        })
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    if digests.is_empty() {
+        return Err(ConfigError {
+            variable: env::AUTHZ_PLUGIN_DIGESTS,
+            reason: "names no digest; unset it to run any plugin the policy service sends".into(),
+        });
+    }
+    Ok(Some(digests))
 }
 
 fn metric_labels(text: Option<&str>) -> Result<BTreeMap<String, String>, ConfigError> {

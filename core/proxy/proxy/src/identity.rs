@@ -18,15 +18,24 @@ pub(crate) struct IdentityTask {
     pub(crate) task: JoinHandle<()>,
 }
 
-/// Generates the key, checks the anchors, and starts certifying against
-/// the identity service over `channel`. Bad anchors or an identity name
-/// that is no DNS name fail here, before anything listens.
-pub(crate) fn start(config: &IdentityConfig, channel: Channel) -> Result<IdentityTask, StartError> {
-    let roots = TrustRoots::from_pem(
+/// The trust anchors, checked: bad ones fail the start, before anything
+/// listens or connects.
+pub(crate) fn roots(config: &IdentityConfig) -> Result<TrustRoots, StartError> {
+    TrustRoots::from_pem(
         strait_mesh::env::IDENTITY_TRUST_ANCHORS,
         config.trust_anchors_pem.as_bytes(),
     )
-    .map_err(|e| StartError::Identity(e.to_string()))?;
+    .map_err(|e| StartError::Identity(e.to_string()))
+}
+
+/// Generates the key and starts certifying against the identity service
+/// over `channel`. An identity name that is no DNS name fails here,
+/// before anything listens.
+pub(crate) fn start(
+    config: &IdentityConfig,
+    roots: TrustRoots,
+    channel: Channel,
+) -> Result<IdentityTask, StartError> {
     let local =
         LocalIdentity::new(&config.local_name).map_err(|e| StartError::Identity(e.to_string()))?;
     let token = match &config.token {

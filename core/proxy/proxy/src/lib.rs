@@ -32,11 +32,12 @@ use strait_plugin_host::{AuthzPlugin, HostConfig, PluginHost, PluginMetrics, Plu
 use strait_proxy_inbound::{Forward, Inbound, InboundConfig, PolicyWatcher, sidecar_ports};
 use strait_proxy_metrics::ProxyMetrics;
 use strait_proxy_outbound::{Discovery, GatewayScope, Outbound, OutboundConfig};
-use strait_tls::Credentials;
+use strait_tls::control::{self, ControlTls};
+use strait_tls::{Credentials, TrustRoots};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 pub use config::{
     ConfigError, DirectInbound, IdentityConfig, LOG, ProxyConfig, TokenConfig, VARIABLES,
@@ -91,6 +92,7 @@ pub struct RunningProxy {
     /// Where `/metrics`, `/ready` and `/live` are served.
     pub admin_addr: SocketAddr,
     ready: watch::Receiver<bool>,
+    credentials: CredentialsRx,
     authz: Arc<AuthzPlugin>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -116,6 +118,11 @@ impl RunningProxy {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// The proxy's current credentials (none until certified).
+    pub fn credentials(&self) -> CredentialsRx {
+        self.credentials.clone()
+    }
+
     /// The authz plugin slot, to see which version decides.
     pub fn authz_plugin(&self) -> &Arc<AuthzPlugin> {
         &self.authz
@@ -133,17 +140,30 @@ impl Drop for RunningProxy {
     }
 }
 
-fn channel(what: &'static str, addr: &str) -> Result<Channel, StartError> {
-    let invalid = |reason: String| StartError::ControlPlaneAddr {
+/// A channel to a control-plane service: TLS verifying `name` against
+/// `roots` (presenting the proxy's certificate once it has one when
+/// `client` is given), or plaintext when no name is given, which only a
+/// loopback address allows.
+fn channel(
+    what: &'static str,
+    addr: &str,
+    name: Option<&String>,
+    roots: &TrustRoots,
+    client: Option<CredentialsRx>,
+) -> Result<Channel, StartError> {
+    let tls = match name {
+        None => ControlTls::Plaintext,
+        Some(server) => ControlTls::Tls {
+            server: server.clone(),
+            roots: roots.clone(),
+            client,
+        },
+    };
+    control::channel(what, addr, tls).map_err(|e| StartError::ControlPlaneAddr {
         what,
         addr: addr.to_string(),
-        reason,
-    };
-    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-        .map_err(|e| invalid(e.to_string()))?
-        .connect_timeout(Duration::from_secs(3))
-        .tcp_nodelay(true);
-    Ok(endpoint.connect_lazy())
+        reason: e.to_string(),
+    })
 }
 
 async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, StartError> {
@@ -158,20 +178,39 @@ async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, Start
 /// lazily and retried, so a control plane that is not up yet only delays
 /// readiness.
 pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
-    let identity_channel = channel("identity", &config.identity.service_addr)?;
-    let destination_channel = channel("destination", &config.destination_addr)?;
-    let policy_channel = channel("policy", &config.policy_addr)?;
-
+    let roots = identity::roots(&config.identity)?;
+    let identity_channel = channel(
+        "identity",
+        &config.identity.service_addr,
+        config.identity.service_name.as_ref(),
+        &roots,
+        None,
+    )?;
     let (registry, metrics, plugin_metrics) = metrics_registry(&config);
     let authz = built_in_authz(plugin_metrics)?;
 
-    let identity = identity::start(&config.identity, identity_channel)?;
+    let identity = identity::start(&config.identity, roots.clone(), identity_channel)?;
     let credentials = identity.credentials.clone();
+    let destination_channel = channel(
+        "destination",
+        &config.destination_addr,
+        config.destination_name.as_ref(),
+        &roots,
+        Some(credentials.clone()),
+    )?;
+    let policy_channel = channel(
+        "policy",
+        &config.policy_addr,
+        config.policy_name.as_ref(),
+        &roots,
+        Some(credentials.clone()),
+    )?;
     let (ready_task, ready) = readiness(credentials.clone());
     let mut tasks = vec![identity.task, ready_task];
     tasks.push(tokio::spawn(follow_authz_plugin(
         PluginDistributionClient::new(policy_channel.clone()),
         authz.clone(),
+        config.authz_plugin_digests.clone().map(Arc::new),
     )));
 
     let Bound {
@@ -266,6 +305,7 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
         outbound_addr,
         admin_addr,
         ready,
+        credentials,
         authz,
         tasks,
     })
@@ -404,5 +444,5 @@ fn local_addr(
     })
 }
 
-/// The credentials channel type, named for the listeners.
-pub(crate) type CredentialsRx = watch::Receiver<Option<Arc<Credentials>>>;
+/// The proxy's credentials as they change: none until certified.
+pub type CredentialsRx = watch::Receiver<Option<Arc<Credentials>>>;

@@ -1,6 +1,7 @@
 //! Keeps the proxy's authz plugin in step with the one the policy service
 //! offers, so a new plugin version reaches every proxy without a restart.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,11 +24,18 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// keeps deciding, so a bad push never opens or closes the door. Requests
 /// in flight finish on the version they started with.
 ///
+/// With `pinned`, only plugins whose digest it lists are loaded: a policy
+/// service that is not the mesh's (or a plugins ConfigMap written by
+/// someone who should not) cannot make the proxy run code of its choosing.
+///
 /// Tells the service which digest runs already, so an unchanged plugin is
 /// not sent again on every reconnect. Never returns; abort its task to
 /// stop following.
-pub async fn follow_authz_plugin<T>(client: PluginDistributionClient<T>, plugin: Arc<AuthzPlugin>)
-where
+pub async fn follow_authz_plugin<T>(
+    client: PluginDistributionClient<T>,
+    plugin: Arc<AuthzPlugin>,
+    pinned: Option<Arc<BTreeSet<String>>>,
+) where
     T: GrpcService<Body> + Clone,
     T::Error: Into<StdError>,
     T::ResponseBody: tonic::codegen::Body<Data = bytes::Bytes> + Send + 'static,
@@ -45,6 +53,15 @@ where
                 match updates.message().await {
                     Ok(Some(update)) => {
                         backoff.reset();
+                        if pinned.as_ref().is_some_and(|p| !p.contains(&update.digest)) {
+                            tracing::warn!(
+                                version = %update.version,
+                                origin = %update.origin,
+                                digest = %update.digest,
+                                "authz plugin refused: its digest is not pinned; the running version stays"
+                            );
+                            continue;
+                        }
                         let bytes = PluginBytes {
                             origin: update.origin.clone(),
                             bytes: update.wasm.to_vec(),

@@ -28,8 +28,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use strait_local::LocalCluster;
 use strait_local_api::ClusterBackend;
 use strait_mesh::ports::OUTBOUND_PORT;
-use strait_tls::{LocalIdentity, TrustRoots};
 use strait_store::ClusterStore;
+use strait_tls::{LocalIdentity, TrustRoots};
 
 use crate::mesh::{
     ALLOWED_CLIENT, CLIENT_CLUSTER, DENIED_CLIENT, DrillMesh, NAMESPACE, SERVER_CLUSTER, Traffic,

@@ -11,9 +11,9 @@ use strait_identity::{
     Certifier, EmbeddedTokens, IdentityDomain, IdentityService, Issuer, ServiceAccountRef,
     SigningCa, TokenRejected, TokenValidator,
 };
-use strait_tls::{Credentials, LocalIdentity, TrustRoots};
 use strait_test_support::grpc::{channel, serve};
 pub use strait_test_support::identity::DAY;
+use strait_tls::{Credentials, LocalIdentity, TrustRoots};
 use tonic::service::Routes;
 use tonic::transport::Channel;
 

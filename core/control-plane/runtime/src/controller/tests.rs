@@ -41,7 +41,11 @@ async fn a_taken_admin_address_is_named_before_anything_serves() {
         IndexConfig::default(),
         AuthzOffer::load(builtin_authz()).expect("loads"),
         &PluginsConfigMap::new("linkerd", ""),
-        Serving { addr, admin_addr },
+        Serving {
+            addr,
+            admin_addr,
+            tls: crate::tls::ControllerTls::Plaintext,
+        },
         std::future::pending(),
     )
     .await;
@@ -73,7 +77,11 @@ async fn a_taken_service_address_is_an_error_and_the_admin_endpoint_stops() {
                 what: "no linked cluster here".into(),
             })
         },
-        Serving { addr, admin_addr },
+        Serving {
+            addr,
+            admin_addr,
+            tls: crate::tls::ControllerTls::Plaintext,
+        },
         std::future::pending(),
     )
     .await;

@@ -9,7 +9,7 @@ use strait_mesh::names::{DEFAULT_CLUSTER_DOMAIN, DESTINATION};
 use strait_runtime::controller::{self, Destination, Serving};
 use strait_runtime::credentials::store_from_credentials;
 
-use super::serving::MeshNames;
+use super::serving::{CertifiedTls, MeshNames, check_plaintext};
 
 /// Flags of `strait controller destination`.
 #[derive(Args, Clone, Debug)]
@@ -29,6 +29,8 @@ pub struct DestinationArgs {
     pub cluster_name: String,
     #[command(flatten)]
     pub names: MeshNames,
+    #[command(flatten)]
+    pub tls: CertifiedTls,
 }
 
 /// How this cluster spells names and identities, from the flags.
@@ -41,6 +43,7 @@ pub fn cluster_config(args: &DestinationArgs) -> ClusterConfig {
 }
 
 pub async fn run(args: DestinationArgs) -> Result<(), String> {
+    check_plaintext(args.tls.plaintext, args.addr)?;
     let store = super::kube_store().await?;
     let destination = Destination {
         cluster: args.cluster_name.clone(),
@@ -50,6 +53,7 @@ pub async fn run(args: DestinationArgs) -> Result<(), String> {
     let serving = Serving {
         addr: args.addr,
         admin_addr: args.admin_addr,
+        tls: args.tls.controller_tls(&DESTINATION, &args.names),
     };
     controller::destination(
         store,

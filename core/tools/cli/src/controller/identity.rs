@@ -10,7 +10,9 @@ use strait_mesh::names::IDENTITY;
 use strait_runtime::controller::{self, ReviewedTokens, Serving};
 use strait_store_kube::{LINKERD_IDENTITY_AUDIENCE, TokenReviewer};
 
-use super::serving::MeshNames;
+use strait_runtime::tls::ControllerTls;
+
+use super::serving::{MeshNames, check_plaintext};
 
 /// Where Linkerd's identity Deployment mounts its trust roots and issuer,
 /// so the same Secrets and ConfigMap work unchanged.
@@ -43,6 +45,10 @@ pub struct IdentityArgs {
     /// the TokenReview; repeat for several.
     #[arg(long = "token-audience", default_value = LINKERD_IDENTITY_AUDIENCE)]
     pub token_audiences: Vec<String>,
+    /// Serve plaintext instead of TLS with a certificate from the issuer;
+    /// refused unless `--addr` is a loopback address.
+    #[arg(long)]
+    pub plaintext: bool,
     #[command(flatten)]
     pub names: MeshNames,
 }
@@ -71,13 +77,22 @@ pub fn certifier(args: &IdentityArgs) -> Result<Certifier, String> {
 }
 
 pub async fn run(args: IdentityArgs) -> Result<(), String> {
+    check_plaintext(args.plaintext, args.addr)?;
     let certifier = certifier(&args)?;
     log_files(&args.trust_anchors_file, &args.issuer_certificate_file);
     let store = super::kube_store().await?;
     let reviewer = TokenReviewer::from_store(&store).with_audiences(args.token_audiences.clone());
+    let tls = if args.plaintext {
+        ControllerTls::Plaintext
+    } else {
+        ControllerTls::SelfIssued {
+            name: args.names.identity_of(&IDENTITY),
+        }
+    };
     let serving = Serving {
         addr: args.addr,
         admin_addr: args.admin_addr,
+        tls,
     };
     controller::identity(
         certifier,

@@ -13,7 +13,7 @@ use strait_policy::{DefaultPolicy, IndexConfig, LINKERD_CLUSTER_NETWORKS};
 use strait_runtime::controller::{self, AuthzOffer, Serving};
 use strait_runtime::plugins::{PluginsConfigMap, builtin_authz};
 
-use super::serving::MeshNames;
+use super::serving::{CertifiedTls, MeshNames, check_plaintext};
 
 /// Flags of `strait controller policy`.
 #[derive(Args, Clone, Debug)]
@@ -46,6 +46,8 @@ pub struct PolicyArgs {
     pub plugins_config_map: String,
     #[command(flatten)]
     pub names: MeshNames,
+    #[command(flatten)]
+    pub tls: CertifiedTls,
 }
 
 fn parse_default_policy(text: &str) -> Result<DefaultPolicy, String> {
@@ -94,6 +96,7 @@ pub fn authz_source(args: &PolicyArgs) -> PluginSource<'_> {
 }
 
 pub async fn run(args: PolicyArgs) -> Result<(), String> {
+    check_plaintext(args.tls.plaintext, args.addr)?;
     // Checked before Kubernetes is reached: a plugin that fails is named
     // before anything is served.
     let authz = AuthzOffer::load(authz_source(&args)).map_err(|e| e.to_string())?;
@@ -105,6 +108,7 @@ pub async fn run(args: PolicyArgs) -> Result<(), String> {
     let serving = Serving {
         addr: args.addr,
         admin_addr: args.admin_addr,
+        tls: args.tls.controller_tls(&POLICY, &args.names),
     };
     controller::policy(
         store,

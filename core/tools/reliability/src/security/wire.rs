@@ -222,13 +222,12 @@ impl Forged {
         server_roots: &TrustRoots,
     ) -> Result<Arc<rustls::ClientConfig>, String> {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone()));
-        let config =
-            rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
-                .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-                .map_err(|e| format!("client configuration: {e}"))?
-                .with_root_certificates(server_roots.root_store())
-                .with_client_auth_cert(self.chain.clone(), key)
-                .map_err(|e| format!("client configuration: {e}"))?;
+        let config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| format!("client configuration: {e}"))?
+            .with_root_certificates(server_roots.root_store())
+            .with_client_auth_cert(self.chain.clone(), key)
+            .map_err(|e| format!("client configuration: {e}"))?;
         Ok(Arc::new(config))
     }
 }
