@@ -16,7 +16,7 @@
 //! - [`objects`]: builders of the JSON objects tests store (pods, Services,
 //!   EndpointSlices, Servers, policies);
 //! - [`guide`]: the names of Linkerd's pod-to-pod guide the tests replay;
-//! - [`net`]: loopback ports and a plain HTTP/1.1 GET;
+//! - [`net`]: loopback ports, a plain HTTP/1.1 GET and a raw request;
 //! - [`process`]: finding programs the tests drive;
 //! - [`bench`]: what the benchmarks measure with.
 //!

@@ -1,17 +1,18 @@
 //! Loopback addresses and one plain HTTP/1.1 request, for tests that run
-//! servers and proxies on this machine.
+//! servers and proxies on this machine: a GET as a pod makes it, or any
+//! request written out byte for byte, as an attacker would write it.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpSocket;
+use tokio::net::{TcpSocket, TcpStream};
 
-/// How long [`http_get`] waits for a connection: loopback connects at once
+/// How long [`http_get`] and [`http_raw`] wait for a connection: loopback connects at once
 /// or is refused, so a longer wait is a listener that never accepts.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// How long [`http_get`] waits for the whole answer.
+/// How long [`http_get`] and [`http_raw`] wait for the whole answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// 127.0.0.1 with a port the system picks when it is bound: for listeners
@@ -48,11 +49,29 @@ pub async fn http_get(from: IpAddr, to: SocketAddr, host: &str, path: &str) -> (
     if let Err(e) = socket.bind(SocketAddr::new(from, 0)) {
         panic!("cannot bind {from}: {e}");
     }
-    let Ok(Ok(mut stream)) = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(to)).await else {
+    let Ok(Ok(stream)) = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(to)).await else {
         return (0, String::new());
     };
     let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).await.is_err() {
+    exchange(stream, request.as_bytes()).await
+}
+
+/// Sends `request`, exactly as given (request line, headers and body), to
+/// `to` over a fresh connection and reads until the server closes it: its
+/// status code and body, status 0 when no answer came. For tests of what a
+/// server refuses, which must control every header (a foreign `Host`, a
+/// missing `Authorization`, a browser's `Content-Type`) that a client
+/// library would otherwise set for them. The request should carry
+/// `Connection: close`, or the answer waits for the server's idle timeout.
+pub async fn http_raw(to: SocketAddr, request: &[u8]) -> (u16, String) {
+    let Ok(Ok(stream)) = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(to)).await else {
+        return (0, String::new());
+    };
+    exchange(stream, request).await
+}
+
+async fn exchange(mut stream: TcpStream, request: &[u8]) -> (u16, String) {
+    if stream.write_all(request).await.is_err() {
         return (0, String::new());
     }
     let mut response = Vec::new();

@@ -167,7 +167,7 @@ impl AnyCluster {
                     registry: registry.path().to_path_buf(),
                 }
             })?;
-            let client = LocalClient::new(cluster, &found.api).map_err(backend)?;
+            let client = LocalClient::for_context(cluster, &found).map_err(backend)?;
             return Ok(AnyCluster::Local(Box::new(Local::new(client))));
         }
         let store = KubeStore::from_kubeconfig_yaml(text)?;

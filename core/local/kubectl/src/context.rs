@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use strait_local_api::{ClientError, LocalClient, Registry, RegistryError};
+use strait_local_api::{ClientError, LocalClient, LocalContext, Registry, RegistryError};
 
 use strait_multicluster::kubeconfig::UserKubeconfig;
 use strait_multicluster::{Cluster, ClusterError, Facts, Store};
@@ -31,7 +31,7 @@ pub enum ContextError {
     /// The registry of running local clusters cannot be read.
     #[error(transparent)]
     Registry(#[from] RegistryError),
-    /// A registered local cluster's API address is unusable.
+    /// A registered local cluster's API address or token file is unusable.
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The name is neither a local cluster nor a kubeconfig context.
@@ -86,8 +86,10 @@ fn running_clause(running: &[String], registry: &std::path::Path) -> String {
 pub fn resolve(context: Option<&str>) -> Result<Target, ContextError> {
     let registry = Registry::from_env()?;
     let local = registry.contexts()?;
-    let client = |name: &str, api: &str| -> Result<Target, ContextError> {
-        Ok(Target::Local(Box::new(LocalClient::new(name, api)?)))
+    let client = |name: &str, entry: &LocalContext| -> Result<Target, ContextError> {
+        Ok(Target::Local(Box::new(LocalClient::for_context(
+            name, entry,
+        )?)))
     };
     let kubeconfig = UserKubeconfig::load();
     let kubernetes = |context: &str| Target::Kubernetes {
@@ -98,7 +100,7 @@ pub fn resolve(context: Option<&str>) -> Result<Target, ContextError> {
     match context {
         Some(name) => {
             if let Some(found) = local.get(name) {
-                return client(name, &found.api);
+                return client(name, found);
             }
             if kubeconfig.has_context(name) {
                 return Ok(kubernetes(name));
@@ -112,7 +114,7 @@ pub fn resolve(context: Option<&str>) -> Result<Target, ContextError> {
         None => {
             let mut clusters = local.iter();
             match (clusters.next(), clusters.next()) {
-                (Some((name, found)), None) => client(name, &found.api),
+                (Some((name, found)), None) => client(name, found),
                 (None, _) => match kubeconfig.current_context() {
                     Some(current) => Ok(kubernetes(current)),
                     None => Err(ContextError::NoCluster {

@@ -1,5 +1,6 @@
 //! The command line's side of the API: one method per endpoint, errors that
-//! name the context and the endpoint.
+//! name the context and the endpoint. Every request carries the run's token
+//! and, with a body, the body's type, as the server requires.
 
 use std::fmt;
 use std::time::Duration;
@@ -15,7 +16,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::backend::{ClusterInfo, PodScrapes};
+use crate::registry::LocalContext;
 use crate::server::percent_encode;
+use crate::token::{ApiToken, TokenError};
 use crate::wire::{
     AppliedObject, ApplyResponse, DeleteRequest, DeleteResponse, ErrorBody, LabelRequest,
     LabelResponse,
@@ -24,6 +27,10 @@ use crate::wire::{
 /// How long one request may take: the server answers from memory, so a
 /// slow answer means a stuck process, which the user should hear about.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The type of a JSON body.
+const JSON: &str = "application/json";
+/// The type of an apply's body.
+const YAML: &str = "application/yaml";
 
 /// A client of one local context (one cluster of a running `local up`).
 #[derive(Clone)]
@@ -31,6 +38,7 @@ pub struct LocalClient {
     context: String,
     api: String,
     base: Uri,
+    token: ApiToken,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -61,6 +69,8 @@ pub struct ClientError {
 pub enum ClientErrorKind {
     /// The context's `api` is not an `http://host:port` URL.
     InvalidAddress(String),
+    /// The context's API token could not be read.
+    Token(TokenError),
     /// Nothing answered: most often `strait local up` is not running.
     Connect(String),
     /// The connection failed or timed out after it was made.
@@ -85,6 +95,7 @@ impl fmt::Display for ClientError {
             ClientErrorKind::InvalidAddress(reason) => {
                 write!(f, "not a usable API address: {reason}")
             }
+            ClientErrorKind::Token(err) => write!(f, "cannot read its API token: {err}"),
             ClientErrorKind::Connect(reason) => {
                 write!(f, "{reason} — is `strait local up` running?")
             }
@@ -127,9 +138,26 @@ impl ClientError {
 }
 
 impl LocalClient {
+    /// A client of context `name` as the registry records it: its API
+    /// address, and its run's token read from the entry's token file.
+    pub fn for_context(name: &str, entry: &LocalContext) -> Result<Self, ClientError> {
+        let token = entry.token(name).map_err(|err| ClientError {
+            context: name.to_string(),
+            api: entry.api.clone(),
+            endpoint: String::new(),
+            kind: Box::new(ClientErrorKind::Token(err)),
+        })?;
+        LocalClient::new(name, &entry.api, token)
+    }
+
     /// A client of `context`, served at `api` (`http://127.0.0.1:PORT`, as
-    /// the registry records it). The cluster's name is the context's.
-    pub fn new(context: impl Into<String>, api: impl Into<String>) -> Result<Self, ClientError> {
+    /// the registry records it) by the run whose token is `token`. The
+    /// cluster's name is the context's.
+    pub fn new(
+        context: impl Into<String>,
+        api: impl Into<String>,
+        token: ApiToken,
+    ) -> Result<Self, ClientError> {
         let context = context.into();
         let api = api.into();
         let base = api
@@ -152,6 +180,7 @@ impl LocalClient {
             context,
             api,
             base,
+            token,
             client,
         })
     }
@@ -183,21 +212,22 @@ impl LocalClient {
             path.push_str(&format!("?namespace={}", percent_encode(ns)));
         }
         let body = Bytes::copy_from_slice(text.as_bytes());
-        self.call(Method::POST, path, Some(body)).await
+        // YAML: JSON is YAML too, and the server reads either.
+        self.call(Method::POST, path, Some((body, YAML))).await
     }
 
     /// Deletes one object.
     pub async fn delete(&self, request: &DeleteRequest) -> Result<DeleteResponse, ClientError> {
         let path = self.cluster_path("delete");
         let body = self.encode(&path, request)?;
-        self.call(Method::POST, path, Some(body)).await
+        self.call(Method::POST, path, Some((body, JSON))).await
     }
 
     /// Sets and removes labels on one object.
     pub async fn label(&self, request: &LabelRequest) -> Result<LabelResponse, ClientError> {
         let path = self.cluster_path("label");
         let body = self.encode(&path, request)?;
-        self.call(Method::POST, path, Some(body)).await
+        self.call(Method::POST, path, Some((body, JSON))).await
     }
 
     /// The objects of `kind` (e.g. `Service`), in `namespace` or all.
@@ -260,17 +290,29 @@ impl LocalClient {
         &self,
         method: Method,
         path: String,
-        body: Option<Bytes>,
+        body: Option<(Bytes, &'static str)>,
     ) -> Result<T, ClientError> {
         let endpoint = format!("{method} {}", path.split('?').next().unwrap_or(&path));
         let fail = |kind| self.error(endpoint.clone(), kind);
         let uri = format!("{}{path}", self.base.to_string().trim_end_matches('/'));
-        let request = Request::builder()
-            .method(method.clone())
-            .uri(uri)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(body.unwrap_or_default()))
+        let mut builder = Request::builder().method(method.clone()).uri(uri).header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", self.token.secret()),
+        );
+        let body = match body {
+            Some((bytes, media)) => {
+                builder = builder.header(header::CONTENT_TYPE, media);
+                bytes
+            }
+            None => Bytes::new(),
+        };
+        let mut request = builder
+            .body(Full::new(body))
             .map_err(|e| fail(ClientErrorKind::InvalidAddress(e.to_string())))?;
+        // Kept out of debug output.
+        if let Some(value) = request.headers_mut().get_mut(header::AUTHORIZATION) {
+            value.set_sensitive(true);
+        }
         let response = match tokio::time::timeout(TIMEOUT, self.client.request(request)).await {
             Err(_) => {
                 return Err(fail(ClientErrorKind::Transport(format!(

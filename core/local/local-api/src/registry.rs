@@ -3,16 +3,24 @@
 //!
 //! One JSON file, `$STRAIT_HOME/local-contexts.json` (`STRAIT_HOME`
 //! defaulting to `$HOME/.strait`):
-//! `{"contexts": {"east": {"api": "http://127.0.0.1:PORT", "dir": "/abs/east", "pid": 1234}}}`.
+//! `{"contexts": {"east": {"api": "http://127.0.0.1:PORT", "dir": "/abs/east", "pid": 1234,
+//! "token_file": "/abs/.strait/local-api-1234-PORT.token"}}}`.
 //! Entries whose process is gone are ignored when read and dropped when the
 //! file is next written, so a `local up` that was killed leaves nothing
 //! behind that matters.
+//!
+//! The registry names the token file rather than holding the token: the
+//! registry is there for anyone to read, the token only for its owner
+//! (see [`crate::ApiToken`]).
 
 use std::collections::BTreeMap;
 use std::io;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::token::{ApiToken, TokenError};
 
 /// The file's name inside `STRAIT_HOME`.
 const FILE_NAME: &str = "local-contexts.json";
@@ -31,6 +39,23 @@ pub struct LocalContext {
     pub dir: PathBuf,
     /// The process serving it; the entry counts only while it is alive.
     pub pid: u32,
+    /// The file holding the API token of the run that serves it (mode
+    /// 0600). Absent only in entries written before API tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl LocalContext {
+    /// The API token of the run serving context `name` (this entry), read
+    /// from its token file.
+    pub fn token(&self, name: &str) -> Result<ApiToken, TokenError> {
+        match &self.token_file {
+            Some(path) => ApiToken::read_file(path),
+            None => Err(TokenError::NotRecorded {
+                context: name.to_string(),
+            }),
+        }
+    }
 }
 
 /// The file's content.
@@ -106,6 +131,18 @@ impl Registry {
     /// The file this registry reads and writes.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where this process writes the token of the API it serves on `api`:
+    /// beside the registry, named by the process and the port, so that
+    /// runs side by side (in several processes, or several in one) never
+    /// share a file.
+    pub fn token_file(&self, api: SocketAddr) -> PathBuf {
+        let name = format!("local-api-{}-{}.token", std::process::id(), api.port());
+        match self.path.parent() {
+            Some(dir) => dir.join(name),
+            None => PathBuf::from(name),
+        }
     }
 
     /// Records `contexts` as served by their processes. Entries of dead

@@ -12,8 +12,15 @@
 //! | `GET /v1/clusters/{c}/info` | | `ClusterInfo` |
 //!
 //! Errors are `{"error": "..."}` ([`ErrorBody`]) with a 4xx or 5xx status.
+//!
+//! Every request must name this API as its `Host`, carry the run's token
+//! (`Authorization: Bearer <token>`) and, when it has a body, declare its
+//! type: `application/yaml` (or `application/x-yaml`, `text/yaml`) or
+//! `application/json` for apply, `application/json` for delete and label.
+//! [`guard`] says why each check is there.
 
 mod apply;
+mod guard;
 mod objects;
 
 use std::collections::HashMap;
@@ -24,6 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::request::Parts;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -35,22 +43,54 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::backend::ClusterBackend;
+use crate::token::ApiToken;
 use crate::wire::{AppliedObject, ErrorBody};
+use guard::{Guard, Media, json_only};
 
 /// Largest request body accepted: manifests, not bulk data.
 const MAX_BODY: usize = 32 * 1024 * 1024;
 /// Longest `window_secs` a scrape request may ask for (a day).
 const MAX_WINDOW_SECS: u64 = 86_400;
 
-/// Serves `clusters` on `addr` (use port 0 for any free port). Returns the
-/// bound address, to record in the [`crate::Registry`], and the task that
-/// accepts connections; abort it to stop serving.
+/// The local API could not start serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address is not a loopback one: the API is for this machine's
+    /// user only, and answers only to loopback names.
+    #[error(
+        "{addr} is not a loopback address: the local API serves this machine only (use 127.0.0.1 or [::1])"
+    )]
+    NotLoopback {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The address could not be bound. The message is the system's reason
+    /// alone, as the caller already names the address it asked for.
+    #[error("{source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// Serves `clusters` on `addr` (a loopback address; port 0 for any free
+/// port) to the holders of `token`. Returns the bound address, to record
+/// in the [`crate::Registry`], and the task that accepts connections;
+/// abort it to stop serving.
 pub async fn serve(
     addr: SocketAddr,
     clusters: Vec<Arc<dyn ClusterBackend>>,
-) -> io::Result<(SocketAddr, JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
+    token: ApiToken,
+) -> Result<(SocketAddr, JoinHandle<()>), ServeError> {
+    if !addr.ip().is_loopback() {
+        return Err(ServeError::NotLoopback { addr });
+    }
+    let bind_error = |source| ServeError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let local = listener.local_addr().map_err(bind_error)?;
+    let guard = Arc::new(Guard::new(token, local.port()));
     let clusters: Arc<HashMap<String, Arc<dyn ClusterBackend>>> = Arc::new(
         clusters
             .into_iter()
@@ -68,10 +108,12 @@ pub async fn serve(
                 }
             };
             let clusters = clusters.clone();
+            let guard = guard.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| {
                     let clusters = clusters.clone();
-                    async move { Ok::<_, Infallible>(handle(&clusters, req).await) }
+                    let guard = guard.clone();
+                    async move { Ok::<_, Infallible>(handle(&guard, &clusters, req).await) }
                 });
                 if let Err(err) = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -124,13 +166,27 @@ impl ApiError {
 }
 
 async fn handle(
+    guard: &Guard,
     clusters: &HashMap<String, Arc<dyn ClusterBackend>>,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let query = parse_query(req.uri().query().unwrap_or(""));
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+    let (parts, body) = req.into_parts();
+    let Parts {
+        ref method,
+        ref uri,
+        ..
+    } = parts;
+    let path = uri.path().to_string();
+    // Before anything else, and before the body is read.
+    let media = match guard.admit(&parts) {
+        Ok(media) => media,
+        Err(err) => {
+            tracing::debug!(%method, %path, error = %err.message, "local API request refused");
+            return error_response(err);
+        }
+    };
+    let query = parse_query(uri.query().unwrap_or(""));
+    let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(err) => {
             return error_response(ApiError::bad_request(format!(
@@ -138,7 +194,7 @@ async fn handle(
             )));
         }
     };
-    match route(clusters, &method, &path, &query, &body) {
+    match route(clusters, method, &path, &query, media, &body) {
         Ok(response) => response,
         Err(err) => {
             tracing::debug!(%method, %path, error = %err.message, "local API request failed");
@@ -152,6 +208,7 @@ fn route(
     method: &Method,
     path: &str,
     query: &HashMap<String, String>,
+    media: Option<Media>,
     body: &[u8],
 ) -> Result<Response<Full<Bytes>>, ApiError> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -182,11 +239,13 @@ fn route(
             json_response(StatusCode::OK, &response)
         }
         (&Method::POST, ["v1", "clusters", name, "delete"]) => {
+            json_only(&format!("{method} {path}"), media)?;
             let request = json_body(body)?;
             let response = objects::delete(cluster(name)?.store(), &request)?;
             json_response(StatusCode::OK, &response)
         }
         (&Method::POST, ["v1", "clusters", name, "label"]) => {
+            json_only(&format!("{method} {path}"), media)?;
             let request = json_body(body)?;
             let response = objects::label(cluster(name)?.store(), &request)?;
             json_response(StatusCode::OK, &response)
@@ -253,13 +312,22 @@ fn json_response<T: Serialize>(
 }
 
 fn error_response(err: ApiError) -> Response<Full<Bytes>> {
+    let status = err.status;
     let body = ErrorBody {
         error: err.message,
         applied: err.applied,
     };
     // An ErrorBody of strings always encodes.
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    response(err.status, bytes)
+    let mut response = response(status, bytes);
+    if status == StatusCode::UNAUTHORIZED {
+        // What HTTP asks of a 401: the scheme the server takes.
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"strait local\""),
+        );
+    }
+    response
 }
 
 fn response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {

@@ -1,53 +1,20 @@
 //! The server over a real socket, driven through the client, backed by a
 //! test cluster with an in-memory store.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 use strait_local_api::wire::{ApplyOutcome, DeleteRequest, LabelOutcome, LabelRequest, ObjectId};
-use strait_local_api::{ClusterBackend, ClusterInfo, LocalClient, PodScrapes, Scrape, serve};
+use strait_local_api::{ApiToken, ClusterBackend, LocalClient, serve};
 use strait_store::MemoryStore;
+use support::TestCluster;
 
-struct TestCluster {
-    name: String,
-    store: MemoryStore,
-}
-
-impl ClusterBackend for TestCluster {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn store(&self) -> &MemoryStore {
-        &self.store
-    }
-    fn scrapes(&self, window: Duration) -> Vec<PodScrapes> {
-        vec![PodScrapes {
-            namespace: "mc-demo".into(),
-            pod: "bb-1".into(),
-            deployment: Some("bb".into()),
-            meshed: true,
-            ready: true,
-            first: Some(Scrape {
-                at_unix_ms: 1000,
-                text: format!("window {}\n", window.as_secs()),
-            }),
-            last: None,
-        }]
-    }
-    fn info(&self) -> ClusterInfo {
-        ClusterInfo {
-            name: self.name.clone(),
-            trust_anchors_pem: "PEM".into(),
-            cluster_domain: "cluster.local".into(),
-            trust_domain: "cluster.local".into(),
-            control_plane_namespace: "linkerd".into(),
-        }
-    }
-}
-
-async fn start(names: &[&str]) -> (Vec<MemoryStore>, String) {
+/// Serves `names`; returns their stores and a client maker for a context.
+async fn start(names: &[&str]) -> (Vec<MemoryStore>, Api) {
     let stores: Vec<MemoryStore> = names.iter().map(|_| MemoryStore::new()).collect();
     let backends: Vec<Arc<dyn ClusterBackend>> = names
         .iter()
@@ -59,10 +26,27 @@ async fn start(names: &[&str]) -> (Vec<MemoryStore>, String) {
             }) as Arc<dyn ClusterBackend>
         })
         .collect();
-    let (addr, _task) = serve("127.0.0.1:0".parse().unwrap(), backends)
+    let token = ApiToken::generate().unwrap();
+    let (addr, _task) = serve("127.0.0.1:0".parse().unwrap(), backends, token.clone())
         .await
         .unwrap();
-    (stores, format!("http://{addr}"))
+    let api = Api {
+        url: format!("http://{addr}"),
+        token,
+    };
+    (stores, api)
+}
+
+/// Where the test's API listens and its token.
+struct Api {
+    url: String,
+    token: ApiToken,
+}
+
+impl Api {
+    fn client(&self, context: &str) -> LocalClient {
+        LocalClient::new(context, &self.url, self.token.clone()).unwrap()
+    }
 }
 
 const MANIFEST: &str = r#"
@@ -115,7 +99,7 @@ fn outcomes(
 #[tokio::test]
 async fn apply_creates_then_leaves_unchanged_then_configures() {
     let (stores, api) = start(&["east"]).await;
-    let east = LocalClient::new("east", &api).unwrap();
+    let east = api.client("east");
     let first = east.apply(MANIFEST, None).await.unwrap();
     use ApplyOutcome::*;
     let names = |o: ApplyOutcome| {
@@ -153,7 +137,7 @@ async fn apply_creates_then_leaves_unchanged_then_configures() {
 #[tokio::test]
 async fn json_and_a_default_namespace_are_accepted() {
     let (_stores, api) = start(&["east"]).await;
-    let east = LocalClient::new("east", &api).unwrap();
+    let east = api.client("east");
     east.apply(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: mc-demo}\n",
         None,
@@ -174,7 +158,7 @@ async fn json_and_a_default_namespace_are_accepted() {
 #[tokio::test]
 async fn a_bad_document_is_named_and_what_came_before_stays() {
     let (_stores, api) = start(&["east"]).await;
-    let east = LocalClient::new("east", &api).unwrap();
+    let east = api.client("east");
     let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n\
                 apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: missing}\n---\n\
                 apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n";
@@ -215,7 +199,7 @@ async fn a_bad_document_is_named_and_what_came_before_stays() {
 #[tokio::test]
 async fn delete_removes_and_names_what_is_missing() {
     let (_stores, api) = start(&["east"]).await;
-    let east = LocalClient::new("east", &api).unwrap();
+    let east = api.client("east");
     east.apply(MANIFEST, None).await.unwrap();
     let request = DeleteRequest {
         kind: "Service".into(),
@@ -273,7 +257,7 @@ async fn labels(east: &LocalClient) -> BTreeMap<String, String> {
 #[tokio::test]
 async fn labels_are_set_refused_without_overwrite_and_removed() {
     let (_stores, api) = start(&["east"]).await;
-    let east = LocalClient::new("east", &api).unwrap();
+    let east = api.client("east");
     east.apply(MANIFEST, None).await.unwrap();
     let exported = ("mirror.linkerd.io/exported", "remote-discovery");
 
@@ -397,7 +381,7 @@ async fn labels_are_set_refused_without_overwrite_and_removed() {
 #[tokio::test]
 async fn lists_info_scrapes_and_clusters() {
     let (_stores, api) = start(&["east", "west"]).await;
-    let east = LocalClient::new("east", &api).unwrap();
+    let east = api.client("east");
     east.apply(MANIFEST, None).await.unwrap();
     let all: Vec<Value> = east.objects("service", None, None).await.unwrap();
     assert_eq!(all.len(), 1);
@@ -424,7 +408,7 @@ async fn lists_info_scrapes_and_clusters() {
     assert_eq!(scrapes[0].first.as_ref().unwrap().text, "window 30\n");
     assert_eq!(scrapes[0].deployment.as_deref(), Some("bb"));
 
-    let nowhere = LocalClient::new("north", &api).unwrap();
+    let nowhere = api.client("north");
     let err = nowhere.info().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
     assert!(err.to_string().contains("no cluster \"north\""), "{err}");
@@ -436,11 +420,12 @@ async fn a_stopped_server_is_reported_with_the_context_and_a_hint() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let api = format!("http://{addr}");
-    let east = LocalClient::new("east", &api).unwrap();
+    let token = ApiToken::generate().unwrap();
+    let east = LocalClient::new("east", &api, token.clone()).unwrap();
     let err = east.info().await.unwrap_err().to_string();
     assert_eq!(
         err,
         format!("context east ({api}): connection refused — is `strait local up` running?")
     );
-    assert!(LocalClient::new("east", "localhost:1").is_err());
+    assert!(LocalClient::new("east", "localhost:1", token).is_err());
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strait_identity::SigningCa;
-use strait_local_api::{ClusterBackend, LocalContext, Registry};
+use strait_local_api::{ApiToken, ClusterBackend, LocalContext, Registry};
 use strait_local_workloads::IpPool;
 use strait_mirror::MirrorMetrics;
 use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics};
@@ -58,6 +58,8 @@ pub struct LocalMesh {
     tasks: Vec<JoinHandle<()>>,
     registered: Vec<String>,
     registry: Registry,
+    /// The file holding the API's token, removed when the mesh stops.
+    token_file: Option<PathBuf>,
     /// Every cluster as the others reach it.
     remote_access: links::Clusters,
 }
@@ -96,7 +98,9 @@ pub fn cluster_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, LocalError> {
 }
 
 /// Starts every cluster of `options.dir` and the local API, and registers
-/// the clusters as `--context` names for the `strait` commands.
+/// the clusters as `--context` names for the `strait` commands. The API
+/// answers only this run's token, which goes to a file in STRAIT_HOME that
+/// only this user can read and that the registry entries name.
 pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
     let dirs = cluster_dirs(&options.dir)?;
     let mut prepared = Vec::new();
@@ -141,33 +145,44 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         .iter()
         .map(|c| c.clone() as Arc<dyn ClusterBackend>)
         .collect();
-    let (api_addr, api_task) = strait_local_api::serve(options.api_addr, backends)
+    let registry = match &options.strait_home {
+        Some(home) => Registry::in_dir(home),
+        None => Registry::from_env().map_err(|e| LocalError::shared("the context registry", e))?,
+    };
+    // A fresh token each run: a client of an earlier run holds a dead one.
+    let token = ApiToken::generate().map_err(|e| LocalError::shared("the local API token", e))?;
+    let (api_addr, api_task) = strait_local_api::serve(options.api_addr, backends, token.clone())
         .await
         .map_err(|e| LocalError::Api {
             addr: options.api_addr,
             source: e.into(),
         })?;
+    let token_file = registry.token_file(api_addr);
+    if let Err(e) = token.write_file(&token_file) {
+        api_task.abort();
+        return Err(LocalError::shared("the local API token", e));
+    }
     let pid = std::process::id();
     let registered: Vec<String> = contexts.keys().cloned().collect();
-    let registry = match &options.strait_home {
-        Some(home) => Registry::in_dir(home),
-        None => Registry::from_env().map_err(|e| LocalError::shared("the context registry", e))?,
-    };
-    registry
-        .register(
-            &contexts
-                .into_iter()
-                .map(|(name, dir)| {
-                    let context = LocalContext {
-                        api: format!("http://{api_addr}"),
-                        dir: dir.canonicalize().unwrap_or(dir),
-                        pid,
-                    };
-                    (name, context)
-                })
-                .collect(),
-        )
-        .map_err(|e| LocalError::shared("registering the contexts", e))?;
+    let registering = registry.register(
+        &contexts
+            .into_iter()
+            .map(|(name, dir)| {
+                let context = LocalContext {
+                    api: format!("http://{api_addr}"),
+                    dir: dir.canonicalize().unwrap_or(dir),
+                    pid,
+                    token_file: Some(token_file.clone()),
+                };
+                (name, context)
+            })
+            .collect(),
+    );
+    if let Err(e) = registering {
+        api_task.abort();
+        let _ = std::fs::remove_file(&token_file);
+        return Err(LocalError::shared("registering the contexts", e));
+    }
     let scraper = tokio::spawn(cluster::scrape_forever(running.clone()));
     Ok(LocalMesh {
         clusters: running,
@@ -176,6 +191,7 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         tasks: vec![api_task, scraper],
         registered,
         registry,
+        token_file: Some(token_file),
         remote_access: clusters,
     })
 }
@@ -194,6 +210,12 @@ impl LocalMesh {
     /// Where the local API listens.
     pub fn api_addr(&self) -> SocketAddr {
         self.api_addr
+    }
+
+    /// The registry the clusters are in, whose entries name the API's token
+    /// file: what the `strait` commands read to reach them.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// The switch of `cluster`'s API server as the other clusters reach it
@@ -226,14 +248,20 @@ impl LocalMesh {
         for cluster in &self.clusters {
             cluster.save_state();
         }
-        if self.registered.is_empty() {
-            return;
+        if !self.registered.is_empty() {
+            if let Err(error) = self.registry.unregister(&self.registered) {
+                tracing::warn!(%error, "contexts not unregistered");
+            }
+            self.registered.clear();
+            self.clusters.clear();
         }
-        if let Err(error) = self.registry.unregister(&self.registered) {
-            tracing::warn!(%error, "contexts not unregistered");
+        // After the contexts: a command that still finds one is told the
+        // API is down, not that its token is missing.
+        if let Some(token_file) = self.token_file.take()
+            && let Err(error) = std::fs::remove_file(&token_file)
+        {
+            tracing::warn!(%error, file = %token_file.display(), "API token file not removed");
         }
-        self.registered.clear();
-        self.clusters.clear();
     }
 }
 

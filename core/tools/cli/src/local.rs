@@ -32,7 +32,8 @@ pub enum LocalCommand {
         /// `viz` tables of every cluster; without it, run until Ctrl-C.
         #[arg(long, value_parser = parse_duration)]
         duration: Option<Duration>,
-        /// Where the local API listens.
+        /// Where the local API listens: a loopback address (the API is for
+        /// this machine's user only).
         #[arg(long, default_value = "127.0.0.1:0")]
         api_addr: std::net::SocketAddr,
     },

@@ -184,10 +184,20 @@ pub async fn resources(mesh: &DrillMesh) -> Vec<Row> {
     rows
 }
 
-/// East's API client, as `strait --context east` makes it, and its store.
+/// East's API client, as `strait --context east` makes it (the registry's
+/// entry, and the token from the file it names), and its store.
 fn east(mesh: &DrillMesh) -> Result<(LocalClient, MemoryStore), String> {
-    let api = format!("http://{}", mesh.mesh()?.api_addr());
-    let client = LocalClient::new(SERVER_CLUSTER, api).map_err(|e| e.to_string())?;
+    let registry = mesh.mesh()?.registry();
+    let entry = registry
+        .lookup(SERVER_CLUSTER)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "no context {SERVER_CLUSTER} in {}",
+                registry.path().display()
+            )
+        })?;
+    let client = LocalClient::for_context(SERVER_CLUSTER, &entry).map_err(|e| e.to_string())?;
     let store = mesh.cluster(SERVER_CLUSTER)?.store().clone();
     Ok((client, store))
 }

@@ -33,10 +33,39 @@ async fn a_get_reads_the_status_and_body_and_sends_the_host() {
 }
 
 #[tokio::test]
+async fn a_raw_request_is_sent_as_written() {
+    let listener = TcpListener::bind(any_port()).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let request: &[u8] =
+        b"POST /x HTTP/1.1\r\nHost: evil.example:1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut received = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !received.ends_with(b"hi") {
+            let n = stream.read(&mut buf).await.expect("read");
+            received.extend_from_slice(&buf[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 421 Misdirected Request\r\ncontent-length: 3\r\n\r\nno.")
+            .await
+            .expect("write");
+        received
+    });
+    let (status, body) = http_raw(addr, request).await;
+    assert_eq!((status, body.as_str()), (421, "no."));
+    assert_eq!(server.await.expect("the server ran"), request);
+}
+
+#[tokio::test]
 async fn no_listener_is_status_zero() {
     let addr = SocketAddr::new(LOCALHOST, free_port());
     assert_eq!(
         http_get(LOCALHOST, addr, "x", "/").await,
+        (0, String::new())
+    );
+    assert_eq!(
+        http_raw(addr, b"GET / HTTP/1.1\r\n\r\n").await,
         (0, String::new())
     );
 }

@@ -17,6 +17,9 @@ fn context(port: u16, pid: u32) -> LocalContext {
         api: format!("http://127.0.0.1:{port}"),
         dir: PathBuf::from(format!("/clusters/{port}")),
         pid,
+        token_file: Some(PathBuf::from(format!(
+            "/strait-home/local-api-{pid}-{port}.token"
+        ))),
     }
 }
 
@@ -93,5 +96,37 @@ fn a_malformed_file_is_named_in_the_error() {
         .to_string();
     assert!(err.contains("local-contexts.json"), "{err}");
     assert!(err.contains("not a local contexts file"), "{err}");
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
+fn an_entry_names_its_token_file_and_reads_the_token_from_it() {
+    let home = temp_home("token");
+    let registry = Registry::in_dir(&home);
+    let api: std::net::SocketAddr = "127.0.0.1:1006".parse().unwrap();
+    let token_file = registry.token_file(api);
+    assert_eq!(token_file.parent(), Some(home.as_path()));
+    assert_eq!(
+        token_file.file_name().and_then(|n| n.to_str()),
+        Some(format!("local-api-{}-1006.token", std::process::id()).as_str())
+    );
+    let token = crate::ApiToken::generate().unwrap();
+    token.write_file(&token_file).unwrap();
+    let entry = LocalContext {
+        token_file: Some(token_file),
+        ..context(1006, std::process::id())
+    };
+    registry
+        .register(&BTreeMap::from([("east".to_string(), entry)]))
+        .unwrap();
+    let found = registry.lookup("east").unwrap().unwrap();
+    assert_eq!(found.token("east").unwrap(), token);
+
+    // An entry from before tokens still parses, and says what to do.
+    let old = serde_json::json!({"api": "http://127.0.0.1:9", "dir": "/d", "pid": 1});
+    let old: LocalContext = serde_json::from_value(old).unwrap();
+    let err = old.token("west").unwrap_err().to_string();
+    assert!(err.contains("\"west\""), "{err}");
+    assert!(err.contains("restart it"), "{err}");
     std::fs::remove_dir_all(&home).unwrap();
 }

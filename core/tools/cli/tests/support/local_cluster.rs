@@ -9,7 +9,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use strait_local_api::{ClusterBackend, ClusterInfo, LocalContext, PodScrapes, Registry, serve};
+use strait_local_api::{
+    ApiToken, ClusterBackend, ClusterInfo, LocalContext, PodScrapes, Registry, serve,
+};
 use strait_store::MemoryStore;
 
 struct TestCluster {
@@ -64,19 +66,26 @@ impl Env {
                 store: west.clone(),
             }),
         ];
-        let (addr, _task) = serve("127.0.0.1:0".parse().unwrap(), backends)
+        // As `strait local up` does: a fresh token, served and written to
+        // the file the registry entries name.
+        let token = ApiToken::generate().unwrap();
+        let (addr, _task) = serve("127.0.0.1:0".parse().unwrap(), backends, token.clone())
             .await
             .unwrap();
+        let registry = Registry::in_dir(&home);
+        let token_file = registry.token_file(addr);
+        token.write_file(&token_file).unwrap();
         let context = |dir: &str| LocalContext {
             api: format!("http://{addr}"),
             dir: home.join(dir),
             pid: std::process::id(),
+            token_file: Some(token_file.clone()),
         };
         let contexts = BTreeMap::from([
             ("east".to_string(), context("east")),
             ("west".to_string(), context("west")),
         ]);
-        Registry::in_dir(&home).register(&contexts).unwrap();
+        registry.register(&contexts).unwrap();
         std::fs::write(
             home.join("kubeconfig"),
             "apiVersion: v1\nkind: Config\ncontexts:\n- name: k8s\n  context: {cluster: k8s, user: me}\ncurrent-context: k8s\n",
