@@ -213,3 +213,29 @@ async fn a_tls_client_without_a_certificate_is_accepted_without_identity() {
     accepted.io.read_exact(&mut buf).await.expect("read");
     assert_eq!(&buf, b"hi");
 }
+
+/// A client that can only speak TLS 1.2 (a downgrade, or a peer that
+/// would take 1.2's weaker suites) gets no handshake: the mesh speaks 1.3
+/// only, as Linkerd's proxies do.
+#[tokio::test]
+async fn a_tls12_only_client_is_refused() {
+    let mesh = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+
+    let config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .expect("versions")
+        .with_root_certificates(mesh.roots.root_store())
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = TcpStream::connect(addr).await.expect("tcp");
+    let name = rustls_pki_types::ServerName::try_from(server_id).expect("name");
+    let client = connector.connect(name, tcp).await;
+    assert!(client.is_err(), "a TLS 1.2 handshake must fail");
+    let server = accepted(task).await;
+    assert!(
+        matches!(server, Err(TlsError::Handshake { .. })),
+        "the server refuses the handshake: {server:?}"
+    );
+}

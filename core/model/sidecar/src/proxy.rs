@@ -9,9 +9,9 @@
 //! defined before the one that refers to them.
 
 use k8s_openapi::api::core::v1::{
-    ConfigMapKeySelector, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction,
-    ObjectFieldSelector, Probe, ProjectedVolumeSource, SeccompProfile, SecurityContext,
-    ServiceAccountTokenProjection, Volume, VolumeMount, VolumeProjection,
+    Capabilities, ConfigMapKeySelector, Container, ContainerPort, EnvVar, EnvVarSource,
+    HTTPGetAction, ObjectFieldSelector, Probe, ProjectedVolumeSource, SeccompProfile,
+    SecurityContext, ServiceAccountTokenProjection, Volume, VolumeMount, VolumeProjection,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use strait_api::image::{PROXY_BIN, PROXY_UID};
@@ -193,6 +193,12 @@ impl ProxyContainer {
                 read_only_root_filesystem: Some(true),
                 run_as_non_root: Some(true),
                 run_as_user: Some(PROXY_UID),
+                // The proxy needs no capability (its ports are above 1024),
+                // as Pod Security's "restricted" profile requires.
+                capabilities: Some(Capabilities {
+                    drop: Some(vec!["ALL".into()]),
+                    ..Capabilities::default()
+                }),
                 seccomp_profile: Some(SeccompProfile {
                     type_: "RuntimeDefault".into(),
                     ..SeccompProfile::default()

@@ -124,9 +124,10 @@ pub fn init_container(options: &InjectOptions) -> Container {
         args: Some(args.into()),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
+            // Only what iptables needs; every other capability dropped.
             capabilities: Some(Capabilities {
                 add: Some(vec!["NET_ADMIN".into(), "NET_RAW".into()]),
-                ..Capabilities::default()
+                drop: Some(vec!["ALL".into()]),
             }),
             privileged: Some(false),
             read_only_root_filesystem: Some(true),

@@ -170,3 +170,20 @@ fn the_application_waits_for_the_proxy_unless_the_workload_says_not_to() {
     let out = inject(&disabled, "in", &options()).expect("inject").output;
     assert_eq!(start_hook(&out), None, "{out}");
 }
+
+/// The init container adds only what iptables needs and drops every other
+/// capability: as close to Pod Security's "restricted" as rewriting a
+/// pod's iptables allows.
+#[test]
+fn the_init_container_keeps_only_the_capabilities_iptables_needs() {
+    let container = crate::sidecar::init_container(&options());
+    let security = container.security_context.expect("a security context");
+    assert_eq!(security.allow_privilege_escalation, Some(false));
+    assert_eq!(security.privileged, Some(false));
+    let capabilities = security.capabilities.expect("capabilities");
+    assert_eq!(capabilities.drop, Some(vec!["ALL".to_string()]));
+    assert_eq!(
+        capabilities.add,
+        Some(vec!["NET_ADMIN".to_string(), "NET_RAW".to_string()])
+    );
+}

@@ -88,6 +88,40 @@ fn the_sidecar_environment_resolves_to_the_pods_identity_and_the_control_plane()
         Some(names::IDENTITY_TOKEN_FILE)
     );
     assert_eq!(var(env::GATEWAY), None);
+    // Each control-plane server is verified by its ServiceAccount's
+    // identity, as the proxy refuses plaintext off loopback.
+    for (name, account) in [
+        (env::IDENTITY_SVC_NAME, "linkerd-identity"),
+        (env::DESTINATION_SVC_NAME, "linkerd-destination"),
+        (env::POLICY_SVC_NAME, "linkerd-policy"),
+    ] {
+        assert_eq!(
+            var(name).map(str::to_string),
+            Some(format!(
+                "{account}.linkerd.serviceaccount.identity.linkerd.mesh.example"
+            )),
+            "{name}"
+        );
+    }
+}
+
+/// Pod Security's "restricted" profile for the proxy container: no
+/// capability, no privilege escalation, not root, the default seccomp
+/// profile.
+#[test]
+fn the_proxy_container_meets_the_restricted_pod_security_profile() {
+    let container = sidecar().build();
+    let security = container.security_context.expect("a security context");
+    assert_eq!(security.allow_privilege_escalation, Some(false));
+    assert_eq!(security.run_as_non_root, Some(true));
+    assert_ne!(security.run_as_user, Some(0));
+    let capabilities = security.capabilities.expect("capabilities");
+    assert_eq!(capabilities.drop, Some(vec!["ALL".to_string()]));
+    assert_eq!(capabilities.add, None);
+    assert_eq!(
+        security.seccomp_profile.map(|p| p.type_),
+        Some("RuntimeDefault".to_string())
+    );
 }
 
 #[test]

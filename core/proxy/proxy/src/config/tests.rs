@@ -31,6 +31,18 @@ fn env(extra: &[(&str, &str)]) -> HashMap<String, String> {
             "LINKERD2_PROXY_POLICY_WORKLOAD",
             r#"{"ns":"mc-demo","pod":"bb-1"}"#,
         ),
+        (
+            "LINKERD2_PROXY_IDENTITY_SVC_NAME",
+            "linkerd-identity.linkerd.serviceaccount.identity.linkerd.cluster.local",
+        ),
+        (
+            "LINKERD2_PROXY_DESTINATION_SVC_NAME",
+            "linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local",
+        ),
+        (
+            "LINKERD2_PROXY_POLICY_SVC_NAME",
+            "linkerd-policy.linkerd.serviceaccount.identity.linkerd.cluster.local",
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -108,8 +120,58 @@ fn embedded_settings() {
 }
 
 #[test]
+fn the_control_plane_is_verified_by_name_and_plaintext_only_on_loopback() {
+    let config = read(&env(&[])).unwrap();
+    assert_eq!(
+        config.policy_name.as_deref(),
+        Some("linkerd-policy.linkerd.serviceaccount.identity.linkerd.cluster.local")
+    );
+    assert_eq!(config.authz_plugin_digests, None);
+    // Off loopback, a missing name is an error naming its variable.
+    for (name, addr) in [
+        (
+            "LINKERD2_PROXY_IDENTITY_SVC_NAME",
+            "LINKERD2_PROXY_IDENTITY_SVC_ADDR",
+        ),
+        (
+            "LINKERD2_PROXY_DESTINATION_SVC_NAME",
+            "LINKERD2_PROXY_DESTINATION_SVC_ADDR",
+        ),
+        (
+            "LINKERD2_PROXY_POLICY_SVC_NAME",
+            "LINKERD2_PROXY_POLICY_SVC_ADDR",
+        ),
+    ] {
+        let mut vars = env(&[]);
+        vars.remove(name);
+        let err = read(&vars).unwrap_err();
+        assert_eq!(err.variable, name);
+        assert!(err.to_string().contains("only over TLS"), "{err}");
+        // On loopback it may be plaintext.
+        vars.insert(addr.to_string(), "127.0.0.1:8090".to_string());
+        assert!(read(&vars).is_ok(), "{name} on loopback");
+    }
+    let digest = "A".repeat(64);
+    let config = read(&env(&[(
+        "STRAIT_PROXY_AUTHZ_PLUGIN_DIGESTS",
+        &format!("sha256:{digest}, {}", "b".repeat(64)),
+    )]))
+    .unwrap();
+    assert_eq!(
+        config.authz_plugin_digests,
+        Some(BTreeSet::from(["a".repeat(64), "b".repeat(64)]))
+    );
+}
+
+#[test]
 fn every_fault_names_its_variable() {
-    let cases: [(&str, &str, &str); 8] = [
+    let cases: [(&str, &str, &str); 10] = [
+        (
+            "STRAIT_PROXY_AUTHZ_PLUGIN_DIGESTS",
+            "sha256:abc",
+            "sha256:<64 hex digits>",
+        ),
+        ("STRAIT_PROXY_AUTHZ_PLUGIN_DIGESTS", ",", "names no digest"),
         ("STRAIT_PROXY_SOURCE_IP", "pod", "not an IP address"),
         (
             "LINKERD2_PROXY_INBOUND_LISTEN_ADDR",
