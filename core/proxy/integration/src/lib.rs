@@ -148,6 +148,7 @@ pub async fn proxy(spec: ProxySpec<'_>) -> RunningProxy {
         metric_labels: spec.metric_labels,
         detect_timeout: Duration::from_secs(1),
         source_ip: Some(spec.ip.parse().expect("a pod address")),
+        metrics_retain_idle: strait_proxy::DEFAULT_RETAIN_IDLE,
     })
     .await
     .expect("the proxy starts");
