@@ -19,6 +19,29 @@ pub fn apply(store: &MemoryStore, object: impl Into<Value>) {
     }
 }
 
+/// Applies `object` (a `K`), then writes its `status` through the status
+/// subresource: apply leaves status alone, as on the API server, so a pod
+/// built with an IP or a phase gets them only as the kubelet's report
+/// would give them.
+pub async fn apply_with_status<K: StoredObject>(store: &MemoryStore, object: impl Into<Value>) {
+    let object = object.into();
+    let status = object.get("status").cloned();
+    let namespace = object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    apply(store, object);
+    if let Some(status) = status
+        && let Err(e) = ClusterStore::patch_status::<K>(store, &namespace, &name, status).await
+    {
+        panic!("writing the status of {namespace}/{name} failed: {e}");
+    }
+}
+
 /// Applies each of `objects`, in order.
 pub fn apply_all(store: &MemoryStore, objects: impl IntoIterator<Item = Value>) {
     for object in objects {

@@ -1,6 +1,6 @@
 //! The `io.linkerd.proxy.destination.Destination` gRPC service.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use futures::{Stream, StreamExt, stream};
 use linkerd2_proxy_api::destination::destination_server::{Destination, DestinationServer};
 use linkerd2_proxy_api::destination::{DestinationProfile, GetDestination, Update};
 use strait_destination::{
-    ClusterConfig, Endpoint, EndpointSet, ProtocolHint, ResolutionKey, ResolveError, Target,
+    ClusterConfig, Endpoint, EndpointSet, ResolutionKey, ResolveError, Target,
 };
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status};
 use crate::context::default_namespace;
 use crate::proto;
 use crate::shared::SharedClusters;
-use crate::watcher::{self, EndpointWatcher};
+use crate::watcher::{self, AddressWatcher, EndpointWatcher};
 
 /// Where the service reads destinations, so it can be served from the live
 /// index or from a fixed set in tests, without the feeders.
@@ -38,6 +38,11 @@ pub trait DestinationSource: Clone + Send + Sync + 'static {
     /// The endpoints of a Service port (through the linked cluster for a
     /// remote-discovery mirror); `None` when the Service does not exist.
     fn endpoints(&self, key: &ResolutionKey) -> Option<Arc<EndpointSet>>;
+
+    /// The endpoint of an address that is no ClusterIP in `cluster`: the
+    /// meshed pod that owns it, with its identity, or the address alone
+    /// (see [`strait_destination::ClusterIndex::address_endpoint`]).
+    fn address_endpoint(&self, cluster: &str, address: SocketAddr) -> Endpoint;
 
     /// A channel that changes whenever any endpoints may have changed; its
     /// value is only a wake-up.
@@ -63,6 +68,10 @@ impl DestinationSource for SharedClusters {
 
     fn endpoints(&self, key: &ResolutionKey) -> Option<Arc<EndpointSet>> {
         self.read(|c| c.endpoints(key))
+    }
+
+    fn address_endpoint(&self, cluster: &str, address: SocketAddr) -> Endpoint {
+        self.read(|c| c.address_endpoint(cluster, address))
     }
 
     fn subscribe(&self) -> watch::Receiver<u64> {
@@ -100,6 +109,21 @@ impl<S: DestinationSource> DestinationService<S> {
         DestinationServer::new(self)
     }
 
+    /// Follows `address` for one stream, from its current endpoint.
+    fn address_watcher(
+        &self,
+        address: SocketAddr,
+        changes: watch::Receiver<u64>,
+    ) -> AddressWatcher<S> {
+        AddressWatcher {
+            sent: self.source.address_endpoint(&self.cluster, address),
+            source: self.source.clone(),
+            cluster: self.cluster.clone(),
+            address,
+            changes,
+        }
+    }
+
     /// Reads the request's authority, refusing a malformed one with
     /// InvalidArgument naming it, so the proxy's log says which lookup
     /// failed.
@@ -118,18 +142,6 @@ impl<S: DestinationSource> DestinationService<S> {
                 self.cluster
             ))),
         }
-    }
-}
-
-/// An IP that is no ClusterIP, as Linkerd answers for a pod IP: the address
-/// itself, with no identity (the client cannot know whose it is).
-fn address_endpoint(address: SocketAddr) -> Endpoint {
-    Endpoint {
-        address,
-        identity: None,
-        protocol_hint: ProtocolHint::Unknown,
-        labels: BTreeMap::new(),
-        authority_override: None,
     }
 }
 
@@ -173,11 +185,13 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                 Box::pin(stream::once(async move { Ok(first) }).chain(updates))
             }
             Target::Address(address) => {
-                let endpoint = address_endpoint(address);
-                let first = proto::add([&endpoint], Default::default());
-                let hold =
-                    stream::once(watcher::until_closed(changes)).filter_map(|()| async { None });
-                Box::pin(stream::once(async move { Ok(first) }).chain(hold))
+                let watcher = self.address_watcher(address, changes);
+                let first = proto::add([&watcher.sent], Default::default());
+                let updates = stream::unfold(watcher, |mut watcher| async move {
+                    let endpoint = watcher.next().await?;
+                    Some((Ok(proto::add([&endpoint], Default::default())), watcher))
+                });
+                Box::pin(stream::once(async move { Ok(first) }).chain(updates))
             }
         };
         Ok(Response::new(stream))
@@ -185,16 +199,19 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
 
     type GetProfileStream = GetProfileStream;
 
-    /// Sends the default profile once (no ServiceProfiles are served), then
+    /// Sends the default profile (no ServiceProfiles are served), then
     /// keeps the stream open until the client goes away, as Linkerd does.
+    /// The profile of an address carries its endpoint, sent again whenever
+    /// the pod behind the address changes.
     async fn get_profile(
         &self,
         request: Request<GetDestination>,
     ) -> Result<Response<GetProfileStream>, Status> {
         let request = request.into_inner();
-        let changes = self.source.subscribe();
+        let mut changes = self.source.subscribe();
+        changes.mark_unchanged();
         let target = self.target(&request)?;
-        let profile = match target {
+        let stream: GetProfileStream = match target {
             Target::Service {
                 namespace, name, ..
             } => {
@@ -203,16 +220,25 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                     .cluster_config(&self.cluster)
                     .map(|c| c.cluster_domain)
                     .unwrap_or_else(|| ClusterConfig::default().cluster_domain);
-                proto::default_profile(format!("{name}.{namespace}.svc.{domain}"), None)
+                let profile =
+                    proto::default_profile(format!("{name}.{namespace}.svc.{domain}"), None);
+                let hold =
+                    stream::once(watcher::until_closed(changes)).filter_map(|()| async { None });
+                Box::pin(stream::once(async move { Ok(profile) }).chain(hold))
             }
-            Target::Address(address) => proto::default_profile(
-                String::new(),
-                Some(proto::to_weighted_addr(&address_endpoint(address))),
-            ),
+            Target::Address(address) => {
+                let watcher = self.address_watcher(address, changes);
+                let profile = |endpoint: &Endpoint| {
+                    proto::default_profile(String::new(), Some(proto::to_weighted_addr(endpoint)))
+                };
+                let first = profile(&watcher.sent);
+                let updates = stream::unfold(watcher, move |mut watcher| async move {
+                    let endpoint = watcher.next().await?;
+                    Some((Ok(profile(&endpoint)), watcher))
+                });
+                Box::pin(stream::once(async move { Ok(first) }).chain(updates))
+            }
         };
-        let hold = stream::once(watcher::until_closed(changes)).filter_map(|()| async { None });
-        Ok(Response::new(Box::pin(
-            stream::once(async move { Ok(profile) }).chain(hold),
-        )))
+        Ok(Response::new(stream))
     }
 }

@@ -2,10 +2,11 @@
 //! a proxy from one endpoint set to the next.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use linkerd2_proxy_api::destination::Update;
-use strait_destination::{EndpointSet, ResolutionKey};
+use strait_destination::{Endpoint, EndpointSet, ResolutionKey};
 use tokio::sync::watch;
 
 use crate::proto;
@@ -105,6 +106,35 @@ impl<S: DestinationSource> EndpointWatcher<S> {
             self.pending
                 .extend(diff(self.sent.as_deref(), current.as_deref(), &self.labels));
             self.sent = current;
+        }
+    }
+}
+
+/// Follows the endpoint of one address (an IP that is no ClusterIP) for one
+/// stream: the pod that owns it may appear, change or go at any time.
+pub(crate) struct AddressWatcher<S> {
+    pub(crate) source: S,
+    pub(crate) cluster: String,
+    pub(crate) address: SocketAddr,
+    pub(crate) changes: watch::Receiver<u64>,
+    /// What the proxy was last told.
+    pub(crate) sent: Endpoint,
+}
+
+impl<S: DestinationSource> AddressWatcher<S> {
+    /// The endpoint once it differs from the one sent: wait for the index
+    /// to move and look the address up again. `None` once the feeders are
+    /// gone.
+    pub(crate) async fn next(&mut self) -> Option<Endpoint> {
+        loop {
+            if self.changes.changed().await.is_err() {
+                return None;
+            }
+            let current = self.source.address_endpoint(&self.cluster, self.address);
+            if current != self.sent {
+                self.sent = current.clone();
+                return Some(current);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One cluster's Services, Endpoints, EndpointSlices and pods.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -10,6 +11,7 @@ use crate::authority::{self, ResolveError, Target};
 use crate::config::ClusterConfig;
 use crate::pod::PodInfo;
 
+mod addresses;
 mod endpoints;
 mod resources;
 
@@ -30,28 +32,39 @@ pub struct ClusterIndex {
     endpoints: BTreeMap<Key, EndpointsInfo>,
     slices: BTreeMap<Key, SliceInfo>,
     pods: BTreeMap<Key, PodInfo>,
+    /// The pods that own each IP ([`PodInfo::owns_ips`]), for lookups by
+    /// address; more than one only while the API server's view is
+    /// inconsistent.
+    pod_ips: BTreeMap<IpAddr, BTreeSet<Key>>,
     /// Namespaces changed since [`ClusterIndex::take_changed_namespaces`].
     changed: BTreeSet<String>,
+    /// Whether what a lookup by address could answer changed since
+    /// [`ClusterIndex::take_addresses_changed`].
+    addresses_changed: bool,
 }
 
 /// `apply`, `delete` and `reset` for one kind of resource; each marks the
-/// namespace of every entry whose kept information actually changed.
+/// namespace of every entry whose kept information actually changed, and
+/// calls `on_change` (when given) with the key and the entry it replaced,
+/// so that an index derived from this kind follows it.
 macro_rules! resource_kind {
-    ($field:ident, $ty:ty, $info:expr, $apply:ident, $delete:ident, $reset:ident, $what:literal) => {
+    ($field:ident, $ty:ty, $info:expr, $apply:ident, $delete:ident, $reset:ident, $what:literal $(, on_change = $hook:ident)?) => {
         #[doc = concat!("Adds or updates a ", $what, ".")]
         pub fn $apply(&mut self, resource: &$ty) {
             let key = key_of(&resource.metadata);
             let info = $info(resource);
             if self.$field.get(&key) != Some(&info) {
                 self.changed.insert(key.0.clone());
-                self.$field.insert(key, info);
+                let _old = self.$field.insert(key.clone(), info);
+                $(self.$hook(&key, _old.as_ref());)?
             }
         }
 
         #[doc = concat!("Forgets a ", $what, ".")]
         pub fn $delete(&mut self, namespace: &str, name: &str) {
             let key = (namespace.to_string(), name.to_string());
-            if self.$field.remove(&key).is_some() {
+            if let Some(_old) = self.$field.remove(&key) {
+                $(self.$hook(&key, Some(&_old));)?
                 self.changed.insert(key.0);
             }
         }
@@ -62,17 +75,22 @@ macro_rules! resource_kind {
                 .into_iter()
                 .map(|r| (key_of(&r.metadata), $info(&r)))
                 .collect();
-            for (key, old) in &self.$field {
-                if fresh.get(key) != Some(old) {
-                    self.changed.insert(key.0.clone());
+            let old = std::mem::replace(&mut self.$field, fresh);
+            let mut moved: Vec<Key> = Vec::new();
+            for (key, old_info) in &old {
+                if self.$field.get(key) != Some(old_info) {
+                    moved.push(key.clone());
                 }
             }
-            for key in fresh.keys() {
-                if !self.$field.contains_key(key) {
-                    self.changed.insert(key.0.clone());
+            for key in self.$field.keys() {
+                if !old.contains_key(key) {
+                    moved.push(key.clone());
                 }
             }
-            self.$field = fresh;
+            for key in moved {
+                $(self.$hook(&key, old.get(&key));)?
+                self.changed.insert(key.0);
+            }
         }
     };
 }
@@ -152,7 +170,8 @@ impl ClusterIndex {
         apply_pod,
         delete_pod,
         reset_pods,
-        "pod"
+        "pod",
+        on_change = index_pod_ips
     );
 
     pub(crate) fn service(&self, namespace: &str, name: &str) -> Option<&ServiceInfo> {
@@ -188,17 +207,24 @@ impl ClusterIndex {
         keys.map(|(ns, _)| ns.clone()).collect()
     }
 
-    /// Replaces the configuration, marking every namespace changed since
-    /// every identity may now be spelled differently.
+    /// Replaces the configuration, marking every namespace and address
+    /// changed since every identity may now be spelled differently.
     pub(crate) fn set_config(&mut self, config: ClusterConfig) {
         self.config = config;
         let namespaces = self.namespaces();
         self.changed.extend(namespaces);
+        self.addresses_changed = true;
     }
 
     /// The namespaces changed since the last call, emptied.
     pub(crate) fn take_changed_namespaces(&mut self) -> BTreeSet<String> {
         std::mem::take(&mut self.changed)
+    }
+
+    /// Whether a lookup by address may answer differently since the last
+    /// call.
+    pub(crate) fn take_addresses_changed(&mut self) -> bool {
+        std::mem::take(&mut self.addresses_changed)
     }
 }
 

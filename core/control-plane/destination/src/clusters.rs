@@ -1,11 +1,12 @@
 //! Every cluster's index, and the resolutions `Get` streams follow.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::cluster::ClusterIndex;
 use crate::config::ClusterConfig;
-use crate::endpoint::EndpointSet;
+use crate::endpoint::{Endpoint, EndpointSet};
 
 /// One Service port of one cluster: what a `Get` stream follows.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,7 +51,10 @@ pub struct Resolution {
 /// resolutions in the namespaces the change touched, including
 /// remote-discovery mirrors in other clusters that read the changed one.
 /// Only a resolution whose endpoint set actually differs takes the new
-/// generation, so a watcher compares generations, not endpoint sets.
+/// generation, so a watcher compares generations, not endpoint sets. A
+/// change to the pods that own IPs moves the generation too, without a
+/// resolution: lookups by address ([`Clusters::address_endpoint`]) are not
+/// kept, and their watchers compare the endpoint itself.
 #[derive(Debug, Default)]
 pub struct Clusters {
     clusters: BTreeMap<String, ClusterIndex>,
@@ -74,18 +78,22 @@ impl Clusters {
     /// start resolving through it.
     pub fn insert_cluster(&mut self, name: &str, config: ClusterConfig) {
         let mut namespaces = self.mirror_namespaces(name);
+        let mut addresses_changed = false;
         match self.clusters.get_mut(name) {
             Some(index) if index.config() == &config => return,
             Some(index) => {
                 index.set_config(config);
                 namespaces.extend(index.take_changed_namespaces());
+                addresses_changed = index.take_addresses_changed();
             }
             None => {
                 self.clusters
                     .insert(name.to_string(), ClusterIndex::new(config));
             }
         }
+        let before = self.generation;
         self.refresh(name, &namespaces);
+        self.addresses_moved(before, addresses_changed);
     }
 
     /// Forgets a cluster (unlinked); its resolutions are reported removed
@@ -102,7 +110,10 @@ impl Clusters {
                 .filter(|k| k.cluster == name)
                 .map(|k| k.namespace.clone()),
         );
+        let before = self.generation;
         self.refresh(name, &namespaces);
+        // Its pods no longer answer for their addresses.
+        self.addresses_moved(before, true);
     }
 
     /// The index of a cluster, to read.
@@ -121,10 +132,24 @@ impl Clusters {
         let index = self.clusters.get_mut(cluster)?;
         let out = change(index);
         let namespaces = index.take_changed_namespaces();
+        let addresses_changed = index.take_addresses_changed();
+        let before = self.generation;
         if !namespaces.is_empty() {
             self.refresh(cluster, &namespaces);
         }
+        self.addresses_moved(before, addresses_changed);
         Some(out)
+    }
+
+    /// The endpoint of `address` in `cluster`, an IP that is no ClusterIP
+    /// (see [`ClusterIndex::address_endpoint`]); the address alone while
+    /// the cluster is unknown. Computed on each call: a watcher compares
+    /// it with what it sent when the generation moves.
+    pub fn address_endpoint(&self, cluster: &str, address: SocketAddr) -> Endpoint {
+        self.clusters.get(cluster).map_or_else(
+            || Endpoint::unknown(address),
+            |index| index.address_endpoint(address),
+        )
     }
 
     /// The generation of the latest change; a stream starts from here.
@@ -184,6 +209,15 @@ impl Clusters {
                     .unwrap_or_default(),
             ),
             None => index.local_endpoints(&key.namespace, &key.service, key.port),
+        }
+    }
+
+    /// Moves the generation when the pods behind addresses changed and the
+    /// refresh since `before` did not already move it, so that watchers of
+    /// addresses wake.
+    fn addresses_moved(&mut self, before: u64, changed: bool) {
+        if changed && self.generation == before {
+            self.generation += 1;
         }
     }
 

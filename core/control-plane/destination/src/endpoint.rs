@@ -37,6 +37,21 @@ pub struct Endpoint {
     pub authority_override: Option<String>,
 }
 
+impl Endpoint {
+    /// An address nothing is known about (no pod, or a pod without a
+    /// proxy): plaintext, no hint, no labels, so the client still reaches
+    /// it and claims nothing about who answers.
+    pub fn unknown(address: SocketAddr) -> Self {
+        Endpoint {
+            address,
+            identity: None,
+            protocol_hint: ProtocolHint::Unknown,
+            labels: BTreeMap::new(),
+            authority_override: None,
+        }
+    }
+}
+
 /// Every endpoint of a resolution, keyed by address so that two sets
 /// compare equal exactly when a client would see no difference.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

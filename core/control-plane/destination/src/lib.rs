@@ -7,7 +7,11 @@
 //! ([`Clusters::endpoints`]). Remote-discovery mirrors resolve through the
 //! linked cluster's pods, so the client connects pod to pod with mTLS;
 //! gateway mirrors resolve through their own Endpoints, with the gateway's
-//! identity.
+//! identity. An IP that is no ClusterIP (a StatefulSet member, a headless
+//! Service's pod, a direct call) resolves to the endpoint of the meshed pod
+//! that owns it, built as that pod's Service endpoints are
+//! ([`ClusterIndex::address_endpoint`]), so pod-to-pod calls by address get
+//! mTLS too.
 //!
 //! Like the policy index, this is plain data fed by `apply`/`delete`/`reset`
 //! calls from whatever watches the API servers, with generations instead of

@@ -9,6 +9,11 @@ use k8s_openapi::api::core::v1::{Container, Pod};
 /// ReplicaSet's name after the Deployment's.
 const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 
+/// The phases of a pod whose containers have all stopped for good. Such a
+/// pod keeps its IP in its status after the network has given the IP to
+/// another pod.
+const FINISHED_PHASES: [&str; 2] = ["Succeeded", "Failed"];
+
 /// The parts of a pod that endpoints are built from; compared to skip
 /// updates that change nothing a client sees.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,6 +24,11 @@ pub(crate) struct PodInfo {
     /// is its identity announced, since only then does something terminate
     /// TLS there.
     pub(crate) meshed: bool,
+    /// Whether the pod's IPs are its own, so that a lookup by address may
+    /// name it: not when it runs on the host's network (its IP is the
+    /// node's, shared with the node and every other such pod) nor once it
+    /// has finished (its IP may already be another pod's).
+    pub(crate) owns_ips: bool,
     /// Named container ports, for Services whose targetPort is a name.
     pub(crate) named_ports: BTreeMap<String, u16>,
     /// Labels describing the pod for client metrics.
@@ -52,6 +62,10 @@ impl PodInfo {
             })
             .collect();
         let status = pod.status.as_ref();
+        let host_network = spec.and_then(|s| s.host_network) == Some(true);
+        let finished = status
+            .and_then(|s| s.phase.as_deref())
+            .is_some_and(|phase| FINISHED_PHASES.contains(&phase));
         let mut ips: Vec<IpAddr> = status
             .and_then(|s| s.pod_ips.as_ref())
             .into_iter()
@@ -75,6 +89,7 @@ impl PodInfo {
             ips,
             service_account,
             meshed,
+            owns_ips: !host_network && !finished,
             named_ports,
             metric_labels,
         }

@@ -754,6 +754,7 @@ fn proxy_config(
         metric_labels: launch.metric_labels.clone(),
         detect_timeout: Duration::from_secs(10),
         source_ip: Some(ip),
+        metrics_retain_idle: strait_proxy::DEFAULT_RETAIN_IDLE,
     }
 }
 

@@ -50,6 +50,9 @@ pub const POLICY_WORKLOAD: &str = "LINKERD2_PROXY_POLICY_WORKLOAD";
 /// How long the proxy waits for a client's first bytes before treating the
 /// connection as opaque, as a Go duration (`10s`).
 pub const INBOUND_DETECT_TIMEOUT: &str = "LINKERD2_PROXY_INBOUND_DETECT_TIMEOUT";
+/// How long the proxy keeps a metric series nothing records into any
+/// more, as a Go duration (`10m`, Linkerd's default).
+pub const METRICS_RETAIN_IDLE: &str = "LINKERD2_PROXY_METRICS_RETAIN_IDLE";
 /// The log filter (`info`, `strait=debug`).
 pub const LOG: &str = "LINKERD2_PROXY_LOG";
 /// How many worker threads the proxy runs.

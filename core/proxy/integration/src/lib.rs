@@ -323,6 +323,7 @@ pub fn proxy_config(spec: ProxySpec<'_>) -> ProxyConfig {
         metric_labels: spec.metric_labels,
         detect_timeout: Duration::from_secs(1),
         source_ip: Some(spec.ip.parse().expect("a pod address")),
+        metrics_retain_idle: strait_proxy::DEFAULT_RETAIN_IDLE,
     }
 }
 

@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::json;
 use strait_control_plane::RunningControlPlane;
 use strait_plugin_distribution::{OfferedPlugin, PluginKind, PluginOffer};
 use strait_proxy::{DirectInbound, RunningProxy};
@@ -16,7 +18,7 @@ use strait_proxy_integration::{
     NS, PATIENCE, ProxySpec, any_port, bb_app, control_plane, free_port, guide, http_get, identity,
     metrics, proxy, request_until, trust_root,
 };
-use strait_store::MemoryStore;
+use strait_store::{ClusterStore, MemoryStore};
 
 /// slow-cooker's pod address: its app connects to its proxy from there.
 const GOOD_IP: &str = "127.0.0.2";
@@ -68,6 +70,7 @@ fn guide_proxy<'a>(
 /// The guide on loopback: the control plane, bb's proxy in front of bb's
 /// app, and slow-cooker's and slow-cooker-evil's proxies, all certified.
 struct Guide {
+    store: MemoryStore,
     plane: RunningControlPlane,
     plugins: PluginOffer,
     bb: RunningProxy,
@@ -104,6 +107,7 @@ async fn guide_mesh() -> Guide {
     ))
     .await;
     Guide {
+        store,
         plane,
         plugins,
         bb,
@@ -281,6 +285,38 @@ async fn no_other_pod_can_send_through_slow_cookers_proxy() {
     );
     // slow-cooker's own app is still served.
     assert_eq!(request(GOOD_IP, good.outbound_addr, &host).await.0, 200);
+}
+
+/// A call to bb's pod address rather than its Service (a StatefulSet
+/// member, a headless Service, a direct call): bb admits only
+/// slow-cooker's identity, so the request gets through only if discovery
+/// names bb's identity for the address and slow-cooker's proxy sends it
+/// over mTLS; in plaintext bb answers 403.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_cooker_reaches_bbs_pod_address_over_mtls() {
+    let mesh = guide_mesh().await;
+    // bb's pod reports its address, as the kubelet does.
+    let status = json!({"phase": "Running", "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}]});
+    mesh.store
+        .patch_status::<Pod>(NS, "bb-1", status)
+        .await
+        .expect("bb's status");
+    let host = format!("127.0.0.1:{}", mesh.port);
+    let (status, body) = request_until(GOOD_IP, mesh.good.outbound_addr, &host, 200).await;
+    assert_eq!((status, body.as_str()), (200, "bb says hi"));
+    let text = metrics(mesh.bb.admin_addr).await;
+    assert!(
+        series(
+            &text,
+            "inbound_http_authz_allow_total",
+            &[
+                &format!("client_id=\"{}\"", identity("slow-cooker", NS)),
+                "srv_name=\"bb\"",
+            ],
+        )
+        .is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
 }
 
 /// The built-in authz plugin with a custom section appended: a different

@@ -10,7 +10,16 @@ use support::*;
 
 fn common(identity: &str) -> String {
     format!(
-        "direction=\"inbound\",authority=\"{AUTHORITY}\",target_addr=\"{POD_IP}:{HTTP_PORT}\",\
+        "direction=\"inbound\",authority=\"{AUTHORITY}\",{}",
+        authz(identity)
+    )
+}
+
+/// The labels of authorization series: those of requests without the
+/// authority, which the client chooses.
+fn authz(identity: &str) -> String {
+    format!(
+        "target_addr=\"{POD_IP}:{HTTP_PORT}\",\
          tls=\"true\",client_id=\"{identity}\",\
          srv_group=\"policy.linkerd.io\",srv_kind=\"server\",srv_name=\"bb\",\
          route_group=\"\",route_kind=\"default\",route_name=\"default\""
@@ -58,7 +67,6 @@ async fn counters_are_exact_after_admitted_and_refused_requests() {
 
     let text = proxy.encode();
     let good = common(SLOW_COOKER);
-    let evil = common(EVIL);
     assert_line(&text, &format!("request_total{{{good}}} 5"));
     assert_line(
         &text,
@@ -67,8 +75,9 @@ async fn counters_are_exact_after_admitted_and_refused_requests() {
     assert_line(
         &text,
         &format!(
-            "inbound_http_authz_allow_total{{{good},authz_group=\"policy.linkerd.io\",\
-             authz_kind=\"authorizationpolicy\",authz_name=\"bb-authz\"}} 5"
+            "inbound_http_authz_allow_total{{direction=\"inbound\",{},authz_group=\"policy.linkerd.io\",\
+             authz_kind=\"authorizationpolicy\",authz_name=\"bb-authz\"}} 5",
+            authz(SLOW_COOKER)
         ),
     );
     // Refused requests are counted as denials only, as Linkerd's proxy
@@ -79,7 +88,13 @@ async fn counters_are_exact_after_admitted_and_refused_requests() {
             && l.contains(EVIL)),
         "{text}"
     );
-    assert_line(&text, &format!("inbound_http_authz_deny_total{{{evil}}} 5"));
+    assert_line(
+        &text,
+        &format!(
+            "inbound_http_authz_deny_total{{direction=\"inbound\",{}}} 5",
+            authz(EVIL)
+        ),
+    );
     assert!(
         !text
             .lines()

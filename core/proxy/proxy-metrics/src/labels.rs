@@ -2,6 +2,11 @@
 
 use strait_decisions::authz::{ClientTls, ResourceRef};
 
+/// The longest `authority` label value: a DNS name (253 bytes), a colon
+/// and a port. A client may send a `Host` of many kilobytes; cut to this,
+/// every series it makes costs what a real authority's does.
+pub const MAX_AUTHORITY_LABEL: usize = 253 + 1 + 5;
+
 /// The label set of one series: `(name, value)` pairs in the order they
 /// were added. Series with the same pairs in the same order are the same
 /// series, so builders add labels in a fixed order.
@@ -55,6 +60,16 @@ impl Labels {
     pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.0.push((name.into(), value.into()));
         self
+    }
+
+    /// Adds `authority`, cut to [`MAX_AUTHORITY_LABEL`] bytes (on a
+    /// character boundary): a real authority is never longer.
+    pub fn with_authority(self, authority: &str) -> Self {
+        let mut end = authority.len().min(MAX_AUTHORITY_LABEL);
+        while !authority.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.with("authority", authority.get(..end).unwrap_or_default())
     }
 
     /// Adds the TLS labels (`tls` and `client_id`, `server_id` or

@@ -9,9 +9,17 @@
 //! Linkerd: `direction`, `authority`, `target_addr`, `tls`, `client_id` /
 //! `server_id` / `no_tls_reason`, `srv_*`, `route_*`, `authz_*`, and the
 //! destination's labels prefixed `dst_` on outbound traffic.
+//!
+//! Series whose labels hold a value a client chooses (an authority, a
+//! target port) are made through a [`SeriesLease`], held by what records
+//! into them, and removed once idle ([`Retention`]), so that no client can
+//! grow the proxy's memory by inventing values.
 
 mod labels;
+mod retain;
 mod series;
+
+use std::sync::Arc;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -19,7 +27,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-pub use labels::{LabelSet, Labels, Tls};
+use retain::Tracker;
+
+pub use labels::{LabelSet, Labels, MAX_AUTHORITY_LABEL, Tls};
+pub use retain::{DEFAULT_MAX_SERIES, DEFAULT_RETAIN_IDLE, Retention, SeriesLease};
 pub use series::RequestSeries;
 
 /// Upper bounds of `response_latency_ms`, as Linkerd's proxy buckets them,
@@ -69,6 +80,8 @@ pub struct ProxyMetrics {
     /// `connection_refused_total`: connections refused before they were
     /// served, by `direction` and `reason` (a fixed set: [`Refusal`]).
     pub connection_refused_total: Family<LabelSet, Counter>,
+    /// The label sets with values a client chooses, and who holds them.
+    tracker: Arc<Tracker>,
 }
 
 /// Why a connection was refused before it was served: a closed set, so
@@ -109,8 +122,13 @@ impl Default for ProxyMetrics {
 }
 
 impl ProxyMetrics {
-    /// Empty families.
+    /// Empty families, keeping idle series as Linkerd's proxy does.
     pub fn new() -> Self {
+        ProxyMetrics::with_retention(Retention::default())
+    }
+
+    /// Empty families, keeping idle series as `retention` says.
+    pub fn with_retention(retention: Retention) -> Self {
         ProxyMetrics {
             request_total: Family::default(),
             response_total: Family::default(),
@@ -126,7 +144,52 @@ impl ProxyMetrics {
             inbound_tcp_authz_deny_total: Family::default(),
             inbound_tcp_authz_terminate_total: Family::default(),
             connection_refused_total: Family::default(),
+            tracker: Arc::new(Tracker::new(retention)),
         }
+    }
+
+    /// How long idle series are kept.
+    pub fn retention(&self) -> Retention {
+        self.tracker.retention()
+    }
+
+    /// A hold on the series labelled `labels` (and on the longer label sets
+    /// made through it): every series whose labels carry a value a client
+    /// chooses is made through a lease, so that it goes once nothing holds
+    /// it (see [`Retention`]). Take it when the first value is recorded and
+    /// keep it as long as the thing counted lives.
+    pub fn lease(&self, labels: LabelSet) -> SeriesLease {
+        self.tracker.lease(labels, |labels| self.forget(labels))
+    }
+
+    /// Removes the series nothing has held for longer than
+    /// [`Retention::idle`]; the proxy calls it periodically, as creating
+    /// series only sweeps every few seconds.
+    pub fn evict_idle(&self) {
+        self.tracker.evict_idle(|labels| self.forget(labels));
+    }
+
+    /// How many label sets are held or kept idle now.
+    pub fn tracked_series(&self) -> usize {
+        self.tracker.len()
+    }
+
+    /// Removes the series labelled exactly `labels` from every family.
+    fn forget(&self, labels: &LabelSet) {
+        self.request_total.remove(labels);
+        self.response_total.remove(labels);
+        self.response_latency_ms.remove(labels);
+        self.tcp_open_total.remove(labels);
+        self.tcp_close_total.remove(labels);
+        self.tcp_open_connections.remove(labels);
+        self.tcp_read_bytes_total.remove(labels);
+        self.tcp_write_bytes_total.remove(labels);
+        self.inbound_http_authz_allow_total.remove(labels);
+        self.inbound_http_authz_deny_total.remove(labels);
+        self.inbound_tcp_authz_allow_total.remove(labels);
+        self.inbound_tcp_authz_deny_total.remove(labels);
+        self.inbound_tcp_authz_terminate_total.remove(labels);
+        self.connection_refused_total.remove(labels);
     }
 
     /// Counts one connection refused for `why`.

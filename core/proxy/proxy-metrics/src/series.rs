@@ -5,17 +5,22 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 
-use crate::{LabelSet, ProxyMetrics};
+use crate::{LabelSet, ProxyMetrics, SeriesLease};
 
 /// The request and response series that share one label set (an endpoint's
 /// outbound traffic, a route's inbound traffic on one connection). Building
 /// a label set and hashing it to find its series costs more than the
 /// increment itself; a proxy forwarding tens of thousands of requests a
 /// second looks each series up once, here, and then only increments it.
+///
+/// It holds its series ([`SeriesLease`]) from the first value recorded
+/// until it is dropped: one made and never counted into (a refused
+/// request's) tracks nothing.
 #[derive(Debug)]
 pub struct RequestSeries {
     metrics: ProxyMetrics,
     labels: LabelSet,
+    lease: OnceLock<SeriesLease>,
     request_total: OnceLock<Counter>,
     by_status: Mutex<Vec<StatusSeries>>,
 }
@@ -36,6 +41,7 @@ impl RequestSeries {
         RequestSeries {
             metrics: metrics.clone(),
             labels,
+            lease: OnceLock::new(),
             request_total: OnceLock::new(),
             by_status: Mutex::new(Vec::new()),
         }
@@ -46,16 +52,19 @@ impl RequestSeries {
         &self.labels
     }
 
+    /// The hold on these series (and on any other family's series with
+    /// the same labels, such as an endpoint's TCP series), taken now if it
+    /// was not.
+    pub fn lease(&self) -> &SeriesLease {
+        self.lease
+            .get_or_init(|| self.metrics.lease(self.labels.clone()))
+    }
+
     /// Counts a request in `request_total` (the series appears with the
     /// first request, not before).
     pub fn request(&self) {
         self.request_total
-            .get_or_init(|| {
-                self.metrics
-                    .request_total
-                    .get_or_create(&self.labels)
-                    .clone()
-            })
+            .get_or_init(|| self.lease().metric(&self.metrics.request_total))
             .inc();
     }
 
@@ -75,18 +84,13 @@ impl RequestSeries {
                 (&mut series.failure, "failure")
             };
             let counter = slot.get_or_insert_with(|| {
-                let mut labels = self.status_labels(status);
-                labels.push(("classification".to_string(), classification.to_string()));
-                self.metrics.response_total.get_or_create(&labels).clone()
+                let mut extra = status_label(status);
+                extra.push(("classification".to_string(), classification.to_string()));
+                self.lease()
+                    .metric_with(&self.metrics.response_total, extra)
             });
             counter.inc();
         });
-    }
-
-    fn status_labels(&self, status: u16) -> LabelSet {
-        let mut labels = self.labels.clone();
-        labels.push(("status_code".to_string(), status.to_string()));
-        labels
     }
 
     fn with_status(&self, status: u16, record: impl FnOnce(&mut StatusSeries)) {
@@ -98,10 +102,8 @@ impl RequestSeries {
             Some(index) => index,
             None => {
                 let latency_ms = self
-                    .metrics
-                    .response_latency_ms
-                    .get_or_create(&self.status_labels(status))
-                    .clone();
+                    .lease()
+                    .metric_with(&self.metrics.response_latency_ms, status_label(status));
                 by_status.push(StatusSeries {
                     status,
                     latency_ms,
@@ -115,6 +117,11 @@ impl RequestSeries {
             record(series);
         }
     }
+}
+
+/// The label a status code adds.
+fn status_label(status: u16) -> LabelSet {
+    vec![("status_code".to_string(), status.to_string())]
 }
 
 #[cfg(test)]

@@ -125,3 +125,20 @@ fn refusals_are_counted_by_direction_and_reason() {
         "{out}"
     );
 }
+
+#[test]
+fn an_authority_label_is_cut_to_the_longest_real_one() {
+    let real = format!("{}.example:8080", "a".repeat(240));
+    assert_eq!(
+        Labels::new().with_authority(&real).build(),
+        [("authority".to_string(), real.clone())]
+    );
+    let long = format!("{}é", "b".repeat(MAX_AUTHORITY_LABEL - 1));
+    let labels = Labels::new().with_authority(&long).build();
+    assert_eq!(labels[0].1, "b".repeat(MAX_AUTHORITY_LABEL - 1));
+    let huge = "c".repeat(64 * 1024);
+    assert_eq!(
+        Labels::new().with_authority(&huge).build()[0].1.len(),
+        MAX_AUTHORITY_LABEL
+    );
+}

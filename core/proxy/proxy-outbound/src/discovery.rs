@@ -16,6 +16,7 @@ use linkerd2_proxy_api::destination::destination_client::DestinationClient;
 use linkerd2_proxy_api::destination::{GetDestination, Update};
 use strait_backoff::Backoff;
 use tokio::sync::watch;
+use tokio::task::AbortHandle;
 use tonic::Status;
 use tonic::client::GrpcService;
 
@@ -41,7 +42,11 @@ pub enum Resolved {
     Failed(String),
 }
 
-/// Timings of the shared streams, so tests can shorten them.
+/// How many discovery streams may be open by default: one per balancer at
+/// the most (`OutboundConfig::max_balancers`).
+pub const DEFAULT_MAX_STREAMS: usize = 10_000;
+
+/// Timings and limits of the shared streams, so tests can shorten them.
 #[derive(Clone, Debug)]
 pub struct DiscoveryConfig {
     /// How long a stream stays open with nobody using it, so a burst of
@@ -51,6 +56,12 @@ pub struct DiscoveryConfig {
     pub backoff_min: Duration,
     /// The longest wait before reopening a failed stream.
     pub backoff_max: Duration,
+    /// How many streams may be open: at that number, the unused ones are
+    /// closed before another opens, so the authorities a client names
+    /// cannot pile up streams (each a task and a stream on the control
+    /// plane) for the idle timeout. Streams in use stay: their users (the
+    /// balancers) are bounded on their own.
+    pub max_streams: usize,
 }
 
 impl Default for DiscoveryConfig {
@@ -59,6 +70,7 @@ impl Default for DiscoveryConfig {
             idle_timeout: Duration::from_secs(60),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(10),
+            max_streams: DEFAULT_MAX_STREAMS,
         }
     }
 }
@@ -78,7 +90,14 @@ struct Inner {
     get: Box<GetFn>,
     context_token: String,
     config: DiscoveryConfig,
-    streams: Mutex<HashMap<String, Arc<watch::Sender<Resolved>>>>,
+    streams: Mutex<HashMap<String, Stream>>,
+}
+
+/// One authority's stream: where its resolutions are published, and its
+/// task, aborted when the stream is closed to make room.
+struct Stream {
+    sender: Arc<watch::Sender<Resolved>>,
+    task: AbortHandle,
 }
 
 impl std::fmt::Debug for Discovery {
@@ -168,14 +187,35 @@ impl Discovery {
             Ok(streams) => streams,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some(sender) = streams.get(authority) {
-            return sender.subscribe();
+        if let Some(stream) = streams.get(authority) {
+            return stream.sender.subscribe();
+        }
+        if streams.len() >= self.inner.config.max_streams {
+            streams.retain(|authority, stream| {
+                let used = stream.sender.receiver_count() > 0;
+                if !used {
+                    tracing::debug!(%authority, "closing an unused destination stream to make room");
+                    stream.task.abort();
+                }
+                used
+            });
         }
         let (sender, receiver) = watch::channel(Resolved::Pending);
         let sender = Arc::new(sender);
-        streams.insert(authority.to_string(), sender.clone());
-        drop(streams);
-        tokio::spawn(run(self.inner.clone(), authority.to_string(), sender));
+        // Spawned under the lock, so the entry has its task before anyone
+        // can close it; the task takes the lock only once idle.
+        let task = tokio::spawn(run(
+            self.inner.clone(),
+            authority.to_string(),
+            sender.clone(),
+        ));
+        streams.insert(
+            authority.to_string(),
+            Stream {
+                sender,
+                task: task.abort_handle(),
+            },
+        );
         receiver
     }
 
@@ -204,7 +244,10 @@ async fn run(inner: Arc<Inner>, authority: String, sender: Arc<watch::Sender<Res
                 // Checked under the lock `resolve` subscribes under, so no
                 // receiver can appear between the check and the removal.
                 if sender.receiver_count() == 0 {
-                    if streams.get(&authority).is_some_and(|s| Arc::ptr_eq(s, &sender)) {
+                    if streams
+                        .get(&authority)
+                        .is_some_and(|s| Arc::ptr_eq(&s.sender, &sender))
+                    {
                         streams.remove(&authority);
                     }
                     tracing::debug!(%authority, "closing an unused destination stream");

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -13,6 +13,7 @@ use strait_http_detect::{Detection, Protocol, detect};
 use strait_io::PrefixedIo;
 use strait_proxy_metrics::{LabelSet, Labels, ProxyMetrics, RequestSeries, Tls};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
 
 use crate::balance::Balancer;
 use crate::connect::{Connect, EndpointTarget};
@@ -26,6 +27,11 @@ const NO_IDENTITY_REASON: &str = "not_provided_by_service_discovery";
 
 /// How often unused balancers are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How many authorities keep a balancer by default: far more than the
+/// destinations of one workload, few enough that a client naming made-up
+/// ones (a gateway's peers name any) cannot exhaust the proxy's memory.
+pub const DEFAULT_MAX_BALANCERS: usize = 10_000;
 
 /// The outbound side's timings and limits.
 #[derive(Clone, Debug)]
@@ -45,6 +51,10 @@ pub struct OutboundConfig {
     /// How long an authority's balancer (and so its connections and its
     /// discovery stream) is kept without requests.
     pub idle_timeout: Duration,
+    /// How many authorities keep a balancer: past it, the least recently
+    /// used eighth is dropped at once (requests in flight keep theirs), so
+    /// the authorities a client names cannot grow the proxy's state.
+    pub max_balancers: usize,
 }
 
 impl Default for OutboundConfig {
@@ -55,6 +65,7 @@ impl Default for OutboundConfig {
             connect_timeout: Duration::from_secs(3),
             max_buffered_body: 64 * 1024,
             idle_timeout: Duration::from_secs(60),
+            max_balancers: DEFAULT_MAX_BALANCERS,
         }
     }
 }
@@ -64,8 +75,9 @@ impl Default for OutboundConfig {
 pub(crate) struct EndpointExtra<C: Connect> {
     pub(crate) pools: Pools<C>,
     /// The request series labelled `direction`, `authority`,
-    /// `target_addr`, TLS and `dst_*`; [`RequestSeries::labels`] also
-    /// label the endpoint's TCP series.
+    /// `target_addr`, TLS and `dst_*`; through [`RequestSeries::lease`]
+    /// the endpoint's TCP series share their labels, and all are held
+    /// while the endpoint is balanced over.
     pub(crate) series: RequestSeries,
 }
 
@@ -241,7 +253,7 @@ impl<C: Connect> Outbound<C> {
 
 impl<C: Connect> Shared<C> {
     fn now_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The balancer of `authority`, made (and its resolution started) on
@@ -249,10 +261,13 @@ impl<C: Connect> Shared<C> {
     pub(crate) fn entry(&self, authority: &str) -> Arc<Entry<C>> {
         let now = self.now_ms();
         let mut balancers = lock(&self.balancers);
-        self.sweep(&mut balancers, now);
+        self.sweep(&mut balancers, now, false);
         if let Some(entry) = balancers.get(authority) {
             entry.last_used.store(now, Ordering::Relaxed);
             return entry.clone();
+        }
+        if balancers.len() >= self.config.max_balancers {
+            self.make_room(&mut balancers, now);
         }
         let connect = self.connect.clone();
         let metrics = self.metrics.clone();
@@ -276,18 +291,45 @@ impl<C: Connect> Shared<C> {
     }
 
     /// Forgets the balancers nobody used for the idle timeout, so their
-    /// connections and discovery streams close.
-    fn sweep(&self, balancers: &mut HashMap<String, Arc<Entry<C>>>, now: u64) {
+    /// connections and discovery streams close; at most every
+    /// [`SWEEP_INTERVAL`] unless `force`d.
+    fn sweep(&self, balancers: &mut HashMap<String, Arc<Entry<C>>>, now: u64, force: bool) {
         let last = self.last_sweep.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < SWEEP_INTERVAL.as_millis() as u64 {
+        let interval = u64::try_from(SWEEP_INTERVAL.as_millis()).unwrap_or(u64::MAX);
+        if !force && now.saturating_sub(last) < interval {
             return;
         }
         self.last_sweep.store(now, Ordering::Relaxed);
-        let idle = self.config.idle_timeout.as_millis() as u64;
+        let idle = u64::try_from(self.config.idle_timeout.as_millis()).unwrap_or(u64::MAX);
         balancers.retain(|_, entry| {
             Arc::strong_count(entry) > 1
                 || now.saturating_sub(entry.last_used.load(Ordering::Relaxed)) < idle
         });
+    }
+
+    /// At the cap: the idle go, then the least recently used eighth, in use
+    /// or not (a request in flight keeps its balancer until it ends; the
+    /// next request for that authority makes a new one).
+    fn make_room(&self, balancers: &mut HashMap<String, Arc<Entry<C>>>, now: u64) {
+        self.sweep(balancers, now, true);
+        let max = self.config.max_balancers;
+        if balancers.len() < max {
+            return;
+        }
+        let excess = balancers.len() + 1 - max;
+        let drop = excess.max(max / 8).min(balancers.len());
+        let mut by_use: Vec<(u64, String)> = balancers
+            .iter()
+            .map(|(authority, entry)| (entry.last_used.load(Ordering::Relaxed), authority.clone()))
+            .collect();
+        by_use.sort_unstable();
+        for (_, authority) in by_use.into_iter().take(drop) {
+            balancers.remove(&authority);
+        }
+        tracing::debug!(
+            dropped = drop,
+            "too many balancers: dropped the least recently used"
+        );
     }
 
     /// Waits until `authority` has endpoints: at most the no-endpoints
@@ -330,7 +372,7 @@ fn endpoint_labels(authority: &str, target: &EndpointTarget) -> LabelSet {
         None => Tls::Plaintext(NO_IDENTITY_REASON.to_string()),
     };
     Labels::outbound()
-        .with("authority", authority)
+        .with_authority(authority)
         .with("target_addr", target.addr.to_string())
         .with_tls(&tls)
         .with_prefixed("dst_", &target.labels)

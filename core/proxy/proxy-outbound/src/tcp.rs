@@ -53,12 +53,14 @@ where
     };
     in_flight.answered();
 
-    let labels = endpoint.extra.series.labels();
+    // The endpoint's request series hold its TCP series too.
+    let lease = endpoint.extra.series.lease();
     let metrics = &shared.metrics;
-    metrics.tcp_open_total.get_or_create(labels).inc();
-    metrics.tcp_open_connections.get_or_create(labels).inc();
-    let read = metrics.tcp_read_bytes_total.get_or_create(labels).clone();
-    let written = metrics.tcp_write_bytes_total.get_or_create(labels).clone();
+    lease.metric(&metrics.tcp_open_total).inc();
+    let open = lease.metric(&metrics.tcp_open_connections);
+    open.inc();
+    let read = lease.metric(&metrics.tcp_read_bytes_total);
+    let written = lease.metric(&metrics.tcp_write_bytes_total);
     let mut server = CountedIo::new(
         server,
         move |n| {
@@ -70,16 +72,15 @@ where
     );
     let copied = tokio::io::copy_bidirectional(&mut client, &mut server).await;
     drop(in_flight);
-    metrics.tcp_open_connections.get_or_create(labels).dec();
+    open.dec();
     match copied {
         Ok(_) => {
-            metrics.tcp_close_total.get_or_create(labels).inc();
+            lease.metric(&metrics.tcp_close_total).inc();
         }
         Err(error) => {
             tracing::debug!(%error, "opaque connection failed");
-            let mut with_errno = labels.clone();
-            with_errno.push(("errno".to_string(), errno(&error)));
-            metrics.tcp_close_total.get_or_create(&with_errno).inc();
+            let errno = vec![("errno".to_string(), errno(&error))];
+            lease.metric_with(&metrics.tcp_close_total, errno).inc();
         }
     }
 }

@@ -84,6 +84,7 @@ async fn one_stream_per_authority_is_shared_closed_when_unused_and_reopened_when
             idle_timeout: Duration::from_millis(300),
             backoff_min: Duration::from_millis(50),
             backoff_max: Duration::from_millis(200),
+            ..DiscoveryConfig::default()
         },
     );
 

@@ -17,6 +17,7 @@ use strait_mesh::env;
 pub use strait_mesh::env::LOG;
 use strait_mesh::names::DEFAULT_CLUSTER_DOMAIN;
 use strait_mesh::ports::{ADMIN_ADDR, INBOUND_ADDR, OUTBOUND_ADDR};
+pub use strait_proxy_metrics::DEFAULT_RETAIN_IDLE;
 
 /// Where the proxy gets the token that proves its ServiceAccount.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,6 +107,9 @@ pub struct ProxyConfig {
     /// pods share one host's loopback (the embedded runtime), so the
     /// server sees who is calling; the system's choice otherwise.
     pub source_ip: Option<IpAddr>,
+    /// How long a metric series nothing records into any more is kept
+    /// (by default [`DEFAULT_RETAIN_IDLE`], Linkerd's ten minutes).
+    pub metrics_retain_idle: Duration,
 }
 
 /// A variable that is missing or wrong, named.
@@ -119,7 +123,7 @@ pub struct ConfigError {
 }
 
 /// The variables the proxy reads, for `--help` texts and documentation.
-pub const VARIABLES: [(&str, &str); 23] = [
+pub const VARIABLES: [(&str, &str); 24] = [
     (
         env::INBOUND_LISTEN_ADDR,
         "inbound listener for redirected connections (default 0.0.0.0:4143)",
@@ -197,6 +201,10 @@ pub const VARIABLES: [(&str, &str); 23] = [
         "protocol detection timeout, e.g. 10s (default 10s)",
     ),
     (
+        env::METRICS_RETAIN_IDLE,
+        "how long idle metric series are kept, e.g. 10m (default 10m)",
+    ),
+    (
         LOG,
         "log filter, e.g. info or strait=debug (default warn,strait=info)",
     ),
@@ -247,6 +255,13 @@ impl ProxyConfig {
                     variable: env::INBOUND_DETECT_TIMEOUT,
                     reason: format!("{text:?} is not a duration such as 10s"),
                 })?,
+        };
+        let metrics_retain_idle = match get(env::METRICS_RETAIN_IDLE) {
+            None => DEFAULT_RETAIN_IDLE,
+            Some(text) => strait_duration::go_duration(&text).ok_or_else(|| ConfigError {
+                variable: env::METRICS_RETAIN_IDLE,
+                reason: format!("{text:?} is not a duration such as 10m"),
+            })?,
         };
         let gateway = match get(env::GATEWAY).as_deref().map(str::trim) {
             None | Some("false") => false,
@@ -311,6 +326,7 @@ impl ProxyConfig {
             metric_labels: metric_labels(get(env::METRIC_LABELS).as_deref())?,
             detect_timeout,
             source_ip,
+            metrics_retain_idle,
         })
     }
 

@@ -30,7 +30,7 @@ use prometheus_client::registry::Registry;
 use strait_plugin_distribution::PluginDistributionClient;
 use strait_plugin_host::{AuthzPlugin, HostConfig, PluginHost, PluginMetrics, PluginSource};
 use strait_proxy_inbound::{Forward, Inbound, InboundConfig, PolicyWatcher, sidecar_ports};
-use strait_proxy_metrics::ProxyMetrics;
+use strait_proxy_metrics::{ProxyMetrics, Retention};
 use strait_proxy_outbound::{Discovery, GatewayScope, Outbound, OutboundConfig};
 use strait_tls::control::{self, ControlTls};
 use strait_tls::{Credentials, TrustRoots};
@@ -40,8 +40,8 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 pub use config::{
-    ConfigError, DirectInbound, IdentityConfig, LOG, ProxyConfig, TokenConfig, VARIABLES,
-    default_gateway_suffixes,
+    ConfigError, DEFAULT_RETAIN_IDLE, DirectInbound, IdentityConfig, LOG, ProxyConfig, TokenConfig,
+    VARIABLES, default_gateway_suffixes,
 };
 pub use connect::{MeshConnect, MeshIo};
 pub use orig_dst::original_dst;
@@ -206,7 +206,11 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
         Some(credentials.clone()),
     )?;
     let (ready_task, ready) = readiness(credentials.clone());
-    let mut tasks = vec![identity.task, ready_task];
+    let mut tasks = vec![
+        identity.task,
+        ready_task,
+        tokio::spawn(evict_idle_series(metrics.clone())),
+    ];
     tasks.push(tokio::spawn(follow_authz_plugin(
         PluginDistributionClient::new(policy_channel.clone()),
         authz.clone(),
@@ -322,11 +326,31 @@ fn metrics_registry(config: &ProxyConfig) -> (Registry, ProxyMetrics, PluginMetr
             .iter()
             .map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone()))),
     );
-    let metrics = ProxyMetrics::new();
+    let metrics = ProxyMetrics::with_retention(Retention {
+        idle: config.metrics_retain_idle,
+        ..Retention::default()
+    });
     metrics.register(labelled);
     let plugin_metrics = PluginMetrics::new();
     plugin_metrics.register(labelled);
     (registry, metrics, plugin_metrics)
+}
+
+/// How often idle metric series are looked for, at most: creating series
+/// sweeps too, but a proxy that stopped seeing new values must still drop
+/// the old ones about when they expire.
+const EVICT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Removes idle metric series (see [`Retention`]) until aborted, checking
+/// a few times per retention period.
+async fn evict_idle_series(metrics: ProxyMetrics) {
+    let every = (metrics.retention().idle / 4).clamp(Duration::from_secs(1), EVICT_INTERVAL);
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        metrics.evict_idle();
+    }
 }
 
 /// The authz plugin slot, loaded with the built-in plugin so that the proxy

@@ -1,7 +1,7 @@
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Pod, Service};
 
 use super::*;
-use crate::objects::{server, service};
+use crate::objects::{pod, server, service};
 
 fn stored(store: &MemoryStore, kind: &str) -> Vec<String> {
     store
@@ -43,4 +43,17 @@ fn an_object_the_store_refuses_fails_naming_it() {
 #[should_panic(expected = "deleting mc-demo/bb failed")]
 async fn deleting_what_is_not_there_fails() {
     delete::<Service>(&MemoryStore::new(), "mc-demo", "bb").await;
+}
+
+#[tokio::test]
+async fn a_status_is_written_after_the_object() {
+    let store = MemoryStore::new();
+    namespaces(&store, &["mc-demo"]);
+    apply_with_status::<Pod>(&store, pod("mc-demo", "bb-1").ip("10.244.1.5")).await;
+    let stored: Pod = ClusterStore::get(&store, "mc-demo", "bb-1")
+        .await
+        .expect("read")
+        .expect("stored");
+    let status = stored.status.expect("a status");
+    assert_eq!(status.pod_ip.as_deref(), Some("10.244.1.5"));
 }

@@ -22,6 +22,8 @@ use tonic::Streaming;
 use tonic::service::Routes;
 use tonic::transport::Channel;
 
+// Not every test file applies objects without their status.
+#[allow(unused_imports)]
 pub use strait_test_support::store::apply;
 
 pub const NS: &str = "mc-demo";

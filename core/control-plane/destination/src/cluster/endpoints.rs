@@ -114,20 +114,18 @@ impl ClusterIndex {
             .find(|pod| pod.ips.contains(&backend.ip))
     }
 
-    fn pod_endpoint(
+    /// The endpoint of `pod` (in `namespace`) at `address`: the pod's
+    /// identity and the HTTP/2 hint only when it is meshed, its metric
+    /// labels; without a pod, [`Endpoint::unknown`]. Every lookup, by
+    /// Service or by address, builds its endpoints here.
+    pub(super) fn pod_endpoint(
         &self,
         namespace: &str,
         address: SocketAddr,
         pod: Option<&PodInfo>,
     ) -> Endpoint {
         let Some(pod) = pod else {
-            return Endpoint {
-                address,
-                identity: None,
-                protocol_hint: ProtocolHint::Unknown,
-                labels: BTreeMap::new(),
-                authority_override: None,
-            };
+            return Endpoint::unknown(address);
         };
         let (identity, protocol_hint) = if pod.meshed {
             (

@@ -3,6 +3,11 @@
 //! `direction, [authority,] target_addr, tls, client_id|no_tls_reason,
 //! srv_group, srv_kind, srv_name, [route_*,] [authz_*,] [status_code,
 //! classification]`.
+//!
+//! Only requests the application serves are labelled by their authority,
+//! which the client chooses; authorization counts (refusals above all) are
+//! labelled by server, route and authorization, as Linkerd's are. Every
+//! series is held by its connection ([`SeriesLease`]) and goes once idle.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -16,7 +21,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use strait_decisions::authz::ResourceRef;
-use strait_proxy_metrics::{Labels, ProxyMetrics, RequestSeries, Tls};
+use strait_proxy_metrics::{Labels, ProxyMetrics, RequestSeries, SeriesLease, Tls};
 
 use super::Connection;
 
@@ -26,12 +31,15 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The body of every response the proxy sends.
 pub(crate) type ResponseBody = UnsyncBoxBody<Bytes, BoxError>;
 
-/// The connection-level series: opened on creation, closed on drop.
+/// The connection-level series: opened on creation, closed on drop. The
+/// lease holds them (the target port in their labels is the client's
+/// choice) while the connection lives.
 pub(crate) struct ConnectionMetrics {
     close: Counter,
     open: Gauge,
     read: Counter,
     written: Counter,
+    _lease: SeriesLease,
 }
 
 /// `direction, target_addr, tls..., srv_*`: the labels of connection-level
@@ -49,15 +57,16 @@ impl ConnectionMetrics {
         connection: &Connection,
         server: &ResourceRef,
     ) -> Self {
-        let labels = connection_labels(connection, server).build();
-        metrics.tcp_open_total.get_or_create(&labels).inc();
-        let open = Gauge::clone(&metrics.tcp_open_connections.get_or_create(&labels));
+        let lease = metrics.lease(connection_labels(connection, server).build());
+        lease.metric(&metrics.tcp_open_total).inc();
+        let open = lease.metric(&metrics.tcp_open_connections);
         open.inc();
         ConnectionMetrics {
-            close: Counter::clone(&metrics.tcp_close_total.get_or_create(&labels)),
+            close: lease.metric(&metrics.tcp_close_total),
             open,
-            read: Counter::clone(&metrics.tcp_read_bytes_total.get_or_create(&labels)),
-            written: Counter::clone(&metrics.tcp_write_bytes_total.get_or_create(&labels)),
+            read: lease.metric(&metrics.tcp_read_bytes_total),
+            written: lease.metric(&metrics.tcp_write_bytes_total),
+            _lease: lease,
         }
     }
 
@@ -86,11 +95,18 @@ fn request_labels(
     route: &ResourceRef,
 ) -> Labels {
     Labels::inbound()
-        .with("authority", authority)
+        .with_authority(authority)
         .with("target_addr", connection.target.to_string())
         .with_tls(&Tls::from(&connection.client.tls))
         .with_resource("srv", server)
         .with_resource("route", route)
+}
+
+/// `direction, target_addr, tls..., srv_*, route_*`: the labels of
+/// authorization series, without the authority a client chooses (a client
+/// refused a thousand times under a thousand names is one series).
+fn authz_labels(connection: &Connection, server: &ResourceRef, route: &ResourceRef) -> Labels {
+    connection_labels(connection, server).with_resource("route", route)
 }
 
 /// How many label sets one connection keeps series for (authorities,
@@ -104,7 +120,10 @@ pub(crate) struct RouteSeries {
     server: ResourceRef,
     route: ResourceRef,
     requests: Arc<RequestSeries>,
-    labels: Labels,
+    /// The labels of its authorization series, and their lease once one
+    /// is counted.
+    authz_labels: Labels,
+    authz: OnceLock<SeriesLease>,
     allowed: Mutex<Vec<(ResourceRef, Counter)>>,
     denied: OnceLock<Counter>,
 }
@@ -115,6 +134,11 @@ impl RouteSeries {
         &self.requests
     }
 
+    fn authz_lease(&self, metrics: &ProxyMetrics) -> &SeriesLease {
+        self.authz
+            .get_or_init(|| metrics.lease(self.authz_labels.clone().build()))
+    }
+
     /// Counts a request `authz` admitted in
     /// `inbound_http_authz_allow_total`.
     pub(crate) fn allowed(&self, metrics: &ProxyMetrics, authz: &ResourceRef) {
@@ -123,11 +147,10 @@ impl RouteSeries {
             counter.inc();
             return;
         }
-        let labels = self.labels.clone().with_resource("authz", authz).build();
-        let counter = metrics
-            .inbound_http_authz_allow_total
-            .get_or_create(&labels)
-            .clone();
+        let extra = Labels::new().with_resource("authz", authz).build();
+        let counter = self
+            .authz_lease(metrics)
+            .metric_with(&metrics.inbound_http_authz_allow_total, extra);
         counter.inc();
         allowed.push((authz.clone(), counter));
     }
@@ -136,11 +159,8 @@ impl RouteSeries {
     pub(crate) fn denied(&self, metrics: &ProxyMetrics) {
         self.denied
             .get_or_init(|| {
-                let labels = self.labels.clone().build();
-                metrics
-                    .inbound_http_authz_deny_total
-                    .get_or_create(&labels)
-                    .clone()
+                self.authz_lease(metrics)
+                    .metric(&metrics.inbound_http_authz_deny_total)
             })
             .inc();
     }
@@ -176,8 +196,9 @@ impl ConnectionSeries {
             authority: authority.to_string(),
             server: server.clone(),
             route: route.clone(),
-            requests: Arc::new(RequestSeries::new(metrics, labels.clone().build())),
-            labels,
+            requests: Arc::new(RequestSeries::new(metrics, labels.build())),
+            authz_labels: authz_labels(connection, server, route),
+            authz: OnceLock::new(),
             allowed: Mutex::new(Vec::new()),
             denied: OnceLock::new(),
         });

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use strait_decisions::authz::{Decision, Inbound as AuthzRequest, ResourceRef};
+use strait_proxy_metrics::Labels;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -43,19 +44,17 @@ pub(super) async fn serve<I>(
 {
     let metrics = &shared.metrics;
     let policy = policies.borrow_and_update().clone();
-    let labels = connection_labels(connection, &policy.server);
+    // Held with the connection, as its other series are.
+    let lease = metrics.lease(connection_labels(connection, &policy.server).build());
     match authorize(shared, connection, &policy) {
         Decision::Allow(authz) => {
-            metrics
-                .inbound_tcp_authz_allow_total
-                .get_or_create(&labels.clone().with_resource("authz", &authz).build())
+            let extra = Labels::new().with_resource("authz", &authz).build();
+            lease
+                .metric_with(&metrics.inbound_tcp_authz_allow_total, extra)
                 .inc();
         }
         Decision::Deny(reason) => {
-            metrics
-                .inbound_tcp_authz_deny_total
-                .get_or_create(&labels.build())
-                .inc();
+            lease.metric(&metrics.inbound_tcp_authz_deny_total).inc();
             debug!(client = %connection.client.addr, server = %policy.server, %reason, "connection refused");
             return;
         }
@@ -89,10 +88,7 @@ pub(super) async fn serve<I>(
             }
         }
         server = revoked(shared, connection, &mut policies) => {
-            metrics
-                .inbound_tcp_authz_terminate_total
-                .get_or_create(&labels.build())
-                .inc();
+            lease.metric(&metrics.inbound_tcp_authz_terminate_total).inc();
             info!(client = %connection.client.addr, %server, "closing a connection the policy no longer admits");
         }
     }

@@ -228,17 +228,31 @@ pub struct Proxy {
 }
 
 pub fn proxy(mesh: &Mesh, pod: &str, app: SocketAddr, policy_timeout: Duration) -> Proxy {
+    proxy_with(mesh, pod, forwarding_to(app, policy_timeout))
+}
+
+/// Every port forwarded to `app`, waiting `policy_timeout` for a policy.
+pub fn forwarding_to(app: SocketAddr, policy_timeout: Duration) -> InboundConfig {
     let mut config = InboundConfig::new(Forward::With(Arc::new(move |_| Some(app))));
     config.policy_timeout = policy_timeout;
-    proxy_with(mesh, pod, config)
+    config
 }
 
 /// The inbound side of `pod` configured by `config` (its detect timeout
 /// shortened for tests).
-pub fn proxy_with(mesh: &Mesh, pod: &str, mut config: InboundConfig) -> Proxy {
+pub fn proxy_with(mesh: &Mesh, pod: &str, config: InboundConfig) -> Proxy {
+    proxy_with_metrics(mesh, pod, config, ProxyMetrics::new())
+}
+
+/// [`proxy_with`], recording into `metrics`.
+pub fn proxy_with_metrics(
+    mesh: &Mesh,
+    pod: &str,
+    mut config: InboundConfig,
+    metrics: ProxyMetrics,
+) -> Proxy {
     let policy_timeout = config.policy_timeout;
     let (host, plugin) = authz_plugin();
-    let metrics = ProxyMetrics::new();
     let watcher = PolicyWatcher::with_config(
         mesh.client.clone(),
         workload(pod),

@@ -278,18 +278,49 @@ pub fn test_config() -> OutboundConfig {
 pub struct Proxy {
     pub addr: SocketAddr,
     pub outbound: Outbound<RecordingConnect>,
+    pub discovery: Discovery,
     pub connect: RecordingConnect,
     pub metrics: ProxyMetrics,
 }
 
+/// What the outbound side under test is built with.
+pub struct Setup {
+    pub outbound: OutboundConfig,
+    pub discovery: DiscoveryConfig,
+    pub metrics: ProxyMetrics,
+}
+
+impl Default for Setup {
+    /// [`test_config`], streams kept 5 s unused, default metrics.
+    fn default() -> Self {
+        Setup {
+            outbound: test_config(),
+            discovery: DiscoveryConfig {
+                idle_timeout: Duration::from_secs(5),
+                ..DiscoveryConfig::default()
+            },
+            metrics: ProxyMetrics::new(),
+        }
+    }
+}
+
 pub async fn proxy(control_plane: &ControlPlane, orig_dst: Option<SocketAddr>) -> Proxy {
-    serving(control_plane, Serve::Sidecar(orig_dst)).await
+    serving(control_plane, Serve::Sidecar(orig_dst), Setup::default()).await
 }
 
 /// The outbound side serving as a multicluster gateway for `scope`, on
 /// loopback (the gateway's TLS, terminated before, is left out).
 pub async fn gateway(control_plane: &ControlPlane, scope: GatewayScope) -> Proxy {
-    serving(control_plane, Serve::Gateway(Arc::new(scope))).await
+    gateway_with(control_plane, scope, Setup::default()).await
+}
+
+/// [`gateway`], built with `setup`.
+pub async fn gateway_with(
+    control_plane: &ControlPlane,
+    scope: GatewayScope,
+    setup: Setup,
+) -> Proxy {
+    serving(control_plane, Serve::Gateway(Arc::new(scope)), setup).await
 }
 
 /// How accepted connections are served.
@@ -301,21 +332,23 @@ enum Serve {
     Gateway(Arc<GatewayScope>),
 }
 
-async fn serving(control_plane: &ControlPlane, serve: Serve) -> Proxy {
+async fn serving(control_plane: &ControlPlane, serve: Serve, setup: Setup) -> Proxy {
     let client = DestinationClient::connect(format!("http://{}", control_plane.addr))
         .await
         .expect("connect to the destination server");
     let discovery = Discovery::with_config(
         client,
         context_token(NS, "node-1", "client-1"),
-        DiscoveryConfig {
-            idle_timeout: Duration::from_secs(5),
-            ..DiscoveryConfig::default()
-        },
+        setup.discovery,
     );
     let connect = RecordingConnect::default();
-    let metrics = ProxyMetrics::new();
-    let outbound = Outbound::new(test_config(), discovery, connect.clone(), metrics.clone());
+    let metrics = setup.metrics;
+    let outbound = Outbound::new(
+        setup.outbound,
+        discovery.clone(),
+        connect.clone(),
+        metrics.clone(),
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let serving = outbound.clone();
@@ -334,6 +367,7 @@ async fn serving(control_plane: &ControlPlane, serve: Serve) -> Proxy {
     Proxy {
         addr,
         outbound,
+        discovery,
         connect,
         metrics,
     }

@@ -77,6 +77,7 @@ fn linkerds_sidecar_variables_with_linkerds_ports() {
     assert!(!config.gateway);
     assert!(config.inbound_direct.is_empty());
     assert_eq!(config.detect_timeout, Duration::from_secs(10));
+    assert_eq!(config.metrics_retain_idle, Duration::from_secs(600));
 }
 
 #[test]
@@ -94,6 +95,7 @@ fn embedded_settings() {
         ("STRAIT_PROXY_GATEWAY", "true"),
         ("LINKERD2_PROXY_INBOUND_DETECT_TIMEOUT", "500ms"),
         ("STRAIT_PROXY_SOURCE_IP", "127.1.0.5"),
+        ("LINKERD2_PROXY_METRICS_RETAIN_IDLE", "90s"),
     ]))
     .unwrap();
     assert_eq!(
@@ -117,6 +119,7 @@ fn embedded_settings() {
     assert!(config.gateway);
     assert_eq!(config.detect_timeout, Duration::from_millis(500));
     assert_eq!(config.source_ip, Some("127.1.0.5".parse().unwrap()));
+    assert_eq!(config.metrics_retain_idle, Duration::from_secs(90));
 }
 
 #[test]
@@ -165,7 +168,7 @@ fn the_control_plane_is_verified_by_name_and_plaintext_only_on_loopback() {
 
 #[test]
 fn every_fault_names_its_variable() {
-    let cases: [(&str, &str, &str); 10] = [
+    let cases: [(&str, &str, &str); 11] = [
         (
             "STRAIT_PROXY_AUTHZ_PLUGIN_DIGESTS",
             "sha256:abc",
@@ -192,6 +195,11 @@ fn every_fault_names_its_variable() {
         ("STRAIT_PROXY_METRIC_LABELS", "bad-name=x", "label name"),
         ("LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS", "not pem", "no PEM"),
         ("LINKERD2_PROXY_INBOUND_DETECT_TIMEOUT", "10", "duration"),
+        (
+            "LINKERD2_PROXY_METRICS_RETAIN_IDLE",
+            "ten minutes",
+            "duration",
+        ),
     ];
     for (variable, value, expected) in cases {
         let err = read(&env(&[(variable, value)])).unwrap_err();
