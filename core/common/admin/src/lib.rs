@@ -38,6 +38,24 @@ pub async fn serve(
     registry: Arc<Registry>,
     readiness: Readiness,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    serve_paths(addr, Some(registry), readiness).await
+}
+
+/// Serves only `/ready` and `/live` on `addr`: what may face the outside
+/// (a gateway's load balancer, which linked clusters probe), where
+/// `/metrics` would tell anyone what the proxy carries and for whom.
+pub async fn serve_probes(
+    addr: SocketAddr,
+    readiness: Readiness,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    serve_paths(addr, None, readiness).await
+}
+
+async fn serve_paths(
+    addr: SocketAddr,
+    registry: Option<Arc<Registry>>,
+    readiness: Readiness,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let task = tokio::spawn(async move {
@@ -51,7 +69,13 @@ pub async fn serve(
                 let service = service_fn(move |request: Request<Incoming>| {
                     let registry = registry.clone();
                     let ready = *readiness.borrow();
-                    async move { Ok::<_, Infallible>(respond(request.uri().path(), &registry, ready)) }
+                    async move {
+                        Ok::<_, Infallible>(respond(
+                            request.uri().path(),
+                            registry.as_deref(),
+                            ready,
+                        ))
+                    }
                 });
                 if let Err(err) = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -65,9 +89,9 @@ pub async fn serve(
     Ok((bound, task))
 }
 
-fn respond(path: &str, registry: &Registry, ready: bool) -> Response<Full<Bytes>> {
-    let (status, content_type, body) = match path {
-        "/metrics" => {
+fn respond(path: &str, registry: Option<&Registry>, ready: bool) -> Response<Full<Bytes>> {
+    let (status, content_type, body) = match (path, registry) {
+        ("/metrics", Some(registry)) => {
             let mut text = String::new();
             match prometheus_client::encoding::text::encode(&mut text, registry) {
                 Ok(()) => (
@@ -82,13 +106,13 @@ fn respond(path: &str, registry: &Registry, ready: bool) -> Response<Full<Bytes>
                 ),
             }
         }
-        READY_PATH if ready => (StatusCode::OK, "text/plain", "ready\n".to_string()),
-        READY_PATH => (
+        (READY_PATH, _) if ready => (StatusCode::OK, "text/plain", "ready\n".to_string()),
+        (READY_PATH, _) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "text/plain",
             "not ready\n".to_string(),
         ),
-        LIVE_PATH => (StatusCode::OK, "text/plain", "live\n".to_string()),
+        (LIVE_PATH, _) => (StatusCode::OK, "text/plain", "live\n".to_string()),
         _ => (
             StatusCode::NOT_FOUND,
             "text/plain",

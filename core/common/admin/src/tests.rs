@@ -68,3 +68,19 @@ async fn ready_follows_the_readiness_signal() {
     set.send_replace(true);
     assert!(get(addr, "/ready").await.starts_with("HTTP/1.1 200 OK"));
 }
+
+/// What faces a load balancer answers probes and nothing else: the
+/// metrics (who talks to whom, how much) stay on the admin port.
+#[tokio::test]
+async fn the_probe_server_answers_probes_and_hides_the_metrics() {
+    let (set_ready, readiness) = watch::channel(false);
+    let (addr, _task) = serve_probes("127.0.0.1:0".parse().unwrap(), readiness)
+        .await
+        .unwrap();
+    assert!(get(addr, "/ready").await.starts_with("HTTP/1.1 503"));
+    set_ready.send_replace(true);
+    assert!(get(addr, "/ready").await.starts_with("HTTP/1.1 200"));
+    assert!(get(addr, "/live").await.starts_with("HTTP/1.1 200"));
+    let metrics = get(addr, "/metrics").await;
+    assert!(metrics.starts_with("HTTP/1.1 404"), "{metrics}");
+}

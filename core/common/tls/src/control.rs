@@ -210,7 +210,7 @@ pub enum ControlChannelError {
         what: &'static str,
         /// Why.
         #[source]
-        source: TlsError,
+        source: Box<TlsError>,
     },
 }
 
@@ -235,10 +235,10 @@ pub fn channel(
             ServerName::try_from(server.clone())
                 .map_err(|e| ControlChannelError::ServerName {
                     what,
-                    source: TlsError::InvalidIdentity {
+                    source: Box::new(TlsError::InvalidIdentity {
                         name: server.clone(),
                         reason: IdentityNameProblem::NotDnsName(e),
-                    },
+                    }),
                 })?
                 .to_owned(),
         ),

@@ -729,6 +729,7 @@ fn proxy_config(
         inbound_direct: direct,
         outbound_listen_addr: SocketAddr::new(ip, OUTBOUND_PORT),
         admin_listen_addr: SocketAddr::new(ip, ADMIN_PORT),
+        probe_listen_addr: None,
         identity: IdentityConfig {
             local_name: strait_mesh::names::identity_name(
                 &launch.service_account,

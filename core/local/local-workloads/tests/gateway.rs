@@ -200,6 +200,7 @@ async fn a_gateway_pod_is_ready_and_forwards_meshed_clients_to_bb() {
         inbound_direct: Vec::new(),
         outbound_listen_addr: any,
         admin_listen_addr: any,
+        probe_listen_addr: None,
         identity: IdentityConfig {
             local_name: identity("slow-cooker", NS),
             trust_anchors_pem: anchors,

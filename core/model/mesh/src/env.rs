@@ -35,6 +35,9 @@ pub const IDENTITY_SVC_NAME: &str = "LINKERD2_PROXY_IDENTITY_SVC_NAME";
 pub const DESTINATION_SVC_NAME: &str = "LINKERD2_PROXY_DESTINATION_SVC_NAME";
 /// The identity the policy service must prove over mTLS.
 pub const POLICY_SVC_NAME: &str = "LINKERD2_PROXY_POLICY_SVC_NAME";
+/// Where the proxy answers only `/ready` and `/live` (a gateway's probe
+/// port, which faces its load balancer); unset serves no such listener.
+pub const PROBE_LISTEN_ADDR: &str = "STRAIT_PROXY_PROBE_LISTEN_ADDR";
 /// Digests (`sha256:<hex>`, comma-separated) of the only authz plugins
 /// the proxy runs; unset runs whatever the policy service sends.
 pub const AUTHZ_PLUGIN_DIGESTS: &str = "STRAIT_PROXY_AUTHZ_PLUGIN_DIGESTS";

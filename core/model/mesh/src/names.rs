@@ -185,8 +185,14 @@ pub const GATEWAY_PORT_NAME: &str = "mc-gateway";
 pub const GATEWAY_PORT: u16 = ports::INBOUND_PORT;
 /// The gateway Service's probe port name, read by `link-gen`.
 pub const GATEWAY_PROBE_PORT_NAME: &str = "mc-probe";
-/// The gateway probe port: the proxy's admin port.
+/// The gateway Service's probe port, which linked clusters dial:
+/// Linkerd's number (the admin port's), kept so links made for Linkerd
+/// probe the same port.
 pub const GATEWAY_PROBE_PORT: u16 = ports::ADMIN_PORT;
+/// Where the gateway container answers those probes: a listener that
+/// serves only `/ready` and `/live`, so the load balancer never reaches
+/// the admin port and its metrics.
+pub const GATEWAY_PROBE_CONTAINER_PORT: u16 = 4181;
 /// The path linked clusters probe the gateway on.
 pub const GATEWAY_PROBE_PATH: &str = READY_PATH;
 /// The ServiceAccount a linked source cluster acts as in this cluster.

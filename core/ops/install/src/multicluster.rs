@@ -20,10 +20,10 @@ use strait_api::image::{PROXY_UID, STRAIT_BIN, default_image};
 use strait_mesh::env;
 use strait_mesh::names::{
     self, CONTROL_PLANE_NAMESPACE, CONTROLLER_UID, DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN,
-    GATEWAY, GATEWAY_PORT, GATEWAY_PORT_NAME, GATEWAY_PROBE_PATH, GATEWAY_PROBE_PORT,
-    GATEWAY_PROBE_PORT_NAME, LIVE_PATH, MULTICLUSTER_NAMESPACE, READY_PATH, REMOTE_ACCESS_ACCOUNT,
-    REMOTE_ACCESS_TOKEN, SERVICE_MIRROR_ADMIN_ADDR, SERVICE_MIRROR_ADMIN_PORT, TRUST_ROOTS,
-    TRUST_ROOTS_KEY,
+    GATEWAY, GATEWAY_PORT, GATEWAY_PORT_NAME, GATEWAY_PROBE_CONTAINER_PORT, GATEWAY_PROBE_PATH,
+    GATEWAY_PROBE_PORT, GATEWAY_PROBE_PORT_NAME, LIVE_PATH, MULTICLUSTER_NAMESPACE, READY_PATH,
+    REMOTE_ACCESS_ACCOUNT, REMOTE_ACCESS_TOKEN, SERVICE_MIRROR_ADMIN_ADDR,
+    SERVICE_MIRROR_ADMIN_PORT, TRUST_ROOTS, TRUST_ROOTS_KEY,
 };
 use strait_sidecar::{ControlPlaneAddrs, ProxyContainer, TrustAnchors, identity_token_volume};
 
@@ -194,7 +194,12 @@ impl Multicluster {
                 selector: Some(selector.clone()),
                 ports: Some(vec![
                     port(GATEWAY_PORT_NAME, GATEWAY_PORT),
-                    port(GATEWAY_PROBE_PORT_NAME, GATEWAY_PROBE_PORT),
+                    ServicePort {
+                        target_port: Some(IntOrString::Int(i32::from(
+                            GATEWAY_PROBE_CONTAINER_PORT,
+                        ))),
+                        ..port(GATEWAY_PROBE_PORT_NAME, GATEWAY_PROBE_PORT)
+                    },
                 ]),
                 ..ServiceSpec::default()
             }),
@@ -246,7 +251,7 @@ impl Multicluster {
         let mut container = Container {
             ports: Some(vec![
                 meta::container_port(GATEWAY_PORT_NAME, GATEWAY_PORT),
-                meta::container_port(GATEWAY_PROBE_PORT_NAME, GATEWAY_PROBE_PORT),
+                meta::container_port(GATEWAY_PROBE_PORT_NAME, GATEWAY_PROBE_CONTAINER_PORT),
             ]),
             readiness_probe: Some(meta::probe(GATEWAY_PROBE_PATH, GATEWAY_PROBE_PORT_NAME, 2)),
             liveness_probe: Some(meta::probe(LIVE_PATH, GATEWAY_PROBE_PORT_NAME, 10)),
@@ -254,6 +259,13 @@ impl Multicluster {
             security_context: Some(meta::container_security(PROXY_UID)),
             ..proxy.build()
         };
+        // The load balancer's probe port reaches a listener with nothing
+        // but /ready and /live; the admin port stays inside the cluster.
+        container.env.get_or_insert_with(Vec::new).push(EnvVar {
+            name: env::PROBE_LISTEN_ADDR.to_string(),
+            value: Some(format!("0.0.0.0:{GATEWAY_PROBE_CONTAINER_PORT}")),
+            ..EnvVar::default()
+        });
         // The gateway forwards only to this cluster's Services by name, as
         // Linkerd configures its gateways.
         container.env.get_or_insert_with(Vec::new).push(EnvVar {

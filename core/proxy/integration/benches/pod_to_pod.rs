@@ -28,7 +28,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use strait_proxy_integration::{
-    NS, any_port, control_plane, free_port, guide, http_get, identity, trust_root,
+    ControlAddrs, NS, any_port, free_port, guide, http_get, identity, tls_control_plane, trust_root,
 };
 use strait_store::MemoryStore;
 use strait_test_support::poll::eventually_within;
@@ -78,7 +78,7 @@ fn spawn_proxy(
     sa: &str,
     ip: &str,
     anchors: &str,
-    plane: SocketAddr,
+    plane: &ControlAddrs,
     outbound: SocketAddr,
     direct: Option<String>,
 ) -> ProxyProcess {
@@ -94,15 +94,31 @@ fn spawn_proxy(
         .env("LINKERD2_PROXY_IDENTITY_LOCAL_NAME", identity(sa, NS))
         .env("LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS", anchors)
         .env("STRAIT_PROXY_IDENTITY_TOKEN", format!("{sa}-token"))
-        .env("LINKERD2_PROXY_IDENTITY_SVC_ADDR", plane.to_string())
-        .env("LINKERD2_PROXY_DESTINATION_SVC_ADDR", plane.to_string())
-        .env("LINKERD2_PROXY_POLICY_SVC_ADDR", plane.to_string())
+        .env(
+            "LINKERD2_PROXY_IDENTITY_SVC_ADDR",
+            plane.identity.0.to_string(),
+        )
+        .env(
+            "LINKERD2_PROXY_DESTINATION_SVC_ADDR",
+            plane.destination.0.to_string(),
+        )
+        .env("LINKERD2_PROXY_POLICY_SVC_ADDR", plane.policy.0.to_string())
         .env("LINKERD2_PROXY_POLICY_WORKLOAD", workload)
         .env("STRAIT_PROXY_SOURCE_IP", ip)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     if let Some(direct) = direct {
         command.env("STRAIT_PROXY_INBOUND_DIRECT", direct);
+    }
+    // The control plane as on a cluster: every server proves its identity.
+    for (variable, name) in [
+        ("LINKERD2_PROXY_IDENTITY_SVC_NAME", &plane.identity.1),
+        ("LINKERD2_PROXY_DESTINATION_SVC_NAME", &plane.destination.1),
+        ("LINKERD2_PROXY_POLICY_SVC_NAME", &plane.policy.1),
+    ] {
+        if let Some(name) = name {
+            command.env(variable, name);
+        }
     }
     let child = command.spawn().expect("spawn strait-proxy");
     ProxyProcess { child, admin }
@@ -224,16 +240,17 @@ fn main() {
         guide(&store, port);
         let root = trust_root();
         let anchors = root.as_trust_anchor().to_pem();
-        let (plane, _) = control_plane("local", &store, &root, &[(NS, "bb"), (NS, "slow-cooker")]).await;
+        let plane = tls_control_plane("local", &store, &root, &[(NS, "bb"), (NS, "slow-cooker")]).await;
+        let addrs = plane.addrs();
         let app = app().await;
         let bb_listen = format!("127.0.0.1:{port}");
         let client_outbound: SocketAddr = format!("127.0.0.2:{}", free_port()).parse().expect("outbound");
         let unused: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("outbound");
-        let bb = spawn_proxy(&strait, "bb", "127.0.0.1", &anchors, plane.local_addr(), unused,
+        let bb = spawn_proxy(&strait, "bb", "127.0.0.1", &anchors, &addrs, unused,
             Some(format!("{bb_listen}={app}")));
         // oha, slow-cooker's app here, connects from 127.0.0.1: that is the
         // pod's address, the only one its proxy serves outbound.
-        let client = spawn_proxy(&strait, "slow-cooker", "127.0.0.1", &anchors, plane.local_addr(),
+        let client = spawn_proxy(&strait, "slow-cooker", "127.0.0.1", &anchors, &addrs,
             client_outbound, None);
         for proxy in [&bb, &client] {
             let admin = proxy.admin;
@@ -268,6 +285,7 @@ fn main() {
         drop(relays);
 
         println!("pod to pod: client -> slow-cooker proxy -> (mTLS, Wasm authz) -> bb proxy -> app");
+        println!("control plane over TLS (identity) and mTLS (destination, policy), as on a cluster");
         println!("HTTP/1.1 keep-alive, 1 KiB responses, loopback, {CONNECTIONS} connections, {DURATION} per run");
         println!();
         println!("{:<34} {:>12} {:>12} {:>10} {:>12} {:>10}", "", "direct", "via proxies", "ratio", "via relays", "ratio");

@@ -304,6 +304,7 @@ pub fn proxy_config(spec: ProxySpec<'_>) -> ProxyConfig {
         inbound_direct: spec.direct,
         outbound_listen_addr: any_port(),
         admin_listen_addr: any_port(),
+        probe_listen_addr: None,
         identity: IdentityConfig {
             local_name: identity(spec.sa, spec.ns),
             trust_anchors_pem: spec.anchors.to_string(),

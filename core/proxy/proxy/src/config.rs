@@ -71,6 +71,9 @@ pub struct ProxyConfig {
     /// Where `/metrics`, `/ready` and `/live` are served (by default
     /// [`ADMIN_ADDR`], Linkerd's).
     pub admin_listen_addr: SocketAddr,
+    /// Where only `/ready` and `/live` are served (a gateway's probe port,
+    /// facing its load balancer); none serves no such listener.
+    pub probe_listen_addr: Option<SocketAddr>,
     /// Identity settings.
     pub identity: IdentityConfig,
     /// `host:port` of the destination service.
@@ -123,7 +126,7 @@ pub struct ConfigError {
 }
 
 /// The variables the proxy reads, for `--help` texts and documentation.
-pub const VARIABLES: [(&str, &str); 24] = [
+pub const VARIABLES: [(&str, &str); 25] = [
     (
         env::INBOUND_LISTEN_ADDR,
         "inbound listener for redirected connections (default 0.0.0.0:4143)",
@@ -139,6 +142,10 @@ pub const VARIABLES: [(&str, &str); 24] = [
     (
         env::ADMIN_LISTEN_ADDR,
         "admin server: /metrics, /ready, /live (default 0.0.0.0:4191)",
+    ),
+    (
+        env::PROBE_LISTEN_ADDR,
+        "probe-only listener: /ready and /live, no metrics (a gateway's, facing its load balancer)",
     ),
     (
         env::IDENTITY_LOCAL_NAME,
@@ -303,6 +310,10 @@ impl ProxyConfig {
             inbound_direct: direct_inbound(get(env::INBOUND_DIRECT).as_deref())?,
             outbound_listen_addr: addr(env::OUTBOUND_LISTEN_ADDR, OUTBOUND_ADDR)?,
             admin_listen_addr: addr(env::ADMIN_LISTEN_ADDR, ADMIN_ADDR)?,
+            probe_listen_addr: match get(env::PROBE_LISTEN_ADDR) {
+                None => None,
+                Some(_) => Some(addr(env::PROBE_LISTEN_ADDR, ADMIN_ADDR)?),
+            },
             identity: IdentityConfig {
                 local_name: required(env::IDENTITY_LOCAL_NAME)?,
                 trust_anchors_pem,

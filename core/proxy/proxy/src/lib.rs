@@ -234,6 +234,16 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
                 source,
             })?;
     tasks.push(admin);
+    if let Some(addr) = config.probe_listen_addr {
+        let (_, probes) = strait_admin::serve_probes(addr, ready.clone())
+            .await
+            .map_err(|source| StartError::Bind {
+                what: "probes",
+                addr,
+                source,
+            })?;
+        tasks.push(probes);
+    }
     // What inbound traffic may never be forwarded to: every port the
     // proxy listens on, as bound and as a sidecar's are numbered.
     let mut own_ports = sidecar_ports();

@@ -237,6 +237,27 @@ fn the_gateway_is_a_proxy_in_gateway_mode_behind_a_load_balancer() {
             (Some("mc-probe".to_string()), 4191)
         ]
     );
+    // The load balancer reaches the gateway port and a probe-only
+    // listener, never the admin port (metrics) itself.
+    let targets: Vec<Option<IntOrString>> = spec
+        .ports
+        .iter()
+        .flatten()
+        .map(|p| p.target_port.clone())
+        .collect();
+    assert_eq!(
+        targets,
+        [Some(IntOrString::Int(4143)), Some(IntOrString::Int(4181))]
+    );
+    assert_eq!(var("STRAIT_PROXY_PROBE_LISTEN_ADDR"), "0.0.0.0:4181");
+    assert!(
+        !container
+            .ports
+            .iter()
+            .flatten()
+            .any(|p| p.container_port == 4191),
+        "the admin port is not a port the gateway publishes"
+    );
     assert_eq!(
         service
             .metadata
