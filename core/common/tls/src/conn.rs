@@ -11,7 +11,8 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::{TlsAcceptor, TlsConnector};
+use rustls::server::Acceptor;
+use tokio_rustls::{LazyConfigAcceptor, TlsConnector};
 
 use crate::credentials::{Credentials, first_dns_san};
 use crate::error::{IdentityNameProblem, TlsError};
@@ -188,14 +189,30 @@ pub async fn accept(
             peer_addr,
         });
     }
-    let tls = TlsAcceptor::from(credentials.server_config())
-        .accept(stream)
+    let handshake_error = |error| TlsError::Handshake {
+        peer: peer_addr.to_string(),
+        expected: None,
+        error,
+    };
+    // The ClientHello must name this proxy's identity (SNI), as every mesh
+    // client sends it: a hello for another name is not for the mesh, and
+    // terminating it would hand that client a certificate it never asked
+    // for.
+    let start = LazyConfigAcceptor::new(Acceptor::default(), stream)
         .await
-        .map_err(|error| TlsError::Handshake {
-            peer: peer_addr.to_string(),
-            expected: None,
-            error,
-        })?;
+        .map_err(handshake_error)?;
+    let named = start.client_hello().server_name().map(str::to_string);
+    if named.as_deref() != Some(credentials.identity()) {
+        return Err(TlsError::OtherServerName {
+            peer: peer_addr,
+            named,
+            identity: credentials.identity().to_string(),
+        });
+    }
+    let tls = start
+        .into_stream(credentials.server_config())
+        .await
+        .map_err(handshake_error)?;
     let client_identity = tls.get_ref().1.peer_certificates().and_then(peer_identity);
     Ok(Accepted {
         io: MaybeTls::Tls(Box::new(tls)),

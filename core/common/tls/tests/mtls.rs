@@ -239,3 +239,30 @@ async fn a_tls12_only_client_is_refused() {
         "the server refuses the handshake: {server:?}"
     );
 }
+
+/// A ClientHello for another name (or none) is not a mesh connection to
+/// this proxy: it is not terminated, so the client never gets this
+/// proxy's certificate as if it were the server it asked for.
+#[tokio::test]
+async fn a_hello_for_another_server_name_is_not_terminated() {
+    let mesh = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    for asked in ["api.example.com", "127.0.0.1"] {
+        let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+        let config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(mesh.roots.root_store())
+            .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tcp = TcpStream::connect(addr).await.expect("tcp");
+        let name = rustls_pki_types::ServerName::try_from(asked.to_string()).expect("name");
+        let client = connector.connect(name, tcp).await;
+        assert!(client.is_err(), "{asked}: no handshake");
+        let server = accepted(task).await;
+        assert!(
+            matches!(server, Err(TlsError::OtherServerName { .. })),
+            "{asked}: refused for its name: {server:?}"
+        );
+    }
+}

@@ -13,6 +13,9 @@
 //! 5. slow-cooker-evil's pod sending through slow-cooker's proxy (its
 //!    outbound listener is on slow-cooker's address, which every pod
 //!    reaches): bb would admit the request as slow-cooker's.
+//! 6. A local process (or a web page) applying an AuthorizationPolicy that
+//!    admits everyone through `strait local`'s API, without the run's
+//!    token.
 
 pub(crate) mod wire;
 
@@ -131,6 +134,13 @@ pub async fn security(mesh: &DrillMesh) -> Vec<Row> {
             borrowed_proxy(&west),
         )
         .await,
+        guarded(
+            mesh,
+            "POST to strait local's API applying an AuthorizationPolicy that admits every client of bb, without the run's token"
+                .to_string(),
+            unauthenticated_api(mesh),
+        )
+        .await,
     ];
     rows.extend(unmeshed_export(mesh, &east, &west, &target).await);
     rows
@@ -158,6 +168,38 @@ async fn borrowed_proxy(west: &LocalCluster) -> Attempt {
     Attempt {
         as_required: matches!(answer, Answer::Failed(_)),
         happened: format!("{ALLOWED_CLIENT}'s proxy: {}", answer.quote()),
+    }
+}
+
+/// Case 6: a local process (or a web page) changes the policy through
+/// `strait local`'s API without the run's token. The API must refuse it
+/// (401) before reading the body; the guide's policy holds meanwhile.
+async fn unauthenticated_api(mesh: &DrillMesh) -> Attempt {
+    let api = match mesh.mesh() {
+        Ok(local) => local.api_addr(),
+        Err(error) => return not_tried(error),
+    };
+    let body = serde_json::json!({
+        "apiVersion": "policy.linkerd.io/v1alpha1",
+        "kind": "AuthorizationPolicy",
+        "metadata": {"name": "everyone", "namespace": NAMESPACE},
+        "spec": {
+            "targetRef": {"group": "policy.linkerd.io", "kind": "Server", "name": SERVER},
+            "requiredAuthenticationRefs": []
+        }
+    })
+    .to_string();
+    let request = format!(
+        "POST /v1/clusters/{SERVER_CLUSTER}/apply HTTP/1.1\r\nHost: {api}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = match tokio::net::TcpStream::connect(api).await {
+        Ok(mut tcp) => wire::exchange_raw(&mut tcp, &request).await,
+        Err(error) => Answer::Failed(error.to_string()),
+    };
+    Attempt {
+        as_required: matches!(answer, Answer::Http { status: 401, .. }),
+        happened: format!("strait local's API: {}", answer.quote()),
     }
 }
 

@@ -106,6 +106,15 @@ where
     let request = format!(
         "GET / HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: strait-reliability\r\nConnection: close\r\n\r\n"
     );
+    exchange_raw(io, &request).await
+}
+
+/// Sends `request` as written (it must ask the server to close) and reads
+/// the answer, as [`exchange`] does.
+pub(crate) async fn exchange_raw<S>(io: &mut S, request: &str) -> Answer
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let exchanged = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
         io.write_all(request.as_bytes())
             .await
