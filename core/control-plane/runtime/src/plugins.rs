@@ -11,7 +11,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use strait_plugin_config::{PluginSink, PluginSinks, SinkError, follow_plugin_config_map};
+use strait_plugin_config::{
+    PLUGINS_STATUS_CONFIG_MAP, PluginSink, PluginSinks, SinkError, follow_plugin_config_map,
+};
 use strait_plugin_distribution::{OfferedPlugin, PluginKind, PluginOffer};
 use strait_plugin_host::{AuthzPlugin, ExportPlugin, PluginBytes, PluginHost, PluginSource};
 use strait_store::ClusterStore;
@@ -121,8 +123,11 @@ impl PluginsConfigMap {
     }
 
     /// Follows the ConfigMap in `store` in the background, validating each
-    /// new plugin on `host` and handing the good ones to `sinks`; `None`
-    /// when no ConfigMap is named. Abort the task to stop following.
+    /// new plugin on `host` and handing the good ones to `sinks`, and
+    /// reporting on the status ConfigMap [`PLUGINS_STATUS_CONFIG_MAP`] in
+    /// the same namespace (the one ConfigMap `strait install` lets the
+    /// followers write); `None` when no ConfigMap is named. Abort the task
+    /// to stop following.
     pub fn follow<S: ClusterStore>(
         &self,
         store: S,
@@ -136,6 +141,7 @@ impl PluginsConfigMap {
             store,
             self.namespace.clone(),
             self.name.clone(),
+            PLUGINS_STATUS_CONFIG_MAP.to_string(),
             host.clone(),
             sinks,
         )))

@@ -14,7 +14,9 @@ use prometheus_client::registry::Registry;
 use strait_default_plugins::fixtures::with_custom_section;
 use strait_mirror::MirrorMetrics;
 use strait_mirror::leader::LeaseConfig;
-use strait_plugin_config::{EXPORT_PLUGIN_KEY, plugins_config_map, status_annotation};
+use strait_plugin_config::{
+    EXPORT_PLUGIN_KEY, PLUGINS_STATUS_CONFIG_MAP, plugins_config_map, read_status,
+};
 use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics};
 use strait_runtime::credentials::connect_link;
 use strait_runtime::mirror::{LinkMirror, MirrorController, service_mirror};
@@ -111,16 +113,14 @@ async fn the_controller_mirrors_serves_its_metrics_and_releases_its_lease() {
     .await
     .unwrap();
     eventually("the export plugin taken", || async {
-        west.get::<ConfigMap>("linkerd", "strait-plugins")
+        west.get::<ConfigMap>("linkerd", PLUGINS_STATUS_CONFIG_MAP)
             .await
             .ok()
             .flatten()
-            .and_then(|cm| {
-                cm.metadata
-                    .annotations?
-                    .remove(&status_annotation(EXPORT_PLUGIN_KEY))
+            .is_some_and(|cm| {
+                read_status(&cm, EXPORT_PLUGIN_KEY)
+                    .is_some_and(|status| status.starts_with("active 2.0.0"))
             })
-            .is_some_and(|status| status.starts_with("active 2.0.0"))
     })
     .await;
 

@@ -39,6 +39,12 @@ pub const ISSUER_CA_KEY: &str = "ca.crt";
 /// The plugins ConfigMap the policy controller and the service mirrors
 /// follow for new authz and export plugins.
 pub const PLUGINS_CONFIG_MAP: &str = "strait-plugins";
+/// The ConfigMap beside [`PLUGINS_CONFIG_MAP`] where its followers report
+/// each plugin's status. A ConfigMap of its own so the followers need no
+/// write access to the plugins: a service mirror handles a remote
+/// cluster's data, and one that is subverted must not be able to replace
+/// the mesh's authz plugin.
+pub const PLUGINS_STATUS_CONFIG_MAP: &str = "strait-plugins-status";
 
 /// Where identity's trust anchors are mounted: Linkerd's path, so the
 /// same ConfigMap works unchanged.

@@ -6,14 +6,18 @@
 //! apply creates the object), a status write `patch` on the `status`
 //! subresource, a delete `delete`. Cluster-wide reads get a ClusterRole;
 //! everything confined to one namespace gets a Role there, narrowed to the
-//! objects' names wherever the verb allows it (`create`, `list` and `watch`
-//! cannot be narrowed by name). No rule uses a wildcard.
+//! objects' names wherever the verb allows it (`list` and `watch` cannot be
+//! narrowed by name, nor can a `create` by POST, whose object has no name
+//! when it is authorized; a `create` by server-side apply is authorized
+//! with the object's name, so it can). No rule uses a wildcard.
 
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
 use std::collections::BTreeMap;
-use strait_mesh::names::{self, CONTROL_PLANE_NAMESPACE, Component, PLUGINS_CONFIG_MAP};
+use strait_mesh::names::{
+    self, CONTROL_PLANE_NAMESPACE, Component, PLUGINS_CONFIG_MAP, PLUGINS_STATUS_CONFIG_MAP,
+};
 
 use crate::meta::metadata;
 use crate::object::Object;
@@ -83,19 +87,30 @@ pub fn policy_cluster_rules() -> Vec<PolicyRule> {
     ]
 }
 
-/// Following the plugins ConfigMap: it is watched (list and watch of the
-/// namespace's ConfigMaps, which a name cannot narrow), read, annotated
-/// with each plugin's status (patch, of that ConfigMap only; it is never
-/// created, so a deleted ConfigMap stays deleted) and each outcome is
-/// recorded as an Event (created and updated by apply).
+/// Following the plugins ConfigMap, as policy (authz) and every service
+/// mirror (export) do: it is watched (list and watch of the namespace's
+/// ConfigMaps, which a name cannot narrow) and read, and never written:
+/// only the operator (`strait plugin push`, with their own credentials)
+/// writes plugins. A service mirror handles a remote cluster's data; with
+/// `patch` here, a subverted one could replace the mesh's authz plugin.
+///
+/// Each plugin's status goes to the status ConfigMap instead, by
+/// server-side apply, which creates it when missing: `get`, `create` and
+/// `patch` on that name only. Kubernetes cannot narrow a `create` by POST
+/// to a name (the object has none when the request is authorized), but the
+/// apply is a PATCH to the object's path and its `create` check carries
+/// that name, so the narrowed rule is enough and no follower can create
+/// any other ConfigMap, such as a plugins ConfigMap not pushed yet. Each
+/// outcome is recorded as an Event (created and updated by apply).
 pub fn plugins_config_map_rules() -> Vec<PolicyRule> {
     vec![
         rule(CORE, &["configmaps"], &READ, &[]),
+        rule(CORE, &["configmaps"], &["get"], &[PLUGINS_CONFIG_MAP]),
         rule(
             CORE,
             &["configmaps"],
-            &["get", "patch"],
-            &[PLUGINS_CONFIG_MAP],
+            &["get", "create", "patch"],
+            &[PLUGINS_STATUS_CONFIG_MAP],
         ),
         rule(CORE, &["events"], &["create", "patch"], &[]),
     ]
@@ -126,9 +141,10 @@ pub fn service_mirror_cluster_rules() -> Vec<PolicyRule> {
 /// The service mirror of Link `link` in the control plane's namespace:
 /// it watches the Links there (by namespace) and reads its own, writes
 /// its own Link's status, reads the Link's credentials Secret, and follows
-/// the plugins ConfigMap for the export plugin. Its replicas elect a
-/// leader through the Lease `service-mirror-write-<link>`, which each
-/// reads and writes by server-side apply (creating it when missing).
+/// the plugins ConfigMap for the export plugin (reading it, reporting in
+/// the status ConfigMap). Its replicas elect a leader through the Lease
+/// `service-mirror-write-<link>`, which each reads and writes by
+/// server-side apply (creating it when missing).
 pub fn service_mirror_namespace_rules(link: &str) -> Vec<PolicyRule> {
     let lease = names::service_mirror_lease(link);
     let credentials = names::link_credentials(link);

@@ -231,6 +231,37 @@ pub fn check_no_wildcards(objects: &[Object]) {
     }
 }
 
+/// The verbs that create, change or remove an object.
+const WRITE_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deletecollection"];
+
+/// The write verbs `rule` grants on the core ConfigMap `name`: those of a
+/// rule on `configmaps` whose names, if it lists any, include `name`.
+pub fn config_map_writes(rule: &PolicyRule, name: &str) -> Vec<String> {
+    let core = rule.api_groups.iter().flatten().any(|g| g.is_empty());
+    let config_maps = rule.resources.iter().flatten().any(|r| r == "configmaps");
+    let named = rule
+        .resource_names
+        .as_ref()
+        .is_none_or(|names| names.iter().any(|n| n == name));
+    if !(core && config_maps && named) {
+        return Vec::new();
+    }
+    rule.verbs
+        .iter()
+        .filter(|v| WRITE_VERBS.contains(&v.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// No rule lets anything the installer renders write the plugins
+/// ConfigMap: only the operator pushes plugins, with their own credentials.
+pub fn check_plugins_config_map_read_only(objects: &[Object]) {
+    for (role, rule) in rules(objects) {
+        let writes = config_map_writes(&rule, strait_mesh::names::PLUGINS_CONFIG_MAP);
+        assert!(writes.is_empty(), "{role} may {writes:?} it: {rule:?}");
+    }
+}
+
 /// Every object carries strait's label, and every binding binds a role
 /// and ServiceAccount that are rendered.
 pub fn check_labels_and_bindings(objects: &[Object]) {

@@ -12,8 +12,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_plugin_host::{PluginBytes, PluginError, PluginKind};
 
 /// The ConfigMap the control plane watches for plugins; its name is one of
-/// the mesh's names, which `strait install` grants the controllers access to.
+/// the mesh's names, which `strait install` grants the controllers read
+/// access to (and only read: the operator writes it).
 pub use strait_mesh::names::PLUGINS_CONFIG_MAP;
+/// The ConfigMap where the control plane reports each plugin's status,
+/// one annotation per key; the only ConfigMap its followers may write.
+pub use strait_mesh::names::PLUGINS_STATUS_CONFIG_MAP;
 /// Its `binaryData` key holding the authz plugin.
 pub const AUTHZ_PLUGIN_KEY: &str = "authz.wasm";
 /// Its `binaryData` key holding the export plugin.

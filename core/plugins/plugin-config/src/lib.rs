@@ -14,13 +14,16 @@
 //! changes nothing: the last good one keeps deciding.
 //!
 //! Every outcome is reported where `kubectl` shows it: an annotation per
-//! key on the ConfigMap (`status.strait.io/authz.wasm: active 1.2.0
-//! (sha256 46f463cb2a9b)`, or `rejected: <why>; still active: ...`) and an
-//! Event (`PluginActivated`, or a `Warning` `PluginRejected`) on it. Each
-//! key is reported by a field manager of its own ([`field_manager`]), so
-//! the components following different keys (the policy controller authz,
-//! the service mirrors export) keep each other's annotations under
-//! server-side apply.
+//! key on the status ConfigMap beside it ([`PLUGINS_STATUS_CONFIG_MAP`],
+//! `status.strait.io/authz.wasm: active 1.2.0 (sha256 46f463cb2a9b)`, or
+//! `rejected: <why>; still active: ...`) and an Event (`PluginActivated`,
+//! or a `Warning` `PluginRejected`) on the plugins ConfigMap. The follower
+//! only reads the plugins ConfigMap, so it needs no right to write the
+//! plugins: a service mirror, which handles a remote cluster's data, could
+//! otherwise replace the mesh's authz plugin. Each key is reported by a
+//! field manager of its own ([`field_manager`]), so the components
+//! following different keys (the policy controller authz, the service
+//! mirrors export) keep each other's annotations under server-side apply.
 
 mod contract;
 mod report;
@@ -37,17 +40,19 @@ use strait_store::{ClusterStore, Event, WatchParams};
 
 use contract::holds_plugin;
 pub use contract::{
-    AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, PLUGIN_VERSION_ANNOTATION, PLUGINS_CONFIG_MAP, plugin_key,
-    plugins_config_map, read_plugin,
+    AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, PLUGIN_VERSION_ANNOTATION, PLUGINS_CONFIG_MAP,
+    PLUGINS_STATUS_CONFIG_MAP, plugin_key, plugins_config_map, read_plugin,
 };
-pub use report::{FIELD_MANAGER, STATUS_ANNOTATION_PREFIX, field_manager, status_annotation};
+pub use report::{
+    FIELD_MANAGER, STATUS_ANNOTATION_PREFIX, field_manager, read_status, status_annotation,
+};
 
 /// How long to wait before watching again after the watch failed.
 const REWATCH_DELAY: Duration = Duration::from_secs(1);
 
 /// Where a validated plugin goes. Returns an error naming why the mesh
 /// could not take it (e.g. too large to distribute); the plugin then counts
-/// as rejected, with that error as the reason on the ConfigMap.
+/// as rejected, with that error as the reason in its status.
 pub type PluginSink =
     Arc<dyn Fn(&PluginBytes, &VersionInfo) -> Result<(), SinkError> + Send + Sync>;
 
@@ -115,11 +120,14 @@ struct Followed {
 
 /// Follows ConfigMap `namespace/name` until the store's watch ends for
 /// good (never, in practice): every new plugin in it is validated with
-/// `host`, handed to its sink when good, and reported on the ConfigMap.
+/// `host`, handed to its sink when good, and reported on ConfigMap
+/// `namespace/status_name` (created by the first report) and in an Event.
+/// `namespace/name` is only read.
 pub async fn follow_plugin_config_map<S: ClusterStore>(
     store: S,
     namespace: String,
     name: String,
+    status_name: String,
     host: PluginHost,
     sinks: PluginSinks,
 ) {
@@ -144,7 +152,14 @@ pub async fn follow_plugin_config_map<S: ClusterStore>(
             };
             let changed = handle(&config_map, &host, &sinks, &mut followed);
             if !changed.is_empty() {
-                report::publish(&store, &config_map, &followed_statuses(&followed), &changed).await;
+                report::publish(
+                    &store,
+                    &config_map,
+                    &status_name,
+                    &followed_statuses(&followed),
+                    &changed,
+                )
+                .await;
             }
         }
         tokio::time::sleep(REWATCH_DELAY).await;

@@ -1,5 +1,11 @@
 //! Reporting outcomes where `kubectl` shows them: annotations on the
-//! ConfigMap and Events about it.
+//! status ConfigMap beside the plugins ConfigMap, and Events about the
+//! plugins ConfigMap.
+//!
+//! The status has a ConfigMap of its own because whoever may write a
+//! ConfigMap may write all of it: were the status on the plugins ConfigMap,
+//! every follower (each service mirror, which handles a remote cluster's
+//! data) would need `patch` on the mesh's authz plugin.
 
 use std::collections::BTreeMap;
 
@@ -28,9 +34,20 @@ pub fn field_manager(key: &str) -> String {
 /// `status.strait.io/authz.wasm`.
 pub const STATUS_ANNOTATION_PREFIX: &str = "status.strait.io/";
 
-/// The annotation reporting `key`'s outcome.
+/// The annotation of the status ConfigMap reporting `key`'s outcome.
 pub fn status_annotation(key: &str) -> String {
     format!("{STATUS_ANNOTATION_PREFIX}{key}")
+}
+
+/// The outcome of `key` as the status ConfigMap `status` reports it, if it
+/// reports one.
+pub fn read_status<'a>(status: &'a ConfigMap, key: &str) -> Option<&'a str> {
+    status
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(&status_annotation(key))
+        .map(String::as_str)
 }
 
 /// The status text of an outcome, as the annotation holds it.
@@ -53,13 +70,16 @@ pub(crate) fn status_text(outcome: &Outcome) -> String {
     }
 }
 
-/// Writes every key's status onto the ConfigMap (each key as its own field
-/// manager) and an Event for each outcome in `changed`. Failures are
-/// logged: the plugins are in place whether or not the report could be
-/// written.
+/// Writes every key's status onto the status ConfigMap `status_name`, in
+/// the plugins ConfigMap's namespace (each key as its own field manager;
+/// the first write creates it), and an Event about the plugins ConfigMap
+/// for each outcome in `changed`. The plugins ConfigMap itself is never
+/// written. Failures are logged: the plugins are in place whether or not
+/// the report could be written.
 pub(crate) async fn publish<S: ClusterStore>(
     store: &S,
     config_map: &ConfigMap,
+    status_name: &str,
     statuses: &BTreeMap<&'static str, Outcome>,
     changed: &[(&'static str, Outcome)],
 ) {
@@ -70,20 +90,9 @@ pub(crate) async fn publish<S: ClusterStore>(
         return;
     };
     for (key, outcome) in statuses {
-        let status = ConfigMap {
-            metadata: ObjectMeta {
-                name: Some(name.clone()),
-                namespace: Some(namespace.clone()),
-                annotations: Some(BTreeMap::from([(
-                    status_annotation(key),
-                    status_text(outcome),
-                )])),
-                ..ObjectMeta::default()
-            },
-            ..ConfigMap::default()
-        };
+        let status = status_config_map(status_name, &namespace, key, outcome);
         if let Err(error) = store.apply(&status, &field_manager(key)).await {
-            tracing::warn!(%namespace, %name, %key, %error, "cannot write the plugin status annotation");
+            tracing::warn!(%namespace, status = %status_name, %key, %error, "cannot write the plugin status");
         }
     }
     for (key, outcome) in changed {
@@ -91,6 +100,28 @@ pub(crate) async fn publish<S: ClusterStore>(
         if let Err(error) = store.apply(&event, &field_manager(key)).await {
             tracing::warn!(%namespace, %name, %error, "cannot record a plugin event");
         }
+    }
+}
+
+/// The status ConfigMap as one key's field manager applies it: only that
+/// key's annotation (and the label every strait object carries), so the
+/// other keys' managers keep theirs.
+fn status_config_map(name: &str, namespace: &str, key: &str, outcome: &Outcome) -> ConfigMap {
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(namespace.to_string()),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/part-of".to_string(),
+                "strait".to_string(),
+            )])),
+            annotations: Some(BTreeMap::from([(
+                status_annotation(key),
+                status_text(outcome),
+            )])),
+            ..ObjectMeta::default()
+        },
+        ..ConfigMap::default()
     }
 }
 

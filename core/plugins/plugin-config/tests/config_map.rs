@@ -1,6 +1,7 @@
 //! The plugins ConfigMap followed through the embedded store, as the API
 //! server would serve it: good plugins swap in, bad ones are refused with
-//! the reason on the ConfigMap and in an Event, and the last good one stays.
+//! the reason in the status ConfigMap and in an Event, and the last good
+//! one stays.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,14 +9,15 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{ConfigMap, Event};
 use serde_json::json;
 use strait_plugin_config::{
-    AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, PluginSinks, follow_plugin_config_map, plugins_config_map,
-    status_annotation,
+    AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, PLUGINS_STATUS_CONFIG_MAP, PluginSinks,
+    follow_plugin_config_map, plugins_config_map, read_status, status_annotation,
 };
 use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics};
 use strait_store::{ClusterStore, MemoryStore};
 
 const NS: &str = "linkerd";
 const NAME: &str = "strait-plugins";
+const STATUS: &str = PLUGINS_STATUS_CONFIG_MAP;
 
 struct Setup {
     store: MemoryStore,
@@ -49,6 +51,7 @@ fn setup() -> Setup {
         store.clone(),
         NS.to_string(),
         NAME.to_string(),
+        STATUS.to_string(),
         host,
         sinks,
     ));
@@ -64,25 +67,23 @@ async fn push(store: &MemoryStore, plugins: &[(&str, &[u8])], version: &str) {
     store.apply(&config_map, "kubectl").await.expect("apply");
 }
 
-/// Waits until the status annotation of `key` satisfies `check`, and
-/// returns it.
+/// Waits until the status of `key` in the status ConfigMap satisfies
+/// `check`, and returns it.
 async fn status(store: &MemoryStore, key: &str, check: impl Fn(&str) -> bool) -> String {
-    let annotation = status_annotation(key);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let current = store
-            .get::<ConfigMap>(NS, NAME)
+            .get::<ConfigMap>(NS, STATUS)
             .await
             .expect("get")
-            .and_then(|cm| cm.metadata.annotations)
-            .and_then(|a| a.get(&annotation).cloned())
+            .and_then(|cm| read_status(&cm, key).map(str::to_string))
             .unwrap_or_default();
         if check(&current) {
             return current;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{annotation} never matched; last: {current:?}"
+            "the status of {key} never matched; last: {current:?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -167,11 +168,20 @@ async fn a_good_plugin_swaps_in_and_a_bad_one_is_refused_and_reported() {
         );
     }
 
-    // The user's data was left as it was: the status went in beside it.
+    // The user's data was left as it was: the status went elsewhere.
     let stored = s.store.get::<ConfigMap>(NS, NAME).await.unwrap().unwrap();
     assert_eq!(
         stored.binary_data.unwrap()[AUTHZ_PLUGIN_KEY].0,
         good.to_vec()
+    );
+    assert!(
+        stored
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .keys()
+            .all(|a| !a.starts_with("status.strait.io/")),
+        "no status on the plugins ConfigMap"
     );
 }
 
@@ -211,6 +221,7 @@ async fn a_plugin_the_mesh_cannot_take_counts_as_rejected() {
         store.clone(),
         NS.to_string(),
         NAME.to_string(),
+        STATUS.to_string(),
         host,
         sinks,
     ));
@@ -227,7 +238,7 @@ async fn a_plugin_the_mesh_cannot_take_counts_as_rejected() {
 
 /// The followers of a Kubernetes control plane: the policy controller's
 /// (authz only) and one per Link's service mirror (export only), each
-/// writing the status of its own key onto the same ConfigMap.
+/// writing the status of its own key onto the same status ConfigMap.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn followers_of_different_keys_keep_each_others_status() {
     let store = MemoryStore::new();
@@ -268,6 +279,7 @@ async fn followers_of_different_keys_keep_each_others_status() {
             store.clone(),
             NS.to_string(),
             NAME.to_string(),
+            STATUS.to_string(),
             host.clone(),
             sinks,
         ));
@@ -297,7 +309,7 @@ async fn followers_of_different_keys_keep_each_others_status() {
     status(&store, EXPORT_PLUGIN_KEY, |t| t.starts_with("rejected")).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let annotations = store
-        .get::<ConfigMap>(NS, NAME)
+        .get::<ConfigMap>(NS, STATUS)
         .await
         .unwrap()
         .unwrap()
@@ -345,4 +357,103 @@ async fn followers_of_different_keys_keep_each_others_status() {
             "policy 2"
         ]
     );
+}
+
+/// In a cluster the followers may only read the plugins ConfigMap (a
+/// service mirror handles a remote cluster's data; were it able to write
+/// there, a subverted one could replace the mesh's authz plugin). So the
+/// follower reports in the status ConfigMap only, and leaves the plugins
+/// ConfigMap exactly as the operator wrote it, through activations and
+/// rejections of either key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follower_reports_beside_the_plugins_and_never_writes_them() {
+    let s = setup();
+    let authz = strait_default_plugins::AUTHZ_DEFAULT;
+    let export = strait_default_plugins::EXPORT_DEFAULT;
+    assert!(
+        s.store
+            .get::<ConfigMap>(NS, STATUS)
+            .await
+            .expect("get")
+            .is_none(),
+        "no status before the first plugin"
+    );
+    // The plugins pushed, their version, and the status then expected of
+    // authz and of export.
+    type Plugins<'a> = [(&'a str, &'a [u8]); 2];
+    let rounds: [(Plugins, &str, &str, &str); 2] = [
+        (
+            [(AUTHZ_PLUGIN_KEY, authz), (EXPORT_PLUGIN_KEY, export)],
+            "1",
+            "active 1 ",
+            "active 1 ",
+        ),
+        (
+            [
+                (AUTHZ_PLUGIN_KEY, b"garbage".as_slice()),
+                (EXPORT_PLUGIN_KEY, export),
+            ],
+            "2",
+            "rejected: ",
+            "active 2 ",
+        ),
+    ];
+    for (plugins, version, authz_status, export_status) in rounds {
+        let written = s
+            .store
+            .apply(
+                &plugins_config_map(NAME, NS, &plugins, Some(version)),
+                "kubectl",
+            )
+            .await
+            .expect("apply");
+        status(&s.store, AUTHZ_PLUGIN_KEY, |t| t.starts_with(authz_status)).await;
+        status(&s.store, EXPORT_PLUGIN_KEY, |t| {
+            t.starts_with(export_status)
+        })
+        .await;
+        // Anything the followers still had in flight has landed by now.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = s
+            .store
+            .get::<ConfigMap>(NS, NAME)
+            .await
+            .expect("get")
+            .expect("the plugins ConfigMap");
+        assert!(written.metadata.resource_version.is_some());
+        assert_eq!(
+            now.metadata.resource_version, written.metadata.resource_version,
+            "version {version}: the plugins ConfigMap was written after the operator's write"
+        );
+        assert_eq!(now, written, "version {version}");
+    }
+
+    // The status ConfigMap holds one annotation per key and no plugin.
+    let report = s
+        .store
+        .get::<ConfigMap>(NS, STATUS)
+        .await
+        .expect("get")
+        .expect("the status ConfigMap, created by the first report");
+    let annotations: Vec<String> = report
+        .metadata
+        .annotations
+        .clone()
+        .unwrap_or_default()
+        .into_keys()
+        .collect();
+    assert_eq!(
+        annotations,
+        [
+            status_annotation(AUTHZ_PLUGIN_KEY),
+            status_annotation(EXPORT_PLUGIN_KEY)
+        ]
+    );
+    assert_eq!(report.binary_data, None);
+    assert_eq!(report.data, None);
+
+    // The Events still name the plugins ConfigMap, which they are about.
+    for event in events(&s.store).await {
+        assert_eq!(event.involved_object.name.as_deref(), Some(NAME));
+    }
 }

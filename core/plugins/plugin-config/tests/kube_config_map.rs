@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use strait_plugin_config::{
-    AUTHZ_PLUGIN_KEY, PluginSinks, field_manager, follow_plugin_config_map, plugins_config_map,
-    status_annotation,
+    AUTHZ_PLUGIN_KEY, PLUGINS_STATUS_CONFIG_MAP, PluginSinks, field_manager,
+    follow_plugin_config_map, plugins_config_map, status_annotation,
 };
 use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics};
 use strait_store_kube::testing::{ApiServer, Received, mock_cluster};
 
 const NS: &str = "linkerd";
 const NAME: &str = "strait-plugins";
+const STATUS: &str = PLUGINS_STATUS_CONFIG_MAP;
 const CONFIG_MAPS: &str = "/api/v1/namespaces/linkerd/configmaps";
 
 /// The plugins ConfigMap as the API server returns it.
@@ -43,7 +44,8 @@ struct Seen {
 
 /// Answers requests until `count` writes have come: each write is
 /// recorded (method, path, field manager, body) and answered with its body
-/// as the stored object; watch requests are held.
+/// as the stored object; watch requests are held. A write to the plugins
+/// ConfigMap fails the test: the follower may only read it.
 async fn writes(server: &mut ApiServer, seen: &mut Seen, count: usize) {
     let start = seen.writes.len();
     while seen.writes.len() < start + count {
@@ -58,6 +60,11 @@ async fn writes(server: &mut ApiServer, seen: &mut Seen, count: usize) {
             http::Method::GET,
             "an unexpected read of {}",
             request.path
+        );
+        assert_ne!(
+            request.path,
+            format!("{CONFIG_MAPS}/{NAME}"),
+            "the follower wrote the plugins ConfigMap"
         );
         let manager = request
             .query
@@ -105,6 +112,7 @@ async fn a_good_plugin_is_activated_and_a_bad_one_refused_through_the_api_server
         store,
         NS.to_string(),
         NAME.to_string(),
+        STATUS.to_string(),
         host,
         sinks,
     ));
@@ -118,13 +126,15 @@ async fn a_good_plugin_is_activated_and_a_bad_one_refused_through_the_api_server
     list.respond_list("100", vec![config_map(good, "v1", "90")]);
 
     // A good plugin: handed to the sink, its status applied onto the
-    // ConfigMap and an Event recorded.
+    // status ConfigMap (created by the apply when missing) and an Event
+    // recorded about the plugins ConfigMap.
     let mut seen = Seen::default();
     writes(&mut server, &mut seen, 2).await;
     assert_eq!(*loaded.lock().unwrap(), ["v1"]);
     let (method, path, manager, body) = &seen.writes[0];
     assert_eq!(method, "PATCH");
-    assert_eq!(path, &format!("{CONFIG_MAPS}/{NAME}"));
+    assert_eq!(path, &format!("{CONFIG_MAPS}/{STATUS}"));
+    assert_eq!(body["metadata"]["name"], STATUS);
     assert_eq!(manager, &field_manager(AUTHZ_PLUGIN_KEY));
     assert_eq!(manager, "strait-plugin-config-authz");
     let status = body["metadata"]["annotations"][status_annotation(AUTHZ_PLUGIN_KEY)]
@@ -136,11 +146,8 @@ async fn a_good_plugin_is_activated_and_a_bad_one_refused_through_the_api_server
         Some(1),
         "only this key's status: {body}"
     );
-    assert_eq!(
-        body.get("binaryData"),
-        None,
-        "the user's data is not touched"
-    );
+    assert_eq!(body.get("binaryData"), None, "no plugin in the status");
+    assert_eq!(body.get("data"), None, "no plugin in the status");
     assert_eq!(
         body["metadata"].get("resourceVersion"),
         None,
@@ -177,7 +184,7 @@ async fn a_good_plugin_is_activated_and_a_bad_one_refused_through_the_api_server
         "the bad plugin never reaches the sink"
     );
     let (_, path, manager, body) = &seen.writes[2];
-    assert_eq!(path, &format!("{CONFIG_MAPS}/{NAME}"));
+    assert_eq!(path, &format!("{CONFIG_MAPS}/{STATUS}"));
     assert_eq!(manager, "strait-plugin-config-authz");
     let status = body["metadata"]["annotations"][status_annotation(AUTHZ_PLUGIN_KEY)]
         .as_str()

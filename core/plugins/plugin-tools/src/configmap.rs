@@ -43,8 +43,10 @@ pub fn render(
 }
 
 /// The ConfigMap with `key` set to `bytes`: what was there is kept, except
-/// the status annotations the control plane writes (they describe the old
-/// plugin) and the version, which becomes `version` or goes away. Without a
+/// status annotations (the control plane reports in its own status
+/// ConfigMap; any still here were written onto the plugins ConfigMap by an
+/// earlier release and describe an old plugin, so the push does not claim
+/// them) and the version, which becomes `version` or goes away. Without a
 /// current one, a new `strait-plugins` in `namespace`.
 pub fn merge(
     current: Option<ConfigMap>,

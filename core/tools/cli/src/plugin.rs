@@ -105,8 +105,9 @@ pub enum PluginCommand {
     ///
     /// The control plane validates it again, hands it to the proxies (authz)
     /// or the service mirrors (export), and reports the outcome in the
-    /// ConfigMap's annotation `status.strait.io/<kind>.wasm` and an Event;
-    /// a rejected plugin leaves the last good one in place.
+    /// annotation `status.strait.io/<kind>.wasm` of the ConfigMap
+    /// `strait-plugins-status` beside it and in an Event; a rejected plugin
+    /// leaves the last good one in place.
     Push {
         /// The plugin kind.
         #[arg(long, value_enum)]

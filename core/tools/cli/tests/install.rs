@@ -441,18 +441,24 @@ fn multicluster_install_follows_gateway_and_set() {
             && rule.resource_names.as_deref()
                 == Some(&["service-mirror-write-target".to_string()][..])
     }));
-    let plugins = role
+    // The mirror reads the plugins ConfigMap and writes only the status
+    // ConfigMap beside it.
+    let config_map_writes: Vec<_> = role
         .rules
         .iter()
         .flatten()
-        .find(|rule| {
-            rule.verbs.contains(&"patch".to_string())
-                && rule.resources.as_deref() == Some(&["configmaps".to_string()][..])
+        .filter(|rule| {
+            rule.resources.as_deref() == Some(&["configmaps".to_string()][..])
+                && rule
+                    .verbs
+                    .iter()
+                    .any(|v| !matches!(v.as_str(), "get" | "list" | "watch"))
         })
-        .expect("the plugins ConfigMap rule");
+        .collect();
+    assert_eq!(config_map_writes.len(), 1, "{config_map_writes:?}");
     assert_eq!(
-        plugins.resource_names.as_deref(),
-        Some(&[strait_plugin_config::PLUGINS_CONFIG_MAP.to_string()][..])
+        config_map_writes[0].resource_names.as_deref(),
+        Some(&[strait_plugin_config::PLUGINS_STATUS_CONFIG_MAP.to_string()][..])
     );
 
     // Offline: a context that names no cluster does not matter.

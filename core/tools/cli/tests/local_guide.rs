@@ -559,6 +559,7 @@ fn a_pushed_plugin_takes_over_with_no_failed_request() {
         "linkerd",
         "get",
         "configmap",
+        "strait-plugins-status",
         "-o",
         "yaml",
     ]);

@@ -103,6 +103,7 @@ fn the_example_authz_plugin_pushed_into_a_running_mesh_changes_the_decisions() {
         "linkerd",
         "get",
         "configmap",
+        "strait-plugins-status",
         "-o",
         "yaml",
     ]);

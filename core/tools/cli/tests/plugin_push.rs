@@ -50,6 +50,10 @@ async fn push_writes_each_kind_under_its_key_and_refuses_a_bad_plugin() {
         out.starts_with("configmap/strait-plugins authz.wasm pushed"),
         "{out}"
     );
+    assert!(
+        out.contains("configmap/strait-plugins-status annotation status.strait.io/authz.wasm"),
+        "where to read the outcome: {out}"
+    );
     let stored = plugins(&env).await;
     assert_eq!(
         stored.binary_data.as_ref().unwrap()["authz.wasm"].0,

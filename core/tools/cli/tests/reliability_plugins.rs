@@ -4,7 +4,7 @@
 //! large to distribute, a garbage plugin written into the plugins ConfigMap
 //! past `strait plugin push`, and a plugin that loops, exhausts memory and
 //! traps on chosen requests. Each is refused with a clear message (by the
-//! push, or in the ConfigMap's status annotation) or contained at call time
+//! push, or in the status ConfigMap's annotation) or contained at call time
 //! (the request it was asked about is denied); bb keeps serving slow-cooker
 //! at 100% throughout.
 
@@ -25,7 +25,8 @@ use strait_default_plugins::fixtures;
 const QPS: f64 = 10.0;
 /// The clients sleep 5 s before they start, then a full 15 s window.
 const SETTLE: Duration = Duration::from_secs(22);
-/// Where the control plane reports the authz plugin's outcome.
+/// Where the control plane reports the authz plugin's outcome: an
+/// annotation of the status ConfigMap beside the plugins ConfigMap.
 const STATUS: &str = "status.strait.io/authz.wasm";
 
 /// bb serves slow-cooker at 100% over the last 15 s, and, when
@@ -81,7 +82,7 @@ fn assert_push_refused(ws: &Workspace, name: &str, bytes: &[u8], reason: &str) {
     assert!(stderr.contains(reason), "{name}: {stderr}");
 }
 
-/// The authz status annotation of the plugins ConfigMap in east; empty
+/// The authz status annotation of the status ConfigMap in east; empty
 /// while there is no such ConfigMap.
 fn status(ws: &Workspace) -> String {
     let out = ws.strait(
@@ -92,7 +93,7 @@ fn status(ws: &Workspace) -> String {
             "linkerd",
             "get",
             "configmap",
-            "strait-plugins",
+            "strait-plugins-status",
             "-o",
             "json",
         ],

@@ -9,7 +9,7 @@ use std::time::Duration;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use strait_api::link::Link;
-use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, PLUGINS_CONFIG_MAP};
+use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, PLUGINS_CONFIG_MAP, PLUGINS_STATUS_CONFIG_MAP};
 use strait_store::ClusterStore;
 
 use crate::mesh::{CLIENT_CLUSTER, DrillMesh, NAMESPACE, SERVER_CLUSTER};
@@ -72,12 +72,13 @@ pub async fn push_authz(
 }
 
 /// The control plane's report on the authz plugin of `cluster`
-/// (`active V (sha256 ...)` or `rejected: ...`), if it wrote one.
+/// (`active V (sha256 ...)` or `rejected: ...`) in the status ConfigMap,
+/// if it wrote one.
 pub async fn authz_status(mesh: &DrillMesh, cluster: &str) -> Option<String> {
     let cluster = mesh.cluster(cluster).ok()?;
     let config_map: ConfigMap = cluster
         .store()
-        .get(PLUGINS_NAMESPACE, PLUGINS_CONFIG_MAP)
+        .get(PLUGINS_NAMESPACE, PLUGINS_STATUS_CONFIG_MAP)
         .await
         .ok()??;
     config_map

@@ -4,8 +4,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 
 use super::*;
 use crate::testing::{
-    check_deployments, check_labels_and_bindings, check_no_wildcards, deployments, has, index,
-    round_trip,
+    check_deployments, check_labels_and_bindings, check_no_wildcards,
+    check_plugins_config_map_read_only, deployments, has, index, round_trip,
 };
 
 fn material() -> &'static IdentityMaterial {
@@ -82,6 +82,7 @@ fn deployments_use_what_is_rendered_and_are_locked_down() {
     check_deployments(&objects, &[]);
     check_labels_and_bindings(&objects);
     check_no_wildcards(&objects);
+    check_plugins_config_map_read_only(&objects);
     assert_eq!(deployments(&objects).len(), 3);
 }
 

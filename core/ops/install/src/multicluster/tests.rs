@@ -3,8 +3,8 @@ use strait_api::image::PROXY_BIN;
 
 use super::*;
 use crate::testing::{
-    check_deployments, check_labels_and_bindings, check_no_wildcards, deployments, has, index,
-    round_trip, rules,
+    check_deployments, check_labels_and_bindings, check_no_wildcards,
+    check_plugins_config_map_read_only, deployments, has, index, round_trip, rules,
 };
 
 const ANCHORS: &str = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
@@ -78,6 +78,7 @@ fn the_default_install_is_the_link_crd_namespace_remote_access_and_gateway() {
     );
     check_labels_and_bindings(&objects);
     check_no_wildcards(&objects);
+    check_plugins_config_map_read_only(&objects);
 }
 
 #[test]
@@ -281,6 +282,7 @@ fn a_controller_per_link_with_a_lease_rule_naming_its_lease() {
     );
     check_labels_and_bindings(&objects);
     check_no_wildcards(&objects);
+    check_plugins_config_map_read_only(&objects);
     assert!(has(&objects, "ServiceAccount", mc(), "controller-target"));
     assert!(has(&objects, "Deployment", mc(), "controller-target"));
     assert!(has(

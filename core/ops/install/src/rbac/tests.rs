@@ -1,4 +1,5 @@
 use super::*;
+use crate::testing::config_map_writes;
 
 fn grants(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> Option<Vec<String>> {
     rules
@@ -78,20 +79,85 @@ fn destination_reads_secrets_only_in_its_namespace_role() {
 }
 
 #[test]
-fn only_the_plugins_config_map_may_be_patched_and_none_created() {
+fn followers_read_the_plugins_config_map_and_write_only_their_status() {
     let rules = plugins_config_map_rules();
-    assert_eq!(
-        grants(&rules, "", "configmaps", "patch"),
-        Some(vec!["strait-plugins".to_string()])
-    );
+    let status = || Some(vec!["strait-plugins-status".to_string()]);
     assert_eq!(
         grants(&rules, "", "configmaps", "get"),
         Some(vec!["strait-plugins".to_string()])
     );
-    assert!(grants(&rules, "", "configmaps", "create").is_none());
+    // Every rule granting `get` on a ConfigMap, by name.
+    let got: Vec<Vec<String>> = rules
+        .iter()
+        .filter(|r| r.verbs.iter().any(|v| v == "get"))
+        .map(|r| r.resource_names.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            vec!["strait-plugins".to_string()],
+            vec!["strait-plugins-status".to_string()]
+        ]
+    );
+    assert_eq!(grants(&rules, "", "configmaps", "patch"), status());
+    // Server-side apply creates the status when missing; the check of
+    // that create carries the name, so it is narrowed too.
+    assert_eq!(grants(&rules, "", "configmaps", "create"), status());
+    assert!(grants(&rules, "", "configmaps", "update").is_none());
     assert!(grants(&rules, "", "configmaps", "delete").is_none());
+    assert!(grants(&rules, "", "configmaps", "watch").is_some());
     assert!(grants(&rules, "", "events", "create").is_some());
     assert!(grants(&rules, "", "events", "patch").is_some());
+}
+
+/// A service mirror handles a remote cluster's data, policy hands the
+/// authz plugin to every proxy: neither may write the plugins ConfigMap
+/// (a subverted mirror would otherwise replace the mesh's authz plugin).
+#[test]
+fn neither_policy_nor_a_service_mirror_may_write_the_plugins_config_map() {
+    let followers = [
+        ("policy (cluster)", policy_cluster_rules()),
+        ("policy (namespace)", plugins_config_map_rules()),
+        ("service mirror (cluster)", service_mirror_cluster_rules()),
+        (
+            "service mirror (namespace)",
+            service_mirror_namespace_rules("target"),
+        ),
+    ];
+    for (who, rules) in followers {
+        for rule in &rules {
+            let writes = config_map_writes(rule, PLUGINS_CONFIG_MAP);
+            assert!(writes.is_empty(), "{who} may {writes:?} it: {rule:?}");
+        }
+    }
+    // Both still follow it.
+    for rules in [
+        plugins_config_map_rules(),
+        service_mirror_namespace_rules("target"),
+    ] {
+        assert!(grants(&rules, "", "configmaps", "watch").is_some());
+        assert_eq!(
+            grants(&rules, "", "configmaps", "get"),
+            Some(vec![PLUGINS_CONFIG_MAP.to_string()])
+        );
+    }
+    // The check itself sees a write, named or not.
+    let named = rule(
+        CORE,
+        &["configmaps"],
+        &["get", "patch"],
+        &[PLUGINS_CONFIG_MAP],
+    );
+    assert_eq!(config_map_writes(&named, PLUGINS_CONFIG_MAP), ["patch"]);
+    let unnamed = rule(CORE, &["configmaps"], &["create", "list"], &[]);
+    assert_eq!(config_map_writes(&unnamed, PLUGINS_CONFIG_MAP), ["create"]);
+    let other = rule(
+        CORE,
+        &["configmaps"],
+        &["patch"],
+        &[PLUGINS_STATUS_CONFIG_MAP],
+    );
+    assert!(config_map_writes(&other, PLUGINS_CONFIG_MAP).is_empty());
 }
 
 #[test]
@@ -122,6 +188,10 @@ fn a_service_mirror_touches_only_its_own_link_lease_and_credentials() {
     assert!(grants(&rules, "multicluster.linkerd.io", "links", "watch").is_some());
     assert_eq!(
         grants(&rules, "", "configmaps", "patch"),
+        only(&["strait-plugins-status"])
+    );
+    assert_eq!(
+        grants(&rules, "", "configmaps", "get"),
         only(&["strait-plugins"])
     );
 }

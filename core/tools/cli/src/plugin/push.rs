@@ -6,7 +6,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use strait_plugin_config::{PLUGINS_CONFIG_MAP, plugin_key};
+use strait_plugin_config::{
+    PLUGINS_CONFIG_MAP, PLUGINS_STATUS_CONFIG_MAP, plugin_key, status_annotation,
+};
 use strait_plugin_host::{PluginKind, PluginSource};
 use strait_plugin_tools::configmap::{merge, with_type};
 use strait_store::ClusterStore;
@@ -85,8 +87,10 @@ pub fn push(scope: &Scope, kind: PluginKind, file: &Path, version: Option<&str>)
             Ok(()) => {
                 println!(
                     "configmap/{PLUGINS_CONFIG_MAP} {key} pushed ({} bytes); the control plane \
-                     validates it and reports the outcome in the annotation status.strait.io/{key}",
-                    plugin.bytes.len()
+                     validates it and reports the outcome in configmap/{PLUGINS_STATUS_CONFIG_MAP} \
+                     annotation {}",
+                    plugin.bytes.len(),
+                    status_annotation(key)
                 );
                 ExitCode::SUCCESS
             }

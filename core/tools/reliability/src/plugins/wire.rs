@@ -1,7 +1,8 @@
 //! What the plugins drill touches: the plugins ConfigMap of the server's
 //! cluster (written as `strait plugin push` writes it, or as an operator
-//! with kubectl could), the status and Events the control plane reports on
-//! it, and requests sent through a meshed client's proxy.
+//! with kubectl could), the status the control plane reports in the status
+//! ConfigMap beside it and the Events it records on it, and requests sent
+//! through a meshed client's proxy.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -12,7 +13,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Event};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_mesh::names::CONTROL_PLANE_NAMESPACE;
 use strait_mesh::ports::OUTBOUND_PORT;
-use strait_plugin_config::{AUTHZ_PLUGIN_KEY, PLUGINS_CONFIG_MAP};
+use strait_plugin_config::{AUTHZ_PLUGIN_KEY, PLUGINS_CONFIG_MAP, PLUGINS_STATUS_CONFIG_MAP};
 use strait_store::{ClusterStore, MemoryStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -21,7 +22,8 @@ const PUSH_MANAGER: &str = "strait-plugin-push";
 /// Who writes it past the push: an operator's `kubectl apply`.
 const OPERATOR_MANAGER: &str = "kubectl";
 
-/// The authz status annotation, as the control plane writes it.
+/// The authz status annotation, as the control plane writes it on the
+/// status ConfigMap.
 pub(crate) fn status_annotation() -> String {
     strait_plugin_config::status_annotation(AUTHZ_PLUGIN_KEY)
 }
@@ -80,10 +82,12 @@ pub(crate) async fn operator_write(store: &MemoryStore, bytes: &[u8]) -> Result<
         })
 }
 
-/// `read` of the plugins ConfigMap as stored (JSON), if it exists: read in
-/// place, without copying or decoding its plugins, which may be megabytes.
+/// `read` of the control plane's ConfigMap `name` as stored (JSON), if it
+/// exists: read in place, without copying or decoding the plugins ConfigMap's
+/// plugins, which may be megabytes.
 fn read_config_map<T>(
     store: &MemoryStore,
+    name: &str,
     read: impl Fn(&serde_json::Value) -> Option<T>,
 ) -> Option<T> {
     store.objects().into_iter().find_map(|(kind, object)| {
@@ -91,7 +95,7 @@ fn read_config_map<T>(
         if kind.group.is_empty()
             && kind.kind == "ConfigMap"
             && meta["namespace"] == CONTROL_PLANE_NAMESPACE
-            && meta["name"] == PLUGINS_CONFIG_MAP
+            && meta["name"] == name
         {
             read(&object)
         } else {
@@ -103,7 +107,7 @@ fn read_config_map<T>(
 /// The authz status annotation now; empty while there is none.
 pub(crate) fn status(store: &MemoryStore) -> String {
     let annotation = status_annotation();
-    read_config_map(store, |cm| {
+    read_config_map(store, PLUGINS_STATUS_CONFIG_MAP, |cm| {
         cm["metadata"]["annotations"][annotation.as_str()]
             .as_str()
             .map(str::to_string)
@@ -115,7 +119,7 @@ pub(crate) fn status(store: &MemoryStore) -> String {
 /// and ends in base64), to tell whether a write reached the ConfigMap;
 /// empty while there is none.
 pub(crate) fn stored_authz(store: &MemoryStore) -> String {
-    read_config_map(store, |cm| {
+    read_config_map(store, PLUGINS_CONFIG_MAP, |cm| {
         let text = cm["binaryData"][AUTHZ_PLUGIN_KEY].as_str()?;
         let head = text.get(..32).unwrap_or(text);
         let tail = text.get(text.len().saturating_sub(32)..).unwrap_or(text);
