@@ -7,11 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use rustls::server::Acceptor;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use rustls::server::Acceptor;
 use tokio_rustls::{LazyConfigAcceptor, TlsConnector};
 
 use crate::credentials::{Credentials, first_dns_san};
