@@ -21,3 +21,17 @@ pub fn default_namespace(context_token: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether the asking proxy says it is a multicluster gateway
+/// (`"gateway":true` in its JSON token). A gateway is then answered only
+/// for Services its cluster exports through it: anything else is refused
+/// with `PERMISSION_DENIED`, which the gateway passes on as 403. The claim
+/// needs no proof, since it only narrows what the asker is told.
+pub fn is_gateway(context_token: &str) -> bool {
+    let token = context_token.trim();
+    token.starts_with('{')
+        && serde_json::from_str::<serde_json::Value>(token)
+            .ok()
+            .and_then(|value| value.get("gateway")?.as_bool())
+            .unwrap_or(false)
+}

@@ -21,7 +21,7 @@ mod service;
 mod shared;
 mod watcher;
 
-pub use context::default_namespace;
+pub use context::{default_namespace, is_gateway};
 pub use feed::{REWATCH_BACKOFF, feed_cluster};
 pub use proto::{
     DEFAULT_WEIGHT, RETRY_BUDGET_MIN_PER_SECOND, RETRY_BUDGET_RATIO, RETRY_BUDGET_TTL,

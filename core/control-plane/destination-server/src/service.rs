@@ -14,7 +14,7 @@ use strait_destination::{
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-use crate::context::default_namespace;
+use crate::context::{default_namespace, is_gateway};
 use crate::proto;
 use crate::shared::SharedClusters;
 use crate::watcher::{self, AddressWatcher, EndpointWatcher};
@@ -127,12 +127,19 @@ impl<S: DestinationSource> DestinationService<S> {
     /// Reads the request's authority, refusing a malformed one with
     /// InvalidArgument naming it, so the proxy's log says which lookup
     /// failed.
-    fn target(&self, request: &GetDestination) -> Result<Target, Status> {
+    ///
+    /// A gateway names Services only: an address (a ClusterIP included)
+    /// is refused with PERMISSION_DENIED.
+    fn target(&self, request: &GetDestination, gateway: bool) -> Result<Target, Status> {
+        if gateway && let Ok(address) = request.path.parse::<SocketAddr>() {
+            return Err(watcher::address_refused(address));
+        }
         let namespace = default_namespace(&request.context_token);
         match self
             .source
             .resolve(&self.cluster, &request.path, namespace.as_deref())
         {
+            Some(Ok(Target::Address(address))) if gateway => Err(watcher::address_refused(address)),
             Some(Ok(target)) => Ok(target),
             Some(Err(error)) => Err(Status::invalid_argument(format!(
                 "invalid authority: {error}"
@@ -158,8 +165,9 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
         // the stream.
         let mut changes = self.source.subscribe();
         changes.mark_unchanged();
-        let target = self.target(&request)?;
-        tracing::debug!(authority = %request.path, ?target, "Get");
+        let gateway = is_gateway(&request.context_token);
+        let target = self.target(&request, gateway)?;
+        tracing::debug!(authority = %request.path, ?target, gateway, "Get");
         let stream: GetStream = match target {
             Target::Service {
                 namespace,
@@ -169,6 +177,9 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                 let key = ResolutionKey::new(&self.cluster, &namespace, &name, port);
                 let labels = proto::set_labels(&namespace, &name);
                 let current = self.source.endpoints(&key);
+                if gateway && !current.as_deref().is_some_and(|set| set.gateway_exported) {
+                    return Err(watcher::not_exported(&namespace, &name));
+                }
                 let first = watcher::initial(current.as_deref(), &labels);
                 let watcher = EndpointWatcher {
                     source: self.source.clone(),
@@ -177,10 +188,15 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                     changes,
                     sent: current,
                     pending: VecDeque::new(),
+                    gateway,
                 };
-                let updates = stream::unfold(watcher, |mut watcher| async move {
-                    let update = watcher.next().await?;
-                    Some((Ok(update), watcher))
+                // After a refusal the stream ends: the state becomes `None`.
+                let updates = stream::unfold(Some(watcher), |watcher| async move {
+                    let mut watcher = watcher?;
+                    match watcher.next().await? {
+                        Ok(update) => Some((Ok(update), Some(watcher))),
+                        Err(refused) => Some((Err(refused), None)),
+                    }
                 });
                 Box::pin(stream::once(async move { Ok(first) }).chain(updates))
             }
@@ -210,11 +226,24 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
         let request = request.into_inner();
         let mut changes = self.source.subscribe();
         changes.mark_unchanged();
-        let target = self.target(&request)?;
+        let gateway = is_gateway(&request.context_token);
+        let target = self.target(&request, gateway)?;
         let stream: GetProfileStream = match target {
             Target::Service {
-                namespace, name, ..
+                namespace,
+                name,
+                port,
             } => {
+                if gateway {
+                    let key = ResolutionKey::new(&self.cluster, &namespace, &name, port);
+                    if !self
+                        .source
+                        .endpoints(&key)
+                        .is_some_and(|set| set.gateway_exported)
+                    {
+                        return Err(watcher::not_exported(&namespace, &name));
+                    }
+                }
                 let domain = self
                     .source
                     .cluster_config(&self.cluster)

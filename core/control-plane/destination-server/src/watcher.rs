@@ -6,8 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use linkerd2_proxy_api::destination::Update;
+use strait_api::labels;
 use strait_destination::{Endpoint, EndpointSet, ResolutionKey};
 use tokio::sync::watch;
+use tonic::Status;
 
 use crate::proto;
 use crate::service::DestinationSource;
@@ -81,20 +83,27 @@ pub(crate) struct EndpointWatcher<S> {
     pub(crate) sent: Option<Arc<EndpointSet>>,
     /// Updates computed but not yet sent.
     pub(crate) pending: VecDeque<Update>,
+    /// Whether a gateway asks: the stream ends with `PERMISSION_DENIED`
+    /// once the Service is no longer exported through the gateway.
+    pub(crate) gateway: bool,
 }
 
 impl<S: DestinationSource> EndpointWatcher<S> {
     /// The next update: wait for the index to move, and send what changed
-    /// for this Service port. `None` once the feeders are gone.
-    pub(crate) async fn next(&mut self) -> Option<Update> {
+    /// for this Service port. `None` once the feeders are gone; for a
+    /// gateway, the refusal once the Service is withdrawn from export.
+    pub(crate) async fn next(&mut self) -> Option<Result<Update, Status>> {
         loop {
             if let Some(update) = self.pending.pop_front() {
-                return Some(update);
+                return Some(Ok(update));
             }
             if self.changes.changed().await.is_err() {
                 return None;
             }
             let current = self.source.endpoints(&self.key);
+            if self.gateway && !current.as_deref().is_some_and(|set| set.gateway_exported) {
+                return Some(Err(not_exported(&self.key.namespace, &self.key.service)));
+            }
             let unchanged = match (&self.sent, &current) {
                 (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
                 (None, None) => true,
@@ -108,6 +117,26 @@ impl<S: DestinationSource> EndpointWatcher<S> {
             self.sent = current;
         }
     }
+}
+
+/// The refusal a gateway gets for a Service its cluster does not export
+/// through it (or that does not exist: a gateway's clients learn nothing
+/// about Services that are not exported).
+pub(crate) fn not_exported(namespace: &str, service: &str) -> Status {
+    Status::permission_denied(format!(
+        "service {namespace}/{service} is not exported through this cluster's gateway \
+         (it needs the label {}={})",
+        labels::EXPORTED,
+        labels::EXPORTED_GATEWAY
+    ))
+}
+
+/// The refusal a gateway gets for an address: it forwards to exported
+/// Services by name only.
+pub(crate) fn address_refused(address: SocketAddr) -> Status {
+    Status::permission_denied(format!(
+        "a gateway forwards to exported Services by name, not to the address {address}"
+    ))
 }
 
 /// Follows the endpoint of one address (an IP that is no ClusterIP) for one

@@ -201,7 +201,7 @@ impl Clusters {
     fn compute(&self, key: &ResolutionKey) -> Option<EndpointSet> {
         let index = self.clusters.get(&key.cluster)?;
         let service = index.service(&key.namespace, &key.service)?;
-        match &service.remote {
+        let set = match &service.remote {
             Some(remote) => Some(
                 self.clusters
                     .get(&remote.cluster)
@@ -209,7 +209,11 @@ impl Clusters {
                     .unwrap_or_default(),
             ),
             None => index.local_endpoints(&key.namespace, &key.service, key.port),
-        }
+        };
+        set.map(|set| EndpointSet {
+            gateway_exported: service.gateway_exported,
+            ..set
+        })
     }
 
     /// Moves the generation when the pods behind addresses changed and the

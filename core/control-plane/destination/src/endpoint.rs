@@ -58,6 +58,11 @@ impl Endpoint {
 pub struct EndpointSet {
     /// The endpoints by address.
     pub endpoints: BTreeMap<SocketAddr, Endpoint>,
+    /// Whether the Service is exported through the cluster's multicluster
+    /// gateway, which may forward to it only then. Part of the set so that
+    /// exporting or withdrawing a Service moves its resolution and wakes
+    /// the gateway's streams.
+    pub gateway_exported: bool,
 }
 
 impl EndpointSet {

@@ -24,7 +24,8 @@ const GATEWAY_NS: &str = "linkerd-multicluster";
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// East: the gateway as `linkerd multicluster install` deploys it, and the
-/// guide's bb, meshed, with no policy (all-unauthenticated).
+/// guide's bb, meshed, exported through the gateway, with no policy
+/// (all-unauthenticated).
 fn east_objects(store: &MemoryStore) {
     apply(
         store,
@@ -89,7 +90,8 @@ fn east_objects(store: &MemoryStore) {
         store,
         json!({
             "apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "bb", "namespace": NS},
+            "metadata": {"name": "bb", "namespace": NS,
+                         "labels": {"mirror.linkerd.io/exported": "true"}},
             "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8080}],
                      "selector": {"app": "bb"}}
         }),

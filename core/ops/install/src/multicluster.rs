@@ -32,8 +32,10 @@ use crate::meta::{self, ADMIN_PORT_NAME, EXTENSION, labels, metadata};
 use crate::object::{Object, RenderError};
 use crate::rbac;
 
+mod gateway_policy;
 mod set;
 
+pub use gateway_policy::{ANY_MESHED, SOURCE_CLUSTER};
 pub use set::{InvalidLinkName, SetError};
 
 /// The settings of a multicluster install.
@@ -136,7 +138,8 @@ impl Multicluster {
     }
 
     /// The gateway: its ServiceAccount, the trust-roots ConfigMap when the
-    /// anchors are known, its Deployment and its LoadBalancer Service.
+    /// anchors are known, its Deployment, its LoadBalancer Service, and the
+    /// Server and AuthorizationPolicy its port is authorized by.
     pub fn gateway_objects(&self) -> Vec<Object> {
         let mut labels = extension_labels();
         labels.insert("app".into(), GATEWAY.into());
@@ -232,6 +235,7 @@ impl Multicluster {
         };
         objects.push(deployment.into());
         objects.push(service.into());
+        objects.extend(gateway_policy::objects(&labels));
         objects
     }
 

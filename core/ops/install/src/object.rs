@@ -7,6 +7,9 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource};
+use strait_api::policy::{
+    AuthorizationPolicy, MeshTlsAuthentication, NetworkAuthentication, Server,
+};
 
 /// Why a manifest could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +48,10 @@ pub enum RenderError {
 }
 
 macro_rules! objects {
-    ($($kind:ident),* $(,)?) => {
+    (
+        builtin: [$($kind:ident),* $(,)?],
+        custom: [$($custom:ident => $custom_kind:literal),* $(,)?] $(,)?
+    ) => {
         /// An object of one of the kinds the installers render. Keeping the
         /// typed value (rather than YAML) lets tests and callers inspect
         /// what will be applied.
@@ -56,6 +62,10 @@ macro_rules! objects {
                 #[doc = concat!("A ", stringify!($kind), ".")]
                 $kind($kind),
             )*
+            $(
+                #[doc = concat!("A ", $custom_kind, ".")]
+                $custom($custom),
+            )*
         }
 
         impl Object {
@@ -63,6 +73,7 @@ macro_rules! objects {
             pub fn kind(&self) -> &'static str {
                 match self {
                     $(Object::$kind(_) => <$kind as Resource>::KIND,)*
+                    $(Object::$custom(_) => $custom_kind,)*
                 }
             }
 
@@ -70,12 +81,14 @@ macro_rules! objects {
             pub fn metadata(&self) -> &ObjectMeta {
                 match self {
                     $(Object::$kind(o) => o.metadata(),)*
+                    $(Object::$custom(o) => &o.metadata,)*
                 }
             }
 
             fn yaml(&self) -> Result<String, serde_norway::Error> {
                 match self {
                     $(Object::$kind(o) => serde_norway::to_string(o),)*
+                    $(Object::$custom(o) => serde_norway::to_string(o),)*
                 }
             }
         }
@@ -87,21 +100,38 @@ macro_rules! objects {
                 }
             }
         )*
+        $(
+            impl From<$custom> for Object {
+                fn from(object: $custom) -> Self {
+                    Object::$custom(object)
+                }
+            }
+        )*
     };
 }
 
+// Kubernetes' own kinds, and Linkerd's custom resources (whose kind is
+// written here, as their derived types carry it only in their YAML).
 objects!(
-    CustomResourceDefinition,
-    Namespace,
-    ServiceAccount,
-    Secret,
-    ConfigMap,
-    ClusterRole,
-    ClusterRoleBinding,
-    Role,
-    RoleBinding,
-    Service,
-    Deployment,
+    builtin: [
+        CustomResourceDefinition,
+        Namespace,
+        ServiceAccount,
+        Secret,
+        ConfigMap,
+        ClusterRole,
+        ClusterRoleBinding,
+        Role,
+        RoleBinding,
+        Service,
+        Deployment,
+    ],
+    custom: [
+        Server => "Server",
+        AuthorizationPolicy => "AuthorizationPolicy",
+        MeshTlsAuthentication => "MeshTLSAuthentication",
+        NetworkAuthentication => "NetworkAuthentication",
+    ],
 );
 
 impl Object {

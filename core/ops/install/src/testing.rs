@@ -5,6 +5,9 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceA
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::de::DeserializeOwned;
+use strait_api::policy::{
+    AuthorizationPolicy, MeshTlsAuthentication, NetworkAuthentication, Server,
+};
 
 use crate::object::{Object, render};
 
@@ -51,6 +54,10 @@ fn parse(kind: &str, document: &str) -> Object {
         "RoleBinding" => typed::<RoleBinding>(document),
         "Service" => typed::<Service>(document),
         "Deployment" => typed::<Deployment>(document),
+        "Server" => typed::<Server>(document),
+        "AuthorizationPolicy" => typed::<AuthorizationPolicy>(document),
+        "MeshTLSAuthentication" => typed::<MeshTlsAuthentication>(document),
+        "NetworkAuthentication" => typed::<NetworkAuthentication>(document),
         other => panic!("unexpected kind {other}"),
     }
 }

@@ -1,20 +1,30 @@
 //! Gateway mode on loopback: west's slow-cooker calls `bb-east`, a
 //! gateway-mode mirror whose endpoint is east's gateway; the gateway
-//! terminates mTLS and forwards by authority to bb in east, again over
-//! mTLS. Both clusters share one trust anchor, each has its own issuer.
+//! terminates mTLS, authorizes the request by its own Server's policy and
+//! forwards it by authority to bb in east, again over mTLS. Both clusters
+//! share one trust anchor, each has its own issuer.
+//!
+//! The attacks: a mirror in west forged to name a Service east never
+//! exported (the gateway must not relay to it), a Service withdrawn from
+//! export (the gateway stops at once), and a meshed client the gateway's
+//! own policy does not admit.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use serde_json::json;
-use strait_proxy::DirectInbound;
+use serde_json::{Value, json};
+use strait_proxy::{DirectInbound, RunningProxy};
 use strait_proxy_integration::{
-    CONTROL_PLANE_NS, NS, ProxySpec, any_port, apply, bb_app, bb_workload, control_plane,
-    free_port, http_get, identity, metrics, namespaces, proxy, request_until, trust_root,
+    CONTROL_PLANE_NS, NS, ProxySpec, any_port, apply, apply_all, bb_app, bb_workload,
+    control_plane, free_port, http_get, identity, metrics, namespaces, proxy, request_until,
+    trust_root,
 };
 use strait_store::MemoryStore;
+use strait_test_support::guide::SLOW_COOKER;
+use strait_test_support::objects::{authorization_policy, mesh_tls_authentication, server};
 
 const GATEWAY_NS: &str = "linkerd-multicluster";
+const GATEWAY_IP: &str = "127.0.0.5";
 
 /// A proxy of one of the two clusters, asking that cluster's control plane.
 fn spec<'a>(
@@ -42,8 +52,72 @@ fn spec<'a>(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn west_reaches_bb_in_east_through_the_gateway() {
+/// bb's Service in east, exported through the gateway or not.
+fn bb_service(port: u16, exported: bool) -> Value {
+    let labels = if exported {
+        json!({"mirror.linkerd.io/exported": "true"})
+    } else {
+        json!({})
+    };
+    json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "bb", "namespace": NS, "labels": labels},
+        "spec": {"clusterIP": "10.112.0.10", "selector": {"app": "bb"},
+                 "ports": [{"name": "http", "port": port, "targetPort": port}]}
+    })
+}
+
+/// A gateway-mode mirror in west: `name` stands for `remote_fq_name` in
+/// east, its endpoint the gateway. An attacker who can edit mirrors in
+/// west writes one naming whatever east Service it likes.
+fn mirror(
+    west: &MemoryStore,
+    name: &str,
+    remote_fq_name: &str,
+    cluster_ip: &str,
+    port: u16,
+    gateway_port: u16,
+) {
+    let labels = json!({"mirror.linkerd.io/mirrored-service": "true",
+                        "mirror.linkerd.io/cluster-name": "east"});
+    apply(
+        west,
+        json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": NS, "labels": labels,
+                         "annotations": {"mirror.linkerd.io/remote-svc-fq-name": remote_fq_name}},
+            "spec": {"clusterIP": cluster_ip,
+                     "ports": [{"name": "http", "port": port, "targetPort": port}]}
+        }),
+    );
+    apply(
+        west,
+        json!({
+            "apiVersion": "v1", "kind": "Endpoints",
+            "metadata": {"name": name, "namespace": NS, "labels": labels,
+                         "annotations": {"mirror.linkerd.io/remote-gateway-identity":
+                                         identity("linkerd-gateway", GATEWAY_NS)}},
+            "subsets": [{"addresses": [{"ip": GATEWAY_IP}],
+                         "ports": [{"name": "http", "port": gateway_port, "protocol": "TCP"}]}]
+        }),
+    );
+}
+
+/// The two clusters and their proxies: bb (exported) and `internal` (a
+/// second Service over the same pod, never exported) in east behind the
+/// gateway; slow-cooker and slow-cooker-evil in west, with the mirror
+/// `bb-east` and a forged mirror `internal-east`.
+struct Mesh {
+    east: MemoryStore,
+    bb_port: u16,
+    gateway_addr: SocketAddr,
+    bb: RunningProxy,
+    slow_cooker: RunningProxy,
+    evil: RunningProxy,
+    _rest: Vec<Box<dyn std::any::Any + Send>>,
+}
+
+async fn mesh() -> Mesh {
     let root = trust_root();
     let anchors = root.as_trust_anchor().to_pem();
     let (east, west) = (MemoryStore::new(), MemoryStore::new());
@@ -51,44 +125,76 @@ async fn west_reaches_bb_in_east_through_the_gateway() {
     namespaces(&west, &[NS, CONTROL_PLANE_NS, GATEWAY_NS]);
     let bb_port = free_port();
     let gateway_port = free_port();
-    let gateway_identity = identity("linkerd-gateway", GATEWAY_NS);
 
-    // East: bb with no Server (all-unauthenticated), behind its proxy.
+    // East: bb with no Server (all-unauthenticated), behind its proxy,
+    // exported; `internal` over the same pod, not exported.
     bb_workload(&east, bb_port, "10.112.0.10");
-    // West: the gateway-mode mirror the service mirror writes.
+    apply(&east, bb_service(bb_port, true));
     apply(
-        &west,
+        &east,
         json!({
             "apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "bb-east", "namespace": NS,
-                         "labels": {"mirror.linkerd.io/mirrored-service": "true",
-                                    "mirror.linkerd.io/cluster-name": "east"},
-                         "annotations": {"mirror.linkerd.io/remote-svc-fq-name": "bb.mc-demo.svc.cluster.local"}},
-            "spec": {"clusterIP": "10.96.0.20",
+            "metadata": {"name": "internal", "namespace": NS},
+            "spec": {"clusterIP": "10.112.0.11", "selector": {"app": "bb"},
                      "ports": [{"name": "http", "port": bb_port, "targetPort": bb_port}]}
         }),
     );
     apply(
-        &west,
+        &east,
         json!({
-            "apiVersion": "v1", "kind": "Endpoints",
-            "metadata": {"name": "bb-east", "namespace": NS,
-                         "labels": {"mirror.linkerd.io/mirrored-service": "true",
-                                    "mirror.linkerd.io/cluster-name": "east"},
-                         "annotations": {"mirror.linkerd.io/remote-gateway-identity": gateway_identity}},
-            "subsets": [{"addresses": [{"ip": "127.0.0.5"}],
-                         "ports": [{"name": "http", "port": gateway_port, "protocol": "TCP"}]}]
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "internal-slice", "namespace": NS,
+                         "labels": {"kubernetes.io/service-name": "internal"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": true},
+                           "targetRef": {"kind": "Pod", "name": "bb-1", "namespace": NS}}],
+            "ports": [{"name": "http", "port": bb_port, "protocol": "TCP"}]
         }),
     );
+    // The gateway's pod, whose port the gateway's Server selects by name.
+    apply(
+        &east,
+        json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "linkerd-gateway-1", "namespace": GATEWAY_NS,
+                         "labels": {"app": "linkerd-gateway"}},
+            "spec": {"serviceAccountName": "linkerd-gateway", "containers": [
+                {"name": "linkerd-proxy",
+                 "ports": [{"name": "mc-gateway", "containerPort": gateway_port}]}
+            ]}
+        }),
+    );
+    mirror(
+        &west,
+        "bb-east",
+        "bb.mc-demo.svc.cluster.local",
+        "10.96.0.20",
+        bb_port,
+        gateway_port,
+    );
+    mirror(
+        &west,
+        "internal-east",
+        "internal.mc-demo.svc.cluster.local",
+        "10.96.0.21",
+        bb_port,
+        gateway_port,
+    );
 
-    let (east_plane, _) = control_plane(
+    let (east_plane, east_offer) = control_plane(
         "east",
         &east,
         &root,
         &[(NS, "bb"), (GATEWAY_NS, "linkerd-gateway")],
     )
     .await;
-    let (west_plane, _) = control_plane("west", &west, &root, &[(NS, "slow-cooker")]).await;
+    let (west_plane, west_offer) = control_plane(
+        "west",
+        &west,
+        &root,
+        &[(NS, "slow-cooker"), (NS, "slow-cooker-evil")],
+    )
+    .await;
     let app = bb_app().await;
     let bb = proxy(ProxySpec {
         direct: vec![DirectInbound {
@@ -105,7 +211,7 @@ async fn west_reaches_bb_in_east_through_the_gateway() {
         )
     })
     .await;
-    let gateway_addr: SocketAddr = format!("127.0.0.5:{gateway_port}").parse().unwrap();
+    let gateway_addr: SocketAddr = format!("{GATEWAY_IP}:{gateway_port}").parse().unwrap();
     let gateway = proxy(ProxySpec {
         inbound: gateway_addr,
         gateway: true,
@@ -113,7 +219,7 @@ async fn west_reaches_bb_in_east_through_the_gateway() {
             "linkerd-gateway",
             GATEWAY_NS,
             "linkerd-gateway-1",
-            "127.0.0.5",
+            GATEWAY_IP,
             &anchors,
             east_plane.local_addr(),
         )
@@ -128,14 +234,54 @@ async fn west_reaches_bb_in_east_through_the_gateway() {
         west_plane.local_addr(),
     ))
     .await;
+    let evil = proxy(spec(
+        "slow-cooker-evil",
+        NS,
+        "slow-cooker-evil-1",
+        "127.0.0.3",
+        &anchors,
+        west_plane.local_addr(),
+    ))
+    .await;
+    Mesh {
+        east,
+        bb_port,
+        gateway_addr,
+        bb,
+        slow_cooker,
+        evil,
+        _rest: vec![
+            Box::new(gateway),
+            Box::new(east_plane),
+            Box::new(west_plane),
+            Box::new(east_offer),
+            Box::new(west_offer),
+        ],
+    }
+}
 
-    let host = format!("bb-east.{NS}.svc.cluster.local:{bb_port}");
-    let answer = request_until("127.0.0.2", slow_cooker.outbound_addr, &host, 200).await;
+impl Mesh {
+    fn host(&self, service: &str) -> String {
+        format!("{service}.{NS}.svc.cluster.local:{}", self.bb_port)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn west_reaches_bb_in_east_through_the_gateway() {
+    let mesh = mesh().await;
+    let gateway_identity = identity("linkerd-gateway", GATEWAY_NS);
+    let answer = request_until(
+        "127.0.0.2",
+        mesh.slow_cooker.outbound_addr,
+        &mesh.host("bb-east"),
+        200,
+    )
+    .await;
     assert_eq!((answer.0, answer.1.as_str()), (200, "bb says hi"));
 
     // bb saw the gateway, over mTLS: gateway mode carries the gateway's
     // identity, not the original client's.
-    let text = metrics(bb.admin_addr).await;
+    let text = metrics(mesh.bb.admin_addr).await;
     assert!(
         text.lines()
             .any(|l| l.starts_with("inbound_http_authz_allow_total{")
@@ -145,11 +291,79 @@ async fn west_reaches_bb_in_east_through_the_gateway() {
     // The gateway serves meshed clients only: plaintext is closed unanswered.
     let (status, _) = http_get(
         "127.0.0.4",
-        gateway_addr,
+        mesh.gateway_addr,
         "bb.mc-demo.svc.cluster.local",
         "/",
     )
     .await;
     assert_eq!(status, 0);
-    drop((bb, gateway, slow_cooker, east_plane, west_plane));
+}
+
+/// The attack of a forged mirror: `internal-east` in west names east's
+/// `internal`, which east never exported. Without the export check the
+/// gateway relays to it (200); it must answer 403 naming the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_refuses_a_service_its_cluster_does_not_export() {
+    let mesh = mesh().await;
+    let from = mesh.slow_cooker.outbound_addr;
+    // bb's export works, so the refusal below is about the export alone.
+    assert_eq!(
+        request_until("127.0.0.2", from, &mesh.host("bb-east"), 200)
+            .await
+            .0,
+        200
+    );
+    let (status, body) = request_until("127.0.0.2", from, &mesh.host("internal-east"), 403).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("not exported"), "{body}");
+
+    // Withdrawing bb's export closes the gateway to it.
+    apply(&mesh.east, bb_service(mesh.bb_port, false));
+    let (status, body) = request_until("127.0.0.2", from, &mesh.host("bb-east"), 403).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("service mc-demo/bb is not exported"),
+        "{body}"
+    );
+    // And exporting it again opens it.
+    apply(&mesh.east, bb_service(mesh.bb_port, true));
+    assert_eq!(
+        request_until("127.0.0.2", from, &mesh.host("bb-east"), 200)
+            .await
+            .0,
+        200
+    );
+}
+
+/// The gateway authorizes with a Server and policy of its own: with one
+/// admitting only slow-cooker's identity, slow-cooker-evil (meshed, in a
+/// linked cluster) is refused at the gateway, before anything is
+/// forwarded. Without it, any meshed client of a linked cluster passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_authorizes_with_its_own_server() {
+    let mesh = mesh().await;
+    let host = mesh.host("bb-east");
+    assert_eq!(
+        request_until("127.0.0.3", mesh.evil.outbound_addr, &host, 200)
+            .await
+            .0,
+        200
+    );
+    apply_all(
+        &mesh.east,
+        [
+            server(
+                GATEWAY_NS,
+                "linkerd-gateway",
+                "linkerd-gateway",
+                "mc-gateway",
+            ),
+            authorization_policy(GATEWAY_NS, "linkerd-gateway", "linkerd-gateway", "linked"),
+            mesh_tls_authentication(GATEWAY_NS, "linked", &[SLOW_COOKER]),
+        ],
+    );
+    let (status, body) = request_until("127.0.0.3", mesh.evil.outbound_addr, &host, 403).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = http_get("127.0.0.2", mesh.slow_cooker.outbound_addr, &host, "/").await;
+    assert_eq!((status, body.as_str()), (200, "bb says hi"));
 }

@@ -12,7 +12,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ::http::{Request, Response};
 use bytes::Bytes;
+use futures::future::BoxFuture;
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
 use strait_decisions::authz::{ClientTls, Protocol};
 use strait_http_detect::{Detection, Protocol as Detected, detect};
 use strait_io::{CountedIo, PrefixedIo};
@@ -25,6 +29,14 @@ use tracing::{debug, info, warn};
 use crate::policy::PolicyWatcher;
 use metrics::ConnectionMetrics;
 
+/// A handler inside the proxy for admitted HTTP requests, given each
+/// request as it arrived (an upgraded one still upgraded).
+pub type LocalHttp = Arc<
+    dyn Fn(Request<Incoming>) -> BoxFuture<'static, Response<BoxBody<Bytes, hyper::Error>>>
+        + Send
+        + Sync,
+>;
+
 /// Where admitted traffic for a port goes.
 #[derive(Clone)]
 pub enum Forward {
@@ -36,6 +48,11 @@ pub enum Forward {
     Map(HashMap<u16, SocketAddr>),
     /// Any rule; `None` refuses the port.
     With(Arc<dyn Fn(u16) -> Option<SocketAddr> + Send + Sync>),
+    /// HTTP requests to a handler in the proxy: a multicluster gateway
+    /// authorizes requests with its own Server's policy, then forwards
+    /// them to its cluster's Services. Opaque connections are refused,
+    /// since they name no Service.
+    Local(LocalHttp),
 }
 
 impl Forward {
@@ -45,6 +62,7 @@ impl Forward {
             Forward::Loopback => Some(SocketAddr::from((Ipv4Addr::LOCALHOST, port))),
             Forward::Map(map) => map.get(&port).copied(),
             Forward::With(rule) => rule(port),
+            Forward::Local(_) => None,
         }
     }
 }
@@ -55,6 +73,7 @@ impl fmt::Debug for Forward {
             Forward::Loopback => f.write_str("Loopback"),
             Forward::Map(map) => f.debug_tuple("Map").field(map).finish(),
             Forward::With(_) => f.write_str("With(..)"),
+            Forward::Local(_) => f.write_str("Local(..)"),
         }
     }
 }

@@ -14,7 +14,7 @@
 mod inbound;
 mod policy;
 
-pub use inbound::{ClientInfo, Forward, Inbound, InboundConfig, sidecar_ports};
+pub use inbound::{ClientInfo, Forward, Inbound, InboundConfig, LocalHttp, sidecar_ports};
 pub use policy::{
     HeaderMatch, HeaderValueMatch, HostMatch, PathMatch, PolicyError, PolicyWatcher, PortPolicy,
     QueryParamMatch, Route, RouteMatch, WatcherConfig, port_policy,

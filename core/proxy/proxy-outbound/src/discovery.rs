@@ -40,6 +40,10 @@ pub enum Resolved {
     /// The control plane refused the lookup (for instance a malformed
     /// authority) and has not answered since; the message says why.
     Failed(String),
+    /// The control plane forbids this asker the destination
+    /// (`PERMISSION_DENIED`: a Service a gateway may not forward to); the
+    /// message says why.
+    Refused(String),
 }
 
 /// How many discovery streams may be open by default: one per balancer at
@@ -132,6 +136,23 @@ pub fn context_token(namespace: &str, node: &str, pod: &str) -> String {
         quote(node),
         quote(pod)
     )
+}
+
+/// `token` with the claim that the asker is a multicluster gateway
+/// (`"gateway":true`), so the control plane answers only for the Services
+/// its cluster exports through the gateway. A token that is not a JSON
+/// object is replaced: a gateway resolves fully qualified names only, which
+/// need no namespace. The claim comes last, so it wins over any earlier
+/// `gateway` field.
+pub fn gateway_context_token(token: &str) -> String {
+    let token = token.trim();
+    match token
+        .strip_prefix('{')
+        .and_then(|inner| inner.strip_suffix('}'))
+    {
+        Some(inner) if !inner.trim().is_empty() => format!("{{{inner},\"gateway\":true}}"),
+        _ => "{\"gateway\":true}".to_string(),
+    }
 }
 
 impl Discovery {
@@ -293,7 +314,9 @@ async fn follow(inner: &Inner, authority: &str, sender: &watch::Sender<Resolved>
                         }
                         Some(Err(status)) => {
                             tracing::info!(%authority, %status, "destination stream failed");
-                            if map.is_none() {
+                            // A refusal replaces what the stream said
+                            // before; an outage keeps it.
+                            if map.is_none() || refusal(status.code()) {
                                 fail(sender, &status);
                             }
                             break;
@@ -318,16 +341,17 @@ async fn follow(inner: &Inner, authority: &str, sender: &watch::Sender<Resolved>
 /// (stale endpoints beat none).
 fn fail(sender: &watch::Sender<Resolved>, status: &Status) {
     sender.send_if_modified(|current| {
-        let refused = !matches!(
-            status.code(),
-            tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown
-        );
+        let refused = refusal(status.code());
         if refused || matches!(current, Resolved::Pending | Resolved::Failed(_)) {
-            let failed = Resolved::Failed(format!(
-                "{}: {}",
-                code_name(status.code()),
-                status.message()
-            ));
+            let failed = if status.code() == tonic::Code::PermissionDenied {
+                Resolved::Refused(status.message().to_string())
+            } else {
+                Resolved::Failed(format!(
+                    "{}: {}",
+                    code_name(status.code()),
+                    status.message()
+                ))
+            };
             if *current != failed {
                 *current = failed;
                 return true;
@@ -335,6 +359,15 @@ fn fail(sender: &watch::Sender<Resolved>, status: &Status) {
         }
         false
     });
+}
+
+/// Whether `code` is the control plane's answer about the destination
+/// itself (malformed, unknown, forbidden) rather than an outage.
+fn refusal(code: tonic::Code) -> bool {
+    !matches!(
+        code,
+        tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown
+    )
 }
 
 fn code_name(code: tonic::Code) -> &'static str {

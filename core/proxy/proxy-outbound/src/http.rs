@@ -63,6 +63,7 @@ pub(crate) async fn handle<C: Connect>(
     if let Err(unavailable) = shared.ready(&authority, &entry).await {
         let status = match unavailable {
             crate::outbound::Unavailable::Failed(..) => StatusCode::BAD_GATEWAY,
+            crate::outbound::Unavailable::Refused(..) => StatusCode::FORBIDDEN,
             _ => StatusCode::SERVICE_UNAVAILABLE,
         };
         tracing::debug!(%authority, %unavailable, "no endpoint for a request");

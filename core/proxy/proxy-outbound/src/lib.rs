@@ -26,6 +26,8 @@ mod tcp;
 
 pub use balance::PeakEwma;
 pub use connect::{Connect, EndpointTarget, Hint, PlainConnect};
-pub use discovery::{DEFAULT_MAX_STREAMS, Discovery, DiscoveryConfig, Resolved, context_token};
+pub use discovery::{
+    DEFAULT_MAX_STREAMS, Discovery, DiscoveryConfig, Resolved, context_token, gateway_context_token,
+};
 pub use gateway::{GatewayRefusal, GatewayScope};
 pub use outbound::{DEFAULT_MAX_BALANCERS, Outbound, OutboundConfig};

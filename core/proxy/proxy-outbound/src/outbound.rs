@@ -7,6 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use ::http::{Request, Response};
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use strait_http_detect::{Detection, Protocol, detect};
@@ -99,6 +103,8 @@ pub(crate) enum Unavailable {
     Pending(String),
     #[error("discovery failed for {0}: {1}")]
     Failed(String, String),
+    #[error("{1}")]
+    Refused(String, String),
 }
 
 pub(crate) struct Shared<C: Connect> {
@@ -184,6 +190,17 @@ impl<C: Connect> Outbound<C> {
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         self.serve(io, None, Some(scope)).await;
+    }
+
+    /// Answers one request a multicluster gateway admitted (by the policy
+    /// of its own Server): forwarded by authority when `scope` and the
+    /// control plane allow the name, else answered 403 with the reason.
+    pub async fn gateway_request(
+        &self,
+        request: Request<Incoming>,
+        scope: &GatewayScope,
+    ) -> Response<BoxBody<Bytes, hyper::Error>> {
+        http::handle(&self.shared, request, None, Some(scope)).await
     }
 
     async fn serve<I>(&self, io: I, orig_dst: Option<SocketAddr>, scope: Option<Arc<GatewayScope>>)
@@ -336,7 +353,12 @@ impl<C: Connect> Shared<C> {
     /// timeout, not at all once that timeout has passed without any.
     pub(crate) async fn ready(&self, authority: &str, entry: &Entry<C>) -> Result<(), Unavailable> {
         let mut resolution = entry.balancer.resolution();
-        let settled = |r: &Resolved| matches!(r, Resolved::Endpoints(_) | Resolved::Failed(_));
+        let settled = |r: &Resolved| {
+            matches!(
+                r,
+                Resolved::Endpoints(_) | Resolved::Failed(_) | Resolved::Refused(_)
+            )
+        };
         if !settled(&resolution.borrow()) && !entry.failfast.load(Ordering::Relaxed) {
             let waited = tokio::time::timeout(
                 self.config.no_endpoints_timeout,
@@ -361,6 +383,7 @@ impl<C: Connect> Shared<C> {
                 Err(Unavailable::NotFound(authority.to_string()))
             }
             Resolved::Failed(message) => Err(Unavailable::Failed(authority.to_string(), message)),
+            Resolved::Refused(message) => Err(Unavailable::Refused(authority.to_string(), message)),
         }
     }
 }

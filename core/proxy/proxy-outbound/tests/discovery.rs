@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use linkerd2_proxy_api::destination::destination_client::DestinationClient;
-use strait_proxy_outbound::{Discovery, DiscoveryConfig, Resolved, context_token};
+use strait_proxy_outbound::{
+    Discovery, DiscoveryConfig, Resolved, context_token, gateway_context_token,
+};
 use support::*;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -152,4 +154,48 @@ async fn a_refused_lookup_is_reported() {
     let discovery = Discovery::new(client, context_token(NS, "node-1", "client-1"));
     let mut rx = discovery.resolve("not a valid authority");
     wait_until(&mut rx, |r| matches!(r, Resolved::Failed(_))).await;
+}
+
+/// A gateway's discovery is refused a Service its cluster does not export
+/// (`Resolved::Refused`, which the gateway answers 403), resolves it once
+/// exported, and is refused again mid-stream once it is withdrawn: a
+/// refusal replaces the endpoints the stream had announced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_follows_what_its_cluster_exports() {
+    let cp = control_plane().await;
+    let exported = |on: bool| {
+        let mut bb = service("bb", BB_CLUSTER_IP, 8080, "http");
+        if on {
+            bb["metadata"]["labels"] = serde_json::json!({"mirror.linkerd.io/exported": "true"});
+        }
+        bb
+    };
+    apply(&cp.store, exported(false));
+    apply(&cp.store, pod("bb-1", "bb", "http", 9000, true));
+    apply(&cp.store, slice("bb-slice", "bb", 9000, &["bb-1"], true));
+    settle(&cp.index, "bb", 8080, 1).await;
+    let client = DestinationClient::connect(format!("http://{}", cp.addr))
+        .await
+        .unwrap();
+    let token = gateway_context_token(&context_token("linkerd-multicluster", "node-1", "gw-1"));
+    let discovery = Discovery::with_config(
+        client,
+        token,
+        DiscoveryConfig {
+            backoff_min: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(50),
+            ..DiscoveryConfig::default()
+        },
+    );
+    let mut rx = discovery.resolve(BB);
+    wait_until(&mut rx, |r| {
+        matches!(r, Resolved::Refused(why) if why.contains("service mc-demo/bb is not exported"))
+    })
+    .await;
+
+    apply(&cp.store, exported(true));
+    wait_until(&mut rx, |r| addrs(r).len() == 1).await;
+
+    apply(&cp.store, exported(false));
+    wait_until(&mut rx, |r| matches!(r, Resolved::Refused(_))).await;
 }

@@ -31,7 +31,9 @@ use strait_plugin_distribution::PluginDistributionClient;
 use strait_plugin_host::{AuthzPlugin, HostConfig, PluginHost, PluginMetrics, PluginSource};
 use strait_proxy_inbound::{Forward, Inbound, InboundConfig, PolicyWatcher, sidecar_ports};
 use strait_proxy_metrics::{ProxyMetrics, Retention};
-use strait_proxy_outbound::{Discovery, GatewayScope, Outbound, OutboundConfig};
+use strait_proxy_outbound::{
+    Discovery, GatewayScope, Outbound, OutboundConfig, gateway_context_token,
+};
 use strait_tls::control::{self, ControlTls};
 use strait_tls::{Credentials, TrustRoots};
 use tokio::net::TcpListener;
@@ -249,10 +251,13 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
     let mut own_ports = sidecar_ports();
     own_ports.extend([inbound_addr.port(), outbound_addr.port(), admin_addr.port()]);
 
-    let discovery = Discovery::new(
-        DestinationClient::new(destination_channel),
-        config.destination_context.clone(),
-    );
+    // A gateway says so, and is told only of what its cluster exports.
+    let context = if config.gateway {
+        gateway_context_token(&config.destination_context)
+    } else {
+        config.destination_context.clone()
+    };
+    let discovery = Discovery::new(DestinationClient::new(destination_channel), context);
     let outbound = Outbound::new(
         OutboundConfig {
             detect_timeout: config.detect_timeout,
@@ -268,16 +273,32 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
         detect_timeout: config.detect_timeout,
     };
     if config.gateway {
+        // Admitted by the policy of the gateway's own Server, then
+        // forwarded to the Services of its cluster; nothing is forwarded on
+        // loopback, so no port of its own is a loop.
+        let scope = Arc::new(GatewayScope::new(&config.gateway_suffixes));
+        let forwarder = outbound.clone();
+        let forward = Forward::Local(Arc::new(move |request| {
+            let (outbound, scope) = (forwarder.clone(), scope.clone());
+            Box::pin(async move { outbound.gateway_request(request, &scope).await })
+        }));
+        let inbound = inbound(
+            &config,
+            forward,
+            BTreeSet::new(),
+            policy_channel,
+            authz.clone(),
+            &metrics,
+        );
         tasks.push(tokio::spawn(listeners::gateway(
             inbound_listener,
             accepting.clone(),
-            outbound.clone(),
-            Arc::new(GatewayScope::new(&config.gateway_suffixes)),
+            inbound,
         )));
     } else {
         let inbound = inbound(
             &config,
-            &direct,
+            app_forward(&config, &direct),
             own_ports,
             policy_channel,
             authz.clone(),
@@ -431,15 +452,10 @@ impl Bound {
 /// The inbound side of a sidecar: it forwards to the application on
 /// loopback, or, for ports bound directly, to where each one's app listens,
 /// under the policy the policy service gives the workload.
-fn inbound(
-    config: &ProxyConfig,
-    direct: &[(TcpListener, SocketAddr)],
-    own_ports: BTreeSet<u16>,
-    policy_channel: Channel,
-    authz: Arc<AuthzPlugin>,
-    metrics: &ProxyMetrics,
-) -> Inbound {
-    let forward = if config.inbound_direct.is_empty() {
+/// Where a sidecar's admitted traffic goes: the application on loopback,
+/// or the address each directly bound port names.
+fn app_forward(config: &ProxyConfig, direct: &[(TcpListener, SocketAddr)]) -> Forward {
+    if config.inbound_direct.is_empty() {
         Forward::Loopback
     } else {
         Forward::Map(
@@ -450,7 +466,17 @@ fn inbound(
                 .map(|(entry, (_, bound))| (bound.port(), entry.app))
                 .collect::<HashMap<_, _>>(),
         )
-    };
+    }
+}
+
+fn inbound(
+    config: &ProxyConfig,
+    forward: Forward,
+    own_ports: BTreeSet<u16>,
+    policy_channel: Channel,
+    authz: Arc<AuthzPlugin>,
+    metrics: &ProxyMetrics,
+) -> Inbound {
     Inbound::new(
         InboundConfig {
             detect_timeout: config.detect_timeout,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use strait_decisions::authz::ClientTls;
 use strait_proxy_inbound::{ClientInfo, Inbound};
 use strait_proxy_metrics::{ProxyMetrics, Refusal};
-use strait_proxy_outbound::{GatewayScope, Outbound};
+use strait_proxy_outbound::Outbound;
 use strait_tls::{Accepted, Credentials, TlsStatus, accept};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -178,22 +178,19 @@ pub(crate) async fn outbound(
 }
 
 /// The multicluster gateway: remote proxies connect with mTLS and their
-/// requests are forwarded by authority to this cluster's Services. Only
-/// meshed clients (a verified identity) are served, and only names of
-/// `scope` are forwarded, so the gateway is not an open relay into the
-/// cluster.
-pub(crate) async fn gateway(
-    listener: TcpListener,
-    accepting: Accepting,
-    outbound: Outbound<MeshConnect>,
-    scope: Arc<GatewayScope>,
-) {
+/// requests are authorized by the policy of the gateway's own Server, then
+/// forwarded by authority to the Services its cluster exports (`inbound`
+/// forwards to the gateway's outbound side). Only meshed clients (a
+/// verified identity) are served at all.
+pub(crate) async fn gateway(listener: TcpListener, accepting: Accepting, inbound: Inbound) {
     loop {
         let (tcp, peer) = next(&listener).await;
         let accepting = accepting.clone();
-        let outbound = outbound.clone();
-        let scope = scope.clone();
+        let inbound = inbound.clone();
         tokio::spawn(async move {
+            let Some(target) = tcp.local_addr().ok() else {
+                return;
+            };
             let Some(accepted) = accepting.accept(tcp, peer).await else {
                 return;
             };
@@ -201,7 +198,11 @@ pub(crate) async fn gateway(
                 tracing::info!(%peer, "gateway refused a client without a mesh identity");
                 return;
             }
-            outbound.serve_gateway_connection(accepted.io, scope).await;
+            let client = ClientInfo {
+                addr: peer,
+                tls: client_tls(&accepted),
+            };
+            inbound.serve_connection(accepted.io, client, target).await;
         });
     }
 }

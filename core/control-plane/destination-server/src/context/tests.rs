@@ -1,4 +1,4 @@
-use super::default_namespace;
+use super::{default_namespace, is_gateway};
 
 #[test]
 fn the_json_token_of_current_proxies_gives_its_namespace() {
@@ -26,5 +26,22 @@ fn anything_else_gives_no_namespace() {
         "{not json",
     ] {
         assert_eq!(default_namespace(token), None, "{token:?}");
+    }
+}
+
+#[test]
+fn only_a_json_true_gateway_field_claims_a_gateway() {
+    assert!(is_gateway(
+        r#"{"ns":"linkerd-multicluster","pod":"gw-1","gateway":true}"#
+    ));
+    for token in [
+        "",
+        r#"{"ns":"mc-demo","pod":"bb-1"}"#,
+        r#"{"gateway":"true"}"#,
+        r#"{"gateway":false}"#,
+        "ns:gateway",
+        "{not json",
+    ] {
+        assert!(!is_gateway(token), "{token:?}");
     }
 }

@@ -26,6 +26,7 @@ fn endpoint(addr: &str, identity: Option<&str>) -> Endpoint {
 fn set(endpoints: &[Endpoint]) -> EndpointSet {
     EndpointSet {
         endpoints: endpoints.iter().map(|e| (e.address, e.clone())).collect(),
+        gateway_exported: false,
     }
 }
 

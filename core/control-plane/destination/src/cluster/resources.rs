@@ -49,6 +49,10 @@ pub(crate) struct ServiceInfo {
     /// annotation: the authority a gateway mirror's requests are
     /// rewritten to.
     pub(crate) remote_fq_name: Option<String>,
+    /// Whether the Service is exported through this cluster's gateway
+    /// (`mirror.linkerd.io/exported=true`): the only Services a gateway
+    /// forwards to.
+    pub(crate) gateway_exported: bool,
 }
 
 impl ServiceInfo {
@@ -107,6 +111,7 @@ impl ServiceInfo {
             ports,
             remote,
             remote_fq_name,
+            gateway_exported: label(labels::EXPORTED).as_deref() == Some(labels::EXPORTED_GATEWAY),
         }
     }
 

@@ -387,3 +387,67 @@ fn a_later_set_of_the_same_index_wins() {
     .expect("sets");
     assert_eq!(install.links, ["target"]);
 }
+
+/// The gateway's port is authorized by a Server of its own, as Linkerd's
+/// extension installs it: meshed clients (any identity) from the networks
+/// of `source-cluster`, traffic no authorization matches denied.
+#[test]
+fn the_gateway_has_its_own_server_and_authorization_policy() {
+    let objects = Multicluster::default().render().expect("renders");
+    round_trip(&objects);
+    let find = |kind: &str, name: &str| {
+        objects
+            .iter()
+            .find(|o| o.kind() == kind && o.name() == name && o.namespace() == mc())
+            .unwrap_or_else(|| panic!("no {kind} {name}"))
+    };
+    let Object::Server(server) = find("Server", GATEWAY) else {
+        panic!("not a Server");
+    };
+    assert_eq!(
+        server.spec.port,
+        IntOrString::String(GATEWAY_PORT_NAME.to_string())
+    );
+    let selector = server.spec.pod_selector.as_ref().expect("a pod selector");
+    assert_eq!(
+        selector.match_labels,
+        Some(BTreeMap::from([("app".to_string(), GATEWAY.to_string())]))
+    );
+    assert_eq!(server.spec.access_policy.as_deref(), Some("deny"));
+    let Object::AuthorizationPolicy(policy) = find("AuthorizationPolicy", GATEWAY) else {
+        panic!("not an AuthorizationPolicy");
+    };
+    assert_eq!(
+        (
+            policy.spec.target_ref.kind.as_str(),
+            policy.spec.target_ref.name.as_str()
+        ),
+        ("Server", GATEWAY)
+    );
+    let required: Vec<(&str, &str)> = policy
+        .spec
+        .required_authentication_refs
+        .iter()
+        .map(|r| (r.kind.as_str(), r.name.as_str()))
+        .collect();
+    assert_eq!(
+        required,
+        [
+            ("MeshTLSAuthentication", ANY_MESHED),
+            ("NetworkAuthentication", SOURCE_CLUSTER)
+        ]
+    );
+    let Object::MeshTlsAuthentication(meshed) = find("MeshTLSAuthentication", ANY_MESHED) else {
+        panic!("not a MeshTLSAuthentication");
+    };
+    assert_eq!(meshed.spec.identities, Some(vec!["*".to_string()]));
+    assert!(has(&objects, "NetworkAuthentication", mc(), SOURCE_CLUSTER));
+    // Without a gateway, none of it.
+    let without = Multicluster {
+        gateway: false,
+        ..Multicluster::default()
+    }
+    .render()
+    .expect("renders");
+    assert!(without.iter().all(|o| o.kind() != "Server"));
+}

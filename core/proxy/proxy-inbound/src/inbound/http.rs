@@ -24,10 +24,10 @@ use tracing::debug;
 
 use super::metrics::{BoxError, ConnectionSeries, ResponseBody, ResponseRecorder, is_grpc};
 use super::upstream::Upstream;
-use super::{Connection, Shared};
+use super::{Connection, Forward, Shared};
 use crate::policy::matching::RequestParts;
 use crate::policy::{PortPolicy, Route};
-use strait_proxy_http::{OrigProto, downgrade, strip_hop_by_hop};
+use strait_proxy_http::{OrigProto, downgrade, strip_hop_by_hop, upgrade};
 
 /// gRPC's `PERMISSION_DENIED`.
 const GRPC_PERMISSION_DENIED: &str = "7";
@@ -301,6 +301,15 @@ impl Handler {
         grpc: bool,
     ) -> Response<ResponseBody> {
         strip_hop_by_hop(forwarded.headers_mut());
+        if let Forward::Local(handler) = &self.shared.config.forward {
+            if let Some(orig) = orig {
+                upgrade(&mut forwarded, orig.absolute_form);
+            }
+            let (parts, body) = handler(forwarded).await.into_parts();
+            let body = body.map_err(BoxError::from).boxed_unsync();
+            let body = recorder.record(parts.status, &parts.headers, grpc, body);
+            return Response::from_parts(parts, body);
+        }
         let sent = match orig {
             Some(orig) => self.upstream.send_downgraded(forwarded, orig).await,
             None => self.upstream.send(forwarded).await,

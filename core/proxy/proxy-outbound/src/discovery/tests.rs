@@ -10,7 +10,7 @@ use linkerd2_proxy_api::destination::{
 use linkerd2_proxy_api::net::TcpAddress;
 
 use super::EndpointMap;
-use super::context_token;
+use super::{context_token, gateway_context_token};
 use crate::connect::Hint;
 
 fn addr(s: &str) -> SocketAddr {
@@ -138,4 +138,19 @@ fn context_tokens_are_linkerd_json() {
         context_token("mc-demo", "node-1", "a\"b"),
         r#"{"ns":"mc-demo","nodeName":"node-1","pod":"a\"b"}"#
     );
+}
+
+#[test]
+fn a_gateway_adds_its_claim_to_the_context_token() {
+    assert_eq!(
+        gateway_context_token(r#"{"ns":"linkerd-multicluster","pod":"gw-1"}"#),
+        r#"{"ns":"linkerd-multicluster","pod":"gw-1","gateway":true}"#
+    );
+    for other in ["", "{}", "ns:linkerd-multicluster", "  "] {
+        assert_eq!(
+            gateway_context_token(other),
+            r#"{"gateway":true}"#,
+            "{other:?}"
+        );
+    }
 }
