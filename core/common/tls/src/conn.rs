@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::{LazyConfigAcceptor, TlsConnector};
 
+use crate::MESH_ALPN;
 use crate::credentials::{Credentials, first_dns_san};
 use crate::error::{IdentityNameProblem, TlsError};
 
@@ -201,13 +202,29 @@ pub async fn accept(
     let start = LazyConfigAcceptor::new(Acceptor::default(), stream)
         .await
         .map_err(handshake_error)?;
-    let named = start.client_hello().server_name().map(str::to_string);
+    let hello = start.client_hello();
+    let named = hello.server_name().map(str::to_string);
     if named.as_deref() != Some(credentials.identity()) {
         return Err(TlsError::OtherServerName {
             peer: peer_addr,
             named,
             identity: credentials.identity().to_string(),
         });
+    }
+    // A mesh client offers no ALPN, or Linkerd's transport protocol; one
+    // offering only others (`h2`, `http/1.1`: a browser, a client of
+    // another mesh) expects a server this proxy is not.
+    if let Some(offered) = hello.alpn() {
+        let offered: Vec<Vec<u8>> = offered.map(<[u8]>::to_vec).collect();
+        if !offered.is_empty() && !offered.iter().any(|p| p.as_slice() == MESH_ALPN) {
+            return Err(TlsError::OtherProtocol {
+                peer: peer_addr,
+                offered: offered
+                    .iter()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect(),
+            });
+        }
     }
     let tls = start
         .into_stream(credentials.server_config())

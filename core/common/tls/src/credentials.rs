@@ -99,7 +99,8 @@ impl Credentials {
     /// For accepting: presents our chain and asks the client for its
     /// certificate, verified against the trust roots only. A client without
     /// one is still accepted (it is unmeshed; policy decides what it may
-    /// do). No ALPN is required.
+    /// do). No ALPN is required; a hello offering only protocols other than
+    /// [`crate::MESH_ALPN`] is refused before this is used.
     pub fn server_config(&self) -> Arc<ServerConfig> {
         self.server.clone()
     }

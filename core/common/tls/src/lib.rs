@@ -37,6 +37,11 @@ pub use roots::TrustRoots;
 
 /// Certificate types used in this crate's API.
 pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+/// The one application protocol (ALPN) a mesh client may offer: Linkerd's
+/// transport protocol, which its proxies offer for opaque transport. Mesh
+/// clients otherwise offer none.
+pub const MESH_ALPN: &[u8] = b"transport.l5d.io/v1";
 /// The TLS stream a successful [`connect`] returns, re-exported so callers
 /// need not depend on tokio-rustls themselves.
 pub use tokio_rustls::client::TlsStream;

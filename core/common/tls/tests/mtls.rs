@@ -266,3 +266,43 @@ async fn a_hello_for_another_server_name_is_not_terminated() {
         );
     }
 }
+
+/// A client offering only application protocols a mesh connection never
+/// uses (a browser's `h2` and `http/1.1`, another mesh's) is not a mesh
+/// client: its hello is not terminated. A hello offering Linkerd's
+/// transport protocol, or none, is.
+#[tokio::test]
+async fn a_hello_offering_only_foreign_protocols_is_not_terminated() {
+    let mesh = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let offers: [(&[&[u8]], bool); 4] = [
+        (&[b"h2", b"http/1.1"], false),
+        (&[b"istio-peer-exchange"], false),
+        (&[b"h2", strait_tls::MESH_ALPN], true),
+        (&[], true),
+    ];
+    for (alpn, terminated) in offers {
+        let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+        let mut config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(mesh.roots.root_store())
+            .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tcp = TcpStream::connect(addr).await.expect("tcp");
+        let name = rustls_pki_types::ServerName::try_from(server_id.clone()).expect("name");
+        let client = connector.connect(name, tcp).await;
+        let server = accepted(task).await;
+        if terminated {
+            assert!(client.is_ok(), "{alpn:?}: handshake: {client:?}");
+            assert!(server.is_ok(), "{alpn:?}: accepted: {server:?}");
+        } else {
+            assert!(client.is_err(), "{alpn:?}: no handshake");
+            assert!(
+                matches!(&server, Err(TlsError::OtherProtocol { offered, .. }) if !offered.is_empty()),
+                "{alpn:?}: refused for its protocols: {server:?}"
+            );
+        }
+    }
+}
