@@ -16,6 +16,6 @@ mod policy;
 
 pub use inbound::{ClientInfo, Forward, Inbound, InboundConfig, LocalHttp, sidecar_ports};
 pub use policy::{
-    HeaderMatch, HeaderValueMatch, HostMatch, PathMatch, PolicyError, PolicyWatcher, PortPolicy,
-    QueryParamMatch, Route, RouteMatch, WatcherConfig, port_policy,
+    DEFAULT_MAX_PORTS, HeaderMatch, HeaderValueMatch, HostMatch, PathMatch, PolicyError,
+    PolicyWatcher, PortPolicy, QueryParamMatch, Route, RouteMatch, WatcherConfig, port_policy,
 };

@@ -11,7 +11,7 @@ use std::time::Duration;
 use strait_decisions::authz::{CandidateSet, Protocol, ResourceRef};
 
 pub use convert::port_policy;
-pub use watcher::{PolicyWatcher, WatcherConfig};
+pub use watcher::{DEFAULT_MAX_PORTS, PolicyWatcher, WatcherConfig};
 
 /// The policy of one server port: who may connect, which routes exist and
 /// who may use each. Built from the control plane's `Server` message; the
@@ -157,6 +157,15 @@ pub enum PolicyError {
     /// The watcher was asked outside a Tokio runtime, so it cannot run.
     #[error("the policy watcher needs a Tokio runtime")]
     NoRuntime,
+    /// Every watch the proxy may keep is in use: the port's connection is
+    /// refused rather than another stream opened.
+    #[error("no inbound policy for port {port}: {max} ports are watched and in use already")]
+    TooManyPorts {
+        /// The port asked about.
+        port: u16,
+        /// [`crate::WatcherConfig::max_ports`].
+        max: usize,
+    },
 }
 
 #[cfg(test)]

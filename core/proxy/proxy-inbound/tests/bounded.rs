@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::Full;
+use strait_proxy_inbound::WatcherConfig;
 use strait_proxy_metrics::{MAX_AUTHORITY_LABEL, ProxyMetrics, Retention};
 use strait_test_support::eventually_within;
 use support::*;
@@ -160,4 +161,93 @@ async fn the_series_of_made_up_authorities_are_capped() {
         longest <= MAX_AUTHORITY_LABEL,
         "an authority label of {longest} bytes"
     );
+}
+
+/// A proxy whose watcher keeps at most `max_ports` watches, closing
+/// unused ones after `idle`.
+async fn watching(max_ports: usize, idle: Duration) -> (Mesh, App, Proxy) {
+    let mesh = mesh().await;
+    guide_policy(&mesh.store);
+    wait_for_server(&mesh, HTTP_PORT, "bb").await;
+    let app = http_app().await;
+    let mut config = forwarding_to(app.addr, PATIENCE);
+    config.detect_timeout = Duration::from_secs(2);
+    let proxy = proxy_watching(
+        &mesh,
+        "bb-1",
+        config,
+        ProxyMetrics::new(),
+        WatcherConfig {
+            idle_timeout: idle,
+            max_ports,
+            ..WatcherConfig::default()
+        },
+    );
+    (mesh, app, proxy)
+}
+
+/// One GET on a fresh HTTP/1 connection: its status, or `None` when the
+/// connection was closed unanswered.
+async fn try_get(addr: std::net::SocketAddr) -> Option<StatusCode> {
+    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .ok()?;
+    tokio::spawn(connection);
+    let response = sender.send_request(get("/")).await.ok()?;
+    Some(response.status())
+}
+
+/// The attack: a client connects once to each of many ports of a pod
+/// (iptables sends every inbound port to the proxy). Each port used to
+/// open a `WatchPort` stream on the policy service that was never closed;
+/// now at most `max_ports` are kept and unused ones close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_to_many_ports_leaves_no_watch_behind() {
+    const MAX: usize = 4;
+    let (_mesh, _app, proxy) = watching(MAX, Duration::from_millis(100)).await;
+    for port in 20_000..20_040 {
+        let addr = proxy.listen(mtls(EVIL), port).await;
+        assert_eq!(try_get(addr).await, Some(StatusCode::OK), "port {port}");
+        assert!(
+            proxy.watcher.watched_ports() <= MAX,
+            "{} watches after port {port}",
+            proxy.watcher.watched_ports()
+        );
+    }
+    // Once idle, the watches close.
+    eventually_within(PATIENCE, "the idle watches closed", async || {
+        proxy.watcher.watched_ports() == 0
+    })
+    .await;
+}
+
+/// A watch in use is never closed to make room: with every watch held by
+/// an open connection, a connection to another port is refused (closed
+/// unanswered), the open ones keep working, and the port is served once
+/// one of them closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_in_use_stay_and_a_new_port_waits_for_room() {
+    let (_mesh, _app, proxy) = watching(2, Duration::from_secs(60)).await;
+    let (a, b, c) = (
+        proxy.listen(mtls(SLOW_COOKER), 21_001).await,
+        proxy.listen(mtls(SLOW_COOKER), 21_002).await,
+        proxy.listen(mtls(SLOW_COOKER), 21_003).await,
+    );
+    let mut held_a = h1(a).await;
+    let mut held_b = h1(b).await;
+    assert_eq!(send1(&mut held_a, get("/")).await.0, StatusCode::OK);
+    assert_eq!(send1(&mut held_b, get("/")).await.0, StatusCode::OK);
+    assert_eq!(try_get(c).await, None, "no room while both are in use");
+    assert_eq!(send1(&mut held_a, get("/")).await.0, StatusCode::OK);
+    assert_eq!(send1(&mut held_b, get("/")).await.0, StatusCode::OK);
+    drop(held_a);
+    eventually_within(
+        PATIENCE,
+        "port 21003 served once 21001 is free",
+        async || try_get(c).await == Some(StatusCode::OK),
+    )
+    .await;
+    assert_eq!(send1(&mut held_b, get("/")).await.0, StatusCode::OK);
 }

@@ -2,14 +2,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use linkerd2_proxy_api::inbound::inbound_server_policies_client::InboundServerPoliciesClient;
 use linkerd2_proxy_api::inbound::{PortSpec, Server};
 use strait_backoff::Backoff;
 use tokio::sync::watch;
+use tokio::task::AbortHandle;
 use tonic::codec::Streaming;
 use tonic::codegen::{Body, Bytes, StdError};
 use tracing::{debug, info, warn};
@@ -26,17 +27,32 @@ pub struct WatcherConfig {
     pub backoff_min: Duration,
     /// The longest wait between attempts; waits double up to it.
     pub backoff_max: Duration,
+    /// How long a port's watch stays open with no connection using it, so
+    /// a client that connects to many ports (every inbound port of a pod is
+    /// redirected to the proxy) does not leave a `WatchPort` stream open on
+    /// the policy service for each.
+    pub idle_timeout: Duration,
+    /// How many ports may be watched at once: at that number the idle ones
+    /// are closed, and a new port is refused while every watch is in use.
+    pub max_ports: usize,
 }
 
+/// How many ports a proxy watches at most by default: far more than any
+/// pod declares.
+pub const DEFAULT_MAX_PORTS: usize = 1024;
+
 impl Default for WatcherConfig {
-    /// Ten seconds for the first policy (a connection waits no longer), and
+    /// Ten seconds for the first policy (a connection waits no longer),
     /// retries from 100 ms up to 5 s so a restarted control plane is found
-    /// quickly without being flooded.
+    /// quickly without being flooded, a minute before an unused port's
+    /// watch closes, and [`DEFAULT_MAX_PORTS`] watches.
     fn default() -> Self {
         WatcherConfig {
             first_policy_timeout: Duration::from_secs(10),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
+            max_ports: DEFAULT_MAX_PORTS,
         }
     }
 }
@@ -50,6 +66,70 @@ type Connect = Arc<
 /// Set once the port's first policy arrived: the channel of its policies.
 type Ready = watch::Receiver<Option<watch::Receiver<Arc<PortPolicy>>>>;
 
+/// Where a port's watch announces the channel of its policies.
+type Announce = watch::Sender<Option<watch::Receiver<Arc<PortPolicy>>>>;
+
+/// The sender of a port's policies, once the first one arrived.
+type Publish = Arc<Mutex<Option<watch::Sender<Arc<PortPolicy>>>>>;
+
+/// One watched port: its channels (shared with its task, so that whether
+/// anyone uses it can be read) and its task.
+struct PortWatch {
+    announce: Arc<Announce>,
+    publish: Publish,
+    task: AbortHandle,
+    /// Since when nobody has used it, as of the last sweep.
+    idle_since: Option<Instant>,
+}
+
+impl PortWatch {
+    /// Whether a connection (or a caller waiting for the first policy)
+    /// holds one of its channels; the announced value holds one policies
+    /// receiver itself.
+    fn in_use(&self) -> bool {
+        self.announce.receiver_count() > 0
+            || lock(&self.publish)
+                .as_ref()
+                .is_some_and(|publish| publish.receiver_count() > 1)
+    }
+}
+
+impl Drop for PortWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The watched ports, and whether their sweeper runs.
+#[derive(Default)]
+struct Ports {
+    watches: HashMap<u16, PortWatch>,
+    sweeping: bool,
+}
+
+impl Ports {
+    /// Marks unused watches idle and closes those idle for `idle` or more.
+    fn sweep(&mut self, idle: Duration) {
+        let now = Instant::now();
+        self.watches.retain(|port, watch| {
+            if watch.in_use() {
+                watch.idle_since = None;
+                return true;
+            }
+            let since = *watch.idle_since.get_or_insert(now);
+            let keep = now.duration_since(since) < idle;
+            if !keep {
+                debug!(port, "closing the policy watch of an unused port");
+            }
+            keep
+        });
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Keeps the inbound policy of every port asked about, one `WatchPort`
 /// stream per port shared by all its connections. Cloning shares the
 /// watches; dropping the last clone stops them.
@@ -62,7 +142,7 @@ struct Inner {
     workload: String,
     config: WatcherConfig,
     connect: Connect,
-    ports: Mutex<HashMap<u16, Ready>>,
+    ports: Mutex<Ports>,
     /// Never sent on; its drop (with the last watcher) ends the watch tasks.
     shutdown: watch::Sender<()>,
 }
@@ -119,7 +199,7 @@ impl PolicyWatcher {
                 workload: workload.into(),
                 config,
                 connect,
-                ports: Mutex::new(HashMap::new()),
+                ports: Mutex::new(Ports::default()),
                 shutdown,
             }),
         }
@@ -161,31 +241,83 @@ impl PolicyWatcher {
         }
     }
 
-    /// The port's readiness channel, starting its watch on first use.
+    /// How many ports are watched now.
+    pub fn watched_ports(&self) -> usize {
+        lock(&self.inner.ports).watches.len()
+    }
+
+    /// The port's readiness channel, starting its watch on first use (and
+    /// the sweeper of idle watches with the first). At the cap every unused
+    /// watch is closed first, so a port is refused only while
+    /// [`WatcherConfig::max_ports`] watches are all in use.
     fn ready(&self, port: u16) -> Result<Ready, PolicyError> {
-        let mut ports = self
-            .inner
-            .ports
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(ready) = ports.get(&port) {
-            return Ok(ready.clone());
+        let config = &self.inner.config;
+        let mut ports = lock(&self.inner.ports);
+        if let Some(watch) = ports.watches.get_mut(&port) {
+            watch.idle_since = None;
+            return Ok(watch.announce.subscribe());
+        }
+        if ports.watches.len() >= config.max_ports {
+            ports.sweep(Duration::ZERO);
+            if ports.watches.len() >= config.max_ports {
+                return Err(PolicyError::TooManyPorts {
+                    port,
+                    max: config.max_ports,
+                });
+            }
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| PolicyError::NoRuntime)?;
+        if !ports.sweeping {
+            ports.sweeping = true;
+            runtime.spawn(sweep_idle(
+                Arc::downgrade(&self.inner),
+                self.inner.shutdown.subscribe(),
+            ));
+        }
         let (announce, ready) = watch::channel(None);
+        let announce = Arc::new(announce);
+        let publish: Publish = Arc::default();
         let task = WatchTask {
             connect: self.inner.connect.clone(),
             spec: PortSpec {
                 workload: self.inner.workload.clone(),
                 port: u32::from(port),
             },
-            config: self.inner.config.clone(),
-            announce,
-            publish: None,
+            config: config.clone(),
+            announce: announce.clone(),
+            publish: publish.clone(),
         };
-        runtime.spawn(task.run(self.inner.shutdown.subscribe()));
-        ports.insert(port, ready.clone());
+        let task = runtime.spawn(task.run(self.inner.shutdown.subscribe()));
+        ports.watches.insert(
+            port,
+            PortWatch {
+                announce,
+                publish,
+                task: task.abort_handle(),
+                idle_since: None,
+            },
+        );
         Ok(ready)
+    }
+}
+
+/// Closes the watches nobody used for the idle timeout, checking every half
+/// of it (within 10 ms and 30 s), until the watcher is gone.
+async fn sweep_idle(inner: Weak<Inner>, mut shutdown: watch::Receiver<()>) {
+    let tick = match inner.upgrade() {
+        Some(inner) => (inner.config.idle_timeout / 2)
+            .clamp(Duration::from_millis(10), Duration::from_secs(30)),
+        None => return,
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            () = tokio::time::sleep(tick) => {}
+        }
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        lock(&inner.ports).sweep(inner.config.idle_timeout);
     }
 }
 
@@ -195,8 +327,8 @@ struct WatchTask {
     connect: Connect,
     spec: PortSpec,
     config: WatcherConfig,
-    announce: watch::Sender<Option<watch::Receiver<Arc<PortPolicy>>>>,
-    publish: Option<watch::Sender<Arc<PortPolicy>>>,
+    announce: Arc<Announce>,
+    publish: Publish,
 }
 
 impl WatchTask {
@@ -249,14 +381,15 @@ impl WatchTask {
     }
 
     fn publish(&mut self, policy: Arc<PortPolicy>) {
-        match &self.publish {
+        let mut publish = lock(&self.publish);
+        match publish.as_ref() {
             Some(publish) => {
                 publish.send_replace(policy);
             }
             None => {
-                let (publish, policies) = watch::channel(policy);
+                let (sender, policies) = watch::channel(policy);
                 self.announce.send_replace(Some(policies));
-                self.publish = Some(publish);
+                *publish = Some(sender);
             }
         }
     }

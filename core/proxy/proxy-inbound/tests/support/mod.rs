@@ -222,6 +222,8 @@ pub async fn echo_app() -> App {
 /// The inbound side under test, with its metrics and plugin.
 pub struct Proxy {
     pub inbound: Inbound,
+    /// The watcher of its ports' policies (shared with `inbound`).
+    pub watcher: PolicyWatcher,
     pub metrics: ProxyMetrics,
     pub plugin: Arc<AuthzPlugin>,
     _host: PluginHost,
@@ -251,21 +253,30 @@ pub fn proxy_with_metrics(
     mut config: InboundConfig,
     metrics: ProxyMetrics,
 ) -> Proxy {
-    let policy_timeout = config.policy_timeout;
-    let (host, plugin) = authz_plugin();
-    let watcher = PolicyWatcher::with_config(
-        mesh.client.clone(),
-        workload(pod),
-        WatcherConfig {
-            first_policy_timeout: policy_timeout,
-            backoff_min: Duration::from_millis(50),
-            backoff_max: Duration::from_millis(200),
-        },
-    );
+    let watching = WatcherConfig {
+        first_policy_timeout: config.policy_timeout,
+        backoff_min: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(200),
+        ..WatcherConfig::default()
+    };
     config.detect_timeout = Duration::from_secs(2);
-    let inbound = Inbound::new(config, watcher, plugin.clone(), metrics.clone());
+    proxy_watching(mesh, pod, config, metrics, watching)
+}
+
+/// [`proxy_with_metrics`] with the policy watcher configured by `watching`.
+pub fn proxy_watching(
+    mesh: &Mesh,
+    pod: &str,
+    config: InboundConfig,
+    metrics: ProxyMetrics,
+    watching: WatcherConfig,
+) -> Proxy {
+    let (host, plugin) = authz_plugin();
+    let watcher = PolicyWatcher::with_config(mesh.client.clone(), workload(pod), watching);
+    let inbound = Inbound::new(config, watcher.clone(), plugin.clone(), metrics.clone());
     Proxy {
         inbound,
+        watcher,
         metrics,
         plugin,
         _host: host,
