@@ -14,9 +14,11 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::{LazyConfigAcceptor, TlsConnector};
 
-use crate::MESH_ALPN;
 use crate::credentials::{Credentials, first_dns_san};
 use crate::error::{IdentityNameProblem, TlsError};
+use hello::Hello;
+
+mod hello;
 
 /// The first byte of a TLS handshake record (a ClientHello starts with it).
 const TLS_HANDSHAKE: u8 = 0x16;
@@ -31,6 +33,9 @@ pub enum NoTlsReason {
     /// The client did not start a TLS handshake: it sent plaintext, closed
     /// the connection, or sent nothing before detection gave up.
     NoTlsFromRemote,
+    /// The client started TLS for another server or protocol than the
+    /// mesh's (the application's own TLS): passed through, not terminated.
+    Passthru,
 }
 
 impl NoTlsReason {
@@ -38,6 +43,7 @@ impl NoTlsReason {
     pub fn as_str(self) -> &'static str {
         match self {
             NoTlsReason::NoTlsFromRemote => "no_tls_from_remote",
+            NoTlsReason::Passthru => "passthru",
         }
     }
 }
@@ -195,37 +201,33 @@ pub async fn accept(
         expected: None,
         error,
     };
-    // The ClientHello must name this proxy's identity (SNI), as every mesh
-    // client sends it: a hello for another name is not for the mesh, and
-    // terminating it would hand that client a certificate it never asked
-    // for.
+    // The mesh's hello names this proxy's identity (SNI) and offers no
+    // ALPN or Linkerd's transport protocol. Any other is the application's
+    // own TLS (HTTPS served by the pod, say): it is passed through
+    // untouched, as Linkerd's proxies do, never answered with the proxy's
+    // certificate; policy then sees a client without mesh identity.
+    let deadline = tokio::time::Instant::now() + detect_timeout;
+    match hello::peek_hello(&stream, credentials.identity(), deadline).await {
+        Ok(Hello::Mesh) => {}
+        Ok(Hello::Foreign { named, alpn }) => {
+            tracing::debug!(
+                peer = %peer_addr,
+                sni = named.as_deref().unwrap_or(""),
+                alpn = %alpn.join(","),
+                "TLS for another server: passed through"
+            );
+            return Ok(Accepted {
+                io: MaybeTls::Plain(stream),
+                client_identity: None,
+                tls: TlsStatus::NotTls(NoTlsReason::Passthru),
+                peer_addr,
+            });
+        }
+        Err(error) => return Err(hello_error(peer_addr, error)),
+    }
     let start = LazyConfigAcceptor::new(Acceptor::default(), stream)
         .await
         .map_err(handshake_error)?;
-    let hello = start.client_hello();
-    let named = hello.server_name().map(str::to_string);
-    if named.as_deref() != Some(credentials.identity()) {
-        return Err(TlsError::OtherServerName {
-            peer: peer_addr,
-            named,
-            identity: credentials.identity().to_string(),
-        });
-    }
-    // A mesh client offers no ALPN, or Linkerd's transport protocol; one
-    // offering only others (`h2`, `http/1.1`: a browser, a client of
-    // another mesh) expects a server this proxy is not.
-    if let Some(offered) = hello.alpn() {
-        let offered: Vec<Vec<u8>> = offered.map(<[u8]>::to_vec).collect();
-        if !offered.is_empty() && !offered.iter().any(|p| p.as_slice() == MESH_ALPN) {
-            return Err(TlsError::OtherProtocol {
-                peer: peer_addr,
-                offered: offered
-                    .iter()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .collect(),
-            });
-        }
-    }
     let tls = start
         .into_stream(credentials.server_config())
         .await
@@ -237,6 +239,25 @@ pub async fn accept(
         tls: TlsStatus::Established,
         peer_addr,
     })
+}
+
+/// The error for a hello that could not be read, naming the peer.
+fn hello_error(peer: SocketAddr, error: hello::HelloError) -> TlsError {
+    match error {
+        hello::HelloError::Io(error) => TlsError::Detect { peer, error },
+        hello::HelloError::Malformed(error) => TlsError::Handshake {
+            peer: peer.to_string(),
+            expected: None,
+            error: std::io::Error::new(std::io::ErrorKind::InvalidData, error),
+        },
+        hello::HelloError::Incomplete => TlsError::Detect {
+            peer,
+            error: std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the TLS hello did not arrive whole in time",
+            ),
+        },
+    }
 }
 
 /// Whether the first bytes of a connection start a TLS handshake record.

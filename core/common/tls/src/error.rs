@@ -100,35 +100,6 @@ pub enum TlsError {
         #[source]
         error: std::io::Error,
     },
-    /// A client's hello names another server than this proxy's identity
-    /// (or none): it is not a mesh connection to this proxy, and the
-    /// handshake is not completed.
-    #[error(
-        "TLS from {peer} names {} but this proxy is {identity}; not terminated",
-        .named.as_deref().unwrap_or("no server")
-    )]
-    OtherServerName {
-        /// The client's address.
-        peer: SocketAddr,
-        /// The SNI the client sent, if any.
-        named: Option<String>,
-        /// This proxy's identity.
-        identity: String,
-    },
-    /// A client's hello offers only application protocols (ALPN) a mesh
-    /// connection never uses: it is not a mesh client, and the handshake
-    /// is not completed.
-    #[error(
-        "TLS from {peer} offers ALPN {} but a mesh connection offers none or {}; not terminated",
-        .offered.join(", "),
-        String::from_utf8_lossy(crate::MESH_ALPN)
-    )]
-    OtherProtocol {
-        /// The client's address.
-        peer: SocketAddr,
-        /// The protocols the client offered.
-        offered: Vec<String>,
-    },
     /// A TLS handshake failed (as server: with a connecting client; as
     /// client: with the server expected to be `expected`).
     #[error("TLS handshake with {peer}{}: {error}", expected_suffix(.expected))]

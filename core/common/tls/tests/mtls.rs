@@ -83,7 +83,18 @@ async fn connecting_with_the_wrong_expected_identity_fails() {
     let mesh = Mesh::new(DAY);
     let server_id = identity("emojivoto", "web");
     let expected = identity("emojivoto", "voting");
-    let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+    // A server that answers any hello with its certificate (a proxy would
+    // pass a hello for another name through): the client's own check of
+    // the name is what must fail.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server_config = mesh.credentials(&server_id).server_config();
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        tokio_rustls::TlsAcceptor::from(server_config)
+            .accept(stream)
+            .await
+    });
     let client_creds = mesh.credentials(&identity("emojivoto", "vote-bot"));
 
     let tcp = TcpStream::connect(addr).await.expect("tcp");
@@ -93,7 +104,11 @@ async fn connecting_with_the_wrong_expected_identity_fails() {
     let msg = err.to_string();
     assert!(msg.contains(&expected), "{msg}");
     assert!(msg.contains(&addr.to_string()), "{msg}");
-    assert!(accepted(task).await.is_err(), "the server sees the abort");
+    let served = tokio::time::timeout(LIMIT, task).await.expect("served");
+    assert!(
+        served.expect("no panic").is_err(),
+        "the server sees the abort"
+    );
 }
 
 #[tokio::test]
@@ -240,48 +255,27 @@ async fn a_tls12_only_client_is_refused() {
     );
 }
 
-/// A ClientHello for another name (or none) is not a mesh connection to
-/// this proxy: it is not terminated, so the client never gets this
-/// proxy's certificate as if it were the server it asked for.
+/// A hello the mesh never sends is the application's own TLS: SNI for
+/// another name or none, or only application protocols no mesh connection
+/// uses (a browser's `h2` and `http/1.1`, another mesh's). It is not
+/// terminated, so the client never gets this proxy's certificate as if it
+/// were the server it asked for; it is passed through untouched (the hello
+/// is still the first thing read), without mesh identity. A hello naming
+/// the proxy and offering Linkerd's transport protocol, or none, is
+/// terminated.
 #[tokio::test]
-async fn a_hello_for_another_server_name_is_not_terminated() {
+async fn a_hello_the_mesh_never_sends_is_passed_through_untouched() {
     let mesh = Mesh::new(DAY);
     let server_id = identity("emojivoto", "web");
-    for asked in ["api.example.com", "127.0.0.1"] {
-        let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
-        let config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(mesh.roots.root_store())
-            .with_no_client_auth();
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-        let tcp = TcpStream::connect(addr).await.expect("tcp");
-        let name = rustls_pki_types::ServerName::try_from(asked.to_string()).expect("name");
-        let client = connector.connect(name, tcp).await;
-        assert!(client.is_err(), "{asked}: no handshake");
-        let server = accepted(task).await;
-        assert!(
-            matches!(server, Err(TlsError::OtherServerName { .. })),
-            "{asked}: refused for its name: {server:?}"
-        );
-    }
-}
-
-/// A client offering only application protocols a mesh connection never
-/// uses (a browser's `h2` and `http/1.1`, another mesh's) is not a mesh
-/// client: its hello is not terminated. A hello offering Linkerd's
-/// transport protocol, or none, is.
-#[tokio::test]
-async fn a_hello_offering_only_foreign_protocols_is_not_terminated() {
-    let mesh = Mesh::new(DAY);
-    let server_id = identity("emojivoto", "web");
-    let offers: [(&[&[u8]], bool); 4] = [
-        (&[b"h2", b"http/1.1"], false),
-        (&[b"istio-peer-exchange"], false),
-        (&[b"h2", strait_tls::MESH_ALPN], true),
-        (&[], true),
+    let cases: [(&str, &[&[u8]], bool); 6] = [
+        ("api.example.com", &[], false),
+        ("127.0.0.1", &[], false),
+        (&server_id, &[b"h2", b"http/1.1"], false),
+        (&server_id, &[b"istio-peer-exchange"], false),
+        (&server_id, &[b"h2", strait_tls::MESH_ALPN], true),
+        (&server_id, &[], true),
     ];
-    for (alpn, terminated) in offers {
+    for (asked, alpn, terminated) in cases {
         let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
         let mut config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
             .with_safe_default_protocol_versions()
@@ -291,18 +285,32 @@ async fn a_hello_offering_only_foreign_protocols_is_not_terminated() {
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let tcp = TcpStream::connect(addr).await.expect("tcp");
-        let name = rustls_pki_types::ServerName::try_from(server_id.clone()).expect("name");
-        let client = connector.connect(name, tcp).await;
-        let server = accepted(task).await;
+        let name = rustls_pki_types::ServerName::try_from(asked.to_string()).expect("name");
+        let case = format!("{asked} {alpn:?}");
         if terminated {
-            assert!(client.is_ok(), "{alpn:?}: handshake: {client:?}");
-            assert!(server.is_ok(), "{alpn:?}: accepted: {server:?}");
-        } else {
-            assert!(client.is_err(), "{alpn:?}: no handshake");
-            assert!(
-                matches!(&server, Err(TlsError::OtherProtocol { offered, .. }) if !offered.is_empty()),
-                "{alpn:?}: refused for its protocols: {server:?}"
-            );
+            let client = connector.connect(name, tcp).await;
+            let server = accepted(task).await;
+            assert!(client.is_ok(), "{case}: handshake: {client:?}");
+            let server = server.unwrap_or_else(|e| panic!("{case}: accepted: {e}"));
+            assert_eq!(server.tls, TlsStatus::Established, "{case}");
+            continue;
         }
+        // The client waits for an answer the proxy never gives; what the
+        // proxy hands on is the client's hello, unread.
+        let client = tokio::spawn(async move { connector.connect(name, tcp).await });
+        let mut server = accepted(task)
+            .await
+            .unwrap_or_else(|e| panic!("{case}: passed through: {e}"));
+        assert_eq!(
+            server.tls,
+            TlsStatus::NotTls(NoTlsReason::Passthru),
+            "{case}"
+        );
+        assert_eq!(server.client_identity, None, "{case}");
+        let mut record = [0u8; 3];
+        server.io.read_exact(&mut record).await.expect("the hello");
+        assert_eq!(record, [0x16, 0x03, 0x01], "{case}: a handshake record");
+        drop(server);
+        assert!(client.await.expect("client task").is_err(), "{case}");
     }
 }
