@@ -16,7 +16,6 @@ use strait_proxy_integration::{
     free_port, metrics, namespaces, proxy, trust_root,
 };
 use strait_store::MemoryStore;
-use strait_test_support::eventually_within;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
