@@ -10,7 +10,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Event as K8sEvent, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_api::link::{Link, LinkSpec};
-use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams, link_credentials};
+use strait_store::{ClusterStore, Event, MemoryStore, WatchParams, link_credentials};
 use strait_store_kube::KubeStore;
 use strait_test_support::k8s::namespace;
 use strait_test_support::plugins::{builtin_export, host};
@@ -86,7 +86,7 @@ async fn a_kubeconfig_that_runs_a_command_is_reported_once_on_the_link() {
                 .and_then(|d| d.get("kubeconfig"))
                 .map(|b| String::from_utf8_lossy(&b.0).into_owned())
                 .unwrap_or_default();
-            Ok::<KubeStore, StoreError>(KubeStore::from_kubeconfig_yaml(&text)?)
+            KubeStore::from_kubeconfig_yaml(&text)
         }
     };
     let before = west.write_count();
