@@ -178,6 +178,52 @@ async fn only_the_secrets_links_name_are_read_and_only_by_name() {
     );
 }
 
+/// Two Links naming one cluster feed it once; the second takes over at
+/// the next read once the first is deleted.
+#[tokio::test]
+async fn one_feed_per_cluster_whatever_the_links() {
+    let west = west();
+    let east = MemoryStore::new();
+    apply(&west, credentials("east", "east.example"));
+    apply(&west, link("east"));
+    let mut again = link("east");
+    again["metadata"]["name"] = json!("east-again");
+    apply(&west, again);
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counted = attempts.clone();
+    let reach = connect_embedded(Arc::new(BTreeMap::from([("east".to_string(), east)])));
+    let connect = move |secret: Secret| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        reach(secret)
+    };
+    let index = SharedClusters::new();
+    let follower = tokio::spawn(follow_remote_clusters(
+        west.clone(),
+        MC_NS.to_string(),
+        ClusterConfig::default(),
+        connect,
+        index.clone(),
+        REREAD,
+    ));
+    strait_test_support::eventually_within(PATIENCE, "east linked", async || {
+        index.read(|c| c.cluster("east").is_some())
+    })
+    .await;
+    tokio::time::sleep(REREAD * 3).await;
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        1,
+        "one connection, one feed"
+    );
+
+    delete_link(&west, "east").await;
+    strait_test_support::eventually_within(PATIENCE, "east fed again", async || {
+        attempts.load(Ordering::SeqCst) == 2 && index.read(|c| c.cluster("east").is_some())
+    })
+    .await;
+    follower.abort();
+}
+
 const EXEC_KUBECONFIG: &str = r#"
 apiVersion: v1
 kind: Config
