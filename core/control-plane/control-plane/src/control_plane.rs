@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use k8s_openapi::api::core::v1::Secret;
 use strait_destination::ClusterConfig;
 use strait_destination_server::{
-    DestinationService, SharedClusters, feed_cluster, follow_remote_clusters,
+    CREDENTIALS_REREAD, DestinationService, SharedClusters, feed_cluster, follow_remote_clusters,
 };
 use strait_identity::{Certifier, IdentityService, TokenValidator};
 use strait_plugin_distribution::{PluginDistributionService, PluginOffer};
@@ -104,16 +104,17 @@ impl ControlPlane {
 
     /// Adds Linkerd's `Destination` (`Get`, `GetProfile`) for the Services
     /// of `local`, the cluster called `cluster` in the index and spelled as
-    /// `config` says. Clusters linked by the credentials Secrets in
-    /// `credentials_namespace` are reached with `connect` (a kubeconfig
-    /// client on Kubernetes, a lookup by name in the embedded runtime) and
-    /// followed too, so remote-discovery mirrors resolve to remote pods.
+    /// `config` says. Clusters linked by the Links in `links_namespace` are
+    /// reached through each Link's credentials Secret, read by name, with
+    /// `connect` (a kubeconfig client on Kubernetes, a lookup by name in the
+    /// embedded runtime) and followed too, so remote-discovery mirrors
+    /// resolve to remote pods.
     pub fn with_destination<L, R, C, Fut>(
         mut self,
         local: L,
         cluster: &str,
         config: ClusterConfig,
-        credentials_namespace: &str,
+        links_namespace: &str,
         connect: C,
     ) -> Self
     where
@@ -138,10 +139,11 @@ impl ControlPlane {
             "linked clusters",
             Box::pin(follow_remote_clusters(
                 local,
-                credentials_namespace.to_string(),
+                links_namespace.to_string(),
                 config,
                 connect,
                 index,
+                CREDENTIALS_REREAD,
             )),
         ));
         self.services.push("destination");

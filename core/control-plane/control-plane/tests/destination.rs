@@ -1,6 +1,6 @@
 //! The destination service as the control plane assembles it: west's plane
-//! on one address, east reached through its credentials Secret in west, as
-//! the embedded runtime runs two clusters.
+//! on one address, east reached through its Link and credentials Secret in
+//! west, as the embedded runtime runs two clusters.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -160,6 +160,15 @@ async fn west_resolves_its_own_services_and_easts_pods_through_one_address() {
                          "labels": {"multicluster.linkerd.io/cluster-name": "east"}},
             "type": "mirror.linkerd.io/remote-kubeconfig",
             "data": {"kubeconfig": "YXBpVmVyc2lvbjogdjEK"}
+        }),
+    );
+    apply(
+        &west,
+        json!({
+            "apiVersion": "multicluster.linkerd.io/v1alpha3", "kind": "Link",
+            "metadata": {"name": "east", "namespace": "linkerd"},
+            "spec": {"targetClusterName": "east",
+                     "clusterCredentialsSecret": "cluster-credentials-east"}
         }),
     );
     let running = start_west(&west, &east).await;

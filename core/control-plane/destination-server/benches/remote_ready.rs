@@ -15,7 +15,8 @@ use linkerd2_proxy_api::destination::{GetDestination, Update, update};
 use serde_json::{Value, json};
 use strait_destination::ClusterConfig;
 use strait_destination_server::{
-    DestinationService, SharedClusters, connect_embedded, feed_cluster, follow_remote_clusters,
+    CREDENTIALS_REREAD, DestinationService, SharedClusters, connect_embedded, feed_cluster,
+    follow_remote_clusters,
 };
 use strait_store::MemoryStore;
 use strait_test_support::bench::percentile;
@@ -88,6 +89,15 @@ fn setup(west: &MemoryStore, east: &MemoryStore) {
             "data": {"kubeconfig": "YXBpVmVyc2lvbjogdjEK"}
         }),
     );
+    apply(
+        west,
+        json!({
+            "apiVersion": "multicluster.linkerd.io/v1alpha3", "kind": "Link",
+            "metadata": {"name": "east", "namespace": MC_NS},
+            "spec": {"targetClusterName": "east",
+                     "clusterCredentialsSecret": "cluster-credentials-east"}
+        }),
+    );
 }
 
 /// Reads updates until one satisfies `wanted`, within [`PATIENCE`].
@@ -130,6 +140,7 @@ async fn run() {
         ClusterConfig::default(),
         connect_embedded(clusters),
         index.clone(),
+        CREDENTIALS_REREAD,
     ));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

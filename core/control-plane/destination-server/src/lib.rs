@@ -6,9 +6,10 @@
 //!
 //! - [`feed_cluster`] keeps one cluster's part of the index in step with
 //!   that cluster's store (Services, Endpoints, EndpointSlices, Pods);
-//! - [`follow_remote_clusters`] learns the linked clusters from the
-//!   credentials Secrets of the local cluster and runs a feeder for each, so
-//!   remote-discovery mirrors resolve to the remote pods;
+//! - [`follow_remote_clusters`] learns the linked clusters from the Links
+//!   of the local cluster, reads each Link's credentials Secret by name and
+//!   runs a feeder for each cluster, so remote-discovery mirrors resolve to
+//!   the remote pods;
 //! - [`DestinationService`] answers `Get` and `GetProfile` from any
 //!   [`DestinationSource`], so it can be tested without a store and the
 //!   feeders without a network.
@@ -28,8 +29,8 @@ pub use proto::{
     default_profile, to_weighted_addr,
 };
 pub use remote::{
-    RECONNECT_BACKOFF_MAX, RECONNECT_BACKOFF_MIN, connect_embedded, follow_remote_clusters,
-    remote_config,
+    CREDENTIALS_REREAD, EVENT_COMPONENT, RECONNECT_BACKOFF_MAX, RECONNECT_BACKOFF_MIN,
+    connect_embedded, follow_remote_clusters, remote_config,
 };
 pub use service::{DestinationService, DestinationSource, GetProfileStream, GetStream};
 pub use shared::SharedClusters;

@@ -1,5 +1,10 @@
-//! Learning the linked clusters from the local cluster's credentials
-//! Secrets, and feeding each into the index.
+//! Learning the linked clusters from the local cluster's Links, and feeding
+//! each into the index.
+//!
+//! Each Link's credentials Secret is read by name (a `get`), never by
+//! listing or watching the Secrets of the namespace: the control plane's
+//! namespace also holds the identity issuer's key, which this process has
+//! no use for.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -10,9 +15,13 @@ use futures::StreamExt;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use strait_api::labels;
+use strait_api::link::Link;
 use strait_backoff::Backoff;
 use strait_destination::ClusterConfig;
-use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
+use strait_store::{
+    ClusterStore, Event, EventRecorder, INVALID_CREDENTIALS, MemoryStore, StoreError, WatchParams,
+    link_credentials, report_invalid_credentials,
+};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -30,6 +39,14 @@ pub const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// The waits between attempts to reach a cluster.
 const RECONNECT_BACKOFF: Backoff = Backoff::new(RECONNECT_BACKOFF_MIN, RECONNECT_BACKOFF_MAX);
+
+/// How often every Link's credentials Secret is read again (by name), so a
+/// rotated Secret is used and a deleted one stops its feed within this
+/// time; a Link that changes is read again at once.
+pub const CREDENTIALS_REREAD: Duration = Duration::from_secs(30);
+
+/// The component the destination service's Events name as their source.
+pub const EVENT_COMPONENT: &str = "strait-destination";
 
 /// The configuration of the cluster a credentials Secret reaches: its trust
 /// domain and cluster domain from the Secret's annotations (written by
@@ -57,7 +74,8 @@ pub fn remote_config(secret: &Secret, local: &ClusterConfig) -> ClusterConfig {
 }
 
 /// How embedded clusters (`strait local`) reach each other: by the
-/// credentials Secret's cluster name, among the clusters of the process.
+/// credentials Secret's cluster-name label, among the clusters of the
+/// process.
 pub fn connect_embedded(
     clusters: Arc<BTreeMap<String, MemoryStore>>,
 ) -> impl Fn(Secret) -> std::future::Ready<Result<MemoryStore, StoreError>> {
@@ -89,9 +107,42 @@ fn cluster_name(secret: &Secret) -> Option<String> {
         .cloned()
 }
 
-/// What of a Secret decides the connection and the configuration: when it
-/// is unchanged, an update of the Secret (new resourceVersion, other
-/// labels) leaves the running feed alone.
+/// Why a Link links no cluster, besides what is wrong with its Secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+enum LinkFault {
+    /// Mirrors name the cluster they resolve to by it.
+    #[error("link {link}: spec.targetClusterName is not set")]
+    NoTargetCluster {
+        /// `namespace/name` of the Link.
+        link: String,
+    },
+    /// Not a kubeconfig Secret as `link-gen` writes it.
+    #[error("link {link}: credentials secret {secret} has type {type_:?}; it must be {expected}")]
+    SecretType {
+        /// `namespace/name` of the Link.
+        link: String,
+        /// The Secret's name.
+        secret: String,
+        /// Its type as written.
+        type_: String,
+        /// [`labels::REMOTE_KUBECONFIG_SECRET_TYPE`].
+        expected: &'static str,
+    },
+    /// Another Link already feeds the cluster: one feed per cluster.
+    #[error("link {link}: cluster {cluster:?} is already linked by link {other}")]
+    Duplicate {
+        /// `namespace/name` of the Link.
+        link: String,
+        /// The cluster both name.
+        cluster: String,
+        /// The Link feeding it.
+        other: String,
+    },
+}
+
+/// What of a Link and its Secret decides the connection and the
+/// configuration: when it is unchanged, an update (new resourceVersion,
+/// other labels, another field of the Link) leaves the running feed alone.
 #[derive(Clone, Debug, PartialEq)]
 struct Fingerprint {
     cluster: String,
@@ -138,81 +189,120 @@ struct Linked {
     feed: Feed,
 }
 
-/// A Secret whose cluster could not be reached yet.
+/// A Link whose cluster could not be reached yet.
 struct Pending {
+    link: Link,
     secret: Secret,
+    fingerprint: Fingerprint,
     backoff: Backoff,
     due: Instant,
 }
 
-/// Every credentials Secret seen, by Secret name.
-struct Follower<C> {
+/// Every Link of the namespace, and what each links, by Link name.
+struct Follower<L, C> {
+    local: L,
     namespace: String,
     local_config: ClusterConfig,
     connect: C,
     index: SharedClusters,
+    links: BTreeMap<String, Link>,
     linked: BTreeMap<String, Linked>,
     pending: BTreeMap<String, Pending>,
+    events: EventRecorder,
 }
 
-impl<C, Fut, R> Follower<C>
+fn name_of(link: &Link) -> String {
+    link.metadata.name.clone().unwrap_or_default()
+}
+
+impl<L, C, Fut, R> Follower<L, C>
 where
+    L: ClusterStore,
     C: Fn(Secret) -> Fut,
     Fut: Future<Output = Result<R, StoreError>>,
     R: ClusterStore,
 {
-    async fn handle(&mut self, event: Event<Secret>) {
+    async fn handle(&mut self, event: Event<Link>) {
         match event {
-            Event::Reset(secrets) => {
-                let present: Vec<String> = secrets
-                    .iter()
-                    .filter(|s| cluster_name(s).is_some())
-                    .filter_map(|s| s.metadata.name.clone())
-                    .collect();
-                let known: Vec<String> = self
-                    .linked
+            Event::Reset(links) => {
+                let present: Vec<String> = links.iter().map(name_of).collect();
+                let gone: Vec<String> = self
+                    .links
                     .keys()
+                    .chain(self.linked.keys())
                     .chain(self.pending.keys())
                     .filter(|name| !present.contains(name))
                     .cloned()
                     .collect();
-                for name in known {
-                    self.unlink(&name).await;
+                for name in gone {
+                    self.remove(&name).await;
                 }
-                for secret in secrets {
-                    self.apply(secret).await;
+                for link in links {
+                    self.read(link).await;
                 }
             }
-            Event::Apply(secret) => self.apply(secret).await,
-            Event::Delete(secret) => {
-                let name = secret.metadata.name.clone().unwrap_or_default();
+            Event::Apply(link) => {
+                // Only its spec says which Secret and which cluster; status
+                // updates (the service mirror's) change neither.
+                let name = name_of(&link);
+                if self.links.get(&name).is_some_and(|l| l.spec == link.spec) {
+                    self.links.insert(name, link);
+                } else {
+                    self.read(link).await;
+                }
+            }
+            Event::Delete(link) => self.remove(&name_of(&link)).await,
+        }
+    }
+
+    /// A Link is gone: forget it and unlink its cluster.
+    async fn remove(&mut self, name: &str) {
+        if let Some(link) = self.links.remove(name) {
+            self.events.forget_object(&link);
+        }
+        self.unlink(name).await;
+    }
+
+    /// Reads `link`'s credentials Secret by name and links its cluster
+    /// unless it is already linked with the same credentials and
+    /// configuration. A Link without a usable Secret links nothing; a
+    /// Secret that cannot be read now leaves things as they are until the
+    /// next read.
+    async fn read(&mut self, link: Link) {
+        let name = name_of(&link);
+        self.links.insert(name.clone(), link.clone());
+        match link_credentials(&self.local, &link).await {
+            Ok(secret) => self.apply(link, secret).await,
+            Err(error @ (StoreError::NotFound { .. } | StoreError::Invalid { .. })) => {
+                report_invalid_credentials(&mut self.events, &self.local, &link, &error).await;
+                if self.linked.contains_key(&name) || self.pending.contains_key(&name) {
+                    tracing::warn!(link = %name, %error, "no usable credentials secret: unlinking");
+                }
                 self.unlink(&name).await;
+            }
+            Err(error) => {
+                tracing::warn!(link = %name, %error, "cannot read the credentials secret; reading it again later");
             }
         }
     }
 
-    /// A Secret appeared or changed: link its cluster unless it is already
-    /// linked with the same credentials and configuration.
-    async fn apply(&mut self, secret: Secret) {
-        let name = secret.metadata.name.clone().unwrap_or_default();
-        let Some(cluster) = cluster_name(&secret) else {
-            // Not (or no longer) a credentials Secret.
-            self.unlink(&name).await;
-            return;
+    /// Links the cluster of `link` through `secret` unless it is linked
+    /// already with the same credentials and configuration, or is waiting
+    /// for its next attempt with them.
+    async fn apply(&mut self, link: Link, secret: Secret) {
+        let name = name_of(&link);
+        let fingerprint = match self.fingerprint(&link, &secret) {
+            Ok(fingerprint) => fingerprint,
+            Err(fault) => {
+                if self.linked.contains_key(&name) || self.pending.contains_key(&name) {
+                    tracing::warn!(link = %name, "{fault}; unlinking");
+                } else {
+                    tracing::debug!(link = %name, "{fault}");
+                }
+                self.unlink(&name).await;
+                return;
+            }
         };
-        if secret.type_.as_deref() != Some(labels::REMOTE_KUBECONFIG_SECRET_TYPE) {
-            tracing::warn!(
-                secret = %name,
-                %cluster,
-                type_ = secret.type_.as_deref().unwrap_or(""),
-                "credentials secret ignored: its type must be {}",
-                labels::REMOTE_KUBECONFIG_SECRET_TYPE
-            );
-            self.unlink(&name).await;
-            return;
-        }
-        let fingerprint =
-            Fingerprint::of(&secret, cluster, remote_config(&secret, &self.local_config));
         if self
             .linked
             .get(&name)
@@ -221,19 +311,77 @@ where
             self.pending.remove(&name);
             return;
         }
-        self.link(secret, fingerprint, RECONNECT_BACKOFF).await;
+        if self
+            .pending
+            .get(&name)
+            .is_some_and(|p| p.fingerprint == fingerprint)
+        {
+            return;
+        }
+        self.link(link, secret, fingerprint, RECONNECT_BACKOFF)
+            .await;
     }
 
-    /// Connects to the cluster a Secret names and starts feeding it,
-    /// replacing the feed of the Secret's previous version only once the new
+    /// What `link` and `secret` would link, or why nothing.
+    fn fingerprint(&self, link: &Link, secret: &Secret) -> Result<Fingerprint, LinkFault> {
+        let name = name_of(link);
+        let whole = format!("{}/{name}", self.namespace);
+        let cluster = link
+            .spec
+            .target_cluster_name
+            .clone()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| LinkFault::NoTargetCluster {
+                link: whole.clone(),
+            })?;
+        if secret.type_.as_deref() != Some(labels::REMOTE_KUBECONFIG_SECRET_TYPE) {
+            return Err(LinkFault::SecretType {
+                link: whole,
+                secret: secret.metadata.name.clone().unwrap_or_default(),
+                type_: secret.type_.clone().unwrap_or_default(),
+                expected: labels::REMOTE_KUBECONFIG_SECRET_TYPE,
+            });
+        }
+        let linked = self
+            .linked
+            .iter()
+            .map(|(other, l)| (other, &l.fingerprint.cluster));
+        let waiting = self
+            .pending
+            .iter()
+            .map(|(other, p)| (other, &p.fingerprint.cluster));
+        if let Some((other, _)) = linked
+            .chain(waiting)
+            .find(|(other, c)| **other != name && **c == cluster)
+        {
+            return Err(LinkFault::Duplicate {
+                link: whole,
+                cluster,
+                other: format!("{}/{other}", self.namespace),
+            });
+        }
+        let config = remote_config(secret, &self.local_config);
+        Ok(Fingerprint::of(secret, cluster, config))
+    }
+
+    /// Connects to the cluster a Link's Secret reaches and starts feeding
+    /// it, replacing the feed of the previous credentials only once the new
     /// one is connected; on failure, schedules a retry after the next
-    /// delay of `backoff` (a fresh one for a new Secret, the pending one's
-    /// when retrying).
-    async fn link(&mut self, secret: Secret, fingerprint: Fingerprint, mut backoff: Backoff) {
-        let name = secret.metadata.name.clone().unwrap_or_default();
+    /// delay of `backoff` (a fresh one for new credentials, the pending
+    /// one's when retrying), and reports credentials refused as written as
+    /// an Event on the Link, once per message.
+    async fn link(
+        &mut self,
+        link: Link,
+        secret: Secret,
+        fingerprint: Fingerprint,
+        mut backoff: Backoff,
+    ) {
+        let name = name_of(&link);
         let cluster = fingerprint.cluster.clone();
         match (self.connect)(secret.clone()).await {
             Ok(store) => {
+                self.events.forget(&link, INVALID_CREDENTIALS);
                 self.pending.remove(&name);
                 if let Some(old) = self.linked.remove(&name) {
                     old.feed.stop().await;
@@ -244,7 +392,7 @@ where
                 self.index
                     .insert_cluster(&cluster, fingerprint.config.clone());
                 let feed = tokio::spawn(feed_cluster(store, cluster.clone(), self.index.clone()));
-                tracing::info!(secret = %name, %cluster, "linked cluster: feeding its endpoints");
+                tracing::info!(link = %name, %cluster, "linked cluster: feeding its endpoints");
                 self.linked.insert(
                     name,
                     Linked {
@@ -254,18 +402,21 @@ where
                 );
             }
             Err(error) => {
+                report_invalid_credentials(&mut self.events, &self.local, &link, &error).await;
                 let wait = backoff.next_delay();
                 tracing::warn!(
-                    secret = %name,
+                    link = %name,
                     %cluster,
                     namespace = %self.namespace,
                     %error,
-                    "cannot connect to the cluster of credentials secret {name}; retrying in {wait:?}"
+                    "cannot connect to the cluster of link {name}; retrying in {wait:?}"
                 );
                 self.pending.insert(
                     name,
                     Pending {
+                        link,
                         secret,
+                        fingerprint,
                         backoff,
                         due: Instant::now() + wait,
                     },
@@ -274,17 +425,18 @@ where
         }
     }
 
-    /// A Secret is gone: stop its feed and forget its cluster.
+    /// A Link is gone or links nothing: stop its feed and forget its
+    /// cluster.
     async fn unlink(&mut self, name: &str) {
         self.pending.remove(name);
         if let Some(old) = self.linked.remove(name) {
             old.feed.stop().await;
             self.forget_if_unused(&old.fingerprint.cluster);
-            tracing::info!(secret = %name, cluster = %old.fingerprint.cluster, "cluster unlinked");
+            tracing::info!(link = %name, cluster = %old.fingerprint.cluster, "cluster unlinked");
         }
     }
 
-    /// Removes a cluster from the index unless another Secret still links
+    /// Removes a cluster from the index unless another Link still links
     /// it.
     fn forget_if_unused(&self, cluster: &str) {
         if !self
@@ -306,16 +458,17 @@ where
             .map(|(name, _)| name.clone())
             .collect();
         for name in due {
-            let Some(pending) = self.pending.remove(&name) else {
-                continue;
-            };
-            let Some(cluster) = cluster_name(&pending.secret) else {
-                continue;
-            };
-            let config = remote_config(&pending.secret, &self.local_config);
-            let fingerprint = Fingerprint::of(&pending.secret, cluster, config);
-            self.link(pending.secret, fingerprint, pending.backoff)
-                .await;
+            if let Some(p) = self.pending.remove(&name) {
+                self.link(p.link, p.secret, p.fingerprint, p.backoff).await;
+            }
+        }
+    }
+
+    /// Reads every Link's Secret again.
+    async fn reread(&mut self) {
+        let links: Vec<Link> = self.links.values().cloned().collect();
+        for link in links {
+            self.read(link).await;
         }
     }
 
@@ -324,31 +477,35 @@ where
     }
 }
 
-/// Watches the credentials Secrets in `namespace` of the local cluster
-/// (those labelled `multicluster.linkerd.io/cluster-name`, of type
-/// `mirror.linkerd.io/remote-kubeconfig`) and keeps one feeder running per
-/// linked cluster, so remote-discovery mirrors resolve to the remote pods.
+/// Watches the Links in `namespace` of the local cluster and keeps one
+/// feeder running per linked cluster (a Link's `targetClusterName`), so
+/// remote-discovery mirrors resolve to the remote pods.
 ///
-/// For each Secret: the remote [`ClusterConfig`] is read from its
-/// annotations ([`remote_config`]), `connect` reaches the cluster (from the
-/// kubeconfig on Kubernetes, by name for embedded clusters:
-/// [`connect_embedded`]), the cluster is inserted into `index` and
-/// [`feed_cluster`] runs for it. A changed Secret reconnects (the old feed
-/// runs until the new connection is made); a deleted one removes its
-/// cluster and stops its feed. A failed connection is logged with the
-/// Secret's name and retried with a backoff from
-/// [`RECONNECT_BACKOFF_MIN`] to [`RECONNECT_BACKOFF_MAX`]; other clusters
-/// are untouched.
+/// For each Link: its credentials Secret (`spec.clusterCredentialsSecret`,
+/// of type `mirror.linkerd.io/remote-kubeconfig`) is read by name, the
+/// remote [`ClusterConfig`] from the Secret's annotations
+/// ([`remote_config`]), `connect` reaches the cluster (from the kubeconfig
+/// on Kubernetes, by name for embedded clusters: [`connect_embedded`]),
+/// the cluster is inserted into `index` and [`feed_cluster`] runs for it.
+/// The Secret is read again when the Link's spec changes and every
+/// `reread` ([`CREDENTIALS_REREAD`]): changed credentials reconnect (the
+/// old feed runs until the new connection is made), a deleted Secret or
+/// Link removes the cluster and stops its feed. A failed connection is
+/// logged with the Link's name and retried with a backoff from
+/// [`RECONNECT_BACKOFF_MIN`] to [`RECONNECT_BACKOFF_MAX`]; credentials
+/// refused as written (a kubeconfig that would run a command or read a
+/// file) also get a Warning Event `InvalidCredentials` on the Link, once
+/// per message. Other clusters are untouched. Secrets no Link names are
+/// never read.
 ///
-/// The Secrets are selected by label here rather than by the watch, since
-/// the selector is on the label's presence, whatever its value. Never
-/// returns; aborting its task stops every feed it started.
+/// Never returns; aborting its task stops every feed it started.
 pub async fn follow_remote_clusters<L, R, C, Fut>(
     local: L,
     namespace: String,
     local_config: ClusterConfig,
     connect: C,
     index: SharedClusters,
+    reread: Duration,
 ) where
     L: ClusterStore,
     R: ClusterStore,
@@ -356,34 +513,42 @@ pub async fn follow_remote_clusters<L, R, C, Fut>(
     Fut: Future<Output = Result<R, StoreError>>,
 {
     let mut follower = Follower {
+        local,
         namespace,
         local_config,
         connect,
         index,
+        links: BTreeMap::new(),
         linked: BTreeMap::new(),
         pending: BTreeMap::new(),
+        events: EventRecorder::new(EVENT_COMPONENT),
     };
+    let mut next_reread = Instant::now() + reread;
     loop {
-        let mut secrets = local.watch::<Secret>(WatchParams {
+        let mut links = follower.local.watch::<Link>(WatchParams {
             namespace: Some(follower.namespace.clone()),
             ..WatchParams::all()
         });
         loop {
             let retry = follower.next_retry();
             tokio::select! {
-                event = secrets.next() => match event {
+                event = links.next() => match event {
                     Some(Ok(event)) => follower.handle(event).await,
                     Some(Err(error)) => {
-                        tracing::warn!(namespace = %follower.namespace, %error, "credentials secret watch failed; watching again");
+                        tracing::warn!(namespace = %follower.namespace, %error, "link watch failed; watching again");
                         break;
                     }
                     None => {
-                        tracing::info!(namespace = %follower.namespace, "credentials secret watch ended; watching again");
+                        tracing::info!(namespace = %follower.namespace, "link watch ended; watching again");
                         break;
                     }
                 },
                 () = tokio::time::sleep_until(retry.unwrap_or_else(Instant::now)), if retry.is_some() => {
                     follower.retry_due().await;
+                }
+                () = tokio::time::sleep_until(next_reread) => {
+                    follower.reread().await;
+                    next_reread = Instant::now() + reread;
                 }
             }
         }

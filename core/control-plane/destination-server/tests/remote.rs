@@ -1,5 +1,5 @@
 //! Remote-discovery and gateway mirrors over a real socket: east learnt
-//! from its credentials Secret in west.
+//! from its Link in west and the credentials Secret the Link names.
 
 mod support;
 
@@ -21,7 +21,7 @@ const GATEWAY_IDENTITY: &str =
     "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.east.example";
 
 /// East's `bb` with a meshed pod `bb-1` (and `bb-2` when `both`), its
-/// mirror in west, and east's credentials Secret in west.
+/// mirror in west, and east's credentials Secret and Link in west.
 fn link_east(mesh: &Mesh, both: bool) {
     apply(&mesh.east, service("bb", "10.112.0.10", 8080, 8080));
     apply(&mesh.east, pod("bb-1", "bb", true));
@@ -33,6 +33,7 @@ fn link_east(mesh: &Mesh, both: bool) {
     apply(&mesh.east, slice("bb-east-slice", "bb", 8080, &endpoints));
     apply(&mesh.west, remote_discovery_mirror());
     apply(&mesh.west, credentials("east", EAST_TRUST));
+    apply(&mesh.west, link("east"));
 }
 
 #[tokio::test]
@@ -90,13 +91,26 @@ async fn a_remote_discovery_mirror_resolves_to_the_remote_pods_with_their_identi
         format!("-{EAST_1}:8080")
     );
 
-    // Unlinked: the mirror exists but resolves to nothing.
+    // The Secret deleted: unlinked at the next read; the mirror exists but
+    // resolves to nothing.
     delete_secret(&mesh.west, "cluster-credentials-east").await;
     assert_eq!(describe(&next(&mut updates).await), "none:true");
     assert!(mesh.index.read(|c| c.cluster("east").is_none()));
 
-    // Linked again.
+    // Linked again once the Link's Secret is back.
     apply(&mesh.west, credentials("east", EAST_TRUST));
+    assert_eq!(
+        describe(&next(&mut updates).await),
+        format!("+{EAST_2}:8080")
+    );
+
+    // The Link deleted: unlinked, though its Secret stays.
+    delete_link(&mesh.west, "east").await;
+    assert_eq!(describe(&next(&mut updates).await), "none:true");
+    assert!(mesh.index.read(|c| c.cluster("east").is_none()));
+
+    // And linked again with the Link.
+    apply(&mesh.west, link("east"));
     assert_eq!(
         describe(&next(&mut updates).await),
         format!("+{EAST_2}:8080")
@@ -115,6 +129,7 @@ async fn a_changed_secret_reconnects_with_its_new_trust_domain() {
         Some(identity("bb", EAST_TRUST))
     );
 
+    // Rotated: the Link is unchanged, its Secret is read again by name.
     apply(&mesh.west, credentials("east", "east.other"));
     let renamed = next(&mut updates).await;
     assert_eq!(describe(&renamed), format!("+{EAST_1}:8080,{EAST_2}:8080"));
@@ -229,6 +244,7 @@ async fn an_unreachable_cluster_is_retried_and_leaves_the_others_alone() {
         ClusterConfig::default(),
         connect,
         index.clone(),
+        REREAD,
     ));
     let (mut client, _) = serve(index.clone()).await;
 
@@ -240,6 +256,8 @@ async fn an_unreachable_cluster_is_retried_and_leaves_the_others_alone() {
     );
     apply(&west, credentials("north", "north.example"));
     apply(&west, credentials("east", EAST_TRUST));
+    apply(&west, link("north"));
+    apply(&west, link("east"));
     let mut north_mirror = remote_discovery_mirror();
     north_mirror["metadata"]["name"] = json!("bb-north");
     north_mirror["metadata"]["labels"]["multicluster.linkerd.io/remote-discovery"] = json!("north");

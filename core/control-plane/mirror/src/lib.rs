@@ -22,4 +22,4 @@ pub use config::{LinkConfig, LinkError, LinkFault};
 pub use controller::{MirrorHandle, ServiceMirror};
 pub use desired::FIELD_MANAGER;
 pub use metrics::MirrorMetrics;
-pub use supervisor::{connect_embedded, supervise_link};
+pub use supervisor::{EVENT_COMPONENT, INVALID_LINK, connect_embedded, supervise_link};

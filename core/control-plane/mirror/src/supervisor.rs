@@ -10,11 +10,11 @@ use std::time::Duration;
 use futures::StreamExt;
 use strait_api::link::{Link, LinkSpec};
 use strait_plugin_host::ExportPlugin;
-use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
+use strait_store::{
+    ClusterStore, Event, EventRecorder, INVALID_CREDENTIALS, MemoryStore, StoreError, WatchParams,
+    report_invalid_credentials,
+};
 use tokio::sync::watch;
-
-use k8s_openapi::api::core::v1::{Event as K8sEvent, EventSource, ObjectReference};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use crate::config::{LinkConfig, LinkError};
 use crate::controller::{MirrorHandle, ServiceMirror};
@@ -47,8 +47,8 @@ pub async fn supervise_link<L, R, C, Fut>(
     });
     let mut running: Option<(LinkSpec, MirrorHandle)> = None;
     let mut pending: Option<Link> = None;
-    // What was last reported about the Link being unusable, so it is said once.
-    let mut reported: Option<String> = None;
+    // What was reported about the Link, so each fault is said once.
+    let mut events = EventRecorder::new(EVENT_COMPONENT);
     let mut retry = tokio::time::interval(RECONNECT);
     loop {
         let wanted: Option<Option<Link>> = tokio::select! {
@@ -77,6 +77,8 @@ pub async fn supervise_link<L, R, C, Fut>(
                     handle.stop().await;
                 }
                 pending = None;
+                // A Link made again is told its faults again.
+                events = EventRecorder::new(EVENT_COMPONENT);
             }
             Some(link) => {
                 if running.as_ref().is_some_and(|(spec, _)| *spec == link.spec) {
@@ -90,18 +92,24 @@ pub async fn supervise_link<L, R, C, Fut>(
                 // field, and waited on: only a change to it can fix it.
                 if let Err(err) = LinkConfig::from_link(&link) {
                     let message = err.to_string();
-                    if reported.as_deref() != Some(message.as_str()) {
+                    if events.warn(&local, &link, INVALID_LINK, &message).await {
                         tracing::warn!(link = %name, "cannot mirror until the Link is fixed: {message}");
-                        record_invalid_link(&local, &link, &message).await;
-                        reported = Some(message);
                     }
                     pending = None;
                     continue;
                 }
-                reported = None;
+                events.forget(&link, INVALID_LINK);
                 match start(&local, &link, &connect, &plugin, &metrics).await {
-                    Ok(handle) => running = Some((link.spec.clone(), handle)),
+                    Ok(handle) => {
+                        events.forget(&link, INVALID_CREDENTIALS);
+                        running = Some((link.spec.clone(), handle));
+                    }
                     Err(err) => {
+                        // Credentials refused as written are told on the
+                        // Link once, however often they are retried.
+                        if let StartError::Connect(error) = &err {
+                            report_invalid_credentials(&mut events, &local, &link, error).await;
+                        }
                         tracing::warn!(link = %name, "cannot start the mirror, retrying in {RECONNECT:?}: {err}");
                         pending = Some(link);
                     }
@@ -117,45 +125,8 @@ pub async fn supervise_link<L, R, C, Fut>(
 /// The reason of the Event a Link the mirror cannot read gets.
 pub const INVALID_LINK: &str = "InvalidLink";
 
-/// Tells the Link's owner, where `kubectl describe link` looks (an Event on
-/// the Link), why it mirrors nothing. Best effort: the log says it too.
-async fn record_invalid_link<L: ClusterStore>(local: &L, link: &Link, message: &str) {
-    let name = link.metadata.name.clone().unwrap_or_default();
-    let namespace = link.metadata.namespace.clone().unwrap_or_default();
-    let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let event = K8sEvent {
-        metadata: ObjectMeta {
-            name: Some(format!("{name}.invalid-link")),
-            namespace: Some(namespace.clone()),
-            ..ObjectMeta::default()
-        },
-        involved_object: ObjectReference {
-            api_version: Some("multicluster.linkerd.io/v1alpha3".into()),
-            kind: Some("Link".into()),
-            name: Some(name.clone()),
-            namespace: Some(namespace),
-            uid: link.metadata.uid.clone(),
-            resource_version: link.metadata.resource_version.clone(),
-            ..ObjectReference::default()
-        },
-        reason: Some(INVALID_LINK.into()),
-        message: Some(message.to_string()),
-        type_: Some("Warning".into()),
-        source: Some(EventSource {
-            component: Some("strait-service-mirror".into()),
-            host: None,
-        }),
-        reporting_component: Some("strait.io/service-mirror".into()),
-        reporting_instance: Some(name.clone()),
-        first_timestamp: Some(now.clone()),
-        last_timestamp: Some(now),
-        count: Some(1),
-        ..K8sEvent::default()
-    };
-    if let Err(err) = local.apply(&event, "strait-service-mirror").await {
-        tracing::debug!(link = %name, "cannot record the InvalidLink event: {err}");
-    }
-}
+/// The component the service mirror's Events name as their source.
+pub const EVENT_COMPONENT: &str = "strait-service-mirror";
 
 /// Why a Link's mirror did not start; it is retried.
 #[derive(Debug, thiserror::Error)]

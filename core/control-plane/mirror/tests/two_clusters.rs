@@ -548,7 +548,10 @@ async fn a_link_the_mirror_cannot_read_is_reported_once_by_field_until_it_is_fix
     ));
     let event = || async {
         c.west
-            .get::<k8s_openapi::api::core::v1::Event>("linkerd", "target.invalid-link")
+            .get::<k8s_openapi::api::core::v1::Event>(
+                "linkerd",
+                "target.invalid-link.strait-service-mirror",
+            )
             .await
             .unwrap()
     };

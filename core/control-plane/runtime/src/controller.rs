@@ -131,21 +131,22 @@ impl TokenValidator for ReviewedTokens {
 }
 
 /// What the destination controller indexes: the Services of the local
-/// cluster, and the clusters its credentials Secrets link.
+/// cluster, and the clusters its Links name.
 #[derive(Clone, Debug)]
 pub struct Destination {
     /// The name this cluster's Services are indexed under.
     pub cluster: String,
     /// How this cluster spells names and identities.
     pub config: ClusterConfig,
-    /// Where the credentials Secrets of linked clusters are (the control
-    /// plane's namespace).
-    pub credentials_namespace: String,
+    /// Where the Links are, with the credentials Secrets they name (the
+    /// control plane's namespace).
+    pub links_namespace: String,
 }
 
 /// The destination controller: Linkerd's `Destination` for the Services
-/// of `store`, and of every cluster its credentials Secrets link, each
-/// reached with `reach` ([`store_from_credentials`] on Kubernetes).
+/// of `store`, and of every cluster its Links name, each reached through
+/// the Link's credentials Secret (read by name) with `reach`
+/// ([`store_from_credentials`] on Kubernetes).
 ///
 /// [`store_from_credentials`]: crate::credentials::store_from_credentials
 pub async fn destination<S, R, C, F>(
@@ -165,7 +166,7 @@ where
         store,
         &destination.cluster,
         destination.config,
-        &destination.credentials_namespace,
+        &destination.links_namespace,
         connect_secret(reach),
     );
     serve(

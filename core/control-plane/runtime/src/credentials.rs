@@ -3,8 +3,9 @@
 //! The service mirror and the destination service both reach linked
 //! clusters through the credentials Secrets that `multicluster link-gen`
 //! writes (type `mirror.linkerd.io/remote-kubeconfig`, key `kubeconfig`).
-//! Finding a Link's Secret is the same everywhere; what the Secret turns
-//! into is the caller's `reach`: a Kubernetes client from its kubeconfig
+//! Finding a Link's Secret is the same everywhere, by name
+//! ([`link_credentials`]); what the Secret turns into is the caller's
+//! `reach`: a Kubernetes client from its kubeconfig
 //! ([`store_from_credentials`]), or an embedded cluster named by it.
 
 use std::future::Future;
@@ -16,37 +17,7 @@ use strait_api::link::Link;
 use strait_store::{ClusterStore, StoreError};
 use strait_store_kube::KubeStore;
 
-/// The credentials Secret of `link` (`spec.clusterCredentialsSecret`, in
-/// the Link's namespace) in `local`. Every fault names the Link and the
-/// Secret, since the Link's owner fixes it there.
-pub async fn link_credentials<L: ClusterStore>(
-    local: &L,
-    link: &Link,
-) -> Result<Secret, StoreError> {
-    let namespace = link
-        .metadata
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".into());
-    let link_name = link.metadata.name.clone().unwrap_or_default();
-    let secret_name = link
-        .spec
-        .cluster_credentials_secret
-        .clone()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| StoreError::Invalid {
-            what: format!("credentials of link {namespace}/{link_name}"),
-            reason: "spec.clusterCredentialsSecret is not set".into(),
-        })?;
-    local
-        .get(&namespace, &secret_name)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            what: format!(
-                "secrets {secret_name:?} in {namespace} (the credentials of link {link_name})"
-            ),
-        })
-}
+pub use strait_store::link_credentials;
 
 /// Reaching a linked cluster: a store of it, or why not.
 pub type Connecting<R> = Pin<Box<dyn Future<Output = Result<R, StoreError>> + Send>>;
@@ -68,8 +39,9 @@ where
     }
 }
 
-/// How the destination service reaches the clusters its credentials
-/// Secrets name: each Secret turned into a store by `reach`.
+/// How the destination service reaches the clusters its Links name: each
+/// Link's credentials Secret, read by name, turned into a store by
+/// `reach`.
 pub fn connect_secret<R, F>(
     reach: F,
 ) -> impl Fn(Secret) -> std::future::Ready<Result<R, StoreError>> + Send + Sync + 'static
@@ -107,7 +79,13 @@ pub fn store_from_credentials(secret: &Secret) -> Result<KubeStore, StoreError> 
             "secret {secret_name}: `{KUBECONFIG_KEY}` is not UTF-8 text"
         ))
     })?;
-    KubeStore::from_kubeconfig_yaml(text)
+    KubeStore::from_kubeconfig_yaml(text).map_err(|error| match error {
+        StoreError::Invalid { reason, .. } => StoreError::Invalid {
+            what: format!("kubeconfig of credentials secret {secret_name}"),
+            reason,
+        },
+        other => other,
+    })
 }
 
 #[cfg(test)]

@@ -57,11 +57,18 @@ pub fn destination_cluster_rules() -> Vec<PolicyRule> {
     ]
 }
 
-/// Destination follows the credentials Secrets of linked clusters in the
-/// control plane's namespace (a watch: it cannot be narrowed by name, and
-/// the Secrets' names are the user's).
+/// Destination follows the Links in the control plane's namespace and
+/// reads the credentials Secret each names by name (`get`: never `list`
+/// nor `watch`, which would hand it every Secret there, the identity
+/// issuer's key among them; the names are the Links', so `get` cannot be
+/// narrowed to them here). A Link whose credentials it refuses gets a
+/// Warning Event, written by server-side apply.
 pub fn destination_namespace_rules() -> Vec<PolicyRule> {
-    vec![rule(CORE, &["secrets"], &READ, &[])]
+    vec![
+        rule("multicluster.linkerd.io", &["links"], &READ, &[]),
+        rule(CORE, &["secrets"], &["get"], &[]),
+        rule(CORE, &["events"], &["create", "patch"], &[]),
+    ]
 }
 
 /// Policy indexes Pods and Linkerd's policy resources cluster-wide, and
@@ -142,7 +149,9 @@ pub fn service_mirror_cluster_rules() -> Vec<PolicyRule> {
 /// it watches the Links there (by namespace) and reads its own, writes
 /// its own Link's status, reads the Link's credentials Secret, and follows
 /// the plugins ConfigMap for the export plugin (reading it, reporting in
-/// the status ConfigMap). Its replicas elect a leader through the Lease
+/// the status ConfigMap, with the Event rule that also lets it put a
+/// Warning Event on its Link when the Link or its credentials are
+/// refused). Its replicas elect a leader through the Lease
 /// `service-mirror-write-<link>`, which each reads and writes by
 /// server-side apply (creating it when missing).
 pub fn service_mirror_namespace_rules(link: &str) -> Vec<PolicyRule> {

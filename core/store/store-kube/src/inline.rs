@@ -10,11 +10,24 @@
 
 use kube::config::Kubeconfig;
 
+/// A kubeconfig field that would make the client run a command or read a
+/// file, by its path in the document (`users[0].user.exec`: entries by
+/// position, so the path never carries the document's own names).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{field} is not allowed: a Link's kubeconfig must carry its credentials inline \
+     (token, client-certificate-data, client-key-data, certificate-authority-data), \
+     never a command to run or a file to read"
+)]
+pub struct ExternalCredential {
+    /// The field at fault, e.g. `users[0].user.exec`.
+    pub field: String,
+}
+
 /// The first field of `kubeconfig` that makes the client run a command or
-/// read a file, as `users[<name>].user.exec`; `None` when every credential
-/// is inline.
-pub(crate) fn external_credential(kubeconfig: &Kubeconfig) -> Option<String> {
-    for named in &kubeconfig.auth_infos {
+/// read a file; `Ok` when every credential is inline.
+pub(crate) fn check_inline(kubeconfig: &Kubeconfig) -> Result<(), ExternalCredential> {
+    for (index, named) in kubeconfig.auth_infos.iter().enumerate() {
         let Some(user) = &named.auth_info else {
             continue;
         };
@@ -26,20 +39,21 @@ pub(crate) fn external_credential(kubeconfig: &Kubeconfig) -> Option<String> {
             ("client-key", user.client_key.is_some()),
         ];
         if let Some((field, _)) = fields.iter().find(|(_, set)| *set) {
-            return Some(format!("users[{}].user.{field}", named.name));
+            return Err(ExternalCredential {
+                field: format!("users[{index}].user.{field}"),
+            });
         }
     }
-    for named in &kubeconfig.clusters {
+    for (index, named) in kubeconfig.clusters.iter().enumerate() {
         if named
             .cluster
             .as_ref()
             .is_some_and(|c| c.certificate_authority.is_some())
         {
-            return Some(format!(
-                "clusters[{}].cluster.certificate-authority",
-                named.name
-            ));
+            return Err(ExternalCredential {
+                field: format!("clusters[{index}].cluster.certificate-authority"),
+            });
         }
     }
-    None
+    Ok(())
 }

@@ -23,6 +23,7 @@ mod watch;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use inline::ExternalCredential;
 pub use store::KubeStore;
 pub use token_review::{
     LINKERD_IDENTITY_AUDIENCE, LabelError, ReviewedAccount, TokenReviewError, TokenReviewer,

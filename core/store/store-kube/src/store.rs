@@ -57,7 +57,8 @@ impl KubeStore {
     /// cluster without a server, unreadable certificates). Credentials
     /// must be inline: a kubeconfig that would run a command (`exec`,
     /// `auth-provider`) or read a file (`tokenFile`, `client-key`, ...) is
-    /// refused, naming the field. The client starts
+    /// refused, naming the field by its path ([`ExternalCredential`](crate::ExternalCredential):
+    /// `users[0].user.exec`). The client starts
     /// a background task, so this must run inside a tokio runtime; outside
     /// one it fails instead of panicking.
     pub fn from_kubeconfig_yaml(yaml: &str) -> Result<Self, StoreError> {
@@ -69,13 +70,7 @@ impl KubeStore {
             return Err(invalid("the document is empty".into()));
         }
         let kubeconfig = Kubeconfig::from_yaml(yaml).map_err(|e| invalid(e.to_string()))?;
-        if let Some(field) = crate::inline::external_credential(&kubeconfig) {
-            return Err(invalid(format!(
-                "{field} is not allowed: a Link's kubeconfig must carry its credentials inline \
-                 (token, client-certificate-data, client-key-data, certificate-authority-data), \
-                 never a command to run or a file to read"
-            )));
-        }
+        crate::inline::check_inline(&kubeconfig).map_err(|e| invalid(e.to_string()))?;
         let config = Config::try_from(kubeconfig).map_err(|e| invalid(e.to_string()))?;
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(StoreError::Unavailable {

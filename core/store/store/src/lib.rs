@@ -10,18 +10,26 @@
 //!
 //! [`follow`] keeps an in-memory index in step with one kind of a store:
 //! the one watch loop the control plane's servers feed their indexes with.
+//! [`link_credentials`] reads a Link's credentials Secret by name, and an
+//! [`EventRecorder`] writes Warning Events once per distinct message, both
+//! through the same interface.
 
+mod credentials;
 mod error;
 mod event;
 pub mod follow;
 pub mod memory;
 mod object;
 mod reachability;
+mod recorder;
 mod store;
+
+pub use credentials::{INVALID_CREDENTIALS, link_credentials, report_invalid_credentials};
 
 pub use error::StoreError;
 pub use event::Event;
 pub use memory::MemoryStore;
 pub use object::{ObjectRef, ScopeInfo, StoredKind};
 pub use reachability::{Reachability, Reachable};
+pub use recorder::{EventRecorder, MAX_REPORTED, warning};
 pub use store::{ClusterStore, StoredObject, WatchParams};

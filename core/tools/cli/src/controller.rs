@@ -38,8 +38,8 @@ pub enum ControllerCommand {
     ///
     /// Resolves Services to their ready endpoints with each meshed pod's
     /// identity; remote-discovery mirrors resolve to the linked cluster's
-    /// pods, found through the credentials Secrets that `multicluster
-    /// link-gen` writes.
+    /// pods, found through the Links that `multicluster link-gen` writes
+    /// (each Link's credentials Secret read by name).
     Destination(destination::DestinationArgs),
     /// Run the inbound policy service (Linkerd's `InboundServerPolicies`)
     /// and the authz plugin distribution.

@@ -29,6 +29,9 @@ pub use strait_test_support::store::apply;
 pub const NS: &str = "mc-demo";
 pub const MC_NS: &str = "linkerd-multicluster";
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often the tests' destination reads every Link's Secret again: well
+/// within [`PATIENCE`].
+pub const REREAD: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// A cluster of the test: its store and its name in the index.
 pub struct Mesh {
@@ -59,6 +62,10 @@ pub async fn delete_secret(store: &MemoryStore, name: &str) {
     strait_test_support::store::delete::<Secret>(store, MC_NS, name).await;
 }
 
+pub async fn delete_link(store: &MemoryStore, name: &str) {
+    strait_test_support::store::delete::<strait_api::link::Link>(store, MC_NS, name).await;
+}
+
 /// A Service with one port `http` = `port` → `target`.
 pub fn service(name: &str, cluster_ip: &str, port: u16, target: u16) -> Value {
     objects::service(NS, name)
@@ -86,6 +93,19 @@ pub fn slice(name: &str, service: &str, port: u16, endpoints: &[(&str, &str, boo
         )
         .port("http", port)
         .build()
+}
+
+/// The Link `link-gen` writes in west for `cluster`, naming its
+/// credentials Secret.
+pub fn link(cluster: &str) -> Value {
+    json!({
+        "apiVersion": "multicluster.linkerd.io/v1alpha3", "kind": "Link",
+        "metadata": {"name": cluster, "namespace": MC_NS},
+        "spec": {
+            "targetClusterName": cluster,
+            "clusterCredentialsSecret": format!("cluster-credentials-{cluster}")
+        }
+    })
 }
 
 /// The credentials Secret `link-gen` writes in west for `cluster`.
@@ -128,9 +148,9 @@ pub fn identity(sa: &str, trust_domain: &str) -> String {
     format!("{sa}.{NS}.serviceaccount.identity.linkerd.{trust_domain}")
 }
 
-/// West (local, fed directly) and east (learnt from its credentials Secret
-/// in west), both empty but for their namespaces, and a client of the
-/// server answering for west.
+/// West (local, fed directly) and east (learnt from its Link in west),
+/// both empty but for their namespaces, and a client of the server
+/// answering for west.
 pub async fn start() -> Mesh {
     let west = MemoryStore::new();
     let east = MemoryStore::with_service_range(std::net::Ipv4Addr::new(10, 112, 0, 0), 12);
@@ -151,6 +171,7 @@ pub async fn start() -> Mesh {
         ClusterConfig::default(),
         connect_embedded(clusters),
         index.clone(),
+        REREAD,
     ));
     let (client, addr) = serve(index.clone()).await;
     Mesh {

@@ -141,3 +141,26 @@ async fn the_destination_reaches_each_secret_as_given() {
         .unwrap_err();
     assert!(err.to_string().contains("no `kubeconfig` key"), "{err}");
 }
+
+#[tokio::test]
+async fn a_refused_kubeconfig_names_the_secret_and_the_field() {
+    let exec = KUBECONFIG.replace(
+        "    token: not-a-real-token\n",
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /bin/sh\n",
+    );
+    assert_ne!(exec, KUBECONFIG);
+    let store = store_with_secret(Some(exec.as_bytes())).await;
+    match remote(&store, link(Some("cluster-credentials-east"))).await {
+        Err(StoreError::Invalid { what, reason }) => {
+            assert_eq!(
+                what,
+                "kubeconfig of credentials secret linkerd/cluster-credentials-east"
+            );
+            assert!(
+                reason.starts_with("users[0].user.exec is not allowed"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected Invalid, got {:?}", other.map(|_| "a store")),
+    }
+}

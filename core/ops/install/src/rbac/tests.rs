@@ -70,12 +70,33 @@ fn destination_and_policy_only_read_cluster_wide_but_policy_events() {
     assert!(grants(&policy, "", "pods", "list").is_some());
 }
 
+/// A compromised destination must not be handed every Secret of the
+/// control plane's namespace (the identity issuer's key is one): it reads
+/// the Secrets its Links name, one `get` at a time.
 #[test]
-fn destination_reads_secrets_only_in_its_namespace_role() {
+fn destination_reads_secrets_by_name_only_and_follows_the_links() {
     let rules = destination_namespace_rules();
-    assert_eq!(grants(&rules, "", "secrets", "watch"), Some(vec![]));
-    assert!(grants(&rules, "", "secrets", "get").is_none());
-    assert_eq!(verbs(&rules), ["list", "watch"]);
+    for verb in ["list", "watch", "create", "patch", "update", "delete"] {
+        assert!(grants(&rules, "", "secrets", verb).is_none(), "{verb}");
+    }
+    assert_eq!(grants(&rules, "", "secrets", "get"), Some(vec![]));
+    for verb in ["list", "watch"] {
+        assert!(
+            grants(&rules, "multicluster.linkerd.io", "links", verb).is_some(),
+            "{verb}"
+        );
+    }
+    assert!(grants(&rules, "multicluster.linkerd.io", "links", "patch").is_none());
+    // The Warning Event about a refused Link, by server-side apply.
+    assert!(grants(&rules, "", "events", "create").is_some());
+    assert!(grants(&rules, "", "events", "patch").is_some());
+    // Nothing else is written.
+    for rule in &rules {
+        let writes = rule.verbs.iter().any(|v| v == "create" || v == "patch");
+        if writes {
+            assert_eq!(rule.resources.as_deref(), Some(&["events".to_string()][..]));
+        }
+    }
 }
 
 #[test]
@@ -180,6 +201,9 @@ fn a_service_mirror_touches_only_its_own_link_lease_and_credentials() {
         only(&["cluster-credentials-target"])
     );
     assert!(grants(&rules, "", "secrets", "list").is_none());
+    // A refused Link, or refused credentials, is told on the Link.
+    assert!(grants(&rules, "", "events", "create").is_some());
+    assert!(grants(&rules, "", "events", "patch").is_some());
     assert_eq!(
         grants(&rules, "multicluster.linkerd.io", "links/status", "patch"),
         only(&["target"])

@@ -24,7 +24,7 @@ pub struct DestinationArgs {
     #[arg(long, default_value = DEFAULT_CLUSTER_DOMAIN)]
     pub cluster_domain: String,
     /// The name this cluster's Services are indexed under; only visible in
-    /// logs, since linked clusters are named by their credentials Secrets.
+    /// logs, since linked clusters are named by their Links.
     #[arg(long, default_value = "local")]
     pub cluster_name: String,
     #[command(flatten)]
@@ -48,7 +48,7 @@ pub async fn run(args: DestinationArgs) -> Result<(), String> {
     let destination = Destination {
         cluster: args.cluster_name.clone(),
         config: cluster_config(&args),
-        credentials_namespace: args.names.controller_namespace.clone(),
+        links_namespace: args.names.controller_namespace.clone(),
     };
     let serving = Serving {
         addr: args.addr,
