@@ -17,6 +17,39 @@ pub fn find_program(variable: &str, name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// The environment variable `.ci/run` sets: every tool a test needs is
+/// installed there, so a missing one is a failure, not a skip.
+pub const REQUIRE_TOOLS: &str = "STRAIT_REQUIRE_TOOLS";
+
+/// A test cannot run because a tool is missing (`why` says which and how
+/// to get it): it says so and the caller returns, passing; where
+/// [`REQUIRE_TOOLS`] is set (CI, which installs every tool) it fails
+/// instead, so a test never passes there without having run.
+pub fn tool_missing(why: &str) {
+    if let Err(failure) = missing(why, std::env::var_os(REQUIRE_TOOLS).is_some()) {
+        panic!("{failure}");
+    }
+}
+
+/// [`tool_missing`]'s verdict: a skip, said, or (`required`) a failure.
+fn missing(why: &str, required: bool) -> Result<(), String> {
+    if required {
+        return Err(format!(
+            "{why} ({REQUIRE_TOOLS} is set: the tool is required here)"
+        ));
+    }
+    eprintln!("SKIPPED: {why}");
+    Ok(())
+}
+
+/// [`tool_missing`] with a formatted reason: `tool_missing!("no {tool} on PATH")`.
+#[macro_export]
+macro_rules! tool_missing {
+    ($($arg:tt)*) => {
+        $crate::process::tool_missing(&format!($($arg)*))
+    };
+}
+
 /// Bytes a process printed, as text (invalid UTF-8 replaced, so that a
 /// failure message shows what came rather than failing itself).
 pub fn text(bytes: &[u8]) -> String {

@@ -166,7 +166,8 @@ fn the_readme_documents_every_role() {
 /// `kubectl kustomize` on a copy of `deploy/` with placeholder identity
 /// files builds every kustomization into what the installer renders plus
 /// the generated ConfigMaps and Secret. Needs kubectl; without it the
-/// test says so and checks nothing.
+/// test says so and checks nothing, except in CI, which installs kubectl
+/// and fails the test without it.
 #[test]
 fn kubectl_kustomize_builds_each_kustomization() {
     if Command::new("kubectl")
@@ -174,7 +175,9 @@ fn kubectl_kustomize_builds_each_kustomization() {
         .output()
         .map_or(true, |o| !o.status.success())
     {
-        eprintln!("kubectl is not installed: kustomizations not built");
+        strait_test_support::tool_missing!(
+            "kubectl is not installed (apt-get install -y kubectl): kustomizations not built"
+        );
         return;
     }
     rendered();

@@ -3,18 +3,6 @@
 //! gives on the same counters. Skipped, saying why, when no `prometheus`
 //! binary is found (set `STRAIT_PROMETHEUS` to its path, or install it).
 
-/// Says why the test is skipped, or fails it when CI requires the tool
-/// (`STRAIT_REQUIRE_TOOLS`, set by `.ci/run`, which installs it).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        if std::env::var_os("STRAIT_REQUIRE_TOOLS").is_some() {
-            panic!("{why} (STRAIT_REQUIRE_TOOLS is set: the tool is required here)");
-        }
-        eprintln!("{why}");
-    }};
-}
-
 mod support;
 
 use std::path::PathBuf;
@@ -225,8 +213,8 @@ fn assert_authz_rows_match(direct: &[AuthzRow], prom: &[AuthzRow]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_and_scrapes_give_the_same_rows() {
     let Some(binary) = find_prometheus() else {
-        skip!(
-            "SKIPPED: no prometheus binary on PATH (install it, e.g. apt-get install -y prometheus, or set STRAIT_PROMETHEUS)"
+        strait_test_support::tool_missing!(
+            "no prometheus binary on PATH (install it, e.g. apt-get install -y prometheus, or set STRAIT_PROMETHEUS)"
         );
         return;
     };
@@ -267,7 +255,7 @@ async fn prometheus_and_scrapes_give_the_same_rows() {
     {
         Ok(child) => child,
         Err(error) => {
-            skip!("SKIPPED: cannot run {}: {error}", binary.display());
+            strait_test_support::tool_missing!("cannot run {}: {error}", binary.display());
             return;
         }
     };

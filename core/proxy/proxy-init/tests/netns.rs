@@ -5,18 +5,6 @@
 //! Needs root, `ip`, `nsenter` and iptables; without them the test says
 //! why it skipped and passes, except in CI (`STRAIT_REQUIRE_TOOLS`), where it fails.
 
-/// Says why the test is skipped, or fails it when CI requires the tool
-/// (`STRAIT_REQUIRE_TOOLS`, set by `.ci/run`, which installs it).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        if std::env::var_os("STRAIT_REQUIRE_TOOLS").is_some() {
-            panic!("{why} (STRAIT_REQUIRE_TOOLS is set: the tool is required here)");
-        }
-        eprintln!("{why}");
-    }};
-}
-
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -164,7 +152,7 @@ fn rule_lines(saved: &str) -> Vec<String> {
 #[test]
 fn the_rules_redirect_live_connections_in_a_network_namespace() {
     if let Some(reason) = why_skip() {
-        skip!("skipped: {reason}");
+        strait_test_support::tool_missing!("{reason}");
         return;
     }
     let pid = std::process::id();
@@ -173,7 +161,7 @@ fn the_rules_redirect_live_connections_in_a_network_namespace() {
     let mut namespaces = Namespaces(Vec::new());
     for name in [&pod, &peer] {
         if let Err(e) = ip(&["netns", "add", name]) {
-            skip!("skipped: cannot create a network namespace here: {e}");
+            strait_test_support::tool_missing!("cannot create a network namespace here: {e}");
             return;
         }
         namespaces.0.push(name.clone());

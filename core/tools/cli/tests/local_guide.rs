@@ -7,18 +7,6 @@
 //! parallel threads but take [`ONE_MESH`] first, which runs them one after
 //! the other, each with its own STRAIT_HOME and directory.
 
-/// Says why the test is skipped, or fails it when CI requires the tool
-/// (`STRAIT_REQUIRE_TOOLS`, set by `.ci/run`, which installs it).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        if std::env::var_os("STRAIT_REQUIRE_TOOLS").is_some() {
-            panic!("{why} (STRAIT_REQUIRE_TOOLS is set: the tool is required here)");
-        }
-        eprintln!("{why}");
-    }};
-}
-
 #[path = "support/guide.rs"]
 mod guide;
 
@@ -467,7 +455,9 @@ fn find_prometheus() -> Option<std::path::PathBuf> {
         .output()
         .is_ok_and(|o| text(&o.stdout).trim() == "0");
     if !root {
-        skip!("SKIPPED: no prometheus on PATH nor STRAIT_PROMETHEUS, and not root to install it");
+        strait_test_support::tool_missing!(
+            "no prometheus on PATH nor STRAIT_PROMETHEUS, and not root to install it"
+        );
         return None;
     }
     let install = std::process::Command::new("apt-get")
@@ -499,11 +489,13 @@ fn find_prometheus() -> Option<std::path::PathBuf> {
     match installed.map(|()| on_path()) {
         Ok(Some(found)) => Some(found),
         Ok(None) => {
-            skip!("SKIPPED: apt-get installed prometheus but it is not on PATH");
+            strait_test_support::tool_missing!(
+                "apt-get installed prometheus but it is not on PATH"
+            );
             None
         }
         Err(why) => {
-            skip!("SKIPPED: prometheus cannot be installed: {}", why.trim());
+            strait_test_support::tool_missing!("prometheus cannot be installed: {}", why.trim());
             None
         }
     }

@@ -18,3 +18,11 @@ fn a_missing_program_is_none() {
 fn printed_bytes_read_as_text_even_when_not_utf8() {
     assert_eq!(text(b"ok\xff"), "ok\u{fffd}");
 }
+
+#[test]
+fn a_missing_tool_fails_where_tools_are_required() {
+    assert_eq!(super::missing("no kubectl on PATH", false), Ok(()));
+    let failure = super::missing("no kubectl on PATH", true).expect_err("required");
+    assert!(failure.starts_with("no kubectl on PATH"), "{failure}");
+    assert!(failure.contains("STRAIT_REQUIRE_TOOLS is set"), "{failure}");
+}
