@@ -497,16 +497,33 @@ async fn save_on_change(
             continue;
         }
         revision = Some(now);
-        // Taken before the state is read: a save at shutdown, after this
-        // one, writes a state at least as new.
-        let _saving = saving.lock().unwrap_or_else(PoisonError::into_inner);
-        let text = persist::state_text(&store);
-        if text == saved {
-            continue;
-        }
-        match persist::save(&dir, &text) {
-            Ok(()) => saved = text,
-            Err(error) => tracing::warn!(cluster = %name, %error, "state not saved"),
+        // Writing the whole state out is slow when it holds a large plugin
+        // (megabytes of YAML): done off the runtime's threads, so the
+        // cluster's proxies, controllers and workloads are never held up.
+        let (store, dir, saving) = (store.clone(), dir.clone(), saving.clone());
+        let previous = std::mem::take(&mut saved);
+        let written = tokio::task::spawn_blocking(move || {
+            // Taken before the state is read: a save at shutdown, after
+            // this one, writes a state at least as new.
+            let _saving = saving.lock().unwrap_or_else(PoisonError::into_inner);
+            let text = persist::state_text(&store);
+            if text == previous {
+                return (previous, Ok(()));
+            }
+            match persist::save(&dir, &text) {
+                Ok(()) => (text, Ok(())),
+                Err(error) => (previous, Err(error)),
+            }
+        })
+        .await;
+        match written {
+            Ok((text, result)) => {
+                saved = text;
+                if let Err(error) = result {
+                    tracing::warn!(cluster = %name, %error, "state not saved");
+                }
+            }
+            Err(error) => tracing::warn!(cluster = %name, %error, "saving the state failed"),
         }
     }
 }
