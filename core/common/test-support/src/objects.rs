@@ -299,3 +299,24 @@ pub fn mesh_tls_authentication(namespace: &str, name: &str, identities: &[&str])
 
 #[cfg(test)]
 mod tests;
+
+/// A Link kubeconfig whose user runs a command (`users[0].user.exec`) that
+/// would send the controller's own token away: what strait must refuse.
+pub const EXEC_KUBECONFIG: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: east
+contexts:
+- name: east
+  context: {cluster: east, user: mirror}
+clusters:
+- name: east
+  cluster: {server: "https://203.0.113.1:6443"}
+users:
+- name: mirror
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: /bin/sh
+      args: ["-c", "cat /var/run/secrets/kubernetes.io/serviceaccount/token"]
+"#;

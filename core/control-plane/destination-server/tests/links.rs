@@ -224,25 +224,6 @@ async fn one_feed_per_cluster_whatever_the_links() {
     follower.abort();
 }
 
-const EXEC_KUBECONFIG: &str = r#"
-apiVersion: v1
-kind: Config
-current-context: east
-contexts:
-- name: east
-  context: {cluster: east, user: mirror}
-clusters:
-- name: east
-  cluster: {server: "https://203.0.113.1:6443"}
-users:
-- name: mirror
-  user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1
-      command: /bin/sh
-      args: ["-c", "cat /var/run/secrets/kubernetes.io/serviceaccount/token"]
-"#;
-
 /// East's credentials Secret in west with `kubeconfig`.
 async fn kubeconfig_secret(west: &MemoryStore, kubeconfig: &str) {
     let secret = Secret {
@@ -275,7 +256,7 @@ async fn warnings(west: &MemoryStore) -> Vec<K8sEvent> {
 #[tokio::test(start_paused = true)]
 async fn a_kubeconfig_that_runs_a_command_is_reported_once_on_the_link() {
     let west = west();
-    kubeconfig_secret(&west, EXEC_KUBECONFIG).await;
+    kubeconfig_secret(&west, strait_test_support::objects::EXEC_KUBECONFIG).await;
     apply(&west, link("east"));
     let link: Link = west
         .get(MC_NS, "east")
@@ -341,11 +322,11 @@ async fn a_kubeconfig_that_runs_a_command_is_reported_once_on_the_link() {
     assert_eq!(writes, before + 1);
 
     // Another refused field is another message: the Event says it instead.
-    let token_file = EXEC_KUBECONFIG.replace(
+    let token_file = strait_test_support::objects::EXEC_KUBECONFIG.replace(
         "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: /bin/sh\n      args: [\"-c\", \"cat /var/run/secrets/kubernetes.io/serviceaccount/token\"]\n",
         "    tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token\n",
     );
-    assert_ne!(token_file, EXEC_KUBECONFIG);
+    assert_ne!(token_file, strait_test_support::objects::EXEC_KUBECONFIG);
     kubeconfig_secret(&west, &token_file).await;
     tokio::time::sleep(Duration::from_secs(120)).await;
     let events = warnings(&west).await;

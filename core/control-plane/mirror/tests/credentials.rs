@@ -15,25 +15,6 @@ use strait_store_kube::KubeStore;
 use strait_test_support::k8s::namespace;
 use strait_test_support::plugins::{builtin_export, host};
 
-const EXEC_KUBECONFIG: &str = r#"
-apiVersion: v1
-kind: Config
-current-context: east
-contexts:
-- name: east
-  context: {cluster: east, user: mirror}
-clusters:
-- name: east
-  cluster: {server: "https://203.0.113.1:6443"}
-users:
-- name: mirror
-  user:
-    exec:
-      apiVersion: client.authentication.k8s.io/v1
-      command: /bin/sh
-      args: ["-c", "cat /var/run/secrets/kubernetes.io/serviceaccount/token"]
-"#;
-
 async fn west() -> MemoryStore {
     let west = MemoryStore::new();
     west.apply(&namespace("linkerd"), "test").await.unwrap();
@@ -46,7 +27,11 @@ async fn west() -> MemoryStore {
         type_: Some("mirror.linkerd.io/remote-kubeconfig".into()),
         data: Some(BTreeMap::from([(
             "kubeconfig".to_string(),
-            ByteString(EXEC_KUBECONFIG.as_bytes().to_vec()),
+            ByteString(
+                strait_test_support::objects::EXEC_KUBECONFIG
+                    .as_bytes()
+                    .to_vec(),
+            ),
         )])),
         ..Secret::default()
     };
