@@ -11,3 +11,5 @@
 
 #![forbid(unsafe_code)]
 
+pub mod openapi;
+pub mod table;

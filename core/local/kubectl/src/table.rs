@@ -3,6 +3,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Ages are rendered as the local API server renders them in its tables.
+pub use strait_apiserver::table::{age, human_duration};
+
 /// Renders rows under a header, each column as wide as its widest cell plus
 /// three spaces; the last column is not padded.
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -30,65 +33,12 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// The age of an object created at `created` (RFC 3339), as kubectl prints
-/// it; `<unknown>` when there is no readable timestamp.
-pub fn age(created: Option<&str>, now_secs: u64) -> String {
-    match created.and_then(strait_duration::timestamp::parse) {
-        Some(created) => human_duration(now_secs.saturating_sub(created)),
-        None => "<unknown>".into(),
-    }
-}
-
 /// Seconds since the Unix epoch, now.
 pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// kubectl's `HumanDuration`: exact seconds under two minutes, then
-/// coarser units with a second unit only while the first is small.
-pub fn human_duration(seconds: u64) -> String {
-    if seconds < 120 {
-        return format!("{seconds}s");
-    }
-    let minutes = seconds / 60;
-    if minutes < 10 {
-        return match seconds % 60 {
-            0 => format!("{minutes}m"),
-            s => format!("{minutes}m{s}s"),
-        };
-    }
-    if minutes < 60 * 3 {
-        return format!("{minutes}m");
-    }
-    let hours = seconds / 3600;
-    if hours < 8 {
-        return match minutes % 60 {
-            0 => format!("{hours}h"),
-            m => format!("{hours}h{m}m"),
-        };
-    }
-    if hours < 48 {
-        return format!("{hours}h");
-    }
-    if hours < 24 * 8 {
-        return match hours % 24 {
-            0 => format!("{}d", hours / 24),
-            h => format!("{}d{h}h", hours / 24),
-        };
-    }
-    if hours < 24 * 365 * 2 {
-        return format!("{}d", hours / 24);
-    }
-    if hours < 24 * 365 * 8 {
-        return match (hours / 24) % 365 {
-            0 => format!("{}y", hours / 24 / 365),
-            d => format!("{}y{d}d", hours / 24 / 365),
-        };
-    }
-    format!("{}y", hours / 24 / 365)
 }
 
 #[cfg(test)]
