@@ -3,7 +3,8 @@
 //! work against a local mesh unchanged.
 //!
 //! What is served, in the API server's shapes:
-//! - [`patch`]: JSON patch, merge patch and strategic merge patch;
+//! - [`patch`]: JSON patch, merge patch and strategic merge patch, and the
+//!   parsing of server-side apply bodies;
 //! - [`table`]: the `meta.k8s.io/v1` Table kubectl asks `get` for, with
 //!   kubectl's own columns;
 //! - [`openapi`]: the OpenAPI v3 documents `kubectl apply`, `explain` and
@@ -11,5 +12,4 @@
 
 #![forbid(unsafe_code)]
 
-pub mod openapi;
-pub mod table;
+pub mod patch;

@@ -29,6 +29,9 @@ pub use credentials::{INVALID_CREDENTIALS, link_credentials, report_invalid_cred
 pub use error::StoreError;
 pub use event::Event;
 pub use memory::MemoryStore;
+/// RFC 7386 JSON merge patch, the one the embedded store applies to status
+/// writes, shared so the local API server's merge patches behave the same.
+pub use memory::merge::merge_patch;
 pub use object::{ObjectRef, ScopeInfo, StoredKind};
 pub use reachability::{Reachability, Reachable};
 pub use recorder::{EventRecorder, MAX_REPORTED, warning};

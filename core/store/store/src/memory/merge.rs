@@ -42,7 +42,12 @@ pub(crate) fn server_side_apply(
 }
 
 /// RFC 7386 JSON merge patch: objects merge, `null` removes, anything else replaces.
-pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
+///
+/// Public because the store's status patches and the local API server's
+/// `application/merge-patch+json` requests must agree on one semantics; the
+/// function recurses as deep as `patch` is nested, so callers bound the depth
+/// of untrusted patches first.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch) = patch else {
         *target = patch.clone();
         return;

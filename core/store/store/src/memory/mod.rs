@@ -5,7 +5,7 @@ mod alloc;
 mod apply;
 mod files;
 mod kinds;
-mod merge;
+pub(crate) mod merge;
 mod schema;
 mod watch;
 
