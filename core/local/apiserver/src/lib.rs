@@ -2,14 +2,43 @@
 //! embedded store so that kubectl, kube-rs and every other Kubernetes client
 //! work against a local mesh unchanged.
 //!
-//! What is served, in the API server's shapes:
-//! - [`patch`]: JSON patch, merge patch and strategic merge patch, and the
-//!   parsing of server-side apply bodies;
+//! - [`server`]: HTTPS with the run's CA ([`tls`]), a bearer token checked on
+//!   every request, every connection dropped while the cluster's
+//!   reachability switch is cut;
+//! - [`handler`]: routing; [`discovery`] (`/api`, `/apis`, resource lists
+//!   of the built-in kinds and every CRD in the store, [`resources`]);
+//!   OpenAPI v3 ([`openapi`]) as `kubectl apply`, `explain` and field
+//!   validation read it;
+//! - [`objects`]: get, list, create, update, delete, JSON/merge/strategic
+//!   merge patches ([`patch`]), server-side apply, the `status` and `scale`
+//!   subresources, and [`watch`]es from a resourceVersion with bookmarks
+//!   and `410 Gone`; label and field [`selector`]s;
 //! - [`table`]: the `meta.k8s.io/v1` Table kubectl asks `get` for, with
 //!   kubectl's own columns;
-//! - [`openapi`]: the OpenAPI v3 documents `kubectl apply`, `explain` and
-//!   field validation read.
+//! - [`logs`]: `pods/log` from the host that runs the pods ([`pods`]);
+//! - [`protobuf`]: the protobuf bodies kubectl's typed clients send;
+//! - [`status`]: failures as `Status` objects with the API server's reasons.
 
 #![forbid(unsafe_code)]
 
+pub mod discovery;
+pub mod handler;
+pub mod logs;
+pub mod objects;
+pub mod openapi;
+mod openapi_routes;
 pub mod patch;
+pub mod pods;
+pub mod protobuf;
+pub mod resources;
+pub mod selector;
+pub mod server;
+pub mod status;
+pub mod table;
+pub mod tls;
+pub mod watch;
+
+pub use pods::{LogQuery, LogStream, PodHost};
+pub use server::{ApiConfig, ServeError, serve};
+pub use status::ApiError;
+pub use tls::ServingTls;

@@ -27,7 +27,7 @@ mod tests;
 use serde_json::Value;
 
 pub use json::json_patch;
-pub use strategic::strategic_merge_patch;
+pub use strategic::{strategic_merge_patch, supports_strategic};
 
 /// How deep a patch may nest. Kubernetes objects are far shallower (a
 /// pod template's deepest fields sit about a dozen levels down), and the

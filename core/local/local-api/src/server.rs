@@ -156,7 +156,7 @@ impl ApiError {
         use strait_store::StoreError;
         let status = match err {
             StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
-            StoreError::Conflict { .. } => StatusCode::CONFLICT,
+            StoreError::Conflict { .. } | StoreError::AlreadyExists { .. } => StatusCode::CONFLICT,
             StoreError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             StoreError::Invalid { .. } => StatusCode::BAD_REQUEST,
             StoreError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -227,7 +227,12 @@ impl LocalCluster {
         }
     }
 
-    /// The pods and how they run.
+    /// The cluster's pods as its Kubernetes API serves them (`pods/log`).
+    pub fn pod_host(&self) -> Option<std::sync::Arc<dyn strait_apiserver::PodHost>> {
+        None
+    }
+
+    /// Every Pod the kubelet knows.
     pub fn pods(&self) -> Vec<PodView> {
         self.workloads.pods()
     }

@@ -28,6 +28,14 @@ pub enum LocalError {
         #[source]
         source: std::io::Error,
     },
+    /// A file could not be parsed (a kubeconfig to merge into).
+    #[error("cannot parse {}: {reason}; it was left as it is", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with the line.
+        reason: String,
+    },
     /// The directory holds no cluster.
     #[error(
         "{} has no cluster directories: make one subdirectory per cluster (e.g. east/, west/) holding its YAML files",

@@ -10,6 +10,7 @@
 
 mod cluster;
 mod error;
+pub mod kube_api;
 mod links;
 mod persist;
 mod scrape;
@@ -48,6 +49,9 @@ pub struct UpOptions {
     /// reads it from the environment as the `strait` commands do. A drill
     /// or a test passes its own, so it never touches the user's contexts.
     pub strait_home: Option<PathBuf>,
+    /// Also merge the clusters' contexts into this kubeconfig (the user's
+    /// default one, for `--merge-kubeconfig`).
+    pub merge_kubeconfig: Option<PathBuf>,
 }
 
 /// The running clusters and the local API serving them.
@@ -62,6 +66,12 @@ pub struct LocalMesh {
     token_file: Option<PathBuf>,
     /// Every cluster as the others reach it.
     remote_access: links::Clusters,
+    /// Each cluster's Kubernetes API.
+    apis: Vec<kube_api::ClusterApi>,
+    /// The kubeconfig naming them, removed when the mesh stops.
+    kubeconfig: Option<PathBuf>,
+    /// What merging into the user's kubeconfig did, if asked.
+    merged: Option<(PathBuf, kube_api::Merged)>,
 }
 
 impl std::fmt::Debug for LocalMesh {
@@ -184,7 +194,7 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         return Err(LocalError::shared("registering the contexts", e));
     }
     let scraper = tokio::spawn(cluster::scrape_forever(running.clone()));
-    Ok(LocalMesh {
+    let mut mesh = LocalMesh {
         clusters: running,
         api_addr,
         started: Instant::now(),
@@ -193,10 +203,62 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         registry,
         token_file: Some(token_file),
         remote_access: clusters,
-    })
+        apis: Vec::new(),
+        kubeconfig: None,
+        merged: None,
+    };
+    mesh.serve_kube_apis(options.merge_kubeconfig.as_deref())
+        .await?;
+    Ok(mesh)
 }
 
 impl LocalMesh {
+    /// Starts each cluster's Kubernetes API and writes the kubeconfig that
+    /// reaches them (and merges it into `merge`, when given).
+    async fn serve_kube_apis(&mut self, merge: Option<&Path>) -> Result<(), LocalError> {
+        for cluster in self.clusters.clone() {
+            let reachability = self.api_reachability(cluster.name()).unwrap_or_default();
+            let (api, task) = kube_api::start(
+                cluster.name(),
+                cluster.store().clone(),
+                reachability,
+                cluster.pod_host(),
+            )
+            .await?;
+            self.tasks.push(task);
+            self.apis.push(api);
+        }
+        let home = self
+            .registry
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        self.kubeconfig = Some(kube_api::write(&home, &self.apis)?);
+        if let Some(path) = merge {
+            let merged = kube_api::merge_into(path, &self.apis)?;
+            self.merged = Some((path.to_path_buf(), merged));
+        }
+        Ok(())
+    }
+
+    /// Each cluster's Kubernetes API: its server, CA and token.
+    pub fn kube_apis(&self) -> &[kube_api::ClusterApi] {
+        &self.apis
+    }
+
+    /// The kubeconfig with a context per cluster (`KUBECONFIG=<this>
+    /// kubectl --context east ...`).
+    pub fn kubeconfig(&self) -> Option<&Path> {
+        self.kubeconfig.as_deref()
+    }
+
+    /// The kubeconfig the contexts were merged into, and which were kept
+    /// because the user has their own of that name.
+    pub fn merged(&self) -> Option<&(PathBuf, kube_api::Merged)> {
+        self.merged.as_ref()
+    }
+
     /// The clusters' names.
     pub fn names(&self) -> Vec<String> {
         self.clusters.iter().map(|c| c.name().to_string()).collect()
@@ -254,6 +316,11 @@ impl LocalMesh {
             }
             self.registered.clear();
             self.clusters.clear();
+        }
+        if let Some(kubeconfig) = self.kubeconfig.take()
+            && let Err(error) = std::fs::remove_file(&kubeconfig)
+        {
+            tracing::warn!(%error, file = %kubeconfig.display(), "kubeconfig not removed");
         }
         // After the contexts: a command that still finds one is told the
         // API is down, not that its token is missing.

@@ -10,6 +10,13 @@ pub enum StoreError {
         /// e.g. `namespaces "mc-demo"` or `services "bb" in mc-demo`.
         what: String,
     },
+    /// A create named an object that exists (the API server's 409
+    /// `AlreadyExists`).
+    #[error("{what} already exists")]
+    AlreadyExists {
+        /// The object, e.g. `services "bb" in mc-demo`.
+        what: String,
+    },
     /// The object is malformed: it cannot be read as its kind.
     #[error("invalid {what}: {reason}")]
     Invalid {

@@ -52,6 +52,12 @@ impl Reachability {
         *self.down.borrow()
     }
 
+    /// The switch's position, and each change of it: for a server that
+    /// must drop its open connections the moment it is cut.
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.down.subscribe()
+    }
+
     fn unavailable(&self) -> StoreError {
         StoreError::Unavailable {
             reason: "the API server cannot be reached (connection refused)".into(),

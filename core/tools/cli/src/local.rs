@@ -22,8 +22,10 @@ pub enum LocalCommand {
     /// machine: embedded stores loaded from the YAML files, control planes
     /// under one trust anchor, service mirrors, workloads with proxies.
     ///
-    /// While it runs, `strait --context <cluster> ...` (apply, get, label,
-    /// delete, viz, multicluster) talks to it; changes are saved in the
+    /// Each cluster serves the Kubernetes API; the kubeconfig
+    /// `$STRAIT_HOME/kubeconfig` has a context per cluster, named after its
+    /// directory, for kubectl (`KUBECONFIG=... kubectl --context east ...`)
+    /// and `strait --context <cluster> ...`. Changes are saved in the
     /// cluster's directory.
     Up {
         /// The directory holding one subdirectory per cluster.
@@ -36,6 +38,11 @@ pub enum LocalCommand {
         /// this machine's user only).
         #[arg(long, default_value = "127.0.0.1:0")]
         api_addr: std::net::SocketAddr,
+        /// Also add the clusters' contexts to your default kubeconfig
+        /// (`$KUBECONFIG`'s first file, else ~/.kube/config). A context of
+        /// yours with the same name is kept and reported, never replaced.
+        #[arg(long)]
+        merge_kubeconfig: bool,
     },
 }
 
@@ -50,7 +57,16 @@ pub fn run(command: LocalCommand) -> ExitCode {
         dir,
         duration,
         api_addr,
+        merge_kubeconfig,
     } = command;
+    let merge_kubeconfig = match merge_kubeconfig.then(strait_local::kube_api::default_kubeconfig) {
+        Some(None) => {
+            eprintln!("error: --merge-kubeconfig: neither KUBECONFIG nor HOME is set");
+            return ExitCode::FAILURE;
+        }
+        Some(Some(path)) => Some(path),
+        None => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -66,6 +82,7 @@ pub fn run(command: LocalCommand) -> ExitCode {
             dir,
             api_addr,
             strait_home: None,
+            merge_kubeconfig,
         })
         .await
         {
@@ -75,10 +92,7 @@ pub fn run(command: LocalCommand) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        eprintln!(
-            "strait local: clusters {} running; use `strait --context <cluster> ...`",
-            mesh.names().join(", ")
-        );
+        eprintln!("{}", started(&mesh));
         let live = std::io::stdout().is_terminal();
         let deadline = duration.map(|d| tokio::time::Instant::now() + d);
         let mut refresh = tokio::time::interval(REFRESH);
@@ -110,6 +124,36 @@ pub fn run(command: LocalCommand) -> ExitCode {
         mesh.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+/// What `local up` says once the clusters run: how to reach them.
+fn started(mesh: &strait_local::LocalMesh) -> String {
+    let names = mesh.names();
+    let first = names.first().cloned().unwrap_or_default();
+    let mut text = format!("strait local: clusters {} running", names.join(", "));
+    if let Some(path) = mesh.kubeconfig() {
+        text.push_str(&format!(
+            "\n  kubectl:  export KUBECONFIG={}\n            kubectl --context {first} get pods -A\n  strait:   strait --context {first} ...",
+            path.display()
+        ));
+    }
+    if let Some((path, merged)) = mesh.merged() {
+        if !merged.written.is_empty() {
+            text.push_str(&format!(
+                "\n  contexts {} added to {}",
+                merged.written.join(", "),
+                path.display()
+            ));
+        }
+        for kept in &merged.kept {
+            text.push_str(&format!(
+                "\n  warning: {} already has a context {kept:?} of yours; it was left as it is (use KUBECONFIG={} for this run's)",
+                path.display(),
+                mesh.kubeconfig().map(|p| p.display().to_string()).unwrap_or_default()
+            ));
+        }
+    }
+    text
 }
 
 /// `get svc` of every namespace that runs deployments, per cluster: where

@@ -105,6 +105,7 @@ impl DrillMesh {
             dir: dir.clone(),
             api_addr: ([127, 0, 0, 1], 0).into(),
             strait_home: Some(home),
+            merge_kubeconfig: None,
         })
         .await
         .map_err(|e| format!("strait local did not start: {e}"))?;

@@ -65,12 +65,17 @@ impl Target<'_> {
         if let Some(parameters) = patch["parameters"].as_array_mut() {
             parameters.push(query("force", "boolean", "Force is going to \"force\" Apply requests. It means user will re-acquire conflicting fields owned by other people. Force flag must be unset for non-apply patch requests."));
         }
-        patch["requestBody"] = json!({"content": {
+        let mut content = json!({
             "application/apply-patch+yaml": {"schema": patch_schema()},
             "application/json-patch+json": {"schema": patch_schema()},
             "application/merge-patch+json": {"schema": patch_schema()},
-            "application/strategic-merge-patch+json": {"schema": patch_schema()},
-        }, "required": true});
+        });
+        // kubectl's client-side apply sends a strategic merge patch only
+        // where the operation offers it: never to custom resources.
+        if crate::patch::supports_strategic(&self.kind.group, &self.kind.kind) {
+            content["application/strategic-merge-patch+json"] = json!({"schema": patch_schema()});
+        }
+        patch["requestBody"] = json!({"content": content, "required": true});
         json!({
             "get": self.operation("read", "get", namespaced, false),
             "put": self.operation("replace", "put", namespaced, true),

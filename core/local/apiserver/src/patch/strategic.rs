@@ -37,6 +37,13 @@ const RETAIN_KEYS: &str = "$retainKeys";
 const SET_ELEMENT_ORDER: &str = "$setElementOrder/";
 const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList/";
 
+/// Whether strategic merge patches are accepted for the kind: the built-in
+/// kinds with known patch strategies, never custom resources. OpenAPI
+/// offers the patch type by this, and kubectl chooses its patch by it.
+pub fn supports_strategic(group: &str, kind: &str) -> bool {
+    schema::kind(group, kind).is_some()
+}
+
 /// Applies the strategic merge `patch` to a copy of `target`, an object of
 /// kind `kind` in API group `group` (`""` for the core group).
 ///

@@ -24,15 +24,41 @@ const SERVER_FIELDS: [&str; 5] = [
     "managedFields",
 ];
 
+/// How a write combines with what is stored, as the API server's verbs do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Write {
+    /// Server-side apply: create, or merge with the manager's fields.
+    Apply,
+    /// Create only: an existing object is `AlreadyExists`.
+    Create,
+    /// Replace an existing object whole (PUT), keeping its status and the
+    /// server's fields.
+    Update,
+    /// Replace the status of an existing object alone (PUT on `/status`).
+    Status,
+}
+
 impl MemoryStore {
     /// The one write path of apply, for typed, untyped and loaded objects.
     /// `strip_status` is false when loading saved state, which carries status.
     pub(super) fn apply_value(
         &self,
-        mut object: Value,
+        object: Value,
         manager: &str,
         strip_status: bool,
     ) -> Result<Arc<Value>, StoreError> {
+        self.write_value(object, manager, Write::Apply, strip_status)
+    }
+
+    /// Every write of a whole object: apply, create, update and status.
+    pub(super) fn write_value(
+        &self,
+        mut object: Value,
+        manager: &str,
+        mode: Write,
+        strip_status: bool,
+    ) -> Result<Arc<Value>, StoreError> {
+        let status = (mode == Write::Status).then(|| object["status"].clone());
         let (api_version, kind_name) = type_of(&object)?;
         let mut state = self.lock();
         let key_of_kind = (group_of(&api_version), kind_name);
@@ -65,11 +91,29 @@ impl MemoryStore {
             check_precondition(wanted, existing, &what)?;
         }
         let previous = existing.map(|e| e.object.clone());
-        let mut next = match existing {
-            Some(existing) => {
+        let mut next = match (mode, existing) {
+            (Write::Apply, Some(existing)) => {
                 merge::server_side_apply(&existing.object, existing.applied.get(manager), &object)
             }
-            None => object.clone(),
+            (Write::Create, Some(_)) => {
+                return Err(StoreError::AlreadyExists {
+                    what: what.to_string(),
+                });
+            }
+            (Write::Update | Write::Status, None) => {
+                return Err(StoreError::NotFound {
+                    what: what.to_string(),
+                });
+            }
+            (Write::Update, Some(existing)) => replaced(&existing.object, object.clone()),
+            (Write::Status, Some(existing)) => {
+                let mut next = (*existing.object).clone();
+                if let Some(map) = next.as_object_mut() {
+                    map.insert("status".into(), status.unwrap_or(Value::Null));
+                }
+                next
+            }
+            (Write::Apply | Write::Create, None) => object.clone(),
         };
         if let Some(definition) = definitions.get(&key_of_kind) {
             check_schema(definition, &api_version, &next, &what)?;
@@ -86,23 +130,42 @@ impl MemoryStore {
         if is_service(&what.kind) {
             assign_cluster_ip(&mut next, previous.as_deref(), cluster_ips, &what)?;
         }
+        let applied = (mode == Write::Apply).then_some(object);
         if let Some(previous) = &previous
             && **previous == next
         {
-            if let Some(stored) = ks.objects.get_mut(&key) {
-                stored.applied.insert(manager.to_string(), object);
+            if let (Some(stored), Some(applied)) = (ks.objects.get_mut(&key), applied) {
+                stored.applied.insert(manager.to_string(), applied);
             }
             return Ok(previous.clone());
         }
         stamp(&mut next, previous.as_deref(), revision);
         let next = Arc::new(next);
-        publish(ks, key, manager, object, previous, next.clone(), revision);
+        publish(ks, key, manager, applied, previous, next.clone(), revision);
         state.revision = revision;
         if let Some(parsed) = defines {
             define(&mut state, parsed);
         }
         Ok(next)
     }
+}
+
+/// What an update (PUT) stores: the object sent, with the status and the
+/// server's metadata of the one it replaces, as the API server keeps them.
+fn replaced(existing: &Value, mut object: Value) -> Value {
+    if let Some(map) = object.as_object_mut()
+        && let Some(status) = existing.get("status")
+    {
+        map.insert("status".into(), status.clone());
+    }
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        for kept in ["uid", "creationTimestamp", "generation"] {
+            if let Some(value) = existing["metadata"].get(kept) {
+                meta.insert(kept.into(), value.clone());
+            }
+        }
+    }
+    object
 }
 
 /// The `apiVersion` and `kind` an object declares: without both there is no
@@ -250,7 +313,7 @@ fn publish(
     ks: &mut KindState,
     key: (String, String),
     manager: &str,
-    applied_now: Value,
+    applied_now: Option<Value>,
     previous: Option<Arc<Value>>,
     next: Arc<Value>,
     revision: u64,
@@ -260,7 +323,9 @@ fn publish(
         .remove(&key)
         .map(|s| s.applied)
         .unwrap_or_default();
-    applied.insert(manager.to_string(), applied_now);
+    if let Some(applied_now) = applied_now {
+        applied.insert(manager.to_string(), applied_now);
+    }
     ks.objects.insert(
         key,
         Stored {
@@ -268,7 +333,7 @@ fn publish(
             applied,
         },
     );
-    let _ = ks.changes.send(Change {
+    ks.record(Change {
         revision,
         previous,
         current: next,

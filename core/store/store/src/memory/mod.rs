@@ -6,10 +6,11 @@ mod apply;
 mod files;
 mod kinds;
 pub(crate) mod merge;
+mod raw;
 mod schema;
 mod watch;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -25,9 +26,14 @@ use crate::object::{ObjectRef, StoredKind};
 use crate::store::{ClusterStore, StoredObject, WatchParams};
 
 pub use files::LoadReport;
+pub use raw::{ChangeType, RawChange, RawWatch, WatchError};
 
 /// Changes kept for slow watchers before they are resynchronized by a `Reset`.
 const WATCH_BUFFER: usize = 4096;
+/// Changes of one kind kept so that a client can watch from a
+/// resourceVersion it listed at, as the API server's watch cache does; a
+/// client asking for an older one is told `410 Gone` and lists again.
+const HISTORY: usize = 1024;
 /// Namespaces every cluster has.
 const BUILT_IN_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
 
@@ -55,6 +61,24 @@ struct KindState {
     kind: StoredKind,
     objects: BTreeMap<(String, String), Stored>,
     changes: broadcast::Sender<Change>,
+    /// The latest changes, oldest first, at most [`HISTORY`].
+    history: VecDeque<Change>,
+    /// Every change after this revision is in `history`.
+    history_from: u64,
+}
+
+impl KindState {
+    /// Keeps `change` for watches that start from a resourceVersion and
+    /// tells the current watchers.
+    fn record(&mut self, change: Change) {
+        if self.history.len() == HISTORY
+            && let Some(oldest) = self.history.pop_front()
+        {
+            self.history_from = oldest.revision;
+        }
+        self.history.push_back(change.clone());
+        let _ = self.changes.send(change);
+    }
 }
 
 struct Stored {
@@ -229,6 +253,9 @@ fn kind_state<'a>(
             kind: kind.clone(),
             objects: BTreeMap::new(),
             changes: broadcast::channel(WATCH_BUFFER).0,
+            history: VecDeque::new(),
+            // No object of the kind was ever written: nothing was missed.
+            history_from: 0,
         })
 }
 
@@ -270,7 +297,7 @@ fn delete_locked(
             Value::String(revision.to_string()),
         );
     }
-    let _ = ks.changes.send(Change {
+    ks.record(Change {
         revision,
         previous: Some(stored.object.clone()),
         current: Arc::new(last),
@@ -400,7 +427,7 @@ impl ClusterStore for MemoryStore {
         }
         let previous = std::mem::replace(&mut stored.object, Arc::new(next));
         let current = stored.object.clone();
-        let _ = ks.changes.send(Change {
+        ks.record(Change {
             revision,
             previous: Some(previous),
             current: current.clone(),

@@ -31,6 +31,9 @@ pub(crate) struct Definition {
     /// `openAPIV3Schema` by version name; a served version without a schema
     /// admits anything.
     pub(crate) versions: BTreeMap<String, Value>,
+    /// The definition as it was given, for what the API serves from it
+    /// (discovery's short names, kubectl's printer columns, OpenAPI).
+    pub(crate) source: Value,
 }
 
 /// Why a CustomResourceDefinition defines no kind, in the API server's
@@ -112,6 +115,7 @@ impl Definition {
                 namespaced,
             },
             versions,
+            source: crd.clone(),
         })
     }
 
