@@ -1,12 +1,14 @@
 //! The built-in images at work: bb's `terminus` HTTP server and
 //! slow_cooker's open-loop HTTP client, each a task of the Pod running it.
 
+mod bb;
+mod report;
 mod resolve;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
@@ -17,6 +19,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::images::{SlowCooker, Terminus};
+use crate::logs::ContainerLog;
+use report::{Outcome, Report};
 
 pub(crate) use resolve::{Dial, DialError};
 
@@ -24,8 +28,6 @@ pub(crate) use resolve::{Dial, DialError};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often slow_cooker reports its counts, as its `-interval` default.
-const REPORT_EVERY: Duration = Duration::from_secs(10);
 
 /// A task stopped when this is dropped: what ties an app's tasks to its Pod.
 #[derive(Debug)]
@@ -38,10 +40,12 @@ impl Drop for Task {
 }
 
 /// Serves bb's `terminus` on `listener` until dropped: every request is
-/// answered 200 with the response text (or 500 for the configured share).
-pub(crate) fn serve_terminus(listener: TcpListener, terminus: Terminus) -> Task {
+/// answered 200 with the response text (or 500 for the configured share),
+/// and logged to `log` as bb logs it.
+pub(crate) fn serve_terminus(listener: TcpListener, terminus: Terminus, log: ContainerLog) -> Task {
     let terminus = Arc::new(terminus);
     let served = Arc::new(AtomicU64::new(0));
+    log.write(&bb::listening(&terminus, SystemTime::now()));
     Task(tokio::spawn(async move {
         // Connections live in the set, so stopping the server stops them.
         let mut connections = JoinSet::new();
@@ -50,7 +54,7 @@ pub(crate) fn serve_terminus(listener: TcpListener, terminus: Terminus) -> Task 
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
                         let _ = stream.set_nodelay(true);
-                        connections.spawn(serve_connection(stream, terminus.clone(), served.clone()));
+                        connections.spawn(serve_connection(stream, terminus.clone(), served.clone(), log.clone()));
                     }
                     Err(err) => {
                         tracing::warn!("terminus cannot accept: {err}");
@@ -63,11 +67,20 @@ pub(crate) fn serve_terminus(listener: TcpListener, terminus: Terminus) -> Task 
     }))
 }
 
-async fn serve_connection(stream: TcpStream, terminus: Arc<Terminus>, served: Arc<AtomicU64>) {
-    let service = hyper::service::service_fn(move |_request: Request<hyper::body::Incoming>| {
+async fn serve_connection(
+    stream: TcpStream,
+    terminus: Arc<Terminus>,
+    served: Arc<AtomicU64>,
+    log: ContainerLog,
+) {
+    let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
         let terminus = terminus.clone();
         let n = served.fetch_add(1, Ordering::Relaxed);
+        let log = log.clone();
         async move {
+            let id = bb::config_id(&terminus);
+            let uid = bb::request_uid(&id, SystemTime::now());
+            log.write(&bb::received(&uid, SystemTime::now()));
             if !terminus.delay.is_zero() {
                 tokio::time::sleep(terminus.delay).await;
             }
@@ -77,6 +90,18 @@ async fn serve_connection(stream: TcpStream, terminus: Arc<Terminus>, served: Ar
             )));
             if fail {
                 *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                log.write(&bb::injected_failure(&id, SystemTime::now()));
+            } else {
+                let target = request.uri().to_string();
+                let method = request.method().as_str();
+                let line = bb::answered(
+                    &uid,
+                    method,
+                    &target,
+                    &terminus.response_text,
+                    SystemTime::now(),
+                );
+                log.write(&line);
             }
             Ok::<_, std::convert::Infallible>(response)
         }
@@ -151,16 +176,21 @@ struct Worker {
     counts: Arc<Counts>,
     sent: Arc<AtomicU64>,
     pod: String,
+    report: Arc<Report>,
+    log: ContainerLog,
 }
 
 /// Runs slow_cooker until dropped: after its start delay, `concurrency`
 /// workers each send `qps` requests a second, open loop (a request is sent
-/// on schedule whether or not earlier ones answered), from `source`.
+/// on schedule whether or not earlier ones answered), from `source`. What
+/// it prints goes to `log`: slow_cooker's header, a line every interval
+/// and, once it has sent `-totalRequests`, its latency summary.
 pub(crate) fn run_slow_cooker(
     cooker: SlowCooker,
     dial: Dial,
     source: IpAddr,
     pod: String,
+    log: ContainerLog,
 ) -> (Task, LoadCounts) {
     let counts = LoadCounts::default();
     let shared = counts.0.clone();
@@ -170,6 +200,8 @@ pub(crate) fn run_slow_cooker(
             %pod, url = %cooker.url.authority, qps = cooker.qps, concurrency = cooker.concurrency,
             "slow_cooker sending"
         );
+        log.write(&report::header(&cooker));
+        let report = Arc::new(Report::new(&cooker));
         let cooker = Arc::new(cooker);
         let dial = Arc::new(dial);
         let sent = Arc::new(AtomicU64::new(0));
@@ -183,27 +215,45 @@ pub(crate) fn run_slow_cooker(
                 counts: shared.clone(),
                 sent: sent.clone(),
                 pod: pod.clone(),
+                report: report.clone(),
+                log: log.clone(),
             });
             workers.spawn(work(worker));
         }
-        let mut report = tokio::time::interval(REPORT_EVERY);
-        report.tick().await;
-        loop {
-            tokio::select! {
-                _ = report.tick() => tracing::debug!(
-                    %pod,
-                    good = shared.good.load(Ordering::Relaxed),
-                    bad = shared.bad.load(Ordering::Relaxed),
-                    "slow_cooker counts"
-                ),
-                next = workers.join_next() => if next.is_none() {
-                    tracing::info!(%pod, "slow_cooker sent all its requests");
-                    std::future::pending::<()>().await;
-                },
-            }
-        }
+        report_until_done(&cooker, &report, &log, workers, &pod).await;
+        std::future::pending::<()>().await;
     });
     (Task(task), counts)
+}
+
+/// Prints a line every interval while the workers send; once they have all
+/// finished (`-totalRequests`), the last interval's line and the summary,
+/// as slow_cooker prints them on its way out.
+async fn report_until_done(
+    cooker: &SlowCooker,
+    report: &Report,
+    log: &ContainerLog,
+    mut workers: JoinSet<()>,
+    pod: &str,
+) {
+    let mut ticker = tokio::time::interval(cooker.interval);
+    ticker.tick().await;
+    let mut sending = true;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                log.write(&report.interval_line(SystemTime::now()));
+                if !sending {
+                    log.write(&report.summary());
+                    return;
+                }
+            }
+            next = workers.join_next(), if sending => if next.is_none() {
+                tracing::info!(%pod, "slow_cooker sent all its requests");
+                sending = false;
+            },
+        }
+    }
 }
 
 async fn work(worker: Arc<Worker>) {
@@ -227,16 +277,39 @@ async fn work(worker: Arc<Worker>) {
 async fn one_request(worker: Arc<Worker>) {
     let outcome = tokio::time::timeout(REQUEST_TIMEOUT, send(&worker)).await;
     let counts = &worker.counts;
-    match outcome {
-        Ok(Ok(())) => {
-            counts.good.fetch_add(1, Ordering::Relaxed);
-            if counts.failing.swap(false, Ordering::Relaxed) {
-                tracing::info!(pod = %worker.pod, "slow_cooker requests succeed again");
-            }
+    let answered = match outcome {
+        Ok(Ok(answered)) => answered,
+        Ok(Err(why)) => return no_answer(&worker, &why.to_string()),
+        Err(_) => return no_answer(&worker, "timed out"),
+    };
+    let (status, latency) = answered;
+    worker.report.record(Outcome::Answered {
+        status: status.as_u16(),
+        latency,
+    });
+    if status.is_success() {
+        counts.good.fetch_add(1, Ordering::Relaxed);
+        if counts.failing.swap(false, Ordering::Relaxed) {
+            tracing::info!(pod = %worker.pod, "slow_cooker requests succeed again");
         }
-        Ok(Err(why)) => fail(&worker, &why.to_string()),
-        Err(_) => fail(&worker, "timed out"),
+    } else {
+        fail(&worker, &RequestError::Status(status).to_string());
     }
+}
+
+/// A request that got no answer: counted failed, and printed as Go's HTTP
+/// client words its error (`Get "http://…": …`), as slow_cooker prints it.
+fn no_answer(worker: &Worker, why: &str) {
+    worker.report.record(Outcome::Failed);
+    let method = &worker.cooker.method;
+    let op = match method.split_at_checked(1) {
+        Some((first, rest)) => format!("{first}{}", rest.to_ascii_lowercase()),
+        None => method.clone(),
+    };
+    worker
+        .log
+        .write(&format!("{op} {:?}: {why}", worker.cooker.url.text));
+    fail(worker, why);
 }
 
 fn fail(worker: &Worker, why: &str) {
@@ -300,7 +373,10 @@ enum RequestError {
     Status(StatusCode),
 }
 
-async fn send(worker: &Worker) -> Result<(), RequestError> {
+/// Sends one request; its status and how long the answer's head took
+/// (connecting included, as slow_cooker measures to the first byte).
+async fn send(worker: &Worker) -> Result<(StatusCode, Duration), RequestError> {
+    let started = Instant::now();
     let idle = {
         let mut idle = worker.idle.lock().unwrap_or_else(PoisonError::into_inner);
         idle.retain(|c| !c.sender.is_closed());
@@ -339,6 +415,7 @@ async fn send(worker: &Worker) -> Result<(), RequestError> {
         .await
         .map_err(RequestError::Send)?;
     let status = response.status();
+    let latency = started.elapsed();
     response
         .into_body()
         .collect()
@@ -351,11 +428,7 @@ async fn send(worker: &Worker) -> Result<(), RequestError> {
             .unwrap_or_else(PoisonError::into_inner)
             .push(connection);
     }
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(RequestError::Status(status))
-    }
+    Ok((status, latency))
 }
 
 async fn connect(worker: &Worker) -> Result<Connection, RequestError> {

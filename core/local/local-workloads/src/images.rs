@@ -79,6 +79,9 @@ pub struct SlowCooker {
     pub total_requests: Option<u64>,
     /// A new connection per request (`-noreuse`).
     pub no_reuse: bool,
+    /// How often it prints a line of counts and latencies (`-interval`,
+    /// 10s by default, as slow_cooker's).
+    pub interval: Duration,
 }
 
 /// An `http://` URL, split the way the client needs it.
@@ -92,6 +95,8 @@ pub struct Url {
     pub authority: String,
     /// The path and query (`/` when the URL has none).
     pub path: String,
+    /// The URL as written, as slow_cooker prints it.
+    pub text: String,
 }
 
 /// Why a container cannot run: the image and what is wrong with it.
@@ -444,11 +449,13 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
             port: 80,
             authority: String::new(),
             path: "/".into(),
+            text: String::new(),
         },
         host_header: None,
         headers: Vec::new(),
         total_requests: None,
         no_reuse: false,
+        interval: Duration::from_secs(10),
     };
     let mut url = None;
     while let Some(arg) = flags.next_arg() {
@@ -474,8 +481,14 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
                             .headers
                             .push((k.trim().to_string(), v.trim().to_string()));
                     }
-                    // How often slow_cooker prints its summary: nothing to run.
-                    "interval" => {}
+                    "interval" => {
+                        cooker.interval = strait_duration::go_duration(value)
+                            .filter(|d| !d.is_zero())
+                            .ok_or_else(|| UnsupportedReason::NotADuration {
+                                flag: name.to_string(),
+                                value: value.to_string(),
+                            })?;
+                    }
                     other => return Err(UnsupportedReason::SlowCookerFlag(other.to_string())),
                 }
             }
@@ -521,6 +534,7 @@ fn parse_url(text: &str) -> Result<Url, UnsupportedReason> {
         port,
         authority: authority.to_string(),
         path,
+        text: text.to_string(),
     })
 }
 

@@ -28,6 +28,7 @@ use tokio::task::JoinHandle;
 
 use crate::apps::{self, Dial, Task};
 use crate::images::{self, Program, Terminus};
+use crate::logs::{ContainerLog, PodLogs};
 use crate::naming;
 use crate::{ClusterRuntime, IpPool, PodTable, PodView};
 
@@ -48,6 +49,8 @@ struct Record {
     ip: Option<IpAddr>,
     token: Option<Vec<u8>>,
     task: Option<JoinHandle<()>>,
+    /// What its containers printed; gone with the Pod.
+    logs: PodLogs,
 }
 
 impl Pods {
@@ -63,11 +66,17 @@ impl Pods {
         self.records.values().map(|r| r.view.clone()).collect()
     }
 
+    /// The logs of the Pod `key`, if the kubelet knows it.
+    pub(crate) fn logs(&self, key: &Key) -> Option<PodLogs> {
+        self.records.get(key).map(|r| r.logs.clone())
+    }
+
     /// Stops a Pod: its token stops proving anything, its address goes back
     /// to the pool, its task (and so its sockets) is aborted; the handle is
     /// returned to wait for that.
     fn remove(&mut self, key: &Key) -> Option<JoinHandle<()>> {
         let record = self.records.remove(key)?;
+        record.logs.close();
         if let Some(token) = &record.token {
             self.tokens.revoke(token);
         }
@@ -176,6 +185,7 @@ struct Launch {
     metric_labels: BTreeMap<String, String>,
     /// The ports the Pod binds on its address, to find another free one.
     ports: Vec<u16>,
+    logs: PodLogs,
 }
 
 /// What keeps a Pod from running: the container at fault (empty for the
@@ -230,6 +240,7 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
     };
     let token = meshed.then(|| register_token(cluster, &key, &service_account));
     let metric_labels = metric_labels_of(&pod, &key, deployment.as_deref());
+    let logs = PodLogs::of_spec(&spec);
     view.ip = Some(ip);
     let launch = Launch {
         key: key.clone(),
@@ -242,6 +253,7 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         programs,
         metric_labels,
         ports,
+        logs: logs.clone(),
     };
     let task = tokio::spawn(run_pod(cluster.clone(), table.clone(), pod, launch));
     lock(table).records.insert(
@@ -252,6 +264,7 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
             ip: Some(ip),
             token,
             task: Some(task),
+            logs,
         },
     );
 }
@@ -388,6 +401,7 @@ fn refuse(
             ip: None,
             token: None,
             task: Some(task),
+            logs: PodLogs::of_spec(&pod.spec.clone().unwrap_or_default()),
         },
     );
 }
@@ -585,8 +599,9 @@ async fn launch_pod(
         None
     };
     let mut apps = Vec::new();
-    for (listener, terminus) in listeners {
-        apps.push(apps::serve_terminus(listener, terminus));
+    for (listener, terminus, container) in listeners {
+        let log = log_of(launch, &container);
+        apps.push(apps::serve_terminus(listener, terminus, log));
     }
     apps.extend(start_clients(cluster, table, launch));
     report_ready(cluster, table, pod, launch, proxy.as_ref()).await;
@@ -600,7 +615,7 @@ async fn launch_pod(
 /// the proxy (on loopback, at a port the proxy is told) when meshed.
 async fn bind_servers(
     launch: &Launch,
-) -> Result<(Vec<(TcpListener, Terminus)>, Vec<DirectInbound>), LaunchFailure> {
+) -> Result<(Vec<(TcpListener, Terminus, String)>, Vec<DirectInbound>), LaunchFailure> {
     let ip = launch.ip;
     let mut listeners = Vec::new();
     let mut direct = Vec::new();
@@ -625,7 +640,7 @@ async fn bind_servers(
                 listen: SocketAddr::new(ip, terminus.port),
                 app,
             });
-            listeners.push((listener, terminus.clone()));
+            listeners.push((listener, terminus.clone(), container.clone()));
         }
     }
     Ok((listeners, direct))
@@ -664,20 +679,31 @@ fn start_clients(cluster: &ClusterRuntime, table: &PodTable, launch: &Launch) ->
     let (ns, name) = &launch.key;
     let ip = launch.ip;
     let mut apps = Vec::new();
-    for (_, program) in &launch.programs {
+    for (container, program) in &launch.programs {
         if let Program::SlowCooker(cooker) = program {
             let dial = if launch.meshed {
                 Dial::Fixed(SocketAddr::new(ip, OUTBOUND_PORT))
             } else {
                 Dial::for_url(&cooker.url, ns, &cluster.cluster_domain, &cluster.store)
             };
+            let log = log_of(launch, container);
             let (task, counts) =
-                apps::run_slow_cooker(cooker.clone(), dial, ip, format!("{ns}/{name}"));
+                apps::run_slow_cooker(cooker.clone(), dial, ip, format!("{ns}/{name}"), log);
             lock(table).update(&launch.key, &launch.uid, |view| view.load = Some(counts));
             apps.push(task);
         }
     }
     apps
+}
+
+/// The log `container` of the Pod writes to (a container is always in its
+/// Pod's logs; a detached one would only lose its lines).
+fn log_of(launch: &Launch, container: &str) -> ContainerLog {
+    launch
+        .logs
+        .container(container)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Writes the Pod running; a meshed Pod is ready only once its proxy has

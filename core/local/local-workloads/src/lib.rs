@@ -30,6 +30,7 @@ mod images;
 mod inject;
 mod ip_pool;
 mod kubelet;
+mod logs;
 mod naming;
 
 use std::net::{IpAddr, SocketAddr};
@@ -44,6 +45,10 @@ pub use images::{
     Program, SlowCooker, Terminus, UnsupportedImage, UnsupportedReason, Url, program_of,
 };
 pub use ip_pool::IpPool;
+pub use logs::{
+    ContainerLog, LogError, LogFollow, LogLine, LogOptions, MAX_BYTES, MAX_LINE_BYTES, MAX_LINES,
+    PodLog, PodLogs,
+};
 
 /// The field manager every object this crate writes is applied as, so the
 /// user's own applies of the same objects never fight over fields.
@@ -152,6 +157,29 @@ impl Workloads {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .views()
+    }
+
+    /// The log of one container of a Pod, as `kubectl logs` reads it:
+    /// `container` may be left out only when the Pod has one container
+    /// (init containers aside), as the API server requires; kubectl picks
+    /// a default container itself before asking.
+    pub fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+    ) -> Result<PodLog, LogError> {
+        let key = (namespace.to_string(), pod.to_string());
+        let logs = self
+            .pods
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .logs(&key)
+            .ok_or_else(|| LogError::NoPod {
+                namespace: namespace.to_string(),
+                pod: pod.to_string(),
+            })?;
+        logs.resolve(pod, container)
     }
 
     /// Stops the controllers and every Pod, and waits until their sockets

@@ -36,6 +36,14 @@ pub enum UnsupportedReason {
         /// Its value as given.
         value: String,
     },
+    /// A flag whose value is not a positive Go duration (`10s`, `1m`).
+    #[error("--{flag}={value:?} is not a duration strait can use")]
+    NotADuration {
+        /// The flag.
+        flag: String,
+        /// Its value as given.
+        value: String,
+    },
     /// A positional argument after the one the program takes.
     #[error("unexpected argument {0:?}")]
     UnexpectedArgument(String),

@@ -77,8 +77,10 @@ fn the_guides_slow_cooker_script_is_understood() {
             port: 8080,
             authority: "bb-target:8080".into(),
             path: "/".into(),
+            text: "http://bb-target:8080".into(),
         }
     );
+    assert_eq!(c.interval, Duration::from_secs(10));
 }
 
 #[test]
@@ -208,4 +210,25 @@ fn a_proxy_image_without_the_gateway_setting_is_refused() {
         );
         assert!(err.to_string().contains("multicluster gateway"), "{err}");
     }
+}
+
+#[test]
+fn slow_cookers_interval_is_read() {
+    let with = |interval: &str| {
+        program_of(&container(json!({
+            "name": "c", "image": "buoyantio/slow_cooker",
+            "args": ["-interval", interval, "http://bb:8080"]
+        })))
+    };
+    let Ok(Program::SlowCooker(c)) = with("1s") else {
+        panic!("{:?}", with("1s"));
+    };
+    assert_eq!(c.interval, Duration::from_secs(1));
+    assert!(matches!(
+        with("soon"),
+        Err(UnsupportedImage {
+            reason: UnsupportedReason::NotADuration { .. },
+            ..
+        })
+    ));
 }
