@@ -107,6 +107,40 @@ pub struct PodView {
 /// The Pods known to the kubelet, shared with [`Workloads::pods`].
 pub(crate) type PodTable = Arc<Mutex<kubelet::Pods>>;
 
+/// Reads the logs of a cluster's Pods (see [`Workloads::logs`]).
+#[derive(Clone)]
+pub struct LogReader {
+    pods: PodTable,
+}
+
+impl std::fmt::Debug for LogReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogReader").finish_non_exhaustive()
+    }
+}
+
+impl LogReader {
+    /// The log of `container` (or the Pod's only container) of a Pod.
+    pub fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+    ) -> Result<PodLog, LogError> {
+        let key = (namespace.to_string(), pod.to_string());
+        let logs = self
+            .pods
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .logs(&key)
+            .ok_or_else(|| LogError::NoPod {
+                namespace: namespace.to_string(),
+                pod: pod.to_string(),
+            })?;
+        logs.resolve(pod, container)
+    }
+}
+
 /// The running controllers and Pods of one cluster. Dropping it stops
 /// everything it started (Pods, proxies, apps) and gives their addresses
 /// back to the pool; the store is left as it is.
@@ -169,17 +203,15 @@ impl Workloads {
         pod: &str,
         container: Option<&str>,
     ) -> Result<PodLog, LogError> {
-        let key = (namespace.to_string(), pod.to_string());
-        let logs = self
-            .pods
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .logs(&key)
-            .ok_or_else(|| LogError::NoPod {
-                namespace: namespace.to_string(),
-                pod: pod.to_string(),
-            })?;
-        logs.resolve(pod, container)
+        self.log_reader().logs(namespace, pod, container)
+    }
+
+    /// A handle that reads the Pods' logs for as long as it is held, for a
+    /// server that outlives a borrow of the workloads.
+    pub fn log_reader(&self) -> LogReader {
+        LogReader {
+            pods: self.pods.clone(),
+        }
     }
 
     /// Stops the controllers and every Pod, and waits until their sockets

@@ -229,7 +229,9 @@ impl LocalCluster {
 
     /// The cluster's pods as its Kubernetes API serves them (`pods/log`).
     pub fn pod_host(&self) -> Option<std::sync::Arc<dyn strait_apiserver::PodHost>> {
-        None
+        Some(std::sync::Arc::new(crate::pods::LocalPods::new(
+            self.workloads.log_reader(),
+        )))
     }
 
     /// Every Pod the kubelet knows.

@@ -13,6 +13,7 @@ mod error;
 pub mod kube_api;
 mod links;
 mod persist;
+mod pods;
 mod scrape;
 mod view;
 
