@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -81,6 +82,24 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Body>
         ["apis"] if get => Ok(json_response(StatusCode::OK, &discovery::group_list(state))),
         ["openapi", "v3", rest @ ..] if get => openapi_routes::v3(state, rest),
         ["openapi", "v2"] if get => Err(ApiError::no_route(&path)),
+        ["strait", "v1", "scrapes"] if get => host(state, &path).and_then(|h| {
+            let secs = query
+                .get("window_secs")
+                .map_or(Ok(60), |w| w.parse::<u64>())
+                .map_err(|_| ApiError::bad_request("window_secs: must be a number of seconds"))?;
+            if secs == 0 || secs > MAX_WINDOW_SECS {
+                return Err(ApiError::bad_request(format!(
+                    "window_secs: must be between 1 and {MAX_WINDOW_SECS}"
+                )));
+            }
+            Ok(json_response(
+                StatusCode::OK,
+                &h.scrapes(Duration::from_secs(secs)),
+            ))
+        }),
+        ["strait", "v1", "info"] if get => {
+            host(state, &path).map(|h| json_response(StatusCode::OK, &h.info()))
+        }
         ["api", "v1"] if get => discovery::resource_list(state, "", "v1"),
         ["apis", group] if get => discovery::group(state, group),
         ["apis", group, version] if get => discovery::resource_list(state, group, version),
@@ -96,6 +115,18 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Body>
     };
     result.unwrap_or_else(|e| error(&e))
 }
+
+/// The host's endpoints exist only where a host runs the cluster.
+fn host<'a>(state: &'a State, path: &str) -> Result<&'a dyn crate::pods::ClusterHost, ApiError> {
+    state
+        .config
+        .host
+        .as_deref()
+        .ok_or_else(|| ApiError::no_route(path))
+}
+
+/// The longest window `/strait/v1/scrapes` serves (a day).
+const MAX_WINDOW_SECS: u64 = 86_400;
 
 /// The parts of a resource path after its group version, as the API
 /// server reads them: `namespaces/NS/PLURAL[/NAME[/SUB]]`, or

@@ -38,7 +38,7 @@ pub mod table;
 pub mod tls;
 pub mod watch;
 
-pub use pods::{LogQuery, LogStream, PodHost};
+pub use pods::{ClusterHost, LogQuery, LogStream};
 pub use server::{ApiConfig, ServeError, serve};
 pub use status::ApiError;
 pub use tls::ServingTls;

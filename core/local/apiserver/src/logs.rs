@@ -26,7 +26,7 @@ pub fn get(state: &State, target: &Target, query: &Query) -> Result<Response<Bod
         return Err(target.not_found());
     }
     let log_query = parse(query)?;
-    let Some(pods) = &state.config.pods else {
+    let Some(pods) = &state.config.host else {
         return Err(ApiError::bad_request(format!(
             "pod {name:?} runs on no host of this cluster; it has no log"
         )));

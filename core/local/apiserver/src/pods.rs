@@ -1,5 +1,8 @@
-//! What the API needs from the cluster's running pods: their containers'
-//! logs (`pods/log`), which only the host that runs them has.
+//! What the API needs from the host that runs the cluster: its pods'
+//! container logs (`pods/log`), and strait's own endpoints beside the
+//! Kubernetes API (`/strait/v1/...`): the proxies' metrics history that
+//! `strait viz` reads for a local cluster, and the cluster's identity
+//! settings.
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
@@ -29,9 +32,17 @@ pub struct LogQuery {
 /// does (at once without `follow`, when the pod stops with it).
 pub type LogStream = BoxStream<'static, Bytes>;
 
-/// The pods of a cluster, as far as the API serves them.
-pub trait PodHost: Send + Sync + 'static {
+/// The host of a cluster, as far as the API serves it.
+pub trait ClusterHost: Send + Sync + 'static {
     /// The log of a container of pod `namespace/pod`, or the API's error
     /// (no such pod, no such container, a container name needed).
     fn log(&self, namespace: &str, pod: &str, query: &LogQuery) -> Result<LogStream, ApiError>;
+
+    /// `GET /strait/v1/scrapes?window_secs=N`: for each pod, the oldest and
+    /// newest metrics scrape of its proxy inside the window.
+    fn scrapes(&self, window: std::time::Duration) -> serde_json::Value;
+
+    /// `GET /strait/v1/info`: the cluster's name, domains, control-plane
+    /// namespace and trust anchors.
+    fn info(&self) -> serde_json::Value;
 }

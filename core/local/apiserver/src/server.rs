@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::pods::PodHost;
+use crate::pods::ClusterHost;
 use crate::status::ApiError;
 use crate::tls::ServingTls;
 
@@ -48,7 +48,7 @@ pub struct ApiConfig {
     pub reachability: Reachability,
     /// The cluster's running pods, for `pods/log`; none in a cluster that
     /// runs no workloads.
-    pub pods: Option<Arc<dyn PodHost>>,
+    pub host: Option<Arc<dyn ClusterHost>>,
 }
 
 impl std::fmt::Debug for ApiConfig {

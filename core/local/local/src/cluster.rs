@@ -30,9 +30,10 @@ use strait_store::MemoryStore;
 use tokio::task::JoinHandle;
 
 use crate::error::LocalError;
-use crate::links::{self, Clusters};
+use crate::links;
 use crate::persist;
 use crate::scrape::{History, SCRAPE_INTERVAL, Sampled, scrape};
+use strait_runtime::credentials::store_from_credentials;
 
 /// How often the state is checked for changes to save.
 const SAVE_INTERVAL: Duration = Duration::from_secs(1);
@@ -101,7 +102,6 @@ pub struct LocalCluster {
 pub(crate) struct Shared {
     pub(crate) root: SigningCa,
     pub(crate) ips: IpPool,
-    pub(crate) clusters: Clusters,
     /// Runs every cluster's plugins.
     pub(crate) host: PluginHost,
     /// The export plugin each cluster's mirrors start with.
@@ -149,7 +149,6 @@ impl LocalCluster {
             certifier: Arc::new(Certifier::new(issuer, domain)),
             tokens: tokens.clone(),
             offer: offer.clone(),
-            clusters: shared.clusters.clone(),
         };
         let plane = recipe
             .serve(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
@@ -169,7 +168,6 @@ impl LocalCluster {
         .await;
         let mirrors = MirrorRecipe {
             store: store.clone(),
-            clusters: shared.clusters.clone(),
             export: export.clone(),
             metrics: shared.mirror_metrics.clone(),
         };
@@ -227,11 +225,9 @@ impl LocalCluster {
         }
     }
 
-    /// The cluster's pods as its Kubernetes API serves them (`pods/log`).
-    pub fn pod_host(&self) -> Option<std::sync::Arc<dyn strait_apiserver::PodHost>> {
-        Some(std::sync::Arc::new(crate::pods::LocalPods::new(
-            self.workloads.log_reader(),
-        )))
+    /// Reads the logs of the cluster's pods.
+    pub(crate) fn log_reader(&self) -> strait_local_workloads::LogReader {
+        self.workloads.log_reader()
     }
 
     /// Every Pod the kubelet knows.
@@ -376,7 +372,6 @@ struct PlaneRecipe {
     certifier: Arc<Certifier>,
     tokens: EmbeddedTokens,
     offer: PluginOffer,
-    clusters: Clusters,
 }
 
 /// The policy index's settings: Linkerd's defaults, except that no
@@ -397,7 +392,6 @@ impl PlaneRecipe {
     /// `addr`.
     async fn serve(&self, addr: SocketAddr) -> Result<RunningControlPlane, LocalError> {
         let name = &self.cluster;
-        let clusters = self.clusters.clone();
         ControlPlane::new()
             .with_identity(self.certifier.clone(), self.tokens.clone())
             .with_policy(self.store.clone(), index_config(), &self.offer)
@@ -406,7 +400,7 @@ impl PlaneRecipe {
                 name,
                 ClusterConfig::default(),
                 CONTROL_PLANE_NAMESPACE,
-                move |secret| std::future::ready(links::cluster_of_secret(&secret, &clusters)),
+                |secret| std::future::ready(store_from_credentials(&secret)),
             )
             .serve(addr)
             .await
@@ -418,7 +412,6 @@ impl PlaneRecipe {
 /// again on a restart.
 struct MirrorRecipe {
     store: MemoryStore,
-    clusters: Clusters,
     export: Arc<ExportPlugin>,
     metrics: MirrorMetrics,
 }
@@ -427,7 +420,6 @@ impl MirrorRecipe {
     fn spawn(&self) -> JoinHandle<()> {
         tokio::spawn(links::mirror_every_link(
             self.store.clone(),
-            self.clusters.clone(),
             self.export.clone(),
             self.metrics.clone(),
         ))

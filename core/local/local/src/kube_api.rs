@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use strait_apiserver::{ApiConfig, PodHost, ServingTls};
+use strait_apiserver::{ApiConfig, ClusterHost, ServingTls};
 use strait_local_api::ApiToken;
 use strait_store::{MemoryStore, Reachability};
 use tokio::task::JoinHandle;
@@ -22,7 +22,7 @@ pub const KUBECONFIG_FILE: &str = "kubeconfig";
 /// The extension a context entry strait wrote carries, so that a later run
 /// may replace it in a merged kubeconfig while a user's own entry of the
 /// same name is never touched.
-const OWNER_EXTENSION: &str = "strait.io/local";
+pub const OWNER_EXTENSION: &str = "strait.io/local";
 
 /// One cluster's API: where it listens and how it is trusted and reached.
 #[derive(Clone, Debug)]
@@ -42,7 +42,7 @@ pub async fn start(
     name: &str,
     store: MemoryStore,
     reachability: Reachability,
-    pods: Option<Arc<dyn PodHost>>,
+    pods: Option<Arc<dyn ClusterHost>>,
 ) -> Result<(ClusterApi, JoinHandle<()>), LocalError> {
     let tls = ServingTls::generate(name).map_err(|e| LocalError::shared("the API's TLS", e))?;
     let token = ApiToken::generate().map_err(|e| LocalError::shared("the API token", e))?;
@@ -53,7 +53,7 @@ pub async fn start(
         token: token.secret().to_string(),
         tls: Arc::new(tls),
         reachability,
-        pods,
+        host: pods,
     };
     let addr = SocketAddr::from(([127, 0, 0, 1], 0));
     let (bound, task) =

@@ -29,12 +29,12 @@ use strait_local_workloads::IpPool;
 use strait_mirror::MirrorMetrics;
 use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics};
 use strait_runtime::plugins::builtin_export;
-use strait_store::{Reachability, Reachable};
+use strait_store::Reachability;
 use tokio::task::JoinHandle;
 
 pub use cluster::LocalCluster;
 pub use error::{BoxError, LocalError, MAX_CLUSTERS};
-pub use links::{LOCAL_SCHEME, cluster_of_secret};
+pub use links::{LOCAL_SCHEME, local_target};
 pub use persist::{Loaded, load, state_text};
 pub use scrape::{History, SCRAPE_INTERVAL, Sampled};
 pub use view::{final_tables, live_view, viz_pod_infos, viz_pods};
@@ -118,15 +118,38 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
     for (index, (name, dir)) in dirs.into_iter().enumerate() {
         prepared.push(cluster::Prepared::load(&name, dir, index)?);
     }
-    let clusters: links::Clusters = Arc::new(
+    let switches: links::Clusters = Arc::new(
         prepared
             .iter()
-            .map(|p| {
-                let remote = Reachable::new(p.store.clone(), Reachability::new());
-                (p.name.clone(), remote)
-            })
+            .map(|p| (p.name.clone(), Reachability::new()))
             .collect::<BTreeMap<_, _>>(),
     );
+    // The APIs first: the Links' credentials name them before any service
+    // mirror or destination service reads those credentials.
+    let mut apis = BTreeMap::new();
+    let mut hosts = BTreeMap::new();
+    let mut api_tasks = Vec::new();
+    for p in &prepared {
+        let host = pods::LateHost::default();
+        let switch = switches.get(&p.name).cloned().unwrap_or_default();
+        let (api, task) = kube_api::start(
+            &p.name,
+            p.store.clone(),
+            switch,
+            Some(Arc::new(host.clone())),
+        )
+        .await?;
+        api_tasks.push(task);
+        hosts.insert(p.name.clone(), host);
+        apis.insert(p.name.clone(), api);
+    }
+    let apis = Arc::new(apis);
+    for p in &prepared {
+        let rewritten = links::refresh_credentials(&p.store, &apis).await;
+        if rewritten > 0 {
+            tracing::info!(cluster = %p.name, rewritten, "credentials point at this run's API servers");
+        }
+    }
     let host = PluginHost::new(HostConfig::default(), PluginMetrics::new())
         .map_err(|e| LocalError::shared("plugin host", e))?;
     let export_plugin = builtin_export()
@@ -139,7 +162,6 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         )
         .map_err(|e| LocalError::shared("trust anchor", e))?,
         ips: IpPool::new(),
-        clusters: clusters.clone(),
         host,
         export_plugin,
         mirror_metrics: MirrorMetrics::default(),
@@ -149,6 +171,13 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
     for prepared in prepared {
         let dir = prepared.dir.clone();
         let cluster = Arc::new(LocalCluster::start(prepared, &shared).await?);
+        if let Some(host) = hosts.get(cluster.name()) {
+            host.bind(cluster.clone());
+        }
+        api_tasks.push(tokio::spawn(links::refresh_forever(
+            cluster.store().clone(),
+            apis.clone(),
+        )));
         contexts.insert(cluster.name().to_string(), dir);
         running.push(cluster);
     }
@@ -195,40 +224,29 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         return Err(LocalError::shared("registering the contexts", e));
     }
     let scraper = tokio::spawn(cluster::scrape_forever(running.clone()));
+    let mut tasks = vec![api_task, scraper];
+    tasks.extend(api_tasks);
     let mut mesh = LocalMesh {
         clusters: running,
         api_addr,
         started: Instant::now(),
-        tasks: vec![api_task, scraper],
+        tasks,
         registered,
         registry,
         token_file: Some(token_file),
-        remote_access: clusters,
-        apis: Vec::new(),
+        remote_access: switches,
+        apis: apis.values().cloned().collect(),
         kubeconfig: None,
         merged: None,
     };
-    mesh.serve_kube_apis(options.merge_kubeconfig.as_deref())
-        .await?;
+    mesh.write_kubeconfig(options.merge_kubeconfig.as_deref())?;
     Ok(mesh)
 }
 
 impl LocalMesh {
-    /// Starts each cluster's Kubernetes API and writes the kubeconfig that
-    /// reaches them (and merges it into `merge`, when given).
-    async fn serve_kube_apis(&mut self, merge: Option<&Path>) -> Result<(), LocalError> {
-        for cluster in self.clusters.clone() {
-            let reachability = self.api_reachability(cluster.name()).unwrap_or_default();
-            let (api, task) = kube_api::start(
-                cluster.name(),
-                cluster.store().clone(),
-                reachability,
-                cluster.pod_host(),
-            )
-            .await?;
-            self.tasks.push(task);
-            self.apis.push(api);
-        }
+    /// Writes the kubeconfig that reaches the clusters' APIs (and merges
+    /// it into `merge`, when given).
+    fn write_kubeconfig(&mut self, merge: Option<&Path>) -> Result<(), LocalError> {
         let home = self
             .registry
             .path()
@@ -286,9 +304,7 @@ impl LocalMesh {
     /// outage of that API server seen from everywhere else, while the
     /// cluster itself runs on.
     pub fn api_reachability(&self, cluster: &str) -> Option<Reachability> {
-        self.remote_access
-            .get(cluster)
-            .map(|remote| remote.reachability().clone())
+        self.remote_access.get(cluster).cloned()
     }
 
     /// How long the mesh has run.

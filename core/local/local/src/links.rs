@@ -1,94 +1,142 @@
-//! Linking embedded clusters: the service mirror of every Link, and how a
-//! Link's (or a destination's) credentials Secret names the cluster it
-//! reaches.
+//! Linking embedded clusters as Kubernetes clusters are linked: the service
+//! mirror of every Link and the destination service reach the Link's target
+//! through the kubeconfig in its credentials Secret, with kube's client,
+//! over the target's API server. What is local is only how that kubeconfig
+//! stays valid across runs: each run's API servers have a new port, CA and
+//! token, so a credentials Secret naming a cluster of this run (by
+//! `strait-local://NAME`, or by the `strait.io/local` extension that
+//! `link-gen` writes) is rewritten with the run's credentials of NAME.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::Value;
-use strait_api::labels::{CLUSTER_NAME, KUBECONFIG_KEY};
+use strait_api::labels::{KUBECONFIG_KEY, REMOTE_KUBECONFIG_SECRET_TYPE};
 use strait_api::link::Link;
 use strait_mirror::MirrorMetrics;
 use strait_plugin_host::ExportPlugin;
-use strait_runtime::credentials::connect_link;
+use strait_runtime::credentials::{connect_link, store_from_credentials};
 use strait_runtime::mirror::LinkMirror;
-use strait_store::{ClusterStore, Event, MemoryStore, Reachable, StoreError, WatchParams};
+use strait_store::{ClusterStore, Event, MemoryStore, Reachability, WatchParams};
 use tokio::sync::watch;
 
-pub use strait_local_api::LOCAL_SCHEME;
+use crate::kube_api::{ClusterApi, OWNER_EXTENSION, single_kubeconfig};
 
-/// The clusters of this process, by name, as the others reach them: each
-/// behind its own switch, so its API server can be made unreachable from
-/// the other clusters (an outage drill) while it runs on.
-pub type Clusters = Arc<BTreeMap<String, Reachable<MemoryStore>>>;
+/// How a kubeconfig named a local cluster before clusters served the
+/// Kubernetes API: still understood, and rewritten to the API's address.
+pub const LOCAL_SCHEME: &str = "strait-local://";
 
-/// The cluster a credentials Secret reaches: the `strait-local://` server
-/// of its kubeconfig, else its `multicluster.linkerd.io/cluster-name`
-/// label. Errors name the Secret and what is missing.
-pub fn cluster_of_secret(
-    secret: &Secret,
-    clusters: &Clusters,
-) -> Result<Reachable<MemoryStore>, StoreError> {
-    let name = format!(
-        "{}/{}",
-        secret.metadata.namespace.as_deref().unwrap_or_default(),
-        secret.metadata.name.as_deref().unwrap_or_default()
-    );
-    let from_kubeconfig = secret
-        .data
-        .as_ref()
-        .and_then(|d| d.get(KUBECONFIG_KEY))
-        .and_then(|bytes| std::str::from_utf8(&bytes.0).ok())
-        .and_then(|text| serde_norway::from_str::<Value>(text).ok())
-        .and_then(|config| {
-            config["clusters"].as_array().and_then(|clusters| {
-                clusters.iter().find_map(|c| {
-                    c["cluster"]["server"]
-                        .as_str()
-                        .and_then(|s| s.strip_prefix(LOCAL_SCHEME))
-                        .map(|s| s.trim_end_matches('/').to_string())
-                })
-            })
+/// Each cluster's API switch, by name: cutting one is an outage of that
+/// API server for every client (the other clusters' mirrors and
+/// destination services, kubectl), while the cluster itself runs on.
+pub type Clusters = Arc<BTreeMap<String, Reachability>>;
+
+/// The cluster of this run a credentials kubeconfig names, if any.
+pub fn local_target(kubeconfig: &str) -> Option<String> {
+    let config: Value = serde_norway::from_str(kubeconfig).ok()?;
+    config["clusters"].as_array()?.iter().find_map(|c| {
+        let by_scheme = c["cluster"]["server"]
+            .as_str()
+            .and_then(|s| s.strip_prefix(LOCAL_SCHEME))
+            .map(|s| s.trim_end_matches('/').to_string());
+        let by_extension = c["cluster"]["extensions"].as_array().and_then(|exts| {
+            exts.iter()
+                .find(|e| e["name"] == OWNER_EXTENSION)
+                .and_then(|e| e["extension"]["cluster"].as_str())
+                .map(str::to_string)
         });
-    let label = secret
-        .metadata
-        .labels
-        .as_ref()
-        .and_then(|l| l.get(CLUSTER_NAME))
-        .cloned();
-    let Some(target) = from_kubeconfig.or(label) else {
-        return Err(StoreError::Invalid {
-            what: format!("credentials secret {name}"),
-            reason: format!(
-                "its kubeconfig names no {LOCAL_SCHEME}<cluster> server and it has no {CLUSTER_NAME} label"
-            ),
-        });
-    };
-    clusters
-        .get(&target)
-        .cloned()
-        .ok_or_else(|| StoreError::NotFound {
-            what: format!(
-                "cluster {target:?} (named by secret {name}); this process runs {}",
-                clusters.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        })
+        by_scheme.or(by_extension)
+    })
+}
+
+/// The Secret as it must be for this run, when it is a credentials Secret
+/// naming a cluster of this run whose kubeconfig is not this run's.
+fn refreshed(secret: &Secret, apis: &BTreeMap<String, ClusterApi>) -> Option<Secret> {
+    if secret.type_.as_deref() != Some(REMOTE_KUBECONFIG_SECRET_TYPE) {
+        return None;
+    }
+    let current = secret.data.as_ref()?.get(KUBECONFIG_KEY)?;
+    let text = std::str::from_utf8(&current.0).ok()?;
+    let api = apis.get(&local_target(text)?)?;
+    let wanted = single_kubeconfig(api).ok()?;
+    if wanted == text {
+        return None;
+    }
+    let mut next = secret.clone();
+    next.metadata.managed_fields = None;
+    next.metadata.resource_version = None;
+    next.data
+        .get_or_insert_with(BTreeMap::new)
+        .insert(KUBECONFIG_KEY.to_string(), ByteString(wanted.into_bytes()));
+    Some(next)
+}
+
+/// Rewrites every credentials Secret of `store` that names a cluster of
+/// this run with the run's credentials; returns how many were rewritten.
+pub async fn refresh_credentials(
+    store: &MemoryStore,
+    apis: &BTreeMap<String, ClusterApi>,
+) -> usize {
+    let (items, _) = store.list_values(&strait_store::StoredKind::of::<Secret>(), None);
+    let mut rewritten = 0;
+    for item in items {
+        let Ok(secret) = serde_json::from_value::<Secret>((*item).clone()) else {
+            continue;
+        };
+        if let Some(next) = refreshed(&secret, apis) {
+            match store
+                .apply(&next, strait_local_workloads::FIELD_MANAGER)
+                .await
+            {
+                Ok(_) => rewritten += 1,
+                Err(error) => tracing::warn!(%error, "credentials not refreshed"),
+            }
+        }
+    }
+    rewritten
+}
+
+/// Keeps the credentials Secrets of `store` pointing at this run's API
+/// servers, for Secrets applied while the clusters run (the example's
+/// Link, a Link generated by an earlier run). Never returns.
+pub async fn refresh_forever(store: MemoryStore, apis: Arc<BTreeMap<String, ClusterApi>>) {
+    loop {
+        let mut secrets = store.watch::<Secret>(WatchParams::all());
+        while let Some(event) = secrets.next().await {
+            let changed = match event {
+                Ok(Event::Apply(secret)) => vec![secret],
+                Ok(Event::Reset(all)) => all,
+                Ok(Event::Delete(_)) => continue,
+                Err(_) => break,
+            };
+            for secret in changed {
+                if let Some(next) = refreshed(&secret, &apis)
+                    && let Err(error) = store
+                        .apply(&next, strait_local_workloads::FIELD_MANAGER)
+                        .await
+                {
+                    tracing::warn!(%error, "credentials not refreshed");
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }
 
 /// Runs the service mirror of every Link in `local`, starting one when a
 /// Link appears; each stops (leaving its mirrors, as Linkerd does) when its
-/// Link is deleted. Never returns; abort the task to stop them all.
+/// Link is deleted. Each reaches its target through kube's client, with the
+/// kubeconfig of its credentials Secret. Never returns; abort the task to
+/// stop them all.
 pub async fn mirror_every_link(
     local: MemoryStore,
-    clusters: Clusters,
     plugin: Arc<ExportPlugin>,
     metrics: MirrorMetrics,
 ) {
-    let connect = connect_link(local.clone(), move |secret: &Secret| {
-        cluster_of_secret(secret, &clusters)
-    });
+    let connect = connect_link(local.clone(), store_from_credentials);
     let mut running: BTreeMap<(String, String), watch::Sender<bool>> = BTreeMap::new();
     loop {
         let mut links = local.watch::<Link>(WatchParams::all());

@@ -4,54 +4,71 @@ use k8s_openapi::ByteString;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::*;
-use strait_store::Reachability;
 
-fn secret(kubeconfig: Option<&str>, label: Option<&str>) -> Secret {
+fn secret(kubeconfig: &str, type_: &str) -> Secret {
     Secret {
         metadata: ObjectMeta {
             name: Some("cluster-credentials-target".into()),
             namespace: Some("linkerd".into()),
-            labels: label.map(|l| BTreeMap::from([(CLUSTER_NAME.to_string(), l.to_string())])),
             ..ObjectMeta::default()
         },
-        data: kubeconfig.map(|k| {
-            BTreeMap::from([(
-                KUBECONFIG_KEY.to_string(),
-                ByteString(k.as_bytes().to_vec()),
-            )])
-        }),
+        type_: Some(type_.into()),
+        data: Some(BTreeMap::from([(
+            KUBECONFIG_KEY.to_string(),
+            ByteString(kubeconfig.as_bytes().to_vec()),
+        )])),
         ..Secret::default()
     }
 }
 
-fn clusters() -> Clusters {
-    Arc::new(BTreeMap::from([
-        (
-            "east".to_string(),
-            Reachable::new(MemoryStore::new(), Reachability::new()),
-        ),
-        (
-            "west".to_string(),
-            Reachable::new(MemoryStore::new(), Reachability::new()),
-        ),
-    ]))
+fn apis() -> BTreeMap<String, ClusterApi> {
+    let api = |name: &str, port: u16| ClusterApi {
+        name: name.into(),
+        server: format!("https://127.0.0.1:{port}"),
+        ca_pem: "PEM".into(),
+        token: format!("token-{name}"),
+    };
+    BTreeMap::from([
+        ("east".into(), api("east", 6443)),
+        ("west".into(), api("west", 6444)),
+    ])
 }
 
-const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: target\n  cluster:\n    server: strait-local://east\n";
+const OLD_SCHEME: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: target\n  cluster:\n    server: strait-local://east\n";
 
 #[test]
-fn the_kubeconfig_server_names_the_cluster_not_the_link_name() {
-    // link-gen --cluster-name=target against east: the label says
-    // "target", the kubeconfig says east.
-    assert!(cluster_of_secret(&secret(Some(KUBECONFIG), Some("target")), &clusters()).is_ok());
-    let err = cluster_of_secret(&secret(None, Some("target")), &clusters()).unwrap_err();
-    assert!(err.to_string().contains("\"target\""), "{err}");
-    assert!(err.to_string().contains("east, west"), "{err}");
-    assert!(cluster_of_secret(&secret(None, Some("west")), &clusters()).is_ok());
-    let err = cluster_of_secret(&secret(Some("not: [yaml"), None), &clusters()).unwrap_err();
+fn a_kubeconfig_names_a_local_cluster_by_scheme_or_extension() {
+    assert_eq!(local_target(OLD_SCHEME).as_deref(), Some("east"));
+    let generated = single_kubeconfig(&apis()["west"]).unwrap();
+    assert_eq!(local_target(&generated).as_deref(), Some("west"));
+    let real = "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://prod.example:6443\n";
+    assert_eq!(local_target(real), None);
+    assert_eq!(local_target("not: [yaml"), None);
+}
+
+#[test]
+fn credentials_naming_a_cluster_of_this_run_get_its_api_once() {
+    let old = secret(OLD_SCHEME, REMOTE_KUBECONFIG_SECRET_TYPE);
+    let next = refreshed(&old, &apis()).expect("an old-scheme Secret is rewritten");
+    let text = String::from_utf8(next.data.unwrap()[KUBECONFIG_KEY].0.clone()).unwrap();
+    assert!(text.contains("server: https://127.0.0.1:6443"), "{text}");
+    assert!(text.contains("token: token-east"), "{text}");
+    let again = secret(&text, REMOTE_KUBECONFIG_SECRET_TYPE);
     assert!(
-        err.to_string()
-            .contains("linkerd/cluster-credentials-target"),
-        "{err}"
+        refreshed(&again, &apis()).is_none(),
+        "an up-to-date Secret is left alone"
+    );
+    let other_type = secret(OLD_SCHEME, "Opaque");
+    assert!(
+        refreshed(&other_type, &apis()).is_none(),
+        "only credentials Secrets"
+    );
+    let unknown = secret(
+        &OLD_SCHEME.replace("east", "north"),
+        REMOTE_KUBECONFIG_SECRET_TYPE,
+    );
+    assert!(
+        refreshed(&unknown, &apis()).is_none(),
+        "a cluster of another run is not ours"
     );
 }
