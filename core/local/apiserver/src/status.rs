@@ -126,12 +126,20 @@ impl ApiError {
                 message: format!("Operation cannot be fulfilled on {qualified} {name:?}: {reason}"),
                 details: details(Vec::new()),
             },
-            StoreError::Rejected { what, causes } => ApiError {
-                code: StatusCode::UNPROCESSABLE_ENTITY,
-                reason: "Invalid",
-                message: format!("{what} is invalid: {}", joined(causes)),
-                details: details(causes.iter().map(|c| cause(c)).collect()),
-            },
+            StoreError::Rejected { what, causes } => {
+                // The API server names the Kind here (kubectl prints
+                // `The MeshTLSAuthentication "x" is invalid: ...` from it).
+                let mut details = details(causes.iter().map(|c| cause(c)).collect());
+                if let Some(d) = details.as_mut() {
+                    d["kind"] = json!(what.split(['.', ' ']).next().unwrap_or(kind));
+                }
+                ApiError {
+                    code: StatusCode::UNPROCESSABLE_ENTITY,
+                    reason: "Invalid",
+                    message: format!("{what} is invalid: {}", joined(causes)),
+                    details,
+                }
+            }
             StoreError::Invalid { what, reason } => ApiError {
                 code: StatusCode::UNPROCESSABLE_ENTITY,
                 reason: "Invalid",

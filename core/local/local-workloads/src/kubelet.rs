@@ -6,6 +6,7 @@
 //! to the next. Its status says how far it got, and a Pod that cannot run
 //! says why.
 
+mod drain;
 mod status;
 
 use std::collections::BTreeMap;
@@ -41,6 +42,8 @@ pub(crate) struct Pods {
     ips: IpPool,
     tokens: EmbeddedTokens,
     records: BTreeMap<Key, Record>,
+    /// Pods deleted and still serving while their clients move away.
+    draining: drain::Draining,
 }
 
 struct Record {
@@ -59,6 +62,7 @@ impl Pods {
             ips,
             tokens,
             records: BTreeMap::new(),
+            draining: drain::Draining::default(),
         }
     }
 
@@ -76,6 +80,11 @@ impl Pods {
     /// returned to wait for that.
     fn remove(&mut self, key: &Key) -> Option<JoinHandle<()>> {
         let record = self.records.remove(key)?;
+        self.finish(record)
+    }
+
+    /// Stops a Pod taken out of the table.
+    fn finish(&mut self, record: Record) -> Option<JoinHandle<()>> {
         record.logs.close();
         if let Some(token) = &record.token {
             self.tokens.revoke(token);
@@ -91,7 +100,9 @@ impl Pods {
     /// Stops every Pod; the handles are returned to wait for their sockets.
     pub(crate) fn stop_all(&mut self) -> Vec<JoinHandle<()>> {
         let keys: Vec<Key> = self.records.keys().cloned().collect();
-        keys.iter().filter_map(|k| self.remove(k)).collect()
+        let mut stopped: Vec<_> = keys.iter().filter_map(|k| self.remove(k)).collect();
+        stopped.extend(drain::stop_now(self));
+        stopped
     }
 
     fn update(&mut self, key: &Key, uid: &str, change: impl FnOnce(&mut PodView)) {
@@ -138,8 +149,8 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
             }
             Ok(Event::Delete(pod)) => {
                 let key = key_of(&pod.metadata);
-                if lock(&table).remove(&key).is_some() {
-                    tracing::info!(pod = %key.1, namespace = %key.0, "stopped");
+                if drain::retire(&table, &key) {
+                    tracing::info!(pod = %key.1, namespace = %key.0, "stopping");
                 }
             }
             Ok(Event::Reset(all)) => {

@@ -94,8 +94,16 @@ impl Workspace {
     }
 
     /// Starts `strait local up` on the copy, with `extra` arguments, and
-    /// waits until both contexts answer.
+    /// waits until both contexts answer and every pod runs.
     pub fn local_up(&self, extra: &[&str]) -> LocalUp {
+        let up = self.start_local_up(extra);
+        self.wait_running();
+        up
+    }
+
+    /// Starts `strait local up` on the copy, with `extra` arguments, and
+    /// waits until both contexts answer (clusters may run no pods yet).
+    pub fn start_local_up(&self, extra: &[&str]) -> LocalUp {
         let run = std::fs::read_dir(&self.root)
             .map(|d| d.count())
             .unwrap_or(0);
@@ -146,7 +154,6 @@ impl Workspace {
             );
             std::thread::sleep(Duration::from_millis(300));
         }
-        self.wait_running();
         up
     }
 

@@ -1,0 +1,64 @@
+//! A deleted Pod stops the way a Kubernetes Pod does: it is out of its
+//! Services' endpoints at once (its object is gone), but keeps serving for
+//! [`DRAIN`], the time its clients' proxies take to learn that and move
+//! their requests to other Pods, before its sockets close. Stopping it at
+//! once would fail the requests still routed to it; that is what a rollout
+//! restart or a scale-down must never do.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use strait_api::key::Key;
+use tokio::task::JoinHandle;
+
+use super::{Pods, Record, lock};
+use crate::PodTable;
+
+/// How long a deleted Pod keeps serving.
+pub(crate) const DRAIN: Duration = Duration::from_secs(2);
+
+/// A Pod being drained: taken by whichever comes first, its timer or a
+/// stop of every Pod.
+type Slot = Arc<Mutex<Option<Record>>>;
+
+/// The Pods being drained.
+#[derive(Default)]
+pub(crate) struct Draining {
+    slots: Vec<Slot>,
+}
+
+fn take(slot: &Slot) -> Option<Record> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
+/// Takes Pod `key` out of the table and stops it after [`DRAIN`]; false
+/// when the kubelet does not run it.
+pub(super) fn retire(table: &PodTable, key: &Key) -> bool {
+    let mut pods = lock(table);
+    let Some(record) = pods.records.remove(key) else {
+        return false;
+    };
+    let slot: Slot = Arc::new(Mutex::new(Some(record)));
+    pods.draining.slots.push(slot.clone());
+    let table = table.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(DRAIN).await;
+        let mut pods = lock(&table);
+        pods.draining.slots.retain(|s| !Arc::ptr_eq(s, &slot));
+        if let Some(record) = take(&slot) {
+            pods.finish(record);
+        }
+    });
+    true
+}
+
+/// Stops every draining Pod now (the whole cluster stops); the handles
+/// are returned to wait for their sockets.
+pub(super) fn stop_now(pods: &mut Pods) -> Vec<JoinHandle<()>> {
+    let slots = std::mem::take(&mut pods.draining.slots);
+    slots
+        .iter()
+        .filter_map(take)
+        .filter_map(|record| pods.finish(record))
+        .collect()
+}
