@@ -29,6 +29,7 @@ use strait_runtime::plugins::{
 use strait_store::MemoryStore;
 use tokio::task::JoinHandle;
 
+use crate::controllers::ControllerStore;
 use crate::error::LocalError;
 use crate::links;
 use crate::persist;
@@ -44,6 +45,9 @@ pub(crate) struct Prepared {
     pub(crate) name: String,
     pub(crate) dir: PathBuf,
     pub(crate) store: MemoryStore,
+    /// How strait's controllers reach the cluster: the store itself,
+    /// unless `up` was asked to route them through the cluster's API.
+    pub(crate) controllers: ControllerStore,
 }
 
 impl Prepared {
@@ -67,7 +71,8 @@ impl Prepared {
         Ok(Prepared {
             name: name.to_string(),
             dir,
-            store,
+            store: store.clone(),
+            controllers: ControllerStore::Memory(store),
         })
     }
 }
@@ -117,7 +122,12 @@ impl LocalCluster {
         prepared: Prepared,
         shared: &Shared,
     ) -> Result<LocalCluster, LocalError> {
-        let Prepared { name, dir, store } = prepared;
+        let Prepared {
+            name,
+            dir,
+            store,
+            controllers,
+        } = prepared;
         let issuer = Issuer::generate(
             &shared.root,
             &format!("identity.{CONTROL_PLANE_NAMESPACE}.{name}"),
@@ -145,7 +155,7 @@ impl LocalCluster {
             .map_err(|e| LocalError::cluster(&name, "export plugin", e))?;
         let recipe = PlaneRecipe {
             cluster: name.clone(),
-            store: store.clone(),
+            store: controllers.clone(),
             certifier: Arc::new(Certifier::new(issuer, domain)),
             tokens: tokens.clone(),
             offer: offer.clone(),
@@ -167,7 +177,7 @@ impl LocalCluster {
         })
         .await;
         let mirrors = MirrorRecipe {
-            store: store.clone(),
+            store: controllers.clone(),
             export: export.clone(),
             metrics: shared.mirror_metrics.clone(),
         };
@@ -180,7 +190,7 @@ impl LocalCluster {
             authz: Some(offer_authz_plugins(&offer)),
             export: Some(load_export_plugins(&export)),
         };
-        tasks.extend(plugins.follow(store.clone(), &shared.host, sinks));
+        tasks.extend(plugins.follow(controllers.clone(), &shared.host, sinks));
         let saving = Arc::new(std::sync::Mutex::new(()));
         tasks.push(tokio::spawn(save_on_change(
             name.clone(),
@@ -368,7 +378,7 @@ impl Drop for LocalCluster {
 /// again on a restart.
 struct PlaneRecipe {
     cluster: String,
-    store: MemoryStore,
+    store: ControllerStore,
     certifier: Arc<Certifier>,
     tokens: EmbeddedTokens,
     offer: PluginOffer,
@@ -411,7 +421,7 @@ impl PlaneRecipe {
 /// What the service mirrors of a cluster run with, kept to start them
 /// again on a restart.
 struct MirrorRecipe {
-    store: MemoryStore,
+    store: ControllerStore,
     export: Arc<ExportPlugin>,
     metrics: MirrorMetrics,
 }

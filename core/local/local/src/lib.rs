@@ -9,6 +9,7 @@
 //! proxies' metrics from the history kept here.
 
 mod cluster;
+pub mod controllers;
 mod error;
 pub mod kube_api;
 mod links;
@@ -53,6 +54,9 @@ pub struct UpOptions {
     /// Also merge the clusters' contexts into this kubeconfig (the user's
     /// default one, for `--merge-kubeconfig`).
     pub merge_kubeconfig: Option<PathBuf>,
+    /// strait's controllers reach their own cluster through its Kubernetes
+    /// API with kube's client, as on Kubernetes, rather than in-process.
+    pub controllers_via_api: bool,
 }
 
 /// The running clusters and the local API serving them.
@@ -73,6 +77,8 @@ pub struct LocalMesh {
     kubeconfig: Option<PathBuf>,
     /// What merging into the user's kubeconfig did, if asked.
     merged: Option<(PathBuf, kube_api::Merged)>,
+    /// Whether the controllers go through the APIs.
+    controllers_via_api: bool,
 }
 
 impl std::fmt::Debug for LocalMesh {
@@ -144,6 +150,17 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         apis.insert(p.name.clone(), api);
     }
     let apis = Arc::new(apis);
+    if options.controllers_via_api {
+        for p in &mut prepared {
+            let Some(api) = apis.get(&p.name) else {
+                continue;
+            };
+            let kubeconfig = kube_api::single_kubeconfig(api)?;
+            let store = strait_store_kube::KubeStore::from_kubeconfig_yaml(&kubeconfig)
+                .map_err(|e| LocalError::cluster(&p.name, "the controllers' API client", e))?;
+            p.controllers = controllers::ControllerStore::Api(store);
+        }
+    }
     for p in &prepared {
         let rewritten = links::refresh_credentials(&p.store, &apis).await;
         if rewritten > 0 {
@@ -238,6 +255,7 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         apis: apis.values().cloned().collect(),
         kubeconfig: None,
         merged: None,
+        controllers_via_api: options.controllers_via_api,
     };
     mesh.write_kubeconfig(options.merge_kubeconfig.as_deref())?;
     Ok(mesh)
@@ -276,6 +294,12 @@ impl LocalMesh {
     /// because the user has their own of that name.
     pub fn merged(&self) -> Option<&(PathBuf, kube_api::Merged)> {
         self.merged.as_ref()
+    }
+
+    /// Whether strait's controllers reach their clusters through the
+    /// clusters' Kubernetes APIs (`--controllers-via-api`).
+    pub fn controllers_via_api(&self) -> bool {
+        self.controllers_via_api
     }
 
     /// The clusters' names.

@@ -131,8 +131,8 @@ pub async fn refresh_forever(store: MemoryStore, apis: Arc<BTreeMap<String, Clus
 /// Link is deleted. Each reaches its target through kube's client, with the
 /// kubeconfig of its credentials Secret. Never returns; abort the task to
 /// stop them all.
-pub async fn mirror_every_link(
-    local: MemoryStore,
+pub async fn mirror_every_link<L: ClusterStore>(
+    local: L,
     plugin: Arc<ExportPlugin>,
     metrics: MirrorMetrics,
 ) {

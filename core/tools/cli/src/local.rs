@@ -43,6 +43,11 @@ pub enum LocalCommand {
         /// yours with the same name is kept and reported, never replaced.
         #[arg(long)]
         merge_kubeconfig: bool,
+        /// strait's controllers (policy, destination, service mirrors)
+        /// reach their own cluster through its Kubernetes API with kube's
+        /// client, as on a Kubernetes cluster, instead of in-process.
+        #[arg(long)]
+        controllers_via_api: bool,
     },
 }
 
@@ -58,6 +63,7 @@ pub fn run(command: LocalCommand) -> ExitCode {
         duration,
         api_addr,
         merge_kubeconfig,
+        controllers_via_api,
     } = command;
     let merge_kubeconfig = match merge_kubeconfig.then(strait_local::kube_api::default_kubeconfig) {
         Some(None) => {
@@ -83,6 +89,7 @@ pub fn run(command: LocalCommand) -> ExitCode {
             api_addr,
             strait_home: None,
             merge_kubeconfig,
+            controllers_via_api,
         })
         .await
         {
@@ -131,6 +138,9 @@ fn started(mesh: &strait_local::LocalMesh) -> String {
     let names = mesh.names();
     let first = names.first().cloned().unwrap_or_default();
     let mut text = format!("strait local: clusters {} running", names.join(", "));
+    if mesh.controllers_via_api() {
+        text.push_str("; strait's controllers reach each cluster through its Kubernetes API");
+    }
     if let Some(path) = mesh.kubeconfig() {
         text.push_str(&format!(
             "\n  kubectl:  export KUBECONFIG={}\n            kubectl --context {first} get pods -A\n  strait:   strait --context {first} ...",

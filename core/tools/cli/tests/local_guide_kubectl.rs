@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use guide::{Table, Workspace, assert_rate, eventually, output_within, rate, text};
+use guide::{Table, Workspace, assert_rate, eventually, output_within, rate, section, text};
 use strait_test_support::tool_missing;
 
 /// Every file of the example: the clusters start empty, as the guide's do.
@@ -379,4 +379,49 @@ fn the_guide_runs_verbatim_with_kubectl() {
     assert_eq!(admitted["SERVER"], "bb");
     assert_eq!(admitted["SUCCESS"], "100.00%");
     drop(up);
+}
+
+/// The example's final state with every strait controller (policy,
+/// destination, service mirrors, plugins) reaching its own cluster through
+/// the cluster's Kubernetes API with kube's client, as on Kubernetes.
+#[test]
+fn the_example_runs_with_every_controller_through_the_api() {
+    let ws = Workspace::new("via-api", &[]);
+    let up = ws.local_up(&["--controllers-via-api", "--duration", "40s"]);
+    assert!(
+        up.stderr_text()
+            .contains("controllers reach each cluster through its Kubernetes API"),
+        "{}",
+        up.stderr_text()
+    );
+    let out = up.wait(Duration::from_secs(60));
+    let stat = section(&out, "east", "viz stat -n mc-demo deploy");
+    let bb = stat.row("NAME", "bb").expect("bb in the final viz stat");
+    assert_eq!(bb["MESHED"], "1/1", "{out}");
+    assert_eq!(bb["SUCCESS"], "100.00%", "{out}");
+    assert_rate(
+        &bb["RPS"],
+        QPS,
+        0.15,
+        "viz stat of bb, controllers through the API",
+    );
+    let authz = section(&out, "east", "viz authz -n mc-demo deploy");
+    let admitted = authz
+        .row("AUTHORIZATION", "authorizationpolicy/bb-authz")
+        .expect("bb-authz in the final viz authz");
+    assert_rate(
+        &admitted["RPS"],
+        QPS,
+        0.15,
+        "admitted, controllers through the API",
+    );
+    let refused = authz.row("AUTHORIZATION", "").expect("a refused row");
+    assert_rate(
+        &refused["UNAUTHORIZED"],
+        QPS,
+        0.15,
+        "refused, controllers through the API",
+    );
+    let services = section(&out, "west", "get svc -n mc-demo");
+    assert!(services.row("NAME", "bb-target").is_some(), "{out}");
 }

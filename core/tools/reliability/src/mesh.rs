@@ -106,6 +106,7 @@ impl DrillMesh {
             api_addr: ([127, 0, 0, 1], 0).into(),
             strait_home: Some(home),
             merge_kubeconfig: None,
+            controllers_via_api: false,
         })
         .await
         .map_err(|e| format!("strait local did not start: {e}"))?;
