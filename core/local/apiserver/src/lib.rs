@@ -17,12 +17,14 @@
 //!   kubectl's own columns;
 //! - [`logs`]: `pods/log` from the host that runs the pods ([`pods`]);
 //! - [`protobuf`]: the protobuf bodies kubectl's typed clients send;
+//! - [`kubeconfig`]: the kubeconfig entries that reach a served API;
 //! - [`status`]: failures as `Status` objects with the API server's reasons.
 
 #![forbid(unsafe_code)]
 
 pub mod discovery;
 pub mod handler;
+pub mod kubeconfig;
 pub mod logs;
 pub mod objects;
 pub mod openapi;

@@ -32,6 +32,9 @@ pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more wait to be accepted. Clients that
+/// never authenticate cannot hold more than this.
+const MAX_CONNECTIONS: usize = 1024;
 
 /// What one cluster's API server serves, and to whom.
 #[derive(Clone)]
@@ -98,8 +101,12 @@ pub async fn serve(
         .map_err(|source| ServeError::Bind { addr, source })?;
     let acceptor = TlsAcceptor::from(config.tls.server_config());
     let state = Arc::new(crate::handler::State::new(config, bound));
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let task = tokio::spawn(async move {
         loop {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
             let (stream, _) = match listener.accept().await {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -112,7 +119,11 @@ pub async fn serve(
                 drop(stream);
                 continue;
             }
-            tokio::spawn(connection(stream, acceptor.clone(), state.clone()));
+            let serving = connection(stream, acceptor.clone(), state.clone());
+            tokio::spawn(async move {
+                serving.await;
+                drop(slot);
+            });
         }
     });
     Ok((bound, task))

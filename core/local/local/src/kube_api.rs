@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use strait_apiserver::kubeconfig::{OWNER_EXTENSION, entries, kubeconfig};
 use strait_apiserver::{ApiConfig, ClusterHost, ServingTls};
+
+pub use strait_apiserver::kubeconfig::ClusterApi;
 use strait_local_api::ApiToken;
 use strait_store::{MemoryStore, Reachability};
 use tokio::task::JoinHandle;
@@ -19,23 +22,6 @@ use crate::error::LocalError;
 
 /// The kubeconfig's file name inside STRAIT_HOME.
 pub const KUBECONFIG_FILE: &str = "kubeconfig";
-/// The extension a context entry strait wrote carries, so that a later run
-/// may replace it in a merged kubeconfig while a user's own entry of the
-/// same name is never touched.
-pub const OWNER_EXTENSION: &str = "strait.io/local";
-
-/// One cluster's API: where it listens and how it is trusted and reached.
-#[derive(Clone, Debug)]
-pub struct ClusterApi {
-    /// The cluster's (and its context's) name.
-    pub name: String,
-    /// `https://127.0.0.1:PORT`.
-    pub server: String,
-    /// The run's CA certificate for this cluster, PEM.
-    pub ca_pem: String,
-    /// The bearer token.
-    pub token: String,
-}
 
 /// Starts the API of cluster `name` over `store`.
 pub async fn start(
@@ -74,52 +60,10 @@ pub async fn start(
     ))
 }
 
-/// The kubeconfig of `apis`: a cluster, a user and a context per cluster,
-/// the first one current.
-pub fn kubeconfig(apis: &[ClusterApi]) -> Value {
-    let mut config = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "preferences": {},
-        "clusters": [],
-        "users": [],
-        "contexts": [],
-        "current-context": apis.first().map(|a| a.name.clone()).unwrap_or_default(),
-    });
-    for api in apis {
-        let (cluster, user, context) = entries(api);
-        push(&mut config, "clusters", cluster);
-        push(&mut config, "users", user);
-        push(&mut config, "contexts", context);
-    }
-    config
-}
-
 /// One cluster's kubeconfig alone: what a client that reaches only that
 /// cluster (a Link's credentials) is given.
 pub fn single_kubeconfig(api: &ClusterApi) -> Result<String, LocalError> {
-    yaml(&kubeconfig(std::slice::from_ref(api)))
-}
-
-fn entries(api: &ClusterApi) -> (Value, Value, Value) {
-    let owner = json!([{"name": OWNER_EXTENSION, "extension": {"cluster": api.name}}]);
-    (
-        json!({"name": api.name, "cluster": {
-            "server": api.server,
-            "certificate-authority-data": base64(api.ca_pem.as_bytes()),
-            "extensions": owner,
-        }}),
-        json!({"name": api.name, "user": {"token": api.token}}),
-        json!({"name": api.name, "context": {
-            "cluster": api.name, "user": api.name, "extensions": owner,
-        }}),
-    )
-}
-
-fn push(config: &mut Value, list: &str, entry: Value) {
-    if let Some(items) = config[list].as_array_mut() {
-        items.push(entry);
-    }
+    strait_apiserver::kubeconfig::single(api).map_err(|e| LocalError::shared("the kubeconfig", e))
 }
 
 fn yaml(config: &Value) -> Result<String, LocalError> {
@@ -241,12 +185,6 @@ pub fn default_kubeconfig() -> Option<PathBuf> {
         Some(list) => std::env::split_paths(&list).next(),
         None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube").join("config")),
     }
-}
-
-/// Base64, as kubeconfigs carry certificates (k8s-openapi's ByteString
-/// is the one encoder the workspace uses for it).
-fn base64(bytes: &[u8]) -> Value {
-    serde_json::to_value(k8s_openapi::ByteString(bytes.to_vec())).unwrap_or(Value::Null)
 }
 
 /// The clusters' APIs by name.

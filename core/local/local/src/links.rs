@@ -23,7 +23,9 @@ use strait_runtime::mirror::LinkMirror;
 use strait_store::{ClusterStore, Event, MemoryStore, Reachability, WatchParams};
 use tokio::sync::watch;
 
-use crate::kube_api::{ClusterApi, OWNER_EXTENSION, single_kubeconfig};
+use strait_apiserver::kubeconfig::OWNER_EXTENSION;
+
+use crate::kube_api::{ClusterApi, single_kubeconfig};
 
 /// How a kubeconfig named a local cluster before clusters served the
 /// Kubernetes API: still understood, and rewritten to the API's address.

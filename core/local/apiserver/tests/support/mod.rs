@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::json;
+use strait_apiserver::kubeconfig::ClusterApi;
 use strait_apiserver::{ApiConfig, ServingTls, serve};
 use strait_store::{MemoryStore, Reachability};
 use tokio::task::JoinHandle;
@@ -46,14 +46,12 @@ pub async fn start(tag: &str) -> Api {
         host: None,
     };
     let (addr, task) = serve(([127, 0, 0, 1], 0).into(), config).await.unwrap();
-    let server = format!("https://{addr}");
-    let ca_data = serde_json::to_value(k8s_openapi::ByteString(ca.into_bytes())).unwrap();
-    let kubeconfig = serde_norway::to_string(&json!({
-        "apiVersion": "v1", "kind": "Config", "current-context": tag,
-        "clusters": [{"name": tag, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
-        "users": [{"name": tag, "user": {"token": TOKEN}}],
-        "contexts": [{"name": tag, "context": {"cluster": tag, "user": tag}}],
-    }))
+    let kubeconfig = strait_apiserver::kubeconfig::single(&ClusterApi {
+        name: tag.into(),
+        server: format!("https://{addr}"),
+        ca_pem: ca,
+        token: TOKEN.into(),
+    })
     .unwrap();
     let kubeconfig_path = std::env::temp_dir().join(format!(
         "strait-apiserver-{tag}-{}.yaml",
