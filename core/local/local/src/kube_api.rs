@@ -91,11 +91,17 @@ fn write_private(path: &Path, text: &str) -> Result<(), LocalError> {
         path: path.to_path_buf(),
         source,
     };
+    // A fresh file only this user can read: one left over (or planted) by
+    // that name is removed first, never written through or followed.
     let tmp = path.with_extension("tmp");
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(e)),
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&tmp)
         .map_err(fail)?;

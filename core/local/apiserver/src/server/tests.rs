@@ -21,3 +21,20 @@ fn only_the_runs_bearer_token_is_let_in() {
         "an empty token admits no one"
     );
 }
+
+#[tokio::test]
+async fn the_api_listens_on_loopback_only() {
+    let config = ApiConfig {
+        cluster: "east".into(),
+        store: MemoryStore::new(),
+        token: "t".into(),
+        tls: Arc::new(ServingTls::generate("east").unwrap()),
+        reachability: Reachability::new(),
+        host: None,
+    };
+    match serve(([0, 0, 0, 0], 0).into(), config).await {
+        Err(ServeError::NotLoopback { addr }) => assert_eq!(addr.ip().to_string(), "0.0.0.0"),
+        Err(other) => panic!("expected NotLoopback, got {other}"),
+        Ok(_) => panic!("an API on every address must be refused"),
+    }
+}
