@@ -171,7 +171,12 @@ fn event(shape: &Shape, target: &Target, change: &RawChange) -> Option<Bytes> {
         (_, false, false) => return None,
     };
     let object = match shape.table {
-        Some(include) => table(target, &[change.object.clone()], include, change.revision),
+        Some(include) => table(
+            target,
+            std::slice::from_ref(&change.object),
+            include,
+            change.revision,
+        ),
         None => (*change.object).clone(),
     };
     Some(event_line(kind, &object))
