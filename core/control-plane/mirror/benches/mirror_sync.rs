@@ -215,14 +215,16 @@ async fn cold_sync(count: usize) -> (Duration, u64) {
 
 fn main() {
     runtime().block_on(async {
+        // The cold sync first: its peak RSS growth is read from the
+        // process's peak, which later runs would already have raised.
+        let (elapsed, peak) = cold_sync(10_000).await;
+        println!("cold sync of 10000 exported services: {:.2} s, peak RSS growth {} MiB (target <= 3 s: {})",
+            elapsed.as_secs_f64(), peak / 1024, if elapsed <= Duration::from_secs(3) { "met" } else { "missed" });
         for (reach, how) in [(Reach::InProcess, "in-process"), (Reach::Api, "through the API")] {
             let latencies = label_to_mirror_latency(1_000, reach).await;
             let (p50, p99) = (percentile(&latencies, 50.0), percentile(&latencies, 99.0));
             println!("label -> mirror visible, 1000 services, target {how}: p50 {:.2} ms, p99 {:.2} ms (target p99 <= 50 ms: {})",
                 p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3, if p99 <= Duration::from_millis(50) { "met" } else { "missed" });
         }
-        let (elapsed, peak) = cold_sync(10_000).await;
-        println!("cold sync of 10000 exported services: {:.2} s, peak RSS growth {} MiB (target <= 3 s: {})",
-            elapsed.as_secs_f64(), peak / 1024, if elapsed <= Duration::from_secs(3) { "met" } else { "missed" });
     });
 }
