@@ -426,9 +426,16 @@ async fn unmeshed_bb_scales_rolls_and_goes_away() {
         let answer = get(client_ip(), SocketAddr::new(*ip, 8080), "/").await;
         assert_eq!(answer, Some((200, "two".to_string())), "{ip}");
     }
-    for ip in &ips {
-        assert!(!pool().is_allocated(*ip), "{ip} was not released");
-    }
+    // The old Pods drain for two seconds: out of the endpoints, still
+    // answering what was already routed to them, then their addresses go
+    // back to the pool.
+    let answer = get(client_ip(), SocketAddr::new(ips[0], 8080), "/").await;
+    assert_eq!(
+        answer,
+        Some((200, "one".to_string())),
+        "a draining Pod still serves"
+    );
+    released(&ips).await;
 
     // Deleting the Deployment deletes its Pods and empties the endpoints.
     cluster
@@ -441,10 +448,21 @@ async fn unmeshed_bb_scales_rolls_and_goes_away() {
         .await;
     until("no endpoints", || cluster.endpoints("bb"), Vec::is_empty).await;
     assert!(cluster.stored_pods("bb").await.is_empty());
-    for ip in &new_ips {
-        assert!(!pool().is_allocated(*ip), "{ip} was not released");
-    }
+    released(&new_ips).await;
     cluster.stop().await;
+}
+
+/// Waits until every address of `ips` is back in the pool: a deleted Pod
+/// drains for two seconds first, and must be gone within five.
+async fn released(ips: &[IpAddr]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while ips.iter().any(|ip| pool().is_allocated(*ip)) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{ips:?} not released within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
