@@ -236,6 +236,66 @@ impl Shell<'_> {
     }
 }
 
+/// A command left running (`kubectl get -w`), its output read line by
+/// line on a thread; killed when dropped.
+struct Watching {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watching {
+    /// The first line starting with `prefix`, within `timeout`.
+    fn line_starting(&self, prefix: &str, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no line starting with {prefix:?} within {timeout:?}"),
+            }
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Shell<'_> {
+    fn watch(&self, line: &str) -> Watching {
+        use std::io::BufRead;
+        let mut child = Command::new("bash")
+            .args(["-c", &format!("exec {line}")])
+            .env("PATH", &self.path)
+            .env("HOME", &self.ws.home)
+            .env("KUBECONFIG", self.ws.home.join("kubeconfig"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::sync_channel(1024);
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        // Give kubectl the time to list and start watching.
+        std::thread::sleep(Duration::from_millis(1500));
+        Watching { child, lines }
+    }
+}
+
 /// The good/bad/failed counts of every interval line slow_cooker logged.
 fn intervals(log: &str) -> Vec<(u64, u64, u64)> {
     log.lines()
@@ -280,7 +340,15 @@ fn the_guide_runs_verbatim_with_kubectl() {
     let applied = sh.ok(STEP_4_BB);
     assert!(applied.contains("deployment.apps/bb created"), "{applied}");
     assert_eq!(sh.ok(STEP_4_NS), "namespace/mc-demo created\n");
+    // `kubectl get -w` in west, started before the export, sees the
+    // mirror appear.
+    let watch = sh.watch("kubectl --context west -n mc-demo get svc -w");
     assert_eq!(sh.ok(STEP_4_LABEL), "service/bb labeled\n");
+    let seen = watch.line_starting("bb-target", Duration::from_secs(20));
+    assert!(
+        seen.contains("ClusterIP") && seen.contains("8080/TCP"),
+        "{seen}"
+    );
     let services = eventually(Duration::from_secs(20), "the mirror bb-target", || {
         let out = sh.ok(STEP_4_GET);
         out.contains("bb-target").then_some(out)
