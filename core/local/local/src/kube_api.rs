@@ -9,9 +9,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::token::ApiToken;
 use serde_json::{Value, json};
 use strait_apiserver::{ApiConfig, ClusterHost, ServingTls};
-use strait_local_api::ApiToken;
 use strait_store::{MemoryStore, Reachability};
 use tokio::task::JoinHandle;
 

@@ -1,8 +1,6 @@
 //! What goes wrong reading or writing a cluster, naming the cluster, the
 //! object or the kubeconfig at fault, and the command that would fix it.
 
-use std::path::PathBuf;
-
 use strait_mesh::names::{
     CONTROL_PLANE_NAMESPACE, LINKERD_CONFIG, MULTICLUSTER_NAMESPACE, REMOTE_ACCESS_TOKEN,
 };
@@ -13,11 +11,6 @@ use crate::kubeconfig::KubeconfigError;
 /// A cluster could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    /// A cluster implemented outside this crate failed: a local cluster's
-    /// API or its registry, or `--context` naming no cluster (the error
-    /// names the context).
-    #[error(transparent)]
-    Backend(Box<dyn std::error::Error + Send + Sync>),
     /// A Kubernetes cluster (or an embedded store) failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -96,18 +89,13 @@ pub enum ClusterError {
         /// The context's name.
         context: String,
     },
-    /// A `strait-local://` server names a cluster nobody runs.
-    #[error(
-        "the kubeconfig names {server}, but no running `strait local up` serves cluster {cluster:?} (see {})",
-        registry.display()
-    )]
-    NoLocalCluster {
-        /// The server URL.
-        server: String,
-        /// The cluster it names.
-        cluster: String,
-        /// The registry of running local clusters.
-        registry: PathBuf,
+    /// A request to the cluster's API server failed.
+    #[error("GET {uri}: {reason}")]
+    Request {
+        /// The request's path.
+        uri: String,
+        /// Why there is no answer.
+        reason: String,
     },
     /// An embedded store has no pods to talk to.
     #[error("pod {namespace}/{pod} is not running: an embedded store runs no pods")]
