@@ -17,18 +17,6 @@ pub enum ClusterError {
     /// A kubeconfig cannot be used.
     #[error(transparent)]
     Kubeconfig(#[from] KubeconfigError),
-    /// A listed object cannot be read as its kind.
-    #[error("{kind} {namespace}/{name} cannot be read: {reason}")]
-    Unreadable {
-        /// The kind, e.g. `Service`.
-        kind: String,
-        /// The object's namespace (empty for cluster-scoped kinds).
-        namespace: String,
-        /// The object's name.
-        name: String,
-        /// Why it does not read.
-        reason: String,
-    },
     /// A listing did not come back as one.
     #[error("listing {plural}: {problem}")]
     Listing {
@@ -111,16 +99,6 @@ pub enum ClusterError {
         /// The proxy URI.
         uri: String,
         /// Why.
-        reason: String,
-    },
-    /// An object could not be encoded for the local API.
-    #[error("{kind} {name}: cannot be written: {reason}")]
-    Encode {
-        /// The kind.
-        kind: String,
-        /// The object's name.
-        name: String,
-        /// The serializer's message.
         reason: String,
     },
 }

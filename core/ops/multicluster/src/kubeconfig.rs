@@ -93,7 +93,7 @@ pub struct Credentials {
     pub server: String,
     /// The user's name in the kubeconfig.
     pub user: String,
-    /// The API server's CA certificate(s), PEM; none for local clusters.
+    /// The API server's CA certificate(s), PEM, when the kubeconfig has them.
     pub certificate_authority: Option<Vec<u8>>,
     /// The bearer token, if the user has one.
     pub token: Option<String>,
