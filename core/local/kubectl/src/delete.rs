@@ -1,12 +1,44 @@
 //! What `strait delete` deletes: `KIND NAME...`, `KIND/NAME...`, or the
-//! objects of `-f` manifests, as the local API's delete requests.
+//! objects of `-f` manifests, as delete requests.
 
 use serde::Deserialize;
 use serde_json::Value;
-use strait_local_api::wire::DeleteRequest;
 
+use crate::client::{Kind, Kubectl, KubectlError};
 use crate::resources::resolve_resource;
 use crate::sources::{SourceError, read_sources};
+
+/// One object to delete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteRequest {
+    /// The resource name as given on the command line (`svc`); `None` for
+    /// an object of a manifest, named by its kind and group.
+    pub resource: Option<String>,
+    /// Kind, e.g. `Service`.
+    pub kind: String,
+    /// API group, when known.
+    pub group: Option<String>,
+    /// Namespace; the context's when unset, ignored for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl DeleteRequest {
+    /// The kind the request names, as the cluster serves it.
+    pub fn kind_in(&self, cluster: &Kubectl) -> Result<Kind, KubectlError> {
+        match &self.resource {
+            Some(resource) => cluster.kind_named(resource),
+            // A manifest's `v1` is the core group, not any group.
+            None => cluster
+                .kind_of(&self.kind, Some(self.group.as_deref().unwrap_or("")))
+                .ok_or_else(|| KubectlError::UnknownKind {
+                    api_version: self.group.clone().unwrap_or_else(|| "v1".into()),
+                    kind: self.kind.clone(),
+                }),
+        }
+    }
+}
 
 /// Why the objects to delete could not be named.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -76,10 +108,11 @@ pub fn requests(
         return Ok(targets
             .into_iter()
             .map(|(resource, name)| {
-                let resource = resolve_resource(&resource);
+                let resolved = resolve_resource(&resource);
                 DeleteRequest {
-                    kind: resource.kind,
-                    group: resource.group,
+                    resource: Some(resource),
+                    kind: resolved.kind,
+                    group: resolved.group,
                     namespace: namespace.map(str::to_string),
                     name,
                 }
@@ -165,6 +198,7 @@ pub fn parse_documents(
                 .split_once('/')
                 .map(|(group, _)| group.to_string());
             requests.push(DeleteRequest {
+                resource: None,
                 kind,
                 group,
                 namespace: field(&["metadata", "namespace"], "metadata.namespace")

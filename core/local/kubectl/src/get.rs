@@ -1,6 +1,6 @@
 //! `strait get`'s output: kubectl's tables, with kubectl's columns for
-//! Services, Pods, Deployments, Namespaces, Secrets and ServiceAccounts,
-//! and the names the API server uses in its errors.
+//! Services, Pods, Deployments, Namespaces, Secrets and ServiceAccounts
+//! (NAME and AGE for other kinds), rendered here from the objects.
 
 use serde_json::Value;
 
@@ -10,22 +10,6 @@ use crate::table::{age, now_secs, render};
 /// A `List` of `items`, as kubectl prints several objects as YAML or JSON.
 pub fn list(items: Vec<Value>) -> Value {
     serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {"resourceVersion": ""}})
-}
-
-/// `services`, `deployments.apps`: how the API server names a kind in errors.
-pub fn plural_name(resource: &Resource) -> String {
-    let lower = resource.kind.to_ascii_lowercase();
-    let plural = if lower.ends_with('s') {
-        lower
-    } else if let Some(stem) = lower.strip_suffix('y') {
-        format!("{stem}ies")
-    } else {
-        format!("{lower}s")
-    };
-    match resource.group.as_deref().filter(|g| !g.is_empty()) {
-        Some(group) => format!("{plural}.{group}"),
-        None => plural,
-    }
 }
 
 /// The cells of one row of a kind's table, given the time now.

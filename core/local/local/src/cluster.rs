@@ -12,8 +12,9 @@ use strait_destination::ClusterConfig;
 use strait_identity::{
     Certifier, EmbeddedTokens, IdentityDomain, Issuer, ServiceAccountRef, SigningCa,
 };
-use strait_local_api::{ClusterBackend, ClusterInfo, PodScrapes, Scrape};
 use strait_local_workloads::{ClusterRuntime, IpPool, PodView, Workloads};
+use strait_multicluster::ClusterInfo;
+use strait_viz::wire::{PodScrapes, Scrape};
 // The mesh's names are Linkerd's defaults, so the guide's identity strings
 // (`slow-cooker.mc-demo.serviceaccount.identity.linkerd.cluster.local`)
 // hold in every local cluster.
@@ -446,16 +447,11 @@ fn unix_ms(at: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-impl ClusterBackend for LocalCluster {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn store(&self) -> &MemoryStore {
-        &self.store
-    }
-
-    fn scrapes(&self, window: Duration) -> Vec<PodScrapes> {
+/// What the cluster's API serves beside Kubernetes' own endpoints.
+impl LocalCluster {
+    /// For each pod, the oldest and newest metrics scrape of its proxy
+    /// inside the last `window`, from which `viz` computes rates.
+    pub fn scrapes(&self, window: Duration) -> Vec<PodScrapes> {
         self.workloads
             .pods()
             .into_iter()
@@ -478,7 +474,9 @@ impl ClusterBackend for LocalCluster {
             .collect()
     }
 
-    fn info(&self) -> ClusterInfo {
+    /// The cluster's identity settings, which `link-gen` and `check` need
+    /// to write and verify credentials.
+    pub fn info(&self) -> ClusterInfo {
         ClusterInfo {
             name: self.name.clone(),
             trust_anchors_pem: self.trust_anchors_pem.clone(),

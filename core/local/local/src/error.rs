@@ -73,8 +73,8 @@ pub enum LocalError {
         #[source]
         source: BoxError,
     },
-    /// The local API could not listen.
-    #[error("cannot serve the local API on {addr}: {source}")]
+    /// A cluster's Kubernetes API could not listen.
+    #[error("cannot serve a cluster's Kubernetes API on {addr}: {source}")]
     Api {
         /// The address asked for.
         addr: SocketAddr,
@@ -82,6 +82,10 @@ pub enum LocalError {
         #[source]
         source: BoxError,
     },
+    /// Neither STRAIT_HOME nor HOME is set, so there is nowhere to write
+    /// the kubeconfig naming the clusters.
+    #[error("set STRAIT_HOME (or HOME): the clusters' kubeconfig is written there")]
+    NoHome,
 }
 
 /// How many clusters one run holds: the `index`-th takes 10.(96+index).0.0/16.

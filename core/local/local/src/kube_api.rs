@@ -14,11 +14,11 @@ use strait_apiserver::kubeconfig::{OWNER_EXTENSION, entries, kubeconfig};
 use strait_apiserver::{ApiConfig, ClusterHost, ServingTls};
 
 pub use strait_apiserver::kubeconfig::ClusterApi;
-use strait_local_api::ApiToken;
 use strait_store::{MemoryStore, Reachability};
 use tokio::task::JoinHandle;
 
 use crate::error::LocalError;
+use crate::token::ApiToken;
 
 /// The kubeconfig's file name inside STRAIT_HOME.
 pub const KUBECONFIG_FILE: &str = "kubeconfig";

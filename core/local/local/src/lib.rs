@@ -4,9 +4,11 @@
 //! loaded from its YAML files (and the state saved from the last run), a
 //! control plane whose issuer chains to a root shared by all the clusters,
 //! a service mirror per Link, and the cluster's workloads, with a proxy per
-//! meshed pod on one flat loopback network. The `strait --context <cluster>`
-//! commands reach the clusters through the local API; `viz` reads the
-//! proxies' metrics from the history kept here.
+//! meshed pod on one flat loopback network. Each cluster serves the
+//! Kubernetes API ([`kube_api`]), and the kubeconfig written to STRAIT_HOME
+//! names them, so kubectl and the `strait --context <cluster>` commands
+//! reach them as they reach any cluster; `viz` reads the proxies' metrics
+//! from the history kept here, which the API serves.
 
 mod cluster;
 pub mod controllers;
@@ -16,16 +18,15 @@ mod links;
 mod persist;
 mod pods;
 mod scrape;
+mod token;
 mod view;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use strait_identity::SigningCa;
-use strait_local_api::{ApiToken, ClusterBackend, LocalContext, Registry};
 use strait_local_workloads::IpPool;
 use strait_mirror::MirrorMetrics;
 use strait_plugin_host::{HostConfig, PluginHost, PluginMetrics};
@@ -45,11 +46,9 @@ pub use view::{final_tables, live_view, viz_pod_infos, viz_pods};
 pub struct UpOptions {
     /// The directory with one subdirectory per cluster.
     pub dir: PathBuf,
-    /// Where the local API listens (loopback; port 0 picks one).
-    pub api_addr: SocketAddr,
-    /// The STRAIT_HOME whose context registry names the clusters; `None`
-    /// reads it from the environment as the `strait` commands do. A drill
-    /// or a test passes its own, so it never touches the user's contexts.
+    /// The STRAIT_HOME whose kubeconfig names the clusters; `None` reads it
+    /// from the environment as the `strait` commands do. A drill or a test
+    /// passes its own, so it never touches the user's contexts.
     pub strait_home: Option<PathBuf>,
     /// Also merge the clusters' contexts into this kubeconfig (the user's
     /// default one, for `--merge-kubeconfig`).
@@ -59,16 +58,13 @@ pub struct UpOptions {
     pub controllers_via_api: bool,
 }
 
-/// The running clusters and the local API serving them.
+/// The running clusters and the Kubernetes APIs serving them.
 pub struct LocalMesh {
     clusters: Vec<Arc<LocalCluster>>,
-    api_addr: SocketAddr,
     started: Instant,
     tasks: Vec<JoinHandle<()>>,
-    registered: Vec<String>,
-    registry: Registry,
-    /// The file holding the API's token, removed when the mesh stops.
-    token_file: Option<PathBuf>,
+    /// STRAIT_HOME, where the kubeconfig goes.
+    strait_home: PathBuf,
     /// Every cluster as the others reach it.
     remote_access: links::Clusters,
     /// Each cluster's Kubernetes API.
@@ -85,7 +81,6 @@ impl std::fmt::Debug for LocalMesh {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalMesh")
             .field("clusters", &self.names())
-            .field("api_addr", &self.api_addr)
             .finish_non_exhaustive()
     }
 }
@@ -114,10 +109,11 @@ pub fn cluster_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, LocalError> {
     Ok(clusters)
 }
 
-/// Starts every cluster of `options.dir` and the local API, and registers
-/// the clusters as `--context` names for the `strait` commands. The API
-/// answers only this run's token, which goes to a file in STRAIT_HOME that
-/// only this user can read and that the registry entries name.
+/// Starts every cluster of `options.dir`, each with its Kubernetes API,
+/// and writes the kubeconfig naming them to STRAIT_HOME, where kubectl (with
+/// `KUBECONFIG`) and the `strait --context` commands find them. Each API
+/// answers only its token of this run, which only the kubeconfig (readable
+/// by this user alone) holds.
 pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
     let dirs = cluster_dirs(&options.dir)?;
     let mut prepared = Vec::new();
@@ -183,10 +179,12 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
         export_plugin,
         mirror_metrics: MirrorMetrics::default(),
     };
+    let strait_home = match options.strait_home {
+        Some(home) => home,
+        None => strait_multicluster::kubeconfig::strait_home().ok_or(LocalError::NoHome)?,
+    };
     let mut running = Vec::new();
-    let mut contexts = BTreeMap::new();
     for prepared in prepared {
-        let dir = prepared.dir.clone();
         let cluster = Arc::new(LocalCluster::start(prepared, &shared).await?);
         if let Some(host) = hosts.get(cluster.name()) {
             host.bind(cluster.clone());
@@ -195,62 +193,16 @@ pub async fn up(options: UpOptions) -> Result<LocalMesh, LocalError> {
             cluster.store().clone(),
             apis.clone(),
         )));
-        contexts.insert(cluster.name().to_string(), dir);
         running.push(cluster);
     }
-    let backends: Vec<Arc<dyn ClusterBackend>> = running
-        .iter()
-        .map(|c| c.clone() as Arc<dyn ClusterBackend>)
-        .collect();
-    let registry = match &options.strait_home {
-        Some(home) => Registry::in_dir(home),
-        None => Registry::from_env().map_err(|e| LocalError::shared("the context registry", e))?,
-    };
-    // A fresh token each run: a client of an earlier run holds a dead one.
-    let token = ApiToken::generate().map_err(|e| LocalError::shared("the local API token", e))?;
-    let (api_addr, api_task) = strait_local_api::serve(options.api_addr, backends, token.clone())
-        .await
-        .map_err(|e| LocalError::Api {
-            addr: options.api_addr,
-            source: e.into(),
-        })?;
-    let token_file = registry.token_file(api_addr);
-    if let Err(e) = token.write_file(&token_file) {
-        api_task.abort();
-        return Err(LocalError::shared("the local API token", e));
-    }
-    let pid = std::process::id();
-    let registered: Vec<String> = contexts.keys().cloned().collect();
-    let registering = registry.register(
-        &contexts
-            .into_iter()
-            .map(|(name, dir)| {
-                let context = LocalContext {
-                    api: format!("http://{api_addr}"),
-                    dir: dir.canonicalize().unwrap_or(dir),
-                    pid,
-                    token_file: Some(token_file.clone()),
-                };
-                (name, context)
-            })
-            .collect(),
-    );
-    if let Err(e) = registering {
-        api_task.abort();
-        let _ = std::fs::remove_file(&token_file);
-        return Err(LocalError::shared("registering the contexts", e));
-    }
     let scraper = tokio::spawn(cluster::scrape_forever(running.clone()));
-    let mut tasks = vec![api_task, scraper];
+    let mut tasks = vec![scraper];
     tasks.extend(api_tasks);
     let mut mesh = LocalMesh {
         clusters: running,
-        api_addr,
         started: Instant::now(),
         tasks,
-        registered,
-        registry,
-        token_file: Some(token_file),
+        strait_home,
         remote_access: switches,
         apis: apis.values().cloned().collect(),
         kubeconfig: None,
@@ -265,13 +217,7 @@ impl LocalMesh {
     /// Writes the kubeconfig that reaches the clusters' APIs (and merges
     /// it into `merge`, when given).
     fn write_kubeconfig(&mut self, merge: Option<&Path>) -> Result<(), LocalError> {
-        let home = self
-            .registry
-            .path()
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        self.kubeconfig = Some(kube_api::write(&home, &self.apis)?);
+        self.kubeconfig = Some(kube_api::write(&self.strait_home, &self.apis)?);
         if let Some(path) = merge {
             let merged = kube_api::merge_into(path, &self.apis)?;
             self.merged = Some((path.to_path_buf(), merged));
@@ -312,17 +258,6 @@ impl LocalMesh {
         &self.clusters
     }
 
-    /// Where the local API listens.
-    pub fn api_addr(&self) -> SocketAddr {
-        self.api_addr
-    }
-
-    /// The registry the clusters are in, whose entries name the API's token
-    /// file: what the `strait` commands read to reach them.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
     /// The switch of `cluster`'s API server as the other clusters reach it
     /// (their service mirrors and destination services): cutting it is an
     /// outage of that API server seen from everywhere else, while the
@@ -336,7 +271,7 @@ impl LocalMesh {
         self.started.elapsed()
     }
 
-    /// Stops everything and forgets the contexts.
+    /// Stops everything and removes the kubeconfig naming the clusters.
     pub async fn shutdown(mut self) {
         self.stop_now();
         // Let proxies and servers finish closing before the process moves on.
@@ -351,24 +286,11 @@ impl LocalMesh {
         for cluster in &self.clusters {
             cluster.save_state();
         }
-        if !self.registered.is_empty() {
-            if let Err(error) = self.registry.unregister(&self.registered) {
-                tracing::warn!(%error, "contexts not unregistered");
-            }
-            self.registered.clear();
-            self.clusters.clear();
-        }
+        self.clusters.clear();
         if let Some(kubeconfig) = self.kubeconfig.take()
             && let Err(error) = std::fs::remove_file(&kubeconfig)
         {
             tracing::warn!(%error, file = %kubeconfig.display(), "kubeconfig not removed");
-        }
-        // After the contexts: a command that still finds one is told the
-        // API is down, not that its token is missing.
-        if let Some(token_file) = self.token_file.take()
-            && let Err(error) = std::fs::remove_file(&token_file)
-        {
-            tracing::warn!(%error, file = %token_file.display(), "API token file not removed");
         }
     }
 }

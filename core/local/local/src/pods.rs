@@ -11,7 +11,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use http::StatusCode;
 use strait_apiserver::{ApiError, ClusterHost, LogQuery, LogStream};
-use strait_local_api::ClusterBackend;
 use strait_local_workloads::{LogError, LogOptions};
 
 use crate::cluster::LocalCluster;

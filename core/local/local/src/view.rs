@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use strait_api::link::Link;
-use strait_local_api::ClusterBackend;
 use strait_store::MemoryStore;
 
 use crate::LocalMesh;
@@ -15,11 +14,11 @@ use crate::cluster::LocalCluster;
 /// The window of the live view's traffic columns.
 const LIVE_WINDOW: Duration = Duration::from_secs(30);
 
-/// The local API's scrapes as `viz` reads them: the metrics text parsed.
+/// The scrapes a cluster's API serves, as `viz` reads them: the metrics text parsed.
 /// A scrape whose text does not parse is left out (and logged), so one
 /// broken proxy does not hide the others.
-pub fn viz_pods(scrapes: Vec<strait_local_api::PodScrapes>) -> Vec<strait_viz::PodScrapes> {
-    let parse = |scrape: strait_local_api::Scrape| match strait_viz::parse_metrics(&scrape.text) {
+pub fn viz_pods(scrapes: Vec<strait_viz::wire::PodScrapes>) -> Vec<strait_viz::PodScrapes> {
+    let parse = |scrape: strait_viz::wire::Scrape| match strait_viz::parse_metrics(&scrape.text) {
         Ok(samples) => Some(strait_viz::Scrape {
             at: SystemTime::UNIX_EPOCH + Duration::from_millis(scrape.at_unix_ms),
             samples,
@@ -45,7 +44,7 @@ pub fn viz_pods(scrapes: Vec<strait_local_api::PodScrapes>) -> Vec<strait_viz::P
 
 /// The pods of kept scrapes as viz describes pods, for the MESHED column
 /// when Prometheus gives the traffic.
-pub fn viz_pod_infos(scrapes: &[strait_local_api::PodScrapes]) -> Vec<strait_viz::PodInfo> {
+pub fn viz_pod_infos(scrapes: &[strait_viz::wire::PodScrapes]) -> Vec<strait_viz::PodInfo> {
     scrapes
         .iter()
         .map(|pod| strait_viz::PodInfo {
@@ -163,18 +162,22 @@ pub fn live_view(mesh: &LocalMesh) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "strait local: {} cluster(s), up {}s, API {} (Ctrl-C to stop)\n",
+        "strait local: {} cluster(s), up {}s (Ctrl-C to stop)\n",
         mesh.clusters().len(),
         mesh.uptime().as_secs(),
-        mesh.api_addr()
     );
     for cluster in mesh.clusters() {
         let pods = cluster.pods();
         let ready = pods.iter().filter(|p| p.ready).count();
         let meshed = pods.iter().filter(|p| p.meshed).count();
+        let api = mesh
+            .kube_apis()
+            .iter()
+            .find(|a| a.name == cluster.name())
+            .map_or("", |a| a.server.as_str());
         let _ = writeln!(
             out,
-            "cluster {}: {} pods, {} ready, {} meshed; control plane {}",
+            "cluster {}: {} pods, {} ready, {} meshed; API {api}; control plane {}",
             cluster.name(),
             pods.len(),
             ready,

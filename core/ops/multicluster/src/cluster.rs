@@ -1,16 +1,17 @@
 //! The clusters the commands read and write, behind one small trait so
 //! that `link-gen`, `unlink`, `check`, `gateways`, `viz` and `plugin push`
-//! are written once and behave the same against every kind: here any
-//! [`ClusterStore`] (a Kubernetes cluster through [`KubeStore`], or an
-//! embedded store in tests); a cluster of a running `strait local up`
-//! implements the trait in the local layer, over its API's client.
+//! are written once and behave the same against every kind: any
+//! [`ClusterStore`] (a cluster's Kubernetes API through [`KubeStore`], or
+//! an embedded store in tests). A cluster of a running `strait local up`
+//! serves the same API; it differs only where [`Flavor`] says, and its
+//! settings come from its `/strait/v1/info` endpoint ([`ClusterInfo`]).
 
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, Service};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use strait_mesh::names::{
     CONTROL_PLANE_NAMESPACE, LINKERD_CONFIG, MULTICLUSTER_NAMESPACE, REMOTE_ACCESS_ACCOUNT,
     REMOTE_ACCESS_TOKEN, SERVICE_MIRROR_ADMIN_PORT, TRUST_ROOTS, TRUST_ROOTS_KEY, service_mirror,
@@ -19,7 +20,7 @@ use strait_store::{ClusterStore, Event, StoredObject, WatchParams};
 use strait_store_kube::KubeStore;
 
 use crate::error::{ClusterError, ListingProblem};
-use crate::kubeconfig::Credentials;
+use crate::kubeconfig::{Credentials, UserKubeconfig};
 
 /// What kind of cluster a command talks to, where their behaviour differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +47,37 @@ pub struct Facts {
     /// The PEM trust anchors; empty when they cannot be read (a target's
     /// remote-access account may not be allowed to).
     pub trust_anchors_pem: String,
+}
+
+/// Where a local cluster's API serves its [`ClusterInfo`].
+pub const INFO_PATH: &str = "/strait/v1/info";
+
+/// A local cluster's identity and naming settings, as its API serves them
+/// at [`INFO_PATH`]: what a Kubernetes cluster keeps in `linkerd-config`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    /// The cluster's name.
+    pub name: String,
+    /// The PEM trust anchors its identity issuer chains to; clusters that
+    /// link must share them.
+    pub trust_anchors_pem: String,
+    /// Its DNS domain, e.g. `cluster.local`.
+    pub cluster_domain: String,
+    /// Its identity trust domain, e.g. `cluster.local`.
+    pub trust_domain: String,
+    /// Its control plane's namespace, e.g. `linkerd`.
+    pub control_plane_namespace: String,
+}
+
+impl From<ClusterInfo> for Facts {
+    fn from(info: ClusterInfo) -> Facts {
+        Facts {
+            cluster_domain: info.cluster_domain,
+            trust_domain: info.trust_domain,
+            control_plane_namespace: info.control_plane_namespace,
+            trust_anchors_pem: info.trust_anchors_pem,
+        }
+    }
 }
 
 /// One cluster as the commands see it.
@@ -116,6 +148,10 @@ pub trait Cluster {
     reason = "used by Cluster implementations only, on the same single-threaded runtime"
 )]
 pub trait PodProxy {
+    /// The body of a 2xx answer to `GET uri` (a path of the API server,
+    /// e.g. [`INFO_PATH`]), or why there is none.
+    async fn raw_get(&self, uri: &str) -> Result<String, ClusterError>;
+
     /// The body of a 2xx answer, or why there is none.
     async fn pod_get(
         &self,
@@ -127,6 +163,20 @@ pub trait PodProxy {
 }
 
 impl PodProxy for KubeStore {
+    async fn raw_get(&self, uri: &str) -> Result<String, ClusterError> {
+        let failed = |reason: String| ClusterError::Request {
+            uri: uri.to_string(),
+            reason,
+        };
+        let request = http::Request::get(uri)
+            .body(Vec::new())
+            .map_err(|e| failed(e.to_string()))?;
+        self.client()
+            .request_text(request)
+            .await
+            .map_err(|e| failed(e.to_string()))
+    }
+
     async fn pod_get(
         &self,
         namespace: &str,
@@ -151,6 +201,13 @@ impl PodProxy for KubeStore {
 
 /// An embedded store has objects, not running pods.
 impl PodProxy for strait_store::MemoryStore {
+    async fn raw_get(&self, uri: &str) -> Result<String, ClusterError> {
+        Err(ClusterError::Request {
+            uri: uri.to_string(),
+            reason: "an embedded store serves no API".into(),
+        })
+    }
+
     async fn pod_get(
         &self,
         namespace: &str,
@@ -183,6 +240,10 @@ pub struct Store<S, R> {
     /// server of generated credentials.
     server: Option<String>,
     reach: R,
+    /// For a cluster of `strait local up`: the credentials its context
+    /// reaches it with, which a Link to it carries (there is no
+    /// remote-access account to read them from).
+    local: Option<Credentials>,
 }
 
 impl<S: ClusterStore, R: Reach> Store<S, R> {
@@ -194,21 +255,40 @@ impl<S: ClusterStore, R: Reach> Store<S, R> {
             store,
             server,
             reach,
+            local: None,
         }
+    }
+
+    /// The same store as a cluster of `strait local up`, which its context
+    /// reaches with `credentials` (see [`Flavor::Local`]).
+    pub fn local(mut self, credentials: Credentials) -> Self {
+        self.local = Some(credentials);
+        self
+    }
+
+    /// The store behind the cluster.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 }
 
 impl<R: Reach> Store<KubeStore, R> {
-    /// The Kubernetes cluster of kubeconfig context `context`, whose API
-    /// server the user's kubeconfig gives as `server`; `reach` resolves its
-    /// Links' credentials. The store's error names the context.
+    /// The cluster of context `context` of the user's kubeconfig: local
+    /// when its cluster entry carries the
+    /// [`LOCAL_EXTENSION`](crate::kubeconfig::LOCAL_EXTENSION), Kubernetes
+    /// otherwise; `reach` resolves its Links' credentials. The store's
+    /// error names the context.
     pub async fn for_context(
+        kubeconfig: &UserKubeconfig,
         context: &str,
-        server: Option<String>,
         reach: R,
     ) -> Result<Self, ClusterError> {
-        let store = KubeStore::for_context(context).await?;
-        Ok(Store::new(context, store, server, reach))
+        let store = KubeStore::for_kubeconfig_context(kubeconfig.kubeconfig().clone(), context)?;
+        let cluster = Store::new(context, store, kubeconfig.server_of(context), reach);
+        Ok(match kubeconfig.local_cluster(context) {
+            Some(_) => cluster.local(kubeconfig.credentials(context)?),
+            None => cluster,
+        })
     }
 }
 
@@ -232,7 +312,10 @@ impl<S: ClusterStore + PodProxy, R: Reach> Cluster for Store<S, R> {
     }
 
     fn flavor(&self) -> Flavor {
-        Flavor::Kubernetes
+        match self.local {
+            Some(_) => Flavor::Local,
+            None => Flavor::Kubernetes,
+        }
     }
 
     async fn list<K: StoredObject>(&self, namespace: Option<&str>) -> Result<Vec<K>, ClusterError> {
@@ -271,6 +354,15 @@ impl<S: ClusterStore + PodProxy, R: Reach> Cluster for Store<S, R> {
     }
 
     async fn facts(&self) -> Result<Facts, ClusterError> {
+        if self.local.is_some() {
+            let text = self.store.raw_get(INFO_PATH).await?;
+            let info: ClusterInfo =
+                serde_json::from_str(&text).map_err(|e| ClusterError::Request {
+                    uri: INFO_PATH.to_string(),
+                    reason: format!("not the cluster's settings: {e}"),
+                })?;
+            return Ok(info.into());
+        }
         let config: ConfigMap = self
             .get(CONTROL_PLANE_NAMESPACE, LINKERD_CONFIG)
             .await?
@@ -314,6 +406,13 @@ impl<S: ClusterStore + PodProxy, R: Reach> Cluster for Store<S, R> {
     }
 
     async fn credentials(&self, server: Option<&str>) -> Result<Credentials, ClusterError> {
+        if let Some(own) = &self.local {
+            let mut credentials = own.clone();
+            if let Some(server) = server {
+                credentials.server = server.to_string();
+            }
+            return Ok(credentials);
+        }
         let secret: Secret = self
             .get(MULTICLUSTER_NAMESPACE, REMOTE_ACCESS_TOKEN)
             .await?
@@ -341,6 +440,7 @@ impl<S: ClusterStore + PodProxy, R: Reach> Cluster for Store<S, R> {
             user: REMOTE_ACCESS_ACCOUNT.into(),
             certificate_authority: Some(certificate_authority),
             token: Some(token),
+            local_cluster: None,
         })
     }
 
@@ -349,6 +449,10 @@ impl<S: ClusterStore + PodProxy, R: Reach> Cluster for Store<S, R> {
     }
 
     async fn mirror_metrics(&self, link: &str) -> Vec<String> {
+        // A local cluster's mirrors run inside `strait local up`, not in pods.
+        if self.local.is_some() {
+            return Vec::new();
+        }
         let name = service_mirror(link);
         let Ok(Some(deployment)) = self.get::<Deployment>(MULTICLUSTER_NAMESPACE, &name).await
         else {

@@ -1,8 +1,6 @@
 //! What goes wrong reading or writing a cluster, naming the cluster, the
 //! object or the kubeconfig at fault, and the command that would fix it.
 
-use std::path::PathBuf;
-
 use strait_mesh::names::{
     CONTROL_PLANE_NAMESPACE, LINKERD_CONFIG, MULTICLUSTER_NAMESPACE, REMOTE_ACCESS_TOKEN,
 };
@@ -13,29 +11,12 @@ use crate::kubeconfig::KubeconfigError;
 /// A cluster could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    /// A cluster implemented outside this crate failed: a local cluster's
-    /// API or its registry, or `--context` naming no cluster (the error
-    /// names the context).
-    #[error(transparent)]
-    Backend(Box<dyn std::error::Error + Send + Sync>),
     /// A Kubernetes cluster (or an embedded store) failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A kubeconfig cannot be used.
     #[error(transparent)]
     Kubeconfig(#[from] KubeconfigError),
-    /// A listed object cannot be read as its kind.
-    #[error("{kind} {namespace}/{name} cannot be read: {reason}")]
-    Unreadable {
-        /// The kind, e.g. `Service`.
-        kind: String,
-        /// The object's namespace (empty for cluster-scoped kinds).
-        namespace: String,
-        /// The object's name.
-        name: String,
-        /// Why it does not read.
-        reason: String,
-    },
     /// A listing did not come back as one.
     #[error("listing {plural}: {problem}")]
     Listing {
@@ -96,18 +77,13 @@ pub enum ClusterError {
         /// The context's name.
         context: String,
     },
-    /// A `strait-local://` server names a cluster nobody runs.
-    #[error(
-        "the kubeconfig names {server}, but no running `strait local up` serves cluster {cluster:?} (see {})",
-        registry.display()
-    )]
-    NoLocalCluster {
-        /// The server URL.
-        server: String,
-        /// The cluster it names.
-        cluster: String,
-        /// The registry of running local clusters.
-        registry: PathBuf,
+    /// A request to the cluster's API server failed.
+    #[error("GET {uri}: {reason}")]
+    Request {
+        /// The request's path.
+        uri: String,
+        /// Why there is no answer.
+        reason: String,
     },
     /// An embedded store has no pods to talk to.
     #[error("pod {namespace}/{pod} is not running: an embedded store runs no pods")]
@@ -123,16 +99,6 @@ pub enum ClusterError {
         /// The proxy URI.
         uri: String,
         /// Why.
-        reason: String,
-    },
-    /// An object could not be encoded for the local API.
-    #[error("{kind} {name}: cannot be written: {reason}")]
-    Encode {
-        /// The kind.
-        kind: String,
-        /// The object's name.
-        name: String,
-        /// The serializer's message.
         reason: String,
     },
 }

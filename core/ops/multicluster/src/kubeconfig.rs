@@ -1,12 +1,24 @@
 //! Kubeconfigs as the commands meet them: written into a Link's
 //! credentials Secret by `link-gen`, read back by `check`, and the user's
-//! own, where `--context` names are looked up and a context's API server
-//! address is found.
+//! own ([`UserKubeconfig`]), where `--context` names are looked up as
+//! kubectl looks them up, with the contexts of a running `strait local up`
+//! (STRAIT_HOME's kubeconfig) after the user's.
 
 use std::path::PathBuf;
 
 use k8s_openapi::ByteString;
-use serde::{Deserialize, Serialize};
+use kube::config::{Cluster, Context, Kubeconfig as KubeFile};
+use serde::Serialize;
+
+/// The extension that marks a kubeconfig cluster entry as a cluster of
+/// `strait local up`, naming it (`{cluster: east}`): such a context is a
+/// local cluster, and a Link's credentials carrying it are refreshed by
+/// each run of `strait local up` with that run's server, CA and token.
+pub const LOCAL_EXTENSION: &str = "strait.io/local";
+
+/// The kubeconfig `strait local up` writes in STRAIT_HOME, with a context
+/// per cluster.
+pub const LOCAL_KUBECONFIG: &str = "kubeconfig";
 
 /// A kubeconfig that cannot be written or used, saying what it lacks.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +51,30 @@ pub enum KubeconfigError {
     /// The CA certificate could not be encoded as base64.
     #[error("encoding the CA certificate")]
     EncodeCertificate,
+    /// A cluster entry's `certificate-authority-data` is not base64.
+    #[error("the kubeconfig's certificate-authority-data of cluster {cluster:?} is not base64")]
+    DecodeCertificate {
+        /// The cluster entry's name.
+        cluster: String,
+    },
+    /// `--context` names a context no kubeconfig file defines.
+    #[error(
+        "context {context:?} is not in the kubeconfig (searched {files}); `strait local up` adds its clusters' contexts while it runs"
+    )]
+    UnknownContext {
+        /// The name given.
+        context: String,
+        /// The files searched.
+        files: String,
+    },
+    /// No `--context` and no current context.
+    #[error(
+        "no current context in the kubeconfig (searched {files}): pass --context, or start clusters with `strait local up DIR`"
+    )]
+    NoCurrentContextIn {
+        /// The files searched.
+        files: String,
+    },
     /// The document could not be written.
     #[error("writing the kubeconfig: {reason}")]
     Write {
@@ -57,10 +93,13 @@ pub struct Credentials {
     pub server: String,
     /// The user's name in the kubeconfig.
     pub user: String,
-    /// The API server's CA certificate(s), PEM; none for local clusters.
+    /// The API server's CA certificate(s), PEM, when the kubeconfig has them.
     pub certificate_authority: Option<Vec<u8>>,
-    /// The bearer token; none for local clusters, which need none.
+    /// The bearer token, if the user has one.
     pub token: Option<String>,
+    /// For a cluster of `strait local up`, its name, written as the
+    /// [`LOCAL_EXTENSION`] so that later runs can refresh the credentials.
+    pub local_cluster: Option<String>,
 }
 
 impl Credentials {
@@ -83,6 +122,14 @@ impl Credentials {
                     cluster: Server {
                         certificate_authority_data,
                         server: self.server.clone(),
+                        extensions: self.local_cluster.as_ref().map(|name| {
+                            vec![Extension {
+                                name: LOCAL_EXTENSION,
+                                extension: LocalCluster {
+                                    cluster: name.clone(),
+                                },
+                            }]
+                        }),
                     },
                 },
             }],
@@ -141,6 +188,19 @@ struct Server {
     #[serde(skip_serializing_if = "Option::is_none")]
     certificate_authority_data: Option<String>,
     server: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extensions: Option<Vec<Extension>>,
+}
+
+#[derive(Serialize)]
+struct Extension {
+    name: &'static str,
+    extension: LocalCluster,
+}
+
+#[derive(Serialize)]
+struct LocalCluster {
+    cluster: String,
 }
 
 #[derive(Serialize)]
@@ -159,122 +219,199 @@ struct UserEntry {
     user: User,
 }
 
-/// `{}` for local clusters; the token otherwise.
+/// The token, or `{}` without one.
 #[derive(Serialize)]
 struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
 }
 
-/// The parts of a kubeconfig that name contexts and locate their servers.
-/// Entries lacking a part read as empty rather than failing the file.
-#[derive(Debug, Default, Deserialize)]
-struct Config {
-    #[serde(default)]
-    clusters: Vec<NamedCluster>,
-    #[serde(default)]
-    contexts: Vec<NamedContext>,
-    #[serde(default, rename = "current-context")]
-    current_context: Option<String>,
+/// A context's entries in a kubeconfig: its cluster and, if named, its user.
+fn context_of<'a>(config: &'a KubeFile, context: &str) -> Option<&'a Context> {
+    config
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref())
 }
 
-#[derive(Debug, Deserialize)]
-struct NamedCluster {
-    name: String,
-    #[serde(default)]
-    cluster: ClusterServer,
+/// The cluster entry of `name`.
+fn cluster_of<'a>(config: &'a KubeFile, name: &str) -> Option<&'a Cluster> {
+    config
+        .clusters
+        .iter()
+        .find(|c| c.name == name)
+        .and_then(|c| c.cluster.as_ref())
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ClusterServer {
-    #[serde(default)]
-    server: String,
+/// The API server of `context` in `config`, or what is missing.
+fn server_in(config: &KubeFile, context: &str) -> Result<String, KubeconfigError> {
+    let entry = context_of(config, context).ok_or_else(|| KubeconfigError::NoContext {
+        context: context.to_string(),
+    })?;
+    cluster_of(config, &entry.cluster)
+        .and_then(|c| c.server.clone())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| KubeconfigError::NoServer {
+            cluster: entry.cluster.clone(),
+            context: context.to_string(),
+        })
 }
 
-#[derive(Debug, Deserialize)]
-struct NamedContext {
-    name: String,
-    #[serde(default)]
-    context: ContextCluster,
+/// The `strait local up` cluster whose entry `context` names: the value of
+/// the [`LOCAL_EXTENSION`] on its cluster entry, if it has one.
+pub fn local_cluster_in(config: &KubeFile, context: &str) -> Option<String> {
+    let entry = context_of(config, context)?;
+    cluster_of(config, &entry.cluster)?
+        .extensions
+        .as_ref()?
+        .iter()
+        .find(|e| e.name == LOCAL_EXTENSION)
+        .and_then(|e| e.extension["cluster"].as_str())
+        .map(str::to_string)
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ContextCluster {
-    #[serde(default)]
-    cluster: String,
-}
-
-impl Config {
-    fn server_of(&self, context: &str) -> Result<String, KubeconfigError> {
-        let named = self
-            .contexts
-            .iter()
-            .find(|c| c.name == context)
-            .ok_or_else(|| KubeconfigError::NoContext {
-                context: context.to_string(),
-            })?;
-        let cluster = &named.context.cluster;
-        self.clusters
-            .iter()
-            .find(|c| &c.name == cluster)
-            .map(|c| c.cluster.server.clone())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| KubeconfigError::NoServer {
-                cluster: cluster.clone(),
-                context: context.to_string(),
-            })
-    }
+/// The credentials of `context` as `config` holds them: its server, the
+/// CA it trusts, its user's token, and the [`LOCAL_EXTENSION`] of a local
+/// cluster; what a Link to that cluster carries.
+pub fn credentials_in(config: &KubeFile, context: &str) -> Result<Credentials, KubeconfigError> {
+    let server = server_in(config, context)?;
+    let entry = context_of(config, context).ok_or_else(|| KubeconfigError::NoContext {
+        context: context.to_string(),
+    })?;
+    let cluster = cluster_of(config, &entry.cluster);
+    let certificate_authority = match cluster.and_then(|c| c.certificate_authority_data.clone()) {
+        Some(data) => Some(
+            serde_json::from_value::<ByteString>(serde_json::Value::String(data))
+                .map_err(|_| KubeconfigError::DecodeCertificate {
+                    cluster: entry.cluster.clone(),
+                })?
+                .0,
+        ),
+        None => None,
+    };
+    let user = entry.user.clone().unwrap_or_else(|| context.to_string());
+    // The token is a secret kube's type keeps behind its serializer.
+    let token = config
+        .auth_infos
+        .iter()
+        .find(|u| u.name == user)
+        .and_then(|u| serde_json::to_value(&u.auth_info).ok())
+        .and_then(|u| u["token"].as_str().map(str::to_string));
+    Ok(Credentials {
+        cluster: context.to_string(),
+        server,
+        user,
+        certificate_authority,
+        token,
+        local_cluster: local_cluster_in(config, context),
+    })
 }
 
 /// The current context of a kubeconfig document and its cluster's server.
 pub fn current_server(text: &str) -> Result<(String, String), KubeconfigError> {
-    let config: Config = serde_norway::from_str(text).map_err(|e| KubeconfigError::NotYaml {
-        reason: e.to_string(),
-    })?;
-    let context = config
-        .current_context
-        .clone()
-        .filter(|c| !c.is_empty())
-        .ok_or(KubeconfigError::NoCurrentContext)?;
-    let server = config.server_of(&context)?;
+    let config = parse(text)?;
+    let context = current_of(&config).ok_or(KubeconfigError::NoCurrentContext)?;
+    let server = server_in(&config, &context)?;
     Ok((context, server))
 }
 
-/// The user's kubeconfig: `$KUBECONFIG`'s files, else `~/.kube/config`,
-/// merged as kubectl merges them (contexts and clusters of every file; the
-/// first file that sets a current-context wins).
-#[derive(Debug, Default)]
+/// A kubeconfig document, read as kube's client reads it.
+pub fn parse(text: &str) -> Result<KubeFile, KubeconfigError> {
+    KubeFile::from_yaml(text).map_err(|e| KubeconfigError::NotYaml {
+        reason: e.to_string(),
+    })
+}
+
+/// The current context, unless unset or empty.
+fn current_of(config: &KubeFile) -> Option<String> {
+    config.current_context.clone().filter(|c| !c.is_empty())
+}
+
+/// STRAIT_HOME: `$STRAIT_HOME`, else `~/.strait`; `None` without either.
+pub fn strait_home() -> Option<PathBuf> {
+    match std::env::var_os("STRAIT_HOME").filter(|v| !v.is_empty()) {
+        Some(home) => Some(PathBuf::from(home)),
+        None => std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(|home| PathBuf::from(home).join(".strait")),
+    }
+}
+
+/// The kubeconfig files `--context` is looked up in, in order: kubectl's
+/// (`$KUBECONFIG`'s, else `~/.kube/config`), then the one a running
+/// `strait local up` writes in STRAIT_HOME, last, so that its contexts are
+/// found without exporting anything and never shadow the user's own.
+pub fn search_path() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(list) => std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        None => std::env::var_os("HOME")
+            .map(|home| vec![PathBuf::from(home).join(".kube").join("config")])
+            .unwrap_or_default(),
+    };
+    if let Some(home) = strait_home() {
+        let local = home.join(LOCAL_KUBECONFIG);
+        if !files.contains(&local) {
+            files.push(local);
+        }
+    }
+    files
+}
+
+/// The user's kubeconfig: the files of [`search_path`] merged as kubectl
+/// merges them (the first file defining a name wins; the current context
+/// is the first file's that sets one).
+#[derive(Clone, Debug, Default)]
 pub struct UserKubeconfig {
-    merged: Config,
+    merged: KubeFile,
+    files: Vec<PathBuf>,
 }
 
 impl UserKubeconfig {
-    /// Reads the files. Files that are missing or unreadable count as
-    /// empty; one that does not parse is skipped with a warning, as the
-    /// others still name usable contexts.
+    /// Reads the files of [`search_path`].
     pub fn load() -> Self {
-        let paths: Vec<PathBuf> = match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-            Some(list) => std::env::split_paths(&list).collect(),
-            None => std::env::var_os("HOME")
-                .map(|home| vec![PathBuf::from(home).join(".kube").join("config")])
-                .unwrap_or_default(),
-        };
-        let mut merged = Config::default();
-        for path in paths {
-            let Ok(text) = std::fs::read_to_string(&path) else {
+        Self::read(search_path())
+    }
+
+    /// Reads `files`, in order. Missing files count as empty, as kubectl
+    /// counts them; one that does not parse is skipped with a warning, as
+    /// the others still name usable contexts.
+    pub fn read(files: Vec<PathBuf>) -> Self {
+        let mut merged = KubeFile::default();
+        for path in &files {
+            if !path.is_file() {
                 continue;
-            };
-            let Ok(config) = serde_norway::from_str::<Config>(&text) else {
-                tracing::warn!(path = %path.display(), "ignoring a kubeconfig that does not parse");
-                continue;
-            };
-            merged.clusters.extend(config.clusters);
-            merged.contexts.extend(config.contexts);
-            if merged.current_context.is_none() {
-                merged.current_context = config.current_context;
             }
+            let mut config = match KubeFile::read_from(path) {
+                Ok(config) => config,
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "ignoring a kubeconfig that does not read");
+                    continue;
+                }
+            };
+            // An empty current-context sets none, as kubectl reads it.
+            config.current_context = current_of(&config);
+            merged = match merged.clone().merge(config) {
+                Ok(next) => next,
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "ignoring a kubeconfig that does not merge");
+                    merged
+                }
+            };
         }
-        UserKubeconfig { merged }
+        UserKubeconfig { merged, files }
+    }
+
+    /// The merged kubeconfig, from which clients for its contexts are made.
+    pub fn kubeconfig(&self) -> &KubeFile {
+        &self.merged
+    }
+
+    /// The files searched, for messages.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
     }
 
     /// Whether a context of this name is defined.
@@ -283,16 +420,49 @@ impl UserKubeconfig {
     }
 
     /// The current context, unless unset or empty.
-    pub fn current_context(&self) -> Option<&str> {
-        self.merged
-            .current_context
-            .as_deref()
-            .filter(|c| !c.is_empty())
+    pub fn current_context(&self) -> Option<String> {
+        current_of(&self.merged)
     }
 
     /// The API server of `context`, when its cluster has one.
     pub fn server_of(&self, context: &str) -> Option<String> {
-        self.merged.server_of(context).ok()
+        server_in(&self.merged, context).ok()
+    }
+
+    /// The `strait local up` cluster `context` reaches, if it is one.
+    pub fn local_cluster(&self, context: &str) -> Option<String> {
+        local_cluster_in(&self.merged, context)
+    }
+
+    /// The credentials of `context`: see [`credentials_in`].
+    pub fn credentials(&self, context: &str) -> Result<Credentials, KubeconfigError> {
+        credentials_in(&self.merged, context)
+    }
+
+    /// The context a command talks to: `context` when given, else the
+    /// current one; an error names the context and the files searched.
+    pub fn resolve(&self, context: Option<&str>) -> Result<String, KubeconfigError> {
+        let files = || {
+            self.files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let name = match context {
+            Some(name) => name.to_string(),
+            None => self
+                .current_context()
+                .ok_or_else(|| KubeconfigError::NoCurrentContextIn { files: files() })?,
+        };
+        if self.has_context(&name) {
+            Ok(name)
+        } else {
+            Err(KubeconfigError::UnknownContext {
+                context: name,
+                files: files(),
+            })
+        }
     }
 }
 

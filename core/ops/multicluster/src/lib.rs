@@ -2,12 +2,13 @@
 //! links (`check`, `gateways`), as `linkerd multicluster` does, against the
 //! clusters of a running `strait local up` and Kubernetes clusters alike.
 //!
-//! Every command is written once over [`Cluster`], which a Kubernetes
-//! cluster ([`cluster::Store`] over kube's client, or an embedded store in
-//! tests) implements here, and a cluster of a running `strait local up`
-//! implements in the local layer (`strait-kubectl`, which also resolves
-//! `--context` to one of them). The other commands that read or write a
-//! cluster (`viz`, `plugin push`, `inject`) go through the same trait.
+//! Every command is written once over [`Cluster`], which [`cluster::Store`]
+//! implements over kube's client (or an embedded store in tests) for
+//! Kubernetes clusters and the clusters of a running `strait local up`
+//! alike, both reached through their Kubernetes API ([`connect`], which
+//! resolves `--context` in the user's kubeconfig files). The other
+//! commands that read or write a cluster (`viz`, `plugin push`, `inject`)
+//! go through the same trait.
 //!
 //! Each command returns what it found (YAML, rows, a report) or a typed
 //! error naming the flag, object or cluster at fault; printing is the
@@ -15,6 +16,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod connect;
 pub mod error;
 pub mod gateways;
 pub mod kubeconfig;
@@ -27,7 +29,8 @@ pub mod unlink;
 
 use serde::Serialize;
 
-pub use cluster::{Cluster, Facts, Flavor, Reach, Store};
+pub use cluster::{Cluster, ClusterInfo, Facts, Flavor, Reach, Store};
+pub use connect::{KubeCluster, RealReach, connect};
 pub use error::ClusterError;
 pub use link_gen::{LinkGenError, LinkGenOptions};
 pub use unlink::UnlinkError;

@@ -4,9 +4,10 @@
 //!
 //! For a Kubernetes cluster the credentials are a kubeconfig holding the
 //! token of the multicluster extension's remote-access account and the API
-//! server's CA, as Linkerd writes them. For a local cluster they are a
-//! kubeconfig whose server is `strait-local://<cluster>`, which the embedded
-//! runtime resolves to that cluster; there is no token to leak.
+//! server's CA, as Linkerd writes them. For a local cluster they are its
+//! context's own entry (the run's API server, CA and token) with the
+//! `strait.io/local` extension, by which each later run of `strait local
+//! up` rewrites them with that run's.
 
 use std::collections::BTreeMap;
 

@@ -10,6 +10,9 @@
 //!   [`authz_from_prometheus`]), on Kubernetes, with the queries Linkerd's
 //!   viz sends.
 //!
+//! A `strait local` cluster's API server serves the kept scrapes as
+//! [`wire::PodScrapes`], raw text the commands parse here.
+//!
 //! Both produce the same rows ([`StatRow`], [`AuthzRow`]), so one formatter
 //! ([`format_stat`], [`format_authz`]) prints them with Linkerd's layout.
 
@@ -22,6 +25,7 @@ mod quantile;
 mod request;
 mod scrapes;
 mod stat;
+pub mod wire;
 
 use std::time::Duration;
 

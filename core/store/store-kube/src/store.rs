@@ -93,24 +93,27 @@ impl KubeStore {
         Ok(Self::new(client))
     }
 
-    /// The cluster of kubeconfig context `context` (from `$KUBECONFIG` or
-    /// `~/.kube/config`, merged as kubectl merges them), as
-    /// `kubectl --context` reaches it.
-    pub async fn for_context(context: &str) -> Result<Self, StoreError> {
-        let options = kube::config::KubeConfigOptions {
-            context: Some(context.to_string()),
-            ..kube::config::KubeConfigOptions::default()
-        };
-        let config = Config::from_kubeconfig(&options)
-            .await
-            .map_err(|e| StoreError::Invalid {
-                what: format!("kubeconfig context {context:?}"),
-                reason: e.to_string(),
-            })?;
-        let client = kube::Client::try_from(config).map_err(|e| StoreError::Invalid {
+    /// The cluster of context `context` of `kubeconfig` (the user's files
+    /// merged as kubectl merges them, as `kubectl --context` reaches it). The client starts a background
+    /// task, so this must run inside a tokio runtime; outside one it fails
+    /// instead of panicking.
+    pub fn for_kubeconfig_context(
+        mut kubeconfig: Kubeconfig,
+        context: &str,
+    ) -> Result<Self, StoreError> {
+        let invalid = |reason: String| StoreError::Invalid {
             what: format!("kubeconfig context {context:?}"),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        // The context asked for, as kube's client loads the current one.
+        kubeconfig.current_context = Some(context.to_string());
+        let config = Config::try_from(kubeconfig).map_err(|e| invalid(e.to_string()))?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::Unavailable {
+                reason: "a Kubernetes client needs a tokio runtime to run in".into(),
+            });
+        }
+        let client = kube::Client::try_from(config).map_err(|e| invalid(e.to_string()))?;
         Ok(Self::new(client))
     }
 

@@ -1,12 +1,12 @@
 //! Which cluster a command talks to: the global `--context` and `-n`, the
-//! first resolved by `strait-kubectl` as kubectl resolves it, and the
+//! first resolved in the user's kubeconfig files as kubectl resolves it
+//! (with the contexts of a running `strait local up` after them), and the
 //! one-shot runtime each command runs on.
 
 use std::future::Future;
 use std::process::ExitCode;
 
-pub use strait_kubectl::{Target, resolve};
-use strait_local_api::LocalClient;
+use strait_kubectl::Kubectl;
 
 /// The global `--context` and `-n` of a command line.
 #[derive(Clone, Debug, Default)]
@@ -17,26 +17,23 @@ pub struct Scope {
     pub namespace: Option<String>,
 }
 
-/// Resolves the context for a kubectl-like command that only local
-/// clusters support, and runs `body` against it; Kubernetes contexts are
-/// sent to kubectl. Errors are printed; the exit code says whether it
-/// worked.
-pub fn run_local<F, Fut>(scope: &Scope, command: &str, body: F) -> ExitCode
+/// Connects to the context's cluster (local or Kubernetes) for a
+/// kubectl-like command and runs `body` against it. Errors are printed;
+/// the exit code says whether it worked.
+pub fn run_kubectl<F, Fut>(scope: &Scope, body: F) -> ExitCode
 where
-    F: FnOnce(LocalClient) -> Fut,
+    F: FnOnce(Kubectl) -> Fut,
     Fut: Future<Output = ExitCode>,
 {
-    match resolve(scope.context.as_deref()) {
-        Ok(Target::Local(client)) => block_on(body(*client)),
-        Ok(Target::Kubernetes { context, .. }) => {
-            eprintln!("use kubectl for {command} against Kubernetes context {context:?}");
-            ExitCode::FAILURE
+    block_on(async move {
+        match Kubectl::connect(scope.context.as_deref()).await {
+            Ok(cluster) => body(cluster).await,
+            Err(err) => {
+                eprintln!("{}", strait_kubectl::client::report(&err));
+                ExitCode::FAILURE
+            }
         }
-        Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }
 
 /// Runs a future on a runtime of its own: commands are one-shot.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use strait_inject::{InjectOptions, inject, render_reports};
+use strait_multicluster::Cluster as _;
 
 use crate::context::Scope;
 
@@ -81,9 +82,10 @@ fn options(scope: &Scope, args: &InjectArgs) -> Result<InjectOptions, String> {
         None
     } else {
         let facts = crate::context::block_on_result(async {
-            strait_kubectl::facts(scope.context.as_deref())
+            let cluster = strait_multicluster::connect(scope.context.as_deref())
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            cluster.facts().await.map_err(|e| e.to_string())
         })
         .map_err(|e| {
             format!(

@@ -25,8 +25,8 @@ pub enum LocalCommand {
     /// Each cluster serves the Kubernetes API; the kubeconfig
     /// `$STRAIT_HOME/kubeconfig` has a context per cluster, named after its
     /// directory, for kubectl (`KUBECONFIG=... kubectl --context east ...`)
-    /// and `strait --context <cluster> ...`. Changes are saved in the
-    /// cluster's directory.
+    /// and `strait --context <cluster> ...` (which reads that file after
+    /// your own kubeconfig). Changes are saved in the cluster's directory.
     Up {
         /// The directory holding one subdirectory per cluster.
         dir: PathBuf,
@@ -34,10 +34,6 @@ pub enum LocalCommand {
         /// `viz` tables of every cluster; without it, run until Ctrl-C.
         #[arg(long, value_parser = parse_duration)]
         duration: Option<Duration>,
-        /// Where the local API listens: a loopback address (the API is for
-        /// this machine's user only).
-        #[arg(long, default_value = "127.0.0.1:0")]
-        api_addr: std::net::SocketAddr,
         /// Also add the clusters' contexts to your default kubeconfig
         /// (`$KUBECONFIG`'s first file, else ~/.kube/config). A context of
         /// yours with the same name is kept and reported, never replaced.
@@ -61,7 +57,6 @@ pub fn run(command: LocalCommand) -> ExitCode {
     let LocalCommand::Up {
         dir,
         duration,
-        api_addr,
         merge_kubeconfig,
         controllers_via_api,
     } = command;
@@ -86,7 +81,6 @@ pub fn run(command: LocalCommand) -> ExitCode {
     runtime.block_on(async move {
         let mesh = match strait_local::up(strait_local::UpOptions {
             dir,
-            api_addr,
             strait_home: None,
             merge_kubeconfig,
             controllers_via_api,

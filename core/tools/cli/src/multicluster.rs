@@ -7,7 +7,6 @@ mod install;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Args, Subcommand};
-use strait_kubectl::resolve;
 use strait_multicluster::link_gen::{
     DEFAULT_FEDERATED_SERVICE_SELECTOR, DEFAULT_REMOTE_DISCOVERY_SELECTOR, DEFAULT_SELECTOR,
 };
@@ -104,11 +103,7 @@ pub fn run(scope: &Scope, command: MulticlusterCommand) -> ExitCode {
         return install::run(scope, args);
     }
     block_on(async move {
-        let cluster = match resolve(scope.context.as_deref()) {
-            Ok(target) => target.connect().await,
-            Err(err) => return failed(err),
-        };
-        match cluster {
+        match strait_multicluster::connect(scope.context.as_deref()).await {
             Ok(cluster) => dispatch(&cluster, command).await,
             Err(err) => failed(err),
         }

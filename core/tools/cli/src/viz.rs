@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
+use strait_multicluster::cluster::PodProxy;
+use strait_multicluster::{Flavor, KubeCluster};
 use strait_store::{ClusterStore, WatchParams};
-use strait_store_kube::KubeStore;
+use strait_viz::wire::{PodScrapes, SCRAPES_PATH};
 use strait_viz::{Output, PodInfo, Query, Report, Request, VizError};
 
-use crate::context::{Scope, Target, block_on, resolve};
+use crate::context::{Scope, block_on};
 
 /// `strait viz ...`.
 #[derive(Subcommand)]
@@ -67,46 +69,11 @@ pub fn run(scope: &Scope, command: VizCommand) -> ExitCode {
         Ok(request) => request,
         Err(error) => return failed(error),
     };
-    let target = match resolve(scope.context.as_deref()) {
-        Ok(target) => target,
-        Err(error) => return failed(error),
-    };
     let url = args.prometheus_url;
     block_on(async move {
-        let answer = match target {
-            Target::Local(client) => match client.scrapes(request.query.window).await {
-                Ok(scrapes) => match url {
-                    Some(url) => {
-                        let pods = strait_local::viz_pod_infos(&scrapes);
-                        request
-                            .answer_from_prometheus(&url, &pods)
-                            .await
-                            .map_err(|e| e.to_string())
-                    }
-                    None => Ok(request.answer_from_scrapes(&strait_local::viz_pods(scrapes))),
-                },
-                Err(error) => Err(error.to_string()),
-            },
-            Target::Kubernetes { context, .. } => match url {
-                None => Err(format!(
-                    "viz against Kubernetes context {context:?} reads Prometheus: pass --prometheus-url (Linkerd viz's Prometheus, e.g. port-forwarded)"
-                )),
-                Some(url) => {
-                    let pods = match request.report {
-                        Report::Authz => Ok(Vec::new()),
-                        Report::Stat => {
-                            kube_pods(&context, request.query.namespace.as_deref()).await
-                        }
-                    };
-                    match pods {
-                        Ok(pods) => request
-                            .answer_from_prometheus(&url, &pods)
-                            .await
-                            .map_err(|e| e.to_string()),
-                        Err(error) => Err(error),
-                    }
-                }
-            },
+        let answer = match strait_multicluster::connect(scope.context.as_deref()).await {
+            Ok(cluster) => answer(&cluster, &request, url.as_deref()).await,
+            Err(error) => Err(error.to_string()),
         };
         match answer {
             Ok(text) if text.trim() == strait_viz::NO_TRAFFIC.trim() => {
@@ -153,11 +120,67 @@ fn failed(error: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// The pods of a Kubernetes context, for the MESHED column.
-async fn kube_pods(context: &str, namespace: Option<&str>) -> Result<Vec<PodInfo>, String> {
-    let store = KubeStore::for_context(context)
+/// The report of `cluster`: for a local cluster, from the metrics history
+/// `strait local up` keeps (or from Prometheus, when given); for a
+/// Kubernetes cluster, from Prometheus.
+async fn answer(
+    cluster: &KubeCluster,
+    request: &Request,
+    url: Option<&str>,
+) -> Result<String, String> {
+    use strait_multicluster::Cluster as _;
+    let context = cluster.name();
+    if cluster.flavor() == Flavor::Local {
+        let scrapes = local_scrapes(cluster, request).await?;
+        return match url {
+            Some(url) => {
+                let pods = strait_local::viz_pod_infos(&scrapes);
+                request
+                    .answer_from_prometheus(url, &pods)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            None => Ok(request.answer_from_scrapes(&strait_local::viz_pods(scrapes))),
+        };
+    }
+    let Some(url) = url else {
+        return Err(format!(
+            "viz against Kubernetes context {context:?} reads Prometheus: pass --prometheus-url (Linkerd viz's Prometheus, e.g. port-forwarded)"
+        ));
+    };
+    let pods = match request.report {
+        Report::Authz => Vec::new(),
+        Report::Stat => kube_pods(cluster, request.query.namespace.as_deref()).await?,
+    };
+    request
+        .answer_from_prometheus(url, &pods)
         .await
-        .map_err(|e| format!("kubeconfig context {context:?}: {e}"))?;
+        .map_err(|e| e.to_string())
+}
+
+/// A local cluster's metrics history over the request's window, read from
+/// its API server's scrapes endpoint.
+async fn local_scrapes(
+    cluster: &KubeCluster,
+    request: &Request,
+) -> Result<Vec<PodScrapes>, String> {
+    let uri = format!(
+        "{SCRAPES_PATH}?window_secs={}",
+        request.query.window.as_secs().max(1)
+    );
+    let text = cluster
+        .store()
+        .raw_get(&uri)
+        .await
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| format!("GET {uri}: not the proxies' metrics: {e}"))
+}
+
+/// The pods of a Kubernetes context, for the MESHED column.
+async fn kube_pods(cluster: &KubeCluster, namespace: Option<&str>) -> Result<Vec<PodInfo>, String> {
+    use strait_multicluster::Cluster as _;
+    let context = cluster.name();
+    let store = cluster.store();
     let params = WatchParams {
         namespace: namespace.map(str::to_string),
         ..WatchParams::all()

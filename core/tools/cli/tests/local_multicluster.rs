@@ -86,9 +86,20 @@ async fn link_gen_output_applies_into_the_source_cluster() {
     );
     let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(secret).unwrap();
     let kubeconfig = String::from_utf8(secret.data.unwrap()["kubeconfig"].0.clone()).unwrap();
+    // East's own API, CA and token, marked as a local cluster so that
+    // later runs of `strait local up` refresh them.
     assert!(
-        kubeconfig.contains("server: strait-local://east"),
+        kubeconfig.contains("server: https://127.0.0.1:"),
         "{kubeconfig}"
+    );
+    assert!(
+        kubeconfig.contains("certificate-authority-data:"),
+        "{kubeconfig}"
+    );
+    assert!(kubeconfig.contains("token:"), "{kubeconfig}");
+    assert_eq!(
+        strait_local::local_target(&kubeconfig).as_deref(),
+        Some("east")
     );
 
     let link = find("Link", "target");

@@ -103,7 +103,6 @@ impl DrillMesh {
         std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
         let mesh = strait_local::up(UpOptions {
             dir: dir.clone(),
-            api_addr: ([127, 0, 0, 1], 0).into(),
             strait_home: Some(home),
             merge_kubeconfig: None,
             controllers_via_api: false,

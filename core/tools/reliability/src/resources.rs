@@ -1,6 +1,6 @@
 //! The bad-resources drill: resources a user can get wrong, applied to the
-//! running guide through the local API as `strait --context east apply -f -`
-//! applies them. What the API server would refuse must be refused with an
+//! running guide through east's Kubernetes API as `strait --context east
+//! apply -f -` applies them. What the API server would refuse must be refused with an
 //! error naming the object and the field; what it accepts but points at
 //! nothing must be reported, naming the resource and what is wrong (a log
 //! line and a Warning Event on it). Either way the guide's own resources
@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use strait_local_api::LocalClient;
-use strait_local_api::wire::DeleteRequest;
+use strait_kubectl::Kubectl;
+use strait_multicluster::kubeconfig::UserKubeconfig;
 use strait_store::MemoryStore;
 
 use crate::mesh::{DrillMesh, NAMESPACE, SERVER_CLUSTER};
@@ -160,7 +160,7 @@ fn cases() -> Vec<Case> {
 /// Applies each bad resource to east while the guide's traffic runs; one
 /// row each. The resources that were stored are deleted at the end.
 pub async fn resources(mesh: &DrillMesh) -> Vec<Row> {
-    let (client, store) = match east(mesh) {
+    let (client, store) = match east(mesh).await {
         Ok(found) => found,
         Err(why) => return vec![Row::new(DRILL, "reach east's API", why, "-", false)],
     };
@@ -171,54 +171,45 @@ pub async fn resources(mesh: &DrillMesh) -> Vec<Row> {
         stored.extend(case.object);
     }
     for (kind, group, namespace, name) in stored {
-        let request = DeleteRequest {
-            kind: kind.into(),
-            group: Some(group.into()),
-            namespace: Some(namespace.into()),
-            name: name.into(),
+        let deleted = match client.kind_of(kind, Some(group)) {
+            Some(found) => client.delete(&found, namespace, name).await.map(drop),
+            None => Err(strait_kubectl::KubectlError::UnknownResource(kind.into())),
         };
-        if let Err(err) = client.delete(&request).await {
+        if let Err(err) = deleted {
             tracing::warn!("cannot delete the drill's {kind} {namespace}/{name}: {err}");
         }
     }
     rows
 }
 
-/// East's API client, as `strait --context east` makes it (the registry's
-/// entry, and the token from the file it names), and its store.
-fn east(mesh: &DrillMesh) -> Result<(LocalClient, MemoryStore), String> {
-    let registry = mesh.mesh()?.registry();
-    let entry = registry
-        .lookup(SERVER_CLUSTER)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!(
-                "no context {SERVER_CLUSTER} in {}",
-                registry.path().display()
-            )
-        })?;
-    let client = LocalClient::for_context(SERVER_CLUSTER, &entry).map_err(|e| e.to_string())?;
+/// East's client, as `strait --context east` makes it from the run's
+/// kubeconfig, and its store.
+async fn east(mesh: &DrillMesh) -> Result<(Kubectl, MemoryStore), String> {
+    let path = mesh
+        .mesh()?
+        .kubeconfig()
+        .ok_or("the run wrote no kubeconfig")?
+        .to_path_buf();
+    let kubeconfig = UserKubeconfig::read(vec![path]);
+    let client = Kubectl::for_kubeconfig(&kubeconfig, Some(SERVER_CLUSTER))
+        .await
+        .map_err(|e| e.to_string())?;
     let store = mesh.cluster(SERVER_CLUSTER)?.store().clone();
     Ok((client, store))
 }
 
-async fn run(mesh: &DrillMesh, client: &LocalClient, store: &MemoryStore, case: &Case) -> Row {
+async fn run(mesh: &DrillMesh, client: &Kubectl, store: &MemoryStore, case: &Case) -> Row {
     let before_objects = guide_objects(store);
     let before = mesh.traffic();
-    let applied = client.apply(case.yaml, None).await;
+    let applied = strait_kubectl::apply::apply(client, case.yaml, None).await;
     let (happened, clear) = match (&case.expect, applied) {
         (Expect::Refused(words), Err(err)) => {
-            let message = err
-                .api_message()
-                .map_or_else(|| err.to_string(), str::to_string);
-            let nothing_applied = err.applied().is_empty();
-            let clear = err.status().is_some_and(|s| s.is_client_error())
-                && nothing_applied
-                && words.iter().all(|w| message.contains(w));
+            let message = err.reason.clone();
+            let clear = err.applied.is_empty() && words.iter().all(|w| message.contains(w));
             (format!("refused: {message}"), clear)
         }
-        (Expect::Refused(_), Ok(response)) => (
-            format!("accepted: {} objects applied", response.results.len()),
+        (Expect::Refused(_), Ok(results)) => (
+            format!("accepted: {} objects applied", results.len()),
             false,
         ),
         (Expect::Reported { .. }, Err(err)) => (format!("refused: {err}"), false),

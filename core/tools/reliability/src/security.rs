@@ -29,7 +29,6 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use strait_local::LocalCluster;
-use strait_local_api::ClusterBackend;
 use strait_mesh::ports::OUTBOUND_PORT;
 use strait_store::ClusterStore;
 use strait_tls::{LocalIdentity, TrustRoots};
@@ -172,11 +171,18 @@ async fn borrowed_proxy(west: &LocalCluster) -> Attempt {
 }
 
 /// Case 6: a local process (or a web page) changes the policy through
-/// `strait local`'s API without the run's token. The API must refuse it
+/// east's Kubernetes API without the run's token. The API must refuse it
 /// (401) before reading the body; the guide's policy holds meanwhile.
 async fn unauthenticated_api(mesh: &DrillMesh) -> Attempt {
-    let api = match mesh.mesh() {
-        Ok(local) => local.api_addr(),
+    let api = match mesh.mesh().and_then(|local| {
+        local
+            .kube_apis()
+            .iter()
+            .find(|a| a.name == SERVER_CLUSTER)
+            .cloned()
+            .ok_or_else(|| format!("no API for {SERVER_CLUSTER}"))
+    }) {
+        Ok(api) => api,
         Err(error) => return not_tried(error),
     };
     let body = serde_json::json!({
@@ -189,17 +195,18 @@ async fn unauthenticated_api(mesh: &DrillMesh) -> Attempt {
         }
     })
     .to_string();
+    let host = api.server.trim_start_matches("https://").to_string();
     let request = format!(
-        "POST /v1/clusters/{SERVER_CLUSTER}/apply HTTP/1.1\r\nHost: {api}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /apis/policy.linkerd.io/v1alpha1/namespaces/{NAMESPACE}/authorizationpolicies HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let answer = match tokio::net::TcpStream::connect(api).await {
-        Ok(mut tcp) => wire::exchange_raw(&mut tcp, &request).await,
-        Err(error) => Answer::Failed(error.to_string()),
+    let answer = match wire::api_tls(&host, &api.ca_pem).await {
+        Ok(mut tls) => wire::exchange_raw(&mut tls, &request).await,
+        Err(error) => Answer::Failed(error),
     };
     Attempt {
         as_required: matches!(answer, Answer::Http { status: 401, .. }),
-        happened: format!("strait local's API: {}", answer.quote()),
+        happened: format!("{SERVER_CLUSTER}'s Kubernetes API: {}", answer.quote()),
     }
 }
 

@@ -27,6 +27,7 @@ fn documents_name_what_to_delete() {
     let requests = parse_documents(yaml, Some("mc-demo")).unwrap();
     let request =
         |kind: &str, group: Option<&str>, namespace: Option<&str>, name: &str| DeleteRequest {
+            resource: None,
             kind: kind.into(),
             group: group.map(str::to_string),
             namespace: namespace.map(str::to_string),

@@ -35,3 +35,20 @@ fn labels_to_set_and_remove_are_parsed() {
     assert!(parse(&args(&["svc/bb"]), false, None).is_err());
     assert!(parse(&args(&["svc/bb", "nonsense"]), false, None).is_err());
 }
+
+#[test]
+fn keys_and_values_are_checked_before_anything_is_sent() {
+    assert_eq!(
+        parse(&args(&["svc/bb", "bad key=x"]), false, None),
+        Err(LabelError::InvalidKey("bad key".into()))
+    );
+    assert!(matches!(
+        parse(&args(&["svc/bb", "a=-x"]), false, None),
+        Err(LabelError::InvalidValue { .. })
+    ));
+    assert_eq!(
+        parse(&args(&["svc/bb", "a=b", "a-"]), false, None),
+        Err(LabelError::SetAndRemoved("a".into()))
+    );
+    assert!(parse(&args(&["svc/bb", "example.com/a=b", "c="]), false, None).is_ok());
+}

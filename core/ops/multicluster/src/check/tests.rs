@@ -227,6 +227,7 @@ async fn missing_controller_crd_gateway_mirror_and_anchors_each_fail() {
         user: "u".into(),
         certificate_authority: None,
         token: None,
+        local_cluster: None,
     };
     let mut secret: k8s_openapi::api::core::v1::Secret = west
         .get("linkerd", "cluster-credentials-target")

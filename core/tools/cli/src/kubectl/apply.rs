@@ -1,17 +1,16 @@
-//! `strait apply -f FILE|DIR|-`: objects from YAML or JSON into a local
-//! cluster, reported line by line as kubectl reports them
+//! `strait apply -f FILE|DIR|-`: objects from YAML or JSON into a cluster
+//! by server-side apply, reported line by line as kubectl reports them
 //! (`service/bb created`, `deployment.apps/bb configured`).
 
 use std::process::ExitCode;
 
 use clap::Args;
-use strait_local_api::LocalClient;
-use strait_local_api::wire::AppliedObject;
-
-use strait_kubectl::names::{describe_error, object_name};
+use strait_kubectl::Kubectl;
+use strait_kubectl::apply::AppliedObject;
+use strait_kubectl::names::object_name;
 use strait_kubectl::sources::{Source, read_sources};
 
-use crate::context::{Scope, run_local};
+use crate::context::{Scope, run_kubectl};
 
 /// `apply`'s arguments.
 #[derive(Args, Debug)]
@@ -32,21 +31,20 @@ pub fn run(scope: &Scope, args: ApplyArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    run_local(scope, "apply", |client| {
-        apply(client, scope.namespace.clone(), sources)
+    run_kubectl(scope, |cluster| {
+        apply(cluster, scope.namespace.clone(), sources)
     })
 }
 
-async fn apply(client: LocalClient, namespace: Option<String>, sources: Vec<Source>) -> ExitCode {
+async fn apply(cluster: Kubectl, namespace: Option<String>, sources: Vec<Source>) -> ExitCode {
     let mut failed = false;
     for source in sources {
-        match client.apply(&source.text, namespace.as_deref()).await {
-            Ok(response) => print_results(&response.results),
-            Err(err) => {
-                print_results(err.applied());
+        match strait_kubectl::apply::apply(&cluster, &source.text, namespace.as_deref()).await {
+            Ok(results) => print_results(&results),
+            Err(failure) => {
+                print_results(&failure.applied);
                 failed = true;
-                let message = describe_error(&err);
-                eprintln!("{message} (applying {:?})", source.name);
+                eprintln!("{failure} (applying {:?})", source.name);
             }
         }
     }

@@ -4,13 +4,13 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use k8s_openapi::api::core::v1::Namespace;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use strait_local_api::LocalClient;
+use serde_json::json;
 
-use strait_kubectl::names::{describe_error, object_name};
+use strait_kubectl::Kubectl;
+use strait_kubectl::client::report;
+use strait_kubectl::names::object_name;
 
-use crate::context::{Scope, run_local};
+use crate::context::{Scope, run_kubectl};
 
 /// What `create` makes.
 #[derive(Subcommand, Debug)]
@@ -23,53 +23,32 @@ pub enum CreateCommand {
     },
 }
 
-/// Creates the object, refusing to touch one that exists.
+/// Creates the object; the server refuses one that exists.
 pub fn run(scope: &Scope, command: CreateCommand) -> ExitCode {
     match command {
         CreateCommand::Namespace { name } => {
-            run_local(scope, "create", |client| create_namespace(client, name))
+            run_kubectl(scope, |cluster| create_namespace(cluster, name))
         }
     }
 }
 
-async fn create_namespace(client: LocalClient, name: String) -> ExitCode {
-    let existing = match client.objects("Namespace", None, None).await {
-        Ok(existing) => existing,
-        Err(err) => {
-            eprintln!("{}", describe_error(&err));
-            return ExitCode::FAILURE;
-        }
-    };
-    if existing
-        .iter()
-        .any(|ns| ns["metadata"]["name"] == name.as_str())
-    {
-        eprintln!("Error from server (AlreadyExists): namespaces {name:?} already exists");
+async fn create_namespace(cluster: Kubectl, name: String) -> ExitCode {
+    let Some(kind) = cluster.kind_of("Namespace", Some("")) else {
+        eprintln!("error: the server doesn't have a resource type \"namespaces\"");
         return ExitCode::FAILURE;
-    }
-    let namespace = Namespace {
-        metadata: ObjectMeta {
-            name: Some(name),
-            ..ObjectMeta::default()
-        },
-        ..Namespace::default()
     };
-    let text = match serde_json::to_string(&namespace) {
-        Ok(text) => text,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match client.apply(&text, None).await {
-        Ok(response) => {
-            for result in &response.results {
-                println!("{} created", object_name(&result.object));
-            }
+    let namespace = json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name},
+    });
+    match cluster.create(&kind, None, namespace).await {
+        Ok(_) => {
+            println!("{} created", object_name(&kind.object(None, &name)));
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("{}", describe_error(&err));
+            eprintln!("{}", report(&err));
             ExitCode::FAILURE
         }
     }

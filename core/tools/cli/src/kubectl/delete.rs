@@ -5,12 +5,12 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use strait_kubectl::delete::requests;
-use strait_kubectl::names::{describe_error, kind_name};
-use strait_local_api::LocalClient;
-use strait_local_api::wire::DeleteRequest;
+use strait_kubectl::Kubectl;
+use strait_kubectl::client::report;
+use strait_kubectl::delete::{DeleteRequest, requests};
+use strait_kubectl::names::kind_name;
 
-use crate::context::{Scope, run_local};
+use crate::context::{Scope, run_kubectl};
 
 /// `delete`'s arguments.
 #[derive(Args, Debug)]
@@ -35,21 +35,29 @@ pub fn run(scope: &Scope, args: DeleteArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    run_local(scope, "delete", |client| delete(client, requests))
+    run_kubectl(scope, |cluster| delete(cluster, requests))
 }
 
-async fn delete(client: LocalClient, requests: Vec<DeleteRequest>) -> ExitCode {
+async fn delete(cluster: Kubectl, requests: Vec<DeleteRequest>) -> ExitCode {
     let mut failed = false;
     for request in requests {
-        match client.delete(&request).await {
-            Ok(done) => println!(
+        let namespace = request
+            .namespace
+            .clone()
+            .unwrap_or_else(|| cluster.default_namespace().to_string());
+        let deleted = match request.kind_in(&cluster) {
+            Ok(kind) => cluster.delete(&kind, &namespace, &request.name).await,
+            Err(err) => Err(err),
+        };
+        match deleted {
+            Ok(deleted) => println!(
                 "{} {:?} deleted",
-                kind_name(&done.deleted.group, &done.deleted.kind),
-                done.deleted.name
+                kind_name(&deleted.group, &deleted.kind),
+                deleted.name
             ),
             Err(err) => {
                 failed = true;
-                eprintln!("{}", describe_error(&err));
+                eprintln!("{}", report(&err));
             }
         }
     }

@@ -5,13 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde_json::Value;
-use strait_local_api::LocalClient;
+use strait_kubectl::client::{KubectlError, report};
+use strait_kubectl::get::{list, name_of, table};
+use strait_kubectl::names::kind_name;
+use strait_kubectl::{Kind, Kubectl};
 
-use strait_kubectl::get::{list, name_of, plural_name, table};
-use strait_kubectl::names::{describe_error, kind_name};
-use strait_kubectl::resources::resolve_resource;
-
-use crate::context::{Scope, run_local};
+use crate::context::{Scope, run_kubectl};
 
 /// `get`'s arguments.
 #[derive(Args, Debug)]
@@ -39,53 +38,56 @@ enum Output {
 
 /// Lists the objects, or says there are none (on stderr, as kubectl).
 pub fn run(scope: &Scope, args: GetArgs) -> ExitCode {
-    run_local(scope, "get", |client| {
-        get(client, scope.namespace.clone(), args)
-    })
+    run_kubectl(scope, |cluster| get(cluster, scope.namespace.clone(), args))
 }
 
-async fn get(client: LocalClient, namespace: Option<String>, args: GetArgs) -> ExitCode {
-    let resource = resolve_resource(&args.resource);
-    let namespace = if args.all_namespaces || !resource.namespaced {
-        None
-    } else {
-        Some(namespace.unwrap_or_else(|| "default".into()))
-    };
-    let objects = match client
-        .objects(
-            &resource.kind,
-            resource.group.as_deref(),
-            namespace.as_deref(),
-        )
-        .await
-    {
-        Ok(objects) => objects,
+/// The objects asked for: every object of the kind, or the named ones,
+/// each missing one reported as the server words it.
+async fn objects(
+    cluster: &Kubectl,
+    kind: &Kind,
+    namespace: Option<&str>,
+    names: &[String],
+) -> Result<(Vec<Value>, bool), KubectlError> {
+    if names.is_empty() {
+        return Ok((cluster.list(kind, namespace).await?, false));
+    }
+    let namespace = namespace.unwrap_or(cluster.default_namespace());
+    let mut picked = Vec::new();
+    let mut failed = false;
+    for name in names {
+        match cluster.get(kind, namespace, name).await {
+            Ok(object) => picked.push(object),
+            Err(err) => {
+                failed = true;
+                eprintln!("{}", report(&err));
+            }
+        }
+    }
+    Ok((picked, failed))
+}
+
+async fn get(cluster: Kubectl, namespace: Option<String>, args: GetArgs) -> ExitCode {
+    let kind = match cluster.kind_named(&args.resource) {
+        Ok(kind) => kind,
         Err(err) => {
-            eprintln!("{}", describe_error(&err));
+            eprintln!("{}", report(&err));
             return ExitCode::FAILURE;
         }
     };
-    let mut failed = false;
-    let objects: Vec<Value> = if args.names.is_empty() {
-        objects
+    let resource = kind.as_resource();
+    let namespace = if args.all_namespaces || !resource.namespaced {
+        None
     } else {
-        let mut picked = Vec::new();
-        for name in &args.names {
-            match objects
-                .iter()
-                .find(|o| o["metadata"]["name"] == name.as_str())
-            {
-                Some(object) => picked.push(object.clone()),
-                None => {
-                    failed = true;
-                    eprintln!(
-                        "Error from server (NotFound): {} {name:?} not found",
-                        plural_name(&resource)
-                    );
-                }
-            }
+        Some(namespace.unwrap_or_else(|| cluster.default_namespace().to_string()))
+    };
+    let (objects, failed) = match objects(&cluster, &kind, namespace.as_deref(), &args.names).await
+    {
+        Ok(found) => found,
+        Err(err) => {
+            eprintln!("{}", report(&err));
+            return ExitCode::FAILURE;
         }
-        picked
     };
     if objects.is_empty() {
         if !failed {

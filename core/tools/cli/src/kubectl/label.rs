@@ -4,13 +4,12 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use strait_local_api::LocalClient;
-use strait_local_api::wire::LabelRequest;
+use strait_kubectl::Kubectl;
+use strait_kubectl::client::report;
+use strait_kubectl::label::{LabelFailure, LabelRequest, parse};
+use strait_kubectl::names::object_name;
 
-use strait_kubectl::label::parse;
-use strait_kubectl::names::{describe_error, object_name};
-
-use crate::context::{Scope, run_local};
+use crate::context::{Scope, run_kubectl};
 
 /// `label`'s arguments.
 #[derive(Args, Debug)]
@@ -32,11 +31,11 @@ pub fn run(scope: &Scope, args: LabelArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    run_local(scope, "label", |client| label(client, request))
+    run_kubectl(scope, |cluster| label(cluster, request))
 }
 
-async fn label(client: LocalClient, request: LabelRequest) -> ExitCode {
-    match client.label(&request).await {
+async fn label(cluster: Kubectl, request: LabelRequest) -> ExitCode {
+    match strait_kubectl::label::label(&cluster, &request).await {
         Ok(done) => {
             for warning in &done.warnings {
                 eprintln!("{warning}");
@@ -44,12 +43,12 @@ async fn label(client: LocalClient, request: LabelRequest) -> ExitCode {
             println!("{} {}", object_name(&done.object), done.outcome);
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            match (err.status().map(|s| s.as_u16()), err.api_message()) {
-                // A refused overwrite is kubectl's own error, not the server's.
-                (Some(409), Some(message)) => eprintln!("error: {message}"),
-                _ => eprintln!("{}", describe_error(&err)),
-            }
+        Err(LabelFailure::Refused(err)) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+        Err(LabelFailure::Cluster(err)) => {
+            eprintln!("{}", report(&err));
             ExitCode::FAILURE
         }
     }

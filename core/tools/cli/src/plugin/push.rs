@@ -6,14 +6,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use k8s_openapi::api::core::v1::ConfigMap;
+use strait_multicluster::{Cluster, KubeCluster};
 use strait_plugin_config::{
     PLUGINS_CONFIG_MAP, PLUGINS_STATUS_CONFIG_MAP, plugin_key, status_annotation,
 };
 use strait_plugin_host::{PluginKind, PluginSource};
-use strait_plugin_tools::configmap::{merge, with_type};
-use strait_store::ClusterStore;
+use strait_plugin_tools::configmap::merge;
 
-use crate::context::{Scope, Target, block_on, resolve};
+use crate::context::{Scope, block_on};
 
 /// Who writes the ConfigMap, as server-side apply records it.
 const FIELD_MANAGER: &str = "strait-plugin-push";
@@ -34,54 +34,10 @@ pub fn push(scope: &Scope, kind: PluginKind, file: &Path, version: Option<&str>)
         }
     };
     let key = plugin_key(kind);
-    let target = match resolve(scope.context.as_deref()) {
-        Ok(target) => target,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
     block_on(async move {
-        let written = match target {
-            Target::Local(client) => {
-                let current = match client.objects("ConfigMap", None, Some(namespace)).await {
-                    Ok(objects) => objects
-                        .into_iter()
-                        .filter_map(|o| serde_json::from_value::<ConfigMap>(o).ok())
-                        .find(|cm| cm.metadata.name.as_deref() == Some(PLUGINS_CONFIG_MAP)),
-                    Err(error) => {
-                        eprintln!("error: {error}");
-                        return ExitCode::FAILURE;
-                    }
-                };
-                let merged = merge(current, namespace, key, &plugin.bytes, version);
-                match serde_json::to_string(&with_type(&merged)) {
-                    Ok(text) => client
-                        .apply(&text, Some(namespace))
-                        .await
-                        .map(drop)
-                        .map_err(|e| e.to_string()),
-                    Err(error) => Err(error.to_string()),
-                }
-            }
-            Target::Kubernetes { context, .. } => {
-                match strait_store_kube::KubeStore::for_context(&context).await {
-                    Ok(store) => {
-                        match store.get::<ConfigMap>(namespace, PLUGINS_CONFIG_MAP).await {
-                            Ok(current) => {
-                                let merged = merge(current, namespace, key, &plugin.bytes, version);
-                                store
-                                    .apply(&merged, FIELD_MANAGER)
-                                    .await
-                                    .map(drop)
-                                    .map_err(|e| e.to_string())
-                            }
-                            Err(error) => Err(error.to_string()),
-                        }
-                    }
-                    Err(error) => Err(format!("kubeconfig context {context:?}: {error}")),
-                }
-            }
+        let written = match strait_multicluster::connect(scope.context.as_deref()).await {
+            Ok(cluster) => write(&cluster, namespace, key, &plugin.bytes, version).await,
+            Err(error) => Err(error.to_string()),
         };
         match written {
             Ok(()) => {
@@ -100,4 +56,24 @@ pub fn push(scope: &Scope, kind: PluginKind, file: &Path, version: Option<&str>)
             }
         }
     })
+}
+
+/// Merges the plugin into the cluster's plugins ConfigMap (the other key
+/// and the rest of the ConfigMap kept) and applies it.
+async fn write(
+    cluster: &KubeCluster,
+    namespace: &str,
+    key: &str,
+    bytes: &[u8],
+    version: Option<&str>,
+) -> Result<(), String> {
+    let current = cluster
+        .get::<ConfigMap>(namespace, PLUGINS_CONFIG_MAP)
+        .await
+        .map_err(|e| e.to_string())?;
+    let merged = merge(current, namespace, key, bytes, version);
+    cluster
+        .apply(&merged, FIELD_MANAGER)
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -1,51 +1,55 @@
-//! A test's pair of local clusters, east and west: served by the test
-//! process through the local API, registered in a temporary STRAIT_HOME,
-//! and the `strait` binary run against them as a user runs it.
+//! A test's pair of local clusters, east and west: each store served by
+//! the test process through the Kubernetes API, as `strait local up`
+//! serves it, named by the kubeconfig in a temporary STRAIT_HOME, and the
+//! `strait` binary run against them as a user runs it.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use strait_local_api::{
-    ApiToken, ClusterBackend, ClusterInfo, LocalContext, PodScrapes, Registry, serve,
-};
-use strait_store::MemoryStore;
+use strait_apiserver::{ApiError, ClusterHost, LogQuery, LogStream};
+use strait_multicluster::ClusterInfo;
+use strait_store::{MemoryStore, Reachability};
 
-struct TestCluster {
+/// What a test cluster serves beside the Kubernetes API: its settings, and
+/// no pods or metrics.
+struct TestHost {
     name: String,
-    store: MemoryStore,
 }
 
-impl ClusterBackend for TestCluster {
-    fn name(&self) -> &str {
-        &self.name
+impl ClusterHost for TestHost {
+    fn log(&self, _namespace: &str, pod: &str, _query: &LogQuery) -> Result<LogStream, ApiError> {
+        Err(ApiError::not_found("pods", pod))
     }
-    fn store(&self) -> &MemoryStore {
-        &self.store
+    fn scrapes(&self, _window: Duration) -> serde_json::Value {
+        serde_json::Value::Array(Vec::new())
     }
-    fn scrapes(&self, _window: Duration) -> Vec<PodScrapes> {
-        Vec::new()
-    }
-    fn info(&self) -> ClusterInfo {
-        ClusterInfo {
+    fn info(&self) -> serde_json::Value {
+        serde_json::to_value(ClusterInfo {
             name: self.name.clone(),
             trust_anchors_pem: "-----BEGIN CERTIFICATE-----\nshared\n-----END CERTIFICATE-----\n"
                 .into(),
             cluster_domain: "cluster.local".into(),
             trust_domain: "cluster.local".into(),
             control_plane_namespace: "linkerd".into(),
-        }
+        })
+        .unwrap()
     }
 }
 
-/// Two clusters, east and west, served and registered in a fresh STRAIT_HOME.
+/// The user's own kubeconfig: one Kubernetes context, current, whose
+/// cluster it does not define.
+pub const USER_KUBECONFIG: &str = "apiVersion: v1\nkind: Config\ncontexts:\n- name: k8s\n  context: {cluster: k8s, user: me}\ncurrent-context: k8s\n";
+
+/// Two clusters, east and west, served and named in a fresh STRAIT_HOME.
 pub struct Env {
     pub home: PathBuf,
     pub east: MemoryStore,
     pub west: MemoryStore,
+    /// `KUBECONFIG` for the commands: the user's own kubeconfig.
+    pub user_kubeconfig: PathBuf,
 }
 
 impl Env {
@@ -56,47 +60,35 @@ impl Env {
         std::fs::create_dir_all(&home).unwrap();
         let east = MemoryStore::new();
         let west = MemoryStore::with_service_range("10.112.0.0".parse().unwrap(), 12);
-        let backends: Vec<Arc<dyn ClusterBackend>> = vec![
-            Arc::new(TestCluster {
-                name: "east".into(),
-                store: east.clone(),
-            }),
-            Arc::new(TestCluster {
-                name: "west".into(),
-                store: west.clone(),
-            }),
-        ];
-        // As `strait local up` does: a fresh token, served and written to
-        // the file the registry entries name.
-        let token = ApiToken::generate().unwrap();
-        let (addr, _task) = serve("127.0.0.1:0".parse().unwrap(), backends, token.clone())
-            .await
-            .unwrap();
-        let registry = Registry::in_dir(&home);
-        let token_file = registry.token_file(addr);
-        token.write_file(&token_file).unwrap();
-        let context = |dir: &str| LocalContext {
-            api: format!("http://{addr}"),
-            dir: home.join(dir),
-            pid: std::process::id(),
-            token_file: Some(token_file.clone()),
-        };
-        let contexts = BTreeMap::from([
-            ("east".to_string(), context("east")),
-            ("west".to_string(), context("west")),
-        ]);
-        registry.register(&contexts).unwrap();
-        std::fs::write(
-            home.join("kubeconfig"),
-            "apiVersion: v1\nkind: Config\ncontexts:\n- name: k8s\n  context: {cluster: k8s, user: me}\ncurrent-context: k8s\n",
-        )
-        .unwrap();
-        Env { home, east, west }
+        let mut apis = Vec::new();
+        for (name, store) in [("east", &east), ("west", &west)] {
+            // strait's kinds, as every local cluster has them.
+            for definition in strait_api::custom_resource_definitions().unwrap() {
+                store.register_definition(&definition).unwrap();
+            }
+            let host = Arc::new(TestHost { name: name.into() });
+            let (api, _task) =
+                strait_local::kube_api::start(name, store.clone(), Reachability::new(), Some(host))
+                    .await
+                    .unwrap();
+            apis.push(api);
+        }
+        // As `strait local up` does: the clusters' kubeconfig in STRAIT_HOME.
+        strait_local::kube_api::write(&home, &apis).unwrap();
+        let user_kubeconfig = home.join("user-kubeconfig");
+        std::fs::write(&user_kubeconfig, USER_KUBECONFIG).unwrap();
+        Env {
+            home,
+            east,
+            west,
+            user_kubeconfig,
+        }
     }
 
     /// Runs `strait ARGS` with `stdin`, off the runtime's threads.
     pub async fn strait(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let home = self.home.clone();
+        let kubeconfig = self.user_kubeconfig.clone();
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let stdin = stdin.map(str::to_string);
         tokio::task::spawn_blocking(move || {
@@ -104,7 +96,7 @@ impl Env {
                 .args(&args)
                 .env("STRAIT_HOME", &home)
                 .env("HOME", &home)
-                .env("KUBECONFIG", home.join("kubeconfig"))
+                .env("KUBECONFIG", &kubeconfig)
                 .env_remove("RUST_LOG")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())

@@ -262,6 +262,27 @@ pub(crate) async fn tls_connect(
     }
 }
 
+/// A TLS connection to a local cluster's API server at `host`
+/// (`127.0.0.1:PORT`), trusting its CA `ca_pem` and presenting nothing:
+/// what a local process without the run's credentials can open.
+pub(crate) async fn api_tls(
+    host: &str,
+    ca_pem: &str,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
+    let roots =
+        TrustRoots::from_pem("the API's CA", ca_pem.as_bytes()).map_err(|e| e.to_string())?;
+    let config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| format!("client configuration: {e}"))?
+        .with_root_certificates(roots.root_store())
+        .with_no_client_auth();
+    let tcp = TcpStream::connect(host)
+        .await
+        .map_err(|e| format!("{host}: {e}"))?;
+    let ip = host.rsplit_once(':').map_or(host, |(ip, _)| ip);
+    tls_connect(tcp, Arc::new(config), ip).await
+}
+
 async fn channel(control_plane: SocketAddr) -> Result<Channel, String> {
     let endpoint = Endpoint::from_shared(format!("http://{control_plane}"))
         .map_err(|e| format!("{control_plane}: {e}"))?
