@@ -3,10 +3,11 @@
 //! version's `APIResourceList`, built from the built-in kinds and the
 //! CustomResourceDefinitions in the store at the time of the request, so a
 //! definition applied a moment ago is discovered as on a cluster.
-//! Aggregated discovery is not offered; clients that ask for it fall back
-//! to these documents, as they do with any server that does not serve it.
+//! Clients that ask for aggregated discovery (`apidiscovery.k8s.io/v2`, as
+//! kubectl and client-go do) get every group version's resources in one
+//! answer per root instead.
 
-use http::{Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::handler::{State, json_response};
@@ -92,4 +93,88 @@ pub fn resource_list(
             "resources": entries,
         }),
     ))
+}
+
+/// The media type of aggregated discovery.
+const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether the client asks for aggregated discovery (v2; v2beta1 is not
+/// served, and a client that asks only for it gets the documents above).
+pub fn wants_aggregated(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|media| {
+            let params: Vec<&str> = media.split(';').map(str::trim).collect();
+            params.contains(&"g=apidiscovery.k8s.io")
+                && params.contains(&"v=v2")
+                && params.contains(&"as=APIGroupDiscoveryList")
+        })
+}
+
+/// `/api` (`core`) or `/apis` as an `APIGroupDiscoveryList`.
+pub fn aggregated(state: &State, core: bool) -> Response<Body> {
+    let resources = state.resources();
+    let items: Vec<Value> = group_versions(&resources)
+        .into_iter()
+        .filter(|(group, _)| group.is_empty() == core)
+        .map(|(group, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|version| {
+                    let entries: Vec<Value> = resources
+                        .iter()
+                        .filter(|r| r.group == group && &r.version == version)
+                        .map(aggregated_resource)
+                        .collect();
+                    json!({"version": version, "resources": entries, "freshness": "Current"})
+                })
+                .collect();
+            json!({"metadata": {"name": group}, "versions": versions})
+        })
+        .collect();
+    let body = json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    });
+    let mut response = json_response(StatusCode::OK, &body);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(AGGREGATED),
+    );
+    response
+}
+
+/// One resource as aggregated discovery lists it, subresources inside.
+fn aggregated_resource(r: &Resource) -> Value {
+    let subresources: Vec<Value> = r
+        .subresources
+        .iter()
+        .map(|sub| {
+            let (group, version, kind, verbs): (&str, &str, &str, &[&str]) = match sub.as_str() {
+                "log" => ("", "v1", "Pod", &["get"]),
+                "scale" => ("autoscaling", "v1", "Scale", &["get", "patch", "update"]),
+                _ => (&r.group, &r.version, &r.kind, &["get", "patch", "update"]),
+            };
+            json!({
+                "subresource": sub,
+                "responseKind": {"group": group, "version": version, "kind": kind},
+                "verbs": verbs,
+            })
+        })
+        .collect();
+    json!({
+        "resource": r.plural,
+        "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": r.singular,
+        "verbs": r.verbs,
+        "shortNames": r.short_names,
+        "categories": r.categories,
+        "subresources": subresources,
+    })
 }

@@ -75,6 +75,9 @@ pub async fn handle(state: &State, request: Request<Incoming>) -> Response<Body>
     let result = match segments.as_slice() {
         ["version"] if get => Ok(json_response(StatusCode::OK, &version())),
         ["healthz" | "livez" | "readyz"] if get => Ok(text_response(StatusCode::OK, "ok")),
+        ["api" | "apis"] if get && discovery::wants_aggregated(request.headers()) => {
+            Ok(discovery::aggregated(state, segments[0] == "api"))
+        }
         ["api"] if get => Ok(json_response(
             StatusCode::OK,
             &discovery::api_versions(state),

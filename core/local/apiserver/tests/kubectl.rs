@@ -279,3 +279,26 @@ async fn get_watch_sees_a_service_appear() {
     );
     watch.kill().await.ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_discovers_everything_in_one_aggregated_request_per_root() {
+    let api = support::start("kubectl-discovery").await;
+    let Some(k) = Kubectl::new(&api) else { return };
+    let (ok, _, log) = k.run(&["get", "links", "-A", "-v=6"], None).await;
+    assert!(ok, "{log}");
+    let gets: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"GET\"") || l.contains("GET https"))
+        .collect();
+    assert!(
+        gets.iter()
+            .any(|l| l.contains("/apis?timeout") && l.contains("200")),
+        "{log}"
+    );
+    assert!(
+        !gets
+            .iter()
+            .any(|l| l.contains("/apis/multicluster.linkerd.io/v1alpha3?")),
+        "the group version's resource list was asked for: aggregated discovery was not used\n{log}"
+    );
+}
