@@ -29,8 +29,8 @@ pub use proto::{
     default_profile, to_weighted_addr,
 };
 pub use remote::{
-    CREDENTIALS_REREAD, EVENT_COMPONENT, RECONNECT_BACKOFF_MAX, RECONNECT_BACKOFF_MIN,
-    connect_embedded, follow_remote_clusters, remote_config,
+    CREDENTIALS_REREAD, DELETED_LINK_GRACE, EVENT_COMPONENT, RECONNECT_BACKOFF_MAX,
+    RECONNECT_BACKOFF_MIN, connect_embedded, follow_remote_clusters, remote_config,
 };
 pub use service::{DestinationService, DestinationSource, GetProfileStream, GetStream};
 pub use shared::SharedClusters;

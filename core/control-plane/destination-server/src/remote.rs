@@ -45,6 +45,12 @@ const RECONNECT_BACKOFF: Backoff = Backoff::new(RECONNECT_BACKOFF_MIN, RECONNECT
 /// time; a Link that changes is read again at once.
 pub const CREDENTIALS_REREAD: Duration = Duration::from_secs(30);
 
+/// How long the cluster of a deleted Link stays linked: a Link deleted and
+/// created again (re-applied by a deploy tool, `kubectl replace --force`)
+/// keeps its endpoints without a gap, while a Link that is really gone
+/// stops being followed within seconds.
+pub const DELETED_LINK_GRACE: Duration = Duration::from_secs(5);
+
 /// The component the destination service's Events name as their source.
 pub const EVENT_COMPONENT: &str = "strait-destination";
 
@@ -208,6 +214,9 @@ struct Follower<L, C> {
     links: BTreeMap<String, Link>,
     linked: BTreeMap<String, Linked>,
     pending: BTreeMap<String, Pending>,
+    /// Links deleted, by name, and when their cluster is unlinked unless
+    /// the Link comes back first.
+    deleted: BTreeMap<String, Instant>,
     events: EventRecorder,
 }
 
@@ -255,12 +264,36 @@ where
         }
     }
 
-    /// A Link is gone: forget it and unlink its cluster.
+    /// A Link is gone: forget it, and unlink its cluster after
+    /// [`DELETED_LINK_GRACE`] unless the Link comes back meanwhile.
     async fn remove(&mut self, name: &str) {
         if let Some(link) = self.links.remove(name) {
             self.events.forget_object(&link);
         }
-        self.unlink(name).await;
+        if self.linked.contains_key(name) {
+            self.deleted
+                .insert(name.to_string(), Instant::now() + DELETED_LINK_GRACE);
+        } else {
+            self.unlink(name).await;
+        }
+    }
+
+    /// Unlinks the clusters of Links deleted more than the grace ago that
+    /// did not come back.
+    async fn unlink_deleted(&mut self) {
+        let now = Instant::now();
+        let due: Vec<String> = self
+            .deleted
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in due {
+            self.deleted.remove(&name);
+            if !self.links.contains_key(&name) {
+                self.unlink(&name).await;
+            }
+        }
     }
 
     /// Reads `link`'s credentials Secret by name and links its cluster
@@ -270,6 +303,7 @@ where
     /// next read.
     async fn read(&mut self, link: Link) {
         let name = name_of(&link);
+        self.deleted.remove(&name);
         self.links.insert(name.clone(), link.clone());
         match link_credentials(&self.local, &link).await {
             Ok(secret) => self.apply(link, secret).await,
@@ -475,6 +509,10 @@ where
     fn next_retry(&self) -> Option<Instant> {
         self.pending.values().map(|p| p.due).min()
     }
+
+    fn next_unlink(&self) -> Option<Instant> {
+        self.deleted.values().min().copied()
+    }
 }
 
 /// Watches the Links in `namespace` of the local cluster and keeps one
@@ -489,8 +527,9 @@ where
 /// the cluster is inserted into `index` and [`feed_cluster`] runs for it.
 /// The Secret is read again when the Link's spec changes and every
 /// `reread` ([`CREDENTIALS_REREAD`]): changed credentials reconnect (the
-/// old feed runs until the new connection is made), a deleted Secret or
-/// Link removes the cluster and stops its feed. A failed connection is
+/// old feed runs until the new connection is made), a deleted Secret
+/// removes the cluster and stops its feed, and so does a deleted Link
+/// that is not back within [`DELETED_LINK_GRACE`]. A failed connection is
 /// logged with the Link's name and retried with a backoff from
 /// [`RECONNECT_BACKOFF_MIN`] to [`RECONNECT_BACKOFF_MAX`]; credentials
 /// refused as written (a kubeconfig that would run a command or read a
@@ -521,6 +560,7 @@ pub async fn follow_remote_clusters<L, R, C, Fut>(
         links: BTreeMap::new(),
         linked: BTreeMap::new(),
         pending: BTreeMap::new(),
+        deleted: BTreeMap::new(),
         events: EventRecorder::new(EVENT_COMPONENT),
     };
     let mut next_reread = Instant::now() + reread;
@@ -531,6 +571,7 @@ pub async fn follow_remote_clusters<L, R, C, Fut>(
         });
         loop {
             let retry = follower.next_retry();
+            let unlink = follower.next_unlink();
             tokio::select! {
                 event = links.next() => match event {
                     Some(Ok(event)) => follower.handle(event).await,
@@ -545,6 +586,9 @@ pub async fn follow_remote_clusters<L, R, C, Fut>(
                 },
                 () = tokio::time::sleep_until(retry.unwrap_or_else(Instant::now)), if retry.is_some() => {
                     follower.retry_due().await;
+                }
+                () = tokio::time::sleep_until(unlink.unwrap_or_else(Instant::now)), if unlink.is_some() => {
+                    follower.unlink_deleted().await;
                 }
                 () = tokio::time::sleep_until(next_reread) => {
                     follower.reread().await;

@@ -19,7 +19,8 @@ use serde_json::json;
 use strait_api::link::Link;
 use strait_destination::ClusterConfig;
 use strait_destination_server::{
-    CREDENTIALS_REREAD, EVENT_COMPONENT, SharedClusters, connect_embedded, follow_remote_clusters,
+    CREDENTIALS_REREAD, DELETED_LINK_GRACE, EVENT_COMPONENT, SharedClusters, connect_embedded,
+    follow_remote_clusters,
 };
 use strait_store::{ClusterStore, Event, MemoryStore, StoreError, StoredObject, WatchParams};
 use strait_store_kube::KubeStore;
@@ -216,8 +217,10 @@ async fn one_feed_per_cluster_whatever_the_links() {
         "one connection, one feed"
     );
 
+    // Deleted for good: once the grace is over, the other Link links it.
     delete_link(&west, "east").await;
-    strait_test_support::eventually_within(PATIENCE, "east fed again", async || {
+    let patience = DELETED_LINK_GRACE + PATIENCE;
+    strait_test_support::eventually_within(patience, "east fed again", async || {
         attempts.load(Ordering::SeqCst) == 2 && index.read(|c| c.cluster("east").is_some())
     })
     .await;

@@ -9,8 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::json;
+use std::time::Duration;
 use strait_destination::ClusterConfig;
-use strait_destination_server::{SharedClusters, feed_cluster, follow_remote_clusters};
+
+use futures::StreamExt;
+use strait_destination_server::{
+    DELETED_LINK_GRACE, SharedClusters, feed_cluster, follow_remote_clusters,
+};
 use strait_store::{MemoryStore, StoreError};
 use support::*;
 
@@ -104,9 +109,29 @@ async fn a_remote_discovery_mirror_resolves_to_the_remote_pods_with_their_identi
         format!("+{EAST_2}:8080")
     );
 
-    // The Link deleted: unlinked, though its Secret stays.
+    // The Link deleted and created again within the grace: still linked,
+    // nothing sent to the stream.
     delete_link(&mesh.west, "east").await;
-    assert_eq!(describe(&next(&mut updates).await), "none:true");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    apply(&mesh.west, link("east"));
+    let quiet =
+        tokio::time::timeout(DELETED_LINK_GRACE + Duration::from_secs(1), updates.next()).await;
+    assert!(
+        quiet.is_err(),
+        "a Link re-created within the grace changed the endpoints: {quiet:?}"
+    );
+    assert!(mesh.index.read(|c| c.cluster("east").is_some()));
+
+    // The Link deleted for good: unlinked after the grace, though its
+    // Secret stays.
+    delete_link(&mesh.west, "east").await;
+    assert!(
+        mesh.index.read(|c| c.cluster("east").is_some()),
+        "kept during the grace"
+    );
+    tokio::time::sleep(DELETED_LINK_GRACE).await;
+    let gone = next(&mut updates).await;
+    assert_eq!(describe(&gone), "none:true");
     assert!(mesh.index.read(|c| c.cluster("east").is_none()));
 
     // And linked again with the Link.
