@@ -2,7 +2,6 @@
 //! give them their identities: the first listings of every kind are applied
 //! together, as Linkerd's destination waits for its caches to sync.
 
-#[allow(dead_code)]
 mod support;
 
 use std::time::Duration;
