@@ -6,6 +6,7 @@
 //! to the next. Its status says how far it got, and a Pod that cannot run
 //! says why.
 
+mod containers;
 mod drain;
 mod status;
 
@@ -15,11 +16,11 @@ use std::sync::PoisonError;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::api::core::v1::Pod;
 use strait_api::key::{Key, key_of};
 use strait_api::pod::{POD_TEMPLATE_HASH, deployment_of};
 use strait_identity::{EmbeddedTokens, ServiceAccountRef};
-use strait_mesh::names::{INIT_CONTAINER, PROXY_CONTAINER};
+use strait_mesh::names::PROXY_CONTAINER;
 use strait_mesh::ports::{ADMIN_PORT, INBOUND_PORT, OUTBOUND_PORT};
 use strait_proxy::{DirectInbound, IdentityConfig, ProxyConfig, TokenConfig};
 use strait_sidecar::is_meshed;
@@ -28,10 +29,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::apps::{self, Dial, Task};
-use crate::images::{self, Program, Terminus};
+use crate::images::{Program, Terminus};
 use crate::logs::{ContainerLog, PodLogs};
 use crate::naming;
 use crate::{ClusterRuntime, IpPool, PodTable, PodView};
+use containers::{Containers, bound_ports, containers_of};
 
 /// How long to wait for a proxy's identity before saying it is late.
 const READY_PATIENCE: Duration = Duration::from_secs(30);
@@ -278,86 +280,6 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
             logs,
         },
     );
-}
-
-/// What a Pod's containers come to: the programs to run, what cannot run,
-/// and whether the Pod is a multicluster gateway.
-struct Containers {
-    programs: Vec<(String, Program)>,
-    problems: Vec<Problem>,
-    gateway: bool,
-}
-
-/// Maps each container to a built-in program. The proxy and its init
-/// container are strait's own, so they are not programs; anything else
-/// that has no built-in image, and a Pod that would run nothing, is a
-/// problem for its status rather than a Pod that hangs.
-fn containers_of(spec: &PodSpec) -> Containers {
-    let mut programs = Vec::new();
-    let mut problems = Vec::new();
-    for container in spec.init_containers.iter().flatten() {
-        if ![INIT_CONTAINER, PROXY_CONTAINER].contains(&container.name.as_str()) {
-            problems.push((
-                container.name.clone(),
-                container.image.clone().unwrap_or_default(),
-                format!(
-                    "init container {:?} cannot run: strait local runs no init containers",
-                    container.name
-                ),
-            ));
-        }
-    }
-    // A gateway's proxy is the Pod's only program, whether its container
-    // is named as the injected proxy's or not.
-    let mut gateway = false;
-    for container in &spec.containers {
-        let program = images::program_of(container);
-        if container.name == PROXY_CONTAINER {
-            gateway |= program == Ok(Program::Gateway);
-            continue;
-        }
-        match program {
-            Ok(Program::Gateway) => gateway = true,
-            Ok(program) => programs.push((container.name.clone(), program)),
-            Err(err) => problems.push((container.name.clone(), err.image.clone(), err.to_string())),
-        }
-    }
-    if gateway && !programs.is_empty() {
-        // A gateway's proxy serves no application ports: they would hang.
-        problems.push((
-            String::new(),
-            String::new(),
-            "a multicluster gateway's Pod runs only its proxy, no other container".into(),
-        ));
-    }
-    if programs.is_empty() && problems.is_empty() && !gateway {
-        problems.push((
-            String::new(),
-            String::new(),
-            "the Pod has no containers to run".into(),
-        ));
-    }
-    Containers {
-        programs,
-        problems,
-        gateway,
-    }
-}
-
-/// The ports a Pod binds on its own address: its servers', and the proxy's
-/// when it is meshed. An address is only free when all of them are.
-fn bound_ports(programs: &[(String, Program)], meshed: bool) -> Vec<u16> {
-    let mut ports: Vec<u16> = programs
-        .iter()
-        .filter_map(|(_, program)| match program {
-            Program::Terminus(terminus) => Some(terminus.port),
-            _ => None,
-        })
-        .collect();
-    if meshed {
-        ports.extend([INBOUND_PORT, OUTBOUND_PORT, ADMIN_PORT]);
-    }
-    ports
 }
 
 /// A free address for the Pod; a gateway's is the same on every start.
