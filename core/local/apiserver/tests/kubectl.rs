@@ -7,18 +7,9 @@ mod support;
 use std::process::Stdio;
 use std::time::Duration;
 
-use strait_test_support::process::text;
+use strait_test_support::process::{find_program, text};
 use strait_test_support::tool_missing;
 use tokio::io::AsyncBufReadExt;
-
-/// kubectl on PATH, or why the test cannot run.
-fn kubectl_binary() -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("kubectl"))
-            .find(|p| p.is_file())
-    })
-}
 
 struct Kubectl {
     binary: std::path::PathBuf,
@@ -27,7 +18,7 @@ struct Kubectl {
 
 impl Kubectl {
     fn new(api: &support::Api) -> Option<Kubectl> {
-        let Some(binary) = kubectl_binary() else {
+        let Some(binary) = find_program("STRAIT_KUBECTL", "kubectl") else {
             tool_missing!("no kubectl on PATH");
             return None;
         };

@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use guide::{Table, Workspace, assert_rate, eventually, output_within, rate, section, text};
+use strait_test_support::process::find_program;
 use strait_test_support::tool_missing;
 
 /// Every file of the example: the clusters start empty, as the guide's do.
@@ -195,15 +196,6 @@ spec:
         name: slow-cooker
 EOF"#;
 
-/// kubectl on PATH.
-fn kubectl() -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("kubectl"))
-            .find(|p| p.is_file())
-    })
-}
-
 /// A shell running the guide's lines, with `strait` and kubectl on PATH and
 /// the workspace's kubeconfig.
 struct Shell<'a> {
@@ -310,7 +302,7 @@ fn intervals(log: &str) -> Vec<(u64, u64, u64)> {
 
 #[test]
 fn the_guide_runs_verbatim_with_kubectl() {
-    let Some(kubectl) = kubectl() else {
+    let Some(kubectl) = find_program("STRAIT_KUBECTL", "kubectl") else {
         tool_missing!("no kubectl on PATH: the guide's kubectl lines cannot run");
         return;
     };
