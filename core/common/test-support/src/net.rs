@@ -3,6 +3,8 @@
 //! request written out byte for byte, as an attacker would write it.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,11 +26,52 @@ pub fn any_port() -> SocketAddr {
 /// A loopback port free at the time of the call (bound, then released),
 /// for a port that must be known before its listener exists: one given to
 /// a child process, or written into a configuration.
+///
+/// The port comes from below the kernel's ephemeral range, walked by one
+/// counter per process from a start the process id picks. A port the
+/// system hands out (`bind(0)`, or the local end of any outgoing
+/// connection) comes from the ephemeral range, so between this call and
+/// the listener's bind no other socket of a busy test run takes it, and
+/// two tests of one process never get the same port.
 pub fn free_port() -> u16 {
-    let bound = std::net::TcpListener::bind(any_port()).and_then(|l| l.local_addr());
-    match bound {
+    let (low, high) = unassigned_range();
+    let span = u32::from(high - low);
+    for _ in 0..span {
+        let offset = NEXT_PORT.fetch_add(1, Ordering::Relaxed) % span;
+        let Ok(port) = u16::try_from(u32::from(low) + offset) else {
+            continue;
+        };
+        if std::net::TcpListener::bind(SocketAddr::new(LOOPBACK, port)).is_ok() {
+            return port;
+        }
+    }
+    match std::net::TcpListener::bind(any_port()).and_then(|l| l.local_addr()) {
         Ok(addr) => addr.port(),
         Err(e) => panic!("no free loopback port: {e}"),
+    }
+}
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// Where [`free_port`] walks next: an offset into its range, started by
+/// the process id so that processes run one after another (or beside each
+/// other) begin at different ports.
+static NEXT_PORT: LazyLock<AtomicU32> =
+    LazyLock::new(|| AtomicU32::new(std::process::id().wrapping_mul(7919)));
+
+/// Ports that neither well-known services nor the kernel's ephemeral range
+/// use: from 10000 up to the start of the ephemeral range
+/// (`/proc/sys/net/ipv4/ip_local_port_range`, 32768 when unreadable).
+fn unassigned_range() -> (u16, u16) {
+    const LOW: u16 = 10_000;
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    if ephemeral_start > LOW + 1000 {
+        (LOW, ephemeral_start)
+    } else {
+        (LOW, 32_768)
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
+use strait_test_support::net::free_port;
 use strait_viz::{
     AuthzRow, PodInfo, PodScrapes, Query, ResourceKind, Scrape, StatRow, authz_from_prometheus,
     authz_from_scrapes, parse_metrics, stat_from_prometheus, stat_from_scrapes,
@@ -113,13 +114,6 @@ async fn serve_metrics(start: Instant) -> u16 {
         }
     });
     port
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 fn scrapes_at(t: f64, now: SystemTime) -> Vec<PodScrapes> {

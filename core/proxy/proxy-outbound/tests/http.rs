@@ -39,7 +39,14 @@ async fn a_request_by_host_reaches_a_backend_verifying_its_identity() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_spreads_over_both_backends_and_connections_are_reused() {
     let cp = control_plane().await;
-    let (b1, b2) = (Backend::start("bb-1").await, Backend::start("bb-2").await);
+    // Equal backends that each take 5 ms: the requests in flight, not one
+    // round trip the scheduler of a busy machine happened to stall, decide
+    // where the next one goes. Peak-EWMA rightly avoids for seconds an
+    // endpoint that answered slowly once, so with instant backends a single
+    // stall would send nearly everything to the other one.
+    let delay = Duration::from_millis(5);
+    let b1 = Backend::start_with_delay("bb-1", delay).await;
+    let b2 = Backend::start_with_delay("bb-2", delay).await;
     bb(&cp, &[&b1, &b2]).await;
     let proxy = proxy(&cp, None).await;
 

@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use guide::{Guard, Table, Workspace, assert_rate, eventually, rate, section, signal, text};
+use strait_test_support::net::free_port;
 
 /// Held while a `local up` runs: one mesh per machine at a time.
 static ONE_MESH: Mutex<()> = Mutex::new(());
@@ -425,13 +426,6 @@ fn prometheus_agrees() {
         }
     }
     up.stop();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
 }
 
 /// `prometheus` from STRAIT_PROMETHEUS or PATH, else installed with apt

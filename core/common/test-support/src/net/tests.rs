@@ -76,3 +76,16 @@ fn a_free_port_can_be_bound() {
     assert_ne!(port, 0);
     std::net::TcpListener::bind(SocketAddr::new(LOCALHOST, port)).expect("the port is free");
 }
+
+#[test]
+fn free_ports_are_distinct_and_outside_the_ephemeral_range() {
+    let (_, ephemeral_start) = unassigned_range();
+    let ports: std::collections::BTreeSet<u16> = (0..50).map(|_| free_port()).collect();
+    assert_eq!(ports.len(), 50, "{ports:?}");
+    assert!(
+        ports
+            .iter()
+            .all(|&p| (10_000..ephemeral_start).contains(&p)),
+        "{ports:?}"
+    );
+}
