@@ -8,7 +8,7 @@ use strait_control_plane::{ControlPlane, RunningControlPlane};
 use strait_destination::ClusterConfig;
 use strait_destination_server::connect_embedded;
 use strait_identity::{EmbeddedTokens, SigningCa};
-use strait_mesh::names::CONTROL_PLANE_NAMESPACE;
+use strait_mesh::names::LINK_NAMESPACE;
 use strait_plugin_distribution::PluginOffer;
 use strait_policy::IndexConfig;
 use strait_store::MemoryStore;
@@ -35,7 +35,7 @@ pub async fn control_plane(
             store.clone(),
             cluster,
             ClusterConfig::default(),
-            CONTROL_PLANE_NAMESPACE,
+            LINK_NAMESPACE,
             connect_embedded(clusters),
         )
         .serve(any_port())

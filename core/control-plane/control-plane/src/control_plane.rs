@@ -105,7 +105,8 @@ impl ControlPlane {
     /// Adds Linkerd's `Destination` (`Get`, `GetProfile`) for the Services
     /// of `local`, the cluster called `cluster` in the index and spelled as
     /// `config` says. Clusters linked by the Links in `links_namespace` are
-    /// reached through each Link's credentials Secret, read by name, with
+    /// reached through each Link's credentials Secret, read by name in
+    /// `config`'s control-plane namespace, with
     /// `connect` (a kubeconfig client on Kubernetes, a lookup by name in the
     /// embedded runtime) and followed too, so remote-discovery mirrors
     /// resolve to remote pods.

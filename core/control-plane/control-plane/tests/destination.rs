@@ -24,7 +24,7 @@ const PATIENCE: Duration = Duration::from_secs(5);
 
 fn cluster() -> MemoryStore {
     let store = MemoryStore::new();
-    for ns in [NS, "linkerd"] {
+    for ns in [NS, "linkerd", "linkerd-multicluster"] {
         apply(
             &store,
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
@@ -74,7 +74,7 @@ async fn start_west(west: &MemoryStore, east: &MemoryStore) -> RunningControlPla
             west.clone(),
             "west",
             ClusterConfig::default(),
-            "linkerd",
+            "linkerd-multicluster",
             connect_embedded(clusters),
         )
         .serve("127.0.0.1:0".parse().expect("addr"))
@@ -166,7 +166,7 @@ async fn west_resolves_its_own_services_and_easts_pods_through_one_address() {
         &west,
         json!({
             "apiVersion": "multicluster.linkerd.io/v1alpha3", "kind": "Link",
-            "metadata": {"name": "east", "namespace": "linkerd"},
+            "metadata": {"name": "east", "namespace": "linkerd-multicluster"},
             "spec": {"targetClusterName": "east",
                      "clusterCredentialsSecret": "cluster-credentials-east"}
         }),

@@ -26,6 +26,7 @@ use tonic::Streaming;
 
 const NS: &str = "mc-demo";
 const MC_NS: &str = "linkerd-multicluster";
+const CP_NS: &str = "linkerd";
 const WARMUP: usize = 50;
 const ITERATIONS: usize = 500;
 const TARGET_P99: Duration = Duration::from_millis(100);
@@ -49,7 +50,7 @@ fn slice(bb_1_ready: bool) -> Value {
 
 fn setup(west: &MemoryStore, east: &MemoryStore) {
     for store in [west, east] {
-        namespaces(store, &[NS, MC_NS]);
+        namespaces(store, &[NS, MC_NS, CP_NS]);
     }
     apply(east, objects::service(NS, "bb").port("http", 8080, 8080));
     for pod in ["bb-0", "bb-1"] {
@@ -81,7 +82,7 @@ fn setup(west: &MemoryStore, east: &MemoryStore) {
         json!({
             "apiVersion": "v1", "kind": "Secret",
             "metadata": {
-                "name": "cluster-credentials-east", "namespace": MC_NS,
+                "name": "cluster-credentials-east", "namespace": CP_NS,
                 "labels": {"multicluster.linkerd.io/cluster-name": "east"},
                 "annotations": {"multicluster.linkerd.io/trust-domain": "east.example"}
             },

@@ -1,10 +1,12 @@
 //! Learning the linked clusters from the local cluster's Links, and feeding
 //! each into the index.
 //!
-//! Each Link's credentials Secret is read by name (a `get`), never by
-//! listing or watching the Secrets of the namespace: the control plane's
-//! namespace also holds the identity issuer's key, which this process has
-//! no use for.
+//! The Links are in the multicluster extension's namespace; each names a
+//! credentials Secret, whose copy for this service `link-gen` writes in
+//! the control plane's namespace (where Linkerd's destination reads it).
+//! It is read by name (a `get`), never by listing or watching the Secrets
+//! of the namespace: the control plane's namespace also holds the identity
+//! issuer's key, which this process has no use for.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -20,7 +22,7 @@ use strait_backoff::Backoff;
 use strait_destination::ClusterConfig;
 use strait_store::{
     ClusterStore, Event, EventRecorder, INVALID_CREDENTIALS, MemoryStore, StoreError, WatchParams,
-    link_credentials, report_invalid_credentials,
+    link_credentials_in, report_invalid_credentials,
 };
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -296,7 +298,9 @@ where
         }
     }
 
-    /// Reads `link`'s credentials Secret by name and links its cluster
+    /// Reads `link`'s credentials Secret by name, in the control plane's
+    /// namespace (the local cluster's, where `link-gen` writes the
+    /// destination's copy), and links its cluster
     /// unless it is already linked with the same credentials and
     /// configuration. A Link without a usable Secret links nothing; a
     /// Secret that cannot be read now leaves things as they are until the
@@ -305,7 +309,8 @@ where
         let name = name_of(&link);
         self.deleted.remove(&name);
         self.links.insert(name.clone(), link.clone());
-        match link_credentials(&self.local, &link).await {
+        let credentials = &self.local_config.control_plane_namespace;
+        match link_credentials_in(&self.local, &link, credentials).await {
             Ok(secret) => self.apply(link, secret).await,
             Err(error @ (StoreError::NotFound { .. } | StoreError::Invalid { .. })) => {
                 report_invalid_credentials(&mut self.events, &self.local, &link, &error).await;
@@ -520,7 +525,8 @@ where
 /// remote-discovery mirrors resolve to the remote pods.
 ///
 /// For each Link: its credentials Secret (`spec.clusterCredentialsSecret`,
-/// of type `mirror.linkerd.io/remote-kubeconfig`) is read by name, the
+/// of type `mirror.linkerd.io/remote-kubeconfig`) is read by name in the
+/// control plane's namespace (`local_config`'s), the
 /// remote [`ClusterConfig`] from the Secret's annotations
 /// ([`remote_config`]), `connect` reaches the cluster (from the kubeconfig
 /// on Kubernetes, by name for embedded clusters: [`connect_embedded`]),

@@ -109,17 +109,17 @@ impl ClusterStore for Recording {
 /// West with the namespaces of the tests.
 fn west() -> MemoryStore {
     let west = MemoryStore::new();
-    strait_test_support::store::namespaces(&west, &[NS, MC_NS]);
+    strait_test_support::store::namespaces(&west, &[NS, MC_NS, CP_NS]);
     west
 }
 
-/// A Secret shaped like the identity issuer's, beside the Links; labelled
+/// A Secret shaped like the identity issuer's, beside the credentials; labelled
 /// as credentials too, so that only the Links can tell it is none.
 fn issuer_like() -> serde_json::Value {
     json!({
         "apiVersion": "v1", "kind": "Secret",
         "metadata": {
-            "name": "linkerd-identity-issuer", "namespace": MC_NS,
+            "name": "linkerd-identity-issuer", "namespace": CP_NS,
             "labels": {"multicluster.linkerd.io/cluster-name": "east"}
         },
         "type": "mirror.linkerd.io/remote-kubeconfig",
@@ -167,7 +167,7 @@ async fn only_the_secrets_links_name_are_read_and_only_by_name() {
     for call in &secrets {
         assert_eq!(
             call.as_str(),
-            format!("get Secret {MC_NS}/cluster-credentials-east"),
+            format!("get Secret {CP_NS}/cluster-credentials-east"),
             "{calls:?}"
         );
     }
@@ -227,12 +227,13 @@ async fn one_feed_per_cluster_whatever_the_links() {
     follower.abort();
 }
 
-/// East's credentials Secret in west with `kubeconfig`.
+/// East's credentials Secret in west with `kubeconfig` (the
+/// destination's copy).
 async fn kubeconfig_secret(west: &MemoryStore, kubeconfig: &str) {
     let secret = Secret {
         metadata: ObjectMeta {
             name: Some("cluster-credentials-east".into()),
-            namespace: Some(MC_NS.into()),
+            namespace: Some(CP_NS.into()),
             ..ObjectMeta::default()
         },
         type_: Some("mirror.linkerd.io/remote-kubeconfig".into()),

@@ -220,7 +220,7 @@ async fn an_unreachable_cluster_is_retried_and_leaves_the_others_alone() {
     let west = MemoryStore::new();
     let east = MemoryStore::with_service_range(std::net::Ipv4Addr::new(10, 112, 0, 0), 12);
     let mesh_stub = |store: &MemoryStore| {
-        for ns in [NS, MC_NS] {
+        for ns in [NS, MC_NS, CP_NS] {
             apply(
                 store,
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),

@@ -72,7 +72,7 @@ async fn a_newly_linked_clusters_endpoints_come_with_their_identities() {
     let west = MemoryStore::new();
     let east = MemoryStore::with_service_range(std::net::Ipv4Addr::new(10, 112, 0, 0), 12);
     for store in [&west, &east] {
-        strait_test_support::store::namespaces(store, &[NS, MC_NS]);
+        strait_test_support::store::namespaces(store, &[NS, MC_NS, CP_NS]);
     }
     apply(&east, service("bb", "10.112.0.10", 8080, 8080));
     apply(&east, pod("bb-1", "bb", true));

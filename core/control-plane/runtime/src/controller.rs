@@ -138,8 +138,9 @@ pub struct Destination {
     pub cluster: String,
     /// How this cluster spells names and identities.
     pub config: ClusterConfig,
-    /// Where the Links are, with the credentials Secrets they name (the
-    /// control plane's namespace).
+    /// Where the Links are (the multicluster extension's namespace); the
+    /// credentials Secret each names is read in `config`'s control-plane
+    /// namespace, where `link-gen` writes the destination's copy.
     pub links_namespace: String,
 }
 

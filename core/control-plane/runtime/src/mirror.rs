@@ -149,7 +149,8 @@ async fn follow_leadership(
 /// come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MirrorController {
-    /// The Link's namespace (the control plane's); the Lease is there too.
+    /// The Link's namespace (the multicluster extension's); its
+    /// credentials Secret and the Lease are there too.
     pub namespace: String,
     /// The Link's name.
     pub link: String,

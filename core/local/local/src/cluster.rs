@@ -18,7 +18,9 @@ use strait_viz::wire::{PodScrapes, Scrape};
 // The mesh's names are Linkerd's defaults, so the guide's identity strings
 // (`slow-cooker.mc-demo.serviceaccount.identity.linkerd.cluster.local`)
 // hold in every local cluster.
-use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN};
+use strait_mesh::names::{
+    CONTROL_PLANE_NAMESPACE, DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN, LINK_NAMESPACE,
+};
 use strait_mirror::MirrorMetrics;
 use strait_plugin_config::{PLUGINS_CONFIG_MAP, PluginSinks};
 use strait_plugin_distribution::PluginOffer;
@@ -137,17 +139,21 @@ impl LocalCluster {
         .map_err(|e| LocalError::cluster(&name, "issuer", e))?;
         let domain = IdentityDomain::new(CONTROL_PLANE_NAMESPACE, DEFAULT_TRUST_DOMAIN)
             .map_err(|e| LocalError::cluster(&name, "identity domain", e))?;
-        // The control plane's namespace, as an installed cluster has it:
-        // the plugins ConfigMap and the Links' credentials live there.
-        store
-            .apply_json(
-                serde_json::json!({
-                    "apiVersion": "v1", "kind": "Namespace",
-                    "metadata": {"name": CONTROL_PLANE_NAMESPACE},
-                }),
-                "strait-local",
-            )
-            .map_err(|e| LocalError::cluster(&name, "the control plane's namespace", e))?;
+        // The control plane's namespace and the multicluster extension's,
+        // as an installed cluster has them: the plugins ConfigMap and the
+        // destination's copy of each Link's credentials live in the first,
+        // the Links with the service mirrors' copy in the second.
+        for namespace in [CONTROL_PLANE_NAMESPACE, LINK_NAMESPACE] {
+            store
+                .apply_json(
+                    serde_json::json!({
+                        "apiVersion": "v1", "kind": "Namespace",
+                        "metadata": {"name": namespace},
+                    }),
+                    "strait-local",
+                )
+                .map_err(|e| LocalError::cluster(&name, "the control plane's namespaces", e))?;
+        }
         let tokens = EmbeddedTokens::new();
         // This cluster's plugins: the built-in ones until its plugins
         // ConfigMap (`linkerd/strait-plugins`) names others.
@@ -410,7 +416,7 @@ impl PlaneRecipe {
                 self.store.clone(),
                 name,
                 ClusterConfig::default(),
-                CONTROL_PLANE_NAMESPACE,
+                LINK_NAMESPACE,
                 |secret| std::future::ready(store_from_credentials(&secret)),
             )
             .serve(addr)

@@ -16,6 +16,7 @@ use k8s_openapi::api::core::v1::Secret;
 use serde_json::Value;
 use strait_api::labels::{KUBECONFIG_KEY, REMOTE_KUBECONFIG_SECRET_TYPE};
 use strait_api::link::Link;
+use strait_mesh::names::LINK_NAMESPACE;
 use strait_mirror::MirrorMetrics;
 use strait_plugin_host::ExportPlugin;
 use strait_runtime::credentials::{connect_link, store_from_credentials};
@@ -128,9 +129,10 @@ pub async fn refresh_forever(store: MemoryStore, apis: Arc<BTreeMap<String, Clus
     }
 }
 
-/// Runs the service mirror of every Link in `local`, starting one when a
-/// Link appears; each stops (leaving its mirrors, as Linkerd does) when its
-/// Link is deleted. Each reaches its target through kube's client, with the
+/// Runs the service mirror of every Link in `local`'s
+/// [`LINK_NAMESPACE`] (where `link-gen` writes them, and the destination
+/// service follows them), starting one when a Link appears; each stops
+/// (leaving its mirrors, as Linkerd does) when its Link is deleted. Each reaches its target through kube's client, with the
 /// kubeconfig of its credentials Secret. Never returns; abort the task to
 /// stop them all.
 pub async fn mirror_every_link<L: ClusterStore>(
@@ -141,7 +143,10 @@ pub async fn mirror_every_link<L: ClusterStore>(
     let connect = connect_link(local.clone(), store_from_credentials);
     let mut running: BTreeMap<(String, String), watch::Sender<bool>> = BTreeMap::new();
     loop {
-        let mut links = local.watch::<Link>(WatchParams::all());
+        let mut links = local.watch::<Link>(WatchParams {
+            namespace: Some(LINK_NAMESPACE.to_string()),
+            ..WatchParams::all()
+        });
         while let Some(event) = links.next().await {
             let present: Vec<(String, String)> = match event {
                 Ok(Event::Reset(all)) => all.iter().map(key).collect(),

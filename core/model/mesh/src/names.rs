@@ -18,6 +18,12 @@ const POD_ADDRESSES: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 pub const CONTROL_PLANE_NAMESPACE: &str = "linkerd";
 /// The multicluster extension's namespace: gateway and service mirrors.
 pub const MULTICLUSTER_NAMESPACE: &str = "linkerd-multicluster";
+/// Where Links live, with the credentials Secret their service mirror
+/// reads and its Lease: the multicluster extension's namespace, as
+/// `linkerd multicluster link-gen` writes them. The destination service
+/// reads its own copy of each credentials Secret (same name) in
+/// [`CONTROL_PLANE_NAMESPACE`], as Linkerd's does.
+pub const LINK_NAMESPACE: &str = MULTICLUSTER_NAMESPACE;
 
 /// ConfigMap of cluster facts (`values`: YAML with `clusterDomain` and
 /// `identityTrustDomain`), read by tools that describe the cluster.
@@ -214,6 +220,20 @@ pub const SERVICE_MIRROR_ADMIN_ADDR: SocketAddr =
 /// The Deployment and ServiceAccount of the service mirror of Link `link`.
 pub fn service_mirror(link: &str) -> String {
     format!("controller-{link}")
+}
+
+/// The ClusterRole (and its binding) of the service mirror of Link `link`:
+/// the mirror Services and Endpoints it writes in any namespace.
+pub fn service_mirror_cluster_role(link: &str) -> String {
+    format!("linkerd-service-mirror-access-local-resources-{link}")
+}
+
+/// The Roles (and their bindings) of the service mirror of Link `link`:
+/// one beside the Link ([`LINK_NAMESPACE`]) for the Link, its credentials
+/// and its Lease, one in [`CONTROL_PLANE_NAMESPACE`] for the plugins
+/// ConfigMap.
+pub fn service_mirror_role(link: &str) -> String {
+    format!("linkerd-service-mirror-{link}")
 }
 
 /// The Lease the service mirror of Link `link` holds while it writes.

@@ -21,8 +21,8 @@ use strait_mesh::env;
 use strait_mesh::names::{
     self, CONTROL_PLANE_NAMESPACE, CONTROLLER_UID, DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN,
     GATEWAY, GATEWAY_PORT, GATEWAY_PORT_NAME, GATEWAY_PROBE_CONTAINER_PORT, GATEWAY_PROBE_PATH,
-    GATEWAY_PROBE_PORT, GATEWAY_PROBE_PORT_NAME, LIVE_PATH, MULTICLUSTER_NAMESPACE, READY_PATH,
-    REMOTE_ACCESS_ACCOUNT, REMOTE_ACCESS_TOKEN, SERVICE_MIRROR_ADMIN_ADDR,
+    GATEWAY_PROBE_PORT, GATEWAY_PROBE_PORT_NAME, LINK_NAMESPACE, LIVE_PATH, MULTICLUSTER_NAMESPACE,
+    READY_PATH, REMOTE_ACCESS_ACCOUNT, REMOTE_ACCESS_TOKEN, SERVICE_MIRROR_ADMIN_ADDR,
     SERVICE_MIRROR_ADMIN_PORT, TRUST_ROOTS, TRUST_ROOTS_KEY,
 };
 use strait_sidecar::{ControlPlaneAddrs, ProxyContainer, TrustAnchors, identity_token_volume};
@@ -321,7 +321,7 @@ impl Multicluster {
                 "--link".into(),
                 link.to_string(),
                 "-n".into(),
-                CONTROL_PLANE_NAMESPACE.into(),
+                LINK_NAMESPACE.into(),
                 format!("--admin-addr={SERVICE_MIRROR_ADMIN_ADDR}"),
             ]),
             ports: Some(vec![meta::container_port(
@@ -359,15 +359,22 @@ impl Multicluster {
         let account_ref = (MULTICLUSTER_NAMESPACE, name.as_str());
         let mut objects: Vec<Object> = vec![account.into()];
         objects.extend(rbac::cluster_role(
-            &format!("linkerd-service-mirror-access-local-resources-{link}"),
+            &names::service_mirror_cluster_role(link),
             rbac::service_mirror_cluster_rules(),
             account_ref,
             &labels,
         ));
         objects.extend(rbac::namespaced_role(
-            &format!("linkerd-service-mirror-{link}"),
+            &names::service_mirror_role(link),
+            LINK_NAMESPACE,
+            rbac::service_mirror_link_rules(link),
+            account_ref,
+            &labels,
+        ));
+        objects.extend(rbac::namespaced_role(
+            &names::service_mirror_role(link),
             CONTROL_PLANE_NAMESPACE,
-            rbac::service_mirror_namespace_rules(link),
+            rbac::plugins_config_map_rules(),
             account_ref,
             &labels,
         ));

@@ -49,26 +49,27 @@ pub fn identity_cluster_rules() -> Vec<PolicyRule> {
 }
 
 /// Destination indexes every Service, Endpoints, EndpointSlice and Pod of
-/// the cluster to answer `Get` for any authority.
+/// the cluster to answer `Get` for any authority. It follows the Links
+/// (in the multicluster extension's namespace, which may be created after
+/// the control plane, hence a cluster rule; a Link holds no credentials)
+/// and puts a Warning Event, written by server-side apply, on a Link whose
+/// credentials it refuses.
 pub fn destination_cluster_rules() -> Vec<PolicyRule> {
     vec![
         rule(CORE, &["services", "endpoints", "pods"], &READ, &[]),
         rule("discovery.k8s.io", &["endpointslices"], &READ, &[]),
+        rule("multicluster.linkerd.io", &["links"], &READ, &[]),
+        rule(CORE, &["events"], &["create", "patch"], &[]),
     ]
 }
 
-/// Destination follows the Links in the control plane's namespace and
-/// reads the credentials Secret each names by name (`get`: never `list`
-/// nor `watch`, which would hand it every Secret there, the identity
-/// issuer's key among them; the names are the Links', so `get` cannot be
-/// narrowed to them here). A Link whose credentials it refuses gets a
-/// Warning Event, written by server-side apply.
+/// Destination reads its copy of each Link's credentials Secret, in the
+/// control plane's namespace, by name (`get`: never `list` nor `watch`,
+/// which would hand it every Secret there, the identity issuer's key among
+/// them; the names are the Links', so `get` cannot be narrowed to them
+/// here).
 pub fn destination_namespace_rules() -> Vec<PolicyRule> {
-    vec![
-        rule("multicluster.linkerd.io", &["links"], &READ, &[]),
-        rule(CORE, &["secrets"], &["get"], &[]),
-        rule(CORE, &["events"], &["create", "patch"], &[]),
-    ]
+    vec![rule(CORE, &["secrets"], &["get"], &[])]
 }
 
 /// Policy indexes Pods and Linkerd's policy resources cluster-wide, and
@@ -145,19 +146,19 @@ pub fn service_mirror_cluster_rules() -> Vec<PolicyRule> {
     ]
 }
 
-/// The service mirror of Link `link` in the control plane's namespace:
-/// it watches the Links there (by namespace) and reads its own, writes
-/// its own Link's status, reads the Link's credentials Secret, and follows
-/// the plugins ConfigMap for the export plugin (reading it, reporting in
-/// the status ConfigMap, with the Event rule that also lets it put a
-/// Warning Event on its Link when the Link or its credentials are
-/// refused). Its replicas elect a leader through the Lease
-/// `service-mirror-write-<link>`, which each reads and writes by
-/// server-side apply (creating it when missing).
-pub fn service_mirror_namespace_rules(link: &str) -> Vec<PolicyRule> {
+/// The service mirror of Link `link` beside the Link
+/// ([`names::LINK_NAMESPACE`]): it watches the Links there (by namespace)
+/// and reads its own, writes its own Link's status, reads its copy of the
+/// Link's credentials Secret, and puts a Warning Event on its Link when
+/// the Link or its credentials are refused. Its replicas elect a leader
+/// through the Lease `service-mirror-write-<link>`, which each reads and
+/// writes by server-side apply (creating it when missing). The plugins
+/// ConfigMap it follows is in the control plane's namespace, under
+/// [`plugins_config_map_rules`].
+pub fn service_mirror_link_rules(link: &str) -> Vec<PolicyRule> {
     let lease = names::service_mirror_lease(link);
     let credentials = names::link_credentials(link);
-    let mut rules = vec![
+    vec![
         rule("multicluster.linkerd.io", &["links"], &READ, &[]),
         rule("multicluster.linkerd.io", &["links"], &["get"], &[link]),
         rule(
@@ -167,6 +168,7 @@ pub fn service_mirror_namespace_rules(link: &str) -> Vec<PolicyRule> {
             &[link],
         ),
         rule(CORE, &["secrets"], &["get"], &[&credentials]),
+        rule(CORE, &["events"], &["create", "patch"], &[]),
         rule("coordination.k8s.io", &["leases"], &["create"], &[]),
         rule(
             "coordination.k8s.io",
@@ -174,9 +176,7 @@ pub fn service_mirror_namespace_rules(link: &str) -> Vec<PolicyRule> {
             &["get", "patch"],
             &[&lease],
         ),
-    ];
-    rules.extend(plugins_config_map_rules());
-    rules
+    ]
 }
 
 /// What a linked source cluster reads from this one, as the remote-access

@@ -13,7 +13,9 @@ use strait_api::labels::{
     KUBECONFIG_KEY, MIRROR_CLUSTER_NAME, REMOTE_DISCOVERY, REMOTE_KUBECONFIG_SECRET_TYPE,
 };
 use strait_api::link::Link;
-use strait_mesh::names::{MULTICLUSTER_NAMESPACE, service_mirror};
+use strait_mesh::names::{
+    CONTROL_PLANE_NAMESPACE, LINK_NAMESPACE, MULTICLUSTER_NAMESPACE, service_mirror,
+};
 
 use crate::cluster::{Cluster, Flavor, labels_of};
 use crate::error::ClusterError;
@@ -186,6 +188,15 @@ async fn check_link<C: Cluster>(
         return report.fail(&format!("{label} is valid"), &why.to_string());
     }
     report.pass(&format!("{label} is valid"));
+    if namespace != LINK_NAMESPACE {
+        return report.fail(
+            &format!("{label} is in {LINK_NAMESPACE}"),
+            &format!(
+                "it is in {namespace}, where no service mirror or destination service follows \
+                 it; generate it again with `strait multicluster link-gen` and delete this one"
+            ),
+        );
+    }
     if selects_nothing(spec.selector.as_ref())
         && selects_nothing(spec.remote_discovery_selector.as_ref())
     {
@@ -203,6 +214,18 @@ async fn check_link<C: Cluster>(
         Err(why) => return report.fail(&credentials, &why.to_string()),
     };
     report.pass(&credentials);
+    // The destination service's copy, which remote discovery goes through.
+    let copy = format!("{label} credentials resolve for the destination service");
+    match resolve_credentials(cluster, CONTROL_PLANE_NAMESPACE, secret_name).await {
+        Ok(_) => report.pass(&copy),
+        Err(why) => report.fail(
+            &copy,
+            &format!(
+                "{why}: remote-discovery mirrors of this Link cannot resolve; apply the output \
+                 of `strait multicluster link-gen` again"
+            ),
+        ),
+    }
 
     let reach = format!("{label} reaches cluster {}", remote.name());
     let (source_facts, target_facts) = match (cluster.facts().await, remote.facts().await) {

@@ -1,6 +1,8 @@
-//! `strait multicluster link-gen`: the credentials Secret and the Link that
+//! `strait multicluster link-gen`: the credentials Secrets and the Link that
 //! let a source cluster mirror this (target) cluster, printed as YAML to
-//! apply in the source cluster, as `linkerd multicluster link-gen` prints them.
+//! apply in the source cluster, as `linkerd multicluster link-gen` prints
+//! them: the Link and the service mirror's Secret in `linkerd-multicluster`,
+//! and the destination service's copy of the Secret in `linkerd`.
 //!
 //! For a Kubernetes cluster the credentials are a kubeconfig holding the
 //! token of the multicluster extension's remote-access account and the API
@@ -21,7 +23,8 @@ use strait_api::labels::{
 use strait_api::link::{Link, LinkSpec, ProbeSpec};
 use strait_mesh::names::{
     CONTROL_PLANE_NAMESPACE, GATEWAY, GATEWAY_PORT, GATEWAY_PORT_NAME, GATEWAY_PROBE_PATH,
-    GATEWAY_PROBE_PORT, GATEWAY_PROBE_PORT_NAME, MULTICLUSTER_NAMESPACE, link_credentials,
+    GATEWAY_PROBE_PORT, GATEWAY_PROBE_PORT_NAME, LINK_NAMESPACE, MULTICLUSTER_NAMESPACE,
+    link_credentials,
 };
 
 use crate::cluster::{Cluster, Facts, Flavor, selected_pod_ips};
@@ -30,9 +33,6 @@ use crate::kubeconfig::KubeconfigError;
 use crate::selector::{self, SelectorError};
 use crate::{YamlError, document};
 
-/// Namespace of the Link and its Secret in the source cluster: the control
-/// plane's, where strait's service mirror looks for them.
-pub const LINK_NAMESPACE: &str = CONTROL_PLANE_NAMESPACE;
 /// The gateway's Service (and Deployment and ServiceAccount), in
 /// `linkerd-multicluster`.
 pub const GATEWAY_SERVICE: &str = GATEWAY;
@@ -133,10 +133,11 @@ pub enum LinkGenError {
     },
 }
 
-/// The Namespace, the credentials Secret and the Link, as one YAML stream.
-/// The Namespace comes first because the Secret cannot be applied into a
-/// namespace that does not exist; applying it where it exists changes
-/// nothing.
+/// The Link's Namespace, the two credentials Secrets (the service
+/// mirror's beside the Link, the destination's in the control plane's
+/// namespace) and the Link, as one YAML stream. The Namespace comes first
+/// because the Secret cannot be applied into a namespace that does not
+/// exist; applying it where it exists changes nothing.
 pub async fn generate<C: Cluster>(
     cluster: &C,
     args: &LinkGenOptions,
@@ -170,10 +171,27 @@ pub async fn generate<C: Cluster>(
         },
         ..Namespace::default()
     };
-    let secret = Secret {
+    let kubeconfig = ByteString(kubeconfig.into_bytes());
+    let credentials = |namespace: &str, meta: ObjectMeta| Secret {
         metadata: ObjectMeta {
             name: Some(secret_name.clone()),
-            namespace: Some(LINK_NAMESPACE.into()),
+            namespace: Some(namespace.into()),
+            ..meta
+        },
+        type_: Some(REMOTE_KUBECONFIG_SECRET_TYPE.into()),
+        data: Some(BTreeMap::from([(
+            KUBECONFIG_KEY.into(),
+            kubeconfig.clone(),
+        )])),
+        ..Secret::default()
+    };
+    // The service mirror's copy, beside the Link.
+    let mirror_secret = credentials(LINK_NAMESPACE, ObjectMeta::default());
+    // The destination service's copy, in its own namespace, labelled with
+    // the cluster's name and carrying its domains, as Linkerd's is.
+    let destination_secret = credentials(
+        CONTROL_PLANE_NAMESPACE,
+        ObjectMeta {
             labels: Some(BTreeMap::from([(CLUSTER_NAME.into(), name.into())])),
             annotations: Some(BTreeMap::from([
                 (TRUST_DOMAIN.into(), facts.trust_domain.clone()),
@@ -181,13 +199,7 @@ pub async fn generate<C: Cluster>(
             ])),
             ..ObjectMeta::default()
         },
-        type_: Some(REMOTE_KUBECONFIG_SECRET_TYPE.into()),
-        data: Some(BTreeMap::from([(
-            KUBECONFIG_KEY.into(),
-            ByteString(kubeconfig.into_bytes()),
-        )])),
-        ..Secret::default()
-    };
+    );
     let mut spec = LinkSpec {
         target_cluster_name: Some(name.into()),
         target_cluster_domain: Some(facts.cluster_domain.clone()),
@@ -207,7 +219,13 @@ pub async fn generate<C: Cluster>(
     }
     let mut link = Link::new(name, spec);
     link.metadata.namespace = Some(LINK_NAMESPACE.into());
-    Ok([document(&namespace)?, document(&secret)?, document(&link)?].concat())
+    Ok([
+        document(&namespace)?,
+        document(&mirror_secret)?,
+        document(&destination_secret)?,
+        document(&link)?,
+    ]
+    .concat())
 }
 
 /// What a gateway-mode Link needs to know of the target's gateway.

@@ -1,8 +1,10 @@
 //! `strait multicluster unlink --cluster-name NAME`: the objects that link
 //! this (source) cluster to target NAME, printed as YAML for
 //! `strait delete -f -` (or `kubectl delete -f -`), as `linkerd multicluster
-//! unlink` prints them: the Link, its credentials Secret, the service
-//! mirror's own objects when present, and the mirror Services and Endpoints.
+//! unlink` prints them: the Link, its credentials Secrets (the service
+//! mirror's beside the Link and the destination's in the control plane's
+//! namespace), the service mirror's own objects when present, and the
+//! mirror Services and Endpoints.
 //! Deleting a Link alone leaves its mirrors in place; this removes them too.
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -13,7 +15,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use strait_api::labels::MIRROR_CLUSTER_NAME;
 use strait_api::link::Link;
-use strait_mesh::names::{MULTICLUSTER_NAMESPACE, service_mirror, service_mirror_lease};
+use strait_mesh::names::{
+    CONTROL_PLANE_NAMESPACE, MULTICLUSTER_NAMESPACE, service_mirror, service_mirror_cluster_role,
+    service_mirror_lease, service_mirror_role,
+};
 use strait_store::StoredObject;
 
 use crate::cluster::{Cluster, Flavor};
@@ -91,9 +96,14 @@ pub async fn objects<C: Cluster>(cluster: &C, name: &str) -> Result<String, Unli
             .cluster_credentials_secret
             .as_deref()
             .filter(|s| !s.is_empty())
-            && cluster.get::<Secret>(&namespace, secret).await?.is_some()
         {
-            push(document(&stub::<Secret>(Some(&namespace), secret)))?;
+            let mut places = vec![namespace.as_str(), CONTROL_PLANE_NAMESPACE];
+            places.dedup();
+            for place in places {
+                if cluster.get::<Secret>(place, secret).await?.is_some() {
+                    push(document(&stub::<Secret>(Some(place), secret)))?;
+                }
+            }
         }
         if cluster.flavor() == Flavor::Kubernetes {
             let lease = service_mirror_lease(name);
@@ -115,21 +125,31 @@ pub async fn objects<C: Cluster>(cluster: &C, name: &str) -> Result<String, Unli
         {
             push(document(&stub::<ServiceAccount>(Some(ns), &controller)))?;
         }
-        if cluster.get::<Role>(ns, &controller).await?.is_some() {
-            push(document(&stub::<Role>(Some(ns), &controller)))?;
+        // Its Roles: for the Link beside it, for the plugins ConfigMap in
+        // the control plane's namespace.
+        let role = service_mirror_role(name);
+        for ns in [MULTICLUSTER_NAMESPACE, CONTROL_PLANE_NAMESPACE] {
+            if cluster.get::<Role>(ns, &role).await?.is_some() {
+                push(document(&stub::<Role>(Some(ns), &role)))?;
+            }
+            if cluster.get::<RoleBinding>(ns, &role).await?.is_some() {
+                push(document(&stub::<RoleBinding>(Some(ns), &role)))?;
+            }
         }
-        if cluster.get::<RoleBinding>(ns, &controller).await?.is_some() {
-            push(document(&stub::<RoleBinding>(Some(ns), &controller)))?;
-        }
-        if cluster.get::<ClusterRole>("", &controller).await?.is_some() {
-            push(document(&stub::<ClusterRole>(None, &controller)))?;
-        }
+        let cluster_role = service_mirror_cluster_role(name);
         if cluster
-            .get::<ClusterRoleBinding>("", &controller)
+            .get::<ClusterRole>("", &cluster_role)
             .await?
             .is_some()
         {
-            push(document(&stub::<ClusterRoleBinding>(None, &controller)))?;
+            push(document(&stub::<ClusterRole>(None, &cluster_role)))?;
+        }
+        if cluster
+            .get::<ClusterRoleBinding>("", &cluster_role)
+            .await?
+            .is_some()
+        {
+            push(document(&stub::<ClusterRoleBinding>(None, &cluster_role)))?;
         }
     }
     out.push(mirrors::<C, Service>(cluster, name).await?);

@@ -220,7 +220,7 @@ pub async fn tls_control_plane(
             store.clone(),
             cluster,
             ClusterConfig::default(),
-            CONTROL_PLANE_NS,
+            strait_mesh::names::LINK_NAMESPACE,
             connect_embedded(clusters),
         )
         .serve_with(any_port(), transport)

@@ -1,9 +1,10 @@
 //! A Link's credentials Secret, read by name.
 //!
 //! The service mirror and the destination service both reach linked
-//! clusters through the Secret a Link names (`spec.clusterCredentialsSecret`,
-//! in the Link's namespace, as `multicluster link-gen` writes it). Both read
-//! it here, by name: neither lists nor watches the Secrets of the
+//! clusters through the Secret a Link names (`spec.clusterCredentialsSecret`):
+//! the mirror its copy in the Link's namespace, the destination service its
+//! own in the control plane's, as `multicluster link-gen` writes them. Both
+//! read it here, by name: neither lists nor watches the Secrets of a
 //! namespace, which hold other credentials too (the identity issuer's key).
 
 use k8s_openapi::api::core::v1::Secret;
@@ -19,8 +20,9 @@ use crate::store::ClusterStore;
 pub const INVALID_CREDENTIALS: &str = "InvalidCredentials";
 
 /// The credentials Secret of `link` (`spec.clusterCredentialsSecret`, in
-/// the Link's namespace) in `local`, read by name. Every fault names the
-/// Link and the Secret, since the Link's owner fixes it there.
+/// the Link's namespace) in `local`, read by name: the service mirror's.
+/// Every fault names the Link and the Secret, since the Link's owner fixes
+/// it there.
 pub async fn link_credentials<L: ClusterStore>(
     local: &L,
     link: &Link,
@@ -30,22 +32,34 @@ pub async fn link_credentials<L: ClusterStore>(
         .namespace
         .clone()
         .unwrap_or_else(|| "default".into());
+    link_credentials_in(local, link, &namespace).await
+}
+
+/// The credentials Secret `link` names, read by name in `namespace`: the
+/// destination service's copy, in its own namespace.
+pub async fn link_credentials_in<L: ClusterStore>(
+    local: &L,
+    link: &Link,
+    namespace: &str,
+) -> Result<Secret, StoreError> {
     let link_name = link.metadata.name.clone().unwrap_or_default();
+    let link_namespace = link.metadata.namespace.as_deref().unwrap_or("default");
     let secret_name = link
         .spec
         .cluster_credentials_secret
         .clone()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| StoreError::Invalid {
-            what: format!("credentials of link {namespace}/{link_name}"),
+            what: format!("credentials of link {link_namespace}/{link_name}"),
             reason: "spec.clusterCredentialsSecret is not set".into(),
         })?;
     local
-        .get(&namespace, &secret_name)
+        .get(namespace, &secret_name)
         .await?
         .ok_or_else(|| StoreError::NotFound {
             what: format!(
-                "secrets {secret_name:?} in {namespace} (the credentials of link {link_name})"
+                "secrets {secret_name:?} in {namespace} (the credentials of link \
+                 {link_namespace}/{link_name})"
             ),
         })
 }

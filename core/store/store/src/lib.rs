@@ -24,7 +24,9 @@ mod reachability;
 mod recorder;
 mod store;
 
-pub use credentials::{INVALID_CREDENTIALS, link_credentials, report_invalid_credentials};
+pub use credentials::{
+    INVALID_CREDENTIALS, link_credentials, link_credentials_in, report_invalid_credentials,
+};
 
 pub use error::StoreError;
 pub use event::Event;

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, SERVICE_MIRROR_ADMIN_ADDR};
+use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, LINK_NAMESPACE, SERVICE_MIRROR_ADMIN_ADDR};
 use strait_plugin_config::PLUGINS_CONFIG_MAP;
 use strait_runtime::credentials::store_from_credentials;
 use strait_runtime::mirror::{self, MirrorController};
@@ -60,8 +60,10 @@ pub enum ControllerCommand {
         /// The Link's name.
         #[arg(long)]
         link: String,
-        /// The Link's namespace (the control plane's).
-        #[arg(long, short = 'n', default_value = CONTROL_PLANE_NAMESPACE)]
+        /// The Link's namespace (the multicluster extension's, where
+        /// `multicluster link-gen` writes it); its credentials Secret and
+        /// the Lease are there too.
+        #[arg(long, short = 'n', default_value = LINK_NAMESPACE)]
         namespace: String,
         /// Where /metrics, /ready and /live are served.
         #[arg(long, default_value_t = SERVICE_MIRROR_ADMIN_ADDR)]

@@ -142,14 +142,17 @@ async fn link_gen_writes_the_token_ca_server_and_gateway_of_a_kubernetes_context
     );
     let kubeconfig_base64 = base64(kubeconfig.as_bytes());
     let expected = format!(
-        "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: linkerd\n\
+        "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: linkerd-multicluster\n\
+         ---\napiVersion: v1\nkind: Secret\ndata:\n  kubeconfig: {kubeconfig_base64}\n\
+         metadata:\n  name: cluster-credentials-target\n  namespace: linkerd-multicluster\n\
+         type: mirror.linkerd.io/remote-kubeconfig\n\
          ---\napiVersion: v1\nkind: Secret\ndata:\n  kubeconfig: {kubeconfig_base64}\n\
          metadata:\n\
          \x20 annotations:\n    multicluster.linkerd.io/cluster-domain: cluster.local\n    multicluster.linkerd.io/trust-domain: root.example\n\
          \x20 labels:\n    multicluster.linkerd.io/cluster-name: target\n\
          \x20 name: cluster-credentials-target\n  namespace: linkerd\n\
          type: mirror.linkerd.io/remote-kubeconfig\n\
-         ---\napiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  name: target\n  namespace: linkerd\n\
+         ---\napiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  name: target\n  namespace: linkerd-multicluster\n\
          spec:\n  targetClusterName: target\n  targetClusterDomain: cluster.local\n  targetClusterLinkerdNamespace: linkerd\n\
          \x20 clusterCredentialsSecret: cluster-credentials-target\n  gatewayAddress: gw.east.example\n  gatewayPort: '4143'\n\
          \x20 gatewayIdentity: linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.root.example\n\
@@ -264,7 +267,7 @@ async fn linked(tag: &str) -> (FakeApi, FakeApi, Home) {
     west.add(
         "leases",
         json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-               "metadata": {"name": "service-mirror-write-target", "namespace": "linkerd"}}),
+               "metadata": {"name": "service-mirror-write-target", "namespace": "linkerd-multicluster"}}),
     );
     west.add(
         "services",
@@ -299,6 +302,7 @@ async fn check_reaches_the_target_with_the_link_credentials_and_finds_a_leftover
          √ Link target is valid\n\
          √ Link target has a service mirror controller\n\
          √ Link target credentials resolve\n\
+         √ Link target credentials resolve for the destination service\n\
          √ Link target reaches cluster east\n\
          √ Link target shares this cluster's trust anchors\n\
          √ Link target mirrors exported Services (1 exported)\n\
@@ -332,9 +336,10 @@ async fn unlink_and_gateways_on_a_kubernetes_context() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(
         text(&output.stdout),
-        "---\napiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  name: target\n  namespace: linkerd\n\
+        "---\napiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  name: target\n  namespace: linkerd-multicluster\n\
+         ---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: cluster-credentials-target\n  namespace: linkerd-multicluster\n\
          ---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: cluster-credentials-target\n  namespace: linkerd\n\
-         ---\napiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: service-mirror-write-target\n  namespace: linkerd\n\
+         ---\napiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: service-mirror-write-target\n  namespace: linkerd-multicluster\n\
          ---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: controller-target\n  namespace: linkerd-multicluster\n\
          ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: bb-target\n  namespace: mc-demo\n"
     );
@@ -368,7 +373,7 @@ async fn gateway_health_comes_from_the_service_mirrors_metrics() {
     west.add(
         "links",
         json!({"apiVersion": "multicluster.linkerd.io/v1alpha3", "kind": "Link",
-               "metadata": {"name": "south", "namespace": "linkerd"},
+               "metadata": {"name": "south", "namespace": "linkerd-multicluster"},
                "spec": {"targetClusterName": "south", "clusterCredentialsSecret": "cluster-credentials-south",
                         "gatewayAddress": "192.0.2.1", "gatewayPort": "4143",
                         "probeSpec": {"port": "4191", "path": "/ready", "period": "3s"}}}),

@@ -203,10 +203,13 @@ fn built_by_commands_and_restarted() {
         "link-gen failed: {generated:?}"
     );
     assert!(applied.status.success(), "{}", text(&applied.stderr));
-    // The control plane's namespace exists already, as on an installed cluster.
+    // The multicluster extension's namespace exists already, as on an
+    // installed cluster; the credentials go beside the Link and, for the
+    // destination service, into the control plane's namespace.
     assert_eq!(
         text(&applied.stdout),
-        "namespace/linkerd unchanged\n\
+        "namespace/linkerd-multicluster unchanged\n\
+         secret/cluster-credentials-target created\n\
          secret/cluster-credentials-target created\n\
          link.multicluster.linkerd.io/target created\n"
     );
@@ -246,7 +249,14 @@ fn built_by_commands_and_restarted() {
         namespaces.row("NAME", "made-at-exit").is_some(),
         "a namespace created just before the stop is lost: {namespaces:?}"
     );
-    let links = Table::parse(&ws.ok(&["--context", "west", "-n", "linkerd", "get", "link"]));
+    let links = Table::parse(&ws.ok(&[
+        "--context",
+        "west",
+        "-n",
+        "linkerd-multicluster",
+        "get",
+        "link",
+    ]));
     assert!(links.row("NAME", "target").is_some(), "{links:?}");
     let bb: serde_json::Value = serde_json::from_str(&ws.ok(&[
         "--context",

@@ -51,7 +51,8 @@ async fn linked(env: &Env) {
         .await);
     assert_eq!(
         applied,
-        "namespace/linkerd created\n\
+        "namespace/linkerd-multicluster unchanged\n\
+         secret/cluster-credentials-target created\n\
          secret/cluster-credentials-target created\n\
          link.multicluster.linkerd.io/target created\n"
     );
@@ -69,8 +70,28 @@ async fn link_gen_output_applies_into_the_source_cluster() {
             .map(|(_, o)| (*o).clone())
             .unwrap_or_else(|| panic!("no {kind} {name} in west"))
     };
-    let secret = find("Secret", "cluster-credentials-target");
-    assert_eq!(secret["metadata"]["namespace"], "linkerd");
+    // The service mirror's copy beside the Link, the destination's in the
+    // control plane's namespace, as Linkerd puts them.
+    let secrets: Vec<Value> = env
+        .west
+        .objects()
+        .into_iter()
+        .filter(|(k, o)| {
+            k.kind == "Secret" && o["metadata"]["name"] == "cluster-credentials-target"
+        })
+        .map(|(_, o)| (*o).clone())
+        .collect();
+    let mut namespaces: Vec<&str> = secrets
+        .iter()
+        .filter_map(|s| s["metadata"]["namespace"].as_str())
+        .collect();
+    namespaces.sort();
+    assert_eq!(namespaces, ["linkerd", "linkerd-multicluster"]);
+    let secret = secrets
+        .iter()
+        .find(|s| s["metadata"]["namespace"] == "linkerd")
+        .cloned()
+        .expect("the destination's copy");
     assert_eq!(secret["type"], "mirror.linkerd.io/remote-kubeconfig");
     assert_eq!(
         secret["metadata"]["labels"]["multicluster.linkerd.io/cluster-name"],
@@ -104,7 +125,7 @@ async fn link_gen_output_applies_into_the_source_cluster() {
 
     let link = find("Link", "target");
     assert_eq!(link["apiVersion"], "multicluster.linkerd.io/v1alpha3");
-    assert_eq!(link["metadata"]["namespace"], "linkerd");
+    assert_eq!(link["metadata"]["namespace"], "linkerd-multicluster");
     let spec = &link["spec"];
     assert_eq!(spec["targetClusterName"], "target");
     assert_eq!(spec["targetClusterDomain"], "cluster.local");
@@ -249,6 +270,7 @@ async fn check_passes_on_a_good_link_and_names_a_missing_secret() {
         "√ Link CRD exists",
         "√ Link target is valid",
         "√ Link target credentials resolve",
+        "√ Link target credentials resolve for the destination service",
         "√ Link target reaches cluster east",
         "√ Link target shares this cluster's trust anchors",
         "√ Link target mirrors exported Services (1 exported)",
@@ -280,7 +302,7 @@ async fn check_passes_on_a_good_link_and_names_a_missing_secret() {
     assert!(out.contains("× Link target mirrors exported Services (1 exported)\n    missing mirror Services: mc-demo/bb-target"), "{out}");
 
     // A Link whose Secret is missing fails, naming the Secret.
-    let bad = "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata: {name: bad, namespace: linkerd}\n\
+    let bad = "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata: {name: bad, namespace: linkerd-multicluster}\n\
         spec:\n  targetClusterName: bad\n  clusterCredentialsSecret: cluster-credentials-bad\n";
     ok(&env
         .strait(&["--context", "west", "apply", "-f", "-"], Some(bad))
@@ -291,7 +313,7 @@ async fn check_passes_on_a_good_link_and_names_a_missing_secret() {
     assert_eq!(output.status.code(), Some(1));
     let out = stdout(&output);
     assert!(
-        out.contains("× Link bad credentials resolve\n    secrets \"cluster-credentials-bad\" in linkerd not found"),
+        out.contains("× Link bad credentials resolve\n    secrets \"cluster-credentials-bad\" in linkerd-multicluster not found"),
         "{out}"
     );
     assert!(

@@ -79,6 +79,7 @@ async fn unlink_piped_into_delete_removes_the_link_its_secret_and_mirrors() {
         deleted,
         "link.multicluster.linkerd.io \"target\" deleted\n\
          secret \"cluster-credentials-target\" deleted\n\
+         secret \"cluster-credentials-target\" deleted\n\
          service \"bb-target\" deleted\n\
          endpoints \"bb-target\" deleted\n"
     );

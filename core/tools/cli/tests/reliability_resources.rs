@@ -145,7 +145,7 @@ fn bad_resources_are_refused_or_authorize_nothing_and_disturb_nothing() {
     ] {
         let yaml = format!(
             "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  \
-             name: {name}\n  namespace: linkerd\nspec:\n{spec}"
+             name: {name}\n  namespace: linkerd-multicluster\nspec:\n{spec}"
         );
         let (ok, stdout, stderr) = apply(&ws, &yaml);
         assert!(ok, "{stdout}{stderr}");
@@ -198,11 +198,11 @@ fn bad_resources_are_refused_or_authorize_nothing_and_disturb_nothing() {
     let log = up.stderr_text();
     for (warning, what) in [
         (
-            "link linkerd/broken-fields: spec.targetClusterName is required",
+            "link linkerd-multicluster/broken-fields: spec.targetClusterName is required",
             "Link broken-fields",
         ),
         (
-            "link linkerd/broken-selector: spec.remoteDiscoverySelector: unknown operator \"Sometimes\"",
+            "link linkerd-multicluster/broken-selector: spec.remoteDiscoverySelector: unknown operator \"Sometimes\"",
             "Link broken-selector",
         ),
         (

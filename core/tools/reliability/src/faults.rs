@@ -21,7 +21,7 @@ const AUTHZ_KEY: &str = "authz.wasm";
 const VERSION_ANNOTATION: &str = "strait.io/plugin-version";
 const STATUS_ANNOTATION: &str = "status.strait.io/authz.wasm";
 /// The guide's Link in the client cluster, and its mirror of bb.
-pub const LINK_NAMESPACE: &str = CONTROL_PLANE_NAMESPACE;
+pub use strait_mesh::names::LINK_NAMESPACE;
 /// The Link's name in the example.
 pub const LINK_NAME: &str = "target";
 /// bb's mirror in the client cluster.

@@ -68,7 +68,7 @@ fn cases() -> Vec<Case> {
         Case {
             tried: "apply a Link whose gatewayPort is a number (the CRD says string)",
             yaml: "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  \
-                   name: broken-port\n  namespace: linkerd\nspec:\n  targetClusterName: west\n  \
+                   name: broken-port\n  namespace: linkerd-multicluster\nspec:\n  targetClusterName: west\n  \
                    gatewayAddress: 10.0.0.1\n  gatewayPort: 4143\n",
             object: None,
             expect: Expect::Refused(&[
@@ -80,24 +80,27 @@ fn cases() -> Vec<Case> {
         Case {
             tried: "apply a Link missing targetClusterName (every field is optional in the CRD)",
             yaml: "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  \
-                   name: broken-fields\n  namespace: linkerd\nspec:\n  \
+                   name: broken-fields\n  namespace: linkerd-multicluster\nspec:\n  \
                    clusterCredentialsSecret: cluster-credentials-broken\n",
             object: Some((
                 "Link",
                 "multicluster.linkerd.io",
-                "linkerd",
+                "linkerd-multicluster",
                 "broken-fields",
             )),
             expect: Expect::Reported {
-                namespace: "linkerd",
+                namespace: "linkerd-multicluster",
                 reason: "InvalidLink",
-                words: &["link linkerd/broken-fields", "spec.targetClusterName"],
+                words: &[
+                    "link linkerd-multicluster/broken-fields",
+                    "spec.targetClusterName",
+                ],
             },
         },
         Case {
             tried: "apply a Link whose remoteDiscoverySelector has `operator: Sometimes`",
             yaml: "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  \
-                   name: broken-selector\n  namespace: linkerd\nspec:\n  \
+                   name: broken-selector\n  namespace: linkerd-multicluster\nspec:\n  \
                    targetClusterName: west\n  targetClusterDomain: cluster.local\n  \
                    clusterCredentialsSecret: cluster-credentials-west\n  \
                    remoteDiscoverySelector:\n    matchExpressions:\n    - key: app\n      \
@@ -105,14 +108,14 @@ fn cases() -> Vec<Case> {
             object: Some((
                 "Link",
                 "multicluster.linkerd.io",
-                "linkerd",
+                "linkerd-multicluster",
                 "broken-selector",
             )),
             expect: Expect::Reported {
-                namespace: "linkerd",
+                namespace: "linkerd-multicluster",
                 reason: "InvalidLink",
                 words: &[
-                    "link linkerd/broken-selector",
+                    "link linkerd-multicluster/broken-selector",
                     "spec.remoteDiscoverySelector",
                     "Sometimes",
                 ],

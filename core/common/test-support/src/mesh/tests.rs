@@ -1,6 +1,7 @@
 use super::*;
 use crate::identity::trust_root;
 use crate::store::namespaces;
+use strait_mesh::names::CONTROL_PLANE_NAMESPACE;
 
 #[tokio::test]
 async fn every_service_is_served_on_one_loopback_address() {

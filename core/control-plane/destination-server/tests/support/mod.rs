@@ -28,6 +28,9 @@ pub use strait_test_support::store::apply;
 
 pub const NS: &str = "mc-demo";
 pub const MC_NS: &str = "linkerd-multicluster";
+/// The control plane's namespace, where the destination's copy of each
+/// Link's credentials Secret is.
+pub const CP_NS: &str = "linkerd";
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 /// How often the tests' destination reads every Link's Secret again: well
 /// within [`PATIENCE`].
@@ -59,7 +62,7 @@ pub async fn delete_service(store: &MemoryStore, name: &str) {
 }
 
 pub async fn delete_secret(store: &MemoryStore, name: &str) {
-    strait_test_support::store::delete::<Secret>(store, MC_NS, name).await;
+    strait_test_support::store::delete::<Secret>(store, CP_NS, name).await;
 }
 
 pub async fn delete_link(store: &MemoryStore, name: &str) {
@@ -108,12 +111,13 @@ pub fn link(cluster: &str) -> Value {
     })
 }
 
-/// The credentials Secret `link-gen` writes in west for `cluster`.
+/// The destination's copy of the credentials Secret `link-gen` writes in
+/// west for `cluster`, in the control plane's namespace.
 pub fn credentials(cluster: &str, trust_domain: &str) -> Value {
     json!({
         "apiVersion": "v1", "kind": "Secret",
         "metadata": {
-            "name": format!("cluster-credentials-{cluster}"), "namespace": MC_NS,
+            "name": format!("cluster-credentials-{cluster}"), "namespace": CP_NS,
             "labels": {"multicluster.linkerd.io/cluster-name": cluster},
             "annotations": {
                 "multicluster.linkerd.io/trust-domain": trust_domain,
@@ -155,7 +159,7 @@ pub async fn start() -> Mesh {
     let west = MemoryStore::new();
     let east = MemoryStore::with_service_range(std::net::Ipv4Addr::new(10, 112, 0, 0), 12);
     for store in [&west, &east] {
-        strait_test_support::store::namespaces(store, &[NS, MC_NS]);
+        strait_test_support::store::namespaces(store, &[NS, MC_NS, CP_NS]);
     }
     let index = SharedClusters::new();
     index.insert_cluster("west", ClusterConfig::default());

@@ -70,7 +70,7 @@ async fn a_taken_service_address_is_an_error_and_the_admin_endpoint_stops() {
         Destination {
             cluster: "local".into(),
             config,
-            links_namespace: "linkerd".into(),
+            links_namespace: "linkerd-multicluster".into(),
         },
         |_: &Secret| -> Result<MemoryStore, StoreError> {
             Err(StoreError::NotFound {

@@ -285,12 +285,21 @@ fn a_controller_per_link_with_a_lease_rule_naming_its_lease() {
     check_plugins_config_map_read_only(&objects);
     assert!(has(&objects, "ServiceAccount", mc(), "controller-target"));
     assert!(has(&objects, "Deployment", mc(), "controller-target"));
-    assert!(has(
-        &objects,
-        "Role",
-        Some(CONTROL_PLANE_NAMESPACE),
-        "linkerd-service-mirror-target"
-    ));
+    // One Role beside the Link, one for the plugins ConfigMap.
+    for namespace in [CONTROL_PLANE_NAMESPACE, "linkerd-multicluster"] {
+        assert!(has(
+            &objects,
+            "Role",
+            Some(namespace),
+            "linkerd-service-mirror-target"
+        ));
+        assert!(has(
+            &objects,
+            "RoleBinding",
+            Some(namespace),
+            "linkerd-service-mirror-target"
+        ));
+    }
     assert!(has(
         &objects,
         "ClusterRole",
@@ -328,7 +337,7 @@ fn a_controller_per_link_with_a_lease_rule_naming_its_lease() {
             "--link",
             "target",
             "-n",
-            "linkerd"
+            "linkerd-multicluster"
         ]
     );
 }

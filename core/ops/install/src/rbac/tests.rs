@@ -28,13 +28,13 @@ fn identity_may_only_create_token_reviews() {
 }
 
 #[test]
-fn destination_and_policy_only_read_cluster_wide_but_policy_events() {
-    for verb in verbs(&destination_cluster_rules()) {
-        assert!(verb == "list" || verb == "watch", "{verb}");
-    }
-    // Policy writes nothing cluster-wide but the Events that report the
-    // resources it ignores.
-    for rule in policy_cluster_rules() {
+fn destination_and_policy_only_read_cluster_wide_but_their_events() {
+    // Both write nothing cluster-wide but the Events that report the
+    // resources they ignore or refuse.
+    for rule in destination_cluster_rules()
+        .into_iter()
+        .chain(policy_cluster_rules())
+    {
         let events = rule.resources.iter().flatten().all(|r| r == "events");
         for verb in &rule.verbs {
             let allowed = if events {
@@ -72,7 +72,8 @@ fn destination_and_policy_only_read_cluster_wide_but_policy_events() {
 
 /// A compromised destination must not be handed every Secret of the
 /// control plane's namespace (the identity issuer's key is one): it reads
-/// the Secrets its Links name, one `get` at a time.
+/// the Secrets its Links name, one `get` at a time, and follows the Links
+/// wherever they are.
 #[test]
 fn destination_reads_secrets_by_name_only_and_follows_the_links() {
     let rules = destination_namespace_rules();
@@ -80,18 +81,23 @@ fn destination_reads_secrets_by_name_only_and_follows_the_links() {
         assert!(grants(&rules, "", "secrets", verb).is_none(), "{verb}");
     }
     assert_eq!(grants(&rules, "", "secrets", "get"), Some(vec![]));
+    assert_eq!(verbs(&rules), ["get"]);
+    let cluster = destination_cluster_rules();
+    for verb in ["get", "list", "watch", "create", "patch"] {
+        assert!(grants(&cluster, "", "secrets", verb).is_none(), "{verb}");
+    }
     for verb in ["list", "watch"] {
         assert!(
-            grants(&rules, "multicluster.linkerd.io", "links", verb).is_some(),
+            grants(&cluster, "multicluster.linkerd.io", "links", verb).is_some(),
             "{verb}"
         );
     }
-    assert!(grants(&rules, "multicluster.linkerd.io", "links", "patch").is_none());
+    assert!(grants(&cluster, "multicluster.linkerd.io", "links", "patch").is_none());
     // The Warning Event about a refused Link, by server-side apply.
-    assert!(grants(&rules, "", "events", "create").is_some());
-    assert!(grants(&rules, "", "events", "patch").is_some());
+    assert!(grants(&cluster, "", "events", "create").is_some());
+    assert!(grants(&cluster, "", "events", "patch").is_some());
     // Nothing else is written.
-    for rule in &rules {
+    for rule in &cluster {
         let writes = rule.verbs.iter().any(|v| v == "create" || v == "patch");
         if writes {
             assert_eq!(rule.resources.as_deref(), Some(&["events".to_string()][..]));
@@ -140,10 +146,7 @@ fn neither_policy_nor_a_service_mirror_may_write_the_plugins_config_map() {
         ("policy (cluster)", policy_cluster_rules()),
         ("policy (namespace)", plugins_config_map_rules()),
         ("service mirror (cluster)", service_mirror_cluster_rules()),
-        (
-            "service mirror (namespace)",
-            service_mirror_namespace_rules("target"),
-        ),
+        ("service mirror (link)", service_mirror_link_rules("target")),
     ];
     for (who, rules) in followers {
         for rule in &rules {
@@ -151,17 +154,13 @@ fn neither_policy_nor_a_service_mirror_may_write_the_plugins_config_map() {
             assert!(writes.is_empty(), "{who} may {writes:?} it: {rule:?}");
         }
     }
-    // Both still follow it.
-    for rules in [
-        plugins_config_map_rules(),
-        service_mirror_namespace_rules("target"),
-    ] {
-        assert!(grants(&rules, "", "configmaps", "watch").is_some());
-        assert_eq!(
-            grants(&rules, "", "configmaps", "get"),
-            Some(vec![PLUGINS_CONFIG_MAP.to_string()])
-        );
-    }
+    // Both still follow it, by the same rules.
+    let rules = plugins_config_map_rules();
+    assert!(grants(&rules, "", "configmaps", "watch").is_some());
+    assert_eq!(
+        grants(&rules, "", "configmaps", "get"),
+        Some(vec![PLUGINS_CONFIG_MAP.to_string()])
+    );
     // The check itself sees a write, named or not.
     let named = rule(
         CORE,
@@ -183,7 +182,7 @@ fn neither_policy_nor_a_service_mirror_may_write_the_plugins_config_map() {
 
 #[test]
 fn a_service_mirror_touches_only_its_own_link_lease_and_credentials() {
-    let rules = service_mirror_namespace_rules("target");
+    let rules = service_mirror_link_rules("target");
     let only = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
     assert_eq!(
         grants(&rules, "coordination.k8s.io", "leases", "get"),
@@ -210,14 +209,9 @@ fn a_service_mirror_touches_only_its_own_link_lease_and_credentials() {
     );
     assert!(grants(&rules, "multicluster.linkerd.io", "links", "patch").is_none());
     assert!(grants(&rules, "multicluster.linkerd.io", "links", "watch").is_some());
-    assert_eq!(
-        grants(&rules, "", "configmaps", "patch"),
-        only(&["strait-plugins-status"])
-    );
-    assert_eq!(
-        grants(&rules, "", "configmaps", "get"),
-        only(&["strait-plugins"])
-    );
+    // No ConfigMap beside the Link: the plugins are in the control plane's
+    // namespace.
+    assert!(grants(&rules, "", "configmaps", "get").is_none());
 }
 
 #[test]

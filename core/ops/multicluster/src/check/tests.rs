@@ -146,6 +146,7 @@ async fn a_good_link_passes_every_check_and_a_leftover_controller_fails() {
         "√ Link target is valid",
         "√ Link target has a service mirror controller",
         "√ Link target credentials resolve",
+        "√ Link target credentials resolve for the destination service",
         "√ Link target reaches cluster east",
         "√ Link target shares this cluster's trust anchors",
         "√ Link target mirrors exported Services (2 exported)",
@@ -230,7 +231,7 @@ async fn missing_controller_crd_gateway_mirror_and_anchors_each_fail() {
         local_cluster: None,
     };
     let mut secret: k8s_openapi::api::core::v1::Secret = west
-        .get("linkerd", "cluster-credentials-target")
+        .get("linkerd-multicluster", "cluster-credentials-target")
         .await
         .unwrap()
         .unwrap();
@@ -242,7 +243,7 @@ async fn missing_controller_crd_gateway_mirror_and_anchors_each_fail() {
         k8s_openapi::ByteString(elsewhere.to_kubeconfig().unwrap().into_bytes()),
     )]));
     west.apply(&secret, "test").await.unwrap();
-    let north = "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata: {name: north, namespace: linkerd}\n\
+    let north = "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata: {name: north, namespace: linkerd-multicluster}\n\
         spec: {targetClusterName: north, clusterCredentialsSecret: cluster-credentials-north, gatewayPort: 'x'}\n";
     assert!(west.apply_yaml("t", north, "test").errors.is_empty());
     let report = super::report(&west_cluster, &mut |_| {}).await;
@@ -268,7 +269,7 @@ async fn missing_controller_crd_gateway_mirror_and_anchors_each_fail() {
     assert!(
         has(
             &report,
-            "× Link north credentials resolve\n    secret \"cluster-credentials-north\" in linkerd: cluster at https://north.example:6443 not found"
+            "× Link north credentials resolve\n    secret \"cluster-credentials-north\" in linkerd-multicluster: cluster at https://north.example:6443 not found"
         ),
         "{:#?}",
         report.lines
@@ -313,4 +314,37 @@ async fn a_targets_anchors_come_from_linkerd_config_when_the_roots_cannot_be_rea
     east.apply(&config, "test").await.unwrap();
     let report = super::report(&west_cluster, &mut |_| {}).await;
     assert!(has(&report, anchors), "{:#?}", report.lines);
+}
+
+/// A Link where no controller follows it (where strait kept them before it
+/// put them where Linkerd does), and a Link without the destination's copy
+/// of its credentials: each fails, saying what to do.
+#[tokio::test]
+async fn a_link_out_of_place_or_without_the_destinations_credentials_fails() {
+    let (port, _gateway) = live_gateway().await;
+    let (west_cluster, west, _) = linked(port).await;
+    west.delete::<k8s_openapi::api::core::v1::Secret>("linkerd", "cluster-credentials-target")
+        .await
+        .unwrap();
+    let report = super::report(&west_cluster, &mut |_| {}).await;
+    assert!(
+        has(
+            &report,
+            "× Link target credentials resolve for the destination service\n    secrets \"cluster-credentials-target\" in linkerd not found: remote-discovery mirrors of this Link cannot resolve; apply the output of `strait multicluster link-gen` again"
+        ),
+        "{:#?}",
+        report.lines
+    );
+    let old = "apiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata: {name: old, namespace: linkerd}\n\
+        spec: {targetClusterName: old, clusterCredentialsSecret: cluster-credentials-old}\n";
+    assert!(west.apply_yaml("t", old, "test").errors.is_empty());
+    let report = super::report(&west_cluster, &mut |_| {}).await;
+    assert!(
+        has(
+            &report,
+            "× Link old is in linkerd-multicluster\n    it is in linkerd, where no service mirror or destination service follows it; generate it again with `strait multicluster link-gen` and delete this one"
+        ),
+        "{:#?}",
+        report.lines
+    );
 }

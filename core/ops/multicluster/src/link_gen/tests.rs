@@ -41,19 +41,40 @@ async fn a_kubernetes_target_gives_its_token_ca_server_and_gateway() {
         .await
         .unwrap();
     let docs = documents(&yaml);
-    assert_eq!(docs.len(), 3, "{yaml}");
+    assert_eq!(docs.len(), 4, "{yaml}");
     assert_eq!(
         docs[0],
-        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "linkerd"}})
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "linkerd-multicluster"}})
     );
-    let secret: Secret = serde_json::from_value(docs[1].clone()).unwrap();
-    let kubeconfig =
-        String::from_utf8(secret.data.clone().unwrap()["kubeconfig"].0.clone()).unwrap();
+    // Two copies of the same credentials, where Linkerd puts them: the
+    // service mirror's beside the Link, the destination's (labelled with
+    // the cluster and its domains) in the control plane's namespace.
+    let without_data = |doc: &serde_json::Value| {
+        let secret: Secret = serde_json::from_value(doc.clone()).unwrap();
+        let kubeconfig =
+            String::from_utf8(secret.data.clone().unwrap()["kubeconfig"].0.clone()).unwrap();
+        let mut doc = doc.clone();
+        doc.as_object_mut().unwrap().remove("data");
+        (doc, kubeconfig)
+    };
+    let (mirror_secret, kubeconfig) = without_data(&docs[1]);
     assert_eq!(kubeconfig, KUBECONFIG);
-    let mut without_data = docs[1].clone();
-    without_data.as_object_mut().unwrap().remove("data");
     assert_eq!(
-        without_data,
+        mirror_secret,
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": "cluster-credentials-target",
+                "namespace": "linkerd-multicluster",
+            },
+            "type": "mirror.linkerd.io/remote-kubeconfig",
+        })
+    );
+    let (destination_secret, copy) = without_data(&docs[2]);
+    assert_eq!(copy, KUBECONFIG);
+    assert_eq!(
+        destination_secret,
         serde_json::json!({
             "apiVersion": "v1",
             "kind": "Secret",
@@ -70,11 +91,11 @@ async fn a_kubernetes_target_gives_its_token_ca_server_and_gateway() {
         })
     );
     assert_eq!(
-        docs[2],
+        docs[3],
         serde_json::json!({
             "apiVersion": "multicluster.linkerd.io/v1alpha3",
             "kind": "Link",
-            "metadata": {"name": "target", "namespace": "linkerd"},
+            "metadata": {"name": "target", "namespace": "linkerd-multicluster"},
             "spec": {
                 "targetClusterName": "target",
                 "targetClusterDomain": "cluster.local",
@@ -122,7 +143,7 @@ async fn flags_override_the_server_gateway_and_selectors() {
         kubeconfig.contains("    server: https://10.0.0.1:443\n"),
         "{kubeconfig}"
     );
-    let spec = &docs[2]["spec"];
+    let spec = &docs[3]["spec"];
     assert_eq!(spec["gatewayAddress"], "gw.example,198.51.100.2");
     assert_eq!(spec["gatewayPort"], "10143");
     assert_eq!(
@@ -137,7 +158,7 @@ async fn flags_override_the_server_gateway_and_selectors() {
     let gatewayless = generate(&east, &args(&["--cluster-name=target", "--gateway=false"]))
         .await
         .unwrap();
-    let spec = &documents(&gatewayless)[2]["spec"];
+    let spec = &documents(&gatewayless)[3]["spec"];
     for field in [
         "gatewayAddress",
         "gatewayPort",

@@ -16,13 +16,18 @@ metadata: {name: linkerd-multicluster}
 ---
 apiVersion: multicluster.linkerd.io/v1alpha3
 kind: Link
-metadata: {name: target, namespace: linkerd}
+metadata: {name: target, namespace: linkerd-multicluster}
 spec: {targetClusterName: target, clusterCredentialsSecret: cluster-credentials-target}
 ---
 apiVersion: multicluster.linkerd.io/v1alpha3
 kind: Link
-metadata: {name: other, namespace: linkerd}
+metadata: {name: other, namespace: linkerd-multicluster}
 spec: {targetClusterName: other, clusterCredentialsSecret: cluster-credentials-other}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: cluster-credentials-target, namespace: linkerd-multicluster}
+type: mirror.linkerd.io/remote-kubeconfig
 ---
 apiVersion: v1
 kind: Secret
@@ -64,7 +69,15 @@ metadata: {name: controller-target, namespace: linkerd-multicluster}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: {name: controller-target}
+metadata: {name: linkerd-service-mirror-access-local-resources-target}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: linkerd-service-mirror-target, namespace: linkerd-multicluster}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: linkerd-service-mirror-target, namespace: linkerd}
 "#;
 
 const EXPECTED: &str = "\
@@ -73,7 +86,13 @@ apiVersion: multicluster.linkerd.io/v1alpha3
 kind: Link
 metadata:
   name: target
-  namespace: linkerd
+  namespace: linkerd-multicluster
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: cluster-credentials-target
+  namespace: linkerd-multicluster
 ---
 apiVersion: v1
 kind: Secret
@@ -85,7 +104,7 @@ apiVersion: coordination.k8s.io/v1
 kind: Lease
 metadata:
   name: service-mirror-write-target
-  namespace: linkerd
+  namespace: linkerd-multicluster
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -100,9 +119,21 @@ metadata:
   namespace: linkerd-multicluster
 ---
 apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: linkerd-service-mirror-target
+  namespace: linkerd-multicluster
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: linkerd-service-mirror-target
+  namespace: linkerd
+---
+apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:
-  name: controller-target
+  name: linkerd-service-mirror-access-local-resources-target
 ---
 apiVersion: v1
 kind: Service
@@ -129,7 +160,7 @@ async fn unlink_names_the_link_its_secret_controller_and_mirrors_only() {
     let lease: Lease = serde_json::from_value(json!({
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
-        "metadata": {"name": "service-mirror-write-target", "namespace": "linkerd"},
+        "metadata": {"name": "service-mirror-write-target", "namespace": "linkerd-multicluster"},
     }))
     .unwrap();
     store.apply(&lease, "test").await.unwrap();
@@ -139,7 +170,7 @@ async fn unlink_names_the_link_its_secret_controller_and_mirrors_only() {
     // `other` has no Secret, controller or Endpoints: only what exists is named.
     assert_eq!(
         objects(&west, "other").await.unwrap(),
-        "---\napiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  name: other\n  namespace: linkerd\n\
+        "---\napiVersion: multicluster.linkerd.io/v1alpha3\nkind: Link\nmetadata:\n  name: other\n  namespace: linkerd-multicluster\n\
          ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: bb-other\n  namespace: mc-demo\n"
     );
 }

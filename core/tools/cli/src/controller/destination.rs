@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use clap::Args;
 use strait_destination::ClusterConfig;
-use strait_mesh::names::{DEFAULT_CLUSTER_DOMAIN, DESTINATION};
+use strait_mesh::names::{DEFAULT_CLUSTER_DOMAIN, DESTINATION, LINK_NAMESPACE};
 use strait_runtime::controller::{self, Destination, Serving};
 use strait_runtime::credentials::store_from_credentials;
 
@@ -27,6 +27,11 @@ pub struct DestinationArgs {
     /// logs, since linked clusters are named by their Links.
     #[arg(long, default_value = "local")]
     pub cluster_name: String,
+    /// Where the Links to follow are (`multicluster link-gen` writes them
+    /// there); each one's credentials Secret is read, by name, in the
+    /// controller namespace.
+    #[arg(long, default_value = LINK_NAMESPACE)]
+    pub links_namespace: String,
     #[command(flatten)]
     pub names: MeshNames,
     #[command(flatten)]
@@ -48,7 +53,7 @@ pub async fn run(args: DestinationArgs) -> Result<(), String> {
     let destination = Destination {
         cluster: args.cluster_name.clone(),
         config: cluster_config(&args),
-        links_namespace: args.names.controller_namespace.clone(),
+        links_namespace: args.links_namespace.clone(),
     };
     let serving = Serving {
         addr: args.addr,

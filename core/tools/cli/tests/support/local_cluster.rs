@@ -66,6 +66,17 @@ impl Env {
             for definition in strait_api::custom_resource_definitions().unwrap() {
                 store.register_definition(&definition).unwrap();
             }
+            // The control plane's and the multicluster extension's
+            // namespaces, as every installed (or local) cluster has them.
+            for namespace in ["linkerd", "linkerd-multicluster"] {
+                store
+                    .apply_json(
+                        serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                                           "metadata": {"name": namespace}}),
+                        "test",
+                    )
+                    .unwrap();
+            }
             let host = Arc::new(TestHost { name: name.into() });
             let (api, _task) =
                 strait_local::kube_api::start(name, store.clone(), Reachability::new(), Some(host))
