@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use strait_api::key::{Key, key_of};
-use strait_api::pod::{POD_TEMPLATE_HASH, deployment_of};
+use strait_api::pod::{POD_TEMPLATE_HASH, controller_of, deployment_of};
 use strait_identity::{EmbeddedTokens, ServiceAccountRef};
 use strait_mesh::names::PROXY_CONTAINER;
 use strait_mesh::ports::{ADMIN_PORT, INBOUND_PORT, OUTBOUND_PORT};
@@ -226,6 +226,8 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         namespace: key.0.clone(),
         name: key.1.clone(),
         deployment: deployment.clone(),
+        replicaset: controller_of(&pod, "ReplicaSet"),
+        statefulset: controller_of(&pod, "StatefulSet"),
         ip: None,
         ready: false,
         meshed,

@@ -90,6 +90,10 @@ pub struct PodView {
     pub name: String,
     /// The Deployment that owns it, if any.
     pub deployment: Option<String>,
+    /// The ReplicaSet that controls it, if any.
+    pub replicaset: Option<String>,
+    /// The StatefulSet that controls it, if any.
+    pub statefulset: Option<String>,
     /// Its address, once it has one.
     pub ip: Option<IpAddr>,
     /// Whether its containers run and, if meshed, its proxy has an identity.

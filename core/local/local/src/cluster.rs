@@ -139,21 +139,6 @@ impl LocalCluster {
         .map_err(|e| LocalError::cluster(&name, "issuer", e))?;
         let domain = IdentityDomain::new(CONTROL_PLANE_NAMESPACE, DEFAULT_TRUST_DOMAIN)
             .map_err(|e| LocalError::cluster(&name, "identity domain", e))?;
-        // The control plane's namespace and the multicluster extension's,
-        // as an installed cluster has them: the plugins ConfigMap and the
-        // destination's copy of each Link's credentials live in the first,
-        // the Links with the service mirrors' copy in the second.
-        for namespace in [CONTROL_PLANE_NAMESPACE, LINK_NAMESPACE] {
-            store
-                .apply_json(
-                    serde_json::json!({
-                        "apiVersion": "v1", "kind": "Namespace",
-                        "metadata": {"name": namespace},
-                    }),
-                    "strait-local",
-                )
-                .map_err(|e| LocalError::cluster(&name, "the control plane's namespaces", e))?;
-        }
         let tokens = EmbeddedTokens::new();
         // This cluster's plugins: the built-in ones until its plugins
         // ConfigMap (`linkerd/strait-plugins`) names others.
@@ -471,6 +456,8 @@ impl LocalCluster {
                     namespace: pod.namespace,
                     pod: pod.name,
                     deployment: pod.deployment,
+                    replicaset: pod.replicaset,
+                    statefulset: pod.statefulset,
                     meshed: pod.meshed,
                     ready: pod.ready,
                     first: first.map(wire),

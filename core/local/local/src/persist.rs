@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, LINK_NAMESPACE};
 use strait_store::MemoryStore;
 
 use crate::error::LocalError;
@@ -60,6 +61,26 @@ fn register_definitions(store: &MemoryStore) -> Result<(), LocalError> {
     Ok(())
 }
 
+/// The control plane's and the multicluster extension's namespaces, as an
+/// installed cluster has them: the plugins ConfigMap and the destination's
+/// copy of each Link's credentials go in the first, the Links with the
+/// service mirrors' copy in the second, and a file applying them must find
+/// both (`link-gen`'s output names only the second).
+fn install_namespaces(store: &MemoryStore) -> Result<(), LocalError> {
+    for namespace in [CONTROL_PLANE_NAMESPACE, LINK_NAMESPACE] {
+        store
+            .apply_json(
+                serde_json::json!({
+                    "apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": namespace},
+                }),
+                "strait-local",
+            )
+            .map_err(|e| LocalError::shared("creating the control plane's namespaces", e))?;
+    }
+    Ok(())
+}
+
 fn digest(text: &str) -> String {
     let hash = Sha256::digest(text.as_bytes());
     hash.iter().map(|b| format!("{b:02x}")).collect()
@@ -69,11 +90,13 @@ fn digest(text: &str) -> String {
 /// that is new or changed since the last run (all of them on the first
 /// run). Records the files' digests for the next start.
 ///
-/// The store first learns strait's CustomResourceDefinitions, as a cluster
-/// with strait installed has them, so a custom resource the API server
-/// would refuse (a file's or one applied later) is refused here too.
+/// The store first learns strait's CustomResourceDefinitions and gets the
+/// mesh's namespaces, as a cluster with strait installed has them, so a
+/// custom resource the API server would refuse (a file's or one applied
+/// later) is refused here too, and the Links' files find their namespaces.
 pub fn load(store: &MemoryStore, dir: &Path) -> Result<Loaded, LocalError> {
     register_definitions(store)?;
+    install_namespaces(store)?;
     let mut loaded = Loaded::default();
     let sources_path = dir.join(SOURCES_FILE);
     let known: BTreeMap<String, String> = std::fs::read_to_string(&sources_path)

@@ -34,6 +34,8 @@ pub fn viz_pods(scrapes: Vec<strait_viz::wire::PodScrapes>) -> Vec<strait_viz::P
             namespace: pod.namespace,
             pod: pod.pod,
             deployment: pod.deployment,
+            replicaset: pod.replicaset,
+            statefulset: pod.statefulset,
             meshed: pod.meshed,
             ready: pod.ready,
             first: pod.first.and_then(parse),
@@ -51,6 +53,8 @@ pub fn viz_pod_infos(scrapes: &[strait_viz::wire::PodScrapes]) -> Vec<strait_viz
             namespace: pod.namespace.clone(),
             name: pod.pod.clone(),
             deployment: pod.deployment.clone(),
+            replicaset: pod.replicaset.clone(),
+            statefulset: pod.statefulset.clone(),
             meshed: pod.meshed,
             ready: pod.ready,
         })
@@ -85,7 +89,7 @@ fn table(
         },
         output: strait_viz::Output::Table,
     }
-    .answer_from_scrapes(pods)
+    .answer_from_scrapes(pods, &[])
 }
 
 /// The `viz stat` and `viz authz` tables of every namespace with

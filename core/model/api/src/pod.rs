@@ -1,5 +1,5 @@
 //! What a Pod says of itself that several parts read the same way: the
-//! Deployment it belongs to and whether it is ready.
+//! workloads it belongs to and whether it is ready.
 
 use k8s_openapi::api::core::v1::Pod;
 
@@ -24,6 +24,18 @@ pub fn deployment_of(pod: &Pod) -> Option<String> {
         .and_then(|d| d.strip_suffix('-'))
         .filter(|d| !d.is_empty())
         .map(str::to_string)
+}
+
+/// The name of the Pod's controlling owner of `kind` (`ReplicaSet`,
+/// `StatefulSet`, ...), as `viz stat rs` and `viz stat sts` group pods.
+pub fn controller_of(pod: &Pod, kind: &str) -> Option<String> {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true) && o.kind == kind)
+        .map(|o| o.name.clone())
+        .filter(|name| !name.is_empty())
 }
 
 /// Whether the Pod's `Ready` condition is true.

@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 
 use crate::quantile::{histogram_quantile, latency_ms};
-use crate::scrapes::{PodWindow, bucket_bound, row_key};
+use crate::scrapes::{PodRef, PodWindow, bucket_bound, row_key};
 use crate::stat::success_rate;
 use crate::{PodScrapes, Query, Sample};
 
@@ -162,9 +162,7 @@ pub(crate) fn selects(query: &Query, pod: &PodScrapes) -> bool {
         query.namespace.as_deref(),
         query.resource,
         query.name.as_deref(),
-        &pod.namespace,
-        &pod.pod,
-        pod.deployment.as_deref(),
+        &PodRef::of_scrapes(pod),
     )
     .is_some()
 }

@@ -70,8 +70,9 @@ pub fn format_stat(rows: &[StatRow], output: Output) -> String {
 /// whenever the query spans all namespaces, even if the rows happen to
 /// share one, as Linkerd's `-A` prints it.
 pub fn format_stat_for(query: &Query, rows: &[StatRow], output: Output) -> String {
-    let all_namespaces =
-        query.namespace.is_none() || rows.iter().any(|r| r.namespace != rows[0].namespace);
+    // A namespace's row is named by its namespace already.
+    let all_namespaces = query.resource != ResourceKind::Namespace
+        && (query.namespace.is_none() || rows.iter().any(|r| r.namespace != rows[0].namespace));
     stat_table(rows, output, all_namespaces)
 }
 

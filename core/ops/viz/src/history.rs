@@ -50,6 +50,10 @@ pub struct PodScrapes {
     pub pod: String,
     /// The deployment the pod belongs to, if any.
     pub deployment: Option<String>,
+    /// The ReplicaSet that controls the pod, if any.
+    pub replicaset: Option<String>,
+    /// The StatefulSet that controls the pod, if any.
+    pub statefulset: Option<String>,
     /// Whether the pod runs a strait proxy.
     pub meshed: bool,
     /// Whether the pod is ready (its STATUS in `viz stat po`).

@@ -24,6 +24,7 @@ mod prom;
 mod quantile;
 mod request;
 mod scrapes;
+mod service;
 mod stat;
 pub mod wire;
 
@@ -33,9 +34,13 @@ pub use authz::{AuthzRow, authz_from_scrapes};
 pub use format::{NO_TRAFFIC, format_authz, format_stat, format_stat_for};
 pub use history::{History, PodKey, PodScrapes, Scrape};
 pub use parse::{LineFault, ParseError, Sample, parse_metrics};
-pub use prom::{PodInfo, QueryError, ResponseError, authz_from_prometheus, stat_from_prometheus};
+pub use prom::{
+    PodInfo, QueryError, ResponseError, authz_from_prometheus, service_stat_from_prometheus,
+    stat_from_prometheus,
+};
 pub use quantile::histogram_quantile;
 pub use request::{Report, Request, parse_resource};
+pub use service::{ServiceRef, service_stat_from_scrapes};
 pub use stat::{StatRow, TrafficStats, stat_from_scrapes};
 
 /// The shortest window accepted: Linkerd's viz refuses shorter ones, since
@@ -45,22 +50,50 @@ pub const MIN_WINDOW: Duration = Duration::from_secs(15);
 /// The window used when none is given, as Linkerd's `--time-window`.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 
-/// The resource kind rows are grouped by, as `viz stat deploy` or
-/// `viz stat po` name it.
+/// The resource kind rows are grouped by, as `viz stat deploy`, `po`,
+/// `rs`, `sts`, `ns` or `svc` name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKind {
     /// One row per deployment, from the `deployment` of its pods.
     Deployment,
     /// One row per pod.
     Pod,
+    /// One row per ReplicaSet, from the controller of its pods.
+    ReplicaSet,
+    /// One row per StatefulSet, from the controller of its pods.
+    StatefulSet,
+    /// One row per namespace, over all its pods.
+    Namespace,
+    /// One row per Service: the traffic meshed clients sent to it (their
+    /// outbound metrics, by `dst_service`), as Linkerd's viz reports
+    /// Services; no MESHED count, since a Service runs no pods.
+    Service,
 }
 
 impl ResourceKind {
-    /// The kind as Linkerd's JSON output names it (`deployment`, `pod`).
+    /// The kind as Linkerd's JSON output names it (`deployment`, `pod`,
+    /// `replicaset`, `statefulset`, `namespace`, `service`).
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Deployment => "deployment",
             ResourceKind::Pod => "pod",
+            ResourceKind::ReplicaSet => "replicaset",
+            ResourceKind::StatefulSet => "statefulset",
+            ResourceKind::Namespace => "namespace",
+            ResourceKind::Service => "service",
+        }
+    }
+
+    /// The label of the proxies' series (as Prometheus keeps them) that
+    /// names a row of this kind.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            ResourceKind::Deployment => "deployment",
+            ResourceKind::Pod => "pod",
+            ResourceKind::ReplicaSet => "replicaset",
+            ResourceKind::StatefulSet => "statefulset",
+            ResourceKind::Namespace => "namespace",
+            ResourceKind::Service => "dst_service",
         }
     }
 }
@@ -108,8 +141,12 @@ pub enum VizError {
     #[error("expected a resource such as deploy or deploy/bb, got {0:?}")]
     Resource(String),
     /// The resource is of a kind viz does not report on.
-    #[error("{0:?} is not a resource viz reports on: use deploy or po")]
+    #[error("{0:?} is not a resource viz reports on: use deploy, po, rs, sts, ns or svc")]
     ResourceKind(String),
+    /// `viz authz` of Services: authorizations are decided by the
+    /// proxies of workloads, not of Services.
+    #[error("viz authz reports on workloads: use deploy, po, rs, sts or ns, not svc")]
+    AuthzOfService,
     /// The Prometheus API failed or answered something unexpected.
     #[error("prometheus query {url} failed: {fault}")]
     Prometheus {

@@ -17,6 +17,8 @@ use serde::Deserialize;
 
 use crate::authz::{AuthzData, authz_ref, srv_route};
 use crate::quantile::latency_ms;
+use crate::scrapes::PodRef;
+use crate::service::{ServiceRef, service_rows};
 use crate::stat::{finish, gauge, skeletons, success_rate};
 use crate::{AuthzRow, Query, ResourceKind, StatRow, TrafficStats, VizError};
 
@@ -33,6 +35,10 @@ pub struct PodInfo {
     pub name: String,
     /// The deployment the pod belongs to, if any.
     pub deployment: Option<String>,
+    /// The ReplicaSet that controls the pod, if any.
+    pub replicaset: Option<String>,
+    /// The StatefulSet that controls the pod, if any.
+    pub statefulset: Option<String>,
     /// Whether the pod runs a strait proxy.
     pub meshed: bool,
     /// Whether the pod is ready.
@@ -206,20 +212,17 @@ pub(crate) fn selector(namespace: Option<&str>, kind: ResourceKind, name: Option
     if let Some(namespace) = namespace {
         matchers.push(format!("namespace={}", quote(namespace)));
     }
-    let label = group_label(kind);
+    let label = kind.label();
     match name {
         Some(name) => matchers.push(format!("{label}={}", quote(name))),
-        None if kind == ResourceKind::Deployment => matchers.push(format!("{label}!=\"\"")),
+        // Workloads: only the series of pods that have one, so pods
+        // outside every workload of the kind count in neither source.
+        None if !matches!(kind, ResourceKind::Pod | ResourceKind::Namespace) => {
+            matchers.push(format!("{label}!=\"\""))
+        }
         None => {}
     }
     format!("{{{}}}", matchers.join(", "))
-}
-
-fn group_label(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::Deployment => "deployment",
-        ResourceKind::Pod => "pod",
-    }
 }
 
 /// The queries of `viz stat`, as Linkerd's viz writes them.
@@ -235,13 +238,39 @@ pub(crate) struct StatQueries {
 const QUANTILES: [&str; 3] = ["0.5", "0.95", "0.99"];
 
 pub(crate) fn stat_queries(query: &Query) -> StatQueries {
+    if query.resource == ResourceKind::Service {
+        return service_queries(query);
+    }
     let selector = selector(
         query.namespace.as_deref(),
         query.resource,
         query.name.as_deref(),
     );
-    let range = promql_range(query.window);
-    let by = format!("namespace, {}", group_label(query.resource));
+    let by = match query.resource {
+        ResourceKind::Namespace => "namespace".to_owned(),
+        kind => format!("namespace, {}", kind.label()),
+    };
+    queries_of(&selector, &by, query.window)
+}
+
+/// The queries of `viz stat svc`: what meshed clients sent to each
+/// Service, from their outbound series, by the destination's labels, as
+/// Linkerd's viz asks.
+fn service_queries(query: &Query) -> StatQueries {
+    let mut matchers = vec!["direction=\"outbound\"".to_owned()];
+    if let Some(namespace) = query.namespace.as_deref() {
+        matchers.push(format!("dst_namespace={}", quote(namespace)));
+    }
+    match query.name.as_deref() {
+        Some(name) => matchers.push(format!("dst_service={}", quote(name))),
+        None => matchers.push("dst_service!=\"\"".to_owned()),
+    }
+    let selector = format!("{{{}}}", matchers.join(", "));
+    queries_of(&selector, "dst_namespace, dst_service", query.window)
+}
+
+fn queries_of(selector: &str, by: &str, window: Duration) -> StatQueries {
+    let range = promql_range(window);
     StatQueries {
         responses: format!(
             "sum(increase(response_total{selector}[{range}])) by ({by}, classification)"
@@ -379,29 +408,48 @@ pub(crate) fn percent_encode(text: &str) -> String {
 /// `increase` over the window rounded to whole requests, RPS is their sum
 /// over the window's length, and quantiles use `irate` (the last two
 /// scrapes of the window); with steady traffic these equal the kept-scrape
-/// computation, which uses the whole window.
+/// computation, which uses the whole window. `viz stat svc` takes its rows
+/// from [`service_stat_from_prometheus`] instead.
 pub async fn stat_from_prometheus(
     prometheus_url: &str,
     query: &Query,
     pods: &[PodInfo],
 ) -> Result<Vec<StatRow>, VizError> {
+    let mut rows = skeletons(query, pods.iter().map(PodRef::of_info));
+    let label = query.resource.label();
+    let key = |s: &VectorSample| (s.label("namespace").to_owned(), s.label(label).to_owned());
+    fill_from_prometheus(prometheus_url, query, key, &mut rows).await?;
+    Ok(finish(rows))
+}
+
+/// `viz stat svc` from Prometheus: one row per Service of `services` the
+/// query selects, with what meshed clients sent to it.
+pub async fn service_stat_from_prometheus(
+    prometheus_url: &str,
+    query: &Query,
+    services: &[ServiceRef],
+) -> Result<Vec<StatRow>, VizError> {
+    let mut rows = service_rows(query, services);
+    let key = |s: &VectorSample| {
+        (
+            s.label("dst_namespace").to_owned(),
+            s.label("dst_service").to_owned(),
+        )
+    };
+    fill_from_prometheus(prometheus_url, query, key, &mut rows).await?;
+    Ok(rows.into_values().collect())
+}
+
+/// Runs the queries of `query` and gives each row of `rows` (keyed as
+/// `key` keys a series) the traffic of its series.
+async fn fill_from_prometheus(
+    prometheus_url: &str,
+    query: &Query,
+    key: impl Fn(&VectorSample) -> (String, String),
+    rows: &mut BTreeMap<(String, String), StatRow>,
+) -> Result<(), VizError> {
     let prometheus = Prometheus::new(prometheus_url)?;
     let queries = stat_queries(query);
-    let mut rows = skeletons(
-        query,
-        pods.iter().map(|p| {
-            (
-                p.namespace.as_str(),
-                p.name.as_str(),
-                p.deployment.as_deref(),
-                p.meshed,
-                p.ready,
-            )
-        }),
-    );
-    let label = group_label(query.resource);
-    let key = |s: &VectorSample| (s.label("namespace").to_owned(), s.label(label).to_owned());
-
     let mut counts: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
     for sample in prometheus.query(&queries.responses).await? {
         let entry = counts.entry(key(&sample)).or_default();
@@ -450,7 +498,7 @@ pub async fn stat_from_prometheus(
             tcp_write_bytes_rate: per_second(write, seconds),
         });
     }
-    Ok(finish(rows))
+    Ok(())
 }
 
 /// `viz authz` from Prometheus: deny and allow counters' increases over the

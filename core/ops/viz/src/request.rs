@@ -5,8 +5,9 @@
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::{
-    Output, PodInfo, PodScrapes, Query, ResourceKind, VizError, authz_from_prometheus,
-    authz_from_scrapes, format_authz, format_stat_for, stat_from_prometheus, stat_from_scrapes,
+    Output, PodInfo, PodScrapes, Query, ResourceKind, ServiceRef, VizError, authz_from_prometheus,
+    authz_from_scrapes, format_authz, format_stat_for, service_stat_from_prometheus,
+    service_stat_from_scrapes, stat_from_prometheus, stat_from_scrapes,
 };
 
 /// Which of viz's tables.
@@ -30,30 +31,40 @@ pub struct Request {
 }
 
 impl Request {
-    /// The output from kept scrapes of the proxies' metrics.
-    pub fn answer_from_scrapes(&self, pods: &[PodScrapes]) -> String {
+    /// The output from kept scrapes of the proxies' metrics; `services`
+    /// are the rows of `viz stat svc`.
+    pub fn answer_from_scrapes(&self, pods: &[PodScrapes], services: &[ServiceRef]) -> String {
         match self.report {
             Report::Authz => format_authz(&authz_from_scrapes(&self.query, pods), self.output),
             Report::Stat => {
-                let rows = stat_from_scrapes(&self.query, pods);
+                let rows = if self.query.resource == ResourceKind::Service {
+                    service_stat_from_scrapes(&self.query, services, pods)
+                } else {
+                    stat_from_scrapes(&self.query, pods)
+                };
                 format_stat_for(&self.query, &rows, self.output)
             }
         }
     }
 
     /// The output from the Prometheus at `url`; `pods` give the MESHED
-    /// column of `viz stat`.
+    /// column of `viz stat`, `services` the rows of `viz stat svc`.
     pub async fn answer_from_prometheus(
         &self,
         url: &str,
         pods: &[PodInfo],
+        services: &[ServiceRef],
     ) -> Result<String, VizError> {
         Ok(match self.report {
             Report::Authz => {
                 format_authz(&authz_from_prometheus(url, &self.query).await?, self.output)
             }
             Report::Stat => {
-                let rows = stat_from_prometheus(url, &self.query, pods).await?;
+                let rows = if self.query.resource == ResourceKind::Service {
+                    service_stat_from_prometheus(url, &self.query, services).await?
+                } else {
+                    stat_from_prometheus(url, &self.query, pods).await?
+                };
                 format_stat_for(&self.query, &rows, self.output)
             }
         })
@@ -61,8 +72,9 @@ impl Request {
 }
 
 /// The resource of a viz command as Linkerd's viz takes it: `deploy`,
-/// `deploy/bb` or `deploy bb` (and `po`, `pod`, `pods`, `deployment`,
-/// `deployments`); the kind and the name, if one is given.
+/// `deploy/bb` or `deploy bb`, with kubectl's names of each kind (`po`,
+/// `pod`, `pods`, `rs`, `sts`, `ns`, `svc`, ...); the kind and the name, if
+/// one is given.
 pub fn parse_resource(words: &[String]) -> Result<(ResourceKind, Option<String>), VizError> {
     let (kind, name) = match words {
         [one] => match one.split_once('/') {
@@ -75,6 +87,10 @@ pub fn parse_resource(words: &[String]) -> Result<(ResourceKind, Option<String>)
     let kind = match kind {
         "deploy" | "deployment" | "deployments" => ResourceKind::Deployment,
         "po" | "pod" | "pods" => ResourceKind::Pod,
+        "rs" | "replicaset" | "replicasets" => ResourceKind::ReplicaSet,
+        "sts" | "statefulset" | "statefulsets" => ResourceKind::StatefulSet,
+        "ns" | "namespace" | "namespaces" => ResourceKind::Namespace,
+        "svc" | "service" | "services" => ResourceKind::Service,
         other => return Err(VizError::ResourceKind(other.to_string())),
     };
     Ok((kind, name.filter(|n| !n.is_empty())))
@@ -88,6 +104,8 @@ impl PodInfo {
             namespace: pod.metadata.namespace.clone().unwrap_or_default(),
             name: pod.metadata.name.clone().unwrap_or_default(),
             deployment: strait_api::pod::deployment_of(pod),
+            replicaset: strait_api::pod::controller_of(pod, "ReplicaSet"),
+            statefulset: strait_api::pod::controller_of(pod, "StatefulSet"),
             meshed: strait_sidecar::is_meshed(pod),
             ready: strait_api::pod::is_ready(pod),
         }

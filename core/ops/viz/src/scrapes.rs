@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::{PodScrapes, ResourceKind, Sample, Scrape};
+use crate::{PodInfo, PodScrapes, ResourceKind, Sample, Scrape};
 
 /// The label every series `viz` reads carries on the proxy's own side.
 pub(crate) const DIRECTION: &str = "direction";
 /// The side of the proxy `viz stat` and `viz authz` report.
 pub(crate) const INBOUND: &str = "inbound";
+/// The side where clients' proxies count what they sent to a Service.
+pub(crate) const OUTBOUND: &str = "outbound";
 
 /// One pod's two scrapes, indexed for increases. A pod with fewer than
 /// two distinct scrapes in the window has no rates, as Prometheus'
@@ -44,7 +46,16 @@ impl<'a> PodWindow<'a> {
     /// extrapolation to the window's edges: the increase is the one
     /// between the two scrapes, and rates divide it by [`PodWindow::span`].
     pub fn increases(&self, name: &'a str) -> impl Iterator<Item = (&'a Sample, f64)> + '_ {
-        inbound(self.last, name).map(move |sample| {
+        self.increases_on(name, INBOUND)
+    }
+
+    /// [`PodWindow::increases`] of the series on the `direction` side.
+    pub fn increases_on(
+        &self,
+        name: &'a str,
+        direction: &'a str,
+    ) -> impl Iterator<Item = (&'a Sample, f64)> + '_ {
+        of_direction(self.last, name, direction).map(move |sample| {
             let before = self
                 .first
                 .get(&(sample.name.as_str(), &sample.labels))
@@ -67,33 +78,88 @@ pub(crate) fn counter_increase(before: f64, after: f64) -> f64 {
 
 /// The inbound samples named `name` of a scrape.
 pub(crate) fn inbound<'a>(scrape: &'a Scrape, name: &'a str) -> impl Iterator<Item = &'a Sample> {
+    of_direction(scrape, name, INBOUND)
+}
+
+/// The samples named `name` of a scrape on the `direction` side.
+pub(crate) fn of_direction<'a>(
+    scrape: &'a Scrape,
+    name: &'a str,
+    direction: &'a str,
+) -> impl Iterator<Item = &'a Sample> {
     scrape
         .samples
         .iter()
-        .filter(move |s| s.name == name && s.label(DIRECTION) == INBOUND)
+        .filter(move |s| s.name == name && s.label(DIRECTION) == direction)
+}
+
+/// What the rows of a query need to know of one pod: where it is, what
+/// owns it, and the MESHED and STATUS columns.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PodRef<'a> {
+    pub namespace: &'a str,
+    pub pod: &'a str,
+    pub deployment: Option<&'a str>,
+    pub replicaset: Option<&'a str>,
+    pub statefulset: Option<&'a str>,
+    pub meshed: bool,
+    pub ready: bool,
+}
+
+impl<'a> PodRef<'a> {
+    /// A pod of kept scrapes.
+    pub fn of_scrapes(pod: &'a PodScrapes) -> Self {
+        PodRef {
+            namespace: &pod.namespace,
+            pod: &pod.pod,
+            deployment: pod.deployment.as_deref(),
+            replicaset: pod.replicaset.as_deref(),
+            statefulset: pod.statefulset.as_deref(),
+            meshed: pod.meshed,
+            ready: pod.ready,
+        }
+    }
+
+    /// A pod as the cluster lists it.
+    pub fn of_info(pod: &'a PodInfo) -> Self {
+        PodRef {
+            namespace: &pod.namespace,
+            pod: &pod.name,
+            deployment: pod.deployment.as_deref(),
+            replicaset: pod.replicaset.as_deref(),
+            statefulset: pod.statefulset.as_deref(),
+            meshed: pod.meshed,
+            ready: pod.ready,
+        }
+    }
 }
 
 /// Which row a pod belongs to for a query: `(namespace, name)` of its
-/// deployment or of itself, or `None` when the query leaves it out.
+/// workload of the query's kind, of its namespace or of itself, or `None`
+/// when the query leaves it out (a Service's rows come from Services, not
+/// from pods).
 pub(crate) fn row_key(
     namespace: Option<&str>,
     kind: ResourceKind,
     name: Option<&str>,
-    pod_namespace: &str,
-    pod: &str,
-    deployment: Option<&str>,
+    pod: &PodRef<'_>,
 ) -> Option<(String, String)> {
-    if namespace.is_some_and(|ns| ns != pod_namespace) {
+    if namespace.is_some_and(|ns| ns != pod.namespace) {
         return None;
     }
     let row = match kind {
-        ResourceKind::Deployment => deployment.filter(|d| !d.is_empty())?,
-        ResourceKind::Pod => pod,
-    };
+        ResourceKind::Deployment => pod.deployment,
+        ResourceKind::ReplicaSet => pod.replicaset,
+        ResourceKind::StatefulSet => pod.statefulset,
+        ResourceKind::Pod => Some(pod.pod),
+        ResourceKind::Namespace => Some(pod.namespace),
+        ResourceKind::Service => None,
+    }
+    .filter(|r| !r.is_empty())?;
     if name.is_some_and(|n| n != row) {
         return None;
     }
-    Some((pod_namespace.to_owned(), row.to_owned()))
+    Some((pod.namespace.to_owned(), row.to_owned()))
 }
 
 /// The `le` bound of a bucket sample (`"1"`, `"1.0"`, `"+Inf"`).

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::quantile::{histogram_quantile, latency_ms};
-use crate::scrapes::{PodWindow, bucket_bound, inbound, row_key};
+use crate::scrapes::{PodRef, PodWindow, bucket_bound, inbound, row_key};
 use crate::{PodScrapes, Query, ResourceKind};
 
 /// One row of `viz stat`: a deployment or a pod, its meshed pods, and its
@@ -31,8 +31,12 @@ pub struct StatRow {
 }
 
 impl StatRow {
-    /// MESHED as printed: `meshed/total`.
+    /// MESHED as printed: `meshed/total`, or `-` for a Service, which runs
+    /// no pods of its own.
     pub fn meshed(&self) -> String {
+        if self.kind == ResourceKind::Service {
+            return "-".to_owned();
+        }
         format!("{}/{}", self.meshed_pods, self.total_pods)
     }
 }
@@ -66,23 +70,22 @@ pub(crate) fn success_rate(success: f64, failure: f64) -> f64 {
     if total > 0.0 { success / total } else { 0.0 }
 }
 
-/// The row skeletons of a query: one per deployment (or pod) having a pod
-/// the query selects, with its MESHED counts and no traffic yet. Rows come
-/// from the pods, not from the metrics, as Linkerd lists the resources it
-/// finds in the cluster; [`finish`] then drops those without a meshed pod.
+/// The row skeletons of a query: one per workload (deployment,
+/// ReplicaSet, StatefulSet), namespace or pod having a pod the query
+/// selects, with its MESHED counts and no traffic yet. Rows come from the
+/// pods, not from the metrics, as Linkerd lists the resources it finds in
+/// the cluster; [`finish`] then drops those without a meshed pod.
 pub(crate) fn skeletons<'a>(
     query: &Query,
-    pods: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>, bool, bool)>,
+    pods: impl Iterator<Item = PodRef<'a>>,
 ) -> BTreeMap<(String, String), StatRow> {
     let mut rows = BTreeMap::new();
-    for (namespace, pod, deployment, meshed, ready) in pods {
+    for pod in pods {
         let Some(key) = row_key(
             query.namespace.as_deref(),
             query.resource,
             query.name.as_deref(),
-            namespace,
-            pod,
-            deployment,
+            &pod,
         ) else {
             continue;
         };
@@ -96,9 +99,9 @@ pub(crate) fn skeletons<'a>(
             stats: None,
         });
         row.total_pods += 1;
-        row.meshed_pods += u32::from(meshed);
+        row.meshed_pods += u32::from(pod.meshed);
         if query.resource == ResourceKind::Pod {
-            row.status = Some(if ready { "Running" } else { "NotReady" }.to_owned());
+            row.status = Some(if pod.ready { "Running" } else { "NotReady" }.to_owned());
         }
     }
     rows
@@ -111,18 +114,39 @@ pub(crate) fn finish(rows: BTreeMap<(String, String), StatRow>) -> Vec<StatRow> 
     rows.into_values().filter(|r| r.meshed_pods > 0).collect()
 }
 
+/// A row's traffic summed over the windows of its pods.
 #[derive(Default)]
-struct Totals {
-    success: f64,
-    failure: f64,
-    request_rate: f64,
-    buckets: Vec<(f64, f64)>,
-    tcp_open: f64,
-    read_rate: f64,
-    write_rate: f64,
+pub(crate) struct Totals {
+    pub success: f64,
+    pub failure: f64,
+    pub request_rate: f64,
+    pub buckets: Vec<(f64, f64)>,
+    pub tcp_open: f64,
+    pub read_rate: f64,
+    pub write_rate: f64,
 }
 
-/// `viz stat` from kept scrapes: per row, the increases between the oldest
+impl Totals {
+    /// The traffic columns, or `None` when no response was counted.
+    pub fn traffic(&self) -> Option<TrafficStats> {
+        if self.success + self.failure <= 0.0 {
+            return None;
+        }
+        let quantile = |q| latency_ms(histogram_quantile(q, &self.buckets));
+        Some(TrafficStats {
+            success_rate: success_rate(self.success, self.failure),
+            request_rate: self.request_rate,
+            latency_ms_p50: quantile(0.5),
+            latency_ms_p95: quantile(0.95),
+            latency_ms_p99: quantile(0.99),
+            tcp_open_connections: gauge(self.tcp_open),
+            tcp_read_bytes_rate: self.read_rate,
+            tcp_write_bytes_rate: self.write_rate,
+        })
+    }
+}
+
+/// `viz stat` (of workloads, namespaces and pods) from kept scrapes: per row, the increases between the oldest
 /// and the newest scrape of each of its pods in the window, summed over
 /// pods. Rates divide each pod's increases by the time between its two
 /// scrapes; quantiles use the summed bucket increases of
@@ -130,27 +154,14 @@ struct Totals {
 /// least one request in the window. Rows are sorted by namespace, then
 /// name; resources without a meshed pod are left out.
 pub fn stat_from_scrapes(query: &Query, pods: &[PodScrapes]) -> Vec<StatRow> {
-    let mut rows = skeletons(
-        query,
-        pods.iter().map(|p| {
-            (
-                p.namespace.as_str(),
-                p.pod.as_str(),
-                p.deployment.as_deref(),
-                p.meshed,
-                p.ready,
-            )
-        }),
-    );
+    let mut rows = skeletons(query, pods.iter().map(PodRef::of_scrapes));
     let mut totals: BTreeMap<(String, String), Totals> = BTreeMap::new();
     for pod in pods {
         let Some(key) = row_key(
             query.namespace.as_deref(),
             query.resource,
             query.name.as_deref(),
-            &pod.namespace,
-            &pod.pod,
-            pod.deployment.as_deref(),
+            &PodRef::of_scrapes(pod),
         ) else {
             continue;
         };
@@ -188,23 +199,9 @@ pub fn stat_from_scrapes(query: &Query, pods: &[PodScrapes]) -> Vec<StatRow> {
             / window.span;
     }
     for (key, totals) in totals {
-        let Some(row) = rows.get_mut(&key) else {
-            continue;
-        };
-        if totals.success + totals.failure <= 0.0 {
-            continue;
+        if let Some(row) = rows.get_mut(&key) {
+            row.stats = totals.traffic();
         }
-        let quantile = |q| latency_ms(histogram_quantile(q, &totals.buckets));
-        row.stats = Some(TrafficStats {
-            success_rate: success_rate(totals.success, totals.failure),
-            request_rate: totals.request_rate,
-            latency_ms_p50: quantile(0.5),
-            latency_ms_p95: quantile(0.95),
-            latency_ms_p99: quantile(0.99),
-            tcp_open_connections: gauge(totals.tcp_open),
-            tcp_read_bytes_rate: totals.read_rate,
-            tcp_write_bytes_rate: totals.write_rate,
-        });
     }
     finish(rows)
 }

@@ -18,6 +18,13 @@ pub struct PodScrapes {
     pub pod: String,
     /// The Deployment that owns the pod, if any, to aggregate by.
     pub deployment: Option<String>,
+    /// The ReplicaSet that controls the pod, if any (absent from the
+    /// answers of older servers).
+    #[serde(default)]
+    pub replicaset: Option<String>,
+    /// The StatefulSet that controls the pod, if any.
+    #[serde(default)]
+    pub statefulset: Option<String>,
     /// Whether the pod runs a proxy (the MESHED column).
     pub meshed: bool,
     /// Whether the pod is ready.

@@ -24,6 +24,8 @@ fn pod(first: Scrape, last: Scrape) -> PodScrapes {
         namespace: "mc-demo".into(),
         pod: "bb-5d8d7b7c6-x2x4z".into(),
         deployment: Some("bb".into()),
+        replicaset: None,
+        statefulset: None,
         meshed: true,
         ready: true,
         first: Some(first),

@@ -134,6 +134,8 @@ fn scrapes_at(t: f64, now: SystemTime) -> Vec<PodScrapes> {
                 namespace: "viz-test".into(),
                 pod: (*pod).into(),
                 deployment: Some((*deployment).into()),
+                replicaset: None,
+                statefulset: None,
                 meshed: *meshed,
                 ready: true,
                 first: scrape(mine(&first), now - WINDOW),
@@ -269,6 +271,8 @@ async fn prometheus_and_scrapes_give_the_same_rows() {
             namespace: "viz-test".into(),
             name: (*pod).into(),
             deployment: Some((*deployment).into()),
+            replicaset: None,
+            statefulset: None,
             meshed: *meshed,
             ready: true,
         })

@@ -6,20 +6,22 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use strait_multicluster::cluster::PodProxy;
 use strait_multicluster::{Flavor, KubeCluster};
 use strait_store::{ClusterStore, WatchParams};
 use strait_viz::wire::{PodScrapes, SCRAPES_PATH};
-use strait_viz::{Output, PodInfo, Query, Report, Request, VizError};
+use strait_viz::{Output, PodInfo, Query, Report, Request, ResourceKind, ServiceRef, VizError};
 
 use crate::context::{Scope, block_on};
 
 /// `strait viz ...`.
 #[derive(Subcommand)]
 pub enum VizCommand {
-    /// Traffic of deployments or pods: success rate, requests per second,
-    /// latency percentiles and open connections, from inbound metrics.
+    /// Traffic of deployments, pods, ReplicaSets, StatefulSets or
+    /// namespaces (from their inbound metrics) or of Services (what meshed
+    /// clients sent them): success rate, requests per second, latency
+    /// percentiles and open connections.
     Stat(VizArgs),
     /// Traffic per route, server and authorization, with the requests each
     /// authorization admitted and those refused.
@@ -40,7 +42,8 @@ pub enum Format {
 /// What both viz commands take.
 #[derive(Args)]
 pub struct VizArgs {
-    /// The resource: `deploy`, `deploy/NAME`, `deploy NAME`, `po`, `po/NAME`.
+    /// The resource: `deploy`, `deploy/NAME`, `deploy NAME`, and likewise
+    /// `po`, `rs`, `sts`, `ns` and `svc` (`viz stat` only).
     #[arg(required = true, num_args = 1..=2)]
     resource: Vec<String>,
     /// The window the rates are computed over (Go notation; at least 15s).
@@ -93,7 +96,11 @@ pub fn run(scope: &Scope, command: VizCommand) -> ExitCode {
 fn request(scope: &Scope, report: Report, args: &VizArgs) -> Result<Request, VizError> {
     let window = strait_viz::parse_window(&args.time_window)?;
     let (resource, name) = strait_viz::parse_resource(&args.resource)?;
-    let namespace = if args.all_namespaces {
+    if report == Report::Authz && resource == ResourceKind::Service {
+        return Err(VizError::AuthzOfService);
+    }
+    // Namespaces are rows of their own, over every namespace.
+    let namespace = if args.all_namespaces || resource == ResourceKind::Namespace {
         None
     } else {
         Some(scope.namespace.clone().unwrap_or_else(|| "default".into()))
@@ -130,17 +137,21 @@ async fn answer(
 ) -> Result<String, String> {
     use strait_multicluster::Cluster as _;
     let context = cluster.name();
+    let services = match request.query.resource {
+        ResourceKind::Service => services(cluster, request.query.namespace.as_deref()).await?,
+        _ => Vec::new(),
+    };
     if cluster.flavor() == Flavor::Local {
         let scrapes = local_scrapes(cluster, request).await?;
         return match url {
             Some(url) => {
                 let pods = strait_local::viz_pod_infos(&scrapes);
                 request
-                    .answer_from_prometheus(url, &pods)
+                    .answer_from_prometheus(url, &pods, &services)
                     .await
                     .map_err(|e| e.to_string())
             }
-            None => Ok(request.answer_from_scrapes(&strait_local::viz_pods(scrapes))),
+            None => Ok(request.answer_from_scrapes(&strait_local::viz_pods(scrapes), &services)),
         };
     }
     let Some(url) = url else {
@@ -153,9 +164,29 @@ async fn answer(
         Report::Stat => kube_pods(cluster, request.query.namespace.as_deref()).await?,
     };
     request
-        .answer_from_prometheus(url, &pods)
+        .answer_from_prometheus(url, &pods, &services)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The Services of a context (of one namespace, or all), the rows of
+/// `viz stat svc`.
+async fn services(
+    cluster: &KubeCluster,
+    namespace: Option<&str>,
+) -> Result<Vec<ServiceRef>, String> {
+    use strait_multicluster::Cluster as _;
+    let services: Vec<Service> = cluster
+        .list(namespace)
+        .await
+        .map_err(|e| format!("listing services in context {:?}: {e}", cluster.name()))?;
+    Ok(services
+        .iter()
+        .map(|s| ServiceRef {
+            namespace: s.metadata.namespace.clone().unwrap_or_default(),
+            name: s.metadata.name.clone().unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// A local cluster's metrics history over the request's window, read from

@@ -45,6 +45,41 @@ fn assert_bb_serves(ws: &Workspace, what: &str) {
     assert_rate(&bb["RPS"], QPS, 0.15, what);
 }
 
+/// `viz stat` of the other kinds while the guide runs: bb's ReplicaSet and
+/// namespace in east carry bb's traffic; in west the mirror Service
+/// `bb-target` carries what both slow_cookers send it (MESHED `-`: a
+/// Service runs no pods); no StatefulSet runs; `-A` adds NAMESPACE.
+fn assert_other_kinds(ws: &Workspace) {
+    let stat = |cluster: &str, words: &[&str]| {
+        let mut args = vec!["--context", cluster, "viz", "stat"];
+        args.extend_from_slice(words);
+        args.extend_from_slice(&["-t", "15s"]);
+        ws.ok(&args)
+    };
+    let rs = Table::parse(&stat("east", &["-n", "mc-demo", "rs"]));
+    assert_eq!(rs.rows.len(), 1, "{rs:?}");
+    assert!(rs.rows[0]["NAME"].starts_with("bb-"), "{rs:?}");
+    assert_eq!(rs.rows[0]["MESHED"], "1/1", "{rs:?}");
+    assert_rate(&rs.rows[0]["RPS"], QPS, 0.15, "viz stat rs");
+    let ns = Table::parse(&stat("east", &["ns"]));
+    let demo = ns.row("NAME", "mc-demo").expect("mc-demo in viz stat ns");
+    assert_rate(&demo["RPS"], QPS, 0.15, "viz stat ns");
+    let svc = Table::parse(&stat("west", &["-n", "mc-demo", "svc"]));
+    let mirror = svc
+        .row("NAME", "bb-target")
+        .expect("bb-target in viz stat svc");
+    assert_eq!(mirror["MESHED"], "-", "{svc:?}");
+    assert_rate(&mirror["RPS"], 2.0 * QPS, 0.15, "viz stat svc of bb-target");
+    assert_eq!(
+        stat("east", &["-n", "mc-demo", "sts"]).trim(),
+        "",
+        "no StatefulSet runs in the guide"
+    );
+    let all = Table::parse(&stat("east", &["-A", "deploy"]));
+    let bb = all.row("NAME", "bb").expect("bb in viz stat -A deploy");
+    assert_eq!(bb["NAMESPACE"], "mc-demo", "{all:?}");
+}
+
 /// Scenario 1, the guide's final state: the tables `local up --duration`
 /// prints at the end, and `viz stat` from another process while it runs.
 #[test]
@@ -55,6 +90,7 @@ fn guide_final_state() {
 
     up.sleep_until(Duration::from_secs(25));
     assert_bb_serves(&ws, "viz stat while running");
+    assert_other_kinds(&ws);
 
     let out = up.wait(Duration::from_secs(60));
     let stat = section(&out, "east", "viz stat -n mc-demo deploy");

@@ -62,3 +62,32 @@ fn a_pod_is_ready_when_its_ready_condition_is_true() {
     assert!(!is_ready(&with("Unknown")));
     assert!(!is_ready(&pod(json!({"metadata": {"name": "x"}}))));
 }
+
+#[test]
+fn a_controller_is_the_controlling_owner_of_its_kind() {
+    let owned = |kind: &str, controller: bool| {
+        pod(json!({
+            "metadata": {
+                "name": "web-0",
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": kind,
+                                     "name": "web", "uid": "1", "controller": controller}]
+            }
+        }))
+    };
+    assert_eq!(
+        controller_of(&owned("StatefulSet", true), "StatefulSet").as_deref(),
+        Some("web")
+    );
+    assert_eq!(
+        controller_of(&owned("StatefulSet", true), "ReplicaSet"),
+        None
+    );
+    assert_eq!(
+        controller_of(&owned("StatefulSet", false), "StatefulSet"),
+        None
+    );
+    assert_eq!(
+        controller_of(&pod(json!({"metadata": {"name": "p"}})), "ReplicaSet"),
+        None
+    );
+}

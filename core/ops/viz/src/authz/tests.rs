@@ -29,6 +29,8 @@ fn pods(first: Vec<Sample>, last: Vec<Sample>) -> Vec<PodScrapes> {
         namespace: "ns".into(),
         pod: "bb-1".into(),
         deployment: Some("bb".into()),
+        replicaset: None,
+        statefulset: None,
         meshed: true,
         ready: true,
         first: Some(Scrape {

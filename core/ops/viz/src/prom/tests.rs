@@ -41,6 +41,40 @@ fn stat_queries_as_linkerd_writes_them() {
 }
 
 #[test]
+fn stat_queries_of_other_kinds() {
+    let sts = stat_queries(&stat(Some("mc-demo"), ResourceKind::StatefulSet, None));
+    assert_eq!(
+        sts.tcp_open,
+        "sum(tcp_open_connections{direction=\"inbound\", namespace=\"mc-demo\", statefulset!=\"\"}) by (namespace, statefulset)"
+    );
+    let rs = stat_queries(&stat(
+        Some("mc-demo"),
+        ResourceKind::ReplicaSet,
+        Some("bb-5d4f"),
+    ));
+    assert_eq!(
+        rs.tcp_open,
+        "sum(tcp_open_connections{direction=\"inbound\", namespace=\"mc-demo\", replicaset=\"bb-5d4f\"}) by (namespace, replicaset)"
+    );
+    let ns = stat_queries(&stat(None, ResourceKind::Namespace, None));
+    assert_eq!(
+        ns.tcp_open,
+        "sum(tcp_open_connections{direction=\"inbound\"}) by (namespace)"
+    );
+    // A Service's traffic is what its clients sent it.
+    let svc = stat_queries(&stat(Some("mc-demo"), ResourceKind::Service, None));
+    assert_eq!(
+        svc.responses,
+        "sum(increase(response_total{direction=\"outbound\", dst_namespace=\"mc-demo\", dst_service!=\"\"}[1m])) by (dst_namespace, dst_service, classification)"
+    );
+    let one = stat_queries(&stat(None, ResourceKind::Service, Some("bb")));
+    assert_eq!(
+        one.tcp_open,
+        "sum(tcp_open_connections{direction=\"outbound\", dst_service=\"bb\"}) by (dst_namespace, dst_service)"
+    );
+}
+
+#[test]
 fn authz_queries_as_linkerd_writes_them() {
     let queries = authz_queries(&Query {
         namespace: Some("mc-demo".into()),

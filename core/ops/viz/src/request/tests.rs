@@ -19,6 +19,18 @@ fn resources_are_read_as_linkerd_viz_reads_them() {
         ("po", ResourceKind::Pod, None),
         ("pods/bb-1", ResourceKind::Pod, Some("bb-1")),
         ("pod/", ResourceKind::Pod, None),
+        ("rs/bb-5d4f", ResourceKind::ReplicaSet, Some("bb-5d4f")),
+        ("replicasets", ResourceKind::ReplicaSet, None),
+        ("sts/web", ResourceKind::StatefulSet, Some("web")),
+        ("statefulset", ResourceKind::StatefulSet, None),
+        ("ns", ResourceKind::Namespace, None),
+        (
+            "namespace/mc-demo",
+            ResourceKind::Namespace,
+            Some("mc-demo"),
+        ),
+        ("svc/bb", ResourceKind::Service, Some("bb")),
+        ("services", ResourceKind::Service, None),
     ] {
         let (got_kind, got_name) = parse_resource(&words(text)).unwrap();
         assert_eq!(got_kind, kind, "{text}");
@@ -28,9 +40,11 @@ fn resources_are_read_as_linkerd_viz_reads_them() {
 
 #[test]
 fn other_resources_are_refused_by_name() {
-    let error = parse_resource(&words("svc/bb")).unwrap_err().to_string();
-    assert!(error.contains("\"svc\""), "{error}");
-    assert!(error.contains("deploy or po"), "{error}");
+    let error = parse_resource(&words("cronjob/bb"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("\"cronjob\""), "{error}");
+    assert!(error.contains("deploy, po, rs, sts, ns or svc"), "{error}");
     let error = parse_resource(&words("deploy bb extra"))
         .unwrap_err()
         .to_string();
@@ -57,6 +71,8 @@ fn a_pod_is_described_from_its_owner_containers_and_conditions() {
             namespace: "mc-demo".into(),
             name: "bb-abc-x1".into(),
             deployment: Some("bb".into()),
+            replicaset: Some("bb-abc".into()),
+            statefulset: None,
             meshed: true,
             ready: true,
         }
@@ -79,10 +95,10 @@ fn request(report: Report) -> Request {
 #[test]
 fn with_no_scrapes_stat_finds_no_traffic_and_authz_prints_its_header() {
     assert_eq!(
-        request(Report::Stat).answer_from_scrapes(&[]),
+        request(Report::Stat).answer_from_scrapes(&[], &[]),
         crate::NO_TRAFFIC
     );
-    let authz = request(Report::Authz).answer_from_scrapes(&[]);
+    let authz = request(Report::Authz).answer_from_scrapes(&[], &[]);
     assert_eq!(authz.lines().count(), 1, "{authz}");
     assert!(authz.starts_with("ROUTE"), "{authz}");
 }

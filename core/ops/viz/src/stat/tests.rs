@@ -49,6 +49,8 @@ fn pod(
         namespace: "ns".into(),
         pod: name.into(),
         deployment: Some(deployment.into()),
+        replicaset: Some(format!("{deployment}-5d4f")),
+        statefulset: None,
         meshed: true,
         ready: true,
         first: first.map(|samples| Scrape { at: at(0), samples }),
@@ -214,4 +216,59 @@ fn latency_and_connections() {
     assert_eq!(stats.latency_ms_p95, 15);
     assert_eq!(stats.latency_ms_p99, 19);
     assert_eq!(stats.tcp_open_connections, 4);
+}
+
+/// ReplicaSets and namespaces group the same pods as their deployments;
+/// StatefulSets group only pods a StatefulSet controls.
+#[test]
+fn replicasets_statefulsets_and_namespaces_group_their_pods() {
+    let mut web_0 = pod(
+        "web-0",
+        "unused",
+        Some(responses(0.0, 0.0)),
+        Some(responses(40.0, 0.0)),
+    );
+    web_0.deployment = None;
+    web_0.replicaset = None;
+    web_0.statefulset = Some("web".into());
+    let pods = [
+        pod(
+            "a-1",
+            "a",
+            Some(responses(100.0, 0.0)),
+            Some(responses(160.0, 20.0)),
+        ),
+        web_0,
+    ];
+    let by = |kind| stat_from_scrapes(&query(kind, None), &pods);
+    let names = |rows: Vec<StatRow>| -> Vec<(String, String, Option<f64>)> {
+        rows.into_iter()
+            .map(|r| (r.name.clone(), r.meshed(), r.stats.map(|s| s.request_rate)))
+            .collect()
+    };
+    assert_eq!(
+        names(by(ResourceKind::ReplicaSet)),
+        [("a-5d4f".to_owned(), "1/1".to_owned(), Some(4.0))]
+    );
+    assert_eq!(
+        names(by(ResourceKind::StatefulSet)),
+        [("web".to_owned(), "1/1".to_owned(), Some(2.0))]
+    );
+    let mut all = query(ResourceKind::Namespace, None);
+    all.namespace = None;
+    let rows = stat_from_scrapes(&all, &pods);
+    assert_eq!(
+        names(rows),
+        [("ns".to_owned(), "2/2".to_owned(), Some(6.0))]
+    );
+    // One by name.
+    assert_eq!(
+        names(stat_from_scrapes(
+            &query(ResourceKind::StatefulSet, Some("web")),
+            &pods
+        ))
+        .len(),
+        1
+    );
+    assert!(stat_from_scrapes(&query(ResourceKind::StatefulSet, Some("a")), &pods).is_empty());
 }
