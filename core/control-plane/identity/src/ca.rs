@@ -189,6 +189,31 @@ impl TrustAnchor {
     pub fn source_name(&self) -> &str {
         &self.source_name
     }
+
+    /// Each anchor certificate's subject and validity period, for checks
+    /// that warn before an anchor expires.
+    pub fn validity(&self) -> Vec<Validity> {
+        self.certs
+            .iter()
+            .filter_map(|der| parse_cert(&self.source_name, der).ok())
+            .map(|cert| Validity {
+                subject: cert.subject().to_string(),
+                not_before: unix_to_system(cert.validity().not_before.timestamp()),
+                not_after: unix_to_system(cert.validity().not_after.timestamp()),
+            })
+            .collect()
+    }
+}
+
+/// A certificate's subject and the period it is valid in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validity {
+    /// Its subject, as X.509 prints it.
+    pub subject: String,
+    /// Not valid before this.
+    pub not_before: SystemTime,
+    /// Not valid after this.
+    pub not_after: SystemTime,
 }
 
 /// A certificate with its private key that can sign certificates: the trust

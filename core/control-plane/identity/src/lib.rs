@@ -20,7 +20,7 @@ pub mod issuer;
 pub mod name;
 pub mod token;
 
-pub use ca::{CaError, CaProblem, SigningCa, TrustAnchor};
+pub use ca::{CaError, CaProblem, SigningCa, TrustAnchor, Validity};
 pub use certify::{Certifier, CertifyError, Issued, SigningError};
 pub use csr::{CsrError, Malformation, NameFault};
 pub use grpc::IdentityService;

@@ -20,66 +20,22 @@ use strait_mesh::names::{
 use crate::cluster::{Cluster, Flavor, labels_of};
 use crate::error::ClusterError;
 use crate::probe::{ProbeTarget, Seen, health};
+use crate::report::{Report, Reporter};
 use crate::selector::selects;
 
 /// The name of the Link CRD.
 const LINK_CRD: &str = "links.multicluster.linkerd.io";
 
-/// What the checks found: every line of the report, and whether anything
-/// failed (the command then exits 1).
-#[derive(Debug, Default)]
-pub struct Report {
-    /// Every check's line (and reason), in order, without the headings.
-    pub lines: Vec<String>,
-    /// Whether a check failed.
-    pub failed: bool,
-}
-
-/// The report being written: each line goes out as soon as it is known,
-/// since a probe may take seconds and a user is watching.
-struct Reporter<'a> {
-    report: Report,
-    out: &'a mut dyn FnMut(&str),
-}
-
-impl Reporter<'_> {
-    fn say(&mut self, text: String) {
-        (self.out)(&text);
-        self.report.lines.push(text);
-    }
-
-    fn pass(&mut self, what: &str) {
-        self.say(format!("√ {what}"));
-    }
-
-    fn warn(&mut self, what: &str, why: &str) {
-        self.say(format!("‼ {what}\n    {why}"));
-    }
-
-    fn fail(&mut self, what: &str, why: &str) {
-        self.report.failed = true;
-        self.say(format!("× {what}\n    {}", why.replace('\n', "\n    ")));
-    }
-}
-
 /// Runs every check of the cluster's Links, handing each line of the
 /// report (headings included) to `out` as it is known, in `linkerd
 /// check`'s layout.
 pub async fn report<C: Cluster>(cluster: &C, out: &mut dyn FnMut(&str)) -> Report {
-    out("linkerd-multicluster\n--------------------");
-    let mut reporter = Reporter {
-        report: Report::default(),
-        out,
-    };
+    let mut reporter = Reporter::new(out);
+    reporter.heading("linkerd-multicluster");
     if let Err(err) = check_all(cluster, &mut reporter).await {
         reporter.fail("reading this cluster", &err.to_string());
     }
-    let Reporter { report, out } = reporter;
-    out(&format!(
-        "\nStatus check results are {}",
-        if report.failed { "×" } else { "√" }
-    ));
-    report
+    reporter.finish()
 }
 
 async fn check_all<C: Cluster>(cluster: &C, report: &mut Reporter<'_>) -> Result<(), ClusterError> {

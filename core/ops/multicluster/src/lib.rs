@@ -22,6 +22,7 @@ pub mod gateways;
 pub mod kubeconfig;
 pub mod link_gen;
 pub mod probe;
+pub mod report;
 pub mod selector;
 #[cfg(test)]
 mod testing;

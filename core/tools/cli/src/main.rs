@@ -1,5 +1,6 @@
 //! `strait`: the command line of the strait service mesh.
 
+mod check;
 mod context;
 mod controller;
 mod crds;
@@ -76,6 +77,9 @@ enum Command {
     Label(kubectl::label::LabelArgs),
     /// List objects of a kind, as `kubectl get`.
     Get(kubectl::get::GetArgs),
+    /// Check the control plane, its certificates and plugins (and with
+    /// `--proxy` the data plane), as `linkerd check`; exits 1 on a failure.
+    Check(check::CheckArgs),
     /// Link clusters and check the links.
     #[command(subcommand)]
     Multicluster(multicluster::MulticlusterCommand),
@@ -139,6 +143,7 @@ fn main() -> ExitCode {
         Command::Delete(args) => kubectl::delete::run(&scope, args),
         Command::Label(args) => kubectl::label::run(&scope, args),
         Command::Get(args) => kubectl::get::run(&scope, args),
+        Command::Check(args) => check::run(&scope, args),
         Command::Multicluster(command) => multicluster::run(&scope, command),
         Command::Local(command) => local::run(command),
         Command::Viz(command) => viz::run(&scope, command),

@@ -91,6 +91,12 @@ fn guide_final_state() {
     up.sleep_until(Duration::from_secs(25));
     assert_bb_serves(&ws, "viz stat while running");
     assert_other_kinds(&ws);
+    // The guide's `linkerd --context east check`, with the data plane.
+    for cluster in ["east", "west"] {
+        let check = ws.ok(&["--context", cluster, "check", "--proxy"]);
+        assert!(check.contains("√ data plane proxies are ready"), "{check}");
+        assert!(check.ends_with("Status check results are √\n"), "{check}");
+    }
 
     let out = up.wait(Duration::from_secs(60));
     let stat = section(&out, "east", "viz stat -n mc-demo deploy");
