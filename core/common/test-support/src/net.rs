@@ -81,6 +81,17 @@ fn unassigned_range() -> (u16, u16) {
 /// no answer came: a refused or timed-out connection, or a closed one,
 /// which tests of refusals expect and tests waiting for a server retry.
 pub async fn http_get(from: IpAddr, to: SocketAddr, host: &str, path: &str) -> (u16, String) {
+    let Some(stream) = connect_from(from, to).await else {
+        return (0, String::new());
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    exchange(stream, request.as_bytes()).await
+}
+
+/// A connection to `to` made from address `from` (a pod's address, which
+/// proxies and policies go by), for tests that speak more than one
+/// request over it; `None` when it was refused or not accepted in time.
+pub async fn connect_from(from: IpAddr, to: SocketAddr) -> Option<TcpStream> {
     let socket = match from {
         IpAddr::V4(_) => TcpSocket::new_v4(),
         IpAddr::V6(_) => TcpSocket::new_v6(),
@@ -92,11 +103,10 @@ pub async fn http_get(from: IpAddr, to: SocketAddr, host: &str, path: &str) -> (
     if let Err(e) = socket.bind(SocketAddr::new(from, 0)) {
         panic!("cannot bind {from}: {e}");
     }
-    let Ok(Ok(stream)) = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(to)).await else {
-        return (0, String::new());
-    };
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    exchange(stream, request.as_bytes()).await
+    match tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(to)).await {
+        Ok(Ok(stream)) => Some(stream),
+        _ => None,
+    }
 }
 
 /// Sends `request`, exactly as given (request line, headers and body), to

@@ -10,7 +10,8 @@
 //!
 //! This library is what the tests and the benchmark have in common: the
 //! guide's resources, a control plane per cluster, proxies of the guide's
-//! workloads, a bb app, and plain HTTP/1.1 calls. Every pod has an address
+//! workloads, a bb app, an app that takes HTTP upgrades
+//! ([`upgrade_app`]), and plain HTTP/1.1 calls. Every pod has an address
 //! of its own in 127.0.0.0/8, which Linux routes on loopback.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +31,9 @@ use strait_proxy::{DirectInbound, IdentityConfig, ProxyConfig, RunningProxy, Tok
 use strait_runtime::tls::{Certification, Certifying, ControllerTls};
 use strait_store::MemoryStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+
+pub mod upgrade_app;
 
 pub use strait_mesh::names::CONTROL_PLANE_NAMESPACE as CONTROL_PLANE_NS;
 pub use strait_test_support::guide::{NS, identity};
@@ -379,6 +382,19 @@ pub async fn http_get(from: &str, to: SocketAddr, host: &str, path: &str) -> (u1
         Err(e) => panic!("{from:?} is not a pod address: {e}"),
     };
     strait_test_support::net::http_get(from, to, host, path).await
+}
+
+/// A connection to `to` from the pod address `from`, for tests that speak
+/// more than one request, or a tunnel, over it.
+pub async fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
+    let from: IpAddr = match from.parse() {
+        Ok(from) => from,
+        Err(e) => panic!("{from:?} is not a pod address: {e}"),
+    };
+    match strait_test_support::net::connect_from(from, to).await {
+        Some(stream) => stream,
+        None => panic!("{from} could not connect to {to}"),
+    }
 }
 
 /// `GET /` from `from` until the status is `expected` (the control plane's

@@ -7,15 +7,17 @@
 //! The attacks: a mirror in west forged to name a Service east never
 //! exported (the gateway must not relay to it), a Service withdrawn from
 //! export (the gateway stops at once), and a meshed client the gateway's
-//! own policy does not admit.
+//! own policy does not admit. And a WebSocket, which crosses the gateway
+//! as a tunnel through three proxies.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use serde_json::{Value, json};
 use strait_proxy::{DirectInbound, RunningProxy};
+use strait_proxy_integration::upgrade_app::{self, OPCODE_BINARY, upgrade_app};
 use strait_proxy_integration::{
-    CONTROL_PLANE_NS, NS, ProxySpec, any_port, apply, apply_all, bb_app, bb_workload,
+    CONTROL_PLANE_NS, NS, ProxySpec, any_port, apply, apply_all, bb_workload, connect_from,
     control_plane, free_port, http_get, identity, metrics, namespaces, proxy, request_until,
     trust_root,
 };
@@ -195,7 +197,8 @@ async fn mesh() -> Mesh {
         &[(NS, "slow-cooker"), (NS, "slow-cooker-evil")],
     )
     .await;
-    let app = bb_app().await;
+    // bb's app answers GETs as bb does, and takes WebSocket upgrades.
+    let app = upgrade_app().await.addr;
     let bb = proxy(ProxySpec {
         direct: vec![DirectInbound {
             listen: format!("127.0.0.1:{bb_port}").parse().unwrap(),
@@ -366,4 +369,31 @@ async fn the_gateway_authorizes_with_its_own_server() {
     assert_eq!(status, 403, "{body}");
     let (status, body) = http_get("127.0.0.2", mesh.slow_cooker.outbound_addr, &host, "/").await;
     assert_eq!((status, body.as_str()), (200, "bb says hi"));
+}
+
+/// A WebSocket from west to bb in east through the gateway: the upgrade is
+/// authorized at the gateway and at bb's proxy, each hop a connection of
+/// its own, and the frames echo through the three proxies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_reaches_bb_through_the_gateway() {
+    let mesh = mesh().await;
+    let host = mesh.host("bb-east");
+    let from = mesh.slow_cooker.outbound_addr;
+    assert_eq!(request_until("127.0.0.2", from, &host, 200).await.0, 200);
+    let mut client = connect_from("127.0.0.2", from).await;
+    let head = upgrade_app::handshake(&mut client, &host, "/ws", "websocket")
+        .await
+        .unwrap()
+        .expect("the handshake is answered");
+    assert_eq!(upgrade_app::status(&head), 101, "{head}");
+    assert_eq!(
+        upgrade_app::header(&head, "upgrade").as_deref(),
+        Some("websocket"),
+        "{head}"
+    );
+    for size in [3usize, 1_000, 100_000] {
+        let payload = vec![0x5a; size];
+        let echoed = upgrade_app::echo(&mut client, &payload).await.unwrap();
+        assert_eq!(echoed, Some((OPCODE_BINARY, payload)), "size {size}");
+    }
 }

@@ -10,11 +10,17 @@
 //! the proxies pay for one write per batch of requests instead of one per
 //! request, and no connection is opened per client connection.
 //!
+//! Requests that take their connection over (WebSocket and other HTTP/1.1
+//! upgrades, `CONNECT`) are never sent that way: [`http_upgrade`] carries
+//! them over connections of their own and joins the two connections of
+//! each proxy once the server agrees.
+//!
 //! [`pool`] is the connection hyper's client pools hold on both sides.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Version};
 
+pub mod http_upgrade;
 pub mod pool;
 
 /// The header naming an upgraded request's original HTTP version, as
@@ -52,7 +58,8 @@ impl std::error::Error for BadOrigProto {}
 
 /// Whether a request of `version` and `method` may travel as HTTP/2 to a
 /// proxy: HTTP/1 requests other than `CONNECT` (which takes over the
-/// connection).
+/// connection). Requests with an HTTP/1.1 `Upgrade` take theirs over too:
+/// callers check [`http_upgrade::wants_upgrade`] first.
 pub fn can_upgrade(version: Version, method: &Method) -> bool {
     matches!(version, Version::HTTP_11 | Version::HTTP_10) && method != Method::CONNECT
 }

@@ -22,6 +22,7 @@ use strait_http_detect::{Detection, Protocol as Detected, detect};
 use strait_io::{CountedIo, PrefixedIo};
 use strait_mesh::ports::{ADMIN_PORT, CONTROL_PORT, INBOUND_PORT, OUTBOUND_PORT};
 use strait_plugin_host::AuthzPlugin;
+use strait_proxy_http::http_upgrade::HeldOpen;
 use strait_proxy_metrics::{ProxyMetrics, Refusal};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::{debug, info, warn};
@@ -98,6 +99,47 @@ pub struct InboundConfig {
     /// would reach the proxy itself, looping through the inbound side, or
     /// leaving through the outbound side under this pod's identity.
     pub proxy_ports: BTreeSet<u16>,
+}
+
+/// What a connection is served as, by the port's declared `protocol` and
+/// (unless it is declared opaque) the first bytes the client sends within
+/// `detect_timeout`; and the connection, which replays those bytes.
+/// `None` when the connection failed while being read.
+async fn choose_protocol<I>(
+    mut io: I,
+    protocol: Protocol,
+    detect_timeout: Duration,
+) -> Option<(Detected, PrefixedIo<I>)>
+where
+    I: AsyncRead + Unpin,
+{
+    let fallback = match protocol {
+        Protocol::Opaque | Protocol::Tls => {
+            return Some((Detected::Opaque, PrefixedIo::new(Bytes::new(), io)));
+        }
+        Protocol::Unknown => Detected::Opaque,
+        Protocol::Http1 => Detected::Http1,
+        Protocol::Http2 | Protocol::Grpc => Detected::Http2,
+    };
+    let detection = match detect(&mut io, detect_timeout).await {
+        Ok(detection) => detection,
+        Err(e) => {
+            debug!(error = %e, "connection failed while detecting its protocol");
+            return None;
+        }
+    };
+    let (detected, prefix) = match detection {
+        Detection::Protocol { protocol, prefix } => (protocol, prefix),
+        // Served like a client that stays silent: one that half-closes at
+        // once may still wait for a server-first application to speak.
+        Detection::Closed => (Detected::Opaque, Bytes::new()),
+    };
+    // A declared HTTP port stays HTTP; only the version is detected.
+    let chosen = match (detected, fallback) {
+        (Detected::Opaque, fallback) => fallback,
+        (detected, _) => detected,
+    };
+    Some((chosen, PrefixedIo::new(prefix, io)))
 }
 
 /// The ports a sidecar's proxy listens on, which no connection from
@@ -195,7 +237,9 @@ impl Inbound {
     /// connection is closed unserved. HTTP is authorized per request
     /// (refusals answer 403, or gRPC `PERMISSION_DENIED`, and keep the
     /// connection); opaque TCP per connection, and again whenever the
-    /// policy changes.
+    /// policy changes. An admitted HTTP/1.1 upgrade or `CONNECT` the
+    /// application accepts turns the connection into a tunnel to the
+    /// application, which runs on after this returns.
     pub async fn serve_connection<I>(&self, io: I, client: ClientInfo, target: SocketAddr)
     where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -228,9 +272,15 @@ impl Inbound {
             client,
             target,
         };
-        let counters = ConnectionMetrics::open(&shared.metrics, &connection, &policy.server);
+        // Shared with the tunnel an upgrade turns the connection into, so
+        // that it counts as open until the tunnel closes.
+        let counters = Arc::new(ConnectionMetrics::open(
+            &shared.metrics,
+            &connection,
+            &policy.server,
+        ));
         let (read, written) = (counters.read_bytes(), counters.write_bytes());
-        let mut io = CountedIo::new(
+        let io = CountedIo::new(
             io,
             move |n| {
                 read.inc_by(n);
@@ -243,40 +293,23 @@ impl Inbound {
         let detect_timeout = policy
             .detect_timeout
             .unwrap_or(shared.config.detect_timeout);
-        let declared = match policy.protocol {
-            Protocol::Opaque | Protocol::Tls => None,
-            Protocol::Unknown => Some(Detected::Opaque),
-            Protocol::Http1 => Some(Detected::Http1),
-            Protocol::Http2 | Protocol::Grpc => Some(Detected::Http2),
-        };
-        let (served_as, io) = match declared {
-            None => (Detected::Opaque, PrefixedIo::new(Bytes::new(), io)),
-            Some(fallback) => match detect(&mut io, detect_timeout).await {
-                Ok(detection) => {
-                    let (detected, prefix) = match detection {
-                        Detection::Protocol { protocol, prefix } => (protocol, prefix),
-                        // Served like a client that stays silent: one that
-                        // half-closes at once may still wait for a
-                        // server-first application to speak.
-                        Detection::Closed => (Detected::Opaque, Bytes::new()),
-                    };
-                    // A declared HTTP port stays HTTP; only the version is detected.
-                    let chosen = match (detected, fallback) {
-                        (Detected::Opaque, fallback) => fallback,
-                        (detected, _) => detected,
-                    };
-                    (chosen, PrefixedIo::new(prefix, io))
-                }
-                Err(e) => {
-                    debug!(error = %e, "connection failed while detecting its protocol");
-                    return;
-                }
-            },
+        let Some((served_as, io)) = choose_protocol(io, policy.protocol, detect_timeout).await
+        else {
+            return;
         };
         match served_as {
             Detected::Opaque => tcp::serve(shared, io, &connection, policies).await,
             Detected::Http1 | Detected::Http2 => {
-                http::serve(self.shared.clone(), io, served_as, connection, policies).await
+                let held = HeldOpen::new(counters.clone());
+                http::serve(
+                    self.shared.clone(),
+                    io,
+                    served_as,
+                    connection,
+                    policies,
+                    held,
+                )
+                .await
             }
         }
         drop(counters);

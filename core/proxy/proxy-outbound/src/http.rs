@@ -1,4 +1,15 @@
 //! Forwarding HTTP requests to balanced endpoints.
+//!
+//! A request that wants an HTTP/1.1 upgrade (WebSocket, ...) or is a
+//! `CONNECT` is resolved, balanced and counted as any other: a `CONNECT`
+//! is sent, as a request, to the endpoint discovered for the authority it
+//! names, as Linkerd forwards it; the proxy never opens a raw connection
+//! on its say-so, so there is a tunnel only if the server that receives
+//! the `CONNECT` accepts it. It travels as HTTP/1.1 over a connection of
+//! its own to the endpoint (mTLS to a meshed one), counted in the
+//! endpoint's TCP series, never as a stream of the HTTP/2 connection to a
+//! proxy; if the endpoint switches protocols, the client's connection and
+//! that one become a tunnel (`strait_proxy_http::http_upgrade`).
 
 pub(crate) mod client;
 
@@ -16,12 +27,14 @@ use hyper::body::{Body, Incoming};
 use strait_proxy_metrics::RequestSeries;
 
 use crate::balance::{Endpoint, InFlight};
-use crate::connect::{Connect, Hint};
+use crate::connect::{Connect, EndpointTarget, Hint};
 use crate::gateway::GatewayScope;
-use crate::outbound::{EndpointExtra, Shared};
+use crate::outbound::{EndpointExtra, Entry, Shared};
 use client::ReqBody;
+use strait_proxy_http::http_upgrade::{self, PendingUpgrade};
 use strait_proxy_http::pool::ConnectedAt;
 use strait_proxy_http::{L5D_ORIG_PROTO, can_upgrade, downgrade, strip_hop_by_hop, upgrade};
+use strait_proxy_metrics::ProxyMetrics;
 
 /// The body of responses: the endpoint's, or the proxy's own error text.
 pub(crate) type RespBody = BoxBody<Bytes, hyper::Error>;
@@ -70,8 +83,11 @@ pub(crate) async fn handle<C: Connect>(
         return error_response(status, unavailable.to_string());
     }
 
+    let pending = PendingUpgrade::take(&mut request);
     let (mut parts, body) = request.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
+    if pending.is_none() {
+        strip_hop_by_hop(&mut parts.headers);
+    }
     let body = match replayable(body, &parts.headers, shared.config.max_buffered_body).await {
         Ok(body) => body,
         Err(error) => {
@@ -92,44 +108,75 @@ pub(crate) async fn handle<C: Connect>(
         headers: parts.headers,
         authority,
         absolute_form,
+        upgrade: pending.is_some(),
     };
 
-    let Some(endpoint) = entry.balancer.pick(None) else {
+    let Some((result, endpoint)) = send_balanced(shared, &entry, &head, body).await else {
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{} has no ready endpoints", head.authority),
         );
     };
-    let (result, endpoint) = match body {
-        Outgoing::Buffered(bytes) => {
-            let first = send(&head, full(bytes.clone()), &endpoint).await;
-            match first {
-                Err(SendError::Connect(error, in_flight)) => {
-                    in_flight.failed(CONNECT_FAILURE_PENALTY);
-                    drop(in_flight);
-                    let failed = endpoint.target.addr;
-                    match entry.balancer.pick(Some(failed)) {
-                        Some(other) => {
-                            tracing::debug!(%failed, retry = %other.target.addr, %error, "retrying on another endpoint");
-                            (send(&head, full(bytes), &other).await, other)
-                        }
-                        None => (Err(SendError::Connect(error, endpoint.start())), endpoint),
-                    }
+    respond(&head, &endpoint, result, pending)
+}
+
+/// Sends the request to the endpoint the balancer picks, and once more to
+/// another when the first cannot be reached and the body was buffered;
+/// `None` when there is no endpoint to pick.
+async fn send_balanced<C: Connect>(
+    shared: &Shared<C>,
+    entry: &Entry<C>,
+    head: &Head,
+    body: Outgoing,
+) -> Option<(Sent<EndpointExtra<C>>, Arc<Endpoint<EndpointExtra<C>>>)> {
+    let endpoint = entry.balancer.pick(None)?;
+    let metrics = &shared.metrics;
+    let bytes = match body {
+        Outgoing::Buffered(bytes) => bytes,
+        Outgoing::Streaming(body) => {
+            return Some((send(head, body, &endpoint, metrics).await, endpoint));
+        }
+    };
+    match send(head, full(bytes.clone()), &endpoint, metrics).await {
+        Err(SendError::Connect(error, in_flight)) => {
+            in_flight.failed(CONNECT_FAILURE_PENALTY);
+            drop(in_flight);
+            let failed = endpoint.target.addr;
+            match entry.balancer.pick(Some(failed)) {
+                Some(other) => {
+                    tracing::debug!(%failed, retry = %other.target.addr, %error, "retrying on another endpoint");
+                    Some((send(head, full(bytes), &other, metrics).await, other))
                 }
-                other => (other, endpoint),
+                None => Some((Err(SendError::Connect(error, endpoint.start())), endpoint)),
             }
         }
-        Outgoing::Streaming(body) => (send(&head, body, &endpoint).await, endpoint),
-    };
+        other => Some((other, endpoint)),
+    }
+}
+
+/// The answer to the application: the endpoint's, in the client's HTTP
+/// version (and, when it switches protocols, the start of the tunnel), or
+/// the proxy's own error; counted in the endpoint's series either way.
+fn respond<C: Connect>(
+    head: &Head,
+    endpoint: &Endpoint<EndpointExtra<C>>,
+    result: Sent<EndpointExtra<C>>,
+    pending: Option<PendingUpgrade>,
+) -> Response<RespBody> {
     let series = &endpoint.extra.series;
     series.request();
     match result {
-        Ok((response, in_flight, started)) => {
+        Ok((mut response, in_flight, started)) => {
             in_flight.answered_over(response.extensions().get::<ConnectedAt>().map(|c| c.0));
             drop(in_flight);
             record_response(series, response.status(), started.elapsed());
+            match pending {
+                Some(pending) => {
+                    pending.answered(&mut response);
+                }
+                None => strip_hop_by_hop(response.headers_mut()),
+            }
             let (mut parts, body) = response.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
             if parts.version == Version::HTTP_2 && head.version != Version::HTTP_2 {
                 // The answer to an upgraded request, in the client's version.
                 parts.headers.remove(L5D_ORIG_PROTO);
@@ -176,6 +223,8 @@ struct Head {
     authority: String,
     /// Whether an HTTP/1 request named its target in absolute form.
     absolute_form: bool,
+    /// Whether it wants an upgrade, so goes on a connection of its own.
+    upgrade: bool,
 }
 
 enum Outgoing {
@@ -183,11 +232,15 @@ enum Outgoing {
     Streaming(ReqBody),
 }
 
+/// Any error of sending a request: the pool's, or hyper's on a connection
+/// of the request's own.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 enum SendError<E> {
     /// The endpoint could not be reached: the request was not sent.
-    Connect(hyper_util::client::legacy::Error, InFlight<E>),
+    Connect(BoxError, InFlight<E>),
     /// The request failed once sent.
-    Request(hyper_util::client::legacy::Error, InFlight<E>, Instant),
+    Request(BoxError, InFlight<E>, Instant),
     /// The request could not be built for the endpoint.
     Build(http::Error),
 }
@@ -196,42 +249,21 @@ type Sent<E> = Result<(Response<Incoming>, InFlight<E>, Instant), SendError<E>>;
 
 /// Sends the request to `endpoint` over the pool of its version, with the
 /// endpoint's authority override when it has one. HTTP/1 requests to an
-/// endpoint that runs a proxy go as HTTP/2 (see `strait_proxy_http`).
+/// endpoint that runs a proxy go as HTTP/2 (see `strait_proxy_http`),
+/// except those that want an upgrade, which go over a connection of
+/// their own.
 async fn send<C: Connect>(
     head: &Head,
     body: ReqBody,
     endpoint: &Arc<Endpoint<EndpointExtra<C>>>,
+    metrics: &ProxyMetrics,
 ) -> Sent<EndpointExtra<C>> {
-    let authority = endpoint
-        .target
-        .authority_override
-        .as_deref()
-        .unwrap_or(&head.authority);
-    let uri = Uri::builder()
-        .scheme(Scheme::HTTP)
-        .authority(authority)
-        .path_and_query(head.path.clone())
-        .build();
-    let uri = match uri {
-        Ok(uri) => uri,
+    let mut request = match build(head, body, &endpoint.target) {
+        Ok(request) => request,
         Err(error) => return Err(SendError::Build(error)),
     };
-    let mut request = Request::new(body);
-    *request.method_mut() = head.method.clone();
-    *request.uri_mut() = uri;
-    *request.version_mut() = head.version;
-    *request.headers_mut() = head.headers.clone();
-    // HTTP/1 names the authority in Host (kept as the client sent it
-    // unless a gateway needs another); HTTP/2 in the URI.
-    if endpoint.target.authority_override.is_some()
-        && (head.version != Version::HTTP_2 || request.headers().contains_key(header::HOST))
-    {
-        match HeaderValue::from_str(authority) {
-            Ok(host) => {
-                request.headers_mut().insert(header::HOST, host);
-            }
-            Err(error) => return Err(SendError::Build(error.into())),
-        }
+    if head.upgrade {
+        return send_own(request, endpoint, metrics).await;
     }
     let upgraded =
         endpoint.target.protocol_hint == Hint::H2 && can_upgrade(head.version, &head.method);
@@ -247,9 +279,73 @@ async fn send<C: Connect>(
     let started = Instant::now();
     match pool.request(request).await {
         Ok(response) => Ok((response, in_flight, started)),
-        Err(error) if error.is_connect() => Err(SendError::Connect(error, in_flight)),
-        Err(error) => Err(SendError::Request(error, in_flight, started)),
+        Err(error) if error.is_connect() => Err(SendError::Connect(error.into(), in_flight)),
+        Err(error) => Err(SendError::Request(error.into(), in_flight, started)),
     }
+}
+
+/// Sends a request that wants an upgrade over a new connection to
+/// `endpoint`, counted in the endpoint's TCP series for as long as it
+/// lives (the tunnel's life, if the endpoint switches protocols).
+async fn send_own<C: Connect>(
+    request: Request<ReqBody>,
+    endpoint: &Arc<Endpoint<EndpointExtra<C>>>,
+    metrics: &ProxyMetrics,
+) -> Sent<EndpointExtra<C>> {
+    let in_flight = endpoint.start();
+    let started = Instant::now();
+    let io = match endpoint.extra.pools.own.open().await {
+        Ok(io) => io,
+        Err(error) => return Err(SendError::Connect(error.into(), in_flight)),
+    };
+    let io = crate::tcp::counted_until_dropped(metrics, endpoint.extra.series.lease(), io);
+    match http_upgrade::send(io, request).await {
+        Ok(response) => Ok((response, in_flight, started)),
+        Err(error) => Err(SendError::Request(error.into(), in_flight, started)),
+    }
+}
+
+/// The request `head` describes, for `target`. Pooled requests name the
+/// authority in their URI (hyper's pool writes the target in the form
+/// the connection wants); a request on a connection of its own is
+/// written as its URI is, so it gets the form the client used: authority
+/// form for `CONNECT`, absolute or origin form for the rest.
+fn build(
+    head: &Head,
+    body: ReqBody,
+    target: &EndpointTarget,
+) -> Result<Request<ReqBody>, http::Error> {
+    let authority = target
+        .authority_override
+        .as_deref()
+        .unwrap_or(&head.authority);
+    let uri = if head.upgrade && head.method == Method::CONNECT {
+        Uri::builder().authority(authority).build()?
+    } else if head.upgrade && !head.absolute_form {
+        Uri::builder().path_and_query(head.path.clone()).build()?
+    } else {
+        Uri::builder()
+            .scheme(Scheme::HTTP)
+            .authority(authority)
+            .path_and_query(head.path.clone())
+            .build()?
+    };
+    let mut request = Request::new(body);
+    *request.method_mut() = head.method.clone();
+    *request.uri_mut() = uri;
+    *request.version_mut() = head.version;
+    *request.headers_mut() = head.headers.clone();
+    // HTTP/1 names the authority in Host (kept as the client sent it
+    // unless a gateway needs another, and written in when missing on a
+    // connection no pool fills it in on); HTTP/2 in the URI.
+    let has_host = request.headers().contains_key(header::HOST);
+    let override_host =
+        target.authority_override.is_some() && (head.version != Version::HTTP_2 || has_host);
+    if override_host || (head.upgrade && !has_host) {
+        let host = HeaderValue::from_str(authority)?;
+        request.headers_mut().insert(header::HOST, host);
+    }
+    Ok(request)
 }
 
 /// Why a request names no destination the proxy can route; answered with

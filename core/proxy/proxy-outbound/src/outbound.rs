@@ -228,9 +228,12 @@ impl<C: Connect> Outbound<C> {
                         Ok::<_, Infallible>(response.await)
                     }
                 });
+                // An upgrade the endpoint accepts turns the connection
+                // into a tunnel, which runs on after this returns.
                 let served = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .serve_connection(TokioIo::new(io), service)
+                    .with_upgrades()
                     .await;
                 if let Err(error) = served {
                     tracing::debug!(%error, "HTTP/1 connection failed");

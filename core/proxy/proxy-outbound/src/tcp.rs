@@ -1,9 +1,12 @@
-//! Forwarding opaque TCP to one endpoint of the original destination.
+//! Forwarding opaque TCP to one endpoint of the original destination, and
+//! the TCP series of connections to endpoints.
 
 use std::io;
 use std::net::SocketAddr;
 
+use prometheus_client::metrics::gauge::Gauge;
 use strait_io::CountedIo;
+use strait_proxy_metrics::{ProxyMetrics, SeriesLease};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::connect::Connect;
@@ -54,34 +57,101 @@ where
     in_flight.answered();
 
     // The endpoint's request series hold its TCP series too.
-    let lease = endpoint.extra.series.lease();
-    let metrics = &shared.metrics;
-    lease.metric(&metrics.tcp_open_total).inc();
-    let open = lease.metric(&metrics.tcp_open_connections);
-    open.inc();
+    let connection = OpenConnection::new(&shared.metrics, endpoint.extra.series.lease());
+    let mut server = connection.counting(server);
+    let copied = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+    drop(in_flight);
+    if let Err(error) = copied {
+        tracing::debug!(%error, "opaque connection failed");
+        connection.failed(&error);
+    }
+}
+
+/// `io`, a connection to an endpoint that hyper will own (the one an
+/// upgrade takes over), counted in the endpoint's TCP series (`lease`)
+/// from now until it is dropped, wherever that happens.
+pub(crate) fn counted_until_dropped<I>(
+    metrics: &ProxyMetrics,
+    lease: &SeriesLease,
+    io: I,
+) -> impl AsyncRead + AsyncWrite + Unpin + Send + 'static
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = OpenConnection::new(metrics, lease);
     let read = lease.metric(&metrics.tcp_read_bytes_total);
     let written = lease.metric(&metrics.tcp_write_bytes_total);
-    let mut server = CountedIo::new(
-        server,
+    CountedIo::new(
+        io,
         move |n| {
+            // Held by the connection, so closed with it.
+            let _open = &connection;
             read.inc_by(n);
         },
         move |n| {
             written.inc_by(n);
         },
-    );
-    let copied = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-    drop(in_flight);
-    open.dec();
-    match copied {
-        Ok(_) => {
-            lease.metric(&metrics.tcp_close_total).inc();
+    )
+}
+
+/// One connection to an endpoint in the endpoint's TCP series: counted
+/// as opened when made, and as closed when dropped, with the `errno` of
+/// the error it [`failed`](OpenConnection::failed) with, if any.
+struct OpenConnection {
+    metrics: ProxyMetrics,
+    lease: SeriesLease,
+    open: Gauge,
+    errno: Option<String>,
+}
+
+impl OpenConnection {
+    fn new(metrics: &ProxyMetrics, lease: &SeriesLease) -> Self {
+        lease.metric(&metrics.tcp_open_total).inc();
+        let open = lease.metric(&metrics.tcp_open_connections);
+        open.inc();
+        OpenConnection {
+            metrics: metrics.clone(),
+            lease: lease.clone(),
+            open,
+            errno: None,
         }
-        Err(error) => {
-            tracing::debug!(%error, "opaque connection failed");
-            let errno = vec![("errno".to_string(), errno(&error))];
-            lease.metric_with(&metrics.tcp_close_total, errno).inc();
-        }
+    }
+
+    /// `io` with its bytes counted.
+    fn counting<I>(
+        &self,
+        io: I,
+    ) -> CountedIo<I, impl Fn(u64) + Unpin + use<I>, impl Fn(u64) + Unpin + use<I>> {
+        let read = self.lease.metric(&self.metrics.tcp_read_bytes_total);
+        let written = self.lease.metric(&self.metrics.tcp_write_bytes_total);
+        CountedIo::new(
+            io,
+            move |n| {
+                read.inc_by(n);
+            },
+            move |n| {
+                written.inc_by(n);
+            },
+        )
+    }
+
+    /// Closes the connection as failed with `error`.
+    fn failed(mut self, error: &io::Error) {
+        self.errno = Some(errno(error));
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.open.dec();
+        let close = &self.metrics.tcp_close_total;
+        match self.errno.take() {
+            Some(errno) => self
+                .lease
+                .metric_with(close, vec![("errno".to_string(), errno)])
+                .inc(),
+            None => self.lease.metric(close).inc(),
+        };
     }
 }
 

@@ -1,6 +1,13 @@
 //! HTTP: every request is routed, authorized with its route's candidates
 //! and, if admitted, forwarded to the application in the client's HTTP
 //! version. Refusals are answered on the same connection, which stays open.
+//!
+//! An HTTP/1.1 upgrade (WebSocket, ...) or `CONNECT` is routed, authorized
+//! and counted as any request; admitted, it goes to the application over a
+//! connection of its own, and if the application switches protocols the
+//! client's connection and that one are joined into a tunnel
+//! (`strait_proxy_http::http_upgrade`). A refused one is answered 403 and
+//! nothing is upgraded.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -27,18 +34,21 @@ use super::upstream::Upstream;
 use super::{Connection, Forward, Shared};
 use crate::policy::matching::RequestParts;
 use crate::policy::{PortPolicy, Route};
+use strait_proxy_http::http_upgrade::{HeldOpen, PendingUpgrade, wants_upgrade};
 use strait_proxy_http::{OrigProto, downgrade, strip_hop_by_hop, upgrade};
 
 /// gRPC's `PERMISSION_DENIED`.
 const GRPC_PERMISSION_DENIED: &str = "7";
 
-/// Serves HTTP on `io` until the client closes it.
+/// Serves HTTP on `io` until the client closes it or it becomes a
+/// tunnel; a tunnel holds `held` while it runs.
 pub(super) async fn serve<I>(
     shared: Arc<Shared>,
     io: I,
     version: Detected,
     connection: Connection,
     policies: watch::Receiver<Arc<PortPolicy>>,
+    held: HeldOpen,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -51,6 +61,7 @@ pub(super) async fn serve<I>(
         upstream,
         http2,
         series: ConnectionSeries::default(),
+        held,
     });
     let service = service_fn(move |request: Request<Incoming>| {
         let handler = handler.clone();
@@ -66,6 +77,7 @@ pub(super) async fn serve<I>(
         http1::Builder::new()
             .timer(TokioTimer::new())
             .serve_connection(io, service)
+            .with_upgrades()
             .await
     };
     if let Err(e) = served {
@@ -122,6 +134,8 @@ struct Handler {
     upstream: Upstream,
     http2: bool,
     series: ConnectionSeries,
+    /// What a tunnel made of this connection holds while it runs.
+    held: HeldOpen,
 }
 
 impl Handler {
@@ -292,7 +306,8 @@ impl Handler {
     /// Forwards an admitted request to the application, in the HTTP version
     /// the client used (re-upgraded when a proxy downgraded it), and
     /// records the response as the route's; an unreachable application is
-    /// answered with 502.
+    /// answered with 502. An upgrade goes on a connection of its own, and
+    /// becomes a tunnel if the application switches protocols.
     async fn forward(
         &self,
         mut forwarded: Request<Incoming>,
@@ -300,8 +315,15 @@ impl Handler {
         recorder: ResponseRecorder,
         grpc: bool,
     ) -> Response<ResponseBody> {
-        strip_hop_by_hop(forwarded.headers_mut());
+        // Only an HTTP/1 connection can be taken over; in an HTTP/2 stream
+        // (a downgraded one included) an `Upgrade` is a plain header.
+        let upgrading = !self.http2 && wants_upgrade(&forwarded);
+        if upgrading {
+            forwarded.extensions_mut().insert(self.held.clone());
+        }
         if let Forward::Local(handler) = &self.shared.config.forward {
+            // The handler (a gateway's outbound side) strips the request
+            // and takes its upgrade, if any, as it forwards it.
             if let Some(orig) = orig {
                 upgrade(&mut forwarded, orig.absolute_form);
             }
@@ -310,14 +332,26 @@ impl Handler {
             let body = recorder.record(parts.status, &parts.headers, grpc, body);
             return Response::from_parts(parts, body);
         }
-        let sent = match orig {
-            Some(orig) => self.upstream.send_downgraded(forwarded, orig).await,
-            None => self.upstream.send(forwarded).await,
+        let pending = upgrading
+            .then(|| PendingUpgrade::take(&mut forwarded))
+            .flatten();
+        if pending.is_none() {
+            strip_hop_by_hop(forwarded.headers_mut());
+        }
+        let sent = match (orig, pending.is_some()) {
+            (Some(orig), _) => self.upstream.send_downgraded(forwarded, orig).await,
+            (None, true) => self.upstream.send_upgrade(forwarded).await,
+            (None, false) => self.upstream.send(forwarded).await,
         };
         match sent {
-            Ok(response) => {
-                let (mut parts, body) = response.into_parts();
-                strip_hop_by_hop(&mut parts.headers);
+            Ok(mut response) => {
+                match pending {
+                    Some(pending) => {
+                        pending.answered(&mut response);
+                    }
+                    None => strip_hop_by_hop(response.headers_mut()),
+                }
+                let (parts, body) = response.into_parts();
                 let body = body.map_err(BoxError::from).boxed_unsync();
                 let body = recorder.record(parts.status, &parts.headers, grpc, body);
                 Response::from_parts(parts, body)

@@ -7,6 +7,9 @@
 //! `strait_proxy_http`) arrive concurrently on one connection; they go to
 //! the application over a pool of HTTP/1 connections kept for the client
 //! connection, as many as are in use at once.
+//!
+//! A request that wants an upgrade goes over a connection of its own,
+//! which it takes over if the application agrees.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -17,7 +20,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use strait_proxy_http::OrigProto;
+use strait_proxy_http::{OrigProto, http_upgrade};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tracing::debug;
@@ -146,7 +149,19 @@ impl Upstream {
         }
     }
 
-    async fn connect(&self) -> Result<Sender, UpstreamError> {
+    /// Sends a request that wants an upgrade (`strait_proxy_http::http_upgrade`)
+    /// over a new connection to the application, which the upgrade takes
+    /// over if the application switches protocols, and waits for the
+    /// answer's head.
+    pub(crate) async fn send_upgrade(
+        &self,
+        request: Request<Incoming>,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        let stream = self.connect_tcp().await?;
+        Ok(http_upgrade::send(stream, request).await?)
+    }
+
+    async fn connect_tcp(&self) -> Result<TcpStream, UpstreamError> {
         let addr = self.app.ok_or(UpstreamError::NoAddress)?;
         let stream =
             match tokio::time::timeout(self.connect_timeout, TcpStream::connect(addr)).await {
@@ -156,7 +171,11 @@ impl Upstream {
             };
         // Small requests and responses should not wait for Nagle.
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(stream);
+        Ok(stream)
+    }
+
+    async fn connect(&self) -> Result<Sender, UpstreamError> {
+        let io = TokioIo::new(self.connect_tcp().await?);
         if self.http2 {
             let (sender, connection) = http2::Builder::new(TokioExecutor::new())
                 .timer(TokioTimer::new())

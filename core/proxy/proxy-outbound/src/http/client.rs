@@ -1,4 +1,5 @@
-//! One HTTP connection pool per endpoint, over the pluggable connector.
+//! One HTTP connection pool per endpoint, over the pluggable connector,
+//! and single connections to it for upgrades.
 
 use std::future::Future;
 use std::io;
@@ -41,27 +42,36 @@ impl<C: Connect> tower::Service<Uri> for EndpointConnector<C> {
     }
 
     fn call(&mut self, _uri: Uri) -> Self::Future {
-        let connect = self.connect.clone();
-        let target = self.target.clone();
+        let connector = self.clone();
+        Box::pin(async move { connector.open().await.map(PooledIo::new) })
+    }
+}
+
+impl<C: Connect> EndpointConnector<C> {
+    /// A new connection to the endpoint, within the connect timeout.
+    pub(crate) async fn open(&self) -> io::Result<C::Io> {
         let timeout = self.timeout;
-        Box::pin(async move {
-            match tokio::time::timeout(timeout, connect.connect(&target)).await {
-                Ok(Ok(io)) => Ok(PooledIo::new(io)),
-                Ok(Err(error)) => Err(error),
-                Err(_) => Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("connecting to {} timed out after {timeout:?}", target.addr),
-                )),
-            }
-        })
+        match tokio::time::timeout(timeout, self.connect.connect(&self.target)).await {
+            Ok(connected) => connected,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "connecting to {} timed out after {timeout:?}",
+                    self.target.addr
+                ),
+            )),
+        }
     }
 }
 
 /// The pools of one endpoint: HTTP/1.1 requests go over HTTP/1.1
-/// connections and HTTP/2 requests over HTTP/2 ones, as they came in.
+/// connections and HTTP/2 requests over HTTP/2 ones, as they came in;
+/// a request that wants an upgrade goes over a connection of its own,
+/// which no pool holds (the upgrade may take it over).
 pub(crate) struct Pools<C: Connect> {
     pub(crate) http1: Client<EndpointConnector<C>, ReqBody>,
     pub(crate) http2: Client<EndpointConnector<C>, ReqBody>,
+    pub(crate) own: EndpointConnector<C>,
 }
 
 impl<C: Connect> Pools<C> {
@@ -79,7 +89,11 @@ impl<C: Connect> Pools<C> {
             .timer(TokioTimer::new());
         let http1 = builder.build(connector.clone());
         builder.http2_only(true);
-        let http2 = builder.build(connector);
-        Pools { http1, http2 }
+        let http2 = builder.build(connector.clone());
+        Pools {
+            http1,
+            http2,
+            own: connector,
+        }
     }
 }
