@@ -8,6 +8,7 @@ use super::{IGNORED_REASON, feed, newly_ignored};
 fn ignored(name: &str, reason: &str) -> Ignored {
     Ignored {
         kind: "MeshTLSAuthentication",
+        api_version: "policy.linkerd.io/v1alpha1",
         namespace: "mc-demo".into(),
         name: name.into(),
         reason: reason.into(),
