@@ -288,6 +288,39 @@ pub fn authorization_policy(
     })
 }
 
+/// An HTTPRoute of API group `group` (`policy.linkerd.io`, whose version
+/// is `v1beta3`, or `gateway.networking.k8s.io`, `v1`) attached to Server
+/// `server`, taking the requests whose path is under `prefix`.
+pub fn http_route(namespace: &str, name: &str, group: &str, server: &str, prefix: &str) -> Value {
+    let version = if group == POLICY_GROUP {
+        "v1beta3"
+    } else {
+        "v1"
+    };
+    json!({
+        "apiVersion": format!("{group}/{version}"), "kind": "HTTPRoute",
+        "metadata": {"namespace": namespace, "name": name},
+        "spec": {
+            "parentRefs": [{"group": POLICY_GROUP, "kind": "Server", "name": server}],
+            "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": prefix}}]}]
+        }
+    })
+}
+
+/// [`authorization_policy`] on the HTTPRoute `route` of API group `group`
+/// rather than on a Server: it admits requests on that route only.
+pub fn route_authorization_policy(
+    namespace: &str,
+    name: &str,
+    group: &str,
+    route: &str,
+    authentication: &str,
+) -> Value {
+    let mut policy = authorization_policy(namespace, name, route, authentication);
+    policy["spec"]["targetRef"] = json!({"group": group, "kind": "HTTPRoute", "name": route});
+    policy
+}
+
 /// A MeshTLSAuthentication passing the mesh identities `identities`.
 pub fn mesh_tls_authentication(namespace: &str, name: &str, identities: &[&str]) -> Value {
     json!({

@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use k8s_openapi::api::core::v1::{Event as K8sEvent, EventSource, ObjectReference, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use strait_api::gateway;
 use strait_api::policy::{
-    AuthorizationPolicy, MeshTlsAuthentication, NetworkAuthentication, Server, ServerAuthorization,
+    AuthorizationPolicy, HttpRoute, MeshTlsAuthentication, NetworkAuthentication, Server,
+    ServerAuthorization,
 };
 use strait_policy::{Ignored, Index};
 pub use strait_store::follow::REWATCH_BACKOFF;
@@ -41,6 +43,11 @@ strait_store::indexes! {
             apply_server_authorization,
             delete_server_authorization,
             reset_server_authorizations;
+        HttpRoute => apply_http_route, delete_http_route, reset_http_routes;
+        gateway::HttpRoute =>
+            apply_gateway_http_route,
+            delete_gateway_http_route,
+            reset_gateway_http_routes;
     }
 }
 
@@ -52,15 +59,16 @@ struct Target {
     /// The resources already reported as ignored, so each is logged once
     /// when it becomes ignored rather than on every event.
     reported: Mutex<Vec<Ignored>>,
-    /// The policy kinds whose first listing has arrived: until all have,
-    /// a policy may look ignored only because its authentication's kind
-    /// was not listed yet, which is no news to log.
-    listed: Mutex<BTreeSet<Cow<'static, str>>>,
+    /// The policy kinds (by `apiVersion` and kind: both HTTPRoutes are
+    /// `HTTPRoute`) whose first listing has arrived: until all have, a
+    /// policy may look ignored only because its authentication's or its
+    /// target's kind was not listed yet, which is no news to log.
+    listed: Mutex<BTreeSet<(Cow<'static, str>, Cow<'static, str>)>>,
 }
 
 /// How many policy kinds (every watched kind but Pod) are listed before
 /// ignored resources are reported.
-const POLICY_KINDS: usize = 5;
+const POLICY_KINDS: usize = 7;
 
 impl Target {
     /// Applies one event, then publishes the generation if it moved, so
@@ -79,7 +87,7 @@ impl Target {
                 self.listed
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .insert(kind.clone());
+                    .insert((K::api_version(&()), kind.clone()));
             }
             Fed(&mut index).apply_event(event);
             // Whether a resource is ignored depends on policy resources
@@ -90,7 +98,7 @@ impl Target {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .iter()
-                .filter(|listed| **listed != "Pod")
+                .filter(|(_, listed)| *listed != "Pod")
                 .count();
             if kind != "Pod" && listed >= POLICY_KINDS {
                 newly = self.report_ignored(&index);
@@ -148,7 +156,8 @@ impl Target {
 }
 
 /// Watches Pods, Servers, AuthorizationPolicies, MeshTLSAuthentications,
-/// NetworkAuthentications and ServerAuthorizations in `store` and applies
+/// NetworkAuthentications, ServerAuthorizations and HTTPRoutes (of
+/// `policy.linkerd.io` and of the Gateway API) in `store` and applies
 /// every event to `index`, publishing the index generation on `changes`
 /// after each one.
 ///
@@ -177,6 +186,8 @@ pub async fn feed<S: ClusterStore>(
             target.follow::<S, MeshTlsAuthentication>(&store),
             target.follow::<S, NetworkAuthentication>(&store),
             target.follow::<S, ServerAuthorization>(&store),
+            target.follow::<S, HttpRoute>(&store),
+            target.follow::<S, gateway::HttpRoute>(&store),
         );
     }
     .instrument(span)
@@ -190,11 +201,6 @@ pub const IGNORED_REASON: &str = "Ignored";
 /// events` look, why it changes nothing: a Warning Event on it, one per
 /// resource and reason. Best effort: the log says it too.
 async fn record_ignored<S: ClusterStore>(store: &S, ignored: &Ignored) {
-    let version = match ignored.kind {
-        "Server" => "v1beta3",
-        "ServerAuthorization" => "v1beta1",
-        _ => "v1alpha1",
-    };
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let event = K8sEvent {
         metadata: ObjectMeta {
@@ -207,7 +213,7 @@ async fn record_ignored<S: ClusterStore>(store: &S, ignored: &Ignored) {
             ..ObjectMeta::default()
         },
         involved_object: ObjectReference {
-            api_version: Some(format!("{}/{version}", strait_api::policy::GROUP)),
+            api_version: Some(ignored.api_version.to_string()),
             kind: Some(ignored.kind.to_string()),
             name: Some(ignored.name.clone()),
             namespace: Some(ignored.namespace.clone()),

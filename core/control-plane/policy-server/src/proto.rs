@@ -4,20 +4,21 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use linkerd2_proxy_api::grpc_route::{GrpcRouteMatch, GrpcRpcMatch};
-use linkerd2_proxy_api::http_route::{HttpRouteMatch, PathMatch, path_match};
-use linkerd2_proxy_api::http_types::{HttpMethod, http_method};
 use linkerd2_proxy_api::inbound::authn::permit_mesh_tls::{Clients, PermitClientIdentities};
 use linkerd2_proxy_api::inbound::authn::{Permit, PermitMeshTls, PermitUnauthenticated};
 use linkerd2_proxy_api::inbound::proxy_protocol::{self, Kind};
 use linkerd2_proxy_api::inbound::{
-    self as api, Authn, Authz, GrpcRoute, HttpRoute, Identity, IdentitySuffix, ProxyProtocol,
+    self as api, Authn, Authz, Identity, IdentitySuffix, ProxyProtocol,
 };
 use linkerd2_proxy_api::meta::{Metadata, Resource, metadata};
 use linkerd2_proxy_api::net::{IpAddress, IpNetwork};
 use strait_decisions::authz::{Authentication, Authorization, Protocol, ResourceRef};
 use strait_decisions::net::{Cidr, Network};
-use strait_policy::{InboundPolicy, InboundRoute};
+use strait_policy::InboundPolicy;
+
+mod route;
+
+use route::{grpc_routes, http_routes};
 
 /// How long the proxy waits for a client's first bytes before treating a
 /// connection on an `unknown`-protocol port as opaque: Linkerd's default
@@ -147,69 +148,4 @@ fn ip_network(cidr: &Cidr) -> IpNetwork {
         ip: Some(IpAddress::from(cidr.address())),
         prefix_len: u32::from(cidr.prefix_len()),
     }
-}
-
-/// HTTP routes: a route with paths matches `GET` on exactly those paths
-/// (the probe route); one without matches every request.
-fn http_routes(routes: &[InboundRoute]) -> Vec<HttpRoute> {
-    routes
-        .iter()
-        .map(|route| {
-            let matches = if route.paths.is_empty() {
-                vec![HttpRouteMatch {
-                    path: Some(PathMatch {
-                        kind: Some(path_match::Kind::Prefix("/".to_string())),
-                    }),
-                    ..HttpRouteMatch::default()
-                }]
-            } else {
-                route
-                    .paths
-                    .iter()
-                    .map(|path| HttpRouteMatch {
-                        path: Some(PathMatch {
-                            kind: Some(path_match::Kind::Exact(path.clone())),
-                        }),
-                        method: Some(HttpMethod {
-                            r#type: Some(http_method::Type::Registered(
-                                http_method::Registered::Get.into(),
-                            )),
-                        }),
-                        ..HttpRouteMatch::default()
-                    })
-                    .collect()
-            };
-            HttpRoute {
-                metadata: Some(metadata(&route.reference)),
-                hosts: Vec::new(),
-                authorizations: authorizations(&route.authorizations),
-                rules: vec![api::http_route::Rule {
-                    matches,
-                    filters: Vec::new(),
-                }],
-            }
-        })
-        .collect()
-}
-
-/// gRPC routes: only catch-all routes apply, since the listed paths are
-/// for plain `GET` requests (kubelet probes), which a gRPC server never
-/// receives.
-fn grpc_routes(routes: &[InboundRoute]) -> Vec<GrpcRoute> {
-    routes
-        .iter()
-        .filter(|route| route.paths.is_empty())
-        .map(|route| GrpcRoute {
-            metadata: Some(metadata(&route.reference)),
-            hosts: Vec::new(),
-            authorizations: authorizations(&route.authorizations),
-            rules: vec![api::grpc_route::Rule {
-                matches: vec![GrpcRouteMatch {
-                    rpc: Some(GrpcRpcMatch::default()),
-                    headers: Vec::new(),
-                }],
-                filters: Vec::new(),
-            }],
-        })
-        .collect()
 }

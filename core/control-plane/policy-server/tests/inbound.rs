@@ -18,7 +18,10 @@ use strait_policy_server::{InboundPolicyService, IndexSource, feed};
 use strait_store::MemoryStore;
 use strait_test_support::eventually_within;
 use strait_test_support::grpc::{channel, serve};
-use strait_test_support::guide::{NS, SLOW_COOKER, workload};
+use strait_test_support::guide::{EVIL, NS, SLOW_COOKER, workload};
+use strait_test_support::objects::{
+    http_route, mesh_tls_authentication, route_authorization_policy,
+};
 use strait_test_support::store::{apply, apply_all, namespaces};
 use tokio::sync::watch;
 use tonic::Code;
@@ -26,6 +29,9 @@ use tonic::service::Routes;
 use tonic::transport::Channel;
 
 const PATIENCE: Duration = Duration::from_secs(5);
+
+/// The Gateway API's group, whose HTTPRoutes attach to Servers too.
+const GATEWAY: &str = "gateway.networking.k8s.io";
 
 struct Mesh {
     store: MemoryStore,
@@ -462,4 +468,81 @@ async fn a_policy_naming_a_missing_authentication_is_ignored_until_it_exists() {
         authz_names(&server.authorizations),
         ["authorizationpolicy/bb-authz", "default/localhost"]
     );
+}
+
+/// The routes of a Server with HTTPRoutes as a proxy reads them: one
+/// `HttpRoute` per HTTPRoute (no default or probe route, so anything else
+/// is a 404), each carrying the policies that target it before the
+/// Server's, and the Server's own list without the route's.
+#[tokio::test]
+async fn route_authorizations_travel_on_their_route() {
+    let mut mesh = start().await;
+    apply_guide_policy(&mesh.store);
+    apply_all(
+        &mesh.store,
+        [
+            http_route(NS, "bb-allowed", "policy.linkerd.io", "bb", "/allowed"),
+            http_route(NS, "bb-denied", GATEWAY, "bb", "/denied"),
+            mesh_tls_authentication(NS, "bb-evil", &[EVIL]),
+            route_authorization_policy(
+                NS,
+                "evil-on-allowed",
+                "policy.linkerd.io",
+                "bb-allowed",
+                "bb-evil",
+            ),
+        ],
+    );
+    let server = get_when(&mut mesh, 8080, |s| {
+        let routes = detect_routes(s);
+        routes.len() == 2 && routes.iter().all(|r| r.authorizations.len() >= 2)
+    })
+    .await;
+    assert_eq!(
+        authz_names(&server.authorizations),
+        ["authorizationpolicy/bb-authz", "default/localhost"]
+    );
+    let routes = detect_routes(&server);
+    let route = |name: &str| match routes.iter().find(|r| route_resource(r).2 == name) {
+        Some(route) => route,
+        None => panic!("no route {name} in {routes:?}"),
+    };
+    let allowed = route("bb-allowed");
+    assert_eq!(
+        route_resource(allowed),
+        (
+            "policy.linkerd.io".into(),
+            "HTTPRoute".into(),
+            "bb-allowed".into()
+        )
+    );
+    assert_eq!(
+        authz_names(&allowed.authorizations),
+        [
+            "authorizationpolicy/evil-on-allowed",
+            "authorizationpolicy/bb-authz",
+            "default/localhost"
+        ]
+    );
+    let matched: Vec<_> = allowed.rules[0].matches.iter().map(|m| &m.path).collect();
+    assert_eq!(
+        matched,
+        [&Some(PathMatch {
+            kind: Some(path_match::Kind::Prefix("/allowed".into()))
+        })]
+    );
+    let denied = route("bb-denied");
+    assert_eq!(route_resource(denied).0, GATEWAY);
+    assert_eq!(
+        authz_names(&denied.authorizations),
+        ["authorizationpolicy/bb-authz", "default/localhost"]
+    );
+}
+
+/// The group, kind and name of a route's resource metadata.
+fn route_resource(route: &HttpRoute) -> (String, String, String) {
+    match route.metadata.as_ref().and_then(|m| m.kind.as_ref()) {
+        Some(metadata::Kind::Resource(r)) => (r.group.clone(), r.kind.clone(), r.name.clone()),
+        other => (String::new(), format!("{other:?}"), String::new()),
+    }
 }

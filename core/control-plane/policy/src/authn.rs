@@ -15,11 +15,19 @@ use strait_decisions::net::{Cidr, Network};
 use strait_decisions::selector::Labels;
 
 use crate::config::IndexConfig;
+use crate::route::RouteKey;
 use crate::server::convert_selector;
+use crate::target::{PolicyTarget, policy_target};
 
 mod error;
 
 use error::{IdentitiesError, MeshTlsError, NetworkError, PolicyError, ServerAuthorizationError};
+
+/// The `apiVersion` of AuthorizationPolicy, MeshTLSAuthentication and
+/// NetworkAuthentication.
+pub(crate) const AUTHENTICATION_VERSION: &str = "policy.linkerd.io/v1alpha1";
+/// The `apiVersion` of ServerAuthorization.
+const SERVER_AUTHORIZATION_VERSION: &str = "policy.linkerd.io/v1beta1";
 
 /// Where a NetworkAuthentication lists its networks, as errors name it.
 const NETWORK_AUTHENTICATION_NETWORKS: &str = "spec.networks";
@@ -39,6 +47,9 @@ pub(crate) struct Store {
 pub struct Ignored {
     /// The resource's kind, e.g. `AuthorizationPolicy`.
     pub kind: &'static str,
+    /// Its `apiVersion`, so that an Event can refer to it:
+    /// `policy.linkerd.io/v1alpha1`, `gateway.networking.k8s.io/v1`, ...
+    pub api_version: &'static str,
     /// Its namespace.
     pub namespace: String,
     /// Its name.
@@ -151,10 +162,11 @@ pub(crate) fn policy_targets(
     namespace: &str,
     server: &str,
 ) -> bool {
-    let t = &spec.target_ref;
-    let group = t.group.as_deref();
-    (is_kind(group, &t.kind, GROUP, "Server") && t.name == server)
-        || (is_kind(group, &t.kind, "", "Namespace") && t.name == namespace)
+    match policy_target(spec) {
+        PolicyTarget::Server(name) => name == server,
+        PolicyTarget::Namespace(name) => name == namespace,
+        PolicyTarget::HttpRoute { .. } | PolicyTarget::Unsupported { .. } => false,
+    }
 }
 
 /// The authorization an AuthorizationPolicy grants. Every required
@@ -340,12 +352,39 @@ pub(crate) fn server_authorizations(
     policies.chain(sazs).collect()
 }
 
+/// The authorizations of an HTTPRoute: the AuthorizationPolicies of its
+/// namespace that target it (group and name), by name, as the Server's are.
+pub(crate) fn route_authorizations(
+    store: &Store,
+    route: &RouteKey,
+    config: &IndexConfig,
+) -> Vec<Authorization> {
+    store
+        .policies
+        .iter()
+        .filter(|((ns, _), _)| *ns == route.namespace)
+        .filter(|(_, spec)| {
+            policy_target(spec)
+                == PolicyTarget::HttpRoute {
+                    group: route.group,
+                    name: &route.name,
+                }
+        })
+        .filter_map(|((ns, name), spec)| policy_authorization(store, (ns, name), spec, config).ok())
+        .collect()
+}
+
 /// Every resource the index ignores, with the reason; computed on demand.
 /// The reason is rendered here: it is the text of the resource's Event and
 /// of the log line.
 pub(crate) fn ignored(store: &Store, config: &IndexConfig) -> Vec<Ignored> {
     let entry = |kind, (ns, name): &Key, reason| Ignored {
         kind,
+        api_version: if kind == "ServerAuthorization" {
+            SERVER_AUTHORIZATION_VERSION
+        } else {
+            AUTHENTICATION_VERSION
+        },
         namespace: ns.clone(),
         name: name.clone(),
         reason,

@@ -4,12 +4,15 @@ use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
+use strait_api::gateway;
+use strait_api::policy::httproute::PathMatchType;
 use strait_api::policy::{
-    AuthorizationPolicy, MeshTlsAuthentication, NetworkAuthentication, Server, ServerAuthorization,
+    AuthorizationPolicy, HttpRoute, MeshTlsAuthentication, NetworkAuthentication, Server,
+    ServerAuthorization,
 };
 use strait_decisions::authz::{ClientTls, Decision, Inbound, authorize};
 
-use crate::inbound::InboundPolicy;
+use crate::inbound::{InboundPolicy, InboundRoute};
 use crate::index::Index;
 
 pub(crate) const NS: &str = "mc-demo";
@@ -101,10 +104,35 @@ pub(crate) fn apply_guide(index: &mut Index) {
     index.apply_meshtls_authentication(&meshtls("bb-good", json!([SLOW_COOKER])));
 }
 
+/// The route a `GET` of `path` takes, for the index's own tests: a route
+/// with an exact match of the path, else one whose path prefix covers it,
+/// else the catch-all. The proxy's full matching (hosts, headers, the
+/// Gateway API's precedence) is tested with the proxy.
+pub(crate) fn route_for<'a>(policy: &'a InboundPolicy, path: &str) -> Option<&'a InboundRoute> {
+    let matches = |route: &&InboundRoute, exact: bool| {
+        route.matches.iter().any(|m| {
+            let Some(p) = &m.path else {
+                return !exact;
+            };
+            let value = p.value.as_deref().unwrap_or("/");
+            match p.type_.unwrap_or_default() {
+                PathMatchType::Exact => value == path,
+                PathMatchType::PathPrefix => !exact && path.starts_with(value),
+                PathMatchType::RegularExpression => false,
+            }
+        })
+    };
+    let routes = || policy.routes.iter();
+    routes()
+        .find(|r| matches(r, true))
+        .or_else(|| routes().find(|r| matches(r, false)))
+        .or_else(|| routes().find(|r| r.matches.is_empty()))
+}
+
 /// How a client fares on the route a request to `path` takes, as the
 /// authorization plugin would decide.
 pub(crate) fn decide(policy: &InboundPolicy, tls: ClientTls, ip: &str, path: &str) -> Decision {
-    let route = match policy.route_for(path) {
+    let route = match route_for(policy, path) {
         Some(r) => r,
         None => panic!("no route for {path}"),
     };
@@ -122,6 +150,50 @@ pub(crate) fn decide(policy: &InboundPolicy, tls: ClientTls, ip: &str, path: &st
         http: None,
     };
     authorize(&request, &route.authorizations)
+}
+
+/// The spec of an HTTPRoute on Server `server` taking every path under
+/// `prefix`.
+fn route_spec(server: &str, prefix: &str) -> Value {
+    json!({
+        "parentRefs": [{"group": "policy.linkerd.io", "kind": "Server", "name": server}],
+        "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": prefix}}]}]
+    })
+}
+
+/// A `policy.linkerd.io` HTTPRoute on Server `server` for paths under `prefix`.
+pub(crate) fn http_route(name: &str, server: &str, prefix: &str) -> HttpRoute {
+    decode(json!({
+        "apiVersion": "policy.linkerd.io/v1beta3", "kind": "HTTPRoute",
+        "metadata": {"namespace": NS, "name": name},
+        "spec": route_spec(server, prefix)
+    }))
+}
+
+/// A Gateway API HTTPRoute on Server `server` for paths under `prefix`.
+pub(crate) fn gateway_route(name: &str, server: &str, prefix: &str) -> gateway::HttpRoute {
+    decode(json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"namespace": NS, "name": name},
+        "spec": route_spec(server, prefix)
+    }))
+}
+
+/// An AuthorizationPolicy on the HTTPRoute `route` of API group `group`.
+pub(crate) fn route_policy(
+    name: &str,
+    group: &str,
+    route: &str,
+    refs: Value,
+) -> AuthorizationPolicy {
+    decode(json!({
+        "apiVersion": "policy.linkerd.io/v1alpha1", "kind": "AuthorizationPolicy",
+        "metadata": {"namespace": NS, "name": name},
+        "spec": {
+            "targetRef": {"group": group, "kind": "HTTPRoute", "name": route},
+            "requiredAuthenticationRefs": refs
+        }
+    }))
 }
 
 /// A meshed client with this identity.

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use strait_api::policy::httproute::HttpRouteMatch;
 use strait_decisions::authz::{CandidateSet, Protocol, ResourceRef};
 
 /// The inbound policy of one pod port: which server it belongs to, how
@@ -17,20 +18,26 @@ pub struct InboundPolicy {
     /// Connection-level candidates, for opaque and TLS traffic: the
     /// server's authorizations, then loopback.
     pub authorizations: CandidateSet,
-    /// Request-level routes, for HTTP and gRPC traffic; the first route
-    /// whose paths match a request applies.
+    /// Request-level routes, for HTTP and gRPC traffic: the Server's
+    /// HTTPRoutes when it has any (a request matching none is refused
+    /// with 404), else the probe and default routes.
     pub routes: Vec<InboundRoute>,
 }
 
-/// One route of a server, with its own candidates so that probes can pass
-/// a policy that refuses everything else.
+/// One route of a server, with its own candidates: probes pass a policy
+/// that refuses everything else, and an AuthorizationPolicy targeting an
+/// HTTPRoute admits requests on that route only.
 #[derive(Clone, Debug)]
 pub struct InboundRoute {
-    /// The route (`default:probe`, `default:default`), as metrics label it.
+    /// The route as metrics label it: `default/probe`, `default/default`,
+    /// or an HTTPRoute (its group, kind `HTTPRoute`, its name).
     pub reference: ResourceRef,
-    /// Exact paths of `GET` requests the route takes; empty means every
+    /// Host names the route applies to, as written (`*.` prefixes a
+    /// suffix); empty means any.
+    pub hosts: Vec<String>,
+    /// Request matches, any of which selects the route; empty means every
     /// request.
-    pub paths: Vec<String>,
+    pub matches: Vec<HttpRouteMatch>,
     /// The route's candidates: its own authorizations, then the server's,
     /// then loopback, as the proxy orders them.
     pub authorizations: CandidateSet,
@@ -46,19 +53,10 @@ impl InboundPolicy {
             && self.routes.len() == other.routes.len()
             && self.routes.iter().zip(&other.routes).all(|(a, b)| {
                 a.reference == b.reference
-                    && a.paths == b.paths
+                    && a.hosts == b.hosts
+                    && a.matches == b.matches
                     && a.authorizations[..] == b.authorizations[..]
             })
-    }
-
-    /// The route a request to `path` takes: a route listing the path, else
-    /// the catch-all route. Listed paths are for `GET` requests; checking
-    /// the method is left to the caller, which has the request.
-    pub fn route_for(&self, path: &str) -> Option<&InboundRoute> {
-        self.routes
-            .iter()
-            .find(|r| r.paths.iter().any(|p| p == path))
-            .or_else(|| self.routes.iter().find(|r| r.paths.is_empty()))
     }
 }
 

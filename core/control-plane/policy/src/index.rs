@@ -4,15 +4,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use strait_api::gateway::{self, GROUP as GATEWAY_GROUP};
 use strait_api::key::{Key, key_of};
 use strait_api::policy::{
-    AuthorizationPolicy, MeshTlsAuthentication, NetworkAuthentication, Server, ServerAuthorization,
+    AuthorizationPolicy, GROUP as POLICY_GROUP, HttpRoute, HttpRouteSpec, MeshTlsAuthentication,
+    NetworkAuthentication, Server, ServerAuthorization,
 };
 
 use crate::authn::{self, Ignored, Store};
 use crate::config::IndexConfig;
 use crate::inbound::PortPolicy;
 use crate::pod::PodInfo;
+use crate::route::{RouteInfo, RouteKey};
 use crate::server::ServerInfo;
 
 /// One port of one pod: what a proxy asks about.
@@ -44,6 +48,8 @@ pub struct Index {
     generation: u64,
     pods: BTreeMap<Key, PodEntry>,
     servers: BTreeMap<Key, ServerInfo>,
+    /// HTTPRoutes of both groups.
+    routes: BTreeMap<RouteKey, RouteInfo>,
     store: Store,
     /// Ports of deleted pods, with the generation of the deletion, so that
     /// [`Index::changed_since`] reports them too.
@@ -242,6 +248,79 @@ impl Index {
             .into_iter()
             .map(|s| (key_of(&s.metadata), ServerInfo::from_server(&s)))
             .collect();
+        self.refresh_all();
+    }
+
+    /// Adds or updates an HTTPRoute of `policy.linkerd.io`.
+    pub fn apply_http_route(&mut self, route: &HttpRoute) {
+        self.apply_route(POLICY_GROUP, &route.metadata, &route.spec);
+    }
+
+    /// Forgets an HTTPRoute of `policy.linkerd.io`.
+    pub fn delete_http_route(&mut self, namespace: &str, name: &str) {
+        self.delete_route(POLICY_GROUP, namespace, name);
+    }
+
+    /// Replaces every HTTPRoute of `policy.linkerd.io`, after a watch
+    /// restarts.
+    pub fn reset_http_routes(&mut self, routes: impl IntoIterator<Item = HttpRoute>) {
+        let routes = routes.into_iter().map(|r| (r.metadata, r.spec));
+        self.reset_routes(POLICY_GROUP, routes);
+    }
+
+    /// Adds or updates an HTTPRoute of the Gateway API.
+    pub fn apply_gateway_http_route(&mut self, route: &gateway::HttpRoute) {
+        self.apply_route(GATEWAY_GROUP, &route.metadata, &route.spec.0);
+    }
+
+    /// Forgets an HTTPRoute of the Gateway API.
+    pub fn delete_gateway_http_route(&mut self, namespace: &str, name: &str) {
+        self.delete_route(GATEWAY_GROUP, namespace, name);
+    }
+
+    /// Replaces every HTTPRoute of the Gateway API, after a watch restarts.
+    pub fn reset_gateway_http_routes(
+        &mut self,
+        routes: impl IntoIterator<Item = gateway::HttpRoute>,
+    ) {
+        let routes = routes.into_iter().map(|r| (r.metadata, r.spec.0));
+        self.reset_routes(GATEWAY_GROUP, routes);
+    }
+
+    fn apply_route(&mut self, group: &'static str, metadata: &ObjectMeta, spec: &HttpRouteSpec) {
+        let key = RouteKey::of(group, metadata);
+        let info = RouteInfo::from_spec(&key.namespace, spec, metadata.creation_timestamp.clone());
+        if self.routes.get(&key) == Some(&info) {
+            return;
+        }
+        let namespace = key.namespace.clone();
+        self.routes.insert(key, info);
+        self.refresh_namespaces(&BTreeSet::from([namespace]));
+    }
+
+    fn delete_route(&mut self, group: &'static str, namespace: &str, name: &str) {
+        let key = RouteKey {
+            namespace: namespace.to_string(),
+            group,
+            name: name.to_string(),
+        };
+        if self.routes.remove(&key).is_some() {
+            self.refresh_namespaces(&BTreeSet::from([key.namespace]));
+        }
+    }
+
+    /// Replaces the routes of `group`, keeping the other group's.
+    fn reset_routes(
+        &mut self,
+        group: &'static str,
+        routes: impl Iterator<Item = (ObjectMeta, HttpRouteSpec)>,
+    ) {
+        self.routes.retain(|key, _| key.group != group);
+        for (metadata, spec) in routes {
+            let key = RouteKey::of(group, &metadata);
+            let info = RouteInfo::from_spec(&key.namespace, &spec, metadata.creation_timestamp);
+            self.routes.insert(key, info);
+        }
         self.refresh_all();
     }
 

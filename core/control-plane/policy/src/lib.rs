@@ -1,7 +1,8 @@
 //! The inbound policy index: what each pod port admits, computed from
 //! Linkerd's policy resources (`Server`, `AuthorizationPolicy`,
-//! `MeshTLSAuthentication`, `NetworkAuthentication`, `ServerAuthorization`)
-//! and the pods themselves.
+//! `MeshTLSAuthentication`, `NetworkAuthentication`, `ServerAuthorization`,
+//! `HTTPRoute` of `policy.linkerd.io` and of the Gateway API) and the pods
+//! themselves.
 //!
 //! The index is plain data fed by `apply`/`delete`/`reset` calls, so the
 //! watchers that feed it and the servers that read it can be tested and
@@ -18,7 +19,9 @@ mod defaults;
 mod inbound;
 mod index;
 mod pod;
+mod route;
 mod server;
+mod target;
 
 #[cfg(test)]
 mod fixtures;

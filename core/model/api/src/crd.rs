@@ -9,6 +9,7 @@ use kube::CustomResourceExt;
 pub use kube::core::crd::MergeError;
 use kube::core::crd::merge_crds;
 
+use crate::gateway;
 use crate::link::Link;
 use crate::policy::{
     AuthorizationPolicy, HttpRoute, MeshTlsAuthentication, NetworkAuthentication,
@@ -16,8 +17,9 @@ use crate::policy::{
 };
 
 /// Every CustomResourceDefinition strait needs, in a fixed order (the Link,
-/// then the policy resources), with the Server's versions merged into one
-/// definition that stores `v1beta3`, as Linkerd's does.
+/// the policy resources, then the Gateway API's HTTPRoute), with the
+/// Server's versions merged into one definition that stores `v1beta3`, as
+/// Linkerd's does.
 ///
 /// Fails only if the types disagree on a Server's group, kind or scope,
 /// which the crate's tests rule out.
@@ -41,6 +43,7 @@ pub fn custom_resource_definitions() -> Result<Vec<CustomResourceDefinition>, Me
         MeshTlsAuthentication::crd(),
         NetworkAuthentication::crd(),
         HttpRoute::crd(),
+        gateway::HttpRoute::crd(),
     ])
 }
 

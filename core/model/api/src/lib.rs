@@ -11,6 +11,7 @@
 //! network stack.
 
 pub mod crd;
+pub mod gateway;
 pub mod image;
 pub mod key;
 pub mod labels;

@@ -72,9 +72,10 @@ pub fn destination_namespace_rules() -> Vec<PolicyRule> {
     vec![rule(CORE, &["secrets"], &["get"], &[])]
 }
 
-/// Policy indexes Pods and Linkerd's policy resources cluster-wide, and
-/// reports a policy resource it has to ignore (a Server on a port no pod
-/// declares, an AuthorizationPolicy whose target does not exist) with a
+/// Policy indexes Pods, Linkerd's policy resources and the HTTPRoutes of
+/// both groups cluster-wide, and reports a policy resource it has to
+/// ignore (a Server on a port no pod declares, an AuthorizationPolicy
+/// whose target does not exist, an HTTPRoute whose Server does not) with a
 /// Warning Event beside it, in the resource's own namespace.
 pub fn policy_cluster_rules() -> Vec<PolicyRule> {
     vec![
@@ -88,10 +89,12 @@ pub fn policy_cluster_rules() -> Vec<PolicyRule> {
                 "authorizationpolicies",
                 "meshtlsauthentications",
                 "networkauthentications",
+                "httproutes",
             ],
             &READ,
             &[],
         ),
+        rule("gateway.networking.k8s.io", &["httproutes"], &READ, &[]),
     ]
 }
 

@@ -400,9 +400,20 @@ pub async fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
 /// `GET /` from `from` until the status is `expected` (the control plane's
 /// indexes fill asynchronously) or [`PATIENCE`] runs out; the last answer.
 pub async fn request_until(from: &str, to: SocketAddr, host: &str, expected: u16) -> (u16, String) {
+    request_path_until(from, to, host, "/", expected).await
+}
+
+/// [`request_until`] for `GET <path>`.
+pub async fn request_path_until(
+    from: &str,
+    to: SocketAddr,
+    host: &str,
+    path: &str,
+    expected: u16,
+) -> (u16, String) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let answer = http_get(from, to, host, "/").await;
+        let answer = http_get(from, to, host, path).await;
         if answer.0 == expected || tokio::time::Instant::now() > deadline {
             return answer;
         }

@@ -11,19 +11,25 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::json;
+use strait_api::policy::AuthorizationPolicy;
 use strait_control_plane::RunningControlPlane;
 use strait_plugin_distribution::{OfferedPlugin, PluginKind, PluginOffer};
 use strait_proxy::{DirectInbound, RunningProxy};
 use strait_proxy_integration::{
-    NS, PATIENCE, ProxySpec, any_port, bb_app, control_plane, free_port, guide, http_get, identity,
-    metrics, proxy, request_until, trust_root,
+    NS, PATIENCE, ProxySpec, any_port, apply_all, bb_app, control_plane, free_port, guide,
+    http_get, identity, metrics, proxy, request_path_until, request_until, trust_root,
 };
 use strait_store::{ClusterStore, MemoryStore};
+use strait_test_support::objects::{http_route, route_authorization_policy};
+use strait_test_support::store::delete;
 
 /// slow-cooker's pod address: its app connects to its proxy from there.
 const GOOD_IP: &str = "127.0.0.2";
 /// slow-cooker-evil's pod address.
 const EVIL_IP: &str = "127.0.0.3";
+/// The API groups of the two HTTPRoutes a Server may have.
+const POLICY_GROUP: &str = "policy.linkerd.io";
+const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
 /// One request from the pod at `from` over a fresh connection; the status
 /// code and body.
@@ -406,6 +412,106 @@ async fn a_plugin_pushed_under_load_reaches_bb_with_no_failed_request() {
     assert!(
         ok > 10 && denied > 10,
         "too little traffic: {ok} admitted, {denied} refused"
+    );
+    drop((bb, good, evil, plane));
+}
+
+/// Per-route authorization end to end: bb's Server gets two HTTPRoutes,
+/// `/allowed` (policy.linkerd.io) and `/denied` (Gateway API), and the
+/// guide's policy moves from the Server to the first route. slow-cooker
+/// is admitted on `/allowed` only; a path neither route takes is 404; the
+/// proxy counts both under the route's labels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_on_a_route_admits_slow_cooker_on_that_route_only() {
+    let Guide {
+        store,
+        plane,
+        bb,
+        good,
+        evil,
+        port,
+        ..
+    } = guide_mesh().await;
+    let host = format!("bb.{NS}.svc.cluster.local:{port}");
+    assert_eq!(
+        request_until(GOOD_IP, good.outbound_addr, &host, 200)
+            .await
+            .0,
+        200
+    );
+    apply_all(
+        &store,
+        [
+            http_route(NS, "bb-allowed", POLICY_GROUP, "bb", "/allowed"),
+            http_route(NS, "bb-denied", GATEWAY_GROUP, "bb", "/denied"),
+            route_authorization_policy(NS, "allowed-authz", POLICY_GROUP, "bb-allowed", "bb-good"),
+        ],
+    );
+    delete::<AuthorizationPolicy>(&store, NS, "bb-authz").await;
+
+    // Once the routes reach bb's proxy, a path they do not take is 404.
+    let get = |from, proxy: &RunningProxy, path| {
+        let (to, host) = (proxy.outbound_addr, host.clone());
+        async move { http_get(from, to, &host, path).await.0 }
+    };
+    let (status, _) = request_path_until(GOOD_IP, good.outbound_addr, &host, "/", 404).await;
+    assert_eq!(status, 404);
+    let before = metrics(bb.admin_addr).await;
+    for _ in 0..3 {
+        assert_eq!(get(GOOD_IP, &good, "/allowed/x").await, 200);
+    }
+    assert_eq!(get(GOOD_IP, &good, "/denied").await, 403);
+    assert_eq!(get(GOOD_IP, &good, "/denied/x").await, 403);
+    assert_eq!(get(EVIL_IP, &evil, "/allowed").await, 403);
+
+    let after = metrics(bb.admin_addr).await;
+    let on_route = |family: &str, route: &str, group: &str, extra: &[&str]| {
+        let route_name = format!("route_name=\"{route}\"");
+        let route_group = format!("route_group=\"{group}\"");
+        let mut labels = vec![
+            "srv_name=\"bb\"",
+            "route_kind=\"HTTPRoute\"",
+            route_name.as_str(),
+            route_group.as_str(),
+        ];
+        labels.extend_from_slice(extra);
+        let count = |text: &str| series(text, family, &labels).unwrap_or(0.0);
+        count(&after) - count(&before)
+    };
+    let allowed_by = [
+        "authz_kind=\"authorizationpolicy\"",
+        "authz_name=\"allowed-authz\"",
+    ];
+    assert_eq!(
+        on_route(
+            "inbound_http_authz_allow_total",
+            "bb-allowed",
+            POLICY_GROUP,
+            &allowed_by
+        ),
+        3.0,
+        "{after}"
+    );
+    assert_eq!(
+        on_route(
+            "inbound_http_authz_deny_total",
+            "bb-denied",
+            GATEWAY_GROUP,
+            &[]
+        ),
+        2.0,
+        "{after}"
+    );
+    let evil_id = format!("client_id=\"{}\"", identity("slow-cooker-evil", NS));
+    assert_eq!(
+        on_route(
+            "inbound_http_authz_deny_total",
+            "bb-allowed",
+            POLICY_GROUP,
+            &[&evil_id]
+        ),
+        1.0,
+        "{after}"
     );
     drop((bb, good, evil, plane));
 }

@@ -43,8 +43,8 @@ enum Command {
     /// Print the CustomResourceDefinitions strait uses, as YAML.
     ///
     /// Linkerd's Link, Server, ServerAuthorization, AuthorizationPolicy,
-    /// MeshTLSAuthentication, NetworkAuthentication and HTTPRoute. Apply the
-    /// output with `kubectl apply -f -`.
+    /// MeshTLSAuthentication, NetworkAuthentication and HTTPRoute, and the
+    /// Gateway API's HTTPRoute. Apply the output with `kubectl apply -f -`.
     Crds,
     /// Print the control plane's manifests (CRDs, identity, destination,
     /// policy, RBAC) as YAML, as `linkerd install --ignore-cluster`:

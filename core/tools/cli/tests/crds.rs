@@ -60,6 +60,7 @@ fn the_output_is_one_definition_per_document() {
             "meshtlsauthentications.policy.linkerd.io",
             "networkauthentications.policy.linkerd.io",
             "httproutes.policy.linkerd.io",
+            "httproutes.gateway.networking.k8s.io",
         ]
     );
 }

@@ -151,7 +151,9 @@ fn install_prints_the_crds_and_a_control_plane_with_a_generated_anchor() {
             .iter()
             .filter(|o| o.0 == "CustomResourceDefinition")
             .count(),
-        7
+        strait_api::custom_resource_definitions()
+            .expect("the CRDs")
+            .len()
     );
     for (kind, name) in [
         ("Namespace", "linkerd"),

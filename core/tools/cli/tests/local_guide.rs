@@ -646,3 +646,70 @@ fn a_pushed_plugin_takes_over_with_no_failed_request() {
     assert_eq!(bb["SUCCESS"], "100.00%", "{bb:?}");
     up.stop();
 }
+
+/// Per-route authorization in a running mesh: `examples/pod-to-pod`'s
+/// per-route files applied live give bb's Server two HTTPRoutes and move
+/// bb-authz onto the first. slow-cooker's identity is then admitted on
+/// bb-root and refused on bb-admin, which `viz authz` shows as one row per
+/// route.
+#[test]
+fn per_route_authorization() {
+    let _mesh = one_mesh();
+    let ws = Workspace::new("routes", &[]);
+    let up = ws.local_up(&[]);
+    up.sleep_until(SETTLE);
+    assert_bb_serves(&ws, "before the routes");
+
+    let east = Workspace::example("per-route-east.yaml");
+    let applied = ws.ok(&["--context", "east", "apply", "-f", &east.to_string_lossy()]);
+    assert!(
+        applied.contains("httproute.gateway.networking.k8s.io/bb-admin created")
+            && applied.contains("authorizationpolicy.policy.linkerd.io/bb-authz configured"),
+        "{applied}"
+    );
+    let west = Workspace::example("per-route-west.yaml");
+    ws.ok(&["--context", "west", "apply", "-f", &west.to_string_lossy()]);
+    let on_route = |authz: &Table, route: &str, authorization: &str| {
+        authz
+            .rows
+            .iter()
+            .find(|r| r["ROUTE"] == route && r["AUTHORIZATION"] == authorization)
+            .cloned()
+    };
+    eventually(
+        Duration::from_secs(30),
+        "refused requests on bb-admin",
+        || {
+            let authz = ws.viz("east", "authz", "15s", &[]);
+            on_route(&authz, "bb-admin", "").filter(|r| rate(&r["UNAUTHORIZED"]) > 0.0)
+        },
+    );
+    std::thread::sleep(SETTLE);
+    let authz = ws.viz("east", "authz", "15s", &[]);
+    let admitted = on_route(&authz, "bb-root", "authorizationpolicy/bb-authz")
+        .unwrap_or_else(|| panic!("no bb-root row admitted by bb-authz: {authz:?}"));
+    assert_eq!(admitted["SERVER"], "bb", "{authz:?}");
+    assert_rate(
+        &admitted["RPS"],
+        QPS,
+        0.15,
+        "slow-cooker admitted on bb-root",
+    );
+    assert_eq!(rate(&admitted["UNAUTHORIZED"]), 0.0, "{authz:?}");
+    let refused = on_route(&authz, "bb-admin", "")
+        .unwrap_or_else(|| panic!("no refused row on bb-admin: {authz:?}"));
+    assert_rate(
+        &refused["UNAUTHORIZED"],
+        QPS,
+        0.15,
+        "slow-cooker refused on bb-admin",
+    );
+    assert!(
+        authz
+            .rows
+            .iter()
+            .all(|r| r["ROUTE"] != "default" || rate(&r["RPS"]) == 0.0),
+        "traffic on the default route after the routes: {authz:?}"
+    );
+    up.stop();
+}

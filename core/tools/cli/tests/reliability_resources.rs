@@ -192,6 +192,33 @@ fn bad_resources_are_refused_or_authorize_nothing_and_disturb_nothing() {
         stdout,
         "authorizationpolicy.policy.linkerd.io/points-at-nothing created\n"
     );
+    // An HTTPRoute on a Server that does not exist, and a policy on an
+    // HTTPRoute that does not exist: both stored, both reported naming
+    // the field, neither attached to bb.
+    let (ok, stdout, stderr) = apply(
+        &ws,
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n\
+         metadata:\n  name: route-to-nothing\n  namespace: mc-demo\nspec:\n  \
+         parentRefs:\n  - group: policy.linkerd.io\n    kind: Server\n    name: no-such-server\n",
+    );
+    assert!(ok, "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        "httproute.gateway.networking.k8s.io/route-to-nothing created\n"
+    );
+    let (ok, stdout, stderr) = apply(
+        &ws,
+        "apiVersion: policy.linkerd.io/v1alpha1\nkind: AuthorizationPolicy\n\
+         metadata:\n  name: on-no-route\n  namespace: mc-demo\nspec:\n  \
+         targetRef:\n    group: policy.linkerd.io\n    kind: HTTPRoute\n    name: no-such-route\n  \
+         requiredAuthenticationRefs:\n  - group: policy.linkerd.io\n    \
+         kind: MeshTLSAuthentication\n    name: bb-good\n",
+    );
+    assert!(ok, "{stdout}{stderr}");
+    assert_eq!(
+        stdout,
+        "authorizationpolicy.policy.linkerd.io/on-no-route created\n"
+    );
 
     // A full window after the last change: nothing else moved.
     std::thread::sleep(Duration::from_secs(17));
@@ -213,6 +240,14 @@ fn bad_resources_are_refused_or_authorize_nothing_and_disturb_nothing() {
             "AuthorizationPolicy mc-demo/points-at-nothing is ignored: spec.targetRef: Server mc-demo/no-such-server does not exist",
             "the AuthorizationPolicy pointing at nothing",
         ),
+        (
+            "HTTPRoute mc-demo/route-to-nothing is ignored: spec.parentRefs[0]: Server mc-demo/no-such-server does not exist",
+            "the HTTPRoute on a missing Server",
+        ),
+        (
+            "AuthorizationPolicy mc-demo/on-no-route is ignored: spec.targetRef: HTTPRoute mc-demo/no-such-route (group policy.linkerd.io) does not exist",
+            "the AuthorizationPolicy on a missing HTTPRoute",
+        ),
     ] {
         assert!(log.contains(warning), "no warning about {what}:\n{log}");
     }
@@ -222,7 +257,13 @@ fn bad_resources_are_refused_or_authorize_nothing_and_disturb_nothing() {
     assert!(!log.contains("bb-good is ignored"), "{log}");
     assert_undisturbed(&ws, "after the bad resources");
     let after = policy_objects(&ws);
-    let added = ["no-such-port", "points-at-nothing", "nobody"];
+    let added = [
+        "no-such-port",
+        "points-at-nothing",
+        "nobody",
+        "route-to-nothing",
+        "on-no-route",
+    ];
     let kept: Vec<_> = after
         .into_iter()
         .filter(|o| !added.contains(&o["metadata"]["name"].as_str().unwrap_or("")))

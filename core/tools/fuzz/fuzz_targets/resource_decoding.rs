@@ -13,6 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use strait_api::gateway;
 use strait_api::go_duration;
 use strait_api::link::Link;
 use strait_api::policy::{
@@ -40,6 +41,14 @@ fn feed(index: &mut Index, pods: &mut Vec<(String, String, Vec<u16>)>, value: &V
     }
     let _ = decode::<HttpRoute>(value);
     match value["kind"].as_str() {
+        Some("HTTPRoute") => {
+            if let Some(r) = decode::<HttpRoute>(value) {
+                index.apply_http_route(&r);
+            }
+            if let Some(r) = decode::<gateway::HttpRoute>(value) {
+                index.apply_gateway_http_route(&r);
+            }
+        }
         Some("Server") => {
             if let Some(r) = decode::<Server>(value) {
                 index.apply_server(&r);

@@ -8,6 +8,7 @@ use super::{IGNORED_REASON, feed, newly_ignored};
 fn ignored(name: &str, reason: &str) -> Ignored {
     Ignored {
         kind: "MeshTLSAuthentication",
+        api_version: "policy.linkerd.io/v1alpha1",
         namespace: "mc-demo".into(),
         name: name.into(),
         reason: reason.into(),
@@ -111,6 +112,57 @@ async fn a_resource_pointing_at_nothing_gets_a_warning_event_naming_what_is_wron
         Some(
             "Server mc-demo/no-such-port is ignored: spec.port \"no-such-port\" names no \
              container port of the pods it selects (e.g. bb-1), so it applies to no port"
+        )
+    );
+}
+
+/// The Event about ignored resource `name` in mc-demo, waited for.
+async fn ignored_event(
+    store: &strait_store::MemoryStore,
+    name: &str,
+) -> Option<k8s_openapi::api::core::v1::Event> {
+    use strait_store::ClusterStore;
+    for _ in 0..200 {
+        let found = store.get("mc-demo", name).await.ok().flatten();
+        if found.is_some() {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_gateway_route_on_a_missing_server_gets_an_event_under_its_own_api_version() {
+    let store = store_with_bb().await;
+    let index = Arc::new(Mutex::new(Index::default()));
+    let (changes, _) = watch::channel(0);
+    let feeding = tokio::spawn(feed(store.clone(), index, changes));
+    store
+        .apply_json(
+            serde_json::json!({
+                "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                "metadata": {"name": "orphan", "namespace": "mc-demo"},
+                "spec": {"parentRefs": [
+                    {"group": "policy.linkerd.io", "kind": "Server", "name": "no-such-server"}
+                ]}
+            }),
+            "kubectl",
+        )
+        .unwrap();
+    let found = ignored_event(&store, "orphan.httproute.ignored").await;
+    feeding.abort();
+    let event = found.expect("no Event about the HTTPRoute");
+    assert_eq!(event.involved_object.kind.as_deref(), Some("HTTPRoute"));
+    assert_eq!(
+        event.involved_object.api_version.as_deref(),
+        Some("gateway.networking.k8s.io/v1")
+    );
+    assert_eq!(
+        event.message.as_deref(),
+        Some(
+            "HTTPRoute mc-demo/orphan is ignored: spec.parentRefs[0]: Server \
+             mc-demo/no-such-server does not exist, so the route applies to no port there"
         )
     );
 }

@@ -10,6 +10,7 @@ use crate::defaults::{
 };
 use crate::inbound::{InboundPolicy, InboundRoute};
 use crate::pod::PodInfo;
+use crate::route::{HTTP_ROUTE_KIND, RouteInfo, RouteKey, probe_match};
 
 /// The policy of one pod port from the current resources.
 pub(super) fn compute(index: &Index, namespace: &str, pod: &PodInfo, port: u16) -> InboundPolicy {
@@ -47,25 +48,81 @@ pub(super) fn compute(index: &Index, namespace: &str, pod: &PodInfo, port: u16) 
         }
     };
     authorizations.extend(localhost_authorization(&index.config));
-    let mut routes = Vec::new();
-    if let Some(paths) = pod.probe_paths.get(&port).filter(|p| !p.is_empty()) {
-        let mut probe: Vec<Authorization> = vec![probe_authorization(&index.config)];
-        probe.extend(authorizations.iter().cloned());
-        routes.push(InboundRoute {
-            reference: default_ref("probe"),
-            paths: paths.iter().cloned().collect(),
-            authorizations: CandidateSet::new(probe),
-        });
-    }
-    routes.push(InboundRoute {
-        reference: default_ref("default"),
-        paths: Vec::new(),
-        authorizations: CandidateSet::new(authorizations.clone()),
-    });
+    let attached = match server {
+        // gRPC servers are routed by GRPCRoutes, which strait does not
+        // read yet, so HTTPRoutes leave them on the default routes, as
+        // Linkerd leaves a gRPC server without GRPCRoutes.
+        Some(((_, name), _)) if protocol != Protocol::Grpc => {
+            http_routes(index, namespace, name, &authorizations)
+        }
+        _ => Vec::new(),
+    };
+    let routes = if attached.is_empty() {
+        default_routes(index, pod, port, &authorizations)
+    } else {
+        attached
+    };
     InboundPolicy {
         server: reference,
         protocol,
         authorizations: CandidateSet::new(authorizations),
         routes,
     }
+}
+
+/// The HTTPRoutes attached to Server `server`, oldest first (ties by name),
+/// each with the authorizations that target it before the server's.
+fn http_routes(
+    index: &Index,
+    namespace: &str,
+    server: &str,
+    server_authorizations: &[Authorization],
+) -> Vec<InboundRoute> {
+    let mut attached: Vec<(&RouteKey, &RouteInfo)> = index
+        .routes
+        .iter()
+        .filter(|(key, info)| key.namespace == namespace && info.attaches_to(namespace, server))
+        .collect();
+    attached.sort_by_key(|(key, info)| (info.created.is_none(), info.created.clone(), *key));
+    attached
+        .into_iter()
+        .map(|(key, info)| {
+            let mut candidates = authn::route_authorizations(&index.store, key, &index.config);
+            candidates.extend(server_authorizations.iter().cloned());
+            InboundRoute {
+                reference: ResourceRef::new(key.group, HTTP_ROUTE_KIND, key.name.as_str()),
+                hosts: info.hosts.clone(),
+                matches: info.matches.clone(),
+                authorizations: CandidateSet::new(candidates),
+            }
+        })
+        .collect()
+}
+
+/// The routes of a port without HTTPRoutes: its probe paths, admitted from
+/// the probe networks whatever the policy, and everything else.
+fn default_routes(
+    index: &Index,
+    pod: &PodInfo,
+    port: u16,
+    authorizations: &[Authorization],
+) -> Vec<InboundRoute> {
+    let mut routes = Vec::new();
+    if let Some(paths) = pod.probe_paths.get(&port).filter(|p| !p.is_empty()) {
+        let mut probe: Vec<Authorization> = vec![probe_authorization(&index.config)];
+        probe.extend(authorizations.iter().cloned());
+        routes.push(InboundRoute {
+            reference: default_ref("probe"),
+            hosts: Vec::new(),
+            matches: paths.iter().map(|p| probe_match(p)).collect(),
+            authorizations: CandidateSet::new(probe),
+        });
+    }
+    routes.push(InboundRoute {
+        reference: default_ref("default"),
+        hosts: Vec::new(),
+        matches: Vec::new(),
+        authorizations: CandidateSet::new(authorizations.to_vec()),
+    });
+    routes
 }

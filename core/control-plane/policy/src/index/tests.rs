@@ -88,7 +88,16 @@ fn a_port_no_server_selects_gets_the_default_server_and_probe_route() {
     assert_eq!(policy.server.to_string(), "default/all-unauthenticated");
     let probe = &policy.routes[0];
     assert_eq!(probe.reference.to_string(), "default/probe");
-    assert_eq!(probe.paths, ["/live", "/ready"]);
+    let probe_paths: Vec<_> = probe
+        .matches
+        .iter()
+        .map(|m| {
+            let path = m.path.as_ref().and_then(|p| p.value.as_deref());
+            (path, m.method)
+        })
+        .collect();
+    let get = Some(strait_api::policy::httproute::HttpMethod::Get);
+    assert_eq!(probe_paths, [(Some("/live"), get), (Some("/ready"), get)]);
     assert_eq!(
         names(&probe.authorizations),
         [
@@ -98,7 +107,7 @@ fn a_port_no_server_selects_gets_the_default_server_and_probe_route() {
         ]
     );
     assert_eq!(policy.routes[1].reference.to_string(), "default/default");
-    assert!(policy.routes[1].paths.is_empty());
+    assert!(policy.routes[1].matches.is_empty());
 
     let probe_decision = decide(&policy, plain(), "10.42.0.1", "/ready");
     assert_eq!(allowed_by(&probe_decision), "default/probe");
@@ -333,16 +342,20 @@ fn a_policy_whose_target_does_not_exist_is_reported() {
     index.apply_server(&server("no-such-server", json!(9990)));
     assert!(index.ignored().is_empty(), "{:?}", index.ignored());
 
-    let mut on_route = policy("on-route", "bb", meshtls_ref("bb-good"));
-    on_route.spec.target_ref.kind = "HTTPRoute".into();
-    on_route.spec.target_ref.name = "bb-route".into();
-    index.apply_authorization_policy(&on_route);
+    let mut on_grpc = policy("on-grpc", "bb", meshtls_ref("bb-good"));
+    on_grpc.spec.target_ref.kind = "GRPCRoute".into();
+    on_grpc.spec.target_ref.group = Some("gateway.networking.k8s.io".into());
+    index.apply_authorization_policy(&on_grpc);
     let reasons: Vec<String> = index.ignored().into_iter().map(|i| i.reason).collect();
     assert_eq!(
         reasons,
         [
-            "spec.targetRef: a HTTPRoute (group \"policy.linkerd.io\") target is not supported by \
-          this policy server (only a Server or the policy's Namespace), so it admits no one"
+            "spec.targetRef: a GRPCRoute (group \"gateway.networking.k8s.io\") target is not \
+             supported by this policy server (only a Server, an HTTPRoute of group \
+             policy.linkerd.io or gateway.networking.k8s.io, or the policy's Namespace), so it \
+             admits no one"
         ]
     );
 }
+
+mod routes;

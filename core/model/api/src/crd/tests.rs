@@ -46,6 +46,7 @@ fn the_definitions_have_linkerds_names_in_a_fixed_order() {
             "meshtlsauthentications.policy.linkerd.io",
             "networkauthentications.policy.linkerd.io",
             "httproutes.policy.linkerd.io",
+            "httproutes.gateway.networking.k8s.io",
         ]
     );
     for crd in definitions() {

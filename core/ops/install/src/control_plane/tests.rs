@@ -36,7 +36,7 @@ fn the_install_has_linkerds_objects_in_order() {
         .iter()
         .position(|k| *k != "CustomResourceDefinition")
         .expect("more than CRDs");
-    assert_eq!(first_other, 7, "the seven CRDs come first");
+    assert_eq!(first_other, 8, "the eight CRDs come first");
     assert_eq!(
         index(&objects)[first_other],
         ("Namespace", None, "linkerd".to_string())
@@ -239,7 +239,7 @@ fn linkerd_config_holds_the_domains_under_linkerds_keys() {
 #[test]
 fn crds_only_and_skip_crds_split_the_install() {
     let only = install(CrdSelection::Only);
-    assert_eq!(only.len(), 7);
+    assert_eq!(only.len(), 8);
     assert!(only.iter().all(|o| o.kind() == "CustomResourceDefinition"));
     let skip = install(CrdSelection::Skip);
     assert!(skip.iter().all(|o| o.kind() != "CustomResourceDefinition"));

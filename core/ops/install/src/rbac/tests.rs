@@ -61,12 +61,14 @@ fn destination_and_policy_only_read_cluster_wide_but_their_events() {
         "authorizationpolicies",
         "meshtlsauthentications",
         "networkauthentications",
+        "httproutes",
     ] {
         assert!(
             grants(&policy, "policy.linkerd.io", resource, "watch").is_some(),
             "{resource}"
         );
     }
+    assert!(grants(&policy, "gateway.networking.k8s.io", "httproutes", "watch").is_some());
     assert!(grants(&policy, "", "pods", "list").is_some());
 }
 

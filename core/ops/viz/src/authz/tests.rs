@@ -108,3 +108,51 @@ fn other_resources_are_not_counted() {
     };
     assert!(authz_from_scrapes(&other, &pods(vec![], last)).is_empty());
 }
+
+/// A Server with HTTPRoutes: a row per route and authorization, each with
+/// its own route's responses, and the denials of each route on their own
+/// row, as `linkerd viz authz` prints per-route authorization.
+#[test]
+fn rows_per_route() {
+    let on = |route: &str, mut sample: Sample| {
+        sample.labels.insert("route_name".into(), route.into());
+        sample
+    };
+    let series = |allowed: f64, denied: f64, ok: f64| {
+        vec![
+            on(
+                "bb-allowed",
+                allow("authorizationpolicy", "allowed-authz", allowed),
+            ),
+            on(
+                "bb-allowed",
+                sample("response_total", &[("classification", "success")], ok),
+            ),
+            on(
+                "bb-denied",
+                sample("inbound_http_authz_deny_total", &[], denied),
+            ),
+        ]
+    };
+    let rows = authz_from_scrapes(
+        &query(),
+        &pods(series(0.0, 0.0, 0.0), series(30.0, 20.0, 30.0)),
+    );
+    let printed: Vec<(&str, String)> = rows
+        .iter()
+        .map(|r| (r.route.as_str(), r.authorization()))
+        .collect();
+    assert_eq!(
+        printed,
+        [
+            (
+                "bb-allowed",
+                "authorizationpolicy/allowed-authz".to_string()
+            ),
+            ("bb-denied", String::new()),
+        ]
+    );
+    assert!((rows[0].request_rate - 3.0).abs() < 1e-9);
+    assert!((rows[0].success_rate - 1.0).abs() < 1e-9);
+    assert!((rows[1].unauthorized_rate - 2.0).abs() < 1e-9);
+}

@@ -37,6 +37,8 @@ const DEFAULT_KIND: &str = "default";
 pub fn port_policy(server: &api::Server) -> PortPolicy {
     let reference = from_labels(&server.labels);
     let server_authorizations = candidates(&server.authorizations);
+    let http_route = |proto: &api::HttpRoute| http_route(proto, &server_authorizations);
+    let grpc_route = |proto: &api::GrpcRoute| grpc_route(proto, &server_authorizations);
     let kind = server.protocol.as_ref().and_then(|p| p.kind.as_ref());
     let (protocol, http_routes, detect_timeout) = match kind {
         None => (Protocol::Unknown, Vec::new(), None),
@@ -156,15 +158,41 @@ fn route_reference(meta: Option<&Metadata>) -> ResourceRef {
         .unwrap_or_else(|| ResourceRef::new("", DEFAULT_KIND, "default"))
 }
 
+/// A route's candidates: its own authorizations, then those of the server
+/// it does not list already. Linkerd's controller sends a route its own
+/// only, and its proxy adds the server's; strait's sends the server's
+/// within the route's too (which proxies reading the route alone need), and
+/// they are not asked twice.
+fn route_candidates(own: &[Authz], server: &[Authorization]) -> CandidateSet {
+    let mut all: Vec<Authorization> = own.iter().filter_map(authorization).collect();
+    for authz in server {
+        if !all.contains(authz) {
+            all.push(authz.clone());
+        }
+    }
+    CandidateSet::new(all)
+}
+
+/// The parts of a route message every kind has.
+struct RouteParts<'a> {
+    reference: ResourceRef,
+    hosts: &'a [proto_route::HostMatch],
+    authorizations: &'a [Authz],
+}
+
 /// Builds a route from its matches; a route whose every match is unreadable
 /// is dropped rather than left matching everything.
 fn route(
-    reference: ResourceRef,
-    hosts: &[proto_route::HostMatch],
-    authorizations: &[Authz],
+    parts: RouteParts<'_>,
+    server: &[Authorization],
     given: usize,
     matches: Vec<RouteMatch>,
 ) -> Option<Route> {
+    let RouteParts {
+        reference,
+        hosts,
+        authorizations,
+    } = parts;
     if given > 0 && matches.is_empty() {
         warn!(route = %reference, "dropping a route whose matches are all unreadable");
         return None;
@@ -173,11 +201,11 @@ fn route(
         reference,
         hosts: hosts.iter().filter_map(host).collect(),
         matches,
-        authorizations: candidates(authorizations),
+        authorizations: route_candidates(authorizations, server),
     })
 }
 
-fn http_route(proto: &api::HttpRoute) -> Option<Route> {
+fn http_route(proto: &api::HttpRoute, server: &[Authorization]) -> Option<Route> {
     let reference = route_reference(proto.metadata.as_ref());
     let given: Vec<&HttpRouteMatch> = proto.rules.iter().flat_map(|r| &r.matches).collect();
     // A rule without matches matches everything.
@@ -186,16 +214,15 @@ fn http_route(proto: &api::HttpRoute) -> Option<Route> {
     if catch_all && !given.is_empty() {
         matches.push(RouteMatch::default());
     }
-    route(
+    let parts = RouteParts {
         reference,
-        &proto.hosts,
-        &proto.authorizations,
-        given.len(),
-        matches,
-    )
+        hosts: &proto.hosts,
+        authorizations: &proto.authorizations,
+    };
+    route(parts, server, given.len(), matches)
 }
 
-fn grpc_route(proto: &api::GrpcRoute) -> Option<Route> {
+fn grpc_route(proto: &api::GrpcRoute, server: &[Authorization]) -> Option<Route> {
     let reference = route_reference(proto.metadata.as_ref());
     let given: Vec<&GrpcRouteMatch> = proto.rules.iter().flat_map(|r| &r.matches).collect();
     let catch_all = proto.rules.iter().any(|r| r.matches.is_empty());
@@ -203,13 +230,12 @@ fn grpc_route(proto: &api::GrpcRoute) -> Option<Route> {
     if catch_all && !given.is_empty() {
         matches.push(RouteMatch::default());
     }
-    route(
+    let parts = RouteParts {
         reference,
-        &proto.hosts,
-        &proto.authorizations,
-        given.len(),
-        matches,
-    )
+        hosts: &proto.hosts,
+        authorizations: &proto.authorizations,
+    };
+    route(parts, server, given.len(), matches)
 }
 
 fn host(proto: &proto_route::HostMatch) -> Option<HostMatch> {

@@ -336,3 +336,63 @@ fn hosts_restrict_a_route_by_exact_name_or_suffix() {
     assert!(!routed(Some("ünïcödé.clüster.local")));
     assert!(!routed(None));
 }
+
+/// A route's candidates are its own, then the server's, whether the
+/// control plane lists the server's on the route (strait) or not
+/// (Linkerd): an AuthorizationPolicy on the Server applies on every route,
+/// one on an HTTPRoute on that route only.
+#[test]
+fn route_candidates_are_the_routes_then_the_servers() {
+    let unauthenticated = || Permit::Unauthenticated(PermitUnauthenticated {});
+    let server_authz = || {
+        authz(
+            resource("policy.linkerd.io", "authorizationpolicy", "bb-authz"),
+            unauthenticated(),
+        )
+    };
+    let route_authz = authz(
+        resource("policy.linkerd.io", "authorizationpolicy", "on-route"),
+        unauthenticated(),
+    );
+    let mut linkerd_style = route("unused", vec![]);
+    linkerd_style.metadata = Some(resource("policy.linkerd.io", "HTTPRoute", "bb-allowed"));
+    linkerd_style.authorizations = vec![route_authz.clone()];
+    let mut strait_style = linkerd_style.clone();
+    strait_style.metadata = Some(resource("gateway.networking.k8s.io", "HTTPRoute", "other"));
+    strait_style.authorizations = vec![route_authz, server_authz()];
+    let mut default = route("default", vec![]);
+    default.authorizations = Vec::new();
+    let server = detect_server(
+        vec![linkerd_style, strait_style, default],
+        vec![server_authz()],
+    );
+    let policy = port_policy(&server);
+    let names: Vec<Vec<String>> = policy
+        .http_routes
+        .iter()
+        .map(|r| {
+            r.authorizations
+                .iter()
+                .map(|a| a.reference.to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            vec![
+                "authorizationpolicy/on-route",
+                "authorizationpolicy/bb-authz"
+            ],
+            vec![
+                "authorizationpolicy/on-route",
+                "authorizationpolicy/bb-authz"
+            ],
+            vec!["authorizationpolicy/bb-authz"],
+        ]
+    );
+    assert_eq!(
+        policy.http_routes[1].reference,
+        ResourceRef::new("gateway.networking.k8s.io", "HTTPRoute", "other")
+    );
+}
