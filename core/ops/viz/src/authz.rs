@@ -19,7 +19,7 @@
 //! when it is a denial or a default authorization, and printed with `-`
 //! otherwise (an authorization that exists but admitted nothing).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::quantile::{histogram_quantile, latency_ms};
 use crate::scrapes::{PodRef, PodWindow, bucket_bound, row_key};
@@ -55,6 +55,10 @@ pub struct AuthzRow {
     /// Whether any request was admitted or refused in the window; rows
     /// without print `-` in every number column.
     pub has_traffic: bool,
+    /// The authz plugin versions that made the row's decisions in the
+    /// window (the `plugin_version` label), sorted; several across a hot
+    /// swap. Printed by `-o wide`.
+    pub plugin_versions: Vec<String>,
 }
 
 impl AuthzRow {
@@ -89,6 +93,10 @@ pub(crate) type AuthzRef = (String, String);
 pub(crate) struct AuthzData {
     pub deny: BTreeMap<SrvRoute, f64>,
     pub allow: BTreeMap<(SrvRoute, AuthzRef), f64>,
+    /// The plugin versions behind the denials of a server and route.
+    pub deny_versions: BTreeMap<SrvRoute, BTreeSet<String>>,
+    /// The plugin versions behind an authorization's admissions.
+    pub allow_versions: BTreeMap<(SrvRoute, AuthzRef), BTreeSet<String>>,
     /// Success and failure counts.
     pub responses: BTreeMap<SrvRoute, (f64, f64)>,
     /// p50, p95 and p99 in milliseconds.
@@ -105,14 +113,59 @@ pub(crate) fn authz_ref(labels: &BTreeMap<String, String>) -> AuthzRef {
     (get("authz_kind"), get("authz_name"))
 }
 
+/// The plugin version a decision series names, if it names one.
+pub(crate) fn plugin_version(labels: &BTreeMap<String, String>) -> Option<String> {
+    labels
+        .get(PLUGIN_VERSION)
+        .filter(|v| !v.is_empty())
+        .cloned()
+}
+
+/// The label of the decision counters naming the authz plugin version.
+pub(crate) const PLUGIN_VERSION: &str = "plugin_version";
+
 impl AuthzData {
+    /// Notes that `version`, if any, made decisions counted under `key`
+    /// when `increase` is positive (a version that decided nothing in the
+    /// window is not shown).
+    pub fn deny_version(&mut self, key: &SrvRoute, version: Option<String>, increase: f64) {
+        if let (Some(version), true) = (version, increase > 0.0) {
+            self.deny_versions
+                .entry(key.clone())
+                .or_default()
+                .insert(version);
+        }
+    }
+
+    /// [`AuthzData::deny_version`] for an authorization's admissions.
+    pub fn allow_version(
+        &mut self,
+        key: &(SrvRoute, AuthzRef),
+        version: Option<String>,
+        increase: f64,
+    ) {
+        if let (Some(version), true) = (version, increase > 0.0) {
+            self.allow_versions
+                .entry(key.clone())
+                .or_default()
+                .insert(version);
+        }
+    }
+
     /// The rows, sorted by server, route and authorization as printed.
-    pub fn rows(self) -> Vec<AuthzRow> {
+    pub fn rows(mut self) -> Vec<AuthzRow> {
         let mut rows = Vec::new();
-        for ((srv_kind, srv_name, route), rate) in self.deny {
+        for ((srv_kind, srv_name, route), rate) in std::mem::take(&mut self.deny) {
             if rate <= 0.0 {
                 continue;
             }
+            let key = (srv_kind.clone(), srv_name.clone(), route.clone());
+            let plugin_versions = self
+                .deny_versions
+                .remove(&key)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             rows.push(AuthzRow {
                 route,
                 server_kind: srv_kind,
@@ -126,13 +179,20 @@ impl AuthzData {
                 latency_ms_p95: 0,
                 latency_ms_p99: 0,
                 has_traffic: true,
+                plugin_versions,
             });
         }
-        for ((key, (authz_kind, authz_name)), rate) in self.allow {
+        for ((key, (authz_kind, authz_name)), rate) in std::mem::take(&mut self.allow) {
             let has_traffic = rate > 0.0;
             if !has_traffic && authz_kind == "default" {
                 continue;
             }
+            let plugin_versions = self
+                .allow_versions
+                .remove(&(key.clone(), (authz_kind.clone(), authz_name.clone())))
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             let (success, failure) = self.responses.get(&key).copied().unwrap_or_default();
             let [p50, p95, p99] = self.latencies.get(&key).copied().unwrap_or_default();
             let (srv_kind, srv_name, route) = key;
@@ -149,6 +209,7 @@ impl AuthzData {
                 latency_ms_p95: p95,
                 latency_ms_p99: p99,
                 has_traffic,
+                plugin_versions,
             });
         }
         rows.sort_by_cached_key(|r| (r.server(), r.route.clone(), r.authorization()));
@@ -181,10 +242,13 @@ pub fn authz_from_scrapes(query: &Query, pods: &[PodScrapes]) -> Vec<AuthzRow> {
         };
         let rate = |increase: f64| increase / window.span;
         for (sample, increase) in window.increases("inbound_http_authz_deny_total") {
-            *data.deny.entry(srv_route(&sample.labels)).or_default() += rate(increase);
+            let key = srv_route(&sample.labels);
+            data.deny_version(&key, plugin_version(&sample.labels), increase);
+            *data.deny.entry(key).or_default() += rate(increase);
         }
         for (sample, increase) in window.increases("inbound_http_authz_allow_total") {
             let key = (srv_route(&sample.labels), authz_ref(&sample.labels));
+            data.allow_version(&key, plugin_version(&sample.labels), increase);
             *data.allow.entry(key).or_default() += rate(increase);
         }
         for (sample, increase) in window.increases("response_total") {

@@ -254,27 +254,42 @@ const AUTHZ_HEADERS: [&str; 9] = [
 /// the header alone when there are no rows), or as Linkerd's JSON
 /// (`-o json`: one object per row, keys sorted, the lowercased headers
 /// with latencies as `latency_ms_p50`..., numbers read back from the
-/// printed cells, `-` cells left out). Wide is the table, as in Linkerd.
+/// printed cells, `-` cells left out). Wide is the table with strait's
+/// PLUGIN_VERSION column last: the authz plugin versions that made the
+/// row's decisions in the window (`-` when none is known).
 pub fn format_authz(rows: &[AuthzRow], output: Output) -> String {
     let cells: Vec<[String; 9]> = rows.iter().map(authz_cells).collect();
     if output == Output::Json {
         return authz_json(&cells);
     }
+    let wide = output == Output::Wide;
+    let mut lines: Vec<Vec<String>> = Vec::with_capacity(rows.len() + 1);
+    let mut header: Vec<String> = AUTHZ_HEADERS.iter().map(|h| (*h).to_owned()).collect();
+    if wide {
+        header.push(PLUGIN_VERSION_HEADER.to_owned());
+    }
+    lines.push(header);
+    for (row, cells) in rows.iter().zip(cells) {
+        let mut line = cells.to_vec();
+        if wide {
+            line.push(if row.plugin_versions.is_empty() {
+                "-".to_owned()
+            } else {
+                row.plugin_versions.join(",")
+            });
+        }
+        lines.push(line);
+    }
     let left_aligned = 3;
-    let widths: Vec<usize> = (0..AUTHZ_HEADERS.len())
-        .map(|c| {
-            cells
-                .iter()
-                .map(|row| width(&row[c]))
-                .fold(width(AUTHZ_HEADERS[c]), usize::max)
-        })
+    let columns = lines[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| lines.iter().map(|line| width(&line[c])).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    let header: Vec<String> = AUTHZ_HEADERS.iter().map(|h| (*h).to_owned()).collect();
-    for line in std::iter::once(header.as_slice()).chain(cells.iter().map(|r| r.as_slice())) {
+    for line in &lines {
         for (c, cell) in line.iter().enumerate() {
             let fill = " ".repeat(widths[c] - width(cell));
-            if c < left_aligned {
+            if c < left_aligned || c == AUTHZ_HEADERS.len() {
                 out.push_str(cell);
                 out.push_str(&fill);
             } else {
@@ -287,6 +302,9 @@ pub fn format_authz(rows: &[AuthzRow], output: Output) -> String {
     }
     out
 }
+
+/// The column `viz authz -o wide` adds.
+const PLUGIN_VERSION_HEADER: &str = "PLUGIN_VERSION";
 
 /// Linkerd reads the printed cells back as 32-bit floats; their shortest
 /// form is what it prints.

@@ -15,7 +15,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
-use crate::authz::{AuthzData, authz_ref, srv_route};
+use crate::authz::{AuthzData, authz_ref, plugin_version, srv_route};
 use crate::quantile::latency_ms;
 use crate::scrapes::PodRef;
 use crate::service::{ServiceRef, service_rows};
@@ -304,10 +304,10 @@ pub(crate) fn authz_queries(query: &Query) -> AuthzQueries {
     let by = "srv_kind, srv_name, route_name";
     AuthzQueries {
         deny: format!(
-            "sum(increase(inbound_http_authz_deny_total{selector}[{range}])) by ({by})"
+            "sum(increase(inbound_http_authz_deny_total{selector}[{range}])) by ({by}, plugin_version)"
         ),
         allow: format!(
-            "sum(increase(inbound_http_authz_allow_total{selector}[{range}])) by ({by}, authz_kind, authz_name)"
+            "sum(increase(inbound_http_authz_allow_total{selector}[{range}])) by ({by}, authz_kind, authz_name, plugin_version)"
         ),
         responses: format!(
             "sum(increase(response_total{selector}[{range}])) by ({by}, classification)"
@@ -514,12 +514,16 @@ pub async fn authz_from_prometheus(
     let seconds = query.window.as_secs_f64();
     let mut data = AuthzData::default();
     for sample in prometheus.query(&queries.deny).await? {
-        *data.deny.entry(srv_route(&sample.labels)).or_default() +=
-            per_second(whole(sample.value), seconds);
+        let key = srv_route(&sample.labels);
+        let count = whole(sample.value);
+        data.deny_version(&key, plugin_version(&sample.labels), count);
+        *data.deny.entry(key).or_default() += per_second(count, seconds);
     }
     for sample in prometheus.query(&queries.allow).await? {
         let key = (srv_route(&sample.labels), authz_ref(&sample.labels));
-        *data.allow.entry(key).or_default() += per_second(whole(sample.value), seconds);
+        let count = whole(sample.value);
+        data.allow_version(&key, plugin_version(&sample.labels), count);
+        *data.allow.entry(key).or_default() += per_second(count, seconds);
     }
     for sample in prometheus.query(&queries.responses).await? {
         let counts = data.responses.entry(srv_route(&sample.labels)).or_default();

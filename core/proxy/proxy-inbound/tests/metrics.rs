@@ -66,6 +66,8 @@ async fn counters_are_exact_after_admitted_and_refused_requests() {
     }
 
     let text = proxy.encode();
+    // Each decision names the plugin version that made it.
+    let version = proxy.plugin.active().label.clone();
     let good = common(SLOW_COOKER);
     assert_line(&text, &format!("request_total{{{good}}} 5"));
     assert_line(
@@ -76,7 +78,7 @@ async fn counters_are_exact_after_admitted_and_refused_requests() {
         &text,
         &format!(
             "inbound_http_authz_allow_total{{direction=\"inbound\",{},authz_group=\"policy.linkerd.io\",\
-             authz_kind=\"authorizationpolicy\",authz_name=\"bb-authz\"}} 5",
+             authz_kind=\"authorizationpolicy\",authz_name=\"bb-authz\",plugin_version=\"{version}\"}} 5",
             authz(SLOW_COOKER)
         ),
     );
@@ -91,7 +93,7 @@ async fn counters_are_exact_after_admitted_and_refused_requests() {
     assert_line(
         &text,
         &format!(
-            "inbound_http_authz_deny_total{{direction=\"inbound\",{}}} 5",
+            "inbound_http_authz_deny_total{{direction=\"inbound\",{},plugin_version=\"{version}\"}} 5",
             authz(EVIL)
         ),
     );

@@ -156,3 +156,73 @@ fn rows_per_route() {
     assert!((rows[0].success_rate - 1.0).abs() < 1e-9);
     assert!((rows[1].unauthorized_rate - 2.0).abs() < 1e-9);
 }
+
+/// The decisions of a window that spans a hot swap name both plugin
+/// versions; `-o wide` prints them, a version that decided nothing in the
+/// window is left out, and the other formats are Linkerd's, unchanged.
+#[test]
+fn the_plugin_versions_behind_the_decisions_are_shown_wide() {
+    let versioned = |name: &str, authz: Option<(&str, &str)>, version: &str, value: f64| {
+        let mut labels = vec![("plugin_version", version)];
+        if let Some((kind, authz_name)) = authz {
+            labels.push(("authz_kind", kind));
+            labels.push(("authz_name", authz_name));
+        }
+        sample(name, &labels, value)
+    };
+    let allow_total = "inbound_http_authz_allow_total";
+    let deny_total = "inbound_http_authz_deny_total";
+    let policy = Some(("authorizationpolicy", "bb-authz"));
+    let first = vec![
+        versioned(allow_total, policy, "1.0.0", 100.0),
+        versioned(deny_total, None, "1.0.0", 10.0),
+        versioned(deny_total, None, "0.9.0", 7.0),
+    ];
+    let last = vec![
+        versioned(allow_total, policy, "1.0.0", 150.0),
+        versioned(allow_total, policy, "1.1.0", 50.0),
+        versioned(deny_total, None, "1.0.0", 10.0),
+        versioned(deny_total, None, "0.9.0", 7.0),
+        versioned(deny_total, None, "1.1.0", 20.0),
+    ];
+    let rows = authz_from_scrapes(&query(), &pods(first, last));
+    let versions: Vec<(String, Vec<String>)> = rows
+        .iter()
+        .map(|r| (r.authorization(), r.plugin_versions.clone()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            (String::new(), vec!["1.1.0".to_owned()]),
+            (
+                "authorizationpolicy/bb-authz".to_owned(),
+                vec!["1.0.0".to_owned(), "1.1.0".to_owned()]
+            ),
+        ]
+    );
+    let wide = crate::format_authz(&rows, crate::Output::Wide);
+    let mut lines = wide.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .trim_end()
+            .ends_with("LATENCY_P99  PLUGIN_VERSION"),
+        "{wide}"
+    );
+    assert!(
+        lines.next().unwrap().trim_end().ends_with("  1.1.0"),
+        "{wide}"
+    );
+    assert!(
+        lines.next().unwrap().trim_end().ends_with("  1.0.0,1.1.0"),
+        "{wide}"
+    );
+    let table = crate::format_authz(&rows, crate::Output::Table);
+    assert!(
+        !table.contains("PLUGIN_VERSION") && !table.contains("1.1.0"),
+        "{table}"
+    );
+    let json = crate::format_authz(&rows, crate::Output::Json);
+    assert!(!json.contains("1.1.0"), "{json}");
+}

@@ -86,13 +86,13 @@ fn authz_queries_as_linkerd_writes_them() {
     assert_eq!(
         queries.deny,
         format!(
-            "sum(increase(inbound_http_authz_deny_total{sel}[90s])) by (srv_kind, srv_name, route_name)"
+            "sum(increase(inbound_http_authz_deny_total{sel}[90s])) by (srv_kind, srv_name, route_name, plugin_version)"
         )
     );
     assert_eq!(
         queries.allow,
         format!(
-            "sum(increase(inbound_http_authz_allow_total{sel}[90s])) by (srv_kind, srv_name, route_name, authz_kind, authz_name)"
+            "sum(increase(inbound_http_authz_allow_total{sel}[90s])) by (srv_kind, srv_name, route_name, authz_kind, authz_name, plugin_version)"
         )
     );
     assert_eq!(

@@ -210,14 +210,15 @@ impl Handler {
         // denial, never as a request or response of the route, so `viz stat`
         // shows the traffic the application served and `viz authz` shows the
         // refusals beside it.
+        let version: Arc<str> = Arc::from(verdict.version.label.as_str());
         let recorder = match verdict.decision {
             Decision::Allow(authz) => {
-                series.allowed(metrics, &authz);
+                series.allowed(metrics, &authz, &version);
                 series.requests().request();
                 ResponseRecorder::new(series.requests(), started)
             }
             Decision::Deny(reason) => {
-                series.denied(metrics);
+                series.denied(metrics, &version);
                 debug!(
                     client = %self.connection.client.addr,
                     server = %policy.server,

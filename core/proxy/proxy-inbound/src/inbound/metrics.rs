@@ -124,8 +124,39 @@ pub(crate) struct RouteSeries {
     /// is counted.
     authz_labels: Labels,
     authz: OnceLock<SeriesLease>,
-    allowed: Mutex<Vec<(ResourceRef, Counter)>>,
-    denied: OnceLock<Counter>,
+    allowed: Mutex<Vec<((ResourceRef, Arc<str>), Counter)>>,
+    denied: Mutex<Vec<(Arc<str>, Counter)>>,
+}
+
+/// The label naming the authz plugin version behind each decision counted
+/// in `inbound_http_authz_allow_total` and `inbound_http_authz_deny_total`
+/// (the `version` of `plugin_calls_total`): which plugin admitted or
+/// refused, across a hot swap.
+pub(crate) const PLUGIN_VERSION_LABEL: &str = "plugin_version";
+
+/// How many plugin versions one route's series on one connection keeps
+/// counters for; versions change only when an operator pushes a plugin,
+/// and past this the oldest counter is let go (its series stays until
+/// the connection's lease ends).
+const VERSIONS_PER_ROUTE: usize = 4;
+
+/// The counter of `key` in `counters`, made with `make` when missing,
+/// letting go of the oldest beyond [`VERSIONS_PER_ROUTE`].
+fn counter_of<K: PartialEq>(
+    counters: &Mutex<Vec<(K, Counter)>>,
+    key: K,
+    make: impl FnOnce() -> Counter,
+) -> Counter {
+    let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, counter)) = counters.iter().find(|(k, _)| *k == key) {
+        return counter.clone();
+    }
+    let counter = make();
+    if counters.len() >= VERSIONS_PER_ROUTE {
+        counters.remove(0);
+    }
+    counters.push((key, counter.clone()));
+    counter
 }
 
 impl RouteSeries {
@@ -139,30 +170,32 @@ impl RouteSeries {
             .get_or_init(|| metrics.lease(self.authz_labels.clone().build()))
     }
 
-    /// Counts a request `authz` admitted in
+    /// Counts a request `authz` admitted, by plugin `version`, in
     /// `inbound_http_authz_allow_total`.
-    pub(crate) fn allowed(&self, metrics: &ProxyMetrics, authz: &ResourceRef) {
-        let mut allowed = self.allowed.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, counter)) = allowed.iter().find(|(a, _)| a == authz) {
-            counter.inc();
-            return;
-        }
-        let extra = Labels::new().with_resource("authz", authz).build();
-        let counter = self
-            .authz_lease(metrics)
-            .metric_with(&metrics.inbound_http_authz_allow_total, extra);
-        counter.inc();
-        allowed.push((authz.clone(), counter));
+    pub(crate) fn allowed(&self, metrics: &ProxyMetrics, authz: &ResourceRef, version: &Arc<str>) {
+        let key = (authz.clone(), version.clone());
+        counter_of(&self.allowed, key, || {
+            let extra = Labels::new()
+                .with_resource("authz", authz)
+                .with(PLUGIN_VERSION_LABEL, version.to_string())
+                .build();
+            self.authz_lease(metrics)
+                .metric_with(&metrics.inbound_http_authz_allow_total, extra)
+        })
+        .inc();
     }
 
-    /// Counts a refused request in `inbound_http_authz_deny_total`.
-    pub(crate) fn denied(&self, metrics: &ProxyMetrics) {
-        self.denied
-            .get_or_init(|| {
-                self.authz_lease(metrics)
-                    .metric(&metrics.inbound_http_authz_deny_total)
-            })
-            .inc();
+    /// Counts a request refused by plugin `version` in
+    /// `inbound_http_authz_deny_total`.
+    pub(crate) fn denied(&self, metrics: &ProxyMetrics, version: &Arc<str>) {
+        counter_of(&self.denied, version.clone(), || {
+            let extra = Labels::new()
+                .with(PLUGIN_VERSION_LABEL, version.to_string())
+                .build();
+            self.authz_lease(metrics)
+                .metric_with(&metrics.inbound_http_authz_deny_total, extra)
+        })
+        .inc();
     }
 }
 
@@ -200,7 +233,7 @@ impl ConnectionSeries {
             authz_labels: authz_labels(connection, server, route),
             authz: OnceLock::new(),
             allowed: Mutex::new(Vec::new()),
-            denied: OnceLock::new(),
+            denied: Mutex::new(Vec::new()),
         });
         if routes.len() >= ROUTE_SERIES_PER_CONNECTION {
             routes.remove(0);
