@@ -124,9 +124,13 @@ pub(crate) struct RouteSeries {
     /// is counted.
     authz_labels: Labels,
     authz: OnceLock<SeriesLease>,
-    allowed: Mutex<Vec<((ResourceRef, Arc<str>), Counter)>>,
+    allowed: Mutex<Vec<(Admitted, Counter)>>,
     denied: Mutex<Vec<(Arc<str>, Counter)>>,
 }
+
+/// What an admission is counted by: the authorization and the plugin
+/// version that admitted.
+type Admitted = (ResourceRef, Arc<str>);
 
 /// The label naming the authz plugin version behind each decision counted
 /// in `inbound_http_authz_allow_total` and `inbound_http_authz_deny_total`
