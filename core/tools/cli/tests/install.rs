@@ -436,15 +436,28 @@ fn multicluster_install_follows_gateway_and_set() {
             .iter()
             .any(|o| o.0 == "Deployment" && o.2 == "controller-target")
     );
-    let role: Role = typed(&yaml, "Role", "linkerd-service-mirror-target");
-    assert_eq!(role.metadata.namespace.as_deref(), Some("linkerd"));
-    assert!(role.rules.iter().flatten().any(|rule| {
+    // Two Roles of that name: beside the Link (its Lease), and in the
+    // control plane's namespace (the plugins ConfigMap).
+    let roles: Vec<Role> = documents(&yaml)
+        .iter()
+        .filter_map(|doc| serde_norway::from_str::<Role>(doc).ok())
+        .filter(|role| role.metadata.name.as_deref() == Some("linkerd-service-mirror-target"))
+        .collect();
+    let in_namespace = |ns: &str| {
+        roles
+            .iter()
+            .find(|role| role.metadata.namespace.as_deref() == Some(ns))
+            .unwrap_or_else(|| panic!("no service mirror Role in {ns}"))
+    };
+    let link_role = in_namespace("linkerd-multicluster");
+    assert!(link_role.rules.iter().flatten().any(|rule| {
         rule.resources.as_deref() == Some(&["leases".to_string()][..])
             && rule.resource_names.as_deref()
                 == Some(&["service-mirror-write-target".to_string()][..])
     }));
     // The mirror reads the plugins ConfigMap and writes only the status
     // ConfigMap beside it.
+    let role = in_namespace("linkerd");
     let config_map_writes: Vec<_> = role
         .rules
         .iter()
