@@ -212,3 +212,22 @@ async fn a_client_without_the_token_gets_nothing() {
         other => panic!("a wrong token must be refused, got {other:?}"),
     }
 }
+
+/// A kind the API server does not serve (an optional CRD, such as the
+/// Gateway API's, not installed): the watch reports it empty instead of
+/// failing over and over, so a controller following several kinds does
+/// not wait for this one forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_the_server_does_not_serve_is_empty_not_an_outage() {
+    use k8s_openapi::api::networking::v1::Ingress;
+    let api = support::start("absent-kind").await;
+    let kube = KubeStore::from_kubeconfig_yaml(&api.kubeconfig).unwrap();
+    let mut events = kube.watch::<Ingress>(WatchParams::all());
+    match tokio::time::timeout(WAIT, events.next()).await {
+        Ok(Some(Ok(Event::Reset(all)))) => assert!(all.is_empty()),
+        other => panic!("expected an empty listing, got {other:?}"),
+    }
+    // Listed again in the background, quietly: no error reaches the consumer.
+    let quiet = tokio::time::timeout(Duration::from_secs(3), events.next()).await;
+    assert!(quiet.is_err(), "expected nothing more, got {quiet:?}");
+}

@@ -8,6 +8,15 @@
 //! gap is lost. Objects are watched untyped and decoded one by one, so an
 //! object that does not fit its type is logged and skipped instead of
 //! failing the whole list.
+//!
+//! A kind the API server does not serve (404 on the list: an optional CRD
+//! such as the Gateway API's HTTPRoute, not installed) has no objects: the
+//! watch says so once with an empty [`Event::Reset`], logs it once, and
+//! lists again every [`ABSENT_KIND_POLL`] without failing, so the consumer
+//! neither waits for that kind forever nor reports an outage, and sees its
+//! objects once the CRD is installed.
+
+use std::time::Duration;
 
 use futures::stream::{self, BoxStream, StreamExt};
 use kube::api::Api;
@@ -23,6 +32,9 @@ use crate::selector;
 use strait_store::StoredObject;
 
 type Watcher = BoxStream<'static, watcher::Result<watcher::Event<DynamicObject>>>;
+
+/// How often a kind the API server does not serve is listed again.
+pub const ABSENT_KIND_POLL: Duration = Duration::from_secs(10);
 
 /// The store's watch of `K` through `api`. Failures are yielded as
 /// `Unavailable` and the watch goes on, pausing as `backoff` says before
@@ -56,6 +68,7 @@ pub(crate) fn watch<K: StoredObject>(
         config,
         listing: None,
         what: format!("{} {scope}", kind_of::<K>().plural),
+        absent: false,
     };
     stream::unfold(state, |mut state| async move {
         let item = state.next::<K>().await;
@@ -73,6 +86,9 @@ struct Watch {
     listing: Option<Vec<DynamicObject>>,
     /// `services in all namespaces`, for messages.
     what: String,
+    /// Whether the API server said it does not serve the kind, and the
+    /// consumer was told it has no objects.
+    absent: bool,
 }
 
 impl Watch {
@@ -90,6 +106,7 @@ impl Watch {
                     self.listing.get_or_insert_with(Vec::new).push(object);
                 }
                 Ok(watcher::Event::InitDone) => {
+                    self.absent = false;
                     let listed = self.listing.take().unwrap_or_default();
                     return Ok(Event::Reset(listed.into_iter().filter_map(typed).collect()));
                 }
@@ -102,6 +119,21 @@ impl Watch {
                     if let Some(object) = typed(object) {
                         return Ok(Event::Delete(object));
                     }
+                }
+                Err(err) if is_not_served(&err) => {
+                    if self.absent {
+                        tokio::time::sleep(ABSENT_KIND_POLL).await;
+                        self.restart();
+                        continue;
+                    }
+                    tracing::warn!(
+                        watch = %self.what,
+                        "the API server does not serve this kind (is its CustomResourceDefinition installed?): \
+                         taken as having no objects, listed again every {ABSENT_KIND_POLL:?}"
+                    );
+                    self.absent = true;
+                    self.restart();
+                    return Ok(Event::Reset(Vec::new()));
                 }
                 Err(err) if is_gone(&err) => {
                     // Not a failure: the resourceVersion expired, and a
@@ -139,6 +171,15 @@ fn is_gone(err: &watcher::Error) -> bool {
         | watcher::Error::WatchFailed(kube::Error::Api(status)) => status.code == 410,
         _ => false,
     }
+}
+
+/// Whether the API server answered the list that it does not serve the
+/// kind at all (404 on the collection).
+fn is_not_served(err: &watcher::Error) -> bool {
+    matches!(
+        err,
+        watcher::Error::InitialListFailed(kube::Error::Api(status)) if status.code == 404
+    )
 }
 
 /// Decodes one watched object; one that does not fit `K` is logged, naming
