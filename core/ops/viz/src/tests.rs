@@ -1,5 +1,17 @@
 use super::*;
 
+/// A sample named `name` with exactly `labels`, for the modules' tests.
+pub(crate) fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
+    Sample {
+        name: name.into(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        value,
+    }
+}
+
 #[test]
 fn windows_in_go_notation() {
     assert_eq!(parse_window("1m").unwrap(), Duration::from_secs(60));

@@ -1,18 +1,8 @@
 use std::time::{Duration, SystemTime};
 
 use super::*;
+use crate::tests::sample;
 use crate::{Scrape, format_stat_for};
-
-fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
-    Sample {
-        name: name.into(),
-        labels: labels
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        value,
-    }
-}
 
 /// A client's outbound series to `service` (in `ns`), and an inbound one
 /// that is the client's own traffic, not the Service's.

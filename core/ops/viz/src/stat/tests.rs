@@ -1,18 +1,8 @@
 use std::time::{Duration, SystemTime};
 
 use super::*;
+use crate::tests::sample;
 use crate::{Sample, Scrape};
-
-fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
-    Sample {
-        name: name.into(),
-        labels: labels
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        value,
-    }
-}
 
 fn responses(success: f64, failure: f64) -> Vec<Sample> {
     vec![
