@@ -10,7 +10,7 @@ mod containers;
 mod drain;
 mod status;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::PoisonError;
 use std::time::Duration;
@@ -713,6 +713,16 @@ fn proxy_config(
         policy_workload: workload,
         gateway: launch.gateway,
         gateway_suffixes: vec![format!("svc.{}.", cluster.cluster_domain)],
+        // As the injector configures a sidecar: this cluster's gateway is
+        // taken at its word on who its clients are; a gateway trusts none.
+        trusted_gateways: if launch.gateway {
+            BTreeSet::new()
+        } else {
+            BTreeSet::from([strait_mesh::names::gateway_identity(
+                &cluster.control_plane_namespace,
+                &cluster.trust_domain,
+            )])
+        },
         metric_labels: launch.metric_labels.clone(),
         detect_timeout: Duration::from_secs(10),
         source_ip: Some(ip),

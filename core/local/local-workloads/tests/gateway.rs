@@ -219,6 +219,7 @@ async fn a_gateway_pod_is_ready_and_forwards_meshed_clients_to_bb() {
         policy_workload: workload,
         gateway: false,
         gateway_suffixes: strait_proxy::default_gateway_suffixes(),
+        trusted_gateways: Default::default(),
         metric_labels: BTreeMap::new(),
         detect_timeout: Duration::from_secs(1),
         source_ip: Some("127.0.0.1".parse().unwrap()),

@@ -93,5 +93,38 @@ pub fn suffix_matches(suffix: &str, identity: &str) -> bool {
         && identity.as_bytes()[identity.len() - suffix.len() - 1] == b'.'
 }
 
+/// What keeps `name` from being a mesh identity, if anything: an
+/// identity is a DNS name (the certificate's DNS SAN), so it has 1 to 253
+/// characters in dot-separated labels of 1 to 63 lowercase letters,
+/// digits and inner hyphens. An identity one peer states for another (a
+/// gateway naming its client) is held to this before anything matches
+/// it, so a malformed one is refused rather than compared.
+pub fn identity_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("empty identity");
+    }
+    if name.len() > 253 {
+        return Some("longer than 253 characters");
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Some("an empty label");
+        }
+        if label.len() > 63 {
+            return Some("a label longer than 63 characters");
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Some("a character other than a-z, 0-9, '-' and '.'");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Some("a label that starts or ends with '-'");
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests;

@@ -70,6 +70,12 @@ pub const IDENTITY_TOKEN: &str = "STRAIT_PROXY_IDENTITY_TOKEN";
 /// `true` to run as a multicluster gateway: mTLS from meshed clients only,
 /// forwarded by authority to local Services.
 pub const GATEWAY: &str = "STRAIT_PROXY_GATEWAY";
+/// The mesh identities (comma-separated) of the multicluster gateways
+/// whose requests name their original client in `l5d-client-id`: from a
+/// peer proven (mTLS) to hold one of them, the inbound side authorizes
+/// the client the gateway verified, not the gateway. Unset trusts no
+/// gateway, and every request is its connection's peer's.
+pub const INBOUND_TRUSTED_GATEWAYS: &str = "STRAIT_PROXY_INBOUND_TRUSTED_GATEWAYS";
 /// Labels added to every metric the proxy exports, as `name=value,...`,
 /// where no Prometheus scrape adds them.
 pub const METRIC_LABELS: &str = "STRAIT_PROXY_METRIC_LABELS";

@@ -191,6 +191,17 @@ impl Component {
 
 /// The gateway's Deployment, ServiceAccount and Service.
 pub const GATEWAY: &str = "linkerd-gateway";
+/// The gateway's mesh identity (its ServiceAccount's, in
+/// [`MULTICLUSTER_NAMESPACE`]): the one peer whose word on a request's
+/// original client a sidecar takes, as the injector configures it.
+pub fn gateway_identity(control_plane_namespace: &str, trust_domain: &str) -> String {
+    identity_name(
+        GATEWAY,
+        MULTICLUSTER_NAMESPACE,
+        control_plane_namespace,
+        trust_domain,
+    )
+}
 /// The gateway Service's port proxies of linked clusters dial.
 pub const GATEWAY_PORT_NAME: &str = "mc-gateway";
 /// The gateway port number: the proxy's inbound port.

@@ -94,7 +94,11 @@ pub struct ProxyContainer {
 
 impl ProxyContainer {
     /// The environment the container sets: Linkerd's injector's variables
-    /// in its order, then [`env::GATEWAY`] for a gateway.
+    /// in its order, then [`env::GATEWAY`] for a gateway, or for a
+    /// workload's sidecar [`env::INBOUND_TRUSTED_GATEWAYS`]: the
+    /// multicluster gateway's identity, so a client in a linked cluster
+    /// is authorized as itself through the gateway. A gateway trusts no
+    /// other gateway's word.
     pub fn env(&self) -> Vec<EnvVar> {
         let pod_ns = reference(env::POD_NAMESPACE);
         let pod_name = reference(env::POD_NAME);
@@ -149,6 +153,14 @@ impl ProxyContainer {
         ];
         if self.gateway {
             vars.push(value(env::GATEWAY, "true"));
+        } else {
+            vars.push(value(
+                env::INBOUND_TRUSTED_GATEWAYS,
+                names::gateway_identity(
+                    &reference(env::CONTROL_PLANE_NAMESPACE),
+                    &reference(env::TRUST_DOMAIN),
+                ),
+            ));
         }
         vars
     }

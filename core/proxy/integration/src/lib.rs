@@ -324,6 +324,12 @@ pub fn proxy_config(spec: ProxySpec<'_>) -> ProxyConfig {
         policy_workload: workload,
         gateway: spec.gateway,
         gateway_suffixes: strait_proxy::default_gateway_suffixes(),
+        // As the injector configures a sidecar (a gateway trusts none).
+        trusted_gateways: if spec.gateway {
+            BTreeSet::new()
+        } else {
+            BTreeSet::from([identity("linkerd-gateway", "linkerd-multicluster")])
+        },
         metric_labels: spec.metric_labels,
         detect_timeout: Duration::from_secs(1),
         source_ip: Some(spec.ip.parse().expect("a pod address")),

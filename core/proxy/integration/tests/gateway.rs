@@ -4,11 +4,17 @@
 //! forwards it by authority to bb in east, again over mTLS. Both clusters
 //! share one trust anchor, each has its own issuer.
 //!
+//! The client's identity crosses the gateway: the gateway names the
+//! client it verified, and bb's proxy, which trusts the gateway's identity
+//! alone for that, authorizes each request as its client, so the guide's
+//! policy (only slow-cooker) holds in gateway mode.
+//!
 //! The attacks: a mirror in west forged to name a Service east never
 //! exported (the gateway must not relay to it), a Service withdrawn from
-//! export (the gateway stops at once), and a meshed client the gateway's
-//! own policy does not admit. And a WebSocket, which crosses the gateway
-//! as a tunnel through three proxies.
+//! export (the gateway stops at once), a meshed client the gateway's own
+//! policy does not admit, and slow-cooker-evil claiming slow-cooker's
+//! identity through the gateway. And a WebSocket, which crosses the
+//! gateway as a tunnel through three proxies.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -22,8 +28,9 @@ use strait_proxy_integration::{
     trust_root,
 };
 use strait_store::MemoryStore;
-use strait_test_support::guide::SLOW_COOKER;
+use strait_test_support::guide::{EVIL, SLOW_COOKER};
 use strait_test_support::objects::{authorization_policy, mesh_tls_authentication, server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const GATEWAY_NS: &str = "linkerd-multicluster";
 const GATEWAY_IP: &str = "127.0.0.5";
@@ -282,13 +289,21 @@ async fn west_reaches_bb_in_east_through_the_gateway() {
     .await;
     assert_eq!((answer.0, answer.1.as_str()), (200, "bb says hi"));
 
-    // bb saw the gateway, over mTLS: gateway mode carries the gateway's
-    // identity, not the original client's.
+    // bb's proxy authorized slow-cooker, whom the gateway verified and
+    // named, not the gateway, though the connection is the gateway's.
     let text = metrics(mesh.bb.admin_addr).await;
+    let authorized = |client: &str| {
+        text.lines().any(|l| {
+            l.starts_with("inbound_http_authz_allow_total{")
+                && l.contains(&format!("client_id=\"{client}\""))
+        })
+    };
+    assert!(authorized(SLOW_COOKER), "{text}");
+    assert!(!authorized(&gateway_identity), "{text}");
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("inbound_http_authz_allow_total{")
-                && l.contains(&format!("client_id=\"{gateway_identity}\""))),
+        text.lines().any(|l| l.starts_with("tcp_open_total{")
+            && l.contains("direction=\"inbound\"")
+            && l.contains(&format!("client_id=\"{gateway_identity}\""))),
         "{text}"
     );
     // The gateway serves meshed clients only: plaintext is closed unanswered.
@@ -396,4 +411,82 @@ async fn a_websocket_reaches_bb_through_the_gateway() {
         let echoed = upgrade_app::echo(&mut client, &payload).await.unwrap();
         assert_eq!(echoed, Some((OPCODE_BINARY, payload)), "size {size}");
     }
+}
+
+/// One request from `from` through its proxy at `to`, with
+/// `l5d-client-id: claimed`: what an application that wants another's
+/// identity sends. The answer's status line.
+async fn claiming(from: &str, to: SocketAddr, host: &str, claimed: &str) -> String {
+    let mut stream = connect_from(from, to).await;
+    let request = format!(
+        "GET / HTTP/1.1\r\nhost: {host}\r\nl5d-client-id: {claimed}\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer).await;
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
+/// The guide's policy in gateway mode: bb admits only slow-cooker's
+/// identity, and east's gateway (whose own Server admits every meshed
+/// client) forwards both west clients. slow-cooker is admitted as itself
+/// and slow-cooker-evil refused by bb's proxy, with the metrics naming
+/// each. The attack: slow-cooker-evil's application sends `l5d-client-id`
+/// naming slow-cooker; the gateway names the client it verified instead,
+/// and bb refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guides_policy_holds_through_the_gateway() {
+    let mesh = mesh().await;
+    let host = mesh.host("bb-east");
+    assert_eq!(
+        request_until("127.0.0.3", mesh.evil.outbound_addr, &host, 200)
+            .await
+            .0,
+        200
+    );
+    apply_all(
+        &mesh.east,
+        [
+            server(NS, "bb", "bb", "http"),
+            authorization_policy(NS, "bb-authz", "bb", "bb-good"),
+            mesh_tls_authentication(NS, "bb-good", &[SLOW_COOKER]),
+        ],
+    );
+    let (status, body) = request_until("127.0.0.3", mesh.evil.outbound_addr, &host, 403).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("unauthorized"), "{body}");
+    for _ in 0..5 {
+        let (status, body) =
+            http_get("127.0.0.2", mesh.slow_cooker.outbound_addr, &host, "/").await;
+        assert_eq!((status, body.as_str()), (200, "bb says hi"));
+    }
+    for _ in 0..5 {
+        let status = claiming("127.0.0.3", mesh.evil.outbound_addr, &host, SLOW_COOKER).await;
+        assert!(status.contains(" 403 "), "{status}");
+    }
+
+    let text = metrics(mesh.bb.admin_addr).await;
+    let count = |family: &str, client: &str| {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{family}{{")))
+            .filter(|l| l.contains(&format!("client_id=\"{client}\"")))
+            .filter(|l| l.contains("srv_name=\"bb\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    assert_eq!(
+        count("inbound_http_authz_allow_total", SLOW_COOKER),
+        5.0,
+        "{text}"
+    );
+    assert_eq!(count("inbound_http_authz_allow_total", EVIL), 0.0, "{text}");
+    assert!(
+        count("inbound_http_authz_deny_total", EVIL) >= 6.0,
+        "{text}"
+    );
+    assert_eq!(
+        count("inbound_http_authz_deny_total", SLOW_COOKER),
+        0.0,
+        "{text}"
+    );
 }

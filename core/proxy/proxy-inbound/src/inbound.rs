@@ -99,6 +99,12 @@ pub struct InboundConfig {
     /// would reach the proxy itself, looping through the inbound side, or
     /// leaving through the outbound side under this pod's identity.
     pub proxy_ports: BTreeSet<u16>,
+    /// The multicluster gateways whose HTTP requests are authorized as the
+    /// client each names in `l5d-client-id`: a gateway terminates its
+    /// clients' mTLS and forwards under its own identity, and states the
+    /// client it verified. Only a peer proven by mTLS to hold one of these
+    /// identities is taken at its word; empty takes no one's.
+    pub trusted_gateways: Arc<BTreeSet<String>>,
 }
 
 /// What a connection is served as, by the port's declared `protocol` and
@@ -158,6 +164,7 @@ impl InboundConfig {
             detect_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(1),
             proxy_ports: sidecar_ports(),
+            trusted_gateways: Arc::default(),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -321,4 +323,95 @@ async fn a_host_header_that_contradicts_the_target_is_refused() {
         .expect("read");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert_eq!(app.requests.load(Ordering::SeqCst), 0);
+}
+
+/// The multicluster gateway's identity, as a workload's proxy trusts it.
+const GATEWAY: &str =
+    "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local";
+
+/// Identity through a gateway: the gateway terminates its clients' mTLS
+/// and forwards every client's requests on its own connections, naming
+/// each request's verified client in `l5d-client-id`. bb's proxy, which
+/// trusts that gateway, authorizes each request as its client: over one
+/// HTTP/2 connection from the gateway, slow-cooker's requests are
+/// admitted and slow-cooker-evil's refused, the application sees who
+/// called, and the metrics count each client apart.
+///
+/// The attack alongside: slow-cooker-evil, connecting directly and
+/// claiming slow-cooker's identity in the same header, is still itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_gateways_requests_are_authorized_as_the_clients_it_names() {
+    let mesh = mesh().await;
+    guide_policy(&mesh.store);
+    wait_for_server(&mesh, HTTP_PORT, "bb").await;
+    let app = http_app().await;
+    let mut config = forwarding_to(app.addr, PATIENCE);
+    config.trusted_gateways = Arc::new(BTreeSet::from([GATEWAY.to_string()]));
+    let proxy = proxy_with(&mesh, "bb-1", config);
+
+    let as_client = |client: &str| {
+        Request::builder()
+            .uri(format!("http://{AUTHORITY}/whoami"))
+            .header("l5d-client-id", client)
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    };
+    let gateway = proxy.listen(mtls(GATEWAY), HTTP_PORT).await;
+    let mut shared = h2(gateway).await;
+    for _ in 0..3 {
+        for (client, status) in [(SLOW_COOKER, StatusCode::OK), (EVIL, StatusCode::FORBIDDEN)] {
+            shared.ready().await.expect("ready");
+            let response = shared
+                .send_request(as_client(client))
+                .await
+                .expect("response");
+            assert_eq!(response.status(), status, "{client}");
+            if status == StatusCode::OK {
+                let seen = response
+                    .headers()
+                    .get("x-l5d-client-id")
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                assert_eq!(seen.as_deref(), Some(SLOW_COOKER));
+            }
+        }
+    }
+    assert_eq!(app.requests.load(Ordering::SeqCst), 3);
+
+    // A gateway with no client to name is itself, which the guide's policy
+    // does not admit; one naming two clients is refused as malformed.
+    let mut direct = h1(gateway).await;
+    assert_eq!(send1(&mut direct, get("/")).await.0, StatusCode::FORBIDDEN);
+    let mut two = as_client(SLOW_COOKER);
+    two.headers_mut()
+        .append("l5d-client-id", http::HeaderValue::from_static(EVIL));
+    let (status, body) = send1(&mut direct, two).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // The spoof: slow-cooker-evil is no gateway, so its claim is nothing.
+    let evil = proxy.listen(mtls(EVIL), HTTP_PORT).await;
+    let mut evil = h1(evil).await;
+    let (status, _) = send1(&mut evil, as_client(SLOW_COOKER)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.requests.load(Ordering::SeqCst), 3);
+
+    let text = proxy.encode();
+    let count = |family: &str, client: &str| {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{family}{{")))
+            .filter(|l| l.contains(&format!("client_id=\"{client}\"")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    assert_eq!(
+        count("inbound_http_authz_allow_total", SLOW_COOKER),
+        3.0,
+        "{text}"
+    );
+    assert_eq!(count("inbound_http_authz_deny_total", EVIL), 4.0, "{text}");
+    assert_eq!(
+        count("inbound_http_authz_deny_total", GATEWAY),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(count("inbound_http_authz_allow_total", EVIL), 0.0, "{text}");
 }

@@ -12,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use strait_decisions::identity::identity_name_problem;
 use strait_mesh::env;
 /// The log filter variable, read by the binary before the rest.
 pub use strait_mesh::env::LOG;
@@ -100,6 +101,10 @@ pub struct ProxyConfig {
     /// The names a gateway forwards to: `<service>.<namespace>.<suffix>`
     /// for each suffix (`svc.cluster.local.`); nothing else.
     pub gateway_suffixes: Vec<String>,
+    /// The gateways whose requests are authorized as the client each
+    /// names in `l5d-client-id` (the client the gateway verified); empty
+    /// for a gateway, which trusts no other gateway's word.
+    pub trusted_gateways: BTreeSet<String>,
     /// Labels added to every metric the proxy exports (`namespace`, `pod`,
     /// `deployment`, ...), where no Prometheus scrape adds them.
     pub metric_labels: BTreeMap<String, String>,
@@ -126,7 +131,7 @@ pub struct ConfigError {
 }
 
 /// The variables the proxy reads, for `--help` texts and documentation.
-pub const VARIABLES: [(&str, &str); 25] = [
+pub const VARIABLES: [(&str, &str); 26] = [
     (
         env::INBOUND_LISTEN_ADDR,
         "inbound listener for redirected connections (default 0.0.0.0:4143)",
@@ -197,6 +202,10 @@ pub const VARIABLES: [(&str, &str); 25] = [
     (
         env::INBOUND_GATEWAY_SUFFIXES,
         "name suffixes a gateway forwards to, e.g. svc.cluster.local. (the default)",
+    ),
+    (
+        env::INBOUND_TRUSTED_GATEWAYS,
+        "gateway identities whose requests are authorized as the client they name (default: none)",
     ),
     (env::METRIC_LABELS, "labels on every metric: name=value,..."),
     (
@@ -280,6 +289,16 @@ impl ProxyConfig {
                 });
             }
         };
+        let trusted_gateways = trusted_gateways(get(env::INBOUND_TRUSTED_GATEWAYS).as_deref())?;
+        if gateway && !trusted_gateways.is_empty() {
+            return Err(ConfigError {
+                variable: env::INBOUND_TRUSTED_GATEWAYS,
+                reason: format!(
+                    "is for a workload's proxy: a gateway ({}=true) authorizes its clients by their own certificates and trusts no gateway's word",
+                    env::GATEWAY
+                ),
+            });
+        }
         let source_ip = match get(env::SOURCE_IP) {
             None => None,
             Some(text) => Some(text.trim().parse().map_err(|_| ConfigError {
@@ -334,6 +353,7 @@ impl ProxyConfig {
                 Some(text) => text.split(',').map(|s| s.trim().to_string()).collect(),
                 None => default_gateway_suffixes(),
             },
+            trusted_gateways,
             metric_labels: metric_labels(get(env::METRIC_LABELS).as_deref())?,
             detect_timeout,
             source_ip,
@@ -419,6 +439,26 @@ fn plugin_digests(text: Option<&str>) -> Result<Option<BTreeSet<String>>, Config
         });
     }
     Ok(Some(digests))
+}
+
+/// `identity,...`, each a mesh identity (a DNS name): a typo would
+/// otherwise trust no gateway and refuse every client behind one, with
+/// nothing saying why.
+fn trusted_gateways(text: Option<&str>) -> Result<BTreeSet<String>, ConfigError> {
+    let Some(text) = text else {
+        return Ok(BTreeSet::new());
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match identity_name_problem(entry) {
+            None => Ok(entry.to_string()),
+            Some(problem) => Err(ConfigError {
+                variable: env::INBOUND_TRUSTED_GATEWAYS,
+                reason: format!("{entry:?} is not a mesh identity: {problem}"),
+            }),
+        })
+        .collect()
 }
 
 fn metric_labels(text: Option<&str>) -> Result<BTreeMap<String, String>, ConfigError> {

@@ -481,6 +481,7 @@ fn inbound(
         InboundConfig {
             detect_timeout: config.detect_timeout,
             proxy_ports: own_ports,
+            trusted_gateways: Arc::new(config.trusted_gateways.clone()),
             ..InboundConfig::new(forward)
         },
         PolicyWatcher::new(

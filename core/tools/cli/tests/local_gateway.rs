@@ -1,201 +1,112 @@
-//! The gateway example end to end: `strait local up --duration 35s` on a
-//! copy of `examples/gateway`, as a user runs it, and the tables it prints
-//! when it stops: west's slow-cooker reaches bb in east through east's
-//! gateway pod, and bb sees the gateway, not slow-cooker, as its client.
+//! The gateway example end to end: `strait local up --duration 40s` on a
+//! copy of `examples/gateway`, as a user runs it. West's slow-cooker and
+//! slow-cooker-evil reach bb in east through east's gateway pod, and the
+//! guide's policy (only slow-cooker) holds there: the gateway names the
+//! client whose mTLS it verified, and bb's proxy authorizes that client.
+//! Checked from both ends: each client's own proxy counts what it was
+//! answered, and bb's tables count what bb admitted and refused.
 
+#[allow(dead_code)]
+#[path = "support/guide.rs"]
+mod guide;
 #[path = "support/one_mesh.rs"]
 mod one_mesh;
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-/// The rate the example's slow-cooker sends at.
+use guide::{Workspace, assert_rate, eventually, http_get, section};
+
+/// The rate each of the example's clients sends at.
 const QPS: f64 = 10.0;
-/// How long `local up` may take beyond its `--duration` to print and stop.
-const GRACE: Duration = Duration::from_secs(60);
 
-/// Keeps this file's `local up` runs one after the other; [`one_mesh`]
-/// keeps them apart from other test binaries' runs.
-static SEQUENTIAL: Mutex<()> = Mutex::new(());
-
-fn sequential() -> MutexGuard<'static, ()> {
-    SEQUENTIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A temporary copy of the example and a STRAIT_HOME, removed on drop.
-struct Workspace {
-    root: PathBuf,
-}
-
-impl Workspace {
-    fn new(tag: &str) -> Workspace {
-        let root =
-            std::env::temp_dir().join(format!("strait-gateway-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("home")).unwrap();
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../examples/gateway");
-        copy_dir(&example, &root.join("gateway"));
-        Workspace { root }
-    }
-
-    /// Runs `strait local up` on the copy for `duration`; its stdout.
-    fn local_up(&self, duration: &str, limit: Duration) -> String {
-        let home = self.root.join("home");
-        let stderr_path = self.root.join("up.err");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_strait"))
-            .args(["local", "up"])
-            .arg(self.root.join("gateway"))
-            .args(["--duration", duration])
-            .env("STRAIT_HOME", &home)
-            .env("HOME", &home)
-            .env("KUBECONFIG", home.join("kubeconfig"))
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr_path).unwrap())
-            .spawn()
-            .unwrap();
-        let mut stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stdout.read_to_string(&mut text);
-            text
-        });
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "strait local up did not stop within {limit:?}:\n{}",
-                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        };
-        let out = reader.join().unwrap();
-        let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-        assert!(
-            status.success(),
-            "strait local up failed ({status}):\n{out}\n{err}"
-        );
-        assert!(!err.contains("cannot run"), "a pod could not run:\n{err}");
-        out
-    }
-}
-
-impl Drop for Workspace {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Copies the example's YAML files (not the state a run leaves behind).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_owned();
-        if name.to_string_lossy().starts_with('.') {
+/// What the outbound side of the proxy at `admin` (`ip:4191`) was
+/// answered, as `response_total` counts it: responses by status code.
+fn outbound_answers(admin: &str) -> BTreeMap<String, f64> {
+    let text = http_get(admin, "/metrics");
+    let mut answers = BTreeMap::new();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("response_total{") && l.contains("direction=\"outbound\""))
+    {
+        let Some(code) = line
+            .split("status_code=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        else {
             continue;
-        }
-        if path.is_dir() {
-            copy_dir(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).unwrap();
-        }
+        };
+        let count: f64 = line
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {line:?}"));
+        *answers.entry(code.to_string()).or_default() += count;
     }
+    answers
 }
 
-/// The table printed after `$ strait --context CLUSTER COMMAND`: its
-/// header's column names and each row's cells, split on whitespace (the
-/// rows read here have no empty cell).
-fn section(out: &str, cluster: &str, command: &str) -> Vec<Vec<String>> {
-    let title = format!("$ strait --context {cluster} {command}");
-    let mut lines = out.lines().skip_while(|l| *l != title);
-    assert!(lines.next().is_some(), "no {title:?} in:\n{out}");
-    lines
-        .take_while(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().map(str::to_string).collect())
-        .collect()
-}
-
-/// The cell of `column` in the first row whose `key` column is `value`.
-fn cell(table: &[Vec<String>], key: &str, value: &str, column: &str) -> Option<String> {
-    let header = table.first()?;
-    let key = header.iter().position(|c| c == key)?;
-    let column = header.iter().position(|c| c == column)?;
-    table[1..]
+/// The admin address of the proxy of the `app` pod in west.
+fn admin_of(ws: &Workspace, app: &str) -> String {
+    let pods = ws.pods("west");
+    let pod = pods
         .iter()
-        .find(|row| row.get(key).map(String::as_str) == Some(value))
-        .and_then(|row| row.get(column).cloned())
-}
-
-/// Asserts `rps` (`10.1rps`) is `QPS` within 15%.
-fn assert_rate(rps: Option<String>, what: &str, out: &str) {
-    let rate: f64 = rps
-        .as_deref()
-        .and_then(|r| r.strip_suffix("rps"))
-        .and_then(|r| r.parse().ok())
-        .unwrap_or_else(|| panic!("{what}: no rate ({rps:?}) in:\n{out}"));
-    assert!(
-        (QPS * 0.85..=QPS * 1.15).contains(&rate),
-        "{what}: {rate} rps, not about {QPS}:\n{out}"
-    );
+        .find(|p| p["metadata"]["labels"]["app"] == app)
+        .unwrap_or_else(|| panic!("no {app} pod in west: {pods:?}"));
+    let ip = pod["status"]["podIP"].as_str().expect("a pod address");
+    format!("{ip}:4191")
 }
 
 #[test]
-fn west_reaches_bb_through_easts_gateway() {
-    let _sequential = sequential();
+fn the_guides_policy_holds_through_easts_gateway() {
     let _mesh = one_mesh::one_mesh();
-    let ws = Workspace::new("final");
-    let out = ws.local_up("35s", Duration::from_secs(35) + GRACE);
+    let ws = Workspace::of_example("gateway", "final", &[]);
+    let up = ws.local_up(&["--duration", "40s"]);
 
+    // The clients' side: slow-cooker is answered 200 only, and
+    // slow-cooker-evil 403 only (refused by bb's policy, not failed).
+    let slow_cooker = admin_of(&ws, "slow-cooker");
+    let evil = admin_of(&ws, "slow-cooker-evil");
+    eventually(Duration::from_secs(30), "both clients answered", || {
+        let ok = outbound_answers(&slow_cooker).get("200").copied();
+        let refused = outbound_answers(&evil).get("403").copied();
+        (ok > Some(20.0) && refused > Some(20.0)).then_some(())
+    });
+    up.sleep_until(Duration::from_secs(30));
+    let answered = outbound_answers(&slow_cooker);
+    assert_eq!(answered.keys().collect::<Vec<_>>(), ["200"], "{answered:?}");
+    let refused = outbound_answers(&evil);
+    assert_eq!(refused.keys().collect::<Vec<_>>(), ["403"], "{refused:?}");
+
+    let out = up.wait(Duration::from_secs(60));
+    // bb serves slow-cooker's requests alone, all of them.
     let stat = section(&out, "east", "viz stat -n mc-demo deploy");
-    assert_eq!(
-        cell(&stat, "NAME", "bb", "MESHED").as_deref(),
-        Some("1/1"),
-        "{out}"
-    );
-    assert_eq!(
-        cell(&stat, "NAME", "bb", "SUCCESS").as_deref(),
-        Some("100.00%"),
-        "{out}"
-    );
-    assert_rate(cell(&stat, "NAME", "bb", "RPS"), "bb's viz stat", &out);
+    let bb = stat.row("NAME", "bb").expect("bb in the final viz stat");
+    assert_eq!(bb["MESHED"], "1/1", "{out}");
+    assert_eq!(bb["SUCCESS"], "100.00%", "{out}");
+    assert_rate(&bb["RPS"], QPS, 0.15, "bb's viz stat");
 
-    // Behind the gateway every caller is the gateway: no policy names it,
-    // so bb admits it by the default policy, at slow-cooker's rate.
+    // Admitted by the policy naming slow-cooker, not by a default that
+    // admits the gateway; the other client refused at the same rate.
     let authz = section(&out, "east", "viz authz -n mc-demo deploy");
-    let server = "default:all-unauthenticated";
-    assert_eq!(
-        cell(&authz, "SERVER", server, "AUTHORIZATION").as_deref(),
-        Some("default/all-unauthenticated"),
-        "{out}"
-    );
-    assert_rate(
-        cell(&authz, "SERVER", server, "RPS"),
-        "bb's viz authz",
-        &out,
-    );
+    let allowed = authz
+        .row("AUTHORIZATION", "authorizationpolicy/bb-authz")
+        .expect("bb-authz in the final viz authz");
+    assert_eq!(allowed["SERVER"], "bb", "{out}");
+    assert_rate(&allowed["RPS"], QPS, 0.15, "viz authz, admitted");
+    let denied = authz
+        .row("AUTHORIZATION", "")
+        .expect("a refused row in the final viz authz");
+    assert_eq!(denied["SERVER"], "bb", "{out}");
+    assert_rate(&denied["UNAUTHORIZED"], QPS, 0.15, "viz authz, refused");
 
     // The gateway runs as a meshed pod of its own.
     let gateway = section(&out, "east", "viz stat -n linkerd-multicluster deploy");
-    assert_eq!(
-        cell(&gateway, "NAME", "linkerd-gateway", "MESHED").as_deref(),
-        Some("1/1"),
-        "{out}"
-    );
+    let row = gateway
+        .row("NAME", "linkerd-gateway")
+        .expect("the gateway in viz stat");
+    assert_eq!(row["MESHED"], "1/1", "{out}");
 
     let services = section(&out, "west", "get svc -n mc-demo");
-    assert!(
-        cell(&services, "NAME", "bb-target", "TYPE").is_some(),
-        "no bb-target in west:\n{out}"
-    );
+    assert!(services.row("NAME", "bb-target").is_some(), "{out}");
 }

@@ -42,3 +42,32 @@ fn malformed_patterns_are_refused_with_the_pattern_named() {
     let err = IdentityMatch::from_patterns(Vec::<String>::new()).unwrap_err();
     assert!(err.to_string().contains("no identities"), "{err}");
 }
+
+#[test]
+fn identities_are_dns_names_and_anything_else_is_named_as_such() {
+    assert_eq!(identity_name_problem(SLOW_COOKER), None);
+    assert_eq!(identity_name_problem("a.b-c.d0"), None);
+    let long_label = format!("{}.local", "a".repeat(64));
+    let long_name = format!("{}.local", "a.".repeat(125));
+    for (bad, why) in [
+        ("", "empty"),
+        ("a..b", "empty label"),
+        (".a", "empty label"),
+        ("a.", "empty label"),
+        ("Slow-Cooker.mc-demo", "a-z"),
+        ("slow cooker", "a-z"),
+        ("a,b", "a-z"),
+        ("a/b", "a-z"),
+        ("a\u{e9}", "a-z"),
+        ("-a.b", "'-'"),
+        ("a-.b", "'-'"),
+        (long_label.as_str(), "63"),
+        (long_name.as_str(), "253"),
+    ] {
+        let problem = identity_name_problem(bad);
+        assert!(
+            problem.is_some_and(|p| p.contains(why)),
+            "{bad:?}: {problem:?}"
+        );
+    }
+}

@@ -88,6 +88,12 @@ fn the_sidecar_environment_resolves_to_the_pods_identity_and_the_control_plane()
         Some(names::IDENTITY_TOKEN_FILE)
     );
     assert_eq!(var(env::GATEWAY), None);
+    // A client in a linked cluster reaches bb through the gateway as
+    // itself: bb's proxy takes the word of that gateway's identity alone.
+    assert_eq!(
+        var(env::INBOUND_TRUSTED_GATEWAYS),
+        Some("linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.mesh.example")
+    );
     // Each control-plane server is verified by its ServiceAccount's
     // identity, as the proxy refuses plaintext off loopback.
     for (name, account) in [
@@ -138,8 +144,12 @@ fn a_gateway_is_the_same_proxy_with_the_gateway_switch_and_the_configmaps_anchor
         (last.name.as_str(), last.value.as_deref()),
         (env::GATEWAY, Some("true"))
     );
+    // The same variables, but a gateway trusts no other gateway's word
+    // on who a client is.
     let names = |vars: &[EnvVar]| vars.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(rest), names(&sidecar_env));
+    let (trusted, sidecar_rest) = sidecar_env.split_last().expect("variables");
+    assert_eq!(trusted.name, env::INBOUND_TRUSTED_GATEWAYS);
+    assert_eq!(names(rest), names(sidecar_rest));
     let anchors = resolve(
         &gateway_env,
         &BTreeMap::from([(names::TRUST_ROOTS_KEY, ANCHORS)]),

@@ -9,6 +9,7 @@
 //! (`strait_proxy_http::http_upgrade`). A refused one is answered 403 and
 //! nothing is upgraded.
 
+use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,6 +25,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use strait_decisions::authz::{
     ClientTls, Decision, Header, HttpRequest, Inbound as AuthzRequest, Protocol, ResourceRef,
 };
+use strait_decisions::identity::identity_name_problem;
 use strait_http_detect::Protocol as Detected;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
@@ -88,6 +90,40 @@ pub(super) async fn serve<I>(
 /// The header Linkerd's inbound proxy sets to the client's verified mesh
 /// identity, which applications written for Linkerd trust.
 const L5D_CLIENT_ID: HeaderName = HeaderName::from_static("l5d-client-id");
+
+/// Who sent a request: the connection's peer, unless the peer is proven
+/// (by mTLS) to be one of the `trusted` gateways, whose requests carry
+/// the client it verified in `l5d-client-id` (set by its own inbound side,
+/// over whatever its client sent). From a gateway, no such header means
+/// the gateway itself; two of them, or one that is not a mesh identity, is
+/// an error, never a guess. From anyone else the header proves nothing
+/// and is replaced (see [`set_client_id`]).
+fn request_client(
+    peer: &ClientTls,
+    trusted: &BTreeSet<String>,
+    headers: &HeaderMap,
+) -> Result<ClientTls, &'static str> {
+    let ClientTls::Mtls(identity) = peer else {
+        return Ok(peer.clone());
+    };
+    if !trusted.contains(identity) {
+        return Ok(peer.clone());
+    }
+    let mut named = headers.get_all(&L5D_CLIENT_ID).iter();
+    match (named.next(), named.next()) {
+        (None, _) => Ok(peer.clone()),
+        (Some(_), Some(_)) => Err("more than one l5d-client-id"),
+        (Some(value), None) => {
+            let text = value
+                .to_str()
+                .map_err(|_| "an l5d-client-id that is not text")?;
+            match identity_name_problem(text) {
+                None => Ok(ClientTls::Mtls(text.to_string())),
+                Some(_) => Err("an l5d-client-id that is not a mesh identity"),
+            }
+        }
+    }
+}
 
 /// Replaces whatever `l5d-client-id` the client sent with its verified
 /// identity (none without mTLS): a client must not claim another's.
@@ -164,9 +200,24 @@ impl Handler {
         let http2 = self.http2 && orig.is_none();
         let (mut parts, body) = request.into_parts();
         // Before routes match and the app sees the request: only the
-        // verified identity is the client's, and only a path that means
-        // what it says is matched against routes.
-        set_client_id(&mut parts.headers, &self.connection.client.tls);
+        // verified identity is the client's (the peer's, or the one a
+        // trusted gateway verified), and only a path that means what it
+        // says is matched against routes.
+        let client = match request_client(
+            &self.connection.client.tls,
+            &self.shared.config.trusted_gateways,
+            &parts.headers,
+        ) {
+            Ok(client) => client,
+            Err(problem) => {
+                debug!(client = %self.connection.client.addr, problem, "refusing a gateway's request");
+                return unrecorded(answer_response(
+                    StatusCode::BAD_REQUEST,
+                    "a gateway's request must name one client identity in l5d-client-id\n",
+                ));
+            }
+        };
+        set_client_id(&mut parts.headers, &client);
         if !consistent_authority(&parts.uri, &parts.headers) {
             debug!(client = %self.connection.client.addr, "refusing a request whose Host differs from its authority");
             return unrecorded(answer_response(
@@ -191,17 +242,18 @@ impl Handler {
             headers: &parts.headers,
         });
         let Some(route) = matched else {
-            return self.no_route(&policy, &authority, started);
+            return self.no_route(&policy, &client, &authority, started);
         };
 
         let series = self.series.route(
             metrics,
             &self.connection,
+            &client,
             &authority,
             &policy.server,
             &route.reference,
         );
-        let authz_request = self.authz_request(&policy, route, &parts, &authority, http2);
+        let authz_request = self.authz_request(client, &policy, route, &parts, &authority, http2);
         let verdict = self
             .shared
             .authz
@@ -246,12 +298,14 @@ impl Handler {
     fn no_route(
         &self,
         policy: &PortPolicy,
+        client: &ClientTls,
         authority: &str,
         started: Instant,
     ) -> Response<ResponseBody> {
         let series = self.series.route(
             &self.shared.metrics,
             &self.connection,
+            client,
             authority,
             &policy.server,
             &ResourceRef::default(),
@@ -265,12 +319,13 @@ impl Handler {
         )
     }
 
-    /// What the authz plugin decides on: who is asking (the client's
-    /// identity and address), which server, port and route, and the
-    /// request's method, path, authority and headers. An undeclared
-    /// protocol is the one the request came in.
+    /// What the authz plugin decides on: who is asking (the request's
+    /// client and the connection's address), which server, port and
+    /// route, and the request's method, path, authority and headers. An
+    /// undeclared protocol is the one the request came in.
     fn authz_request(
         &self,
+        client: ClientTls,
         policy: &PortPolicy,
         route: &Route,
         parts: &http::request::Parts,
@@ -278,7 +333,7 @@ impl Handler {
         http2: bool,
     ) -> AuthzRequest {
         AuthzRequest {
-            client_tls: self.connection.client.tls.clone(),
+            client_tls: client,
             client_ip: self.connection.client.addr.ip(),
             server: policy.server.clone(),
             port: self.connection.target.port(),

@@ -20,7 +20,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::{Body, Frame, SizeHint};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
-use strait_decisions::authz::ResourceRef;
+use strait_decisions::authz::{ClientTls, ResourceRef};
 use strait_proxy_metrics::{Labels, ProxyMetrics, RequestSeries, SeriesLease, Tls};
 
 use super::Connection;
@@ -45,9 +45,15 @@ pub(crate) struct ConnectionMetrics {
 /// `direction, target_addr, tls..., srv_*`: the labels of connection-level
 /// series.
 pub(crate) fn connection_labels(connection: &Connection, server: &ResourceRef) -> Labels {
+    peer_labels(connection, &connection.client.tls, server)
+}
+
+/// [`connection_labels`] with `client` as the TLS peer: a request's own
+/// client, which a trusted gateway names, where it is not the connection's.
+fn peer_labels(connection: &Connection, client: &ClientTls, server: &ResourceRef) -> Labels {
     Labels::inbound()
         .with("target_addr", connection.target.to_string())
-        .with_tls(&Tls::from(&connection.client.tls))
+        .with_tls(&Tls::from(client))
         .with_resource("srv", server)
 }
 
@@ -90,6 +96,7 @@ impl Drop for ConnectionMetrics {
 /// of request-level series.
 fn request_labels(
     connection: &Connection,
+    client: &ClientTls,
     authority: &str,
     server: &ResourceRef,
     route: &ResourceRef,
@@ -97,7 +104,7 @@ fn request_labels(
     Labels::inbound()
         .with_authority(authority)
         .with("target_addr", connection.target.to_string())
-        .with_tls(&Tls::from(&connection.client.tls))
+        .with_tls(&Tls::from(client))
         .with_resource("srv", server)
         .with_resource("route", route)
 }
@@ -105,17 +112,23 @@ fn request_labels(
 /// `direction, target_addr, tls..., srv_*, route_*`: the labels of
 /// authorization series, without the authority a client chooses (a client
 /// refused a thousand times under a thousand names is one series).
-fn authz_labels(connection: &Connection, server: &ResourceRef, route: &ResourceRef) -> Labels {
-    connection_labels(connection, server).with_resource("route", route)
+fn authz_labels(
+    connection: &Connection,
+    client: &ClientTls,
+    server: &ResourceRef,
+    route: &ResourceRef,
+) -> Labels {
+    peer_labels(connection, client, server).with_resource("route", route)
 }
 
-/// How many label sets one connection keeps series for (authorities,
-/// routes, policy versions); past that the oldest is forgotten.
+/// How many label sets one connection keeps series for (clients a gateway
+/// names, authorities, routes); past that the oldest is forgotten.
 const ROUTE_SERIES_PER_CONNECTION: usize = 16;
 
 /// The series of one route's requests on one connection: its request and
 /// response series, its denials, and its admissions by authorization.
 pub(crate) struct RouteSeries {
+    client: ClientTls,
     authority: String,
     server: ResourceRef,
     route: ResourceRef,
@@ -203,8 +216,8 @@ impl RouteSeries {
     }
 }
 
-/// The route series of one connection, looked up by authority, server and
-/// route, so a request costs a comparison and some increments rather than
+/// The route series of one connection, looked up by client, authority,
+/// server and route, so a request costs a comparison and some increments rather than
 /// a dozen label strings and their hashing.
 #[derive(Default)]
 pub(crate) struct ConnectionSeries {
@@ -212,29 +225,34 @@ pub(crate) struct ConnectionSeries {
 }
 
 impl ConnectionSeries {
-    /// The series of requests for `authority` on `route` of `server`.
+    /// The series of `client`'s requests for `authority` on `route` of
+    /// `server`.
     pub(crate) fn route(
         &self,
         metrics: &ProxyMetrics,
         connection: &Connection,
+        client: &ClientTls,
         authority: &str,
         server: &ResourceRef,
         route: &ResourceRef,
     ) -> Arc<RouteSeries> {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(found) = routes
-            .iter()
-            .find(|r| r.authority == authority && r.route == *route && r.server == *server)
-        {
+        if let Some(found) = routes.iter().find(|r| {
+            r.authority == authority
+                && r.route == *route
+                && r.server == *server
+                && r.client == *client
+        }) {
             return found.clone();
         }
-        let labels = request_labels(connection, authority, server, route);
+        let labels = request_labels(connection, client, authority, server, route);
         let series = Arc::new(RouteSeries {
+            client: client.clone(),
             authority: authority.to_string(),
             server: server.clone(),
             route: route.clone(),
             requests: Arc::new(RequestSeries::new(metrics, labels.build())),
-            authz_labels: authz_labels(connection, server, route),
+            authz_labels: authz_labels(connection, client, server, route),
             authz: OnceLock::new(),
             allowed: Mutex::new(Vec::new()),
             denied: Mutex::new(Vec::new()),

@@ -75,6 +75,8 @@ fn linkerds_sidecar_variables_with_linkerds_ports() {
         r#"{"ns":"mc-demo","pod":"bb-1"}"#
     );
     assert!(!config.gateway);
+    // Unset, no gateway is taken at its word.
+    assert!(config.trusted_gateways.is_empty());
     assert!(config.inbound_direct.is_empty());
     assert_eq!(config.detect_timeout, Duration::from_secs(10));
     assert_eq!(config.metrics_retain_idle, Duration::from_secs(600));
@@ -168,7 +170,17 @@ fn the_control_plane_is_verified_by_name_and_plaintext_only_on_loopback() {
 
 #[test]
 fn every_fault_names_its_variable() {
-    let cases: [(&str, &str, &str); 11] = [
+    let cases: [(&str, &str, &str); 13] = [
+        (
+            "STRAIT_PROXY_INBOUND_TRUSTED_GATEWAYS",
+            "linkerd-gateway.linkerd-multicluster, Bad Name",
+            "\"Bad Name\" is not a mesh identity",
+        ),
+        (
+            "STRAIT_PROXY_INBOUND_TRUSTED_GATEWAYS",
+            "a..b",
+            "empty label",
+        ),
         (
             "STRAIT_PROXY_AUTHZ_PLUGIN_DIGESTS",
             "sha256:abc",
@@ -219,6 +231,31 @@ fn every_fault_names_its_variable() {
         read(&no_token).unwrap_err().variable,
         "LINKERD2_PROXY_IDENTITY_TOKEN_FILE"
     );
+}
+
+const GATEWAY_ID: &str =
+    "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local";
+
+#[test]
+fn a_sidecar_trusts_the_gateways_it_is_given_and_a_gateway_trusts_none() {
+    let config = read(&env(&[(
+        "STRAIT_PROXY_INBOUND_TRUSTED_GATEWAYS",
+        &format!(" {GATEWAY_ID} ,, other.gw "),
+    )]))
+    .unwrap();
+    assert_eq!(
+        config.trusted_gateways,
+        BTreeSet::from([GATEWAY_ID.to_string(), "other.gw".to_string()])
+    );
+    // A gateway that took another gateway's word would let a chain of
+    // gateways launder identities.
+    let err = read(&env(&[
+        ("STRAIT_PROXY_GATEWAY", "true"),
+        ("STRAIT_PROXY_INBOUND_TRUSTED_GATEWAYS", GATEWAY_ID),
+    ]))
+    .unwrap_err();
+    assert_eq!(err.variable, "STRAIT_PROXY_INBOUND_TRUSTED_GATEWAYS");
+    assert!(err.reason.contains("trusts no gateway"), "{err}");
 }
 
 #[test]

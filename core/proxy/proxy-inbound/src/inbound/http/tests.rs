@@ -3,7 +3,9 @@ use http::header::HeaderValue;
 
 use strait_decisions::authz::ClientTls;
 
-use super::{authority, canonical_path, consistent_authority, host, set_client_id};
+use std::collections::BTreeSet;
+
+use super::{authority, canonical_path, consistent_authority, host, request_client, set_client_id};
 
 #[test]
 fn host_drops_the_port_but_keeps_ipv6_brackets() {
@@ -111,4 +113,72 @@ fn a_host_that_differs_from_the_authority_is_inconsistent() {
     let mut two = with_host("a");
     two.append("host", HeaderValue::from_static("b"));
     assert!(!consistent_authority(&origin, &two));
+}
+
+const GATEWAY: &str =
+    "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local";
+const SLOW_COOKER: &str = "slow-cooker.mc-demo.serviceaccount.identity.linkerd.cluster.local";
+
+fn named(values: &[&'static [u8]]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for value in values {
+        headers.append(
+            "l5d-client-id",
+            HeaderValue::from_bytes(value).expect("a header value"),
+        );
+    }
+    headers
+}
+
+#[test]
+fn only_a_trusted_gateway_names_the_client_of_its_requests() {
+    let trusted = BTreeSet::from([GATEWAY.to_string()]);
+    let mtls = |id: &str| ClientTls::Mtls(id.to_string());
+    let claim = named(&[SLOW_COOKER.as_bytes()]);
+    // The gateway, proven by mTLS, names the client it verified.
+    assert_eq!(
+        request_client(&mtls(GATEWAY), &trusted, &claim),
+        Ok(mtls(SLOW_COOKER))
+    );
+    // Naming no one, it is the client itself.
+    assert_eq!(
+        request_client(&mtls(GATEWAY), &trusted, &HeaderMap::new()),
+        Ok(mtls(GATEWAY))
+    );
+    // Anyone else's claim proves nothing: the peer is the client.
+    let evil = "slow-cooker-evil.mc-demo.serviceaccount.identity.linkerd.cluster.local";
+    for peer in [
+        mtls(evil),
+        ClientTls::TlsAnonymous,
+        ClientTls::Plaintext("no_tls_from_remote".into()),
+    ] {
+        assert_eq!(request_client(&peer, &trusted, &claim), Ok(peer.clone()));
+    }
+    // A gateway no one configured is just a peer.
+    assert_eq!(
+        request_client(&mtls(GATEWAY), &BTreeSet::new(), &claim),
+        Ok(mtls(GATEWAY))
+    );
+}
+
+#[test]
+fn a_gateways_claim_that_is_ambiguous_or_malformed_is_refused() {
+    let trusted = BTreeSet::from([GATEWAY.to_string()]);
+    let gateway = ClientTls::Mtls(GATEWAY.to_string());
+    for (values, problem) in [
+        (
+            &[SLOW_COOKER.as_bytes(), b"other.id".as_slice()][..],
+            "more than one",
+        ),
+        (&[b"Slow Cooker".as_slice()][..], "not a mesh identity"),
+        (&[b"".as_slice()][..], "not a mesh identity"),
+        (&[b"a..b".as_slice()][..], "not a mesh identity"),
+        (&[b"caf\xe9.local".as_slice()][..], "not text"),
+    ] {
+        let got = request_client(&gateway, &trusted, &named(values));
+        assert!(
+            got.as_ref().is_err_and(|e| e.contains(problem)),
+            "{values:?}: {got:?}"
+        );
+    }
 }
