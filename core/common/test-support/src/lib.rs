@@ -18,7 +18,8 @@
 //! - [`guide`]: the names of Linkerd's pod-to-pod guide the tests replay;
 //! - [`net`]: loopback ports, a plain HTTP/1.1 GET and a raw request;
 //! - [`process`]: finding programs the tests drive;
-//! - [`bench`]: what the benchmarks measure with.
+//! - [`bench`]: what the benchmarks measure with;
+//! - [`websocket`]: the client side of upgrades and WebSockets.
 //!
 //! Features add fixtures that stand on other crates, so that a crate low in
 //! the stack pulls in nothing it does not use: `k8s` (typed objects),
@@ -38,6 +39,7 @@ pub mod net;
 pub mod objects;
 pub mod poll;
 pub mod process;
+pub mod websocket;
 
 #[cfg(feature = "grpc")]
 pub mod grpc;

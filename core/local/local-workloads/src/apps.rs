@@ -1,7 +1,9 @@
-//! The built-in images at work: bb's `terminus` HTTP server and
-//! slow_cooker's open-loop HTTP client, each a task of the Pod running it.
+//! The built-in images at work: bb's `terminus` HTTP server,
+//! slow_cooker's open-loop HTTP client and jmalloc/echo-server, each a task
+//! of the Pod running it.
 
 mod bb;
+mod echo;
 mod report;
 mod resolve;
 
@@ -22,6 +24,7 @@ use crate::images::{SlowCooker, Terminus};
 use crate::logs::ContainerLog;
 use report::{Outcome, Report};
 
+pub(crate) use echo::serve_echo;
 pub(crate) use resolve::{Dial, DialError};
 
 /// How long a connection attempt may take before the request counts as failed.

@@ -1,8 +1,8 @@
 //! The images `strait local` can run, read from a container's image,
 //! command and arguments: bb's `terminus` server and slow_cooker, the two
-//! the pod-to-pod guide deploys, and the proxy image as a multicluster
-//! gateway, as the gateway guide deploys it. Anything else is named as
-//! unsupported.
+//! the pod-to-pod guide deploys, jmalloc/echo-server (HTTP and WebSocket
+//! echo), and the proxy image as a multicluster gateway, as the gateway
+//! guide deploys it. Anything else is named as unsupported.
 
 use std::fmt;
 use std::time::Duration;
@@ -17,6 +17,13 @@ pub use reason::UnsupportedReason;
 const BB: &str = "buoyantio/bb";
 /// The repository of slow_cooker, the guide's load generator.
 const SLOW_COOKER: &str = "buoyantio/slow_cooker";
+/// The HTTP and WebSocket echo server Kubernetes users deploy to try
+/// upgrades through a mesh.
+const ECHO_SERVER: &str = "jmalloc/echo-server";
+/// The variable echo-server reads its port from.
+const ECHO_PORT_ENV: &str = "PORT";
+/// echo-server's port when [`ECHO_PORT_ENV`] is unset.
+const ECHO_DEFAULT_PORT: u16 = 8080;
 /// Linkerd's proxy image, which `strait local` runs as a gateway.
 const LINKERD_PROXY: &str = "cr.l5d.io/linkerd/proxy";
 /// strait's own image, whose `proxy` command is the proxy.
@@ -27,7 +34,8 @@ const GATEWAY_ENV: &str = strait_mesh::env::GATEWAY;
 const WHAT_RUNS: &str = "strait local runs only buoyantio/bb (as `terminus \
      --h1-server-port=PORT --response-text=TEXT`), buoyantio/slow_cooker \
      (`[--qps N] [--concurrency C] URL`, directly or from a `/bin/sh -c` \
-     script of `sleep` lines and one slow_cooker invocation), and \
+     script of `sleep` lines and one slow_cooker invocation), \
+     jmalloc/echo-server (its own entrypoint, PORT in the environment), and \
      cr.l5d.io/linkerd/proxy or ghcr.io/strait-mesh/strait (`proxy`) with \
      STRAIT_PROXY_GATEWAY=true, as a multicluster gateway";
 
@@ -38,6 +46,8 @@ pub enum Program {
     Terminus(Terminus),
     /// slow_cooker: an HTTP/1.1 load generator.
     SlowCooker(SlowCooker),
+    /// jmalloc/echo-server: echoes HTTP requests and WebSocket messages.
+    EchoServer(EchoServer),
     /// The proxy as a multicluster gateway: the Pod runs a strait proxy in
     /// gateway mode on its address and no application, as the gateway
     /// Deployment of `linkerd multicluster install` does.
@@ -55,6 +65,26 @@ pub struct Terminus {
     pub percentage_failure: u8,
     /// How long each answer is delayed (`--sleep-in-millis`).
     pub delay: Duration,
+}
+
+/// jmalloc/echo-server: answers every request with the request itself,
+/// and echoes the messages of every WebSocket it accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EchoServer {
+    /// The port it serves HTTP/1.1 on (`PORT`, 8080 unset).
+    pub port: u16,
+}
+
+impl Program {
+    /// The port the program serves on, if it is a server: what the Pod
+    /// binds, and what its proxy forwards to.
+    pub fn server_port(&self) -> Option<u16> {
+        match self {
+            Program::Terminus(terminus) => Some(terminus.port),
+            Program::EchoServer(echo) => Some(echo.port),
+            Program::SlowCooker(_) | Program::Gateway => None,
+        }
+    }
 }
 
 /// slow_cooker: sends requests to one URL at a fixed rate.
@@ -146,6 +176,9 @@ pub fn program_of(container: &Container) -> Result<Program, UnsupportedImage> {
                 .map(Program::SlowCooker)
                 .map_err(unsupported)
         }
+        ECHO_SERVER => echo_server(container, &command, &args)
+            .map(Program::EchoServer)
+            .map_err(unsupported),
         LINKERD_PROXY | STRAIT => gateway(container, &image, &command, &args)
             .map(|()| Program::Gateway)
             .map_err(unsupported),
@@ -207,6 +240,38 @@ fn gateway(
         Some("true") => Ok(()),
         _ => Err(UnsupportedReason::NotAGateway),
     }
+}
+
+/// echo-server as its image starts it: its own entrypoint (or
+/// `echo-server` named), no arguments, the port from `PORT`.
+fn echo_server(
+    container: &Container,
+    command: &[String],
+    args: &[String],
+) -> Result<EchoServer, UnsupportedReason> {
+    if let Some(first) = command.first().filter(|c| basename(c) != "echo-server") {
+        return Err(UnsupportedReason::NotEchoServer(first.clone()));
+    }
+    if let Some(extra) = command.iter().skip(1).chain(args).next() {
+        return Err(UnsupportedReason::UnexpectedArgument(extra.clone()));
+    }
+    let port = container
+        .env
+        .iter()
+        .flatten()
+        .find(|v| v.name == ECHO_PORT_ENV)
+        .map(|v| {
+            let value = v.value.clone().unwrap_or_default();
+            value.trim().parse::<u16>().ok().filter(|p| *p != 0).ok_or(
+                UnsupportedReason::EnvNotAPort {
+                    name: ECHO_PORT_ENV.to_string(),
+                    value,
+                },
+            )
+        })
+        .transpose()?
+        .unwrap_or(ECHO_DEFAULT_PORT);
+    Ok(EchoServer { port })
 }
 
 fn basename(path: &str) -> &str {

@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::apps::{self, Dial, Task};
-use crate::images::{Program, Terminus};
+use crate::images::Program;
 use crate::logs::{ContainerLog, PodLogs};
 use crate::naming;
 use crate::{ClusterRuntime, IpPool, PodTable, PodView};
@@ -534,9 +534,15 @@ async fn launch_pod(
         None
     };
     let mut apps = Vec::new();
-    for (listener, terminus, container) in listeners {
+    for (listener, program, container) in listeners {
         let log = log_of(launch, &container);
-        apps.push(apps::serve_terminus(listener, terminus, log));
+        match program {
+            Program::Terminus(terminus) => apps.push(apps::serve_terminus(listener, terminus, log)),
+            Program::EchoServer(echo) => {
+                apps.push(apps::serve_echo(listener, echo, launch.key.1.clone(), log));
+            }
+            Program::SlowCooker(_) | Program::Gateway => {}
+        }
     }
     apps.extend(start_clients(cluster, table, launch));
     report_ready(cluster, table, pod, launch, proxy.as_ref()).await;
@@ -546,20 +552,23 @@ async fn launch_pod(
     })
 }
 
+/// A server of the Pod, bound: its listener, its program and container.
+type BoundServer = (TcpListener, Program, String);
+
 /// Binds every server of the Pod: on its own address when unmeshed; behind
 /// the proxy (on loopback, at a port the proxy is told) when meshed.
 async fn bind_servers(
     launch: &Launch,
-) -> Result<(Vec<(TcpListener, Terminus, String)>, Vec<DirectInbound>), LaunchFailure> {
+) -> Result<(Vec<BoundServer>, Vec<DirectInbound>), LaunchFailure> {
     let ip = launch.ip;
     let mut listeners = Vec::new();
     let mut direct = Vec::new();
     for (container, program) in &launch.programs {
-        if let Program::Terminus(terminus) = program {
+        if let Some(port) = program.server_port() {
             let bind_to = if launch.meshed {
                 SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 0)
             } else {
-                SocketAddr::new(ip, terminus.port)
+                SocketAddr::new(ip, port)
             };
             let listener = TcpListener::bind(bind_to).await.map_err(|e| {
                 LaunchFailure::new(
@@ -572,10 +581,10 @@ async fn bind_servers(
                 .local_addr()
                 .map_err(|e| LaunchFailure::new(container, e.to_string(), None))?;
             direct.push(DirectInbound {
-                listen: SocketAddr::new(ip, terminus.port),
+                listen: SocketAddr::new(ip, port),
                 app,
             });
-            listeners.push((listener, terminus.clone(), container.clone()));
+            listeners.push((listener, program.clone(), container.clone()));
         }
     }
     Ok((listeners, direct))

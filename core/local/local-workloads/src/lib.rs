@@ -42,7 +42,7 @@ use tokio::task::JoinHandle;
 
 pub use apps::LoadCounts;
 pub use images::{
-    Program, SlowCooker, Terminus, UnsupportedImage, UnsupportedReason, Url, program_of,
+    EchoServer, Program, SlowCooker, Terminus, UnsupportedImage, UnsupportedReason, Url, program_of,
 };
 pub use ip_pool::IpPool;
 pub use logs::{

@@ -16,6 +16,17 @@ pub enum UnsupportedReason {
     /// bb's image started with another command.
     #[error("the command {0:?} is not bb")]
     NotBb(String),
+    /// An environment variable that should hold a port number.
+    #[error("the environment variable {name}={value:?} is not a port number")]
+    EnvNotAPort {
+        /// The variable.
+        name: String,
+        /// Its value as given.
+        value: String,
+    },
+    /// echo-server's image started with another command.
+    #[error("the command {0:?} is not echo-server")]
+    NotEchoServer(String),
     /// strait's image started as something other than its proxy.
     #[error("strait runs here only as `strait-proxy` or `strait proxy`, not as {0:?}")]
     NotStraitProxy(Vec<String>),

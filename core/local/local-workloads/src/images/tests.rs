@@ -232,3 +232,47 @@ fn slow_cookers_interval_is_read() {
         })
     ));
 }
+
+#[test]
+fn echo_server_serves_on_its_port_variable_or_8080() {
+    let echo = |extra: serde_json::Value| {
+        let mut spec = json!({"name": "echo", "image": "jmalloc/echo-server:v0.3.7"});
+        spec.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        program_of(&container(spec))
+    };
+    assert_eq!(
+        echo(json!({})),
+        Ok(Program::EchoServer(EchoServer { port: 8080 }))
+    );
+    let on_9000 = echo(json!({"env": [{"name": "PORT", "value": "9000"}]}));
+    assert_eq!(on_9000, Ok(Program::EchoServer(EchoServer { port: 9000 })));
+    assert_eq!(on_9000.unwrap().server_port(), Some(9000));
+    assert_eq!(
+        echo(json!({"command": ["/bin/echo-server"]})),
+        Ok(Program::EchoServer(EchoServer { port: 8080 }))
+    );
+    for (extra, why) in [
+        (
+            json!({"env": [{"name": "PORT", "value": "http"}]}),
+            "PORT=\"http\" is not a port number",
+        ),
+        (
+            json!({"env": [{"name": "PORT", "value": "0"}]}),
+            "PORT=\"0\" is not a port number",
+        ),
+        (
+            json!({"command": ["/bin/sh"]}),
+            "\"/bin/sh\" is not echo-server",
+        ),
+        (
+            json!({"args": ["--verbose"]}),
+            "unexpected argument \"--verbose\"",
+        ),
+    ] {
+        let err = echo(extra.clone()).expect_err("refused");
+        assert_eq!(err.image, "jmalloc/echo-server:v0.3.7");
+        assert!(err.to_string().contains(why), "{extra}: {err}");
+    }
+}

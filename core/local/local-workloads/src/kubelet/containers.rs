@@ -78,10 +78,7 @@ pub(super) fn containers_of(spec: &PodSpec) -> Containers {
 pub(super) fn bound_ports(programs: &[(String, Program)], meshed: bool) -> Vec<u16> {
     let mut ports: Vec<u16> = programs
         .iter()
-        .filter_map(|(_, program)| match program {
-            Program::Terminus(terminus) => Some(terminus.port),
-            _ => None,
-        })
+        .filter_map(|(_, program)| program.server_port())
         .collect();
     if meshed {
         ports.extend([INBOUND_PORT, OUTBOUND_PORT, ADMIN_PORT]);
