@@ -271,3 +271,24 @@ async fn a_member_whose_ports_differ_is_reported_and_an_unlinked_cluster_leaves(
     .await;
     m.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_the_mirror_did_not_make_is_never_taken_over() {
+    let m = mesh().await;
+    let mut theirs = bb(false, ("admin", 9990));
+    theirs.metadata.name = Some("bb-federated".into());
+    m.west.apply(&theirs, "kubectl").await.unwrap();
+    m.east
+        .apply(&bb(true, ("http", 8080)), "kubectl")
+        .await
+        .unwrap();
+    eventually("east's Link reports the name taken", async || {
+        m.federated_status("east").await
+            == vec![("bb".into(), reason::ERROR.into(), ConditionStatus::False)]
+    })
+    .await;
+    let kept = m.federated().await.unwrap();
+    assert_eq!(kept.metadata.annotations, None, "{kept:?}");
+    assert_eq!(kept.spec.unwrap().ports.unwrap()[0].port, 9990);
+    m.stop().await;
+}
