@@ -35,6 +35,11 @@ const PLUGINS: &[(&str, &str, &str)] = &[
         "STRAIT_EXPORT_FAULTY_WASM",
     ),
     (
+        "strait-export-v0-1",
+        "strait_export_v0_1",
+        "STRAIT_EXPORT_V0_1_WASM",
+    ),
+    (
         "strait-example-authz-namespaces",
         "strait_example_authz_namespaces",
         "STRAIT_EXAMPLE_AUTHZ_NAMESPACES_WASM",

@@ -3,7 +3,9 @@
 //! It lifts the Service and Link into `strait-decisions` types and applies
 //! Linkerd's selectors (remote-discovery selector → pod to pod; gateway selector
 //! → through the gateway, when the Link has one; an unset or empty selector
-//! matches nothing), so the Wasm default and the native reference are the same code.
+//! matches nothing), and Linkerd's federated selector (a non-headless Service
+//! it matches joins `<service>-federated`), so the Wasm default and the native
+//! reference are the same code.
 
 use strait_decisions::export as native;
 use strait_decisions::selector::{LabelSelector, Labels, Operator, Requirement};
@@ -20,21 +22,7 @@ struct DefaultExporter;
 
 impl Guest for DefaultExporter {
     fn decide(service: wit::RemoteService, link: wit::Link) -> wit::Decision {
-        let service = native::RemoteService {
-            namespace: service.namespace,
-            name: service.name,
-            labels: labels(service.labels),
-            annotations: labels(service.annotations),
-            ports: Vec::new(),
-            headless: service.headless,
-        };
-        let link = native::Link {
-            name: link.name,
-            target_cluster_name: link.target_cluster_name,
-            selector: link.selector.map(selector),
-            remote_discovery_selector: link.remote_discovery_selector.map(selector),
-            has_gateway: link.has_gateway,
-        };
+        let (service, link) = lift(service, link);
         match native::decide(&service, &link) {
             native::ExportDecision::NotExported(reason) => wit::Decision::NotExported(reason),
             native::ExportDecision::Gateway(extras) => {
@@ -45,6 +33,38 @@ impl Guest for DefaultExporter {
             }
         }
     }
+
+    fn federate(service: wit::RemoteService, link: wit::Link) -> wit::Federation {
+        let (service, link) = lift(service, link);
+        match native::decide_federated(&service, &link) {
+            native::FederatedDecision::NotMember(reason) => wit::Federation::NotFederated(reason),
+            native::FederatedDecision::Member(extras) => {
+                wit::Federation::Federated(mirror_extras(extras))
+            }
+        }
+    }
+}
+
+/// The call's inputs as the native reference takes them; the ports play no
+/// part in Linkerd's rules.
+fn lift(service: wit::RemoteService, link: wit::Link) -> (native::RemoteService, native::Link) {
+    let service = native::RemoteService {
+        namespace: service.namespace,
+        name: service.name,
+        labels: labels(service.labels),
+        annotations: labels(service.annotations),
+        ports: Vec::new(),
+        headless: service.headless,
+    };
+    let link = native::Link {
+        name: link.name,
+        target_cluster_name: link.target_cluster_name,
+        selector: link.selector.map(selector),
+        remote_discovery_selector: link.remote_discovery_selector.map(selector),
+        has_gateway: link.has_gateway,
+        federated_selector: link.federated_selector.map(selector),
+    };
+    (service, link)
 }
 
 export!(DefaultExporter);

@@ -10,8 +10,8 @@ wit_bindgen::generate!({
 });
 
 pub use self::strait::export_mode::types::{
-    Decision, Label, LabelSelector, Link, MirrorExtras, RemoteService, SelectorOperator,
-    SelectorRequirement, ServicePort,
+    Decision, Federation, Label, LabelSelector, Link, MirrorExtras, RemoteService,
+    SelectorOperator, SelectorRequirement, ServicePort,
 };
 
 /// Runs an [`crate::Exporter`] for the generated export glue; the log sink is
@@ -20,6 +20,13 @@ pub use self::strait::export_mode::types::{
 pub fn __run<P: crate::Exporter>(service: RemoteService, link: Link) -> Decision {
     crate::log::install(write_log);
     P::decide(&service, &link)
+}
+
+/// Runs [`crate::Exporter::federate`] for the generated export glue.
+#[doc(hidden)]
+pub fn __run_federate<P: crate::Exporter>(service: RemoteService, link: Link) -> Federation {
+    crate::log::install(write_log);
+    P::federate(&service, &link)
 }
 
 fn write_log(level: crate::log::Level, message: &str) {
@@ -47,6 +54,12 @@ macro_rules! export_export {
                     link: $crate::export::Link,
                 ) -> $crate::export::Decision {
                     $crate::export::__run::<$plugin>(service, link)
+                }
+                fn federate(
+                    service: $crate::export::RemoteService,
+                    link: $crate::export::Link,
+                ) -> $crate::export::Federation {
+                    $crate::export::__run_federate::<$plugin>(service, link)
                 }
             }
     $crate::export::__export_export_world!(__StraitExport with_types_in $crate::export);

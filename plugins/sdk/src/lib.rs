@@ -113,6 +113,14 @@ pub trait Authorizer {
 pub trait Exporter {
     /// Decides whether and how `service` is mirrored through `link`.
     fn decide(service: &export::RemoteService, link: &export::Link) -> export::Decision;
+
+    /// Decides whether `service` joins the federated Service
+    /// `<service>-federated` of the linking cluster; asked apart from
+    /// [`Exporter::decide`], as a Service may be both mirrored and a member.
+    /// Unless overridden, Linkerd's rule: [`selector::federated_by_link`].
+    fn federate(service: &export::RemoteService, link: &export::Link) -> export::Federation {
+        selector::federated_by_link(service, link)
+    }
 }
 
 /// Mirror extras with no labels or annotations, for the common export

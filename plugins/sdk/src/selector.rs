@@ -1,7 +1,9 @@
 //! Kubernetes label selectors and label/annotation lookup over the export
 //! world's types.
 
-use crate::export::{Label, LabelSelector, SelectorOperator, SelectorRequirement};
+use crate::export::{
+    Federation, Label, LabelSelector, Link, RemoteService, SelectorOperator, SelectorRequirement,
+};
 
 /// The value of `key` in a Service's labels or annotations.
 pub fn get<'a>(labels: &'a [Label], key: &str) -> Option<&'a str> {
@@ -39,6 +41,25 @@ pub fn matches_for_link(selector: Option<&LabelSelector>, labels: &[Label]) -> b
         }
         _ => false,
     }
+}
+
+/// Linkerd's federated rule: a Service matching the Link's
+/// `federatedServiceSelector` (absent or empty matches nothing) joins, unless
+/// it is headless.
+pub fn federated_by_link(service: &RemoteService, link: &Link) -> Federation {
+    if !matches_for_link(link.federated_selector.as_ref(), &service.labels) {
+        return Federation::NotFederated(format!(
+            "service {}/{} does not match the federated service selector of link {}",
+            service.namespace, service.name, link.name
+        ));
+    }
+    if service.headless {
+        return Federation::NotFederated(format!(
+            "service {}/{} is headless and cannot join a federated service",
+            service.namespace, service.name
+        ));
+    }
+    Federation::Federated(crate::no_extras())
 }
 
 /// One `matchExpressions` entry. `In` with no values matches nothing and

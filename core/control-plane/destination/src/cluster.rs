@@ -15,8 +15,8 @@ mod addresses;
 mod endpoints;
 mod resources;
 
-pub(crate) use resources::ServiceInfo;
 use resources::{EndpointsInfo, SliceInfo};
+pub(crate) use resources::{Federation, ServiceInfo};
 
 /// The resources of one cluster that resolutions are computed from.
 ///

@@ -201,6 +201,9 @@ impl Clusters {
     fn compute(&self, key: &ResolutionKey) -> Option<EndpointSet> {
         let index = self.clusters.get(&key.cluster)?;
         let service = index.service(&key.namespace, &key.service)?;
+        if let Some(federation) = &service.federated {
+            return Some(self.federated_endpoints(index, key, federation));
+        }
         let set = match &service.remote {
             Some(remote) => Some(
                 self.clusters
@@ -216,6 +219,33 @@ impl Clusters {
         })
     }
 
+    /// A federated Service's endpoints: those of its local member and of
+    /// each remote member at the same port, each with its own cluster's
+    /// identities; a member whose cluster or Service is unknown adds none.
+    fn federated_endpoints(
+        &self,
+        index: &ClusterIndex,
+        key: &ResolutionKey,
+        federation: &crate::cluster::Federation,
+    ) -> EndpointSet {
+        let local = federation
+            .local
+            .as_ref()
+            .and_then(|service| index.local_endpoints(&key.namespace, service, key.port));
+        let remote = federation.remote.iter().filter_map(|member| {
+            self.clusters.get(&member.cluster)?.local_endpoints(
+                &key.namespace,
+                &member.service,
+                key.port,
+            )
+        });
+        let mut set = EndpointSet::default();
+        for member in local.into_iter().chain(remote) {
+            set.endpoints.extend(member.endpoints);
+        }
+        set
+    }
+
     /// Moves the generation when the pods behind addresses changed and the
     /// refresh since `before` did not already move it, so that watchers of
     /// addresses wake.
@@ -225,13 +255,13 @@ impl Clusters {
         }
     }
 
-    /// Namespaces holding remote-discovery mirrors (in any cluster) that
-    /// resolve through `cluster`.
+    /// Namespaces holding remote-discovery mirrors or federated Services
+    /// (in any cluster) that resolve through `cluster`.
     fn mirror_namespaces(&self, cluster: &str) -> BTreeSet<String> {
         self.clusters
             .values()
             .flat_map(|index| index.all_services())
-            .filter(|(_, s)| s.remote.as_ref().is_some_and(|r| r.cluster == cluster))
+            .filter(|(_, s)| s.reads_cluster(cluster))
             .map(|((ns, _), _)| ns.clone())
             .collect()
     }
@@ -243,8 +273,7 @@ impl Clusters {
         for (name, index) in &self.clusters {
             for namespace in namespaces {
                 for (service, info) in index.services_in(namespace) {
-                    let reads_changed = name == changed
-                        || info.remote.as_ref().is_some_and(|r| r.cluster == changed);
+                    let reads_changed = name == changed || info.reads_cluster(changed);
                     if reads_changed {
                         affected.extend(
                             info.ports

@@ -60,7 +60,7 @@ pub enum LinkFault {
         .source.key
     )]
     Selector {
-        /// `selector` or `remoteDiscoverySelector`.
+        /// `selector`, `remoteDiscoverySelector` or `federatedServiceSelector`.
         selector: &'static str,
         /// The entry's position.
         index: usize,
@@ -189,6 +189,10 @@ impl LinkConfig {
                 &spec.remote_discovery_selector,
             )?,
             has_gateway: gateway.is_some(),
+            federated_selector: selector(
+                "federatedServiceSelector",
+                &spec.federated_service_selector,
+            )?,
         };
         Ok(LinkConfig {
             name,
@@ -285,7 +289,7 @@ fn excluded(patterns: &[String], key: &str) -> bool {
 
 /// A Kubernetes selector in the decision crate's form, or the position of
 /// the first malformed `matchExpressions` entry and what is wrong with it.
-fn convert_selector(s: &K8sSelector) -> Result<LabelSelector, (usize, SelectorError)> {
+pub(crate) fn convert_selector(s: &K8sSelector) -> Result<LabelSelector, (usize, SelectorError)> {
     let match_expressions = s
         .match_expressions
         .iter()

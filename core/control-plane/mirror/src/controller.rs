@@ -21,6 +21,7 @@ use crate::desired::{
     FIELD_MANAGER, endpoints_are_current, gateway_endpoints, is_our_mirror, mirror_service,
     remote_service, service_is_current,
 };
+use crate::federated::Federation;
 use crate::metrics::MirrorMetrics;
 use crate::status::StatusBook;
 
@@ -75,6 +76,8 @@ pub struct ServiceMirror<L, R> {
     remote_ready: HashMap<Key, bool>,
     /// Gateway mode: whether the gateway answers its probe.
     gateway_alive: bool,
+    /// The remote Services' memberships of federated Services.
+    federation: Federation,
 }
 
 /// A running mirror: dropping it (or calling [`MirrorHandle::stop`]) stops it.
@@ -107,6 +110,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             .ok()
             .flatten();
         let status = StatusBook::from_status(current.as_ref().and_then(|l| l.status.as_ref()));
+        let federation = Federation::new(current.as_ref().and_then(|l| l.status.as_ref()), &config);
         Ok(ServiceMirror {
             local,
             remote,
@@ -122,6 +126,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             modes: HashMap::new(),
             remote_ready: HashMap::new(),
             gateway_alive: true,
+            federation,
         })
     }
 
@@ -146,6 +151,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
     /// so that a restart does not act on a partial view of either cluster.
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let mut watches = self.open_watches();
+        let mut federated = Federation::watch(&self.local);
         let mut liveness = self.gateway_liveness();
         let mut plugin_check = tokio::time::interval(PLUGIN_CHECK);
         let (mut remote_synced, mut mirrors_synced, mut started) = (false, false, false);
@@ -176,6 +182,19 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                         }
                     }
                 },
+                event = federated.next() => match event {
+                    Some(Ok(event)) => {
+                        let members = self.federation.on_event(event, &self.link);
+                        if started {
+                            for key in members {
+                                let remote = self.remote_services.get(&key);
+                                self.federation.reconcile(&self.local, &self.link, &self.plugin, &key, remote).await;
+                            }
+                        }
+                    }
+                    Some(Err(err)) => tracing::warn!(link = %self.link.name, "federated services watch failed: {err}"),
+                    None => federated = Federation::watch(&self.local),
+                },
                 event = watches.namespaces.next() => {
                     if let Some(Ok(Event::Apply(ns))) = event {
                         let ns = ns.metadata.name.unwrap_or_default();
@@ -204,13 +223,22 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
                     }
                 },
             }
-            if !started && remote_synced && mirrors_synced && endpoints_synced {
+            if !started
+                && remote_synced
+                && mirrors_synced
+                && endpoints_synced
+                && self.federation.synced()
+            {
                 started = true;
                 self.collect_orphans().await;
+                self.federation
+                    .collect_orphans(&self.local, &self.link, &self.remote_services)
+                    .await;
                 self.reconcile_all().await;
             }
             if started {
                 self.flush_status().await;
+                self.federation.flush_status(&self.local, &self.link).await;
             }
         }
     }
@@ -466,6 +494,10 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
 
     /// Brings the mirror of one remote Service in line with the plugin's decision.
     async fn reconcile(&mut self, key: &Key) {
+        let remote = self.remote_services.get(key);
+        self.federation
+            .reconcile(&self.local, &self.link, &self.plugin, key, remote)
+            .await;
         let Some(remote) = self.remote_services.get(key).cloned() else {
             self.unmirror(key).await;
             return;

@@ -25,9 +25,13 @@ impl StatusBook {
     /// Starts from the Link's current status, so a restart rewrites nothing
     /// and keeps transition times.
     pub(crate) fn from_status(status: Option<&LinkStatus>) -> Self {
-        let all = status
-            .and_then(|s| s.mirror_services.clone())
-            .unwrap_or_default();
+        Self::from_entries(status.and_then(|s| s.mirror_services.clone()))
+    }
+
+    /// Starts from one list of the Link's status (`mirrorServices` or
+    /// `federatedServices`).
+    pub(crate) fn from_entries(entries: Option<Vec<ServiceStatus>>) -> Self {
+        let all = entries.unwrap_or_default();
         let (ours, others): (Vec<_>, Vec<_>) = all
             .into_iter()
             .partition(|e| e.controller_name == CONTROLLER_NAME);

@@ -1,6 +1,8 @@
 //! Keeps one Link's mirror running: starts it when the Link appears, restarts
 //! it when the Link's spec changes, stops it (leaving the mirrors in place, as
-//! Linkerd does) when the Link is deleted.
+//! Linkerd does) when the Link is deleted; its cluster's members then leave
+//! the federated Services. Beside it runs the controller of this cluster's own
+//! federated members.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -50,6 +52,13 @@ pub async fn supervise_link<L, R, C, Fut>(
     // What was reported about the Link, so each fault is said once.
     let mut events = EventRecorder::new(EVENT_COMPONENT);
     let mut retry = tokio::time::interval(RECONNECT);
+    // This cluster's own members of federated Services, for as long as a
+    // Link is supervised.
+    let local_federation = tokio::spawn(crate::federated::local::run_local_federation(
+        local.clone(),
+        stop.clone(),
+    ));
+    let mut target: Option<String> = None;
     loop {
         let wanted: Option<Option<Link>> = tokio::select! {
             _ = stop.changed() => break,
@@ -76,6 +85,11 @@ pub async fn supervise_link<L, R, C, Fut>(
                     tracing::info!(link = %name, "link deleted; mirror stopped, mirrors left in place");
                     handle.stop().await;
                 }
+                // Its cluster's members leave the federated Services: their
+                // endpoints can no longer be followed.
+                if let Some(cluster) = target.take() {
+                    crate::federated::leave_cluster(&local, &cluster).await;
+                }
                 pending = None;
                 // A Link made again is told its faults again.
                 events = EventRecorder::new(EVENT_COMPONENT);
@@ -99,6 +113,7 @@ pub async fn supervise_link<L, R, C, Fut>(
                     continue;
                 }
                 events.forget(&link, INVALID_LINK);
+                target = link.spec.target_cluster_name.clone();
                 match start(&local, &link, &connect, &plugin, &metrics).await {
                     Ok(handle) => {
                         events.forget(&link, INVALID_CREDENTIALS);
@@ -120,6 +135,7 @@ pub async fn supervise_link<L, R, C, Fut>(
     if let Some((_, handle)) = running.take() {
         handle.stop().await;
     }
+    let _ = local_federation.await;
 }
 
 /// The reason of the Event a Link the mirror cannot read gets.

@@ -53,8 +53,64 @@ pub const FEDERATED: &str = "mirror.linkerd.io/federated";
 pub const FEDERATED_MEMBER: &str = "member";
 
 /// Label on a remote-discovery mirror naming the target cluster whose
-/// endpoints the destination service must resolve it through.
+/// endpoints the destination service must resolve it through. On a federated
+/// Service the same key is an annotation listing its remote members as
+/// `<service>@<cluster>`, comma separated (see [`remote_discovery_members`]).
 pub const REMOTE_DISCOVERY: &str = "multicluster.linkerd.io/remote-discovery";
+
+/// Annotation on a federated Service naming the Service of this cluster that
+/// is one of its members (local discovery).
+pub const LOCAL_DISCOVERY: &str = "multicluster.linkerd.io/local-discovery";
+
+/// The suffix of a federated Service's name: `<service>-federated`.
+pub const FEDERATED_SUFFIX: &str = "-federated";
+
+/// The federated Service the members named `service` join.
+pub fn federated_service_name(service: &str) -> String {
+    format!("{service}{FEDERATED_SUFFIX}")
+}
+
+/// One remote member of a federated Service: a Service of a linked cluster.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RemoteMember {
+    /// The Service's name in its cluster (same namespace as the federated
+    /// Service).
+    pub service: String,
+    /// The linked cluster, by the Link's `targetClusterName`.
+    pub cluster: String,
+}
+
+impl std::fmt::Display for RemoteMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.service, self.cluster)
+    }
+}
+
+/// The remote members a [`REMOTE_DISCOVERY`] annotation lists, in order;
+/// entries that are not `<service>@<cluster>` are skipped, as Linkerd's
+/// destination skips them (with the entry returned so callers can report it).
+pub fn remote_discovery_members(annotation: &str) -> (Vec<RemoteMember>, Vec<String>) {
+    let mut members = Vec::new();
+    let mut invalid = Vec::new();
+    for entry in annotation
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        match entry.split_once('@') {
+            Some((service, cluster))
+                if !service.is_empty() && !cluster.is_empty() && !cluster.contains('@') =>
+            {
+                members.push(RemoteMember {
+                    service: service.to_string(),
+                    cluster: cluster.to_string(),
+                });
+            }
+            _ => invalid.push(entry.to_string()),
+        }
+    }
+    (members, invalid)
+}
 
 /// Label on a remote-discovery mirror naming the Service in the target
 /// cluster, since the mirror's own name carries the cluster suffix.

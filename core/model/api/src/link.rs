@@ -27,6 +27,12 @@ pub mod reason {
     /// The remote Service's namespace does not exist in this cluster, so
     /// its mirror cannot be created until it does.
     pub const MISSING_NAMESPACE: &str = "MissingNamespace";
+    /// A federated member whose ports differ from the federated Service's
+    /// (same port with another name or protocol, or another set of ports):
+    /// it is a member, but clients of a port it lacks or names otherwise
+    /// do not reach it as they would the others. strait's own reason;
+    /// Linkerd takes the ports of one member silently.
+    pub const PORT_CONFLICT: &str = "PortConflict";
 }
 
 /// The target cluster a service mirror controller watches, and what it

@@ -44,6 +44,8 @@ pub struct ExportCase {
     pub link: Link,
     /// The expected mode.
     pub expected: ExportMode,
+    /// Whether the Service joins the federated Service.
+    pub federated: bool,
 }
 
 /// The mode of an export decision, without reasons or extras.
@@ -392,6 +394,10 @@ pub fn default_link(has_gateway: bool) -> Link {
             "remote-discovery",
         )])),
         has_gateway,
+        federated_selector: Some(LabelSelector::from_labels([(
+            "mirror.linkerd.io/federated",
+            "member",
+        )])),
     }
 }
 
@@ -403,8 +409,88 @@ pub fn export_cases() -> Vec<ExportCase> {
         service,
         link,
         expected,
+        federated: false,
+    };
+    let member = [("mirror.linkerd.io/federated", "member")];
+    let federated = |name, service, link, expected, federated| ExportCase {
+        name,
+        service,
+        link,
+        expected,
+        federated,
     };
     vec![
+        federated(
+            "federated=member joins the federated service only",
+            remote_bb(&member),
+            default_link(false),
+            ExportMode::NotExported,
+            true,
+        ),
+        federated(
+            "a service matching both selectors is mirrored and a member",
+            remote_bb(&[
+                ("mirror.linkerd.io/exported", "remote-discovery"),
+                ("mirror.linkerd.io/federated", "member"),
+            ]),
+            default_link(false),
+            ExportMode::RemoteDiscovery,
+            true,
+        ),
+        federated(
+            "a headless service never joins a federated service",
+            RemoteService {
+                headless: true,
+                ..remote_bb(&member)
+            },
+            default_link(false),
+            ExportMode::NotExported,
+            false,
+        ),
+        federated(
+            "a nil federated selector matches nothing",
+            remote_bb(&member),
+            Link {
+                federated_selector: None,
+                ..default_link(false)
+            },
+            ExportMode::NotExported,
+            false,
+        ),
+        federated(
+            "an empty federated selector matches nothing",
+            remote_bb(&member),
+            Link {
+                federated_selector: Some(LabelSelector::default()),
+                ..default_link(false)
+            },
+            ExportMode::NotExported,
+            false,
+        ),
+        federated(
+            "another value of the federated label is not a member",
+            remote_bb(&[("mirror.linkerd.io/federated", "no")]),
+            default_link(false),
+            ExportMode::NotExported,
+            false,
+        ),
+        federated(
+            "a custom federated selector with expressions is honoured",
+            remote_bb(&[("team", "payments")]),
+            Link {
+                federated_selector: Some(LabelSelector {
+                    match_labels: Labels::new(),
+                    match_expressions: vec![Requirement {
+                        key: "team".into(),
+                        operator: Operator::Exists,
+                        values: Vec::new(),
+                    }],
+                }),
+                ..default_link(false)
+            },
+            ExportMode::NotExported,
+            true,
+        ),
         case(
             "guide: exported=remote-discovery on a gatewayless link",
             remote_bb(&exported("remote-discovery")),

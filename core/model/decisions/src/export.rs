@@ -46,6 +46,9 @@ pub struct Link {
     pub remote_discovery_selector: Option<LabelSelector>,
     /// Whether `gatewayAddress` is set.
     pub has_gateway: bool,
+    /// `federatedServiceSelector`: Services that join the federated
+    /// Service `<name>-federated` of the linking cluster.
+    pub federated_selector: Option<LabelSelector>,
 }
 
 /// Labels and annotations a plugin adds to a mirror.
@@ -66,6 +69,39 @@ pub enum ExportDecision {
     Gateway(MirrorExtras),
     /// Mirrored for direct pod-to-pod traffic.
     RemoteDiscovery(MirrorExtras),
+}
+
+/// Whether a remote Service joins the federated Service `<name>-federated`
+/// of the linking cluster. Asked apart from [`ExportDecision`] because a
+/// Service may be both mirrored (`<name>-<cluster>`) and a federated member,
+/// as Linkerd does when it matches both selectors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FederatedDecision {
+    /// Not a member, with the reason.
+    NotMember(String),
+    /// A member; the extras go on the federated Service while this member
+    /// is the one its metadata comes from.
+    Member(MirrorExtras),
+}
+
+/// Linkerd's rule for federated members: a Service matching the Link's
+/// `federatedServiceSelector` joins, unless it is headless (a federated
+/// Service has no per-pod names to offer). An absent or empty selector
+/// matches nothing.
+pub fn decide_federated(service: &RemoteService, link: &Link) -> FederatedDecision {
+    if !LabelSelector::matches_for_export(link.federated_selector.as_ref(), &service.labels) {
+        return FederatedDecision::NotMember(format!(
+            "service {}/{} does not match the federated service selector of link {}",
+            service.namespace, service.name, link.name
+        ));
+    }
+    if service.headless {
+        return FederatedDecision::NotMember(format!(
+            "service {}/{} is headless and cannot join a federated service",
+            service.namespace, service.name
+        ));
+    }
+    FederatedDecision::Member(MirrorExtras::default())
 }
 
 /// Linkerd's rule, each selector judged on its own: a Service matching the

@@ -39,7 +39,7 @@ impl PluginKind {
     /// The world a plugin of this kind implements.
     pub fn world(self) -> &'static str {
         match self {
-            PluginKind::Export => "strait:export-mode/export-plugin@0.1.0",
+            PluginKind::Export => "strait:export-mode/export-plugin@0.2.0",
             PluginKind::Authz => "strait:authz/authz-plugin@0.1.0",
         }
     }

@@ -130,13 +130,17 @@ pub fn plugins_config_map_rules() -> Vec<PolicyRule> {
 /// The service mirror of Link `link`, in the namespace mirrors go to
 /// (any): it watches its mirror Services and the namespaces (a mirror
 /// waits for its namespace), applies and deletes mirror Services, and
-/// reads, applies and deletes their Endpoints (gateway mode).
+/// reads, applies and deletes their Endpoints (gateway mode). Federated
+/// Services, which several mirrors share, are read by name and written back
+/// under their resourceVersion (`get`), the cluster's own Services are
+/// watched for local members (`list`, `watch`), and a member whose ports
+/// differ gets a Warning Event on the federated Service, in its namespace.
 pub fn service_mirror_cluster_rules() -> Vec<PolicyRule> {
     vec![
         rule(
             CORE,
             &["services"],
-            &["list", "watch", "create", "patch", "delete"],
+            &["get", "list", "watch", "create", "patch", "delete"],
             &[],
         ),
         rule(
@@ -146,6 +150,7 @@ pub fn service_mirror_cluster_rules() -> Vec<PolicyRule> {
             &[],
         ),
         rule(CORE, &["namespaces"], &READ, &[]),
+        rule(CORE, &["events"], &["create", "patch"], &[]),
     ]
 }
 

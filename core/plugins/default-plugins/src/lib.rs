@@ -6,7 +6,7 @@
 pub static AUTHZ_DEFAULT: &[u8] = include_bytes!(env!("STRAIT_AUTHZ_DEFAULT_WASM"));
 
 /// The default export plugin (Linkerd's export selectors), a component of
-/// world `strait:export-mode/exporter@0.1.0`.
+/// world `strait:export-mode/exporter@0.2.0`.
 pub static EXPORT_DEFAULT: &[u8] = include_bytes!(env!("STRAIT_EXPORT_DEFAULT_WASM"));
 
 /// Files of plugins that exist to test the host's containment rules. They are
@@ -19,6 +19,11 @@ pub mod fixtures {
     /// An export plugin that traps for Service `trap`, loops for `loop`, and
     /// otherwise exports pod to pod with extras (one under a reserved prefix).
     pub const EXPORT_FAULTY: &str = env!("STRAIT_EXPORT_FAULTY_WASM");
+    /// An export plugin built against the previous contract,
+    /// `strait:export-mode@0.1.0`, which the host must keep loading: it
+    /// mirrors pod to pod the Services annotated `strait.io/export-v0-1: yes`
+    /// with the label `contract: 0.1`.
+    pub const EXPORT_V0_1: &str = env!("STRAIT_EXPORT_V0_1_WASM");
     /// The default authz plugin's file, for tests that load from a path.
     pub const AUTHZ_DEFAULT: &str = env!("STRAIT_AUTHZ_DEFAULT_WASM");
     /// The default export plugin's file.

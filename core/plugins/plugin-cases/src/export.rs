@@ -2,7 +2,9 @@
 //! to be exported.
 
 use serde_norway::Value;
-use strait_decisions::export::{ExportDecision, Link, RemoteService, ServicePort};
+use strait_decisions::export::{
+    ExportDecision, FederatedDecision, Link, RemoteService, ServicePort,
+};
 use strait_decisions::selector::{LabelSelector, Labels, Operator, Requirement};
 
 use crate::read::{At, Fields, list, port, show, string, string_map, strings};
@@ -19,6 +21,9 @@ pub struct ExportCase {
     pub link: Link,
     /// The decision the case expects.
     pub expect: ExportExpect,
+    /// Whether the Service must join the federated Service (`federated:
+    /// true|false`); unchecked when the case does not say.
+    pub federated: Option<bool>,
 }
 
 /// What an export case expects.
@@ -54,6 +59,23 @@ pub fn describe_decision(decision: &ExportDecision) -> String {
     }
 }
 
+/// How a federated decision is shown as part of the `got` of a failed case.
+pub fn describe_federated(decision: &FederatedDecision) -> String {
+    match decision {
+        FederatedDecision::Member(_) => "federated".into(),
+        FederatedDecision::NotMember(reason) => format!("not federated ({reason})"),
+    }
+}
+
+/// What a case expects of federation, as shown in the report.
+pub fn describe_federated_expect(federated: bool) -> &'static str {
+    if federated {
+        "federated"
+    } else {
+        "not federated"
+    }
+}
+
 /// Whether `decision` is what `expect` asks for.
 pub fn satisfies(expect: &ExportExpect, decision: &ExportDecision) -> bool {
     match (expect, decision) {
@@ -74,12 +96,14 @@ pub(crate) fn parse(name: String, mut fields: Fields<'_, '_>) -> Result<ExportCa
     let link = link(fields.required("link")?, &link_at)?;
     let expect_at = fields.at("expect");
     let expect = expect(fields.required("expect")?, &expect_at)?;
+    let federated = fields.bool("federated")?;
     fields.finish()?;
     Ok(ExportCase {
         name,
         service,
         link,
         expect,
+        federated,
     })
 }
 
@@ -151,6 +175,11 @@ fn link(value: &Value, at: &At<'_>) -> Result<Link, CasesError> {
         .get("remoteDiscoverySelector")
         .map(|v| selector(v, &remote_at))
         .transpose()?;
+    let federated_at = fields.at("federatedServiceSelector");
+    let federated_selector = fields
+        .get("federatedServiceSelector")
+        .map(|v| selector(v, &federated_at))
+        .transpose()?;
     fields.finish()?;
     Ok(Link {
         name,
@@ -158,6 +187,7 @@ fn link(value: &Value, at: &At<'_>) -> Result<Link, CasesError> {
         selector: gateway_selector,
         remote_discovery_selector,
         has_gateway,
+        federated_selector,
     })
 }
 

@@ -69,7 +69,9 @@
 //!     selector: {matchLabels: {mirror.linkerd.io/exported: "true"}}
 //!     remoteDiscoverySelector:
 //!       matchExpressions: [{key: mirror.linkerd.io/exported, operator: In, values: [remote-discovery]}]
+//!     federatedServiceSelector: {matchLabels: {mirror.linkerd.io/federated: member}}
 //!   expect: remote-discovery      # remote-discovery | gateway | not-exported | not-exported: <text>
+//!   federated: true               # whether it joins <name>-federated; unchecked when left out
 //! ```
 //!
 //! Selectors are Kubernetes label selectors (`matchLabels`,

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use strait_decisions::export::FederatedDecision;
 use strait_plugin_host::{
     AuthzPlugin, CallOutcome, ExportPlugin, PluginBytes, PluginError, PluginHost, PluginKind,
 };
@@ -96,10 +97,29 @@ pub fn run(host: &PluginHost, plugin: &PluginBytes, cases: &Cases) -> Result<Rep
                 .iter()
                 .map(|case| {
                     let verdict = slot.decide(&case.service, &case.link, None);
-                    let decision = export::describe_decision(&verdict.decision);
-                    let got = match verdict.outcome {
+                    let mut decision = export::describe_decision(&verdict.decision);
+                    let mut satisfied = export::satisfies(&case.expect, &verdict.decision);
+                    let mut outcome = verdict.outcome;
+                    let mut expected = case.expect.to_string();
+                    if let Some(federated) = case.federated {
+                        let member = slot.federate(&case.service, &case.link, None);
+                        let is_member = matches!(member.decision, FederatedDecision::Member(_));
+                        satisfied &= is_member == federated;
+                        decision.push_str(&format!(
+                            ", {}",
+                            export::describe_federated(&member.decision)
+                        ));
+                        expected.push_str(&format!(
+                            ", {}",
+                            export::describe_federated_expect(federated)
+                        ));
+                        if outcome == CallOutcome::Ok {
+                            outcome = member.outcome;
+                        }
+                    }
+                    let got = match outcome {
                         CallOutcome::Ok => Got::Decided {
-                            satisfied: export::satisfies(&case.expect, &verdict.decision),
+                            satisfied,
                             decision,
                         },
                         outcome => Got::FailedCall {
@@ -107,7 +127,7 @@ pub fn run(host: &PluginHost, plugin: &PluginBytes, cases: &Cases) -> Result<Rep
                             fallback: decision,
                         },
                     };
-                    result(&case.name, case.expect.to_string(), got)
+                    result(&case.name, expected, got)
                 })
                 .collect()
         }

@@ -107,8 +107,8 @@ fn an_sdk_plugin_carries_only_its_own_world() {
     assert!(contains(&authz, "strait:authz/authorizer@0.1.0"));
     assert!(!contains(&authz, "strait:export-mode/"));
     let export = std::fs::read(examples::EXPORT_BY_ANNOTATION).unwrap();
-    assert!(contains(&export, "strait:export-mode/exporter@0.1.0"));
+    assert!(contains(&export, "strait:export-mode/exporter@0.2.0"));
     // It logs, so it imports its own world's log interface.
-    assert!(contains(&export, "strait:export-mode/log@0.1.0"));
+    assert!(contains(&export, "strait:export-mode/log@0.2.0"));
     assert!(!contains(&export, "strait:authz/"));
 }

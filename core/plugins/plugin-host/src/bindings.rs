@@ -24,7 +24,7 @@ pub(crate) mod authz_world {
     });
 }
 
-/// The `strait:export-mode/export-plugin` world.
+/// The `strait:export-mode/export-plugin` world, the current contract (0.2).
 pub(crate) mod export_world {
     wasmtime::component::bindgen!({
         path: "../../../wit/export",
@@ -33,8 +33,19 @@ pub(crate) mod export_world {
     });
 }
 
+/// The same world at 0.1, before federated Services: plugins built against
+/// it keep loading (their decisions are lifted into the current types).
+pub(crate) mod export_world_v0_1 {
+    wasmtime::component::bindgen!({
+        path: "../../../wit/export/0.1",
+        world: "export-plugin",
+        ownership: Borrowing { duplicate_if_necessary: true },
+    });
+}
+
 use authz_world::strait::authz as authz_pkg;
 use export_world::strait::export_mode as export_pkg;
+use export_world_v0_1::strait::export_mode as export_pkg_v0_1;
 
 fn authz_level(level: authz_pkg::log::Level) -> tracing::Level {
     use authz_pkg::log::Level;
@@ -47,15 +58,18 @@ fn authz_level(level: authz_pkg::log::Level) -> tracing::Level {
     }
 }
 
-fn export_level(level: export_pkg::log::Level) -> tracing::Level {
-    use export_pkg::log::Level;
-    match level {
-        Level::Trace => tracing::Level::TRACE,
-        Level::Debug => tracing::Level::DEBUG,
-        Level::Info => tracing::Level::INFO,
-        Level::Warn => tracing::Level::WARN,
-        Level::Error => tracing::Level::ERROR,
-    }
+/// One export log level, whichever contract version's enum it comes in.
+macro_rules! export_level {
+    ($pkg:ident, $level:expr) => {{
+        use $pkg::log::Level;
+        match $level {
+            Level::Trace => tracing::Level::TRACE,
+            Level::Debug => tracing::Level::DEBUG,
+            Level::Info => tracing::Level::INFO,
+            Level::Warn => tracing::Level::WARN,
+            Level::Error => tracing::Level::ERROR,
+        }
+    }};
 }
 
 impl authz_pkg::log::Host for StoreState {
@@ -66,11 +80,19 @@ impl authz_pkg::log::Host for StoreState {
 
 impl export_pkg::log::Host for StoreState {
     fn log(&mut self, level: export_pkg::log::Level, message: String) {
-        StoreState::log(self, export_level(level), &message);
+        StoreState::log(self, export_level!(export_pkg, level), &message);
     }
 }
 
 impl export_pkg::types::Host for StoreState {}
+
+impl export_pkg_v0_1::log::Host for StoreState {
+    fn log(&mut self, level: export_pkg_v0_1::log::Level, message: String) {
+        StoreState::log(self, export_level!(export_pkg_v0_1, level), &message);
+    }
+}
+
+impl export_pkg_v0_1::types::Host for StoreState {}
 
 /// WASI interfaces a language runtime may import and that grant nothing: I/O
 /// streams (only the captured stdout/stderr and a closed stdin exist), an
@@ -100,6 +122,7 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> wasmtime::Result<()> {
 
     authz_world::AuthzPlugin::add_to_linker::<_, HasSelf<StoreState>>(linker, |s| s)?;
     export_world::ExportPlugin::add_to_linker::<_, HasSelf<StoreState>>(linker, |s| s)?;
+    export_world_v0_1::ExportPlugin::add_to_linker::<_, HasSelf<StoreState>>(linker, |s| s)?;
 
     struct Io;
     impl wasmtime::component::HasData for Io {

@@ -34,7 +34,7 @@ mod version;
 pub use authz::{AuthzPlugin, AuthzVerdict};
 pub use config::HostConfig;
 pub use error::PluginError;
-pub use export::{ExportPlugin, ExportVerdict};
+pub use export::{ExportPlugin, ExportVerdict, FederatedVerdict};
 pub use host::PluginHost;
 pub use metrics::PluginMetrics;
 pub use source::{PluginBytes, PluginSource};

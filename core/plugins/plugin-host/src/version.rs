@@ -191,6 +191,12 @@ impl<K: Kind> PluginVersion<K> {
         }
     }
 
+    /// The typed pre-instance, which says which contract version the
+    /// plugin was built against.
+    pub(crate) fn pre(&self) -> &K::Pre {
+        &self.pre
+    }
+
     fn checkout(&self) -> Result<Pooled<K>, CallFailure> {
         if let Some(pooled) = self
             .idle

@@ -175,7 +175,7 @@ fn a_component_of_the_other_world_is_rejected() {
     let err = assert_rejected_and_still_serving(
         &plugin,
         &export,
-        "strait:export-mode/export-plugin@0.1.0",
+        "strait:export-mode/export-plugin@0.2.0",
     );
     assert!(
         matches!(

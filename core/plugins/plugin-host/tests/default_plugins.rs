@@ -4,7 +4,7 @@ mod support;
 
 use strait_decisions::authz::Decision;
 use strait_decisions::cases::{ExportMode, authz_cases, default_link, export_cases, remote_bb};
-use strait_decisions::export::ExportDecision;
+use strait_decisions::export::{ExportDecision, FederatedDecision};
 use strait_plugin_host::CallOutcome;
 
 #[test]
@@ -51,6 +51,16 @@ fn export_default_follows_every_reference_case() {
             ExportDecision::RemoteDiscovery(_) => ExportMode::RemoteDiscovery,
         };
         assert_eq!(mode, case.expected, "{}", case.name);
+        let federated = plugin.federate(&case.service, &case.link, None);
+        assert_eq!(federated.outcome, CallOutcome::Ok, "{}", case.name);
+        let native = strait_decisions::export::decide_federated(&case.service, &case.link);
+        assert_eq!(federated.decision, native, "{} (federated)", case.name);
+        assert_eq!(
+            matches!(federated.decision, FederatedDecision::Member(_)),
+            case.federated,
+            "{} (federated)",
+            case.name
+        );
     }
 }
 

@@ -37,6 +37,17 @@ pub(crate) struct RemoteRef {
     pub(crate) service: String,
 }
 
+/// The members of a federated Service (Linkerd's `local-discovery` and
+/// `remote-discovery` annotations): resolved as the union of their
+/// endpoints.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Federation {
+    /// This cluster's member Service, by name.
+    pub(crate) local: Option<String>,
+    /// Linked clusters' member Services.
+    pub(crate) remote: Vec<RemoteRef>,
+}
+
 /// What resolution needs of a Service.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ServiceInfo {
@@ -45,6 +56,8 @@ pub(crate) struct ServiceInfo {
     /// Set on a remote-discovery mirror: resolve through the linked
     /// cluster's endpoints instead of our own.
     pub(crate) remote: Option<RemoteRef>,
+    /// Set on a federated Service: resolve through every member.
+    pub(crate) federated: Option<Federation>,
     /// The remote Service's fully qualified name, from a mirror's
     /// annotation: the authority a gateway mirror's requests are
     /// rewritten to.
@@ -106,13 +119,43 @@ impl ServiceInfo {
             .and_then(|a| a.get(labels::REMOTE_SVC_FQ_NAME))
             .filter(|name| !name.is_empty())
             .cloned();
+        let annotations = service.metadata.annotations.as_ref();
+        let annotation = |key: &str| annotations.and_then(|a| a.get(key));
+        let federated = (annotation(labels::LOCAL_DISCOVERY).is_some()
+            || annotation(labels::REMOTE_DISCOVERY).is_some())
+        .then(|| Federation {
+            local: annotation(labels::LOCAL_DISCOVERY)
+                .filter(|s| !s.is_empty())
+                .cloned(),
+            remote: annotation(labels::REMOTE_DISCOVERY)
+                .map(|list| labels::remote_discovery_members(list).0)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| RemoteRef {
+                    cluster: m.cluster,
+                    service: m.service,
+                })
+                .collect(),
+        });
         ServiceInfo {
             cluster_ips,
             ports,
             remote,
+            federated,
             remote_fq_name,
             gateway_exported: label(labels::EXPORTED).as_deref() == Some(labels::EXPORTED_GATEWAY),
         }
+    }
+
+    /// Whether resolving this Service reads linked cluster `cluster`'s
+    /// endpoints (a remote-discovery mirror of it, or a federated Service
+    /// with a member there).
+    pub(crate) fn reads_cluster(&self, cluster: &str) -> bool {
+        self.remote.as_ref().is_some_and(|r| r.cluster == cluster)
+            || self
+                .federated
+                .as_ref()
+                .is_some_and(|f| f.remote.iter().any(|r| r.cluster == cluster))
     }
 
     pub(crate) fn port(&self, port: u16) -> Option<&ServicePortInfo> {

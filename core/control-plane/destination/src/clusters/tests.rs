@@ -210,3 +210,128 @@ fn a_deleted_service_is_reported_gone() {
     clusters.forget_removed_until(clusters.generation());
     assert!(clusters.changed_since(before).is_empty());
 }
+
+/// west has its own bb and `bb-federated` with members bb (local) and
+/// bb@east; east runs one bb pod, west another.
+fn federated(members: &[(&str, &str)]) -> k8s_openapi::api::core::v1::Service {
+    let mut svc = service(
+        NS,
+        "bb-federated",
+        "10.96.0.50",
+        &[("http", 8080, IntOrString::Int(8080))],
+    );
+    svc.metadata.annotations = Some(
+        members
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    );
+    svc
+}
+
+fn federation() -> Clusters {
+    let mut clusters = linked();
+    clusters.update("west", |west| {
+        west.apply_service(&service(
+            NS,
+            "bb",
+            "10.96.0.8",
+            &[("http", 8080, IntOrString::Int(8080))],
+        ));
+        west.apply_pod(&pod(NS, "bb-west-a", "10.2.0.5", true, 8080));
+        west.apply_endpoints(&bb_endpoints(&[("10.2.0.5", "bb-west-a")]));
+        west.apply_service(&federated(&[
+            (labels::LOCAL_DISCOVERY, "bb"),
+            (labels::REMOTE_DISCOVERY, "bb@east"),
+        ]));
+    });
+    clusters
+}
+
+fn federated_key() -> ResolutionKey {
+    ResolutionKey::new("west", NS, "bb-federated", 8080)
+}
+
+#[test]
+fn a_federated_service_resolves_to_every_members_pods_with_their_identities() {
+    let clusters = federation();
+    let set = clusters.endpoints(&federated_key()).unwrap();
+    assert_eq!(
+        addresses(&clusters, &federated_key()),
+        vec![addr("10.1.0.5:8080"), addr("10.2.0.5:8080")]
+    );
+    let east = set.get(&addr("10.1.0.5:8080")).unwrap();
+    assert_eq!(east.identity.as_deref(), Some(EAST_IDENTITY));
+    let west = set.get(&addr("10.2.0.5:8080")).unwrap();
+    assert_eq!(
+        west.identity.as_deref(),
+        Some("mc-demo-sa.mc-demo.serviceaccount.identity.linkerd.cluster.local")
+    );
+    assert_eq!(
+        clusters.resolution(&federated_key()).unwrap().endpoints,
+        set
+    );
+}
+
+#[test]
+fn members_pods_going_and_members_leaving_move_the_federated_resolution() {
+    let mut clusters = federation();
+    let before = clusters.generation();
+    // east's pod goes: the federated Service keeps west's.
+    clusters.update("east", |east| east.apply_endpoints(&bb_endpoints(&[])));
+    assert!(clusters.changed_since(before).contains(&federated_key()));
+    assert_eq!(
+        addresses(&clusters, &federated_key()),
+        vec![addr("10.2.0.5:8080")]
+    );
+    // ...and comes back.
+    clusters.update("east", |east| {
+        east.apply_endpoints(&bb_endpoints(&[("10.1.0.5", "bb-6b7c-a")]))
+    });
+    assert_eq!(addresses(&clusters, &federated_key()).len(), 2);
+
+    // The local member leaves: only east's pod is left.
+    let before = clusters.generation();
+    clusters.update("west", |west| {
+        west.apply_service(&federated(&[(labels::REMOTE_DISCOVERY, "bb@east")]))
+    });
+    assert!(clusters.changed_since(before).contains(&federated_key()));
+    assert_eq!(
+        addresses(&clusters, &federated_key()),
+        vec![addr("10.1.0.5:8080")]
+    );
+
+    // east unlinked: its member resolves to nothing.
+    clusters.remove_cluster("east");
+    assert!(clusters.endpoints(&federated_key()).unwrap().is_empty());
+}
+
+#[test]
+fn a_member_of_an_unknown_cluster_adds_nothing_until_it_is_linked() {
+    let mut clusters = Clusters::new();
+    clusters.insert_cluster("west", ClusterConfig::default());
+    clusters.update("west", |west| {
+        west.apply_service(&federated(&[(
+            labels::REMOTE_DISCOVERY,
+            "bb@east,bad-entry",
+        )]))
+    });
+    assert!(clusters.endpoints(&federated_key()).unwrap().is_empty());
+    clusters.insert_cluster("east", east_config());
+    let before = clusters.generation();
+    clusters.update("east", |east| {
+        east.apply_service(&service(
+            NS,
+            "bb",
+            "10.97.0.8",
+            &[("http", 8080, IntOrString::Int(8080))],
+        ));
+        east.apply_pod(&pod(NS, "bb-6b7c-a", "10.1.0.5", true, 8080));
+        east.apply_endpoints(&bb_endpoints(&[("10.1.0.5", "bb-6b7c-a")]));
+    });
+    assert!(clusters.changed_since(before).contains(&federated_key()));
+    assert_eq!(
+        addresses(&clusters, &federated_key()),
+        vec![addr("10.1.0.5:8080")]
+    );
+}

@@ -32,6 +32,7 @@ fn names_are_valid_qualified_label_keys() {
         REMOTE_GATEWAY_IDENTITY,
         FEDERATED,
         REMOTE_DISCOVERY,
+        LOCAL_DISCOVERY,
         REMOTE_SERVICE,
         CLUSTER_NAME,
         TRUST_DOMAIN,
@@ -53,4 +54,25 @@ fn names_are_valid_qualified_label_keys() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn remote_discovery_lists_members_and_names_bad_entries() {
+    let (members, invalid) = remote_discovery_members("bb@east, web@west,,nocluster,a@b@c");
+    assert_eq!(
+        members,
+        vec![
+            RemoteMember {
+                service: "bb".into(),
+                cluster: "east".into()
+            },
+            RemoteMember {
+                service: "web".into(),
+                cluster: "west".into()
+            },
+        ]
+    );
+    assert_eq!(invalid, vec!["nocluster".to_string(), "a@b@c".to_string()]);
+    assert_eq!(members[0].to_string(), "bb@east");
+    assert_eq!(federated_service_name("bb"), "bb-federated");
 }

@@ -10,6 +10,11 @@ fn reference_cases_hold_natively() {
             ExportDecision::RemoteDiscovery(_) => ExportMode::RemoteDiscovery,
         };
         assert_eq!(mode, case.expected, "{}", case.name);
+        let member = matches!(
+            decide_federated(&case.service, &case.link),
+            FederatedDecision::Member(_)
+        );
+        assert_eq!(member, case.federated, "{} (federated)", case.name);
     }
 }
 
@@ -25,4 +30,24 @@ fn refusals_say_why() {
         panic!("expected not exported");
     };
     assert!(reason.contains("matches no export selector"), "{reason}");
+}
+
+#[test]
+fn federated_refusals_say_why() {
+    let member = [("mirror.linkerd.io/federated", "member")];
+    let headless = RemoteService {
+        headless: true,
+        ..remote_bb(&member)
+    };
+    let FederatedDecision::NotMember(reason) = decide_federated(&headless, &default_link(false))
+    else {
+        panic!("a headless service joined");
+    };
+    assert!(reason.contains("headless"), "{reason}");
+    let FederatedDecision::NotMember(reason) =
+        decide_federated(&remote_bb(&[]), &default_link(false))
+    else {
+        panic!("an unlabelled service joined");
+    };
+    assert!(reason.contains("federated service selector"), "{reason}");
 }

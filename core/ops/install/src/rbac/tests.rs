@@ -217,7 +217,7 @@ fn a_service_mirror_touches_only_its_own_link_lease_and_credentials() {
 }
 
 #[test]
-fn a_service_mirror_writes_only_services_and_endpoints_anywhere() {
+fn a_service_mirror_writes_only_services_endpoints_and_events_anywhere() {
     let rules = service_mirror_cluster_rules();
     for verb in ["create", "patch", "delete"] {
         assert!(grants(&rules, "", "services", verb).is_some(), "{verb}");
@@ -225,6 +225,11 @@ fn a_service_mirror_writes_only_services_and_endpoints_anywhere() {
         assert!(grants(&rules, "", "namespaces", verb).is_none(), "{verb}");
     }
     assert!(grants(&rules, "", "namespaces", "watch").is_some());
+    // Federated Services are read by name and written back; port conflicts
+    // are told on them.
+    assert!(grants(&rules, "", "services", "get").is_some());
+    assert!(grants(&rules, "", "events", "create").is_some());
+    assert!(grants(&rules, "", "events", "delete").is_none());
     assert!(grants(&rules, "", "secrets", "get").is_none());
 }
 

@@ -132,6 +132,7 @@ async fn flags_override_the_server_gateway_and_selectors() {
             "--gateway-port=10143",
             "--selector=export=yes",
             "--remote-discovery-selector=pod-to-pod",
+            "--federated-service-selector=tier=api",
         ]),
     )
     .await
@@ -153,6 +154,10 @@ async fn flags_override_the_server_gateway_and_selectors() {
     assert_eq!(
         spec["remoteDiscoverySelector"],
         serde_json::json!({"matchExpressions": [{"key": "pod-to-pod", "operator": "Exists"}]})
+    );
+    assert_eq!(
+        spec["federatedServiceSelector"],
+        serde_json::json!({"matchLabels": {"tier": "api"}})
     );
 
     let gatewayless = generate(&east, &args(&["--cluster-name=target", "--gateway=false"]))

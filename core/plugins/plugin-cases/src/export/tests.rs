@@ -151,3 +151,28 @@ fn expectations_compare_decisions() {
     assert!(!satisfies(&ExportExpect::NotExported(None), &rd));
     assert_eq!(describe_decision(&no), "not-exported (no selector matches)");
 }
+
+#[test]
+fn federation_is_read_and_optional() {
+    let case = one(
+        "- name: f\n  service: {name: a, namespace: b}\n  link: {name: l, federatedServiceSelector: {matchLabels: {mirror.linkerd.io/federated: member}}}\n  expect: not-exported\n  federated: true\n",
+    );
+    assert_eq!(case.federated, Some(true));
+    let selector = case.link.federated_selector.as_ref().unwrap();
+    assert_eq!(
+        selector
+            .match_labels
+            .get("mirror.linkerd.io/federated")
+            .map(String::as_str),
+        Some("member")
+    );
+    let case = one(
+        "- name: m\n  service: {name: a, namespace: b}\n  link: {name: l}\n  expect: not-exported\n",
+    );
+    assert_eq!(case.federated, None);
+    assert_eq!(case.link.federated_selector, None);
+    let message = error(
+        "- name: m\n  service: {name: a, namespace: b}\n  link: {name: l}\n  expect: not-exported\n  federated: maybe\n",
+    );
+    assert!(message.contains("federated"), "{message}");
+}

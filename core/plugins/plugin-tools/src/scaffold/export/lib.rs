@@ -1,8 +1,9 @@
-//! An export plugin for strait. It mirrors a remote Service pod to pod
-//! (remote discovery) when the Service is labelled
-//! `mirror.linkerd.io/exported=remote-discovery`, and nothing else, whatever
-//! the Link's selectors say. Change `decide` to export by rules of your own;
-//! `cases.yaml` says what the plugin must decide.
+//! An export plugin for strait. It mirrors a remote Service pod to pod when
+//! it is labelled `mirror.linkerd.io/exported=remote-discovery`, whatever the
+//! Link's selectors say; federated members (`<name>-federated`) are left to
+//! Linkerd's rule, `Exporter::federate`'s default. Change `decide` (or add
+//! `federate`) to export by rules of your own; `cases.yaml` says what the
+//! plugin must decide.
 
 use strait_plugin_sdk::export::{Decision, Link, RemoteService};
 use strait_plugin_sdk::{Exporter, no_extras, selector};
