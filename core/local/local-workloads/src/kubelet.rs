@@ -146,7 +146,18 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
                         lock(&table).remove(&key);
                         start(&cluster, &table, pod);
                     }
-                    None => start(&cluster, &table, pod),
+                    None => {
+                        let predecessor = drain::stop_named(&mut lock(&table), &key);
+                        if let Some((ip, task)) = predecessor {
+                            if let Some(task) = task {
+                                let _ = task.await;
+                            }
+                            if let Some(ip) = ip {
+                                sockets_closed(ip, &pod).await;
+                            }
+                        }
+                        start(&cluster, &table, pod);
+                    }
                 }
             }
             Ok(Event::Delete(pod)) => {
@@ -181,6 +192,29 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
             }
             Err(err) => tracing::debug!("pod watch: {err}"),
         }
+    }
+}
+
+/// How long a Pod made again under its name waits for its predecessor's
+/// sockets to close, so it can bind the same address.
+const PREDECESSOR_PATIENCE: Duration = Duration::from_secs(2);
+
+/// Waits (up to [`PREDECESSOR_PATIENCE`]) until the ports `pod` binds are
+/// free on `ip`, its predecessor's address: the predecessor's apps close
+/// their listeners as their tasks wind down, just after it stops.
+async fn sockets_closed(ip: IpAddr, pod: &Pod) {
+    let spec = pod.spec.clone().unwrap_or_default();
+    let containers = containers_of(&spec);
+    let ports = bound_ports(&containers.programs, containers.gateway || is_meshed(pod));
+    let deadline = tokio::time::Instant::now() + PREDECESSOR_PATIENCE;
+    while tokio::time::Instant::now() < deadline {
+        let free = ports
+            .iter()
+            .all(|port| std::net::TcpListener::bind(SocketAddr::new(ip, *port)).is_ok());
+        if free {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -236,8 +270,11 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         load: None,
     };
     let ports = bound_ports(&programs, meshed);
+    // A StatefulSet's Pod keeps its address under its name, as a gateway's
+    // keeps its own.
+    let stable = gateway || view.statefulset.is_some();
     let ip = if problems.is_empty() {
-        let ip = address_for(cluster, &key, deployment.as_deref(), &ports, gateway);
+        let ip = address_for(cluster, &key, deployment.as_deref(), &ports, stable);
         if ip.is_none() {
             problems.push((
                 String::new(),
@@ -270,33 +307,41 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         ports,
         logs: logs.clone(),
     };
-    let task = tokio::spawn(run_pod(cluster.clone(), table.clone(), pod, launch));
-    lock(table).records.insert(
-        key,
+    // The record goes in before the task starts, so that what the task
+    // reports (its readiness) finds it, however fast the Pod comes up.
+    let mut pods = lock(table);
+    pods.records.insert(
+        key.clone(),
         Record {
             uid,
             view,
             ip: Some(ip),
             token,
-            task: Some(task),
+            task: None,
             logs,
         },
     );
+    let task = tokio::spawn(run_pod(cluster.clone(), table.clone(), pod, launch));
+    if let Some(record) = pods.records.get_mut(&key) {
+        record.task = Some(task);
+    }
 }
 
-/// A free address for the Pod; a gateway's is the same on every start.
+/// A free address for the Pod; a `stable` one's (a gateway's, a
+/// StatefulSet Pod's) is the same on every start.
 fn address_for(
     cluster: &ClusterRuntime,
     key: &Key,
     deployment: Option<&str>,
     ports: &[u16],
-    gateway: bool,
+    stable: bool,
 ) -> Option<IpAddr> {
-    // Links name the gateway by address: the same one on every start.
+    // Links name the gateway by address, and a StatefulSet's Pod is known
+    // by its name: the same address on every start.
     let owner = deployment.unwrap_or(&key.1);
     let stable_key = format!("{}/{}/{owner}", cluster.name, key.0);
     free_address(&cluster.ips, ports, || {
-        if gateway {
+        if stable {
             cluster.ips.allocate_stable(&stable_key)
         } else {
             cluster.ips.allocate()

@@ -5,6 +5,7 @@
 //! once would fail the requests still routed to it; that is what a rollout
 //! restart or a scale-down must never do.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -50,6 +51,27 @@ pub(super) fn retire(table: &PodTable, key: &Key) -> bool {
         }
     });
     true
+}
+
+/// Stops the draining Pod `key` now, if there is one: a Pod made again
+/// under the same name (a StatefulSet's) starts only once the old one is
+/// gone, as on Kubernetes, so it can take the old one's address. Its
+/// address and task handle are returned, to wait for its sockets.
+pub(super) fn stop_named(
+    pods: &mut Pods,
+    key: &Key,
+) -> Option<(Option<IpAddr>, Option<JoinHandle<()>>)> {
+    let named = |slot: &Slot| {
+        slot.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|r| r.view.namespace == key.0 && r.view.name == key.1)
+    };
+    let position = pods.draining.slots.iter().position(named)?;
+    let slot = pods.draining.slots.remove(position);
+    let record = take(&slot)?;
+    let ip = record.ip;
+    Some((ip, pods.finish(record)))
 }
 
 /// Stops every draining Pod now (the whole cluster stops); the handles
