@@ -56,10 +56,7 @@ impl DestinationSource for SharedClusters {
         authority: &str,
         default_namespace: Option<&str>,
     ) -> Option<Result<Target, ResolveError>> {
-        self.read(|c| {
-            c.cluster(cluster)
-                .map(|index| index.resolve(authority, default_namespace))
-        })
+        self.read(|c| c.resolve(cluster, authority, default_namespace))
     }
 
     fn cluster_config(&self, cluster: &str) -> Option<ClusterConfig> {
@@ -173,8 +170,10 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                 namespace,
                 name,
                 port,
+                hostname,
             } => {
-                let key = ResolutionKey::new(&self.cluster, &namespace, &name, port);
+                let key = ResolutionKey::new(&self.cluster, &namespace, &name, port)
+                    .with_hostname(hostname);
                 let labels = proto::set_labels(&namespace, &name);
                 let current = self.source.endpoints(&key);
                 if gateway && !current.as_deref().is_some_and(|set| set.gateway_exported) {
@@ -233,9 +232,11 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                 namespace,
                 name,
                 port,
+                hostname,
             } => {
                 if gateway {
-                    let key = ResolutionKey::new(&self.cluster, &namespace, &name, port);
+                    let key = ResolutionKey::new(&self.cluster, &namespace, &name, port)
+                        .with_hostname(hostname.clone());
                     if !self
                         .source
                         .endpoints(&key)
@@ -249,8 +250,9 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                     .cluster_config(&self.cluster)
                     .map(|c| c.cluster_domain)
                     .unwrap_or_else(|| ClusterConfig::default().cluster_domain);
+                let pod = hostname.map(|h| format!("{h}.")).unwrap_or_default();
                 let profile =
-                    proto::default_profile(format!("{name}.{namespace}.svc.{domain}"), None);
+                    proto::default_profile(format!("{pod}{name}.{namespace}.svc.{domain}"), None);
                 let hold =
                     stream::once(watcher::until_closed(changes)).filter_map(|()| async { None });
                 Box::pin(stream::once(async move { Ok(profile) }).chain(hold))
