@@ -12,6 +12,7 @@
 mod config;
 mod controller;
 mod desired;
+mod headless;
 pub mod leader;
 mod metrics;
 mod probe;
