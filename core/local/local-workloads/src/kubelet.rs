@@ -270,11 +270,9 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         load: None,
     };
     let ports = bound_ports(&programs, meshed);
-    // A StatefulSet's Pod keeps its address under its name, as a gateway's
-    // keeps its own.
-    let stable = gateway || view.statefulset.is_some();
     let ip = if problems.is_empty() {
-        let ip = address_for(cluster, &key, deployment.as_deref(), &ports, stable);
+        let named = view.statefulset.is_some();
+        let ip = address_for(cluster, &key, deployment.as_deref(), &ports, gateway, named);
         if ip.is_none() {
             problems.push((
                 String::new(),
@@ -327,22 +325,25 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
     }
 }
 
-/// A free address for the Pod; a `stable` one's (a gateway's, a
-/// StatefulSet Pod's) is the same on every start.
+/// A free address for the Pod; a gateway's is the same on every start,
+/// and a `named` Pod's (a StatefulSet's) the same for its name.
 fn address_for(
     cluster: &ClusterRuntime,
     key: &Key,
     deployment: Option<&str>,
     ports: &[u16],
-    stable: bool,
+    gateway: bool,
+    named: bool,
 ) -> Option<IpAddr> {
     // Links name the gateway by address, and a StatefulSet's Pod is known
     // by its name: the same address on every start.
     let owner = deployment.unwrap_or(&key.1);
     let stable_key = format!("{}/{}/{owner}", cluster.name, key.0);
     free_address(&cluster.ips, ports, || {
-        if stable {
+        if gateway {
             cluster.ips.allocate_stable(&stable_key)
+        } else if named {
+            cluster.ips.allocate_named(&stable_key)
         } else {
             cluster.ips.allocate()
         }

@@ -25,13 +25,20 @@ impl Workspace {
     /// A copy of `examples/pod-to-pod` without the files named in `skip`
     /// (paths relative to the example, such as `west/link.yaml`).
     pub fn new(tag: &str, skip: &[&str]) -> Workspace {
+        Workspace::of_example("pod-to-pod", tag, skip)
+    }
+
+    /// A copy of `examples/<example>` without the files named in `skip`.
+    pub fn of_example(example: &str, tag: &str, skip: &[&str]) -> Workspace {
         let root = std::env::temp_dir().join(format!("strait-guide-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let home = root.join("home");
-        let dir = root.join("pod-to-pod");
+        let dir = root.join(example);
         std::fs::create_dir_all(&home).unwrap();
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../examples/pod-to-pod");
-        copy_dir(&example, &dir, &example, skip);
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../examples")
+            .join(example);
+        copy_dir(&source, &dir, &source, skip);
         Workspace { root, home, dir }
     }
 
