@@ -13,7 +13,9 @@ mod one_mesh;
 
 use std::time::Duration;
 
-use guide::{Table, Workspace, eventually};
+use guide::{Table, Workspace, eventually, output_within, text};
+use strait_test_support::process::find_program;
+use strait_test_support::tool_missing;
 
 /// East's StatefulSet `web` (two meshed bb Pods) and its headless Service,
 /// exported with `exported`.
@@ -136,10 +138,70 @@ fn inbound(ws: &Workspace, cluster: &str, pod: &str) -> f64 {
         .sum()
 }
 
+/// Runs `kubectl ARGS` against the workspace's clusters; its stdout.
+fn kubectl(ws: &Workspace, kubectl: &std::path::Path, args: &[&str]) -> String {
+    let child = std::process::Command::new(kubectl)
+        .args(args)
+        .env("KUBECONFIG", ws.home.join("kubeconfig"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = output_within(child, None, Duration::from_secs(60), &args.join(" "));
+    assert!(
+        output.status.success(),
+        "kubectl {} failed: {}{}",
+        args.join(" "),
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// `kubectl scale` and `kubectl rollout status` on east's set, and west's
+/// per-pod mirrors following the members.
+fn scale_with_kubectl(ws: &Workspace) {
+    let Some(program) = find_program("STRAIT_KUBECTL", "kubectl") else {
+        tool_missing!("no kubectl on PATH: the StatefulSet is not scaled with it");
+        return;
+    };
+    let east = ["--context", "east", "-n", "mc-demo"];
+    let run = |args: &[&str]| kubectl(ws, &program, &[&east[..], args].concat());
+    let scaled = run(&["scale", "statefulset", "web", "--replicas=3"]);
+    assert!(scaled.contains("statefulset.apps/web scaled"), "{scaled}");
+    let rolled = run(&["rollout", "status", "statefulset/web", "--timeout=60s"]);
+    assert!(rolled.contains("3 new pods have been updated"), "{rolled}");
+    eventually(Duration::from_secs(30), "web-2-target in west", || {
+        ws.services("west")
+            .iter()
+            .any(|s| s == "web-2-target")
+            .then_some(())
+    });
+    run(&["scale", "statefulset", "web", "--replicas=1"]);
+    eventually(Duration::from_secs(30), "only web-0 left", || {
+        let pods = Table::parse(&run(&["get", "pods", "-l", "app=web"]));
+        (pods.rows.len() == 1 && pods.row("NAME", "web-0").is_some()).then_some(())
+    });
+    eventually(
+        Duration::from_secs(30),
+        "web-1 and web-2 unmirrored",
+        || {
+            let services = ws.services("west");
+            let gone = !services
+                .iter()
+                .any(|s| s == "web-1-target" || s == "web-2-target");
+            (gone && services.iter().any(|s| s == "web-0-target")).then_some(())
+        },
+    );
+    let sets = Table::parse(&run(&["get", "statefulset", "web"]));
+    assert_eq!(sets.row("NAME", "web").unwrap()["READY"], "1/1", "{sets:?}");
+}
+
 /// Runs `example` with the set exported as `exported` and the client, and
 /// checks that web-0, alone, answers the client, seeing `caller`'s
-/// identity over TLS.
-fn reach_web_0(example: &str, exported: &str, caller: &str) {
+/// identity over TLS; then, when `scale`, scales the set with kubectl.
+fn reach_web_0(example: &str, exported: &str, caller: &str, scale: bool) {
     let _mesh = one_mesh::one_mesh();
     let ws = Workspace::of_example(example, &format!("headless-{exported}"), &[]);
     std::fs::write(ws.path("east/web.yaml"), web(exported)).unwrap();
@@ -195,12 +257,15 @@ fn reach_web_0(example: &str, exported: &str, caller: &str) {
         let web = stat.row("NAME", "web")?;
         (web["MESHED"] == "2/2" && web["SUCCESS"] == "100.00%").then_some(())
     });
+    if scale {
+        scale_with_kubectl(&ws);
+    }
     up.stop();
 }
 
 #[test]
 fn west_reaches_one_pod_of_easts_stateful_set_pod_to_pod() {
-    reach_web_0("pod-to-pod", "remote-discovery", CLIENT_IDENTITY);
+    reach_web_0("pod-to-pod", "remote-discovery", CLIENT_IDENTITY, true);
 }
 
 #[test]
@@ -210,5 +275,6 @@ fn west_reaches_one_pod_of_easts_stateful_set_through_the_gateway() {
         "gateway",
         "\"true\"",
         "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local",
+        false,
     );
 }
