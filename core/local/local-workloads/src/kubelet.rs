@@ -153,7 +153,7 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
                                 let _ = task.await;
                             }
                             if let Some(ip) = ip {
-                                sockets_closed(ip, &pod).await;
+                                drain::sockets_closed(ip, &pod).await;
                             }
                         }
                         start(&cluster, &table, pod);
@@ -192,29 +192,6 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
             }
             Err(err) => tracing::debug!("pod watch: {err}"),
         }
-    }
-}
-
-/// How long a Pod made again under its name waits for its predecessor's
-/// sockets to close, so it can bind the same address.
-const PREDECESSOR_PATIENCE: Duration = Duration::from_secs(2);
-
-/// Waits (up to [`PREDECESSOR_PATIENCE`]) until the ports `pod` binds are
-/// free on `ip`, its predecessor's address: the predecessor's apps close
-/// their listeners as their tasks wind down, just after it stops.
-async fn sockets_closed(ip: IpAddr, pod: &Pod) {
-    let spec = pod.spec.clone().unwrap_or_default();
-    let containers = containers_of(&spec);
-    let ports = bound_ports(&containers.programs, containers.gateway || is_meshed(pod));
-    let deadline = tokio::time::Instant::now() + PREDECESSOR_PATIENCE;
-    while tokio::time::Instant::now() < deadline {
-        let free = ports
-            .iter()
-            .all(|port| std::net::TcpListener::bind(SocketAddr::new(ip, *port)).is_ok());
-        if free {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
