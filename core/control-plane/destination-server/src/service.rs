@@ -121,12 +121,24 @@ impl<S: DestinationSource> DestinationService<S> {
         }
     }
 
+    /// Whether Service `namespace/name` exists and is exported through this
+    /// cluster's gateway.
+    fn gateway_exported(&self, namespace: &str, name: &str) -> bool {
+        // Any port tells: the export is the Service's.
+        let key = ResolutionKey::new(&self.cluster, namespace, name, 0);
+        self.source
+            .endpoints(&key)
+            .is_some_and(|set| set.gateway_exported)
+    }
+
     /// Reads the request's authority, refusing a malformed one with
     /// InvalidArgument naming it, so the proxy's log says which lookup
     /// failed.
     ///
     /// A gateway names Services only: an address (a ClusterIP included)
-    /// is refused with PERMISSION_DENIED.
+    /// is refused with PERMISSION_DENIED, and so is a Pod's name under a
+    /// Service not exported through it, whatever is wrong with the name,
+    /// so its clients learn nothing of Services not exported.
     fn target(&self, request: &GetDestination, gateway: bool) -> Result<Target, Status> {
         if gateway && let Ok(address) = request.path.parse::<SocketAddr>() {
             return Err(watcher::address_refused(address));
@@ -138,6 +150,16 @@ impl<S: DestinationSource> DestinationService<S> {
         {
             Some(Ok(Target::Address(address))) if gateway => Err(watcher::address_refused(address)),
             Some(Ok(target)) => Ok(target),
+            Some(Err(
+                ResolveError::NotHeadless {
+                    namespace, service, ..
+                }
+                | ResolveError::UnknownHostname {
+                    namespace, service, ..
+                },
+            )) if gateway && !self.gateway_exported(&namespace, &service) => {
+                Err(watcher::not_exported(&namespace, &service))
+            }
             Some(Err(error)) => Err(Status::invalid_argument(format!(
                 "invalid authority: {error}"
             ))),

@@ -186,4 +186,12 @@ async fn a_gateway_is_refused_a_pods_name_under_a_service_not_exported() {
         .await
         .expect_err("nor its profile");
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    // A hostname no Pod has reads the same: nothing is told of a Service
+    // not exported.
+    let refused = mesh
+        .client
+        .get(gateway_request("web-9.web.mc-demo.svc.cluster.local:8080"))
+        .await
+        .expect_err("not exported");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
 }
