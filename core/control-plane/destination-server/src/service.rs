@@ -56,10 +56,7 @@ impl DestinationSource for SharedClusters {
         authority: &str,
         default_namespace: Option<&str>,
     ) -> Option<Result<Target, ResolveError>> {
-        self.read(|c| {
-            c.cluster(cluster)
-                .map(|index| index.resolve(authority, default_namespace))
-        })
+        self.read(|c| c.resolve(cluster, authority, default_namespace))
     }
 
     fn cluster_config(&self, cluster: &str) -> Option<ClusterConfig> {
@@ -124,12 +121,24 @@ impl<S: DestinationSource> DestinationService<S> {
         }
     }
 
+    /// Whether Service `namespace/name` exists and is exported through this
+    /// cluster's gateway.
+    fn gateway_exported(&self, namespace: &str, name: &str) -> bool {
+        // Any port tells: the export is the Service's.
+        let key = ResolutionKey::new(&self.cluster, namespace, name, 0);
+        self.source
+            .endpoints(&key)
+            .is_some_and(|set| set.gateway_exported)
+    }
+
     /// Reads the request's authority, refusing a malformed one with
     /// InvalidArgument naming it, so the proxy's log says which lookup
     /// failed.
     ///
     /// A gateway names Services only: an address (a ClusterIP included)
-    /// is refused with PERMISSION_DENIED.
+    /// is refused with PERMISSION_DENIED, and so is a Pod's name under a
+    /// Service not exported through it, whatever is wrong with the name,
+    /// so its clients learn nothing of Services not exported.
     fn target(&self, request: &GetDestination, gateway: bool) -> Result<Target, Status> {
         if gateway && let Ok(address) = request.path.parse::<SocketAddr>() {
             return Err(watcher::address_refused(address));
@@ -141,6 +150,16 @@ impl<S: DestinationSource> DestinationService<S> {
         {
             Some(Ok(Target::Address(address))) if gateway => Err(watcher::address_refused(address)),
             Some(Ok(target)) => Ok(target),
+            Some(Err(
+                ResolveError::NotHeadless {
+                    namespace, service, ..
+                }
+                | ResolveError::UnknownHostname {
+                    namespace, service, ..
+                },
+            )) if gateway && !self.gateway_exported(&namespace, &service) => {
+                Err(watcher::not_exported(&namespace, &service))
+            }
             Some(Err(error)) => Err(Status::invalid_argument(format!(
                 "invalid authority: {error}"
             ))),
@@ -173,8 +192,10 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                 namespace,
                 name,
                 port,
+                hostname,
             } => {
-                let key = ResolutionKey::new(&self.cluster, &namespace, &name, port);
+                let key = ResolutionKey::new(&self.cluster, &namespace, &name, port)
+                    .with_hostname(hostname);
                 let labels = proto::set_labels(&namespace, &name);
                 let current = self.source.endpoints(&key);
                 if gateway && !current.as_deref().is_some_and(|set| set.gateway_exported) {
@@ -233,9 +254,11 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                 namespace,
                 name,
                 port,
+                hostname,
             } => {
                 if gateway {
-                    let key = ResolutionKey::new(&self.cluster, &namespace, &name, port);
+                    let key = ResolutionKey::new(&self.cluster, &namespace, &name, port)
+                        .with_hostname(hostname.clone());
                     if !self
                         .source
                         .endpoints(&key)
@@ -249,8 +272,9 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                     .cluster_config(&self.cluster)
                     .map(|c| c.cluster_domain)
                     .unwrap_or_else(|| ClusterConfig::default().cluster_domain);
+                let pod = hostname.map(|h| format!("{h}.")).unwrap_or_default();
                 let profile =
-                    proto::default_profile(format!("{name}.{namespace}.svc.{domain}"), None);
+                    proto::default_profile(format!("{pod}{name}.{namespace}.svc.{domain}"), None);
                 let hold =
                     stream::once(watcher::until_closed(changes)).filter_map(|()| async { None });
                 Box::pin(stream::once(async move { Ok(profile) }).chain(hold))

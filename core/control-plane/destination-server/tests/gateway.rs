@@ -125,3 +125,73 @@ async fn a_gateway_stream_ends_when_its_service_is_withdrawn() {
     let status = ended.expect_err("the stream ends with a refusal");
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
 }
+
+/// StatefulSet `web`'s Pods web-0 and web-1 under headless Service `web`,
+/// exported through the gateway or not.
+async fn headless_web(mesh: &Mesh, exported: bool) {
+    apply(&mesh.west, exported_service("web", "None", exported));
+    apply(&mesh.west, pod("web-0", "web", true));
+    apply(&mesh.west, pod("web-1", "web", true));
+    let mut members = slice(
+        "web-slice",
+        "web",
+        8080,
+        &[("10.244.0.5", "web-0", true), ("10.244.0.6", "web-1", true)],
+    );
+    members["endpoints"][0]["hostname"] = json!("web-0");
+    members["endpoints"][1]["hostname"] = json!("web-1");
+    apply(&mesh.west, members);
+    settle(&mesh.index, "web", 8080, 2).await;
+}
+
+const WEB_0: &str = "web-0.web.mc-demo.svc.cluster.local:8080";
+
+#[tokio::test]
+async fn a_gateway_forwards_a_pods_name_under_an_exported_headless_service() {
+    let mut mesh = start().await;
+    headless_web(&mesh, true).await;
+    let mut updates = mesh
+        .client
+        .get(gateway_request(WEB_0))
+        .await
+        .expect("a Pod's name under an exported Service resolves")
+        .into_inner();
+    let (addrs, _) = added(&next(&mut updates).await);
+    assert_eq!(
+        addrs.keys().collect::<Vec<_>>(),
+        vec!["10.244.0.5:8080"],
+        "web-0 alone"
+    );
+    let unknown = mesh
+        .client
+        .get(gateway_request("web-9.web.mc-demo.svc.cluster.local:8080"))
+        .await
+        .expect_err("a hostname no endpoint has is refused");
+    assert_eq!(unknown.code(), Code::InvalidArgument, "{unknown:?}");
+}
+
+#[tokio::test]
+async fn a_gateway_is_refused_a_pods_name_under_a_service_not_exported() {
+    let mut mesh = start().await;
+    headless_web(&mesh, false).await;
+    let refused = mesh
+        .client
+        .get(gateway_request(WEB_0))
+        .await
+        .expect_err("not exported");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    let refused = mesh
+        .client
+        .get_profile(gateway_request(WEB_0))
+        .await
+        .expect_err("nor its profile");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    // A hostname no Pod has reads the same: nothing is told of a Service
+    // not exported.
+    let refused = mesh
+        .client
+        .get(gateway_request("web-9.web.mc-demo.svc.cluster.local:8080"))
+        .await
+        .expect_err("not exported");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+}

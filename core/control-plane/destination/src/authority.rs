@@ -1,4 +1,6 @@
-//! Reading the authorities proxies ask about: the forms Linkerd accepts.
+//! Reading the authorities proxies ask about: the forms Linkerd accepts,
+//! a Pod's own name under its Service
+//! (`<hostname>.<svc>.<ns>.svc.<cluster domain>`) included.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -18,6 +20,10 @@ pub enum Target {
         name: String,
         /// The Service port (not the target port).
         port: u16,
+        /// For a Pod's name under a headless Service, the hostname of the
+        /// one endpoint meant (a StatefulSet's `web-0`), as Linkerd's
+        /// destination filters a Service's endpoints by it.
+        hostname: Option<String>,
     },
     /// An IP address that is no Service's ClusterIP: the client connects to
     /// it as it is.
@@ -49,6 +55,34 @@ pub enum ResolveError {
         /// The authority as asked.
         authority: String,
     },
+    /// A Pod's name under a Service that is not headless: only a headless
+    /// Service's endpoints have names of their own.
+    #[error(
+        "{authority:?}: Service {namespace}/{service} is not headless, so its Pods have no names under it"
+    )]
+    NotHeadless {
+        /// The authority as asked.
+        authority: String,
+        /// The Service's namespace.
+        namespace: String,
+        /// The Service's name.
+        service: String,
+    },
+    /// A Pod's name under a headless Service none of whose endpoints has
+    /// that hostname, as cluster DNS would not resolve it.
+    #[error(
+        "{authority:?}: no endpoint of Service {namespace}/{service} has the hostname {hostname:?}"
+    )]
+    UnknownHostname {
+        /// The authority as asked.
+        authority: String,
+        /// The Service's namespace.
+        namespace: String,
+        /// The Service's name.
+        service: String,
+        /// The hostname asked for.
+        hostname: String,
+    },
     /// The name is not a Service name in any form Linkerd accepts.
     #[error("{authority:?}: {reason}")]
     Malformed {
@@ -61,8 +95,10 @@ pub enum ResolveError {
 
 /// Reads `authority` as an IP address with a port, or as a Service name
 /// (`<svc>.<ns>.svc.<cluster_domain>`, `<svc>.<ns>.svc`, `<svc>.<ns>`, or
-/// `<svc>` completed with `default_namespace`) with a port. The result
-/// names the Service even when it does not exist.
+/// `<svc>` completed with `default_namespace`) with a port, or as a Pod's
+/// name under its Service, fully qualified as Linkerd requires it
+/// (`<hostname>.<svc>.<ns>.svc.<cluster_domain>`). The result names the
+/// Service even when it does not exist.
 pub(crate) fn parse(
     authority: &str,
     cluster_domain: &str,
@@ -96,6 +132,8 @@ pub(crate) fn parse(
             "every part of the name must be 1 to 63 letters, digits or inner dashes",
         ));
     }
+    let expected_domain = cluster_domain.trim_end_matches('.').to_ascii_lowercase();
+    let mut hostname = None;
     let (name, namespace) = match labels.as_slice() {
         [name] => match default_namespace {
             Some(ns) => (*name, ns.to_string()),
@@ -108,8 +146,7 @@ pub(crate) fn parse(
         [name, namespace] | [name, namespace, "svc"] => (*name, namespace.to_string()),
         [name, namespace, "svc", domain @ ..] => {
             let domain = domain.join(".");
-            let expected = cluster_domain.trim_end_matches('.').to_ascii_lowercase();
-            if domain != expected {
+            if domain != expected_domain {
                 return Err(ResolveError::UnknownDomain {
                     authority: authority.to_string(),
                     domain,
@@ -117,10 +154,21 @@ pub(crate) fn parse(
             }
             (*name, namespace.to_string())
         }
-        [_, _, _, "svc", ..] => {
+        [_, _, _, "svc"] => {
             return Err(malformed(
-                "pod hostnames (<pod>.<svc>.<ns>.svc...) are not resolved",
+                "a Pod's name must be fully qualified (<pod>.<svc>.<ns>.svc.<cluster domain>)",
             ));
+        }
+        [host, name, namespace, "svc", domain @ ..] => {
+            let domain = domain.join(".");
+            if domain != expected_domain {
+                return Err(ResolveError::UnknownDomain {
+                    authority: authority.to_string(),
+                    domain,
+                });
+            }
+            hostname = Some(host.to_string());
+            (*name, namespace.to_string())
         }
         [_, _, rest @ ..] => {
             return Err(ResolveError::UnknownDomain {
@@ -134,6 +182,7 @@ pub(crate) fn parse(
         namespace,
         name: name.to_string(),
         port,
+        hostname,
     })
 }
 

@@ -131,6 +131,7 @@ impl ClusterIndex {
                 namespace: namespace.clone(),
                 name: name.clone(),
                 port: addr.port(),
+                hostname: None,
             },
             None => Target::Address(addr),
         })

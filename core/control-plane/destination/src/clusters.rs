@@ -8,7 +8,10 @@ use crate::cluster::ClusterIndex;
 use crate::config::ClusterConfig;
 use crate::endpoint::{Endpoint, EndpointSet};
 
-/// One Service port of one cluster: what a `Get` stream follows.
+mod headless;
+
+/// One Service port of one cluster (or one named endpoint of it): what a
+/// `Get` stream follows.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ResolutionKey {
     /// The name of the cluster the Service is in (the asking proxy's).
@@ -19,6 +22,10 @@ pub struct ResolutionKey {
     pub service: String,
     /// The Service port.
     pub port: u16,
+    /// The hostname of the one endpoint meant, for a Pod's own name under
+    /// a headless Service (`web-0.web.<ns>.svc...`). Such resolutions are
+    /// computed on demand ([`Clusters::endpoints`]), not kept.
+    pub hostname: Option<String>,
 }
 
 impl ResolutionKey {
@@ -29,7 +36,13 @@ impl ResolutionKey {
             namespace: namespace.to_string(),
             service: service.to_string(),
             port,
+            hostname: None,
         }
+    }
+
+    /// The same key for only the endpoint with `hostname`, if given.
+    pub fn with_hostname(self, hostname: Option<String>) -> Self {
+        ResolutionKey { hostname, ..self }
     }
 }
 
@@ -199,19 +212,44 @@ impl Clusters {
     }
 
     fn compute(&self, key: &ResolutionKey) -> Option<EndpointSet> {
+        self.compute_following(key, true)
+    }
+
+    /// The endpoints of `key`: through the linked cluster for a
+    /// remote-discovery mirror, with only the endpoint of the key's (or a
+    /// per-pod mirror's) hostname when there is one; and, when `follow`,
+    /// a headless Service's endpoints that are ClusterIPs resolved through
+    /// their Services ([`Clusters::follow_cluster_ips`]).
+    fn compute_following(&self, key: &ResolutionKey, follow: bool) -> Option<EndpointSet> {
         let index = self.clusters.get(&key.cluster)?;
         let service = index.service(&key.namespace, &key.service)?;
         if let Some(federation) = &service.federated {
             return Some(self.federated_endpoints(index, key, federation));
         }
         let set = match &service.remote {
-            Some(remote) => Some(
-                self.clusters
-                    .get(&remote.cluster)
-                    .and_then(|r| r.local_endpoints(&key.namespace, &remote.service, key.port))
-                    .unwrap_or_default(),
+            Some(remote) => {
+                let hostname = key.hostname.as_deref().or(remote.hostname.as_deref());
+                Some(
+                    self.clusters
+                        .get(&remote.cluster)
+                        .and_then(|r| {
+                            r.named_endpoints(&key.namespace, &remote.service, key.port, hostname)
+                        })
+                        .unwrap_or_default(),
+                )
+            }
+            None => index.named_endpoints(
+                &key.namespace,
+                &key.service,
+                key.port,
+                key.hostname.as_deref(),
             ),
-            None => index.local_endpoints(&key.namespace, &key.service, key.port),
+        };
+        let set = match set {
+            Some(set) if follow && service.headless && service.remote.is_none() => {
+                Some(self.follow_cluster_ips(index, key, set))
+            }
+            set => set,
         };
         set.map(|set| EndpointSet {
             gateway_exported: service.gateway_exported,

@@ -36,7 +36,6 @@ struct Watches {
     remote: Feed<Service>,
     mirrors: Feed<Service>,
     namespaces: Feed<Namespace>,
-    /// Pending forever outside gateway mode.
     remote_endpoints: Feed<Endpoints>,
 }
 
@@ -78,6 +77,8 @@ pub struct ServiceMirror<L, R> {
     gateway_alive: bool,
     /// The remote Services' memberships of federated Services.
     federation: Federation,
+    /// The target cluster's Endpoints of headless Services.
+    remote_headless: crate::headless::RemoteHeadless,
 }
 
 /// A running mirror: dropping it (or calling [`MirrorHandle::stop`]) stops it.
@@ -127,6 +128,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             remote_ready: HashMap::new(),
             gateway_alive: true,
             federation,
+            remote_headless: Default::default(),
         })
     }
 
@@ -155,7 +157,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         let mut liveness = self.gateway_liveness();
         let mut plugin_check = tokio::time::interval(PLUGIN_CHECK);
         let (mut remote_synced, mut mirrors_synced, mut started) = (false, false, false);
-        let mut endpoints_synced = self.link.gateway.is_none();
+        let mut endpoints_synced = false;
         let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF);
         loop {
             tokio::select! {
@@ -244,19 +246,15 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
     }
 
     /// Opens the watches the loop reads: the target cluster's Services, this
-    /// cluster's mirrors of them and its Namespaces and, in gateway mode,
-    /// the target cluster's Endpoints.
+    /// cluster's mirrors of them and its Namespaces, and the target
+    /// cluster's Endpoints: in gateway mode a mirror's Endpoints are emptied
+    /// while the remote Service has no ready endpoints, so clients fail
+    /// fast, and a headless Service's hostnames make its per-pod mirrors.
     fn open_watches(&self) -> Watches {
         let remote = self.remote.watch::<Service>(WatchParams::all());
         let mirrors = self.watch_mirrors();
         let namespaces = self.local.watch::<Namespace>(WatchParams::all());
-        // Gateway mode only: a mirror's Endpoints are emptied while the remote
-        // Service has no ready endpoints, so clients fail fast.
-        let remote_endpoints = if self.link.gateway.is_some() {
-            self.remote.watch::<Endpoints>(WatchParams::all())
-        } else {
-            futures::stream::pending().boxed()
-        };
+        let remote_endpoints = self.remote.watch::<Endpoints>(WatchParams::all());
         Watches {
             remote,
             mirrors,
@@ -441,9 +439,11 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         }
     }
 
-    /// Tracks which remote Services have ready endpoints; returns those whose
-    /// readiness changed.
+    /// Tracks which remote Services have ready endpoints, and headless
+    /// Services' endpoints; returns those whose readiness or headless
+    /// endpoints changed.
     fn on_remote_endpoints(&mut self, event: Event<Endpoints>) -> Vec<Key> {
+        let mut changed = self.remote_headless.take(&event);
         let key = |e: &Endpoints| {
             (
                 e.metadata.namespace.clone().unwrap_or_default(),
@@ -469,7 +469,6 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             Event::Apply(e) => vec![(key(&e), ready(&e))],
             Event::Delete(e) => vec![(key(&e), false)],
         };
-        let mut changed = Vec::new();
         for (k, is_ready) in updates {
             if self.remote_ready.get(&k).copied().unwrap_or(false) != is_ready {
                 changed.push(k.clone());
@@ -513,11 +512,21 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             verdict.outcome.as_str(),
         );
         self.decisions.insert(key.clone(), verdict.decision.clone());
-        let Some(desired) = mirror_service(&remote, &self.link, &verdict.decision) else {
+        let Some(mut desired) = mirror_service(&remote, &self.link, &verdict.decision) else {
             self.unmirror(key).await;
             return;
         };
         let local_key = (key.0.clone(), self.link.mirror_name(&key.1));
+        let existing = self.mirrors.get(&local_key);
+        crate::headless::shape(
+            &mut desired,
+            &remote,
+            self.remote_headless.get(key),
+            existing,
+        );
+        if existing.is_some_and(|e| crate::headless::must_replace(e, &desired)) {
+            self.replace_mirror(&local_key).await;
+        }
         let current = self
             .mirrors
             .get(&local_key)
@@ -577,6 +586,27 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
     ) -> Result<(), StoreError> {
         let ns = mirror.metadata.namespace.clone().unwrap_or_default();
         let name = mirror.metadata.name.clone().unwrap_or_default();
+        let pod_mirrors = self.pod_mirrors_of(&(ns.clone(), name.clone()));
+        if strait_api::service::is_headless(mirror) {
+            let reach = match (decision, &self.link.gateway) {
+                (ExportDecision::Gateway(_), Some(gateway)) => {
+                    crate::headless::Reach::Gateway(gateway, self.gateway_alive)
+                }
+                _ => crate::headless::Reach::RemoteDiscovery,
+            };
+            let remote = self.remote_headless.get(key);
+            return crate::headless::reconcile(
+                &self.local,
+                &self.link,
+                mirror,
+                &key.1,
+                remote,
+                &pod_mirrors,
+                reach,
+            )
+            .await;
+        }
+        crate::headless::remove_pod_mirrors(&self.local, &pod_mirrors).await?;
         let existing: Option<Endpoints> = self.local.get(&ns, &name).await?;
         match (decision, &self.link.gateway) {
             (ExportDecision::Gateway(_), Some(gateway)) => {
@@ -609,6 +639,10 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         if !is_our_mirror(mirror, &self.link) {
             return;
         }
+        let pod_mirrors = self.pod_mirrors_of(&local_key);
+        if let Err(err) = crate::headless::remove_pod_mirrors(&self.local, &pod_mirrors).await {
+            tracing::warn!(link = %self.link.name, "cannot delete the per-pod mirrors of {}/{}: {err}", local_key.0, local_key.1);
+        }
         match self
             .local
             .delete::<Service>(&local_key.0, &local_key.1)
@@ -634,6 +668,34 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
         }
     }
 
+    /// This Link's per-pod mirrors of headless mirror `mirror`.
+    fn pod_mirrors_of(&self, mirror: &Key) -> Vec<Service> {
+        self.mirrors
+            .iter()
+            .filter(|((ns, _), svc)| {
+                *ns == mirror.0 && crate::headless::is_pod_mirror_of(svc, &mirror.1)
+            })
+            .map(|(_, svc)| svc.clone())
+            .collect()
+    }
+
+    /// Deletes mirror `local_key` so it is made anew (its ClusterIP cannot
+    /// change in place).
+    async fn replace_mirror(&mut self, local_key: &Key) {
+        match self
+            .local
+            .delete::<Service>(&local_key.0, &local_key.1)
+            .await
+        {
+            Ok(()) | Err(StoreError::NotFound { .. }) => {
+                self.mirrors.remove(local_key);
+            }
+            Err(err) => {
+                tracing::warn!(link = %self.link.name, "cannot replace mirror {}/{}: {err}", local_key.0, local_key.1)
+            }
+        }
+    }
+
     /// Deletes mirrors whose remote Service no longer exists (left behind
     /// while the controller was not running).
     async fn collect_orphans(&mut self) {
@@ -641,6 +703,7 @@ impl<L: ClusterStore, R: ClusterStore> ServiceMirror<L, R> {
             .mirrors
             .iter()
             .filter(|(_, svc)| is_our_mirror(svc, &self.link))
+            .filter(|(_, svc)| !crate::headless::is_pod_mirror(svc))
             .filter_map(|(_, svc)| remote_of(svc))
             .filter(|remote| !self.remote_services.contains_key(remote))
             .collect();

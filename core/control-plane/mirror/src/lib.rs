@@ -15,6 +15,7 @@ mod config;
 mod controller;
 mod desired;
 mod federated;
+mod headless;
 pub mod leader;
 mod metrics;
 mod probe;

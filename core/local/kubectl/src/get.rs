@@ -1,6 +1,7 @@
 //! `strait get`'s output: kubectl's tables, with kubectl's columns for
-//! Services, Pods, Deployments, Namespaces, Secrets and ServiceAccounts
-//! (NAME and AGE for other kinds), rendered here from the objects.
+//! Services, Pods, Deployments, StatefulSets, Namespaces, Secrets and
+//! ServiceAccounts (NAME and AGE for other kinds), rendered here from the
+//! objects.
 
 use serde_json::Value;
 
@@ -39,6 +40,7 @@ pub fn table(resource: &Resource, objects: &[Value], all_namespaces: bool) -> St
             vec!["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
             deployment_row,
         ),
+        ("apps", "StatefulSet") => (vec!["NAME", "READY", "AGE"], stateful_set_row),
         ("", "Namespace") => (vec!["NAME", "STATUS", "AGE"], namespace_row),
         ("", "Secret") => (vec!["NAME", "TYPE", "DATA", "AGE"], secret_row),
         ("", "ServiceAccount") => (vec!["NAME", "SECRETS", "AGE"], service_account_row),
@@ -183,6 +185,16 @@ fn deployment_row(object: &Value, now: u64) -> Vec<String> {
         format!("{}/{wanted}", count(&status["readyReplicas"])),
         count(&status["updatedReplicas"]).to_string(),
         count(&status["availableReplicas"]).to_string(),
+        age_of(object, now),
+    ]
+}
+
+fn stateful_set_row(object: &Value, now: u64) -> Vec<String> {
+    let ready = object["status"]["readyReplicas"].as_u64().unwrap_or(0);
+    let wanted = object["spec"]["replicas"].as_u64().unwrap_or(1);
+    vec![
+        name_of(object),
+        format!("{ready}/{wanted}"),
         age_of(object, now),
     ]
 }

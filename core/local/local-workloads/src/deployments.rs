@@ -1,34 +1,48 @@
-//! The Deployment controller (with the ReplicaSet controller folded in):
-//! each Deployment gets `replicas` Pods of its current template, named and
+//! The Deployment controller (with the ReplicaSet controller folded in)
+//! and the StatefulSet controller, over one view of the store: each
+//! Deployment gets `replicas` Pods of its current template, named and
 //! labelled as the ReplicaSet controller names them, and injected with a
 //! proxy where `linkerd.io/inject` asks for one. A template change rolls:
 //! Pods of the new template are created, and old ones are deleted as new
-//! ones become ready.
+//! ones become ready. StatefulSets get Pods of stable names, made from
+//! the same template machinery ([`statefulsets`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde_json::json;
 use strait_api::key::{Key, key_of};
-use strait_api::pod::{POD_TEMPLATE_HASH, deployment_of, is_ready as pod_ready};
+use strait_api::pod::{POD_TEMPLATE_HASH, controller_of, deployment_of, is_ready as pod_ready};
 use strait_sidecar::ProxyContainer;
 use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
 
 use crate::naming;
 use crate::{FIELD_MANAGER, inject};
 
+mod statefulsets;
+
 enum Input {
     Deployment(Event<Deployment>),
+    StatefulSet(Box<Event<StatefulSet>>),
     Pod(Event<Pod>),
     Namespace(Event<Namespace>),
 }
 
-/// Keeps every Deployment's Pods as it asks until the store's watches end;
-/// the Pods that ask for a proxy get `proxy`.
+/// The kind of the StatefulSet controller's Pods' owner.
+const STATEFUL_SET: &str = "StatefulSet";
+
+/// Whether this controller made `pod`: a Deployment's (through its
+/// ReplicaSet) or a StatefulSet's.
+fn owned(pod: &Pod) -> bool {
+    deployment_of(pod).is_some() || controller_of(pod, STATEFUL_SET).is_some()
+}
+
+/// Keeps every Deployment's and StatefulSet's Pods as they ask until the
+/// store's watches end; the Pods that ask for a proxy get `proxy`.
 pub(crate) async fn run(store: MemoryStore, control_plane_ns: String, proxy: ProxyContainer) {
     let deployments: BoxStream<'static, Input> = store
         .watch::<Deployment>(WatchParams::all())
@@ -42,23 +56,29 @@ pub(crate) async fn run(store: MemoryStore, control_plane_ns: String, proxy: Pro
         .watch::<Namespace>(WatchParams::all())
         .filter_map(|e| async move { e.ok().map(Input::Namespace) })
         .boxed();
-    let mut inputs = stream::select_all([deployments, pods, namespaces]);
+    let stateful_sets: BoxStream<'static, Input> = store
+        .watch::<StatefulSet>(WatchParams::all())
+        .filter_map(|e| async move { e.ok().map(|e| Input::StatefulSet(Box::new(e))) })
+        .boxed();
+    let mut inputs = stream::select_all([deployments, pods, namespaces, stateful_sets]);
     let mut state = Controller {
         control_plane_ns,
         proxy,
         deployments: BTreeMap::new(),
+        stateful_sets: BTreeMap::new(),
         namespaces: BTreeMap::new(),
         pods: BTreeMap::new(),
         deleted: BTreeSet::new(),
         statuses: BTreeMap::new(),
-        synced: [false; 3],
+        set_statuses: BTreeMap::new(),
+        synced: [false; 4],
     };
     while let Some(input) = inputs.next().await {
         state.take(input);
         while let Some(Some(input)) = futures::FutureExt::now_or_never(inputs.next()) {
             state.take(input);
         }
-        if state.synced == [true; 3] {
+        if state.synced == [true; 4] {
             state.reconcile_all(&store).await;
         }
     }
@@ -69,18 +89,22 @@ struct Controller {
     /// The proxy container injected Pods get.
     proxy: ProxyContainer,
     deployments: BTreeMap<Key, Deployment>,
+    stateful_sets: BTreeMap<Key, StatefulSet>,
     /// Namespaces' annotations, for injection.
     namespaces: BTreeMap<String, BTreeMap<String, String>>,
-    /// Pods made for Deployments (those with a ReplicaSet owner).
+    /// Pods made for Deployments (those with a ReplicaSet owner) and
+    /// StatefulSets.
     pods: BTreeMap<Key, Pod>,
     /// Pods deleted whose deletion the watch has not reported yet: a late
     /// event about them must not bring them back.
     deleted: BTreeSet<Key>,
     /// Deployment statuses last written.
     statuses: BTreeMap<Key, serde_json::Value>,
+    /// StatefulSet statuses last written.
+    set_statuses: BTreeMap<Key, serde_json::Value>,
     /// Whether each watch has delivered its first listing; nothing is
-    /// deleted as orphaned before all three have.
-    synced: [bool; 3],
+    /// deleted as orphaned before all four have.
+    synced: [bool; 4],
 }
 
 impl Controller {
@@ -105,12 +129,13 @@ impl Controller {
                     }
                 }
             }
+            Input::StatefulSet(event) => self.take_stateful_set(*event),
             Input::Pod(event) => {
                 self.synced[1] |= matches!(event, Event::Reset(_));
                 match event {
                     Event::Apply(pod) => {
                         let key = key_of(&pod.metadata);
-                        if deployment_of(&pod).is_some() && !self.deleted.contains(&key) {
+                        if owned(&pod) && !self.deleted.contains(&key) {
                             self.pods.insert(key, pod);
                         }
                     }
@@ -125,7 +150,7 @@ impl Controller {
                         self.deleted.retain(|k| present.contains(k));
                         self.pods = all
                             .into_iter()
-                            .filter(|p| deployment_of(p).is_some())
+                            .filter(owned)
                             .map(|p| (key_of(&p.metadata), p))
                             .filter(|(k, _)| !self.deleted.contains(k))
                             .collect();
@@ -159,8 +184,10 @@ impl Controller {
             .pods
             .iter()
             .filter(|(key, pod)| {
-                deployment_of(pod)
-                    .is_some_and(|d| !self.deployments.contains_key(&(key.0.clone(), d)))
+                let owner_key = |name: String| (key.0.clone(), name);
+                deployment_of(pod).is_some_and(|d| !self.deployments.contains_key(&owner_key(d)))
+                    || controller_of(pod, STATEFUL_SET)
+                        .is_some_and(|s| !self.stateful_sets.contains_key(&owner_key(s)))
             })
             .map(|(key, _)| key.clone())
             .collect();
@@ -170,6 +197,10 @@ impl Controller {
         let deployments: Vec<Deployment> = self.deployments.values().cloned().collect();
         for deployment in deployments {
             self.reconcile(store, &deployment).await;
+        }
+        let sets: Vec<StatefulSet> = self.stateful_sets.values().cloned().collect();
+        for set in sets {
+            self.reconcile_stateful_set(store, &set).await;
         }
     }
 
@@ -232,28 +263,52 @@ impl Controller {
 
     async fn create_pod(&mut self, store: &MemoryStore, deployment: &Deployment, hash: &str) {
         let (namespace, name) = key_of(&deployment.metadata);
-        let template = &deployment.spec.template;
-        let template_meta = template.metadata.clone().unwrap_or_default();
         let replica_set = format!("{name}-{hash}");
-        let mut labels = template_meta.labels.clone().unwrap_or_default();
-        labels.insert(POD_TEMPLATE_HASH.into(), hash.to_string());
+        let owner = OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: "ReplicaSet".into(),
+            name: replica_set.clone(),
+            uid: format!(
+                "{}-{hash}",
+                deployment.metadata.uid.as_deref().unwrap_or(&name)
+            ),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        };
+        let pod = self.pod_from_template(
+            &deployment.spec.template,
+            &namespace,
+            format!("{replica_set}-{}", naming::random_suffix(5)),
+            [(POD_TEMPLATE_HASH.to_string(), hash.to_string())],
+            owner,
+            ("Deployment", &name),
+        );
+        self.create(store, pod).await;
+    }
+
+    /// A Pod of `template` named `name` in `namespace`, with the template's
+    /// labels and `labels`, controlled by `owner`, and injected with a
+    /// proxy (labelled with `workload`, its kind and name) where the
+    /// template or the namespace asks for one.
+    fn pod_from_template(
+        &self,
+        template: &PodTemplateSpec,
+        namespace: &str,
+        name: String,
+        labels: impl IntoIterator<Item = (String, String)>,
+        owner: OwnerReference,
+        workload: (&str, &str),
+    ) -> Pod {
+        let template_meta = template.metadata.clone().unwrap_or_default();
+        let mut all_labels = template_meta.labels.clone().unwrap_or_default();
+        all_labels.extend(labels);
         let mut pod = Pod {
             metadata: ObjectMeta {
-                name: Some(format!("{replica_set}-{}", naming::random_suffix(5))),
-                namespace: Some(namespace.clone()),
-                labels: Some(labels),
+                name: Some(name),
+                namespace: Some(namespace.to_string()),
+                labels: Some(all_labels),
                 annotations: template_meta.annotations.clone(),
-                owner_references: Some(vec![OwnerReference {
-                    api_version: "apps/v1".into(),
-                    kind: "ReplicaSet".into(),
-                    name: replica_set,
-                    uid: format!(
-                        "{}-{hash}",
-                        deployment.metadata.uid.as_deref().unwrap_or(&name)
-                    ),
-                    controller: Some(true),
-                    block_owner_deletion: Some(true),
-                }]),
+                owner_references: Some(vec![owner]),
                 ..ObjectMeta::default()
             },
             spec: template.spec.clone(),
@@ -261,17 +316,28 @@ impl Controller {
         };
         if inject::wants_proxy(
             template_meta.annotations.as_ref(),
-            self.namespaces.get(&namespace),
+            self.namespaces.get(namespace),
         ) {
-            inject::inject(&mut pod, &self.proxy, &self.control_plane_ns, Some(&name));
+            inject::inject(
+                &mut pod,
+                &self.proxy,
+                &self.control_plane_ns,
+                Some(workload),
+            );
         }
+        pod
+    }
+
+    /// Writes a new Pod and keeps it as this controller's.
+    async fn create(&mut self, store: &MemoryStore, pod: Pod) {
+        let (namespace, name) = key_of(&pod.metadata);
         match store.apply(&pod, FIELD_MANAGER).await {
             Ok(created) => {
-                tracing::debug!(pod = ?created.metadata.name, %namespace, "created");
+                tracing::debug!(pod = %name, %namespace, "created");
                 self.pods.insert(key_of(&created.metadata), created);
             }
             Err(err) => {
-                tracing::warn!(deployment = %name, %namespace, "cannot create a Pod: {err}");
+                tracing::warn!(pod = %name, %namespace, "cannot create the Pod: {err}");
             }
         }
     }

@@ -1,8 +1,12 @@
 //! The EndpointSlice controller: each Service with a selector gets one
 //! EndpointSlice (and the older Endpoints object) listing the Pods it
 //! selects, with their readiness and the Service's ports resolved to the
-//! Pods' container ports. Services without a selector (the service
-//! mirror's mirrors) are someone else's and left alone.
+//! Pods' container ports. A Pod whose `spec.subdomain` names the Service
+//! is listed under its `spec.hostname` (a StatefulSet's Pods under their
+//! headless Service), and a headless Service's endpoints carry
+//! `service.kubernetes.io/headless`, as the endpoints controllers write
+//! them. Services without a selector (the service mirror's mirrors) are
+//! someone else's and left alone.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use strait_api::key::{Key, key_of};
 use strait_api::pod::is_ready;
+use strait_api::service::{HEADLESS_LABEL, is_headless, pod_hostname};
 use strait_store::{ClusterStore, Event, MemoryStore, StoreError, WatchParams};
 
 use crate::FIELD_MANAGER;
@@ -296,6 +301,13 @@ fn slice_of(
     ports: &[ResolvedPort],
 ) -> EndpointSlice {
     let (namespace, name) = key_of(&service.metadata);
+    let mut labels = BTreeMap::from([
+        (SERVICE_NAME_LABEL.to_string(), name.clone()),
+        (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
+    ]);
+    if is_headless(service) {
+        labels.insert(HEADLESS_LABEL.to_string(), String::new());
+    }
     let owner = OwnerReference {
         api_version: "v1".into(),
         kind: "Service".into(),
@@ -308,10 +320,7 @@ fn slice_of(
         metadata: ObjectMeta {
             name: Some(slice_name(&name, &namespace)),
             namespace: Some(namespace.clone()),
-            labels: Some(BTreeMap::from([
-                (SERVICE_NAME_LABEL.to_string(), name.clone()),
-                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
-            ])),
+            labels: Some(labels),
             owner_references: Some(vec![owner]),
             ..ObjectMeta::default()
         },
@@ -330,6 +339,7 @@ fn slice_of(
                         }),
                         target_ref: Some(pod_reference(pod, &namespace)),
                         node_name: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+                        hostname: pod_hostname(pod, service),
                         ..Endpoint::default()
                     }
                 })
@@ -359,9 +369,16 @@ fn endpoints_of(
     let (namespace, name) = key_of(&service.metadata);
     let address = |pod: &Pod, ip: &String| EndpointAddress {
         ip: ip.clone(),
+        hostname: pod_hostname(pod, service),
         target_ref: Some(pod_reference(pod, &namespace)),
         ..EndpointAddress::default()
     };
+    let mut labels = service.metadata.labels.clone();
+    if is_headless(service) {
+        labels
+            .get_or_insert_with(BTreeMap::new)
+            .insert(HEADLESS_LABEL.to_string(), String::new());
+    }
     let (ready, not_ready): (Vec<_>, Vec<_>) = members.iter().partition(|(pod, _)| is_ready(pod));
     let subsets = if members.is_empty() {
         None
@@ -388,7 +405,7 @@ fn endpoints_of(
         metadata: ObjectMeta {
             name: Some(name.clone()),
             namespace: Some(namespace.clone()),
-            labels: service.metadata.labels.clone(),
+            labels,
             ..ObjectMeta::default()
         },
         subsets,

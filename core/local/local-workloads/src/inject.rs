@@ -51,13 +51,13 @@ pub(crate) fn wants_proxy(
 }
 
 /// Adds `proxy`, its token volume, its annotations and Linkerd's labels to
-/// a Pod about to be created for `deployment`; a Pod that has a proxy
-/// already is left as it is.
+/// a Pod about to be created for `owner` (the workload's kind and name,
+/// `("Deployment", "bb")`); a Pod that has a proxy already is left as it is.
 pub(crate) fn inject(
     pod: &mut Pod,
     proxy: &ProxyContainer,
     control_plane_ns: &str,
-    deployment: Option<&str>,
+    owner: Option<(&str, &str)>,
 ) {
     if is_meshed(pod) {
         return;
@@ -76,8 +76,8 @@ pub(crate) fn inject(
     let labels = pod.metadata.labels.get_or_insert_with(BTreeMap::new);
     labels.insert(CONTROL_PLANE_NS.into(), control_plane_ns.to_string());
     labels.insert(WORKLOAD_NS.into(), namespace);
-    if let Some(deployment) = deployment {
-        labels.insert(proxy_owner("Deployment"), deployment.to_string());
+    if let Some((kind, name)) = owner {
+        labels.insert(proxy_owner(kind), name.to_string());
     }
 }
 

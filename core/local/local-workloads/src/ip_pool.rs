@@ -16,6 +16,13 @@ const LAST: u32 = u32::from_be_bytes([127, 1, 255, 254]);
 const STABLE_FIRST: u32 = u32::from_be_bytes([127, 1, 255, 1]);
 /// How many addresses the stable block holds.
 const STABLE_COUNT: u32 = 254;
+/// The block named Pods' addresses come from: 127.1.192.0 to
+/// 127.1.254.255 (host parts 0 and 255 left out), apart from the stable
+/// block so a StatefulSet's Pods never take a gateway's address, and far
+/// into the range so the sequential order reaches it late.
+const NAMED_FIRST: u32 = u32::from_be_bytes([127, 1, 192, 0]);
+/// How many /24s the named block spans.
+const NAMED_BLOCKS: u32 = 63;
 
 /// Hands out Pod addresses from 127.1.0.0/16. Cloning shares the pool.
 ///
@@ -73,15 +80,32 @@ impl IpPool {
     /// valid when `strait local up` starts again, whatever order Pods
     /// start in.
     pub fn allocate_stable(&self, key: &str) -> Option<IpAddr> {
-        // FNV-1a: stable across Rust releases, unlike the std hasher.
-        let hash = key.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
-            (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-        });
-        let start = hash % STABLE_COUNT;
+        let start = fnv1a(key) % STABLE_COUNT;
         {
             let mut pool = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
             for offset in 0..STABLE_COUNT {
                 let candidate = STABLE_FIRST + (start + offset) % STABLE_COUNT;
+                if pool.used.insert(candidate) {
+                    return Some(IpAddr::V4(Ipv4Addr::from(candidate)));
+                }
+            }
+        }
+        self.allocate()
+    }
+
+    /// A free address chosen by a Pod's name (`key`) alone, or the next
+    /// free one when another Pod holds it: a StatefulSet's Pod keeps its
+    /// address when it is made again and on every start, as its name is
+    /// what clients know it by. Drawn from a block of its own, so named
+    /// Pods never take a gateway's stable address.
+    pub fn allocate_named(&self, key: &str) -> Option<IpAddr> {
+        let slots = NAMED_BLOCKS * 254;
+        let start = fnv1a(key) % slots;
+        {
+            let mut pool = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            for offset in 0..slots {
+                let slot = (start + offset) % slots;
+                let candidate = NAMED_FIRST + (slot / 254) * 256 + slot % 254 + 1;
                 if pool.used.insert(candidate) {
                     return Some(IpAddr::V4(Ipv4Addr::from(candidate)));
                 }
@@ -122,6 +146,14 @@ impl IpPool {
             .used
             .len()
     }
+}
+
+/// FNV-1a of `key`: stable across Rust releases, unlike the std hasher, so
+/// a key gets the same address from one build to the next.
+fn fnv1a(key: &str) -> u32 {
+    key.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
 }
 
 #[cfg(test)]

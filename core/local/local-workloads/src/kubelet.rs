@@ -146,7 +146,18 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
                         lock(&table).remove(&key);
                         start(&cluster, &table, pod);
                     }
-                    None => start(&cluster, &table, pod),
+                    None => {
+                        let predecessor = drain::stop_named(&mut lock(&table), &key);
+                        if let Some((ip, task)) = predecessor {
+                            if let Some(task) = task {
+                                let _ = task.await;
+                            }
+                            if let Some(ip) = ip {
+                                drain::sockets_closed(ip, &pod).await;
+                            }
+                        }
+                        start(&cluster, &table, pod);
+                    }
                 }
             }
             Ok(Event::Delete(pod)) => {
@@ -237,7 +248,8 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
     };
     let ports = bound_ports(&programs, meshed);
     let ip = if problems.is_empty() {
-        let ip = address_for(cluster, &key, deployment.as_deref(), &ports, gateway);
+        let named = view.statefulset.is_some();
+        let ip = address_for(cluster, &key, deployment.as_deref(), &ports, gateway, named);
         if ip.is_none() {
             problems.push((
                 String::new(),
@@ -270,34 +282,45 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
         ports,
         logs: logs.clone(),
     };
-    let task = tokio::spawn(run_pod(cluster.clone(), table.clone(), pod, launch));
-    lock(table).records.insert(
-        key,
+    // The record goes in before the task starts, so that what the task
+    // reports (its readiness) finds it, however fast the Pod comes up.
+    let mut pods = lock(table);
+    pods.records.insert(
+        key.clone(),
         Record {
             uid,
             view,
             ip: Some(ip),
             token,
-            task: Some(task),
+            task: None,
             logs,
         },
     );
+    let task = tokio::spawn(run_pod(cluster.clone(), table.clone(), pod, launch));
+    if let Some(record) = pods.records.get_mut(&key) {
+        record.task = Some(task);
+    }
 }
 
-/// A free address for the Pod; a gateway's is the same on every start.
+/// A free address for the Pod; a gateway's is the same on every start,
+/// and a `named` Pod's (a StatefulSet's) the same for its name.
 fn address_for(
     cluster: &ClusterRuntime,
     key: &Key,
     deployment: Option<&str>,
     ports: &[u16],
     gateway: bool,
+    named: bool,
 ) -> Option<IpAddr> {
-    // Links name the gateway by address: the same one on every start.
+    // Links name the gateway by address, and a StatefulSet's Pod is known
+    // by its name: the same address on every start.
     let owner = deployment.unwrap_or(&key.1);
     let stable_key = format!("{}/{}/{owner}", cluster.name, key.0);
     free_address(&cluster.ips, ports, || {
         if gateway {
             cluster.ips.allocate_stable(&stable_key)
+        } else if named {
+            cluster.ips.allocate_named(&stable_key)
         } else {
             cluster.ips.allocate()
         }

@@ -7,13 +7,17 @@
 //! three for one cluster, against the cluster's [`MemoryStore`]:
 //!
 //! - the Deployment controller writes the Pods each Deployment asks for,
-//!   injecting a `linkerd-proxy` container where `linkerd.io/inject` says so;
+//!   injecting a `linkerd-proxy` container where `linkerd.io/inject` says so,
+//!   and the StatefulSet controller, with the same machinery, the Pods of
+//!   each StatefulSet, under stable names and in order;
 //! - the kubelet gives each Pod an address from a shared loopback
 //!   [`IpPool`] (one flat network for every cluster, as the pod-to-pod guide
 //!   requires; addresses whose ports another process holds, such as a
 //!   second `strait local up`, are passed over), runs its containers in-process and, for a meshed Pod, a
-//!   strait proxy bound to the Pod's address;
-//! - the EndpointSlice controller lists each selecting Service's Pods.
+//!   strait proxy bound to the Pod's address; a StatefulSet's Pod gets the
+//!   same address for its name every time;
+//! - the EndpointSlice controller lists each selecting Service's Pods, each
+//!   under its hostname when its subdomain names the Service.
 //!
 //! Only the images the guides use can run (`buoyantio/bb` as `terminus`,
 //! `buoyantio/slow_cooker`, and the proxy image with
@@ -60,7 +64,7 @@ pub const FIELD_MANAGER: &str = "strait-local";
 pub struct ClusterRuntime {
     /// The cluster's name, for logs.
     pub name: String,
-    /// The cluster's objects: Deployments and Services are read from it,
+    /// The cluster's objects: Deployments, StatefulSets and Services are read from it,
     /// Pods and EndpointSlices written to it.
     pub store: MemoryStore,
     /// Where identity, destination and policy are all served.

@@ -44,6 +44,11 @@ pub const REMOTE_RESOURCE_VERSION: &str = "mirror.linkerd.io/remote-resource-ver
 /// identity, which the client proxy must verify when it connects.
 pub const REMOTE_GATEWAY_IDENTITY: &str = "mirror.linkerd.io/remote-gateway-identity";
 
+/// Label on a per-pod mirror (`web-0-east`, one per hostname of a remote
+/// headless Service) naming the headless mirror (`web-east`) it belongs to,
+/// so the mirror finds, keeps and removes them with it, as Linkerd's does.
+pub const MIRRORED_HEADLESS_SVC_NAME: &str = "mirror.linkerd.io/headless-mirror-svc-name";
+
 /// Label on a Service in the target cluster that makes it a member of a
 /// federated Service; value [`FEDERATED_MEMBER`], matched by a Link's
 /// `federatedServiceSelector`.

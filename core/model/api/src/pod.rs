@@ -7,6 +7,19 @@ use k8s_openapi::api::core::v1::Pod;
 /// template they were made from, also the suffix of the ReplicaSet's name.
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 
+/// The label the StatefulSet controller puts on each of its Pods with the
+/// Pod's own name, so a Service can select one member of the set.
+pub const STATEFULSET_POD_NAME: &str = "statefulset.kubernetes.io/pod-name";
+
+/// The label the StatefulSet controller puts on its Pods naming the
+/// revision (`<set>-<template hash>`) they were made from, so a rolling
+/// update knows which Pods are outdated.
+pub const CONTROLLER_REVISION_HASH: &str = "controller-revision-hash";
+
+/// The label the StatefulSet controller puts on its Pods with their
+/// ordinal.
+pub const POD_INDEX: &str = "apps.kubernetes.io/pod-index";
+
 /// The Deployment a Pod belongs to, as the ReplicaSet controller names
 /// things: a controlling ReplicaSet owner whose name is the Deployment's
 /// plus `-` and the Pod's `pod-template-hash`.

@@ -6,9 +6,12 @@
 //! literals, loopback (its own admin port), the cloud's metadata address,
 //! names outside the cluster. Like Linkerd's gateway
 //! (`LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES`), it forwards only names of
-//! the form `<service>.<namespace>.svc.<cluster domain>`; the rest is
+//! the form `<service>.<namespace>.svc.<cluster domain>`, and a Pod's own
+//! name under its Service (`<hostname>.<service>.<namespace>.svc...`, a
+//! headless Service's member, as a per-pod mirror names it); the rest is
 //! refused before any discovery or connection is made for it, so refused
-//! names leave no state behind.
+//! names leave no state behind. Whether the Service is exported is the
+//! destination's answer, for both forms alike.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -37,7 +40,8 @@ pub struct GatewayScope {
 }
 
 impl GatewayScope {
-    /// Forwarding to `<service>.<namespace>.<suffix>` for each suffix, as
+    /// Forwarding to `<service>.<namespace>.<suffix>` (and
+    /// `<hostname>.<service>.<namespace>.<suffix>`) for each suffix, as
     /// Linkerd's variable writes them (`svc.cluster.local.`).
     pub fn new<S: AsRef<str>>(suffixes: impl IntoIterator<Item = S>) -> Self {
         GatewayScope {
@@ -60,7 +64,7 @@ impl GatewayScope {
         let admitted = self.suffixes.iter().any(|suffix| {
             name.strip_suffix(suffix.as_str())
                 .and_then(|rest| rest.strip_suffix('.'))
-                .is_some_and(service_and_namespace)
+                .is_some_and(service_name)
         });
         if admitted {
             Ok(())
@@ -100,10 +104,11 @@ fn numeric_v4(host: &str) -> bool {
         && host.parse::<Ipv4Addr>().is_err()
 }
 
-/// `<service>.<namespace>`: exactly two DNS labels (RFC 1123).
-fn service_and_namespace(name: &str) -> bool {
+/// `<service>.<namespace>`, or `<hostname>.<service>.<namespace>` for a
+/// Pod's name: two or three DNS labels (RFC 1123).
+fn service_name(name: &str) -> bool {
     let labels: Vec<&str> = name.split('.').collect();
-    labels.len() == 2 && labels.iter().all(|label| dns_label(label))
+    (2..=3).contains(&labels.len()) && labels.iter().all(|label| dns_label(label))
 }
 
 fn dns_label(label: &str) -> bool {

@@ -7,6 +7,7 @@ fn service(namespace: &str, name: &str, port: u16) -> Target {
         namespace: namespace.into(),
         name: name.into(),
         port,
+        hostname: None,
     }
 }
 
@@ -93,7 +94,7 @@ fn malformed_names_are_reported_with_the_authority() {
         "web..ns:80",
         "web_app.ns:80",
         "-web.ns:80",
-        "web-0.web.ns.svc.cluster.local:80",
+        "web-0.web.ns.svc:80",
     ] {
         let err = parse_local(authority);
         assert!(
@@ -111,4 +112,21 @@ fn ip_addresses_are_addresses() {
     assert_eq!(parse_local("[fd00::1]:8080"), Ok(Target::Address(v6)));
     let default_port: SocketAddr = "10.96.0.10:80".parse().unwrap();
     assert_eq!(parse_local("10.96.0.10"), Ok(Target::Address(default_port)));
+}
+
+#[test]
+fn a_pods_fully_qualified_name_names_its_service_and_hostname() {
+    assert_eq!(
+        parse_local("web-0.web.ns.svc.cluster.local:8080"),
+        Ok(Target::Service {
+            namespace: "ns".into(),
+            name: "web".into(),
+            port: 8080,
+            hostname: Some("web-0".into()),
+        })
+    );
+    assert!(matches!(
+        parse_local("web-0.web.ns.svc.other.domain:8080"),
+        Err(ResolveError::UnknownDomain { domain, .. }) if domain == "other.domain"
+    ));
 }

@@ -35,7 +35,22 @@ impl ClusterIndex {
     /// A port the Service does not declare is served on the same number on
     /// each backend, as Linkerd does.
     pub fn local_endpoints(&self, namespace: &str, name: &str, port: u16) -> Option<EndpointSet> {
+        self.named_endpoints(namespace, name, port, None)
+    }
+
+    /// [`ClusterIndex::local_endpoints`], of only the endpoints with
+    /// `hostname` when one is given (a Pod's own name under a headless
+    /// Service), as Linkerd's destination filters them.
+    pub(crate) fn named_endpoints(
+        &self,
+        namespace: &str,
+        name: &str,
+        port: u16,
+        hostname: Option<&str>,
+    ) -> Option<EndpointSet> {
         let key: Key = (namespace.to_string(), name.to_string());
+        let named =
+            |backend: &Backend| hostname.is_none() || backend.hostname.as_deref() == hostname;
         let service = self.services.get(&key)?;
         let service_port = service.port(port);
         let port_name = service_port.map(|p| p.name.as_str()).unwrap_or_default();
@@ -54,7 +69,7 @@ impl ClusterIndex {
                 let Some(gateway_port) = group.port_for(port_name) else {
                     continue;
                 };
-                for backend in &group.ready {
+                for backend in group.ready.iter().filter(|b| named(b)) {
                     set.insert(Endpoint {
                         address: SocketAddr::new(backend.ip, gateway_port),
                         identity: Some(identity.clone()),
@@ -67,20 +82,8 @@ impl ClusterIndex {
             return Some(set);
         }
 
-        let slices: Vec<&AddressGroup> = self
-            .slices
-            .range((namespace.to_string(), String::new())..)
-            .take_while(|((ns, _), _)| ns == namespace)
-            .filter(|(_, slice)| slice.service == name)
-            .map(|(_, slice)| &slice.group)
-            .collect();
-        let groups: Vec<&AddressGroup> = if slices.is_empty() {
-            endpoints.iter().flat_map(|e| &e.groups).collect()
-        } else {
-            slices
-        };
-        for group in groups {
-            for backend in &group.ready {
+        for group in self.groups(namespace, name) {
+            for backend in group.ready.iter().filter(|b| named(b)) {
                 let pod = self.pod_of(namespace, backend);
                 let target_port = match &target {
                     TargetPort::Number(n) => Some(*n),
@@ -99,6 +102,36 @@ impl ClusterIndex {
             }
         }
         Some(set)
+    }
+
+    /// The address groups of Service `namespace/name`: its EndpointSlices
+    /// when it has any, else its Endpoints.
+    fn groups(&self, namespace: &str, name: &str) -> Vec<&AddressGroup> {
+        let slices: Vec<&AddressGroup> = self
+            .slices
+            .range((namespace.to_string(), String::new())..)
+            .take_while(|((ns, _), _)| ns == namespace)
+            .filter(|(_, slice)| slice.service == name)
+            .map(|(_, slice)| &slice.group)
+            .collect();
+        if slices.is_empty() {
+            let key: Key = (namespace.to_string(), name.to_string());
+            self.endpoints
+                .get(&key)
+                .into_iter()
+                .flat_map(|e| &e.groups)
+                .collect()
+        } else {
+            slices
+        }
+    }
+
+    /// Whether an endpoint of Service `namespace/name`, ready or not, has
+    /// `hostname`: whether the Pod's name under the Service exists.
+    pub(crate) fn has_hostname(&self, namespace: &str, name: &str, hostname: &str) -> bool {
+        self.groups(namespace, name)
+            .iter()
+            .any(|g| g.hostnames.contains(hostname))
     }
 
     /// The pod behind an address: the one its `targetRef` names, else the

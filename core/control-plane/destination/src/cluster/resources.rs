@@ -1,7 +1,7 @@
 //! What the index keeps of Services, Endpoints and EndpointSlices: only what
 //! resolutions read, so that updates touching nothing else are skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{EndpointAddress, EndpointSubset, Endpoints, Service};
@@ -35,6 +35,9 @@ pub(crate) struct ServicePortInfo {
 pub(crate) struct RemoteRef {
     pub(crate) cluster: String,
     pub(crate) service: String,
+    /// For a per-pod mirror of a remote headless Service (`web-0-east`),
+    /// the hostname of the one remote endpoint it stands for.
+    pub(crate) hostname: Option<String>,
 }
 
 /// The members of a federated Service (Linkerd's `local-discovery` and
@@ -66,6 +69,9 @@ pub(crate) struct ServiceInfo {
     /// (`mirror.linkerd.io/exported=true`): the only Services a gateway
     /// forwards to.
     pub(crate) gateway_exported: bool,
+    /// Whether the Service is headless (`clusterIP: None`): only then do
+    /// its endpoints have names of their own.
+    pub(crate) headless: bool,
 }
 
 impl ServiceInfo {
@@ -108,7 +114,11 @@ impl ServiceInfo {
             label(labels::REMOTE_SERVICE),
         ) {
             (Some(cluster), Some(service)) if !cluster.is_empty() && !service.is_empty() => {
-                Some(RemoteRef { cluster, service })
+                Some(RemoteRef {
+                    cluster,
+                    service,
+                    hostname: None,
+                })
             }
             _ => None,
         };
@@ -134,8 +144,19 @@ impl ServiceInfo {
                 .map(|m| RemoteRef {
                     cluster: m.cluster,
                     service: m.service,
+                    hostname: None,
                 })
                 .collect(),
+        });
+        // A per-pod mirror's remote name is the remote Pod's own
+        // (`web-0.web.<ns>.svc.<domain>`): its first label is the hostname.
+        let per_pod = label(labels::MIRRORED_HEADLESS_SVC_NAME).is_some();
+        let remote = remote.map(|remote| RemoteRef {
+            hostname: remote_fq_name
+                .as_deref()
+                .filter(|_| per_pod)
+                .and_then(pod_hostname_of),
+            ..remote
         });
         ServiceInfo {
             cluster_ips,
@@ -144,6 +165,7 @@ impl ServiceInfo {
             federated,
             remote_fq_name,
             gateway_exported: label(labels::EXPORTED).as_deref() == Some(labels::EXPORTED_GATEWAY),
+            headless: strait_api::service::is_headless(service),
         }
     }
 
@@ -163,12 +185,24 @@ impl ServiceInfo {
     }
 }
 
+/// The hostname of a Pod's fully qualified name
+/// (`<hostname>.<svc>.<ns>.svc.<domain>`).
+fn pod_hostname_of(name: &str) -> Option<String> {
+    let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
+    match labels.as_slice() {
+        [host, _, _, "svc", _, ..] if !host.is_empty() => Some(host.to_string()),
+        _ => None,
+    }
+}
+
 /// A ready address and the pod behind it, when known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Backend {
     pub(crate) ip: IpAddr,
     /// The name of the pod in `targetRef`, for its identity and labels.
     pub(crate) pod: Option<String>,
+    /// The endpoint's hostname, under which a headless Service names it.
+    pub(crate) hostname: Option<String>,
 }
 
 /// Ready addresses sharing one list of ports: an Endpoints subset or an
@@ -176,6 +210,9 @@ pub(crate) struct Backend {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct AddressGroup {
     pub(crate) ready: Vec<Backend>,
+    /// The hostnames of every address, ready or not: the names the Service
+    /// has for its Pods, whether or not they take traffic now.
+    pub(crate) hostnames: BTreeSet<String>,
     /// Port numbers by the name of the Service port they serve (empty for
     /// an unnamed port).
     pub(crate) ports: BTreeMap<String, u16>,
@@ -229,9 +266,18 @@ fn subset_group(subset: &EndpointSubset) -> AddressGroup {
         Some(Backend {
             ip: a.ip.parse().ok()?,
             pod: pod_name(a.target_ref.as_ref()),
+            hostname: a.hostname.clone().filter(|h| !h.is_empty()),
         })
     };
     AddressGroup {
+        hostnames: subset
+            .addresses
+            .iter()
+            .flatten()
+            .chain(subset.not_ready_addresses.iter().flatten())
+            .filter_map(|a| a.hostname.clone())
+            .filter(|h| !h.is_empty())
+            .collect(),
         // Only `addresses`: `notReadyAddresses` must receive no traffic.
         ready: subset
             .addresses
@@ -278,13 +324,22 @@ impl SliceInfo {
             .filter(|e| e.conditions.as_ref().and_then(|c| c.ready) != Some(false))
             .flat_map(|e| {
                 let pod = pod_name(e.target_ref.as_ref());
+                let hostname = e.hostname.clone().filter(|h| !h.is_empty());
                 e.addresses.iter().filter_map(move |a| {
                     Some(Backend {
                         ip: a.parse().ok()?,
                         pod: pod.clone(),
+                        hostname: hostname.clone(),
                     })
                 })
             })
+            .collect();
+        let hostnames = slice
+            .endpoints
+            .iter()
+            .flatten()
+            .filter_map(|e| e.hostname.clone())
+            .filter(|h| !h.is_empty())
             .collect();
         let ports = slice
             .ports
@@ -297,7 +352,11 @@ impl SliceInfo {
             .collect();
         SliceInfo {
             service,
-            group: AddressGroup { ready, ports },
+            group: AddressGroup {
+                ready,
+                hostnames,
+                ports,
+            },
         }
     }
 }

@@ -82,6 +82,7 @@ fn cluster_ips_and_names_resolve_to_service_ports() {
         namespace: NS.into(),
         name: "web".into(),
         port: 80,
+        hostname: None,
     };
     assert_eq!(index.resolve("10.96.0.20:80", None), Ok(web.clone()));
     assert_eq!(

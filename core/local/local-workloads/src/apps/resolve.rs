@@ -1,5 +1,6 @@
 //! Where an unmeshed client's connections go, as kube-proxy and cluster DNS
-//! would send them: a Service name to its ready endpoints, round robin.
+//! would send them: a Service name to its ready endpoints, round robin; a
+//! Pod's name under a Service (`web-0.web.<ns>.svc...`) to that Pod's.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -61,19 +62,17 @@ impl Dial {
         if let Ok(ip) = url.host.parse::<IpAddr>() {
             return Dial::Fixed(SocketAddr::new(ip, url.port));
         }
-        let Some((service, ns)) = service_of(&url.host, namespace, cluster_domain) else {
+        let Some(name) = service_of(&url.host, namespace, cluster_domain) else {
             return Dial::Unresolvable(url.host.clone());
         };
+        let shown = match &name.hostname {
+            Some(host) => format!("{host}.{}.{}", name.service, name.namespace),
+            None => format!("{}.{}", name.service, name.namespace),
+        };
         let (set, addrs) = watch::channel(Vec::new());
-        let follow = Task(tokio::spawn(follow(
-            store.clone(),
-            service.clone(),
-            ns.clone(),
-            url.port,
-            set,
-        )));
+        let follow = Task(tokio::spawn(follow(store.clone(), name, url.port, set)));
         Dial::Service {
-            name: format!("{service}.{ns}"),
+            name: shown,
             addrs,
             next: AtomicUsize::new(0),
             _follow: follow,
@@ -101,35 +100,58 @@ impl Dial {
     }
 }
 
-/// The Service and namespace a host names, as cluster DNS reads
-/// `svc`, `svc.ns`, `svc.ns.svc` and `svc.ns.svc.<cluster domain>`.
-pub(crate) fn service_of(
-    host: &str,
-    namespace: &str,
-    cluster_domain: &str,
-) -> Option<(String, String)> {
+/// What a host names, as cluster DNS reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ServiceName {
+    pub(crate) service: String,
+    pub(crate) namespace: String,
+    /// The hostname of one of the Service's endpoints, for a Pod's name
+    /// (`<hostname>.<svc>.<ns>.svc...`).
+    pub(crate) hostname: Option<String>,
+}
+
+/// The Service, namespace and endpoint hostname a host names, as cluster
+/// DNS reads `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.<cluster domain>`
+/// and, for one endpoint, `host.svc.ns.svc` and
+/// `host.svc.ns.svc.<cluster domain>`.
+pub(crate) fn service_of(host: &str, namespace: &str, cluster_domain: &str) -> Option<ServiceName> {
     let host = host.trim_end_matches('.');
     let parts: Vec<&str> = host.split('.').collect();
+    let name = |svc: &str, ns: &str, hostname: Option<&str>| ServiceName {
+        service: svc.to_string(),
+        namespace: ns.to_string(),
+        hostname: hostname.map(str::to_string),
+    };
+    let in_domain = |domain: &[&str]| domain.join(".") == cluster_domain;
     match parts.as_slice() {
-        [svc] => Some((svc.to_string(), namespace.to_string())),
-        [svc, ns] | [svc, ns, "svc"] => Some((svc.to_string(), ns.to_string())),
-        [svc, ns, "svc", domain @ ..] if domain.join(".") == cluster_domain => {
-            Some((svc.to_string(), ns.to_string()))
-        }
+        [svc] => Some(name(svc, namespace, None)),
+        [svc, ns] | [svc, ns, "svc"] => Some(name(svc, ns, None)),
+        [svc, ns, "svc", domain @ ..] if in_domain(domain) => Some(name(svc, ns, None)),
+        [host, svc, ns, "svc"] => Some(name(svc, ns, Some(host))),
+        [host, svc, ns, "svc", domain @ ..] if in_domain(domain) => Some(name(svc, ns, Some(host))),
         _ => None,
     }
-    .filter(|(svc, ns)| !svc.is_empty() && !ns.is_empty())
+    .filter(|n| {
+        !n.service.is_empty()
+            && !n.namespace.is_empty()
+            && n.hostname.as_ref().is_none_or(|h| !h.is_empty())
+    })
 }
 
 /// Follows the Service's EndpointSlices and publishes the ready addresses
-/// of the Service port `port`.
+/// of the Service port `port` (of the one endpoint with the name's
+/// hostname, when it has one).
 async fn follow(
     store: MemoryStore,
-    service: String,
-    namespace: String,
+    name: ServiceName,
     port: u16,
     set: watch::Sender<Vec<SocketAddr>>,
 ) {
+    let ServiceName {
+        service,
+        namespace,
+        hostname,
+    } = name;
     let mut params = WatchParams::labelled(SERVICE_NAME_LABEL, &service);
     params.namespace = Some(namespace.clone());
     let mut slices = store.watch::<EndpointSlice>(params);
@@ -164,16 +186,18 @@ async fn follow(
             _ => None,
         };
         let addrs = port_name
-            .map(|name| ready_addresses(known.values(), &name))
+            .map(|name| ready_addresses(known.values(), &name, hostname.as_deref()))
             .unwrap_or_default();
         set.send_replace(addrs);
     }
 }
 
-/// The ready addresses of the slices' port called `port_name`.
+/// The ready addresses of the slices' port called `port_name`; with a
+/// `hostname`, only those of the endpoint of that hostname.
 pub(crate) fn ready_addresses<'a>(
     slices: impl Iterator<Item = &'a EndpointSlice>,
     port_name: &str,
+    hostname: Option<&str>,
 ) -> Vec<SocketAddr> {
     let mut addrs = Vec::new();
     for slice in slices {
@@ -189,6 +213,9 @@ pub(crate) fn ready_addresses<'a>(
         };
         for endpoint in slice.endpoints.iter().flatten() {
             if endpoint.conditions.as_ref().and_then(|c| c.ready) == Some(false) {
+                continue;
+            }
+            if hostname.is_some() && endpoint.hostname.as_deref() != hostname {
                 continue;
             }
             addrs.extend(

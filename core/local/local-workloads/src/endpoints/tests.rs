@@ -99,3 +99,71 @@ fn slice_names_are_stable_per_service() {
     assert_eq!(slice_name("bb", "mc-demo"), slice_name("bb", "mc-demo"));
     assert_ne!(slice_name("bb", "mc-demo"), slice_name("bb", "other"));
 }
+
+#[test]
+fn a_headless_services_endpoints_carry_each_members_hostname() {
+    let svc: Service = serde_json::from_value(json!({
+        "metadata": {"name": "web", "namespace": "mc-demo", "uid": "svc-uid"},
+        "spec": {"clusterIP": "None", "selector": {"app": "web"},
+                 "ports": [{"name": "http", "port": 8080}]}
+    }))
+    .unwrap();
+    let member = |name: &str, ip: &str, subdomain: &str| {
+        let mut pod = pod(name, "web", Some(ip), true);
+        let spec = pod.spec.as_mut().unwrap();
+        spec.hostname = Some(name.into());
+        spec.subdomain = Some(subdomain.into());
+        pod
+    };
+    let pods = [
+        member("web-0", "127.1.255.1", "web"),
+        member("web-1", "127.1.255.2", "web"),
+        // Its subdomain names another Service: no hostname under this one.
+        member("stray-0", "127.1.255.3", "other"),
+    ];
+    let (slice, endpoints) = endpoints_for(&svc, pods.iter());
+    let hostnames: Vec<(String, Option<String>)> = slice
+        .endpoints
+        .iter()
+        .flatten()
+        .map(|e| (e.addresses[0].clone(), e.hostname.clone()))
+        .collect();
+    assert_eq!(
+        hostnames,
+        vec![
+            ("127.1.255.3".into(), None),
+            ("127.1.255.1".into(), Some("web-0".into())),
+            ("127.1.255.2".into(), Some("web-1".into())),
+        ]
+    );
+    let addresses = endpoints.subsets.as_ref().unwrap()[0]
+        .addresses
+        .as_ref()
+        .unwrap();
+    assert_eq!(addresses[0].hostname, None);
+    assert_eq!(addresses[1].hostname.as_deref(), Some("web-0"));
+    for labels in [&slice.metadata.labels, &endpoints.metadata.labels] {
+        assert_eq!(
+            labels
+                .as_ref()
+                .unwrap()
+                .get(HEADLESS_LABEL)
+                .map(String::as_str),
+            Some("")
+        );
+    }
+}
+
+#[test]
+fn a_service_with_a_cluster_ip_is_not_labelled_headless() {
+    let svc = service(json!([{"name": "http", "port": 8080}]));
+    let (slice, endpoints) = endpoints_for(&svc, std::iter::empty());
+    assert!(!slice.metadata.labels.unwrap().contains_key(HEADLESS_LABEL));
+    assert!(
+        !endpoints
+            .metadata
+            .labels
+            .unwrap_or_default()
+            .contains_key(HEADLESS_LABEL)
+    );
+}

@@ -42,8 +42,8 @@ fn injection_adds_the_proxy_container_once() {
     }))
     .unwrap();
     assert!(!is_meshed(&pod));
-    inject(&mut pod, &sidecar(), "linkerd", Some("bb"));
-    inject(&mut pod, &sidecar(), "linkerd", Some("bb"));
+    inject(&mut pod, &sidecar(), "linkerd", Some(("Deployment", "bb")));
+    inject(&mut pod, &sidecar(), "linkerd", Some(("Deployment", "bb")));
     assert!(is_meshed(&pod));
     let spec = pod.spec.as_ref().unwrap();
     assert_eq!(spec.containers.len(), 2);

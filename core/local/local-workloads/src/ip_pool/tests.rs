@@ -79,3 +79,30 @@ fn a_stable_address_depends_on_its_key_alone() {
         Some(east)
     );
 }
+
+#[test]
+fn a_named_address_depends_on_the_name_alone_and_is_no_gateways() {
+    let pool = IpPool::new();
+    let web_0 = pool.allocate_named("east/mc-demo/web-0").unwrap();
+    let web_1 = pool.allocate_named("east/mc-demo/web-1").unwrap();
+    assert_ne!(web_0, web_1);
+    for named in [web_0, web_1] {
+        let octets = match named {
+            IpAddr::V4(v4) => v4.octets(),
+            IpAddr::V6(_) => panic!("{named}"),
+        };
+        assert!((192..=254).contains(&octets[2]), "{named}");
+        assert!(octets[3] != 0 && octets[3] != 255, "{named}");
+    }
+    // Released and asked again, in another pool too: the same address.
+    pool.release(web_0);
+    assert_eq!(pool.allocate_named("east/mc-demo/web-0"), Some(web_0));
+    let again = IpPool::new();
+    for _ in 0..10 {
+        again.allocate().unwrap();
+    }
+    assert_eq!(again.allocate_named("east/mc-demo/web-0"), Some(web_0));
+    // Taken, the name gets another.
+    let second = pool.allocate_named("east/mc-demo/web-0");
+    assert!(second.is_some() && second != Some(web_0));
+}

@@ -11,6 +11,7 @@ fn services_of_the_cluster_are_forwarded() {
         "bb.mc-demo.svc.cluster.local.:8080",
         "BB.MC-DEMO.SVC.CLUSTER.LOCAL:80",
         "web-2.prod.svc.cluster.local:443",
+        "web-0.web.prod.svc.cluster.local:8080",
     ] {
         assert_eq!(scope().check(authority), Ok(()), "{authority}");
     }
@@ -43,7 +44,8 @@ fn names_outside_the_clusters_services_are_refused() {
         "metadata.google.internal:80",
         "bb.svc.cluster.local:8080",
         "svc.cluster.local:80",
-        "a.b.c.svc.cluster.local:80",
+        "a.b.c.d.svc.cluster.local:80",
+        "web-0..prod.svc.cluster.local:80",
         "bb.mc-demo.svc.cluster.local.evil.com:80",
         "bb.mc-demo.svc.other.local:80",
         "bb_x.mc-demo.svc.cluster.local:80",

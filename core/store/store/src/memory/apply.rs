@@ -130,6 +130,7 @@ impl MemoryStore {
         if is_service(&what.kind) {
             assign_cluster_ip(&mut next, previous.as_deref(), cluster_ips, &what)?;
         }
+        super::defaults::apply(&what.kind, &mut next);
         let applied = (mode == Write::Apply).then_some(object);
         if let Some(previous) = &previous
             && **previous == next

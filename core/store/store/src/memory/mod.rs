@@ -3,6 +3,7 @@
 
 mod alloc;
 mod apply;
+mod defaults;
 mod files;
 mod kinds;
 pub(crate) mod merge;
