@@ -3,7 +3,8 @@
 //! (`web-0.web-target.mc-demo.svc.cluster.local`): `strait local up` on a
 //! copy of an example with the set and the client added, as a user runs
 //! it, in remote-discovery mode (pod to pod) and through east's gateway.
-//! The answering Pod's proxy shows who called, over mTLS.
+//! The answering Pod's proxy shows who called, over mTLS: the client in
+//! both modes (through the gateway, the client the gateway verified).
 
 #[allow(dead_code)]
 #[path = "support/guide.rs"]
@@ -270,11 +271,8 @@ fn west_reaches_one_pod_of_easts_stateful_set_pod_to_pod() {
 
 #[test]
 fn west_reaches_one_pod_of_easts_stateful_set_through_the_gateway() {
-    // Behind the gateway, the caller web-0 sees is the gateway.
-    reach_web_0(
-        "gateway",
-        "\"true\"",
-        "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local",
-        false,
-    );
+    // Through the gateway too, web-0's proxy sees the client: the gateway
+    // names the client whose mTLS it verified, and web-0's proxy takes
+    // that word from the gateway's identity alone.
+    reach_web_0("gateway", "\"true\"", CLIENT_IDENTITY, false);
 }
