@@ -1,7 +1,8 @@
 //! A multicluster gateway run as a Pod: east's workloads run the gateway
 //! Deployment of `linkerd multicluster install` (the proxy image with
 //! `STRAIT_PROXY_GATEWAY=true`) and a meshed bb; a proxy of west, whose
-//! gateway-mode mirror points at the gateway Pod, reaches bb through it.
+//! gateway-mode mirror points at the gateway Pod, reaches bb through it,
+//! and bb's proxy authorizes the client the gateway names.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -244,18 +245,29 @@ async fn a_gateway_pod_is_ready_and_forwards_meshed_clients_to_bb() {
     .await;
     assert_eq!(body, "hello");
 
-    // bb was called over mTLS by the gateway's identity, not the client's.
+    // bb's connection is the gateway's, over mTLS; the request is
+    // authorized as the client the gateway verified and named, which bb's
+    // proxy (configured by the kubelet as the injector would) trusts the
+    // gateway's identity alone to name.
     let metrics = request(bb.proxy_admin.unwrap(), "/metrics", "admin")
         .await
         .1;
     let gateway_identity = identity("linkerd-gateway", GATEWAY_NS);
+    let client_identity = identity("slow-cooker", NS);
+    let series_of = |family: &str, client: &str| {
+        metrics.lines().any(|l| {
+            l.starts_with(&format!("{family}{{")) && l.contains(&format!("client_id=\"{client}\""))
+        })
+    };
     assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("inbound_http_authz_allow_total{")
-                && l.contains(&format!("client_id=\"{gateway_identity}\""))),
+        series_of("inbound_http_authz_allow_total", &client_identity),
         "{metrics}"
     );
+    assert!(
+        !series_of("inbound_http_authz_allow_total", &gateway_identity),
+        "{metrics}"
+    );
+    assert!(series_of("tcp_open_total", &gateway_identity), "{metrics}");
     // Plaintext to the gateway port is closed unanswered.
     let plain = request(
         SocketAddr::new(ip, 4143),
