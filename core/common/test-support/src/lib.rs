@@ -19,6 +19,7 @@
 //! - [`net`]: loopback ports, a plain HTTP/1.1 GET and a raw request;
 //! - [`process`]: finding programs the tests drive;
 //! - [`bench`]: what the benchmarks measure with;
+//! - [`scrape`]: sums of a family's series in a proxy's `/metrics`;
 //! - [`websocket`]: the client side of upgrades and WebSockets.
 //!
 //! Features add fixtures that stand on other crates, so that a crate low in
@@ -39,6 +40,7 @@ pub mod net;
 pub mod objects;
 pub mod poll;
 pub mod process;
+pub mod scrape;
 pub mod websocket;
 
 #[cfg(feature = "grpc")]

@@ -30,6 +30,7 @@ use strait_proxy_integration::{
 use strait_store::MemoryStore;
 use strait_test_support::guide::{EVIL, SLOW_COOKER};
 use strait_test_support::objects::{authorization_policy, mesh_tls_authentication, server};
+use strait_test_support::scrape;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const GATEWAY_NS: &str = "linkerd-multicluster";
@@ -467,12 +468,8 @@ async fn the_guides_policy_holds_through_the_gateway() {
 
     let text = metrics(mesh.bb.admin_addr).await;
     let count = |family: &str, client: &str| {
-        text.lines()
-            .filter(|l| l.starts_with(&format!("{family}{{")))
-            .filter(|l| l.contains(&format!("client_id=\"{client}\"")))
-            .filter(|l| l.contains("srv_name=\"bb\""))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum::<f64>()
+        let client = format!("client_id=\"{client}\"");
+        scrape::sum(&text, family, &[&client, "srv_name=\"bb\""])
     };
     assert_eq!(
         count("inbound_http_authz_allow_total", SLOW_COOKER),

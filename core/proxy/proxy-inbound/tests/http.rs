@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use strait_decisions::authz::ClientTls;
+use strait_test_support::scrape;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -396,11 +397,7 @@ async fn a_trusted_gateways_requests_are_authorized_as_the_clients_it_names() {
 
     let text = proxy.encode();
     let count = |family: &str, client: &str| {
-        text.lines()
-            .filter(|l| l.starts_with(&format!("{family}{{")))
-            .filter(|l| l.contains(&format!("client_id=\"{client}\"")))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum::<f64>()
+        scrape::sum(&text, family, &[&format!("client_id=\"{client}\"")])
     };
     assert_eq!(
         count("inbound_http_authz_allow_total", SLOW_COOKER),

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use guide::{Table, Workspace, eventually, output_within, text};
 use strait_test_support::process::find_program;
+use strait_test_support::scrape;
 use strait_test_support::tool_missing;
 
 /// East's StatefulSet `web` (two meshed bb Pods) and its headless Service,
@@ -120,23 +121,18 @@ fn admin(ws: &Workspace, cluster: &str, pod: &str) -> String {
 /// (every series of Linkerd's `request_total`).
 fn inbound_from(ws: &Workspace, cluster: &str, pod: &str, client_id: &str) -> f64 {
     let metrics = guide::http_get(&admin(ws, cluster, pod), "/metrics");
-    metrics
-        .lines()
-        .filter(|l| l.starts_with("request_total{") && l.contains("direction=\"inbound\""))
-        .filter(|l| l.contains("tls=\"true\""))
-        .filter(|l| l.contains(&format!("client_id=\"{client_id}\"")))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    let client = format!("client_id=\"{client_id}\"");
+    scrape::sum(
+        &metrics,
+        "request_total",
+        &["direction=\"inbound\"", "tls=\"true\"", &client],
+    )
 }
 
 /// The inbound requests `pod`'s proxy counted from anyone.
 fn inbound(ws: &Workspace, cluster: &str, pod: &str) -> f64 {
     let metrics = guide::http_get(&admin(ws, cluster, pod), "/metrics");
-    metrics
-        .lines()
-        .filter(|l| l.starts_with("request_total{") && l.contains("direction=\"inbound\""))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    scrape::sum(&metrics, "request_total", &["direction=\"inbound\""])
 }
 
 /// Runs `kubectl ARGS` against the workspace's clusters; its stdout.

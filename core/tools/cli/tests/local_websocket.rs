@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use guide::{Workspace, http_get};
 use strait_test_support::guide::{EVIL, SLOW_COOKER};
 use strait_test_support::net::connect_from;
+use strait_test_support::scrape;
 use strait_test_support::websocket::{
     MASK, OPCODE_BINARY, OPCODE_CLOSE, OPCODE_TEXT, echo, frame, handshake, header, read_frame,
     status,
@@ -64,12 +65,8 @@ async fn upgrade_from(ip: IpAddr) -> (TcpStream, String) {
 /// `family` series of the proxy at `admin` with every label of `having`,
 /// summed.
 fn count(admin: &str, family: &str, having: &[String]) -> f64 {
-    http_get(admin, "/metrics")
-        .lines()
-        .filter(|l| l.starts_with(&format!("{family}{{")))
-        .filter(|l| having.iter().all(|h| l.contains(h.as_str())))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    let having: Vec<&str> = having.iter().map(String::as_str).collect();
+    scrape::sum(&http_get(admin, "/metrics"), family, &having)
 }
 
 #[test]
