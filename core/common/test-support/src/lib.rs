@@ -26,7 +26,8 @@
 //! the stack pulls in nothing it does not use: `k8s` (typed objects),
 //! `store` (a `MemoryStore`), `metrics` (Prometheus text), `plugins` (the
 //! plugin host with the built-in plugins), `grpc` (loopback servers),
-//! `identity` (a trust root and issuers) and `mesh` (a whole control plane).
+//! `identity` (a trust root and issuers), `mesh` (a whole control plane)
+//! and `netns` (pods as network namespaces on a bridge).
 //! A crate that a feature depends on does not use that feature in its own
 //! tests, so no crate's tests build on a crate that depends on it.
 //!
@@ -53,6 +54,8 @@ pub mod k8s;
 pub mod mesh;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "netns")]
+pub mod netns;
 #[cfg(feature = "plugins")]
 pub mod plugins;
 #[cfg(feature = "store")]

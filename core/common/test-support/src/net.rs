@@ -88,6 +88,14 @@ pub async fn http_get(from: IpAddr, to: SocketAddr, host: &str, path: &str) -> (
     exchange(stream, request.as_bytes()).await
 }
 
+/// `GET path` with `Host: host` over `stream`, a connection made however
+/// the test needs (from inside a pod's network namespace, say), closed
+/// after the answer: its status code and body, as [`http_get`].
+pub async fn http_get_over(stream: TcpStream, host: &str, path: &str) -> (u16, String) {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    exchange(stream, request.as_bytes()).await
+}
+
 /// A connection to `to` made from address `from` (a pod's address, which
 /// proxies and policies go by), for tests that speak more than one
 /// request over it; `None` when it was refused or not accepted in time.

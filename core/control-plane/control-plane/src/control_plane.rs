@@ -175,6 +175,33 @@ impl ControlPlane {
         if self.services.is_empty() {
             return Err(ServeError::NoServices);
         }
-        serve(addr, self.routes, self.feeders, self.services, transport).await
+        if matches!(transport, ServerTransport::Plaintext) && !addr.ip().is_loopback() {
+            return Err(ServeError::PlaintextOffLoopback { addr });
+        }
+        let listener = std::net::TcpListener::bind(addr)
+            .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        self.serve_listener(listener, transport).await
+    }
+
+    /// Like [`serve_with`](Self::serve_with), on a listener the caller
+    /// bound (non-blocking): one bound in another network namespace serves
+    /// that namespace, as a control plane on a pod's own loopback.
+    pub async fn serve_listener(
+        self,
+        listener: std::net::TcpListener,
+        transport: ServerTransport,
+    ) -> Result<RunningControlPlane, ServeError> {
+        if self.services.is_empty() {
+            return Err(ServeError::NoServices);
+        }
+        serve(
+            listener,
+            self.routes,
+            self.feeders,
+            self.services,
+            transport,
+        )
+        .await
     }
 }

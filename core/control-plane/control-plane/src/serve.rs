@@ -74,21 +74,23 @@ pub struct RunningControlPlane {
 }
 
 pub(crate) async fn serve(
-    addr: SocketAddr,
+    listener: std::net::TcpListener,
     routes: RoutesBuilder,
     feeders: Vec<(&'static str, Feeder)>,
     services: Vec<&'static str>,
     transport: ServerTransport,
 ) -> Result<RunningControlPlane, ServeError> {
-    if matches!(transport, ServerTransport::Plaintext) && !addr.ip().is_loopback() {
-        return Err(ServeError::PlaintextOffLoopback { addr });
+    let bound = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })?;
+    if matches!(transport, ServerTransport::Plaintext) && !bound.ip().is_loopback() {
+        return Err(ServeError::PlaintextOffLoopback { addr: bound });
     }
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Bind { addr, source })?;
-    let bound = listener
-        .local_addr()
-        .map_err(|source| ServeError::Bind { addr, source })?;
+    let listener = TcpListener::from_std(listener).map_err(|source| ServeError::Bind {
+        addr: bound,
+        source,
+    })?;
     let feeders = feeders
         .into_iter()
         .map(|(name, feeder)| {

@@ -33,6 +33,7 @@ use strait_store::MemoryStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+pub mod pods;
 pub mod upgrade_app;
 
 pub use strait_mesh::names::CONTROL_PLANE_NAMESPACE as CONTROL_PLANE_NS;
@@ -170,6 +171,19 @@ pub async fn tls_control_plane(
     root: &SigningCa,
     accounts: &[(&str, &str)],
 ) -> TlsControlPlane {
+    tls_control_plane_at(cluster, store, root, accounts, any_port().ip()).await
+}
+
+/// [`tls_control_plane`] with its three servers on `ip` (a node's address
+/// that pods in their own network namespaces reach).
+pub async fn tls_control_plane_at(
+    cluster: &str,
+    store: &MemoryStore,
+    root: &SigningCa,
+    accounts: &[(&str, &str)],
+    ip: IpAddr,
+) -> TlsControlPlane {
+    let any_port = || SocketAddr::new(ip, 0);
     let plugins = PluginOffer::new();
     let tokens = EmbeddedTokens::new();
     let controllers = [
@@ -351,6 +365,13 @@ pub async fn proxy(spec: ProxySpec<'_>) -> RunningProxy {
 pub async fn bb_app() -> SocketAddr {
     let listener = TcpListener::bind(any_port()).await.expect("bind bb");
     let addr = listener.local_addr().expect("bb's address");
+    bb_app_on(listener);
+    addr
+}
+
+/// The bb app of [`bb_app`] on a listener the caller bound (in a pod's
+/// network namespace, say).
+pub fn bb_app_on(listener: TcpListener) {
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
             tokio::spawn(async move {
@@ -376,7 +397,6 @@ pub async fn bb_app() -> SocketAddr {
             });
         }
     });
-    addr
 }
 
 /// `GET path` with `Host: host` over a fresh connection from `from` (a

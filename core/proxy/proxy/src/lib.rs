@@ -48,7 +48,7 @@ pub use config::{
 pub use connect::{MeshConnect, MeshIo};
 pub use orig_dst::original_dst;
 pub use plugins::follow_authz_plugin;
-pub use sidecar::{CORES, proxy_cores, run_sidecar, terminated, variables_help};
+pub use sidecar::{CORES, init_logging, proxy_cores, run_sidecar, terminated, variables_help};
 
 /// Why the proxy could not start; each names the setting or address at
 /// fault.

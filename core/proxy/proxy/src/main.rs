@@ -31,16 +31,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    // `RUST_LOG` when set, else Linkerd's `LINKERD2_PROXY_LOG`; a filter
-    // that does not parse falls back to `warn` rather than silencing logs.
-    let filter = ["RUST_LOG", strait_proxy::LOG]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find_map(|text| tracing_subscriber::EnvFilter::try_new(text).ok())
-        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter)
-        .init();
+    strait_proxy::init_logging();
     strait_proxy::run_sidecar()
 }

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use crate::{ConfigError, ProxyConfig, VARIABLES};
+use crate::{ConfigError, LOG, ProxyConfig, VARIABLES};
 
 /// Linkerd's variable for how many cores the proxy may use.
 pub use strait_mesh::env::CORES;
@@ -41,6 +41,21 @@ pub fn proxy_cores(value: Option<&str>) -> Result<usize, ConfigError> {
                 reason: format!("{text:?} is not a positive number of cores"),
             }),
     }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` when set, else by Linkerd's
+/// `LINKERD2_PROXY_LOG`; a filter that does not parse falls back to `warn`
+/// rather than silencing logs. Called once, before [`run_sidecar`].
+pub fn init_logging() {
+    let filter = ["RUST_LOG", LOG]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find_map(|text| tracing_subscriber::EnvFilter::try_new(text).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .init();
 }
 
 /// Reads the configuration from the environment, runs the proxy until
