@@ -208,7 +208,29 @@ fn quote(value: &str) -> String {
 /// name, deployments are limited to series having one, so pods outside a
 /// deployment count in neither source.
 pub(crate) fn selector(namespace: Option<&str>, kind: ResourceKind, name: Option<&str>) -> String {
-    let mut matchers = vec!["direction=\"inbound\"".to_owned()];
+    selector_of(true, namespace, kind, name)
+}
+
+/// [`selector`] for the `inbound_*` families, which are inbound by name:
+/// Linkerd's proxy gives them no `direction` label, so none is matched.
+pub(crate) fn inbound_family_selector(
+    namespace: Option<&str>,
+    kind: ResourceKind,
+    name: Option<&str>,
+) -> String {
+    selector_of(false, namespace, kind, name)
+}
+
+fn selector_of(
+    direction: bool,
+    namespace: Option<&str>,
+    kind: ResourceKind,
+    name: Option<&str>,
+) -> String {
+    let mut matchers = Vec::new();
+    if direction {
+        matchers.push("direction=\"inbound\"".to_owned());
+    }
     if let Some(namespace) = namespace {
         matchers.push(format!("namespace={}", quote(namespace)));
     }
@@ -300,14 +322,19 @@ pub(crate) fn authz_queries(query: &Query) -> AuthzQueries {
         query.resource,
         query.name.as_deref(),
     );
+    let inbound = inbound_family_selector(
+        query.namespace.as_deref(),
+        query.resource,
+        query.name.as_deref(),
+    );
     let range = promql_range(query.window);
     let by = "srv_kind, srv_name, route_name";
     AuthzQueries {
         deny: format!(
-            "sum(increase(inbound_http_authz_deny_total{selector}[{range}])) by ({by}, plugin_version)"
+            "sum(increase(inbound_http_authz_deny_total{inbound}[{range}])) by ({by}, plugin_version)"
         ),
         allow: format!(
-            "sum(increase(inbound_http_authz_allow_total{selector}[{range}])) by ({by}, authz_kind, authz_name, plugin_version)"
+            "sum(increase(inbound_http_authz_allow_total{inbound}[{range}])) by ({by}, authz_kind, authz_name, plugin_version)"
         ),
         responses: format!(
             "sum(increase(response_total{selector}[{range}])) by ({by}, classification)"

@@ -82,6 +82,19 @@ pub(crate) fn inbound<'a>(scrape: &'a Scrape, name: &'a str) -> impl Iterator<It
 }
 
 /// The samples named `name` of a scrape on the `direction` side.
+/// Whether `sample` is traffic of the `direction` side: its `direction`
+/// label says so, or it has none and its family is named for the side
+/// (`inbound_http_authz_*`), as Linkerd's proxy writes those families.
+fn on_side(sample: &Sample, direction: &str) -> bool {
+    match sample.label(DIRECTION) {
+        "" => sample
+            .name
+            .strip_prefix(direction)
+            .is_some_and(|rest| rest.starts_with('_')),
+        side => side == direction,
+    }
+}
+
 pub(crate) fn of_direction<'a>(
     scrape: &'a Scrape,
     name: &'a str,
@@ -90,7 +103,7 @@ pub(crate) fn of_direction<'a>(
     scrape
         .samples
         .iter()
-        .filter(move |s| s.name == name && s.label(DIRECTION) == direction)
+        .filter(move |s| s.name == name && on_side(s, direction))
 }
 
 /// What the rows of a query need to know of one pod: where it is, what

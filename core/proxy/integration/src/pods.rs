@@ -12,7 +12,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 
 use strait_control_plane::{ControlPlane, ServerTransport};
 use strait_destination::ClusterConfig;
@@ -35,6 +35,10 @@ pub const PROXY_UID: u32 = 2102;
 /// The environment variable that names a `linkerd2-proxy` binary for the
 /// tests and the benchmark that run Linkerd's proxy beside strait's.
 pub const LINKERD2_PROXY_BIN: &str = "LINKERD2_PROXY_BIN";
+
+/// The environment variable that sets both proxies' log filter in the
+/// pods (Linkerd's default, `warn,linkerd=info`, when unset).
+pub const POD_PROXY_LOG: &str = "POD_PROXY_LOG";
 
 /// Which sidecar a pod runs.
 #[derive(Clone, Debug)]
@@ -78,7 +82,7 @@ pub struct PodProxy {
     child: Child,
     /// Where the node reaches the proxy's admin server.
     pub admin: SocketAddr,
-    /// The file its stderr goes to.
+    /// The file its output goes to.
     pub log: PathBuf,
     /// Which proxy it is.
     pub sidecar: Sidecar,
@@ -141,6 +145,9 @@ pub fn start_proxy(
     if let Err(e) = std::fs::write(&token, format!("{}-token", workload.sa)) {
         panic!("{}: {e}", token.display());
     }
+    if matches!(sidecar, Sidecar::Linkerd(_)) {
+        identity_documents(&identity_dir, &identity(workload.sa, workload.ns));
+    }
     open_to_proxy_user(&own);
     let log = own.join("stderr.log");
     let stderr = match std::fs::File::create(&log) {
@@ -152,7 +159,12 @@ pub fn start_proxy(
     };
     let program = runnable_by_proxy_user(program, &own);
     let mut command = pod.command(&program, Some(PROXY_UID));
-    command.env_clear().stdout(Stdio::null()).stderr(stderr);
+    // Linkerd's proxy logs on stdout, strait's on stderr: one file for both.
+    let stdout = match stderr.try_clone() {
+        Ok(file) => file,
+        Err(e) => panic!("{}: {e}", log.display()),
+    };
+    command.env_clear().stdout(stdout).stderr(stderr);
     let ip = pod.ip.to_string();
     let context = format!(r#"{{"ns":"{}","pod":"{}"}}"#, workload.ns, workload.pod);
     let ports = workload
@@ -162,7 +174,10 @@ pub fn start_proxy(
         .collect::<Vec<_>>()
         .join(",");
     let vars: Vec<(&str, String)> = vec![
-        (env::LOG, "warn,linkerd=info".into()),
+        (
+            env::LOG,
+            std::env::var(POD_PROXY_LOG).unwrap_or_else(|_| "warn,linkerd=info".into()),
+        ),
         (env::CORES, "1".into()),
         (env::INBOUND_LISTEN_ADDR, format!("0.0.0.0:{INBOUND_PORT}")),
         (
@@ -231,6 +246,32 @@ pub fn start_proxy(
         admin: SocketAddr::new(IpAddr::V4(pod.ip), ADMIN_PORT),
         log,
         sidecar: sidecar.clone(),
+    }
+}
+
+/// What Linkerd's proxy container writes before its proxy starts (the
+/// `proxy-identity` step of its entrypoint): an ECDSA P-256 key
+/// (`key.p8`, PKCS#8 DER) and a signing request for `name` (`csr.der`),
+/// with the name as the subject's common name and as the DNS SAN.
+fn identity_documents(dir: &Path, name: &str) {
+    let made = (|| -> Result<(Vec<u8>, Vec<u8>), rcgen::Error> {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+        let mut params = rcgen::CertificateParams::new(vec![name.to_string()])?;
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let csr = params.serialize_request(&key)?;
+        Ok((key.serialize_der(), csr.der().to_vec()))
+    })();
+    let (key, csr) = match made {
+        Ok(documents) => documents,
+        Err(e) => panic!("a key and CSR for {name}: {e}"),
+    };
+    for (file, bytes) in [("key.p8", key), ("csr.der", csr)] {
+        if let Err(e) = std::fs::write(dir.join(file), bytes) {
+            panic!("{}: {e}", dir.join(file).display());
+        }
     }
 }
 

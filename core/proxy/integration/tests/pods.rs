@@ -306,11 +306,19 @@ async fn the_guide_holds(node: &Node, server: Sidecar, client: Sidecar, plane: P
         client.name(),
         server.name()
     );
-    // The indexes fill asynchronously: wait for the first admitted request.
+    // The indexes fill asynchronously, and a proxy serves its default
+    // policy until it has the port's: wait until slow-cooker is admitted
+    // and evil refused once.
     let deadline = Instant::now() + Duration::from_secs(20);
+    let started = Instant::now();
     loop {
         let (status, _) = get(node.pod("slow-cooker")).await;
-        if status == 200 {
+        let (evil, _) = get(node.pod("evil")).await;
+        if status == 200 && evil == 403 {
+            eprintln!(
+                "{what}: the policy held {} ms after the proxies were ready",
+                started.elapsed().as_millis()
+            );
             break;
         }
         if Instant::now() > deadline {
@@ -335,10 +343,13 @@ async fn the_guide_holds(node: &Node, server: Sidecar, client: Sidecar, plane: P
         );
         admitted += 1;
         let (status, _) = get(node.pod("evil")).await;
-        assert_eq!(
-            status, 403,
-            "{what}: slow-cooker-evil must be refused with 403"
-        );
+        if status != 403 {
+            panic!(
+                "{what}: slow-cooker-evil must be refused with 403, got {status}; bb's authz series:\n{}\nbb's proxy logged:\n{}",
+                authz_lines(&scene.bb, node).await,
+                scene.bb.logged()
+            );
+        }
         refused += 1;
     }
     assert_eq!((admitted, refused), (REQUESTS, REQUESTS));
@@ -369,7 +380,8 @@ async fn the_guide_holds(node: &Node, server: Sidecar, client: Sidecar, plane: P
     let refused_rate: f64 = authz.iter().map(|r| r.unauthorized_rate).sum();
     assert!(
         admitted_rate > 0.0 && refused_rate > 0.0,
-        "{what}: viz authz must show bb admitting and refusing: {authz:?}"
+        "{what}: viz authz must show bb admitting and refusing: {authz:?}\nbb's series:\n{}",
+        authz_lines(&scene.bb, node).await
     );
     // ...and slow-cooker's: its outbound side saw every request answered 200.
     let outbound_ok = outbound_increase(&client_before, &client_after, "200");
@@ -381,6 +393,18 @@ async fn the_guide_holds(node: &Node, server: Sidecar, client: Sidecar, plane: P
         "{what}: {admitted} admitted, {refused} refused; viz: bb {:.1} rps admitted, {:.1} rps refused",
         admitted_rate, refused_rate
     );
+}
+
+/// bb's proxy's authorization and policy series, for a failure message.
+async fn authz_lines(proxy: &PodProxy, node: &Node) -> String {
+    let (_, text) =
+        strait_test_support::net::http_get(node.gateway().into(), proxy.admin, "admin", "/metrics")
+            .await;
+    text.lines()
+        .filter(|l| l.contains("authz") || l.contains("inbound_http_errors"))
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The outbound responses with `status` a client proxy counted between two
@@ -402,6 +426,13 @@ fn outbound_increase(before: &Scrape, after: &Scrape, status: &str) -> f64 {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
+    // The control plane's own log, when `RUST_LOG` asks for it.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -86,6 +86,36 @@ fn rows_from_allow_and_deny_with_responses_by_route() {
     assert_eq!(rows[1].unauthorized_rate, 0.0);
 }
 
+/// `sample` as Linkerd's proxy writes the `inbound_*` families: without a
+/// `direction` label, inbound by the family's name.
+fn without_direction(mut sample: Sample) -> Sample {
+    sample.labels.remove("direction");
+    sample
+}
+
+#[test]
+fn linkerd_proxies_authz_series_without_a_direction_are_inbound() {
+    let first = vec![
+        without_direction(allow("authorizationpolicy", "bb-authz", 0.0)),
+        without_direction(sample("inbound_http_authz_deny_total", &[], 0.0)),
+    ];
+    let last = vec![
+        without_direction(allow("authorizationpolicy", "bb-authz", 40.0)),
+        without_direction(sample("inbound_http_authz_deny_total", &[], 20.0)),
+        // A family not named for a side counts only with its label.
+        without_direction(sample(
+            "response_total",
+            &[("classification", "failure")],
+            9.0,
+        )),
+    ];
+    let rows = authz_from_scrapes(&query(), &pods(first, last));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!((rows[0].unauthorized_rate - 2.0).abs() < 1e-9, "{rows:?}");
+    assert!((rows[1].request_rate - 4.0).abs() < 1e-9, "{rows:?}");
+    assert_eq!(rows[1].success_rate, 0.0, "{rows:?}");
+}
+
 #[test]
 fn idle_rows_are_hidden_unless_a_named_authorization() {
     let series = vec![

@@ -83,16 +83,19 @@ fn authz_queries_as_linkerd_writes_them() {
         window: Duration::from_secs(90),
     });
     let sel = "{direction=\"inbound\", namespace=\"mc-demo\", deployment=\"bb\"}";
+    // The authz families are inbound by name; Linkerd's proxy gives them no
+    // `direction` label.
+    let inbound = "{namespace=\"mc-demo\", deployment=\"bb\"}";
     assert_eq!(
         queries.deny,
         format!(
-            "sum(increase(inbound_http_authz_deny_total{sel}[90s])) by (srv_kind, srv_name, route_name, plugin_version)"
+            "sum(increase(inbound_http_authz_deny_total{inbound}[90s])) by (srv_kind, srv_name, route_name, plugin_version)"
         )
     );
     assert_eq!(
         queries.allow,
         format!(
-            "sum(increase(inbound_http_authz_allow_total{sel}[90s])) by (srv_kind, srv_name, route_name, authz_kind, authz_name, plugin_version)"
+            "sum(increase(inbound_http_authz_allow_total{inbound}[90s])) by (srv_kind, srv_name, route_name, authz_kind, authz_name, plugin_version)"
         )
     );
     assert_eq!(
