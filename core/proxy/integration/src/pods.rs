@@ -24,9 +24,58 @@ use strait_mesh::ports::{ADMIN_PORT, CONTROL_PORT, INBOUND_PORT, OUTBOUND_PORT};
 use strait_plugin_distribution::PluginOffer;
 use strait_policy::IndexConfig;
 use strait_store::MemoryStore;
-use strait_test_support::netns::Pod;
+use strait_test_support::netns::{Node, Pod};
+use strait_test_support::objects;
 
 use crate::{ControlAddrs, identity};
+
+/// bb's port, as in the guide.
+pub const PORT: u16 = 8080;
+
+/// bb's Service's address: the pods' rules send connections to it to their
+/// proxy, which never passes it on as such.
+pub const CLUSTER_IP: &str = "10.96.0.10";
+
+/// bb's Service by name, as the clients write it in `Host`.
+pub const AUTHORITY: &str = "bb.mc-demo.svc.cluster.local:8080";
+
+/// The guide's workloads at the pods' addresses on `node`: `pods` are
+/// `(pod, ServiceAccount)`, bb first, each pod `<pod>-1` with the label
+/// `app=<ServiceAccount>`; bb behind a Service at [`CLUSTER_IP`] on
+/// [`PORT`], with the guide's Server and AuthorizationPolicy admitting
+/// slow-cooker only.
+pub fn guide_in_pods(store: &MemoryStore, node: &Node, pods: &[(&str, &str)]) {
+    crate::namespaces(store, &[crate::NS, crate::CONTROL_PLANE_NS]);
+    for (name, sa) in pods {
+        let ip = node.pod(name).ip.to_string();
+        let built = objects::pod(crate::NS, &format!("{name}-1"))
+            .label("app", sa)
+            .service_account(sa)
+            .container(sa, &[("http", PORT)])
+            .meshed()
+            .ip(&ip);
+        crate::apply(store, built.build());
+    }
+    let Some((bb, _)) = pods.first() else {
+        return;
+    };
+    crate::apply(
+        store,
+        objects::service(crate::NS, "bb")
+            .cluster_ip(CLUSTER_IP)
+            .selector("app", "bb")
+            .port("http", PORT, PORT)
+            .build(),
+    );
+    crate::apply(
+        store,
+        objects::endpoint_slice(crate::NS, "bb-slice", "bb")
+            .endpoint(&node.pod(bb).ip.to_string(), &format!("{bb}-1"), true)
+            .port("http", PORT)
+            .build(),
+    );
+    crate::apply_all(store, strait_test_support::guide::policy(PORT));
+}
 
 /// The proxy's user (`strait-proxy-init`'s default): its own connections
 /// leave the pod as dialed.
@@ -278,7 +327,7 @@ fn identity_documents(dir: &Path, name: &str) {
 /// `program` where the proxy's user can run it: the build directory may
 /// sit under a home the user cannot enter, so a link to it (a copy across
 /// file systems) in `dir`, which it can.
-fn runnable_by_proxy_user(program: &Path, dir: &Path) -> PathBuf {
+pub fn runnable_by_proxy_user(program: &Path, dir: &Path) -> PathBuf {
     let name = program.file_name().unwrap_or(std::ffi::OsStr::new("proxy"));
     let runnable = dir.join(name);
     let _ = std::fs::remove_file(&runnable);

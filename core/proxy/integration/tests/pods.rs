@@ -20,20 +20,14 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use strait_proxy_integration::pods::{
-    LINKERD2_PROXY_BIN, PodProxy, Sidecar, Workload, init_pod, loopback_control_plane, start_proxy,
+    AUTHORITY, CLUSTER_IP, LINKERD2_PROXY_BIN, PORT, PodProxy, Sidecar, Workload, guide_in_pods,
+    init_pod, loopback_control_plane, start_proxy,
 };
-use strait_proxy_integration::{
-    CONTROL_PLANE_NS, ControlAddrs, NS, bb_app_on, namespaces, tls_control_plane_at, trust_root,
-};
+use strait_proxy_integration::{ControlAddrs, NS, bb_app_on, tls_control_plane_at, trust_root};
 use strait_store::MemoryStore;
 use strait_test_support::netns::{Node, Pod, why_unavailable};
-use strait_test_support::objects::{endpoint_slice, pod, service};
-use strait_test_support::store::{apply, apply_all};
 use strait_viz::{PodScrapes, Query, ResourceKind, Scrape, parse_metrics};
 
-const PORT: u16 = 8080;
-const CLUSTER_IP: &str = "10.96.0.10";
-const AUTHORITY: &str = "bb.mc-demo.svc.cluster.local:8080";
 const REQUESTS: usize = 40;
 
 /// How the proxies reach the control plane.
@@ -78,43 +72,6 @@ fn linkerd() -> Option<Sidecar> {
     found
 }
 
-/// The guide's workloads at the pods' addresses: bb behind a Service at
-/// [`CLUSTER_IP`], the guide's Server and AuthorizationPolicy admitting
-/// slow-cooker only.
-fn guide(store: &MemoryStore, node: &Node) {
-    namespaces(store, &[NS, CONTROL_PLANE_NS]);
-    for (name, sa, app) in [
-        ("bb", "bb", "bb"),
-        ("slow-cooker", "slow-cooker", "slow-cooker"),
-        ("evil", "slow-cooker-evil", "slow-cooker-evil"),
-    ] {
-        let ip = node.pod(name).ip.to_string();
-        let built = pod(NS, &format!("{name}-1"))
-            .label("app", app)
-            .service_account(sa)
-            .container(app, &[("http", PORT)])
-            .meshed()
-            .ip(&ip);
-        apply(store, built.build());
-    }
-    apply(
-        store,
-        service(NS, "bb")
-            .cluster_ip(CLUSTER_IP)
-            .selector("app", "bb")
-            .port("http", PORT, PORT)
-            .build(),
-    );
-    apply(
-        store,
-        endpoint_slice(NS, "bb-slice", "bb")
-            .endpoint(&node.pod("bb").ip.to_string(), "bb-1", true)
-            .port("http", PORT)
-            .build(),
-    );
-    apply_all(store, strait_test_support::guide::policy(PORT));
-}
-
 const ACCOUNTS: [(&str, &str); 3] = [(NS, "bb"), (NS, "slow-cooker"), (NS, "slow-cooker-evil")];
 
 /// The running scene: control planes, the app and the three proxies.
@@ -142,7 +99,15 @@ async fn scene(node: &Node, server: &Sidecar, client: &Sidecar, plane: Plane) ->
         }
     }
     let store = MemoryStore::new();
-    guide(&store, node);
+    guide_in_pods(
+        &store,
+        node,
+        &[
+            ("bb", "bb"),
+            ("slow-cooker", "slow-cooker"),
+            ("evil", "slow-cooker-evil"),
+        ],
+    );
     let root = trust_root();
     let anchors = root.as_trust_anchor().to_pem();
     let dir = std::env::temp_dir().join(format!(
