@@ -144,9 +144,8 @@ impl Requested {
             Some(traffic_spec::Target::Addr(addr)) => {
                 let ip = addr
                     .ip
-                    .as_ref()
                     .ok_or_else(|| Status::invalid_argument("target.addr.ip: missing"))?;
-                let ip = std::net::IpAddr::try_from(ip.clone())
+                let ip = std::net::IpAddr::try_from(ip)
                     .map_err(|e| Status::invalid_argument(format!("target.addr.ip: {e}")))?;
                 let port = u16::try_from(addr.port).map_err(|_| {
                     Status::invalid_argument(format!(
