@@ -13,7 +13,7 @@ use strait_destination_server::{
 use strait_identity::{Certifier, IdentityService, TokenValidator};
 use strait_plugin_distribution::{PluginDistributionService, PluginOffer};
 use strait_policy::{Index, IndexConfig};
-use strait_policy_server::{InboundPolicyService, IndexSource, feed};
+use strait_policy_server::{InboundPolicyService, IndexSource, OutboundPolicyService, feed};
 use strait_store::{ClusterStore, StoreError};
 use tokio::sync::watch;
 use tonic::service::RoutesBuilder;
@@ -75,9 +75,10 @@ impl ControlPlane {
         self
     }
 
-    /// Adds Linkerd's `InboundServerPolicies`, answering from an index of
-    /// `store`'s Pods, Servers and authorization resources built with
-    /// `config`, kept current by a feeder; and strait's
+    /// Adds Linkerd's `InboundServerPolicies` and `OutboundPolicies`,
+    /// answering from one index of `store`'s Pods, Services, Servers,
+    /// authorization resources and HTTPRoutes built with `config`, kept
+    /// current by a feeder; and strait's
     /// `PluginDistribution`, which streams whatever authz plugin `plugins`
     /// currently offers to the proxies that enforce those policies.
     ///
@@ -91,9 +92,11 @@ impl ControlPlane {
     ) -> Self {
         let index = Arc::new(Mutex::new(Index::new(config)));
         let (changes, watching) = watch::channel(0);
-        self.routes.add_service(
-            InboundPolicyService::new(IndexSource::new(index.clone(), watching)).into_server(),
-        );
+        let source = IndexSource::new(index.clone(), watching);
+        self.routes
+            .add_service(InboundPolicyService::new(source.clone()).into_server());
+        self.routes
+            .add_service(OutboundPolicyService::new(source).into_server());
         self.routes
             .add_service(PluginDistributionService::new(plugins).into_server());
         self.feeders

@@ -9,6 +9,8 @@ use linkerd2_proxy_api::identity::CertifyRequest;
 use linkerd2_proxy_api::identity::identity_client::IdentityClient;
 use linkerd2_proxy_api::inbound::PortSpec;
 use linkerd2_proxy_api::inbound::inbound_server_policies_client::InboundServerPoliciesClient;
+use linkerd2_proxy_api::outbound::outbound_policies_client::OutboundPoliciesClient;
+use linkerd2_proxy_api::outbound::{TrafficSpec, traffic_spec};
 use serde_json::json;
 use strait_control_plane::{ControlPlane, RunningControlPlane, ServeError};
 use strait_identity::{Certifier, EmbeddedTokens, IdentityDomain, Issuer, SigningCa};
@@ -114,6 +116,44 @@ async fn identity_and_policy_share_one_address() {
         .expect_err("an unknown token is refused");
     assert_eq!(refused.code(), Code::Unauthenticated, "{refused}");
 
+    running.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn the_policy_address_serves_outbound_policies() {
+    let store = store_with_bb_pod();
+    store
+        .apply_json(
+            json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "bb", "namespace": "mc-demo"},
+                "spec": {"clusterIP": "10.96.0.10", "ports": [{"port": 8080}]}
+            }),
+            "test",
+        )
+        .expect("apply service");
+    let running = start(store).await;
+    let mut outbound = OutboundPoliciesClient::new(channel(&running).await);
+    let spec = TrafficSpec {
+        source_workload: json!({"ns": "mc-demo", "pod": "bb-0"}).to_string(),
+        target: Some(traffic_spec::Target::Authority(
+            "bb.mc-demo.svc.cluster.local:8080".into(),
+        )),
+    };
+    let policy = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match outbound.get(spec.clone()).await {
+                Ok(policy) => break policy.into_inner(),
+                Err(status) if status.code() == Code::NotFound => {
+                    tokio::time::sleep(Duration::from_millis(10)).await
+                }
+                Err(status) => panic!("unexpected status: {status}"),
+            }
+        }
+    })
+    .await
+    .expect("the outbound policy of bb:8080 in time");
+    assert!(policy.protocol.is_some() && policy.metadata.is_some());
     running.shutdown().await.expect("clean shutdown");
 }
 

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use k8s_openapi::api::core::v1::{Event as K8sEvent, EventSource, ObjectReference, Pod};
+use k8s_openapi::api::core::v1::{Event as K8sEvent, EventSource, ObjectReference, Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use strait_api::gateway;
 use strait_api::policy::{
@@ -26,6 +26,7 @@ strait_store::indexes! {
     /// The policy index as the watched kinds feed it.
     struct Fed(Index) {
         Pod => apply_pod, delete_pod, reset_pods;
+        Service => apply_service, delete_service, reset_services;
         Server => apply_server, delete_server, reset_servers;
         AuthorizationPolicy =>
             apply_authorization_policy,
@@ -66,8 +67,9 @@ struct Target {
     listed: Mutex<BTreeSet<(Cow<'static, str>, Cow<'static, str>)>>,
 }
 
-/// How many policy kinds (every watched kind but Pod) are listed before
-/// ignored resources are reported.
+/// How many policy kinds (every watched kind but Pod and Service, which no
+/// ignored resource depends on) are listed before ignored resources are
+/// reported.
 const POLICY_KINDS: usize = 7;
 
 impl Target {
@@ -98,9 +100,9 @@ impl Target {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .iter()
-                .filter(|(_, listed)| *listed != "Pod")
+                .filter(|(_, listed)| !is_workload_kind(listed))
                 .count();
-            if kind != "Pod" && listed >= POLICY_KINDS {
+            if !is_workload_kind(&kind) && listed >= POLICY_KINDS {
                 newly = self.report_ignored(&index);
             }
             index.generation()
@@ -155,7 +157,13 @@ impl Target {
     }
 }
 
-/// Watches Pods, Servers, AuthorizationPolicies, MeshTLSAuthentications,
+/// Pods and Services: frequent, and no resource is ignored because of
+/// them, so their events skip the report of ignored resources.
+fn is_workload_kind(kind: &str) -> bool {
+    kind == "Pod" || kind == "Service"
+}
+
+/// Watches Pods, Services, Servers, AuthorizationPolicies, MeshTLSAuthentications,
 /// NetworkAuthentications, ServerAuthorizations and HTTPRoutes (of
 /// `policy.linkerd.io` and of the Gateway API) in `store` and applies
 /// every event to `index`, publishing the index generation on `changes`
@@ -181,6 +189,7 @@ pub async fn feed<S: ClusterStore>(
     async {
         tokio::join!(
             target.follow::<S, Pod>(&store),
+            target.follow::<S, Service>(&store),
             target.follow::<S, Server>(&store),
             target.follow::<S, AuthorizationPolicy>(&store),
             target.follow::<S, MeshTlsAuthentication>(&store),

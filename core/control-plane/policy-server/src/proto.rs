@@ -16,7 +16,7 @@ use strait_decisions::authz::{Authentication, Authorization, Protocol, ResourceR
 use strait_decisions::net::{Cidr, Network};
 use strait_policy::InboundPolicy;
 
-mod route;
+pub(crate) mod route;
 
 use route::{grpc_routes, http_routes};
 

@@ -35,8 +35,8 @@ pub trait PolicySource: Clone + Send + Sync + 'static {
 /// the channel it publishes generations on.
 #[derive(Clone, Debug)]
 pub struct IndexSource {
-    index: Arc<Mutex<Index>>,
-    changes: watch::Receiver<u64>,
+    pub(crate) index: Arc<Mutex<Index>>,
+    pub(crate) changes: watch::Receiver<u64>,
 }
 
 impl IndexSource {

@@ -5,7 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use strait_decisions::net::{Cidr, Network};
-use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, DEFAULT_TRUST_DOMAIN};
+use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN};
+
+use crate::ports::PortSet;
 
 /// What a port admits when no Server selects it (and what a v1beta3 Server's
 /// `accessPolicy` adds when no authorization admits a client), with
@@ -105,13 +107,22 @@ pub struct IndexConfig {
     pub control_plane_namespace: String,
     /// Trust domain, the last part of every mesh identity.
     pub trust_domain: String,
+    /// The cluster's DNS domain: outbound policies name each Service's
+    /// endpoints as `<svc>.<ns>.svc.<cluster_domain>:<port>` for the
+    /// destination service, and authorities are read against it.
+    pub cluster_domain: String,
+    /// Ports opaque on every Service without a
+    /// `config.linkerd.io/opaque-ports` annotation (or with one that cannot
+    /// be read), as Linkerd's controller takes them from its install.
+    pub default_opaque_ports: PortSet,
 }
 
 impl Default for IndexConfig {
     /// Linkerd's install defaults: `all-unauthenticated`, its
     /// `clusterNetworks` value, probes from anywhere, the pod's loopback
     /// (`127.0.0.1` and `::1`) always admitted, `linkerd` and
-    /// `cluster.local`.
+    /// `cluster.local`; the cluster domain `cluster.local` and Linkerd's
+    /// default opaque ports.
     fn default() -> Self {
         IndexConfig {
             default_policy: DefaultPolicy::AllUnauthenticated,
@@ -134,6 +145,8 @@ impl Default for IndexConfig {
                 .collect(),
             control_plane_namespace: CONTROL_PLANE_NAMESPACE.to_string(),
             trust_domain: DEFAULT_TRUST_DOMAIN.to_string(),
+            cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_string(),
+            default_opaque_ports: PortSet::linkerd_default_opaque(),
         }
     }
 }

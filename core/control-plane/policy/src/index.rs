@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_api::gateway::{self, GROUP as GATEWAY_GROUP};
 use strait_api::key::{Key, key_of};
@@ -15,6 +15,7 @@ use strait_api::policy::{
 use crate::authn::{self, Ignored, Store};
 use crate::config::IndexConfig;
 use crate::inbound::PortPolicy;
+use crate::outbound::{Outbound, OutboundError, OutboundPolicy, OutboundTarget};
 use crate::pod::PodInfo;
 use crate::route::{RouteInfo, RouteKey};
 use crate::server::ServerInfo;
@@ -54,6 +55,11 @@ pub struct Index {
     /// Ports of deleted pods, with the generation of the deletion, so that
     /// [`Index::changed_since`] reports them too.
     removed: BTreeMap<PortKey, u64>,
+    /// Services and the routes whose parent is a Service.
+    outbound: Outbound,
+    /// The generation of the latest change to anything outbound policies
+    /// are computed from.
+    outbound_generation: u64,
 }
 
 /// `apply`, `delete` and `reset` for one kind of authorization resource kept
@@ -289,6 +295,9 @@ impl Index {
 
     fn apply_route(&mut self, group: &'static str, metadata: &ObjectMeta, spec: &HttpRouteSpec) {
         let key = RouteKey::of(group, metadata);
+        if self.outbound.apply_route(key.clone(), metadata, spec) {
+            self.outbound_changed();
+        }
         let info = RouteInfo::from_spec(&key.namespace, spec, metadata.creation_timestamp.clone());
         if self.routes.get(&key) == Some(&info) {
             return;
@@ -304,6 +313,9 @@ impl Index {
             group,
             name: name.to_string(),
         };
+        if self.outbound.delete_route(&key) {
+            self.outbound_changed();
+        }
         if self.routes.remove(&key).is_some() {
             self.refresh_namespaces(&BTreeSet::from([key.namespace]));
         }
@@ -315,6 +327,10 @@ impl Index {
         group: &'static str,
         routes: impl Iterator<Item = (ObjectMeta, HttpRouteSpec)>,
     ) {
+        let routes: Vec<(ObjectMeta, HttpRouteSpec)> = routes.collect();
+        self.outbound
+            .reset_routes(group, routes.iter().map(|(m, s)| (m, s)));
+        self.outbound_changed();
         self.routes.retain(|key, _| key.group != group);
         for (metadata, spec) in routes {
             let key = RouteKey::of(group, &metadata);
@@ -322,6 +338,51 @@ impl Index {
             self.routes.insert(key, info);
         }
         self.refresh_all();
+    }
+
+    /// Adds or updates a Service: its cluster IPs, ports and opaque ports
+    /// decide the outbound policies of its clients.
+    pub fn apply_service(&mut self, service: &Service) {
+        if self.outbound.apply_service(service) {
+            self.outbound_changed();
+        }
+    }
+
+    /// Forgets a Service; routes sending to it fail their requests to it.
+    pub fn delete_service(&mut self, namespace: &str, name: &str) {
+        if self.outbound.delete_service(namespace, name) {
+            self.outbound_changed();
+        }
+    }
+
+    /// Replaces every Service, after a watch restarts.
+    pub fn reset_services(&mut self, services: impl IntoIterator<Item = Service>) {
+        self.outbound.reset_services(services);
+        self.outbound_changed();
+    }
+
+    /// The outbound policy of `target` for a client proxy of a pod in
+    /// `source_namespace`, computed from the current Services and routes.
+    pub fn outbound_policy(
+        &self,
+        target: OutboundTarget<'_>,
+        source_namespace: &str,
+    ) -> Result<OutboundPolicy, OutboundError> {
+        self.outbound.policy(&self.config, target, source_namespace)
+    }
+
+    /// The generation of the latest change to Services or Service routes:
+    /// an outbound watcher whose last answer is at least this recent has
+    /// nothing to recompute.
+    pub fn outbound_generation(&self) -> u64 {
+        self.outbound_generation
+    }
+
+    /// Records a change to outbound inputs as a generation of its own, so
+    /// the generation published to watchers moves.
+    fn outbound_changed(&mut self) {
+        self.generation += 1;
+        self.outbound_generation = self.generation;
     }
 
     store_kind!(

@@ -1,8 +1,11 @@
-//! The inbound policy index: what each pod port admits, computed from
+//! The policy index: what each pod port admits, computed from
 //! Linkerd's policy resources (`Server`, `AuthorizationPolicy`,
 //! `MeshTLSAuthentication`, `NetworkAuthentication`, `ServerAuthorization`,
 //! `HTTPRoute` of `policy.linkerd.io` and of the Gateway API) and the pods
-//! themselves.
+//! themselves; and, for client proxies, how connections to each Service
+//! port are routed ([`OutboundPolicy`]), computed from Services and the
+//! HTTPRoutes whose parent is a Service, as Linkerd's `OutboundPolicies`
+//! serves them.
 //!
 //! The index is plain data fed by `apply`/`delete`/`reset` calls, so the
 //! watchers that feed it and the servers that read it can be tested and
@@ -18,7 +21,9 @@ mod config;
 mod defaults;
 mod inbound;
 mod index;
+mod outbound;
 mod pod;
+mod ports;
 mod route;
 mod server;
 mod target;
@@ -33,3 +38,8 @@ pub use config::{
 };
 pub use inbound::{InboundPolicy, InboundRoute, PortPolicy};
 pub use index::{Index, PortKey};
+pub use outbound::{
+    OutboundError, OutboundPolicy, OutboundRoute, OutboundRule, OutboundTarget, RouteBackend,
+    RouteRef, ServiceRef, service_authority,
+};
+pub use ports::{InvalidPorts, LINKERD_DEFAULT_OPAQUE_PORTS, OPAQUE_PORTS_ANNOTATION, PortSet};

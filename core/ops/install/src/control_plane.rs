@@ -242,7 +242,10 @@ impl ControlPlane {
     }
 
     fn policy(&self) -> Vec<Object> {
-        let mut args = vec![format!("--plugins-config-map={PLUGINS_CONFIG_MAP}")];
+        let mut args = vec![
+            format!("--plugins-config-map={PLUGINS_CONFIG_MAP}"),
+            format!("--cluster-domain={}", self.cluster_domain),
+        ];
         args.extend(self.names_args());
         let (tls_args, volumes, mounts) = self.certified_tls();
         args.extend(tls_args);

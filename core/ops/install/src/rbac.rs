@@ -72,14 +72,15 @@ pub fn destination_namespace_rules() -> Vec<PolicyRule> {
     vec![rule(CORE, &["secrets"], &["get"], &[])]
 }
 
-/// Policy indexes Pods, Linkerd's policy resources and the HTTPRoutes of
+/// Policy indexes Pods, Services, Linkerd's policy resources and the HTTPRoutes of
 /// both groups cluster-wide, and reports a policy resource it has to
 /// ignore (a Server on a port no pod declares, an AuthorizationPolicy
 /// whose target does not exist, an HTTPRoute whose Server does not) with a
 /// Warning Event beside it, in the resource's own namespace.
 pub fn policy_cluster_rules() -> Vec<PolicyRule> {
     vec![
-        rule(CORE, &["pods"], &READ, &[]),
+        // Services: outbound policies are per Service port.
+        rule(CORE, &["pods", "services"], &READ, &[]),
         rule(CORE, &["events"], &["create", "patch"], &[]),
         rule(
             "policy.linkerd.io",

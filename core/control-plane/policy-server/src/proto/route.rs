@@ -67,7 +67,7 @@ pub(super) fn grpc_routes(routes: &[InboundRoute]) -> Vec<GrpcRoute> {
 
 /// `*.example.com` is a suffix, sent as its labels in reverse order;
 /// anything else an exact host.
-fn host(name: &str) -> HostMatch {
+pub(crate) fn host(name: &str) -> HostMatch {
     let found = match name.strip_prefix("*.") {
         Some(suffix) => host_match::Match::Suffix(host_match::Suffix {
             reverse_labels: suffix.split('.').rev().map(str::to_string).collect(),
@@ -79,7 +79,7 @@ fn host(name: &str) -> HostMatch {
     }
 }
 
-fn http_match(m: &route::HttpRouteMatch) -> HttpRouteMatch {
+pub(crate) fn http_match(m: &route::HttpRouteMatch) -> HttpRouteMatch {
     HttpRouteMatch {
         path: Some(path(
             m.path.as_ref().unwrap_or(&route::PathMatch::default()),

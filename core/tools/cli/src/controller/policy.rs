@@ -1,15 +1,17 @@
-//! `strait controller policy`: Linkerd's inbound policy API and strait's
-//! authz plugin distribution, for Kubernetes.
+//! `strait controller policy`: Linkerd's inbound and outbound policy APIs
+//! and strait's authz plugin distribution, for Kubernetes.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
 use strait_decisions::net::{Cidr, Network};
-use strait_mesh::names::POLICY;
+use strait_mesh::names::{DEFAULT_CLUSTER_DOMAIN, POLICY};
 use strait_plugin_config::PLUGINS_CONFIG_MAP;
 use strait_plugin_host::PluginSource;
-use strait_policy::{DefaultPolicy, IndexConfig, LINKERD_CLUSTER_NETWORKS};
+use strait_policy::{
+    DefaultPolicy, IndexConfig, LINKERD_CLUSTER_NETWORKS, LINKERD_DEFAULT_OPAQUE_PORTS, PortSet,
+};
 use strait_runtime::controller::{self, AuthzOffer, Serving};
 use strait_runtime::plugins::{PluginsConfigMap, builtin_authz};
 
@@ -18,7 +20,8 @@ use super::serving::{CertifiedTls, MeshNames, check_plaintext};
 /// Flags of `strait controller policy`.
 #[derive(Args, Clone, Debug)]
 pub struct PolicyArgs {
-    /// Where proxies reach `InboundServerPolicies` and `PluginDistribution`.
+    /// Where proxies reach `InboundServerPolicies`, `OutboundPolicies` and
+    /// `PluginDistribution`.
     #[arg(long, default_value_t = POLICY.listen_addr())]
     pub addr: SocketAddr,
     /// Where /metrics, /ready and /live are served.
@@ -35,6 +38,14 @@ pub struct PolicyArgs {
     /// Networks kubelet probes come from; probe routes admit them.
     #[arg(long, value_delimiter = ',', default_values_t = ["0.0.0.0/0".to_string(), "::/0".to_string()], value_parser = parse_cidr)]
     pub probe_networks: Vec<String>,
+    /// The cluster's DNS domain: outbound policies name Services as
+    /// `<svc>.<ns>.svc.<domain>` for the destination service.
+    #[arg(long, default_value = DEFAULT_CLUSTER_DOMAIN)]
+    pub cluster_domain: String,
+    /// Ports opaque on Services without a `config.linkerd.io/opaque-ports`
+    /// annotation (comma-separated ports and ranges).
+    #[arg(long, default_value = LINKERD_DEFAULT_OPAQUE_PORTS, value_parser = parse_ports)]
+    pub default_opaque_ports: PortSet,
     /// The authz plugin offered to proxies (a component, `.wasm` or
     /// `.wat`); the built-in one when not given.
     #[arg(long)]
@@ -55,6 +66,10 @@ fn parse_default_policy(text: &str) -> Result<DefaultPolicy, String> {
         let known: Vec<&str> = DefaultPolicy::ALL.iter().map(|p| p.as_str()).collect();
         format!("{e}; one of {}", known.join(", "))
     })
+}
+
+fn parse_ports(text: &str) -> Result<PortSet, String> {
+    text.parse().map_err(|e| format!("{e}"))
 }
 
 fn parse_cidr(text: &str) -> Result<String, String> {
@@ -84,6 +99,8 @@ pub fn index_config(args: &PolicyArgs) -> IndexConfig {
         loopback_networks: IndexConfig::default().loopback_networks,
         control_plane_namespace: args.names.controller_namespace.clone(),
         trust_domain: args.names.identity_trust_domain.clone(),
+        cluster_domain: args.cluster_domain.clone(),
+        default_opaque_ports: args.default_opaque_ports.clone(),
     }
 }
 

@@ -121,8 +121,13 @@ mod control_plane {
             "--default-policy=cluster-authenticated",
             "--cluster-networks=10.42.0.0/16,fd00::/8",
             "--controller-namespace=strait",
+            "--cluster-domain=east.local",
+            "--default-opaque-ports=3306,7000-7002",
         ]));
         assert_eq!(config.default_policy, DefaultPolicy::ClusterAuthenticated);
+        assert_eq!(config.cluster_domain, "east.local");
+        assert!(config.default_opaque_ports.contains(7001));
+        assert!(!config.default_opaque_ports.contains(5432));
         let networks: Vec<String> = config
             .cluster_networks
             .iter()
@@ -137,6 +142,8 @@ mod control_plane {
         let defaults = policy::index_config(&policy_args(&[]));
         assert_eq!(defaults.default_policy, DefaultPolicy::AllUnauthenticated);
         assert_eq!(defaults.cluster_networks.len(), 5);
+        assert_eq!(defaults.cluster_domain, "cluster.local");
+        assert!(defaults.default_opaque_ports.contains(5432));
     }
 
     #[test]
