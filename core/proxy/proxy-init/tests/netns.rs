@@ -5,15 +5,14 @@
 //! Needs root, `ip`, `nsenter` and iptables; without them the test says
 //! why it skipped and passes, except in CI (`STRAIT_REQUIRE_TOOLS`), where it fails.
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsFd;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rustix::thread::{LinkNameSpaceType, Uid, move_into_link_name_space, set_thread_uid};
+use rustix::thread::{Uid, set_thread_uid};
 use strait_proxy_init::{Config, Runner};
+use strait_test_support::netns::{in_netns, ip, why_unavailable};
 
 const POD_IP: &str = "10.251.0.1";
 const PEER_IP: &str = "10.251.0.2";
@@ -30,66 +29,14 @@ impl Drop for Namespaces {
     }
 }
 
-fn why_skip() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().nth(1))
-        .unwrap_or("");
-    if euid != "0" {
-        return Some("not running as root".into());
-    }
-    for (program, arg) in [
-        ("ip", "-V"),
-        ("nsenter", "--version"),
-        ("iptables-restore", "--version"),
-        ("iptables-save", "--version"),
-    ] {
-        let found = Command::new(program)
-            .arg(arg)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
-            return Some(format!("{program} is not available"));
-        }
-    }
-    None
-}
-
-fn ip(args: &[&str]) -> Result<(), String> {
-    let output = Command::new("ip")
-        .args(args)
-        .output()
-        .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
-}
-
-/// Runs `f` on a thread that has entered namespace `name`; sockets it
-/// creates stay in that namespace wherever they are used afterwards.
-fn in_netns<T: Send + 'static>(name: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let path = format!("/var/run/netns/{name}");
-    std::thread::spawn(move || {
-        let file = File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        move_into_link_name_space(file.as_fd(), Some(LinkNameSpaceType::Network))
-            .unwrap_or_else(|e| panic!("entering {path}: {e}"));
-        f()
-    })
-    .join()
-    .expect("namespace thread")
+/// Runs `f` inside namespace `name` ([`in_netns`]).
+fn in_ns<T: Send + 'static>(name: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    in_netns(&format!("/var/run/netns/{name}"), f)
 }
 
 fn listen(name: &str, addr: &str) -> TcpListener {
     let addr: SocketAddr = addr.parse().expect("address");
-    in_netns(name, move || {
+    in_ns(name, move || {
         let listener = TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
         listener.set_nonblocking(true).expect("nonblocking");
         listener
@@ -100,7 +47,7 @@ fn listen(name: &str, addr: &str) -> TcpListener {
 /// the error when the connection fails.
 fn connect(name: &str, to: &str, uid: Option<u32>, tag: &'static str) -> Result<(), String> {
     let to: SocketAddr = to.parse().expect("address");
-    in_netns(name, move || {
+    in_ns(name, move || {
         if let Some(uid) = uid {
             // This thread only: it ends after the connection.
             set_thread_uid(Uid::from_raw(uid)).map_err(|e| format!("setuid {uid}: {e}"))?;
@@ -151,7 +98,7 @@ fn rule_lines(saved: &str) -> Vec<String> {
 
 #[test]
 fn the_rules_redirect_live_connections_in_a_network_namespace() {
-    if let Some(reason) = why_skip() {
+    if let Some(reason) = why_unavailable() {
         strait_test_support::tool_missing!("{reason}");
         return;
     }
