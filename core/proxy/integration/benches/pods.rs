@@ -502,14 +502,14 @@ fn print(rows: &[Row]) {
     println!("lowest success rate of any run: {worst:.4}");
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     if let Ok(spec) = std::env::var(RELAY) {
         relay(&spec);
-        return;
+        return std::process::ExitCode::SUCCESS;
     }
     if let Some(reason) = why_unavailable() {
         eprintln!("error: {reason}");
-        std::process::exit(2);
+        return std::process::ExitCode::FAILURE;
     }
     let strait = std::env::var_os("STRAIT_PROXY_BIN")
         .map(PathBuf::from)
@@ -548,4 +548,5 @@ fn main() {
         }
         print(&rows);
     });
+    std::process::ExitCode::SUCCESS
 }

@@ -331,10 +331,10 @@ pub fn runnable_by_proxy_user(program: &Path, dir: &Path) -> PathBuf {
     let name = program.file_name().unwrap_or(std::ffi::OsStr::new("proxy"));
     let runnable = dir.join(name);
     let _ = std::fs::remove_file(&runnable);
-    if std::fs::hard_link(program, &runnable).is_err() {
-        if let Err(e) = std::fs::copy(program, &runnable) {
-            panic!("{} -> {}: {e}", program.display(), runnable.display());
-        }
+    if std::fs::hard_link(program, &runnable).is_err()
+        && let Err(e) = std::fs::copy(program, &runnable)
+    {
+        panic!("{} -> {}: {e}", program.display(), runnable.display());
     }
     open_to_proxy_user(dir);
     runnable

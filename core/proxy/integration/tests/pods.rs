@@ -332,8 +332,10 @@ async fn the_guide_holds(node: &Node, server: Sidecar, client: Sidecar, plane: P
         name: Some(name.into()),
         window,
     };
-    let stat =
-        strait_viz::stat_from_scrapes(&query(ResourceKind::Deployment, "bb"), &[bb_pod.clone()]);
+    let stat = strait_viz::stat_from_scrapes(
+        &query(ResourceKind::Deployment, "bb"),
+        std::slice::from_ref(&bb_pod),
+    );
     let row = stat
         .first()
         .and_then(|row| row.stats.as_ref())
