@@ -32,6 +32,10 @@ use crate::{ControlAddrs, identity};
 /// bb's port, as in the guide.
 pub const PORT: u16 = 8080;
 
+/// bb's opaque port: a TCP echo behind a Server with `proxyProtocol:
+/// opaque`, marked in the Service's `config.linkerd.io/opaque-ports`.
+pub const OPAQUE_PORT: u16 = 9090;
+
 /// bb's Service's address: the pods' rules send connections to it to their
 /// proxy, which never passes it on as such.
 pub const CLUSTER_IP: &str = "10.96.0.10";
@@ -43,7 +47,8 @@ pub const AUTHORITY: &str = "bb.mc-demo.svc.cluster.local:8080";
 /// `(pod, ServiceAccount)`, bb first, each pod `<pod>-1` with the label
 /// `app=<ServiceAccount>`; bb behind a Service at [`CLUSTER_IP`] on
 /// [`PORT`], with the guide's Server and AuthorizationPolicy admitting
-/// slow-cooker only.
+/// slow-cooker only; and [`OPAQUE_PORT`], opaque, with its own Server
+/// and AuthorizationPolicy admitting slow-cooker only.
 pub fn guide_in_pods(store: &MemoryStore, node: &Node, pods: &[(&str, &str)]) {
     crate::namespaces(store, &[crate::NS, crate::CONTROL_PLANE_NS]);
     for (name, sa) in pods {
@@ -51,7 +56,7 @@ pub fn guide_in_pods(store: &MemoryStore, node: &Node, pods: &[(&str, &str)]) {
         let built = objects::pod(crate::NS, &format!("{name}-1"))
             .label("app", sa)
             .service_account(sa)
-            .container(sa, &[("http", PORT)])
+            .container(sa, &[("http", PORT), ("tcp", OPAQUE_PORT)])
             .meshed()
             .ip(&ip);
         crate::apply(store, built.build());
@@ -59,22 +64,32 @@ pub fn guide_in_pods(store: &MemoryStore, node: &Node, pods: &[(&str, &str)]) {
     let Some((bb, _)) = pods.first() else {
         return;
     };
-    crate::apply(
-        store,
-        objects::service(crate::NS, "bb")
-            .cluster_ip(CLUSTER_IP)
-            .selector("app", "bb")
-            .port("http", PORT, PORT)
-            .build(),
-    );
+    let mut service = objects::service(crate::NS, "bb")
+        .cluster_ip(CLUSTER_IP)
+        .selector("app", "bb")
+        .port("http", PORT, PORT)
+        .port("tcp", OPAQUE_PORT, OPAQUE_PORT)
+        .build();
+    service["metadata"]["annotations"] =
+        serde_json::json!({"config.linkerd.io/opaque-ports": OPAQUE_PORT.to_string()});
+    crate::apply(store, service);
     crate::apply(
         store,
         objects::endpoint_slice(crate::NS, "bb-slice", "bb")
             .endpoint(&node.pod(bb).ip.to_string(), &format!("{bb}-1"), true)
             .port("http", PORT)
+            .port("tcp", OPAQUE_PORT)
             .build(),
     );
     crate::apply_all(store, strait_test_support::guide::policy(PORT));
+    crate::apply(
+        store,
+        objects::server_with_protocol(crate::NS, "bb-tcp", "bb", OPAQUE_PORT, "opaque"),
+    );
+    crate::apply(
+        store,
+        objects::authorization_policy(crate::NS, "bb-tcp-authz", "bb-tcp", "bb-good"),
+    );
 }
 
 /// The proxy's user (`strait-proxy-init`'s default): its own connections
