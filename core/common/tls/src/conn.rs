@@ -155,6 +155,10 @@ pub struct Accepted {
     pub client_identity: Option<String>,
     /// Whether TLS was terminated, or why not.
     pub tls: TlsStatus,
+    /// Whether the handshake negotiated [`crate::MESH_ALPN`]: the client
+    /// (a peer proxy) sends a transport header before anything else, naming
+    /// the port the connection is for. Always false for plaintext.
+    pub transport_header: bool,
     /// The client's address.
     pub peer_addr: SocketAddr,
 }
@@ -193,6 +197,7 @@ pub async fn accept(
             io: MaybeTls::Plain(stream),
             client_identity: None,
             tls: TlsStatus::NotTls(NoTlsReason::NoTlsFromRemote),
+            transport_header: false,
             peer_addr,
         });
     }
@@ -220,6 +225,7 @@ pub async fn accept(
                 io: MaybeTls::Plain(stream),
                 client_identity: None,
                 tls: TlsStatus::NotTls(NoTlsReason::Passthru),
+                transport_header: false,
                 peer_addr,
             });
         }
@@ -232,11 +238,14 @@ pub async fn accept(
         .into_stream(credentials.server_config())
         .await
         .map_err(handshake_error)?;
-    let client_identity = tls.get_ref().1.peer_certificates().and_then(peer_identity);
+    let session = tls.get_ref().1;
+    let client_identity = session.peer_certificates().and_then(peer_identity);
+    let transport_header = session.alpn_protocol() == Some(crate::MESH_ALPN);
     Ok(Accepted {
         io: MaybeTls::Tls(Box::new(tls)),
         client_identity,
         tls: TlsStatus::Established,
+        transport_header,
         peer_addr,
     })
 }
@@ -277,17 +286,58 @@ pub async fn connect(
     credentials: &Credentials,
     server_identity: &str,
 ) -> Result<TlsStream<TcpStream>, TlsError> {
+    handshake(stream, credentials.client_config(), server_identity).await
+}
+
+/// [`connect`] offering [`crate::MESH_ALPN`], to a peer proxy's inbound
+/// port: the caller then writes a transport header naming the port the
+/// connection is for. A server that did not negotiate the protocol would
+/// take the header for the connection's payload, so that is an error.
+pub async fn connect_transport(
+    stream: TcpStream,
+    credentials: &Credentials,
+    server_identity: &str,
+) -> Result<TlsStream<TcpStream>, TlsError> {
+    let peer = peer_name(&stream);
+    let tls = handshake(
+        stream,
+        credentials.transport_client_config(),
+        server_identity,
+    )
+    .await?;
+    if tls.get_ref().1.alpn_protocol() != Some(crate::MESH_ALPN) {
+        return Err(TlsError::Handshake {
+            peer,
+            expected: Some(server_identity.to_string()),
+            error: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the server did not negotiate the transport protocol (transport.l5d.io/v1)",
+            ),
+        });
+    }
+    Ok(tls)
+}
+
+fn peer_name(stream: &TcpStream) -> String {
+    stream
+        .peer_addr()
+        .map(|addr| addr.to_string())
+        .unwrap_or_else(|_| "an unknown peer".to_string())
+}
+
+async fn handshake(
+    stream: TcpStream,
+    config: std::sync::Arc<rustls::ClientConfig>,
+    server_identity: &str,
+) -> Result<TlsStream<TcpStream>, TlsError> {
     let name = ServerName::try_from(server_identity.to_string()).map_err(|e| {
         TlsError::InvalidIdentity {
             name: server_identity.to_string(),
             reason: IdentityNameProblem::NotDnsName(e),
         }
     })?;
-    let peer = stream
-        .peer_addr()
-        .map(|addr| addr.to_string())
-        .unwrap_or_else(|_| "an unknown peer".to_string());
-    TlsConnector::from(credentials.client_config())
+    let peer = peer_name(&stream);
+    TlsConnector::from(config)
         .connect(name, stream)
         .await
         .map_err(|error| TlsError::Handshake {

@@ -32,6 +32,9 @@ pub struct Credentials {
     key: Arc<PrivateKeyDer<'static>>,
     server: Arc<ServerConfig>,
     client: Arc<ClientConfig>,
+    /// The client configuration offering [`crate::MESH_ALPN`], for
+    /// connections that start with a transport header.
+    transport_client: Arc<ClientConfig>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -85,6 +88,7 @@ impl Credentials {
         chain.extend(intermediates);
         let server = server_config(&identity, &chain, local, &roots)?;
         let client = client_config(&identity, &chain, local, &roots)?;
+        let transport_client = Arc::new(with_mesh_alpn(client.as_ref()));
         Ok(Credentials {
             identity,
             chain,
@@ -93,6 +97,7 @@ impl Credentials {
             key: Arc::new(local.private_key()),
             server,
             client,
+            transport_client,
         })
     }
 
@@ -100,7 +105,9 @@ impl Credentials {
     /// certificate, verified against the trust roots only. A client without
     /// one is still accepted (it is unmeshed; policy decides what it may
     /// do). No ALPN is required; a hello offering only protocols other than
-    /// [`crate::MESH_ALPN`] is refused before this is used.
+    /// [`crate::MESH_ALPN`] is refused before this is used. A client that
+    /// offers it gets it negotiated, which tells the inbound side that a
+    /// transport header comes first (see [`crate::Accepted::transport_header`]).
     pub fn server_config(&self) -> Arc<ServerConfig> {
         self.server.clone()
     }
@@ -111,6 +118,15 @@ impl Credentials {
     /// identity check.
     pub fn client_config(&self) -> Arc<ClientConfig> {
         self.client.clone()
+    }
+
+    /// [`Credentials::client_config`] offering [`crate::MESH_ALPN`]: for
+    /// opaque connections sent to a peer proxy's inbound port, which open
+    /// with a transport header. The server sees the protocol negotiated
+    /// and reads the header; a hello without it would be served as the
+    /// inbound port's own traffic.
+    pub fn transport_client_config(&self) -> Arc<ClientConfig> {
+        self.transport_client.clone()
     }
 
     /// The identity these credentials prove.
@@ -215,7 +231,7 @@ fn server_config(
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain.to_vec(), local.private_key())
         .map_err(rustls)?;
-    Ok(Arc::new(config))
+    Ok(Arc::new(with_mesh_alpn(&config)))
 }
 
 fn client_config(
@@ -236,6 +252,31 @@ fn client_config(
         .with_client_auth_cert(chain.to_vec(), local.private_key())
         .map_err(err)?;
     Ok(Arc::new(config))
+}
+
+/// A server or client configuration that negotiates (or offers) only
+/// Linkerd's transport protocol. On a server, clients offering no ALPN
+/// still handshake and negotiate none.
+trait AlpnConfig: Clone {
+    fn set_alpn(&mut self, protocols: Vec<Vec<u8>>);
+}
+
+impl AlpnConfig for ServerConfig {
+    fn set_alpn(&mut self, protocols: Vec<Vec<u8>>) {
+        self.alpn_protocols = protocols;
+    }
+}
+
+impl AlpnConfig for ClientConfig {
+    fn set_alpn(&mut self, protocols: Vec<Vec<u8>>) {
+        self.alpn_protocols = protocols;
+    }
+}
+
+fn with_mesh_alpn<C: AlpnConfig>(config: &C) -> C {
+    let mut config = config.clone();
+    config.set_alpn(vec![crate::MESH_ALPN.to_vec()]);
+    config
 }
 
 #[cfg(test)]

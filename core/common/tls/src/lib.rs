@@ -26,7 +26,8 @@ pub use certify::{
     CertifyConfig, TokenSource, certify_loop, certify_loop_with_config, wait_for_credentials,
 };
 pub use conn::{
-    Accepted, AcceptedIo, MaybeTls, NoTlsReason, TlsStatus, accept, connect, peer_identity,
+    Accepted, AcceptedIo, MaybeTls, NoTlsReason, TlsStatus, accept, connect, connect_transport,
+    peer_identity,
 };
 pub use credentials::Credentials;
 pub use error::{
@@ -40,7 +41,8 @@ pub use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The one application protocol (ALPN) a mesh client may offer: Linkerd's
 /// transport protocol, which its proxies offer for opaque transport. Mesh
-/// clients otherwise offer none.
+/// clients otherwise offer none. Negotiated, it means the client writes a
+/// transport header first.
 pub const MESH_ALPN: &[u8] = b"transport.l5d.io/v1";
 /// The TLS stream a successful [`connect`] returns, re-exported so callers
 /// need not depend on tokio-rustls themselves.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use strait_tls::{
     Accepted, Credentials, NoTlsReason, TlsError, TlsStatus, TrustRoots, accept, connect,
-    peer_identity,
+    connect_transport, peer_identity,
 };
 use support::{DAY, Mesh, identity};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -313,4 +313,50 @@ async fn a_hello_the_mesh_never_sends_is_passed_through_untouched() {
         drop(server);
         assert!(client.await.expect("client task").is_err(), "{case}");
     }
+}
+
+/// A client offering Linkerd's transport protocol gets it negotiated, and
+/// the server is told a transport header follows; a mesh client that does
+/// not offer it is told nothing of the sort.
+#[tokio::test]
+async fn the_transport_protocol_is_negotiated_only_when_offered() {
+    let mesh = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let client_creds = mesh.credentials(&identity("emojivoto", "vote-bot"));
+    for offered in [true, false] {
+        let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+        let tcp = TcpStream::connect(addr).await.expect("tcp");
+        let tls = if offered {
+            connect_transport(tcp, &client_creds, &server_id).await
+        } else {
+            connect(tcp, &client_creds, &server_id).await
+        }
+        .expect("handshake");
+        let negotiated = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+        let server = accepted(task).await.expect("accepted");
+        assert_eq!(server.transport_header, offered);
+        assert_eq!(negotiated.is_some(), offered);
+    }
+}
+
+/// A client without a certificate may still negotiate the protocol: the
+/// server learns it has no identity, and the inbound side refuses it.
+#[tokio::test]
+async fn an_anonymous_client_offering_the_transport_protocol_has_no_identity() {
+    let mesh = Mesh::new(DAY);
+    let server_id = identity("emojivoto", "web");
+    let (addr, task) = server(mesh.credentials(&server_id), DETECT).await;
+    let mut config = rustls::ClientConfig::builder_with_provider(strait_tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(mesh.roots.root_store())
+        .with_no_client_auth();
+    config.alpn_protocols = vec![strait_tls::MESH_ALPN.to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = TcpStream::connect(addr).await.expect("tcp");
+    let name = rustls_pki_types::ServerName::try_from(server_id).expect("name");
+    let _client = connector.connect(name, tcp).await.expect("handshake");
+    let server = accepted(task).await.expect("accepted");
+    assert!(server.transport_header);
+    assert_eq!(server.client_identity, None);
 }

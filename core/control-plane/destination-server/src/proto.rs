@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use linkerd2_proxy_api::destination::protocol_hint::{H2, Protocol};
+use linkerd2_proxy_api::destination::protocol_hint::{H2, OpaqueTransport, Protocol};
 use linkerd2_proxy_api::destination::tls_identity::{DnsLikeIdentity, Strategy};
 use linkerd2_proxy_api::destination::{
     AddrSet, AuthorityOverride, DestinationProfile, NoEndpoints, ProtocolHint as ProtoHint,
@@ -28,8 +28,11 @@ pub const RETRY_BUDGET_TTL: Duration = Duration::from_secs(10);
 
 /// One endpoint as the proxy reads it: where to connect, the identity to
 /// verify (none sends plaintext, so an unmeshed server is still reachable),
-/// whether HTTP/2 may be used between the proxies, the labels of its
-/// metrics, and the authority to send when a gateway must route it.
+/// whether HTTP/2 may be used between the proxies, whether opaque traffic
+/// must go through the server proxy's inbound port behind a transport
+/// header (a meshed endpoint of an opaque port: the server proxy does not
+/// look for TLS on the port itself), the labels of its metrics, and the
+/// authority to send when a gateway must route it.
 pub fn to_weighted_addr(endpoint: &Endpoint) -> WeightedAddr {
     let tls_identity = endpoint.identity.as_ref().map(|name| TlsIdentity {
         strategy: Some(Strategy::DnsLikeIdentity(DnsLikeIdentity {
@@ -37,13 +40,19 @@ pub fn to_weighted_addr(endpoint: &Endpoint) -> WeightedAddr {
         })),
         server_name: Some(DnsLikeIdentity { name: name.clone() }),
     });
-    let protocol_hint = match endpoint.protocol_hint {
-        ProtocolHint::H2 => Some(ProtoHint {
-            protocol: Some(Protocol::H2(H2 {})),
-            opaque_transport: None,
-        }),
+    let protocol = match endpoint.protocol_hint {
+        ProtocolHint::H2 => Some(Protocol::H2(H2 {})),
         ProtocolHint::Unknown => None,
     };
+    let opaque_transport = endpoint
+        .opaque_transport_port()
+        .map(|port| OpaqueTransport {
+            inbound_port: u32::from(port),
+        });
+    let protocol_hint = (protocol.is_some() || opaque_transport.is_some()).then_some(ProtoHint {
+        protocol,
+        opaque_transport,
+    });
     WeightedAddr {
         addr: Some(TcpAddress::from(endpoint.address)),
         weight: DEFAULT_WEIGHT,
@@ -104,15 +113,17 @@ pub(crate) fn no_endpoints(exists: bool) -> Update {
 }
 
 /// The profile of a destination without a ServiceProfile, as Linkerd sends
-/// it: no routes, the default retry budget, not opaque. An IP target
-/// carries its endpoint so the proxy can connect to it directly.
+/// it: no routes, the default retry budget, `opaque` when the port is
+/// annotated opaque (the client proxy then skips protocol detection). An
+/// IP target carries its endpoint so the proxy can connect to it directly.
 pub fn default_profile(
     fully_qualified_name: String,
+    opaque: bool,
     endpoint: Option<WeightedAddr>,
 ) -> DestinationProfile {
     DestinationProfile {
         fully_qualified_name,
-        opaque_protocol: false,
+        opaque_protocol: opaque,
         routes: Vec::new(),
         retry_budget: Some(RetryBudget {
             retry_ratio: RETRY_BUDGET_RATIO,

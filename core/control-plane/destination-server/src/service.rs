@@ -35,6 +35,10 @@ pub trait DestinationSource: Clone + Send + Sync + 'static {
     /// How `cluster` spells its names; `None` while it is not in the index.
     fn cluster_config(&self, cluster: &str) -> Option<ClusterConfig>;
 
+    /// Whether a Service port is opaque (see
+    /// [`strait_destination::ClusterIndex::opaque_port`]).
+    fn opaque_port(&self, cluster: &str, namespace: &str, service: &str, port: u16) -> bool;
+
     /// The endpoints of a Service port (through the linked cluster for a
     /// remote-discovery mirror); `None` when the Service does not exist.
     fn endpoints(&self, key: &ResolutionKey) -> Option<Arc<EndpointSet>>;
@@ -65,6 +69,10 @@ impl DestinationSource for SharedClusters {
 
     fn endpoints(&self, key: &ResolutionKey) -> Option<Arc<EndpointSet>> {
         self.read(|c| c.endpoints(key))
+    }
+
+    fn opaque_port(&self, cluster: &str, namespace: &str, service: &str, port: u16) -> bool {
+        self.read(|c| c.opaque_port(cluster, namespace, service, port))
     }
 
     fn address_endpoint(&self, cluster: &str, address: SocketAddr) -> Endpoint {
@@ -273,8 +281,14 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
                     .map(|c| c.cluster_domain)
                     .unwrap_or_else(|| ClusterConfig::default().cluster_domain);
                 let pod = hostname.map(|h| format!("{h}.")).unwrap_or_default();
-                let profile =
-                    proto::default_profile(format!("{pod}{name}.{namespace}.svc.{domain}"), None);
+                let opaque = self
+                    .source
+                    .opaque_port(&self.cluster, &namespace, &name, port);
+                let profile = proto::default_profile(
+                    format!("{pod}{name}.{namespace}.svc.{domain}"),
+                    opaque,
+                    None,
+                );
                 let hold =
                     stream::once(watcher::until_closed(changes)).filter_map(|()| async { None });
                 Box::pin(stream::once(async move { Ok(profile) }).chain(hold))
@@ -282,7 +296,11 @@ impl<S: DestinationSource> Destination for DestinationService<S> {
             Target::Address(address) => {
                 let watcher = self.address_watcher(address, changes);
                 let profile = |endpoint: &Endpoint| {
-                    proto::default_profile(String::new(), Some(proto::to_weighted_addr(endpoint)))
+                    proto::default_profile(
+                        String::new(),
+                        endpoint.opaque,
+                        Some(proto::to_weighted_addr(endpoint)),
+                    )
                 };
                 let first = profile(&watcher.sent);
                 let updates = stream::unfold(watcher, move |mut watcher| async move {

@@ -355,3 +355,52 @@ async fn a_stream_ends_with_its_client() {
     .await;
     assert!(released.is_ok(), "a stream outlived its client");
 }
+
+/// A Service port its `config.linkerd.io/opaque-ports` lists: its meshed
+/// endpoint is to be reached through the proxy's inbound port (Linkerd's
+/// opaque transport), its unmeshed one directly, and its profile is
+/// opaque.
+#[tokio::test]
+async fn an_opaque_port_hints_opaque_transport_for_meshed_endpoints() {
+    let mut mesh = start().await;
+    let mut bb_service = service("bb", "10.96.0.10", 80, 8080);
+    bb_service["metadata"]["annotations"] = json!({"config.linkerd.io/opaque-ports": "80"});
+    apply(&mesh.west, bb_service);
+    apply(&mesh.west, pod("bb-1", "bb", true));
+    apply(&mesh.west, pod("bb-2", "legacy", false));
+    apply(
+        &mesh.west,
+        slice(
+            "bb-abc",
+            "bb",
+            8080,
+            &[(BB_1, "bb-1", true), (BB_2, "bb-2", true)],
+        ),
+    );
+    settle(&mesh.index, "bb", 80, 2).await;
+
+    let mut updates = get(&mut mesh, "bb.mc-demo.svc.cluster.local:80").await;
+    let (addrs, _) = added(&next(&mut updates).await);
+    let meshed = &addrs[&format!("{BB_1}:8080")];
+    assert!(is_h2(meshed));
+    let transport = meshed
+        .protocol_hint
+        .as_ref()
+        .and_then(|hint| hint.opaque_transport.as_ref())
+        .map(|transport| transport.inbound_port);
+    assert_eq!(transport, Some(4143));
+    assert!(addrs[&format!("{BB_2}:8080")].protocol_hint.is_none());
+
+    let mut profiles = mesh
+        .client
+        .get_profile(request("bb.mc-demo:80"))
+        .await
+        .expect("a profile stream")
+        .into_inner();
+    let profile = tokio::time::timeout(PATIENCE, profiles.message())
+        .await
+        .expect("a profile")
+        .expect("no error")
+        .expect("open");
+    assert!(profile.opaque_protocol);
+}

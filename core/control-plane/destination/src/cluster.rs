@@ -16,7 +16,7 @@ mod endpoints;
 mod resources;
 
 use resources::{EndpointsInfo, SliceInfo};
-pub(crate) use resources::{Federation, ServiceInfo};
+pub(crate) use resources::{Federation, ServiceInfo, opaque_ports};
 
 /// The resources of one cluster that resolutions are computed from.
 ///
@@ -174,6 +174,14 @@ impl ClusterIndex {
         "pod",
         on_change = index_pod_ips
     );
+
+    /// Whether port `port` of Service `namespace/name` is opaque: its
+    /// `config.linkerd.io/opaque-ports` annotation lists it. A profile of
+    /// the Service says so, so the client proxy skips protocol detection.
+    pub fn opaque_port(&self, namespace: &str, name: &str, port: u16) -> bool {
+        self.service(namespace, name)
+            .is_some_and(|service| service.opaque_ports.contains(port))
+    }
 
     pub(crate) fn service(&self, namespace: &str, name: &str) -> Option<&ServiceInfo> {
         self.services

@@ -165,6 +165,14 @@ impl Clusters {
         )
     }
 
+    /// Whether a Service port is opaque in `cluster` (see
+    /// [`ClusterIndex::opaque_port`]); false while the cluster is unknown.
+    pub fn opaque_port(&self, cluster: &str, namespace: &str, service: &str, port: u16) -> bool {
+        self.clusters
+            .get(cluster)
+            .is_some_and(|index| index.opaque_port(namespace, service, port))
+    }
+
     /// The generation of the latest change; a stream starts from here.
     pub fn generation(&self) -> u64 {
         self.generation

@@ -26,6 +26,12 @@ pub struct Endpoint {
     pub identity: Option<String>,
     /// What the client may assume about the protocol.
     pub protocol_hint: ProtocolHint,
+    /// Whether the port is opaque (its Service's or its pod's
+    /// `config.linkerd.io/opaque-ports` lists it). The server proxy skips
+    /// TLS detection there, so a client proxy must reach a meshed endpoint
+    /// of such a port through the proxy's inbound port instead, naming the
+    /// port in a transport header (Linkerd's opaque transport).
+    pub opaque: bool,
     /// Labels the client proxy adds to its metrics for this endpoint
     /// (`pod`, `namespace`, `serviceaccount`, `deployment`, ...), so that
     /// `viz stat` can attribute outbound traffic to workloads.
@@ -46,9 +52,18 @@ impl Endpoint {
             address,
             identity: None,
             protocol_hint: ProtocolHint::Unknown,
+            opaque: false,
             labels: BTreeMap::new(),
             authority_override: None,
         }
+    }
+
+    /// The port a client proxy must connect to instead, naming this
+    /// endpoint's port in a transport header: the proxy's inbound port,
+    /// for a meshed endpoint (one with an identity) of an opaque port.
+    /// `None` otherwise: an unmeshed server has no proxy to read a header.
+    pub fn opaque_transport_port(&self) -> Option<u16> {
+        (self.opaque && self.identity.is_some()).then_some(strait_mesh::ports::INBOUND_PORT)
     }
 }
 

@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{Container, Pod};
+use strait_api::ports::PortSet;
+
+use crate::cluster::opaque_ports;
 
 /// Label that the ReplicaSet controller adds to its pods, the suffix of the
 /// ReplicaSet's name after the Deployment's.
@@ -33,6 +36,9 @@ pub(crate) struct PodInfo {
     pub(crate) named_ports: BTreeMap<String, u16>,
     /// Labels describing the pod for client metrics.
     pub(crate) metric_labels: BTreeMap<String, String>,
+    /// The container ports the pod's own `config.linkerd.io/opaque-ports`
+    /// annotation lists.
+    pub(crate) opaque_ports: PortSet,
 }
 
 impl PodInfo {
@@ -92,6 +98,7 @@ impl PodInfo {
             owns_ips: !host_network && !finished,
             named_ports,
             metric_labels,
+            opaque_ports: opaque_ports(pod.metadata.annotations.as_ref()),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use strait_decisions::net::{Cidr, Network};
 use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN};
 
-use crate::ports::PortSet;
+use strait_api::ports::PortSet;
 
 /// What a port admits when no Server selects it (and what a v1beta3 Server's
 /// `accessPolicy` adds when no authorization admits a client), with

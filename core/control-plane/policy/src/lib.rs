@@ -23,7 +23,6 @@ mod inbound;
 mod index;
 mod outbound;
 mod pod;
-mod ports;
 mod route;
 mod server;
 mod target;
@@ -42,4 +41,6 @@ pub use outbound::{
     OutboundError, OutboundPolicy, OutboundRoute, OutboundRule, OutboundTarget, RouteBackend,
     RouteRef, ServiceRef, service_authority,
 };
-pub use ports::{InvalidPorts, LINKERD_DEFAULT_OPAQUE_PORTS, OPAQUE_PORTS_ANNOTATION, PortSet};
+pub use strait_api::ports::{
+    InvalidPorts, LINKERD_DEFAULT_OPAQUE_PORTS, OPAQUE_PORTS_ANNOTATION, PortSet,
+};

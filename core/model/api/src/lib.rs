@@ -18,6 +18,7 @@ pub mod labels;
 pub mod link;
 pub mod pod;
 pub mod policy;
+pub mod ports;
 pub mod service;
 
 #[cfg(test)]

@@ -437,19 +437,10 @@ async fn the_guide_holds(node: &Node, server: Sidecar, client: Sidecar, plane: P
         outbound_ok >= REQUESTS as f64,
         "{what}: slow-cooker's proxy counted {outbound_ok} outbound 200s, expected at least {REQUESTS}"
     );
-    let opaque = if matches!(
-        (&client, &server),
-        (Sidecar::Strait(_), Sidecar::Linkerd(_))
-    ) {
-        // Linkerd's proxy skips TLS on an opaque port reached through the
-        // pod's rules: a meshed client must come to its inbound port with
-        // Linkerd's transport header, which strait's proxy does not send
-        // yet (README, "What differs").
-        "opaque TCP NOT CHECKED (strait's client sends no transport header yet)"
-    } else {
-        opaque_holds(node, &scene, &what).await;
-        "opaque TCP echoed for slow-cooker only"
-    };
+    // bb's opaque port is reached through bb's proxy's inbound port behind
+    // Linkerd's transport header, whichever proxy is on either side.
+    opaque_holds(node, &scene, &what).await;
+    let opaque = "opaque TCP echoed for slow-cooker only";
     eprintln!(
         "{what}: {admitted} admitted, {refused} refused, {opaque}; viz: bb {:.1} rps admitted, {:.1} rps refused",
         admitted_rate, refused_rate

@@ -33,6 +33,11 @@ pub struct EndpointTarget {
     pub authority_override: Option<String>,
     /// The endpoint's protocol hint.
     pub protocol_hint: Hint,
+    /// The port of the endpoint's proxy that opaque connections go to,
+    /// behind a transport header naming `addr`'s port (Linkerd's opaque
+    /// transport): set by discovery for a meshed endpoint of an opaque
+    /// port, whose proxy does not look for TLS on the port itself.
+    pub opaque_transport: Option<u16>,
     /// The endpoint's metric labels (the set's and its own), unprefixed:
     /// `pod`, `namespace`, `service`, ...
     pub labels: BTreeMap<String, String>,
@@ -47,6 +52,7 @@ impl EndpointTarget {
             identity: None,
             authority_override: None,
             protocol_hint: Hint::Unknown,
+            opaque_transport: None,
             labels: BTreeMap::new(),
         }
     }
@@ -65,6 +71,18 @@ pub trait Connect: Clone + Send + Sync + 'static {
         &self,
         endpoint: &EndpointTarget,
     ) -> impl Future<Output = io::Result<Self::Io>> + Send;
+
+    /// Connects to `endpoint` for an opaque connection: a connector that
+    /// speaks the mesh's opaque transport goes to the endpoint's
+    /// `opaque_transport` port instead and writes the transport header
+    /// first, so the connection it returns carries only the client's bytes.
+    /// By default the same as [`Connect::connect`].
+    fn connect_opaque(
+        &self,
+        endpoint: &EndpointTarget,
+    ) -> impl Future<Output = io::Result<Self::Io>> + Send {
+        self.connect(endpoint)
+    }
 }
 
 /// Plain TCP, ignoring the identity: for tests and for endpoints that are

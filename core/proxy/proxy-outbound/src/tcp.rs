@@ -15,7 +15,9 @@ use crate::outbound::Shared;
 /// Forwards `client` to an endpoint of `orig_dst` (a Service's ClusterIP
 /// resolves to its endpoints; any other address to itself) until both
 /// sides are done. A second endpoint is tried when the first cannot be
-/// reached: nothing was sent yet.
+/// reached: nothing was sent yet. A meshed endpoint of an opaque port is
+/// reached through its proxy's inbound port behind a transport header
+/// ([`Connect::connect_opaque`]); HTTP never comes here.
 pub(crate) async fn forward<C, I>(shared: &Shared<C>, mut client: I, orig_dst: SocketAddr)
 where
     C: Connect,
@@ -38,7 +40,7 @@ where
         let in_flight = endpoint.start();
         let connected = tokio::time::timeout(
             shared.config.connect_timeout,
-            shared.connect.connect(&endpoint.target),
+            shared.connect.connect_opaque(&endpoint.target),
         )
         .await
         .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")));

@@ -16,6 +16,8 @@ use crate::CredentialsRx;
 use crate::connect::MeshConnect;
 use crate::orig_dst::original_dst;
 
+mod transport;
+
 /// How long an accepted connection may wait for the proxy's first
 /// certificate before it is closed: without one no TLS can be terminated.
 const CREDENTIALS_WAIT: Duration = Duration::from_secs(10);
@@ -95,7 +97,13 @@ async fn next(listener: &TcpListener) -> (TcpStream, SocketAddr) {
 }
 
 /// Inbound connections: to `direct` when the port is bound directly,
-/// else to the original destination of the redirected connection.
+/// else to the original destination of the redirected connection; or,
+/// when the client negotiated Linkerd's transport protocol, to the port
+/// its transport header names (on the address the client reached). Such a
+/// connection without a valid header, from a client without a mesh
+/// identity, or naming a host for gateway forwarding is closed, and logged.
+/// The named port is then served like any other: its policy, and the
+/// refusal of the proxy's own ports.
 pub(crate) async fn inbound(
     listener: TcpListener,
     direct: Option<SocketAddr>,
@@ -107,15 +115,33 @@ pub(crate) async fn inbound(
         let accepting = accepting.clone();
         let inbound = inbound.clone();
         tokio::spawn(async move {
+            let Ok(local) = tcp.local_addr() else {
+                return;
+            };
             let target = match direct {
                 Some(addr) => addr,
-                None => match original_dst(&tcp).or_else(|| tcp.local_addr().ok()) {
-                    Some(addr) => addr,
-                    None => return,
-                },
+                None => original_dst(&tcp).unwrap_or(local),
             };
-            let Some(accepted) = accepting.accept(tcp, peer).await else {
+            let Some(mut accepted) = accepting.accept(tcp, peer).await else {
                 return;
+            };
+            let target = if accepted.transport_header {
+                let identity = accepted.client_identity.as_deref();
+                let read = transport::header_target(
+                    &mut accepted.io,
+                    identity,
+                    local.ip(),
+                    transport::HEADER_TIMEOUT,
+                );
+                match read.await {
+                    Ok(target) => target,
+                    Err(error) => {
+                        tracing::info!(%peer, %error, "closing a connection with a transport header");
+                        return;
+                    }
+                }
+            } else {
+                target
             };
             let client = ClientInfo {
                 addr: peer,

@@ -52,7 +52,12 @@ fn a_leaf_for_our_key_and_name_is_accepted() {
         left > DAY - Duration::from_secs(60) && left <= DAY,
         "{left:?}"
     );
-    assert!(creds.server_config().alpn_protocols.is_empty());
+    // The server negotiates only Linkerd's transport protocol, and only
+    // for a client that offers it; the plain client offers nothing.
+    let mesh_alpn = vec![crate::MESH_ALPN.to_vec()];
+    assert_eq!(creds.server_config().alpn_protocols, mesh_alpn);
+    assert!(creds.client_config().alpn_protocols.is_empty());
+    assert_eq!(creds.transport_client_config().alpn_protocols, mesh_alpn);
     assert!(!format!("{creds:?}").contains("key"));
 }
 

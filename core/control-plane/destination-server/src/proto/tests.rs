@@ -14,6 +14,7 @@ fn endpoint(identity: Option<&str>, hint: ProtocolHint) -> Endpoint {
         address: "10.0.0.7:8080".parse().unwrap(),
         identity: identity.map(str::to_string),
         protocol_hint: hint,
+        opaque: false,
         labels: BTreeMap::from([("pod".to_string(), "bb-1".to_string())]),
         authority_override: None,
     }
@@ -62,7 +63,7 @@ fn a_gateway_endpoint_carries_the_authority_override() {
 
 #[test]
 fn the_default_profile_has_linkerds_retry_budget() {
-    let profile = default_profile("bb.mc-demo.svc.cluster.local".into(), None);
+    let profile = default_profile("bb.mc-demo.svc.cluster.local".into(), false, None);
     assert_eq!(profile.fully_qualified_name, "bb.mc-demo.svc.cluster.local");
     assert!(!profile.opaque_protocol);
     assert!(profile.routes.is_empty());
@@ -71,4 +72,25 @@ fn the_default_profile_has_linkerds_retry_budget() {
     assert_eq!(budget.min_retries_per_second, 10);
     let ttl = budget.ttl.unwrap();
     assert_eq!((ttl.seconds, ttl.nanos), (10, 0));
+}
+
+#[test]
+fn a_meshed_endpoint_of_an_opaque_port_is_reached_through_the_inbound_port() {
+    let mut opaque = endpoint(Some(IDENTITY), ProtocolHint::H2);
+    opaque.opaque = true;
+    let hint = to_weighted_addr(&opaque).protocol_hint.unwrap();
+    assert!(matches!(hint.protocol, Some(Protocol::H2(_))));
+    assert_eq!(hint.opaque_transport.map(|t| t.inbound_port), Some(4143));
+    // Not opaque, or not meshed: no opaque transport.
+    let h2 = to_weighted_addr(&endpoint(Some(IDENTITY), ProtocolHint::H2));
+    assert_eq!(h2.protocol_hint.unwrap().opaque_transport, None);
+    let mut plain = endpoint(None, ProtocolHint::Unknown);
+    plain.opaque = true;
+    assert_eq!(to_weighted_addr(&plain).protocol_hint, None);
+}
+
+#[test]
+fn the_profile_of_an_opaque_port_says_so() {
+    let profile = default_profile("bb.mc-demo.svc.cluster.local".into(), true, None);
+    assert!(profile.opaque_protocol);
 }

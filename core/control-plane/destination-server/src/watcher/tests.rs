@@ -18,6 +18,7 @@ fn endpoint(addr: &str, identity: Option<&str>) -> Endpoint {
         address: addr.parse().unwrap(),
         identity: identity.map(str::to_string),
         protocol_hint: ProtocolHint::Unknown,
+        opaque: false,
         labels: BTreeMap::new(),
         authority_override: None,
     }

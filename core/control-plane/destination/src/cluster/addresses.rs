@@ -24,7 +24,7 @@ impl ClusterIndex {
             _ => None,
         };
         match pod.filter(|(_, pod)| pod.meshed) {
-            Some(((namespace, _), pod)) => self.pod_endpoint(namespace, address, Some(pod)),
+            Some(((namespace, _), pod)) => self.pod_endpoint(namespace, address, Some(pod), false),
             None => Endpoint::unknown(address),
         }
     }

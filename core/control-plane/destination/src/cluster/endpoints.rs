@@ -54,6 +54,7 @@ impl ClusterIndex {
         let service = self.services.get(&key)?;
         let service_port = service.port(port);
         let port_name = service_port.map(|p| p.name.as_str()).unwrap_or_default();
+        let opaque = service.opaque_ports.contains(port);
         let target = service_port
             .map(|p| p.target.clone())
             .unwrap_or(TargetPort::Number(port));
@@ -74,6 +75,7 @@ impl ClusterIndex {
                         address: SocketAddr::new(backend.ip, gateway_port),
                         identity: Some(identity.clone()),
                         protocol_hint: ProtocolHint::H2,
+                        opaque: false,
                         labels: BTreeMap::new(),
                         authority_override: authority_override.clone(),
                     });
@@ -98,6 +100,7 @@ impl ClusterIndex {
                     namespace,
                     SocketAddr::new(backend.ip, target_port),
                     pod,
+                    opaque,
                 ));
             }
         }
@@ -149,13 +152,17 @@ impl ClusterIndex {
 
     /// The endpoint of `pod` (in `namespace`) at `address`: the pod's
     /// identity and the HTTP/2 hint only when it is meshed, its metric
-    /// labels; without a pod, [`Endpoint::unknown`]. Every lookup, by
-    /// Service or by address, builds its endpoints here.
+    /// labels, and whether the port is opaque (`service_opaque`, when the
+    /// Service's annotation lists the Service port, or the pod's own
+    /// annotation lists the container port); without a pod,
+    /// [`Endpoint::unknown`]. Every lookup, by Service or by address,
+    /// builds its endpoints here.
     pub(super) fn pod_endpoint(
         &self,
         namespace: &str,
         address: SocketAddr,
         pod: Option<&PodInfo>,
+        service_opaque: bool,
     ) -> Endpoint {
         let Some(pod) = pod else {
             return Endpoint::unknown(address);
@@ -172,6 +179,7 @@ impl ClusterIndex {
             address,
             identity,
             protocol_hint,
+            opaque: service_opaque || pod.opaque_ports.contains(address.port()),
             labels: pod.metric_labels.clone(),
             authority_override: None,
         }

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{EndpointAddress, EndpointSubset, Endpoints, Ser
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use strait_api::IntOrString;
 use strait_api::labels;
+use strait_api::ports::{OPAQUE_PORTS_ANNOTATION, PortSet};
 
 /// Label naming the Service an EndpointSlice belongs to.
 const SLICE_SERVICE_NAME: &str = "kubernetes.io/service-name";
@@ -72,6 +73,10 @@ pub(crate) struct ServiceInfo {
     /// Whether the Service is headless (`clusterIP: None`): only then do
     /// its endpoints have names of their own.
     pub(crate) headless: bool,
+    /// The Service ports its `config.linkerd.io/opaque-ports` annotation
+    /// lists (none when it has none or it does not parse): their meshed
+    /// endpoints are reached through the proxy's inbound port.
+    pub(crate) opaque_ports: PortSet,
 }
 
 impl ServiceInfo {
@@ -166,6 +171,7 @@ impl ServiceInfo {
             remote_fq_name,
             gateway_exported: label(labels::EXPORTED).as_deref() == Some(labels::EXPORTED_GATEWAY),
             headless: strait_api::service::is_headless(service),
+            opaque_ports: opaque_ports(annotations),
         }
     }
 
@@ -367,4 +373,14 @@ fn pod_name(target: Option<&k8s_openapi::api::core::v1::ObjectReference>) -> Opt
         return None;
     }
     target.name.clone()
+}
+
+/// The ports an object's `config.linkerd.io/opaque-ports` annotation
+/// lists. One that does not parse lists none: the ports are then served
+/// as if unannotated, as the policy controller serves them.
+pub(crate) fn opaque_ports(annotations: Option<&BTreeMap<String, String>>) -> PortSet {
+    annotations
+        .and_then(|a| a.get(OPAQUE_PORTS_ANNOTATION))
+        .and_then(|list| list.parse().ok())
+        .unwrap_or_default()
 }

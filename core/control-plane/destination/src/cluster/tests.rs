@@ -184,3 +184,79 @@ fn only_real_changes_mark_namespaces() {
         BTreeSet::from([NS.to_string(), "other".to_string()])
     );
 }
+
+/// `web_index` with `annotation` on the Service (when given) and on pod
+/// `web-5d8f-a` (when given).
+fn opaque_web_index(service_ports: Option<&str>, pod_ports: Option<&str>) -> ClusterIndex {
+    let mut index = web_index();
+    let annotate = |meta: &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+                    ports: &str| {
+        meta.annotations
+            .get_or_insert_with(Default::default)
+            .insert(
+                strait_api::ports::OPAQUE_PORTS_ANNOTATION.to_string(),
+                ports.to_string(),
+            );
+    };
+    if let Some(ports) = service_ports {
+        let mut web = service(
+            NS,
+            "web",
+            "10.96.0.20",
+            &[("http", 80, IntOrString::Int(8080))],
+        );
+        annotate(&mut web.metadata, ports);
+        index.apply_service(&web);
+    }
+    if let Some(ports) = pod_ports {
+        let mut web = pod(NS, "web-5d8f-a", "10.0.0.1", true, 8080);
+        annotate(&mut web.metadata, ports);
+        index.apply_pod(&web);
+    }
+    index
+}
+
+#[test]
+fn meshed_endpoints_of_a_port_the_service_marks_opaque_get_opaque_transport() {
+    let index = opaque_web_index(Some("25,80"), None);
+    assert!(index.opaque_port(NS, "web", 80));
+    let set = index.local_endpoints(NS, "web", 80).unwrap();
+    let meshed = set.get(&addr("10.0.0.1:8080")).unwrap();
+    assert!(meshed.opaque);
+    assert_eq!(meshed.protocol_hint, ProtocolHint::H2);
+    assert_eq!(
+        meshed.opaque_transport_port(),
+        Some(strait_mesh::ports::INBOUND_PORT)
+    );
+    // An unmeshed pod has no proxy to read a header: reached directly.
+    let plain = set.get(&addr("10.0.0.2:8080")).unwrap();
+    assert!(plain.opaque);
+    assert_eq!(plain.opaque_transport_port(), None);
+}
+
+#[test]
+fn the_pods_own_annotation_marks_its_container_port_opaque() {
+    let index = opaque_web_index(None, Some("8080"));
+    assert!(!index.opaque_port(NS, "web", 80));
+    let set = index.local_endpoints(NS, "web", 80).unwrap();
+    let meshed = set.get(&addr("10.0.0.1:8080")).unwrap();
+    assert_eq!(
+        meshed.opaque_transport_port(),
+        Some(strait_mesh::ports::INBOUND_PORT)
+    );
+    let by_address = index.address_endpoint(addr("10.0.0.1:8080"));
+    assert!(by_address.opaque);
+    assert!(!index.address_endpoint(addr("10.0.0.1:9090")).opaque);
+}
+
+#[test]
+fn ports_not_listed_or_unreadable_annotations_are_not_opaque() {
+    for (service_ports, pod_ports) in [(Some("81,8080"), None), (Some("80-"), Some("nope"))] {
+        let index = opaque_web_index(service_ports, pod_ports);
+        assert!(!index.opaque_port(NS, "web", 80));
+        let set = index.local_endpoints(NS, "web", 80).unwrap();
+        let meshed = set.get(&addr("10.0.0.1:8080")).unwrap();
+        assert!(!meshed.opaque, "{service_ports:?} {pod_ports:?}");
+        assert_eq!(meshed.opaque_transport_port(), None);
+    }
+}

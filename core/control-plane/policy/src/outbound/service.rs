@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use k8s_openapi::api::core::v1::Service;
 use strait_api::service::CLUSTER_IP_NONE;
 
-use crate::ports::{OPAQUE_PORTS_ANNOTATION, PortSet};
+use strait_api::ports::{OPAQUE_PORTS_ANNOTATION, PortSet};
 
 /// What outbound policy reads of a Service; equal values mean no client
 /// sees a change.

@@ -94,6 +94,14 @@ pub(crate) fn endpoint(
         Some(Protocol::H2(_)) => Hint::H2,
         _ => Hint::Unknown,
     };
+    // Only a meshed endpoint (one with an identity to verify) has a proxy
+    // to read the header; without one the hint is ignored.
+    let opaque_transport = addr
+        .protocol_hint
+        .as_ref()
+        .and_then(|h| h.opaque_transport.as_ref())
+        .and_then(|t| u16::try_from(t.inbound_port).ok())
+        .filter(|port| *port != 0 && identity.is_some());
     let authority_override = addr
         .authority_override
         .as_ref()
@@ -113,6 +121,7 @@ pub(crate) fn endpoint(
         identity,
         authority_override,
         protocol_hint,
+        opaque_transport,
         labels,
     })
 }

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use linkerd2_proxy_api::destination::protocol_hint::{H2, Protocol};
+use linkerd2_proxy_api::destination::protocol_hint::{H2, OpaqueTransport, Protocol};
 use linkerd2_proxy_api::destination::tls_identity::{DnsLikeIdentity, Strategy};
 use linkerd2_proxy_api::destination::{
     AddrSet, AuthorityOverride, NoEndpoints, ProtocolHint, TlsIdentity, Update, WeightedAddr,
@@ -153,4 +153,38 @@ fn a_gateway_adds_its_claim_to_the_context_token() {
             "{other:?}"
         );
     }
+}
+
+#[test]
+fn opaque_transport_is_read_for_meshed_endpoints_only() {
+    let hinted = |a: &str, identity: Option<&str>| {
+        let mut addr = weighted(a, identity, &[]);
+        addr.protocol_hint = Some(ProtocolHint {
+            protocol: identity.map(|_| Protocol::H2(H2 {})),
+            opaque_transport: Some(OpaqueTransport { inbound_port: 4143 }),
+        });
+        addr
+    };
+    let mut map = EndpointMap::default();
+    map.apply(add(
+        vec![
+            hinted(
+                "10.0.0.1:3306",
+                Some("db.ns.serviceaccount.identity.linkerd.cluster.local"),
+            ),
+            hinted("10.0.0.2:3306", None),
+            weighted(
+                "10.0.0.3:3306",
+                Some("db.ns.serviceaccount.identity.linkerd.cluster.local"),
+                &[],
+            ),
+        ],
+        &[],
+    ));
+    assert_eq!(
+        map.endpoints[&addr("10.0.0.1:3306")].opaque_transport,
+        Some(4143)
+    );
+    assert_eq!(map.endpoints[&addr("10.0.0.2:3306")].opaque_transport, None);
+    assert_eq!(map.endpoints[&addr("10.0.0.3:3306")].opaque_transport, None);
 }

@@ -1,5 +1,8 @@
 //! Port lists as Linkerd's annotations write them (`25,587,3306,8000-8080`):
-//! which ports of a Service are opaque.
+//! which ports of a Service are opaque. Here, beside the resources the
+//! annotation is read from, because two controllers read it and must agree:
+//! policy (the ports it serves as opaque) and destination (the endpoints it
+//! hints opaque transport for).
 
 use std::fmt;
 use std::ops::RangeInclusive;
