@@ -759,6 +759,7 @@ fn proxy_config(
         detect_timeout: Duration::from_secs(10),
         source_ip: Some(ip),
         metrics_retain_idle: strait_proxy::DEFAULT_RETAIN_IDLE,
+        plugin_max_instances: strait_proxy::DEFAULT_PLUGIN_MAX_INSTANCES,
     }
 }
 

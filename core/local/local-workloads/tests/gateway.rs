@@ -225,6 +225,7 @@ async fn a_gateway_pod_is_ready_and_forwards_meshed_clients_to_bb() {
         detect_timeout: Duration::from_secs(1),
         source_ip: Some("127.0.0.1".parse().unwrap()),
         metrics_retain_idle: strait_proxy::DEFAULT_RETAIN_IDLE,
+        plugin_max_instances: strait_proxy::DEFAULT_PLUGIN_MAX_INSTANCES,
     })
     .await
     .unwrap();

@@ -82,6 +82,11 @@ pub const METRIC_LABELS: &str = "STRAIT_PROXY_METRIC_LABELS";
 /// The address outbound connections leave from (the pod's IP where pods
 /// share one host's loopback, so servers see who calls).
 pub const SOURCE_IP: &str = "STRAIT_PROXY_SOURCE_IP";
+/// How many plugin instances may exist at once. Their slots are reserved
+/// up front, about 8 GiB of address space per instance; where address
+/// space is capped (`ulimit -v`, or a binary instrumentation tool, whose
+/// limit is a few tens of GiB) a smaller pool lets the proxy start.
+pub const PLUGIN_MAX_INSTANCES: &str = "STRAIT_PROXY_PLUGIN_MAX_INSTANCES";
 
 /// The pod's name (Downward API `metadata.name`).
 pub const POD_NAME: &str = "_pod_name";

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::ops::Range;
 use std::sync::Arc;
 
+use http::HeaderMap;
 use strait_decisions::authz::{
     Authentication, Authorization, CandidateSet, ClientTls, Decision, Inbound, Protocol,
     ResourceRef,
@@ -44,7 +45,13 @@ impl Kind for AuthzKind {
 
 /// The request behind the `inbound` resource the plugin reads from; empty
 /// between calls.
-pub struct HostInbound(Option<Arc<Inbound>>);
+pub struct HostInbound {
+    request: Option<Arc<Inbound>>,
+    /// The request's headers as they arrived, when the caller lends them
+    /// (see [`AuthzPlugin::authorize_with_headers`]); otherwise the
+    /// plugin reads those listed in the request.
+    headers: Option<HeaderMap>,
+}
 
 /// What one instance keeps between calls: the `inbound` resource it is lent
 /// (refilled with each request, so no resource is created per call), and the
@@ -61,20 +68,27 @@ pub(crate) struct InstanceInputs {
 const PREPARED_SETS_PER_INSTANCE: usize = 64;
 
 impl InstanceInputs {
-    /// Puts `request` behind this instance's `inbound` resource.
+    /// Puts `request` (and `headers`, when lent) behind this instance's
+    /// `inbound` resource.
     fn lend(
         &mut self,
         store: &mut Store<StoreState>,
         request: Arc<Inbound>,
+        headers: Option<HeaderMap>,
     ) -> wasmtime::Result<Resource<HostInbound>> {
         let table = store.data_mut().table();
         match &self.inbound {
             Some(handle) => {
-                table.get_mut(handle)?.0 = Some(request);
+                let inbound = table.get_mut(handle)?;
+                inbound.request = Some(request);
+                inbound.headers = headers;
                 Ok(Resource::new_borrow(handle.rep()))
             }
             None => {
-                let handle = table.push(HostInbound(Some(request)))?;
+                let handle = table.push(HostInbound {
+                    request: Some(request),
+                    headers,
+                })?;
                 let borrowed = Resource::new_borrow(handle.rep());
                 self.inbound = Some(handle);
                 Ok(borrowed)
@@ -82,12 +96,15 @@ impl InstanceInputs {
         }
     }
 
-    /// Releases the request after the call.
-    fn reclaim(&mut self, store: &mut Store<StoreState>) -> wasmtime::Result<()> {
-        if let Some(handle) = &self.inbound {
-            store.data_mut().table().get_mut(handle)?.0 = None;
-        }
-        Ok(())
+    /// Releases the request after the call, handing back the headers lent
+    /// with it.
+    fn reclaim(&mut self, store: &mut Store<StoreState>) -> wasmtime::Result<Option<HeaderMap>> {
+        let Some(handle) = &self.inbound else {
+            return Ok(None);
+        };
+        let inbound = store.data_mut().table().get_mut(handle)?;
+        inbound.request = None;
+        Ok(inbound.headers.take())
     }
 
     fn get_or_prepare(
@@ -169,8 +186,34 @@ impl AuthzPlugin {
         request: impl Into<Arc<Inbound>>,
         candidates: &CandidateSet,
     ) -> AuthzVerdict {
+        let mut no_headers = None;
+        self.verdict(request.into(), &mut no_headers, candidates)
+    }
+
+    /// [`AuthzPlugin::authorize`] for an HTTP request whose headers the
+    /// plugin reads from `headers` as they arrived, on demand: the plugin
+    /// asks for the few it needs, if any, so none is copied beforehand.
+    /// They are lent for the call and handed back; if a failed call lost
+    /// them, it denied, and the empty map handed back is never forwarded.
+    pub fn authorize_with_headers(
+        &self,
+        request: impl Into<Arc<Inbound>>,
+        headers: HeaderMap,
+        candidates: &CandidateSet,
+    ) -> (AuthzVerdict, HeaderMap) {
+        let mut lent = Some(headers);
+        let verdict = self.verdict(request.into(), &mut lent, candidates);
+        (verdict, lent.unwrap_or_default())
+    }
+
+    fn verdict(
+        &self,
+        request: Arc<Inbound>,
+        headers: &mut Option<HeaderMap>,
+        candidates: &CandidateSet,
+    ) -> AuthzVerdict {
         let version = self.slot.current();
-        let result = call(&version, request.into(), candidates, true);
+        let result = call(&version, request, headers, candidates, true);
         let (decision, outcome) = match result {
             Ok(decision) => (decision, CallOutcome::Ok),
             Err(failure) => (
@@ -210,7 +253,7 @@ pub(crate) fn smoke(version: &PluginVersion<AuthzKind>, origin: &str) -> Result<
         networks: strait_decisions::net::Network::all().to_vec(),
         authentication: Authentication::Unauthenticated,
     }]);
-    call(version, Arc::new(request), &candidates, false)
+    call(version, Arc::new(request), &mut None, &candidates, false)
         .map(drop)
         .map_err(|failure| PluginError::SmokeCall {
             origin: origin.to_string(),
@@ -218,22 +261,25 @@ pub(crate) fn smoke(version: &PluginVersion<AuthzKind>, origin: &str) -> Result<
         })
 }
 
+/// One call; `headers`, when lent, are moved in for the call and back
+/// out after it.
 fn call(
     version: &PluginVersion<AuthzKind>,
     request: Arc<Inbound>,
+    headers: &mut Option<HeaderMap>,
     candidates: &CandidateSet,
     counted: bool,
 ) -> Result<Decision, crate::version::CallFailure> {
     version.call(counted, |store, instance, inputs| {
         let prepared_set = inputs.get_or_prepare(store, instance, candidates)?;
-        let inbound = inputs.lend(store, request.clone())?;
+        let inbound = inputs.lend(store, request.clone(), headers.take())?;
         let decision = instance.strait_authz_authorizer().call_authorize(
             &mut *store,
             client(&request),
             inbound,
             prepared_set,
         );
-        inputs.reclaim(store)?;
+        *headers = inputs.reclaim(store)?;
         lift_decision(decision?, candidates)
     })
 }
@@ -307,10 +353,19 @@ fn result_ref(r: &ResourceRef) -> wit::ResourceRefResult {
 }
 
 impl StoreState {
+    fn lent(&mut self, handle: &Resource<HostInbound>) -> wasmtime::Result<&HostInbound> {
+        let lent = self.table().get(handle)?;
+        match lent.request {
+            Some(_) => Ok(lent),
+            None => Err(wasmtime::format_err!(
+                "the request was read after its call ended"
+            )),
+        }
+    }
+
     fn inbound(&mut self, handle: &Resource<HostInbound>) -> wasmtime::Result<&Inbound> {
-        self.table()
-            .get(handle)?
-            .0
+        self.lent(handle)?
+            .request
             .as_deref()
             .ok_or_else(|| wasmtime::format_err!("the request was read after its call ended"))
     }
@@ -363,10 +418,19 @@ impl wit::HostInbound for StoreState {
         this: Resource<HostInbound>,
         name: String,
     ) -> wasmtime::Result<Vec<String>> {
-        Ok(self
-            .inbound(&this)?
-            .http
+        let lent = self.lent(&this)?;
+        if let Some(headers) = &lent.headers {
+            // `HeaderMap` compares names in lower case, as they are stored.
+            return Ok(headers
+                .get_all(name.to_ascii_lowercase().as_str())
+                .iter()
+                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                .collect());
+        }
+        Ok(lent
+            .request
             .iter()
+            .flat_map(|r| &r.http)
             .flat_map(|h| &h.headers)
             .filter(|h| h.name.eq_ignore_ascii_case(&name))
             .map(|h| h.value.clone())

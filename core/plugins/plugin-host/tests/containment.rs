@@ -290,6 +290,30 @@ fn the_plugin_reads_every_request_field_through_the_inbound_resource() {
 }
 
 #[test]
+fn lent_headers_are_read_on_demand_and_handed_back() {
+    let host = support::host();
+    let plugin = support::faulty_authz(&host);
+    let mut headers = http::HeaderMap::new();
+    headers.append("x-test", http::HeaderValue::from_static("one"));
+    headers.append("X-Test", http::HeaderValue::from_static("two"));
+    headers.append("x-other", http::HeaderValue::from_static("three"));
+    let (verdict, back) = plugin.authorize_with_headers(
+        request_to("/inspect"),
+        headers.clone(),
+        &support::set(&[bb_authz(), bb_authz()]),
+    );
+    let Decision::Allow(seen) = verdict.decision else {
+        panic!("expected the inspection, got {:?}", verdict.decision);
+    };
+    assert!(
+        seen.name.contains(" x-test=[\"one\", \"two\"] "),
+        "{}",
+        seen.name
+    );
+    assert_eq!(back, headers);
+}
+
+#[test]
 fn many_candidate_sets_on_one_instance_stay_correct() {
     // More sets than an instance keeps prepared: older ones are released and
     // prepared again when they come back.

@@ -13,7 +13,10 @@
 //! on this machine.
 //!
 //! Run with `core/proxy/integration/benches/pod_to_pod.sh`, which builds the
-//! proxy and finds `oha`; it sets `STRAIT_PROXY_BIN` and `OHA`.
+//! proxy and finds `oha`; it sets `STRAIT_PROXY_BIN` and `OHA`. With
+//! `--instructions` it counts each proxy's instructions per request
+//! instead ([`instructions`]): wall time on a shared machine varies by
+//! ±15% between runs, instruction counts by far less.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -28,7 +31,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use strait_proxy_integration::{
-    ControlAddrs, NS, any_port, free_port, guide, http_get, identity, tls_control_plane, trust_root,
+    ControlAddrs, NS, TlsControlPlane, any_port, free_port, guide, http_get, identity,
+    tls_control_plane, trust_root,
 };
 use strait_store::MemoryStore;
 use strait_test_support::poll::eventually_within;
@@ -37,6 +41,9 @@ use tokio::net::TcpListener;
 const DURATION: &str = "10s";
 const CONNECTIONS: &str = "32";
 const FIXED_RATE: &str = "1000";
+
+#[path = "pod_to_pod/instructions.rs"]
+mod instructions;
 
 /// The app: HTTP/1.1 keep-alive, 1 KB responses.
 async fn app() -> SocketAddr {
@@ -73,22 +80,33 @@ impl Drop for ProxyProcess {
     }
 }
 
+/// The address of both pods, and of oha, slow-cooker's app here, which
+/// connects from it: the only one a proxy serves outbound.
+const POD_IP: &str = "127.0.0.1";
+
 fn spawn_proxy(
     strait: &str,
     sa: &str,
-    ip: &str,
     anchors: &str,
     plane: &ControlAddrs,
     outbound: SocketAddr,
     direct: Option<String>,
+    wrapper: &[String],
 ) -> ProxyProcess {
     let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("admin");
     let workload = json!({"ns": NS, "pod": format!("{sa}-1")}).to_string();
-    let mut command = Command::new(strait);
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(strait);
+            command
+        }
+        None => Command::new(strait),
+    };
     command
         .env_clear()
         .env("LINKERD2_PROXY_LOG", "error")
-        .env("LINKERD2_PROXY_INBOUND_LISTEN_ADDR", format!("{ip}:0"))
+        .env("LINKERD2_PROXY_INBOUND_LISTEN_ADDR", format!("{POD_IP}:0"))
         .env("LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR", outbound.to_string())
         .env("LINKERD2_PROXY_ADMIN_LISTEN_ADDR", admin.to_string())
         .env("LINKERD2_PROXY_IDENTITY_LOCAL_NAME", identity(sa, NS))
@@ -104,7 +122,7 @@ fn spawn_proxy(
         )
         .env("LINKERD2_PROXY_POLICY_SVC_ADDR", plane.policy.0.to_string())
         .env("LINKERD2_PROXY_POLICY_WORKLOAD", workload)
-        .env("STRAIT_PROXY_SOURCE_IP", ip)
+        .env("STRAIT_PROXY_SOURCE_IP", POD_IP)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     if let Some(direct) = direct {
@@ -127,7 +145,13 @@ fn spawn_proxy(
 /// Waits up to 30 s for `check` to hold: the processes the bench starts
 /// take their time to be certified and to learn the guide's policy.
 async fn wait_for(what: &str, check: impl AsyncFnMut() -> bool) {
-    eventually_within(Duration::from_secs(30), what, check).await;
+    wait_within(Duration::from_secs(30), what, check).await;
+}
+
+/// [`wait_for`] with its own patience (proxies under an instruction
+/// counter start tens of times slower).
+async fn wait_within(patience: Duration, what: &str, check: impl AsyncFnMut() -> bool) {
+    eventually_within(patience, what, check).await;
 }
 
 /// Resident and peak memory of a process, in KiB, from /proc.
@@ -153,7 +177,7 @@ struct Run {
 
 fn oha(oha: &str, url: &str, connect_to: Option<&str>, extra: &[&str]) -> Run {
     let mut command = Command::new(oha);
-    command.args(["--no-tui", "--output-format", "json", "-z", DURATION]);
+    command.args(["--no-tui", "--output-format", "json"]);
     command.args(extra);
     if let Some(connect_to) = connect_to {
         command.args(["--connect-to", connect_to]);
@@ -221,6 +245,79 @@ fn spawn_relay(listen: SocketAddr, target: SocketAddr) -> ProxyProcess {
     }
 }
 
+/// The guide's mesh as the bench runs it: the control plane and the app in
+/// this process, bb's and slow-cooker's proxies as processes of their own
+/// (each run under `wrap(name)`, when that is not empty), ready and
+/// answering through both.
+struct Mesh {
+    plane: TlsControlPlane,
+    app: SocketAddr,
+    bb: ProxyProcess,
+    client: ProxyProcess,
+    /// bb's Service authority, as slow-cooker calls it.
+    host: String,
+    /// slow-cooker's proxy's outbound listener.
+    client_outbound: SocketAddr,
+}
+
+async fn mesh(strait: &str, wrap: impl Fn(&str) -> Vec<String>, patience: Duration) -> Mesh {
+    let port = free_port();
+    let store = MemoryStore::new();
+    guide(&store, port);
+    let root = trust_root();
+    let anchors = root.as_trust_anchor().to_pem();
+    let plane = tls_control_plane("local", &store, &root, &[(NS, "bb"), (NS, "slow-cooker")]).await;
+    let addrs = plane.addrs();
+    let app = app().await;
+    let bb_listen = format!("127.0.0.1:{port}");
+    let client_outbound: SocketAddr = format!("127.0.0.2:{}", free_port())
+        .parse()
+        .expect("outbound");
+    let unused: SocketAddr = format!("127.0.0.1:{}", free_port())
+        .parse()
+        .expect("outbound");
+    let bb = spawn_proxy(
+        strait,
+        "bb",
+        &anchors,
+        &addrs,
+        unused,
+        Some(format!("{bb_listen}={app}")),
+        &wrap("bb"),
+    );
+    // oha, slow-cooker's app here, connects from 127.0.0.1: that is the
+    // pod's address, the only one its proxy serves outbound.
+    let client = spawn_proxy(
+        strait,
+        "slow-cooker",
+        &anchors,
+        &addrs,
+        client_outbound,
+        None,
+        &wrap("slow-cooker"),
+    );
+    for proxy in [&bb, &client] {
+        let admin = proxy.admin;
+        wait_within(patience, "proxy readiness", async || {
+            http_get("127.0.0.1", admin, "admin", "/ready").await.0 == 200
+        })
+        .await;
+    }
+    let host = format!("bb.{NS}.svc.cluster.local:{port}");
+    wait_within(patience, "a request through both proxies", async || {
+        http_get("127.0.0.1", client_outbound, &host, "/").await.0 == 200
+    })
+    .await;
+    Mesh {
+        plane,
+        app,
+        bb,
+        client,
+        host,
+        client_outbound,
+    }
+}
+
 fn main() {
     if let Ok(spec) = std::env::var(RELAY) {
         relay(&spec);
@@ -234,39 +331,22 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    if let Ok(requests) = std::env::var(instructions::REQUESTS) {
+        let requests = requests
+            .parse()
+            .expect("a number of requests to count over");
+        runtime.block_on(instructions::run(&strait, &oha_bin, requests));
+        return;
+    }
     runtime.block_on(async move {
-        let port = free_port();
-        let store = MemoryStore::new();
-        guide(&store, port);
-        let root = trust_root();
-        let anchors = root.as_trust_anchor().to_pem();
-        let plane = tls_control_plane("local", &store, &root, &[(NS, "bb"), (NS, "slow-cooker")]).await;
-        let addrs = plane.addrs();
-        let app = app().await;
-        let bb_listen = format!("127.0.0.1:{port}");
-        let client_outbound: SocketAddr = format!("127.0.0.2:{}", free_port()).parse().expect("outbound");
-        let unused: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("outbound");
-        let bb = spawn_proxy(&strait, "bb", "127.0.0.1", &anchors, &addrs, unused,
-            Some(format!("{bb_listen}={app}")));
-        // oha, slow-cooker's app here, connects from 127.0.0.1: that is the
-        // pod's address, the only one its proxy serves outbound.
-        let client = spawn_proxy(&strait, "slow-cooker", "127.0.0.1", &anchors, &addrs,
-            client_outbound, None);
-        for proxy in [&bb, &client] {
-            let admin = proxy.admin;
-            wait_for("proxy readiness", async || http_get("127.0.0.1", admin, "admin", "/ready").await.0 == 200).await;
-        }
-        let host = format!("bb.{NS}.svc.cluster.local:{port}");
-        wait_for("a request through both proxies", async || {
-            http_get("127.0.0.1", client_outbound, &host, "/").await.0 == 200
-        })
-        .await;
+        let Mesh { plane, app, bb, client, host, client_outbound } =
+            mesh(&strait, |_| Vec::new(), Duration::from_secs(30)).await;
 
         let direct_url = format!("http://{app}/");
         let mesh_url = format!("http://{host}/");
         let connect_to = format!("{host}:{client_outbound}");
-        let closed = ["-c", CONNECTIONS];
-        let open = ["-q", FIXED_RATE, "--latency-correction", "-c", CONNECTIONS];
+        let closed = ["-z", DURATION, "-c", CONNECTIONS];
+        let open = ["-z", DURATION, "-q", FIXED_RATE, "--latency-correction", "-c", CONNECTIONS];
         let direct_max = oha(&oha_bin, &direct_url, None, &closed);
         let mesh_max = oha(&oha_bin, &mesh_url, Some(&connect_to), &closed);
         let direct_fixed = oha(&oha_bin, &direct_url, None, &open);

@@ -348,6 +348,7 @@ pub fn proxy_config(spec: ProxySpec<'_>) -> ProxyConfig {
         detect_timeout: Duration::from_secs(1),
         source_ip: Some(spec.ip.parse().expect("a pod address")),
         metrics_retain_idle: strait_proxy::DEFAULT_RETAIN_IDLE,
+        plugin_max_instances: strait_proxy::DEFAULT_PLUGIN_MAX_INSTANCES,
     }
 }
 

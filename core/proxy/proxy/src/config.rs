@@ -118,7 +118,13 @@ pub struct ProxyConfig {
     /// How long a metric series nothing records into any more is kept
     /// (by default [`DEFAULT_RETAIN_IDLE`], Linkerd's ten minutes).
     pub metrics_retain_idle: Duration,
+    /// How many plugin instances may exist at once (by default
+    /// [`DEFAULT_PLUGIN_MAX_INSTANCES`]); see [`env::PLUGIN_MAX_INSTANCES`].
+    pub plugin_max_instances: u32,
 }
+
+/// The plugin host's own default pool of instances.
+pub const DEFAULT_PLUGIN_MAX_INSTANCES: u32 = 256;
 
 /// A variable that is missing or wrong, named.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -131,7 +137,7 @@ pub struct ConfigError {
 }
 
 /// The variables the proxy reads, for `--help` texts and documentation.
-pub const VARIABLES: [(&str, &str); 26] = [
+pub const VARIABLES: [(&str, &str); 27] = [
     (
         env::INBOUND_LISTEN_ADDR,
         "inbound listener for redirected connections (default 0.0.0.0:4143)",
@@ -221,6 +227,10 @@ pub const VARIABLES: [(&str, &str); 26] = [
         "how long idle metric series are kept, e.g. 10m (default 10m)",
     ),
     (
+        env::PLUGIN_MAX_INSTANCES,
+        "plugin instances at once, each reserving ~8 GiB of address space (default 256)",
+    ),
+    (
         LOG,
         "log filter, e.g. info or strait=debug (default warn,strait=info)",
     ),
@@ -278,6 +288,19 @@ impl ProxyConfig {
                 variable: env::METRICS_RETAIN_IDLE,
                 reason: format!("{text:?} is not a duration such as 10m"),
             })?,
+        };
+        let plugin_max_instances = match get(env::PLUGIN_MAX_INSTANCES) {
+            None => DEFAULT_PLUGIN_MAX_INSTANCES,
+            Some(text) => {
+                text.trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError {
+                        variable: env::PLUGIN_MAX_INSTANCES,
+                        reason: format!("{text:?} is not a positive number"),
+                    })?
+            }
         };
         let gateway = match get(env::GATEWAY).as_deref().map(str::trim) {
             None | Some("false") => false,
@@ -358,6 +381,7 @@ impl ProxyConfig {
             detect_timeout,
             source_ip,
             metrics_retain_idle,
+            plugin_max_instances,
         })
     }
 

@@ -42,8 +42,8 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 pub use config::{
-    ConfigError, DEFAULT_RETAIN_IDLE, DirectInbound, IdentityConfig, LOG, ProxyConfig, TokenConfig,
-    VARIABLES, default_gateway_suffixes,
+    ConfigError, DEFAULT_PLUGIN_MAX_INSTANCES, DEFAULT_RETAIN_IDLE, DirectInbound, IdentityConfig,
+    LOG, ProxyConfig, TokenConfig, VARIABLES, default_gateway_suffixes,
 };
 pub use connect::{MeshConnect, MeshIo};
 pub use orig_dst::original_dst;
@@ -189,7 +189,7 @@ pub async fn start(config: ProxyConfig) -> Result<RunningProxy, StartError> {
         None,
     )?;
     let (registry, metrics, plugin_metrics) = metrics_registry(&config);
-    let authz = built_in_authz(plugin_metrics)?;
+    let authz = built_in_authz(plugin_metrics, config.plugin_max_instances)?;
 
     let identity = identity::start(&config.identity, roots.clone(), identity_channel)?;
     let credentials = identity.credentials.clone();
@@ -386,9 +386,16 @@ async fn evict_idle_series(metrics: ProxyMetrics) {
 
 /// The authz plugin slot, loaded with the built-in plugin so that the proxy
 /// decides from the start; the policy service's plugin replaces it later.
-fn built_in_authz(plugin_metrics: PluginMetrics) -> Result<Arc<AuthzPlugin>, StartError> {
-    let host = PluginHost::new(HostConfig::default(), plugin_metrics)
-        .map_err(|e| StartError::Plugin(e.to_string()))?;
+fn built_in_authz(
+    plugin_metrics: PluginMetrics,
+    max_instances: u32,
+) -> Result<Arc<AuthzPlugin>, StartError> {
+    let config = HostConfig {
+        max_instances,
+        ..HostConfig::default()
+    };
+    let host =
+        PluginHost::new(config, plugin_metrics).map_err(|e| StartError::Plugin(e.to_string()))?;
     let built_in = PluginSource::Bytes {
         name: "the built-in authz plugin",
         bytes: strait_default_plugins::AUTHZ_DEFAULT,

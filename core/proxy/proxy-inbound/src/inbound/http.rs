@@ -23,7 +23,7 @@ use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use strait_decisions::authz::{
-    ClientTls, Decision, Header, HttpRequest, Inbound as AuthzRequest, Protocol, ResourceRef,
+    ClientTls, Decision, HttpRequest, Inbound as AuthzRequest, Protocol, ResourceRef,
 };
 use strait_decisions::identity::identity_name_problem;
 use strait_http_detect::Protocol as Detected;
@@ -254,10 +254,14 @@ impl Handler {
             &route.reference,
         );
         let authz_request = self.authz_request(client, &policy, route, &parts, &authority, http2);
-        let verdict = self
-            .shared
-            .authz
-            .authorize(authz_request, &route.authorizations);
+        // The headers are lent to the plugin, which reads those it asks
+        // for, and come back for the forwarded request.
+        let (verdict, headers) = self.shared.authz.authorize_with_headers(
+            authz_request,
+            std::mem::take(&mut parts.headers),
+            &route.authorizations,
+        );
+        parts.headers = headers;
         // As Linkerd's proxy: a refused request is counted only as a
         // denial, never as a request or response of the route, so `viz stat`
         // shows the traffic the application served and `viz authz` shows the
@@ -321,8 +325,9 @@ impl Handler {
 
     /// What the authz plugin decides on: who is asking (the request's
     /// client and the connection's address), which server, port and
-    /// route, and the request's method, path, authority and headers. An
-    /// undeclared protocol is the one the request came in.
+    /// route, and the request's method, path and authority; its headers
+    /// are lent beside it, as they arrived. An undeclared protocol is the
+    /// one the request came in.
     fn authz_request(
         &self,
         client: ClientTls,
@@ -347,14 +352,7 @@ impl Handler {
                 method: parts.method.as_str().to_string(),
                 path: parts.uri.path().to_string(),
                 authority: authority.to_string(),
-                headers: parts
-                    .headers
-                    .iter()
-                    .map(|(name, value)| Header {
-                        name: name.as_str().to_string(),
-                        value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                    })
-                    .collect(),
+                headers: Vec::new(),
             }),
         }
     }
