@@ -18,23 +18,18 @@
 //! instead ([`instructions`]): wall time on a shared machine varies by
 //! ±15% between runs, instruction counts by far less.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use strait_proxy_integration::apps::{kib_app_on, relay_spec, run_relay};
 use strait_proxy_integration::{
     ControlAddrs, NS, TlsControlPlane, any_port, free_port, guide, http_get, identity,
     tls_control_plane, trust_root,
 };
 use strait_store::MemoryStore;
+use strait_test_support::bench::memory_kib;
 use strait_test_support::poll::eventually_within;
 use tokio::net::TcpListener;
 
@@ -45,26 +40,11 @@ const FIXED_RATE: &str = "1000";
 #[path = "pod_to_pod/instructions.rs"]
 mod instructions;
 
-/// The app: HTTP/1.1 keep-alive, 1 KB responses.
+/// The app: HTTP/1.1 keep-alive, 1 KiB responses.
 async fn app() -> SocketAddr {
     let listener = TcpListener::bind(any_port()).await.expect("bind app");
     let addr = listener.local_addr().expect("app addr");
-    let body = Bytes::from(vec![b'x'; 1024]);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            let body = body.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |_: Request<hyper::body::Incoming>| {
-                    let body = body.clone();
-                    async move { Ok::<_, Infallible>(Response::new(Full::new(body))) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    kib_app_on(listener);
     addr
 }
 
@@ -154,20 +134,6 @@ async fn wait_within(patience: Duration, what: &str, check: impl AsyncFnMut() ->
     eventually_within(patience, what, check).await;
 }
 
-/// Resident and peak memory of a process, in KiB, from /proc.
-fn memory_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 struct Run {
     rps: f64,
     p50_ms: f64,
@@ -203,32 +169,6 @@ fn oha(oha: &str, url: &str, connect_to: Option<&str>, extra: &[&str]) -> Run {
 
 /// Set (to `LISTEN=TARGET`) when this binary runs as a relay.
 const RELAY: &str = "POD_TO_POD_RELAY";
-
-/// A plain TCP relay on one thread: accepts on `listen` and copies bytes
-/// both ways to `target`.
-fn relay(spec: &str) {
-    let (listen, target) = spec.split_once('=').expect("LISTEN=TARGET");
-    let (listen, target): (SocketAddr, SocketAddr) = (
-        listen.parse().expect("listen"),
-        target.parse().expect("target"),
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async move {
-        let listener = TcpListener::bind(listen).await.expect("bind relay");
-        while let Ok((mut client, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let _ = client.set_nodelay(true);
-                if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
-                    let _ = server.set_nodelay(true);
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                }
-            });
-        }
-    });
-}
 
 /// Starts this binary as a relay from `listen` to `target`.
 fn spawn_relay(listen: SocketAddr, target: SocketAddr) -> ProxyProcess {
@@ -320,7 +260,8 @@ async fn mesh(strait: &str, wrap: impl Fn(&str) -> Vec<String>, patience: Durati
 
 fn main() {
     if let Ok(spec) = std::env::var(RELAY) {
-        relay(&spec);
+        let (listen, target) = relay_spec(&spec).expect("the relay's addresses");
+        run_relay(listen, target);
         return;
     }
     let strait = std::env::var("STRAIT_PROXY_BIN")

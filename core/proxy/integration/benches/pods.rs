@@ -21,22 +21,16 @@
 //! when given, `LINKERD2_PROXY_BIN`. Needs root, `ip`, `nsenter`,
 //! iptables and `perf`.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
+use strait_proxy_integration::apps::{kib_app_on, relay_spec, run_relay};
 use strait_proxy_integration::pods::{
     AUTHORITY, CLUSTER_IP, PORT, PROXY_UID, PodProxy, Sidecar, Workload, guide_in_pods, init_pod,
-    runnable_by_proxy_user, start_proxy,
+    runnable_by_proxy_user, start_proxy, wait_ready,
 };
 use strait_proxy_integration::{NS, tls_control_plane_at, trust_root};
 use strait_store::MemoryStore;
@@ -51,60 +45,12 @@ const FIXED_RATE: f64 = 1000.0;
 /// Set (to `LISTEN=TARGET`) when this binary runs as a relay.
 const RELAY: &str = "PODS_BENCH_RELAY";
 
-/// The app: HTTP/1.1 keep-alive, 1 KiB answers, on a listener bound in
-/// bb's pod.
+/// The app (HTTP/1.1, 1 KiB answers) on a listener bound in bb's pod.
 fn app(listener: std::net::TcpListener) {
-    let listener = match TcpListener::from_std(listener) {
-        Ok(listener) => listener,
+    match TcpListener::from_std(listener) {
+        Ok(listener) => kib_app_on(listener),
         Err(e) => panic!("the app's listener: {e}"),
-    };
-    let body = Bytes::from(vec![b'x'; 1024]);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            let body = body.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |_: Request<hyper::body::Incoming>| {
-                    let body = body.clone();
-                    async move { Ok::<_, Infallible>(Response::new(Full::new(body))) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-}
-
-/// A plain TCP relay on one thread: accepts on `listen`, copies both ways
-/// to `target`.
-fn relay(spec: &str) {
-    let Some((listen, target)) = spec.split_once('=') else {
-        panic!("{RELAY} is LISTEN=TARGET, not {spec:?}");
-    };
-    let parse = |text: &str| -> SocketAddr {
-        text.parse()
-            .unwrap_or_else(|e| panic!("{RELAY}: {text:?}: {e}"))
-    };
-    let (listen, target) = (parse(listen), parse(target));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"));
-    runtime.block_on(async move {
-        let listener = TcpListener::bind(listen)
-            .await
-            .unwrap_or_else(|e| panic!("bind {listen}: {e}"));
-        while let Ok((mut client, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let _ = client.set_nodelay(true);
-                if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
-                    let _ = server.set_nodelay(true);
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                }
-            });
-        }
-    });
+    }
 }
 
 /// A relay process in `pod`, as the proxy's user (so the rules leave its
@@ -412,25 +358,6 @@ fn oha_once(oha: &Path, pod: &Pod, url: &str, connect_to: Option<&str>) -> bool 
         == Some(1)
 }
 
-async fn wait_ready(proxy: &mut PodProxy, node_ip: std::net::IpAddr) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, _) =
-            strait_test_support::net::http_get(node_ip, proxy.admin, "admin", "/ready").await;
-        if status == 200 {
-            return;
-        }
-        if !proxy.running() || Instant::now() > deadline {
-            panic!(
-                "the {} proxy never became ready:\n{}",
-                proxy.sidecar.name(),
-                proxy.logged()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
 fn print(rows: &[Row]) {
     let (Some(direct), Some(relays)) = (rows.first(), rows.get(1)) else {
         return;
@@ -504,8 +431,16 @@ fn print(rows: &[Row]) {
 
 fn main() -> std::process::ExitCode {
     if let Ok(spec) = std::env::var(RELAY) {
-        relay(&spec);
-        return std::process::ExitCode::SUCCESS;
+        return match relay_spec(&spec) {
+            Ok((listen, target)) => {
+                run_relay(listen, target);
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {RELAY}: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
     }
     if let Some(reason) = why_unavailable() {
         eprintln!("error: {reason}");

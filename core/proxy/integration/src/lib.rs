@@ -33,6 +33,7 @@ use strait_store::MemoryStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+pub mod apps;
 pub mod pods;
 pub mod upgrade_app;
 

@@ -355,6 +355,29 @@ pub fn runnable_by_proxy_user(program: &Path, dir: &Path) -> PathBuf {
     runnable
 }
 
+/// Waits (up to 20 s) until `proxy` answers `/ready` with 200 to the node
+/// at `node_ip`; fails with what the proxy logged when it never does or
+/// exits.
+pub async fn wait_ready(proxy: &mut PodProxy, node_ip: IpAddr) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, _) =
+            strait_test_support::net::http_get(node_ip, proxy.admin, "admin", "/ready").await;
+        if status == 200 {
+            return;
+        }
+        if !proxy.running() || std::time::Instant::now() > deadline {
+            panic!(
+                "the {} proxy at {} never became ready; it logged:\n{}",
+                proxy.sidecar.name(),
+                proxy.admin,
+                proxy.logged()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 /// Lets the proxy's user read (and the identity directory write) what the
 /// test wrote as root.
 fn open_to_proxy_user(dir: &Path) {

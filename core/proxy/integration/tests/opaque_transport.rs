@@ -21,6 +21,7 @@ use linkerd2_proxy_api::destination::destination_client::DestinationClient;
 use strait_io::TransportHeader;
 use strait_mesh::ports::INBOUND_PORT;
 use strait_proxy::{MeshConnect, RunningProxy};
+use strait_proxy_integration::apps::{echo_app_on, echo_exchange};
 use strait_proxy_integration::{
     CONTROL_PLANE_NS, NS, PATIENCE, ProxySpec, any_port, apply, apply_all, control_plane,
     free_port, namespaces, proxy, trust_root,
@@ -30,7 +31,6 @@ use strait_proxy_outbound::{Discovery, Outbound, OutboundConfig};
 use strait_store::MemoryStore;
 use strait_test_support::guide::{BB_IDENTITY, SLOW_COOKER};
 use strait_test_support::objects;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// bb's pod address in each test (each binds bb's proxy's inbound port
@@ -136,19 +136,12 @@ fn workloads(store: &MemoryStore, port: u16, bb_ip: &str) {
     );
 }
 
-/// A TCP echo on loopback at `port`, where bb's proxy forwards bb's ports.
+/// The echo on `port`, where bb's proxy forwards bb's opaque traffic.
 async fn echo_app(port: u16) {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap_or_else(|e| panic!("bind the echo: {e}"));
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (mut read, mut write) = stream.split();
-                let _ = tokio::io::copy(&mut read, &mut write).await;
-            });
-        }
-    });
+    echo_app_on(listener);
 }
 
 /// slow-cooker's outbound side behind a listener: each connection to it
@@ -180,24 +173,6 @@ async fn outbound(mesh: &Mesh) -> SocketAddr {
     addr
 }
 
-/// What comes back for [`SENT`] over `stream` before the echo is whole,
-/// the connection ends, or 2 s pass.
-async fn exchange<S: AsyncReadExt + AsyncWriteExt + Unpin>(stream: &mut S) -> Vec<u8> {
-    if stream.write_all(SENT).await.is_err() {
-        return Vec::new();
-    }
-    let mut back = Vec::new();
-    let mut buf = [0u8; 256];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    while back.len() < SENT.len() {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => back.extend_from_slice(&buf[..n]),
-            _ => break,
-        }
-    }
-    back
-}
-
 /// An mTLS connection to bb's proxy's inbound port with slow-cooker's
 /// certificate, negotiating the transport protocol, that sends `header`
 /// and then [`SENT`]: what came back.
@@ -215,7 +190,7 @@ async fn with_header(mesh: &Mesh, header: &TransportHeader) -> Vec<u8> {
     if header.write(&mut tls).await.is_err() {
         return Vec::new();
     }
-    exchange(&mut tls).await
+    echo_exchange(&mut tls, SENT).await
 }
 
 fn port(n: u16) -> NonZeroU16 {
@@ -231,7 +206,7 @@ async fn opaque_tcp_reaches_a_meshed_opaque_port_through_the_inbound_port() {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let mut stream = strait_proxy_integration::connect_from(GOOD_IP, through).await;
-        let back = exchange(&mut stream).await;
+        let back = echo_exchange(&mut stream, SENT).await;
         if back == SENT {
             break;
         }
@@ -321,5 +296,5 @@ async fn anonymous(mesh: &Mesh) -> Vec<u8> {
     {
         return Vec::new();
     }
-    exchange(&mut tls).await
+    echo_exchange(&mut tls, SENT).await
 }

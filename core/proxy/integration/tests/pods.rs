@@ -21,9 +21,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
+use strait_proxy_integration::apps::{echo_app_on, echo_exchange};
 use strait_proxy_integration::pods::{
     AUTHORITY, CLUSTER_IP, LINKERD2_PROXY_BIN, OPAQUE_PORT, PORT, PodProxy, Sidecar, Workload,
-    guide_in_pods, init_pod, loopback_control_plane, start_proxy,
+    guide_in_pods, init_pod, loopback_control_plane, start_proxy, wait_ready,
 };
 use strait_proxy_integration::{ControlAddrs, NS, bb_app_on, tls_control_plane_at, trust_root};
 use strait_store::MemoryStore;
@@ -73,6 +74,10 @@ fn linkerd() -> Option<Sidecar> {
     }
     found
 }
+
+/// What the clients send to bb's opaque port: not HTTP, so no proxy takes
+/// it for a request.
+const SENT: &[u8] = b"\x00\x01opaque bytes, not a request\n";
 
 const ACCOUNTS: [(&str, &str); 3] = [(NS, "bb"), (NS, "slow-cooker"), (NS, "slow-cooker-evil")];
 
@@ -146,10 +151,10 @@ async fn scene(node: &Node, server: &Sidecar, client: &Sidecar, plane: Plane) ->
     }
     let app = node.pod("bb").bind(SocketAddr::from(([0, 0, 0, 0], PORT)));
     bb_app_on(tokio::net::TcpListener::from_std(app).unwrap_or_else(|e| panic!("{e}")));
-    echo_app(
-        node.pod("bb")
-            .bind(SocketAddr::from(([0, 0, 0, 0], OPAQUE_PORT))),
-    );
+    let echo = node
+        .pod("bb")
+        .bind(SocketAddr::from(([0, 0, 0, 0], OPAQUE_PORT)));
+    echo_app_on(tokio::net::TcpListener::from_std(echo).unwrap_or_else(|e| panic!("{e}")));
 
     let workload = |pod: &'static str, sa: &'static str| Workload {
         ns: NS,
@@ -192,7 +197,7 @@ async fn scene(node: &Node, server: &Sidecar, client: &Sidecar, plane: Plane) ->
     };
     let node_ip = node.gateway().into();
     for proxy in [&mut scene.bb, &mut scene.client, &mut scene.evil] {
-        ready(proxy, node_ip).await;
+        wait_ready(proxy, node_ip).await;
     }
     eprintln!(
         "{} server, {} clients ({plane:?}): all ready {} ms after start",
@@ -203,50 +208,23 @@ async fn scene(node: &Node, server: &Sidecar, client: &Sidecar, plane: Plane) ->
     scene
 }
 
-/// A TCP echo: every byte read is written back, until the client closes.
-fn echo_app(listener: std::net::TcpListener) {
-    let listener = tokio::net::TcpListener::from_std(listener).unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (mut read, mut write) = stream.split();
-                let _ = tokio::io::copy(&mut read, &mut write).await;
-            });
-        }
-    });
-}
-
 /// Bytes sent from inside `pod` to bb's opaque port (not HTTP, so no
 /// proxy takes them for a request) and what came back before the echo
 /// was complete, the connection closed, or 2 s passed.
 async fn echo(pod: &Pod) -> Vec<u8> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    const SENT: &[u8] = b"\x00\x01opaque bytes, not a request\n";
     let to: SocketAddr = format!("{CLUSTER_IP}:{OPAQUE_PORT}")
         .parse()
         .unwrap_or_else(|e| panic!("{e}"));
-    let Ok(mut stream) = pod.connect(to) else {
-        return Vec::new();
-    };
-    if stream.write_all(SENT).await.is_err() {
-        return Vec::new();
+    match pod.connect(to) {
+        Ok(mut stream) => echo_exchange(&mut stream, SENT).await,
+        Err(_) => Vec::new(),
     }
-    let mut back = Vec::new();
-    let mut buf = [0u8; 256];
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    while back.len() < SENT.len() {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => back.extend_from_slice(&buf[..n]),
-            _ => break,
-        }
-    }
-    back
 }
 
 /// Opaque TCP through the scene: slow-cooker's bytes come back from bb's
 /// echo, evil's connections end with nothing.
 async fn opaque_holds(node: &Node, scene: &Scene, what: &str) {
-    let sent: &[u8] = b"\x00\x01opaque bytes, not a request\n";
+    let sent = SENT;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let back = echo(node.pod("slow-cooker")).await;
@@ -275,27 +253,6 @@ async fn opaque_holds(node: &Node, scene: &Scene, what: &str) {
             echo(node.pod("evil")).await.is_empty(),
             "{what}: evil's opaque connection must be refused"
         );
-    }
-}
-
-/// Waits until `proxy` answers `/ready` with 200, failing with its log.
-async fn ready(proxy: &mut PodProxy, node_ip: std::net::IpAddr) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, _) =
-            strait_test_support::net::http_get(node_ip, proxy.admin, "admin", "/ready").await;
-        if status == 200 {
-            return;
-        }
-        if !proxy.running() || Instant::now() > deadline {
-            panic!(
-                "the {} proxy at {} never became ready; it logged:\n{}",
-                proxy.sidecar.name(),
-                proxy.admin,
-                proxy.logged()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
