@@ -6,7 +6,7 @@
 //! HTTP/1 requests another proxy sent as HTTP/2 streams (see
 //! `strait_proxy_http`) arrive concurrently on one connection; they go to
 //! the application over a pool of HTTP/1 connections kept for the client
-//! connection, as many as are in use at once.
+//! connection, as many as are in use at once ([`http1_pool`]).
 //!
 //! A request that wants an upgrade goes over a connection of its own,
 //! which it takes over if the application agrees.
@@ -18,19 +18,15 @@ use std::time::Duration;
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
-use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use strait_proxy_http::{OrigProto, http_upgrade};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tracing::debug;
 
-use app_connector::AppConnector;
+use http1_pool::Http1Pool;
 
-mod app_connector;
-
-/// How long an idle pooled connection to the application is kept.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+mod http1_pool;
 
 /// Why a request could not be passed to the application (answered 502).
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +42,6 @@ pub(crate) enum UpstreamError {
     },
     #[error("the application's HTTP connection failed: {0}")]
     Http(#[from] hyper::Error),
-    #[error("the request to the application failed: {0}")]
-    Pooled(#[from] hyper_util::client::legacy::Error),
 }
 
 enum Sender {
@@ -71,7 +65,7 @@ pub(crate) struct Upstream {
     sender: Mutex<Option<Sender>>,
     /// The HTTP/1 pools for downgraded requests, by target form (origin,
     /// absolute), made on first use.
-    downgraded: OnceLock<[Client<AppConnector, Incoming>; 2]>,
+    downgraded: OnceLock<[Http1Pool<Incoming>; 2]>,
 }
 
 impl Upstream {
@@ -95,26 +89,14 @@ impl Upstream {
     ) -> Result<Response<Incoming>, UpstreamError> {
         let app = self.app.ok_or(UpstreamError::NoAddress)?;
         let [origin_form, absolute_form] = self.downgraded.get_or_init(|| {
-            let connect_timeout = self.connect_timeout;
-            let pool = |absolute_form| {
-                Client::builder(TokioExecutor::new())
-                    .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-                    .pool_timer(TokioTimer::new())
-                    .timer(TokioTimer::new())
-                    .build(AppConnector {
-                        app,
-                        connect_timeout,
-                        absolute_form,
-                    })
-            };
-            [pool(false), pool(true)]
+            [false, true].map(|absolute| Http1Pool::new(app, self.connect_timeout, absolute))
         });
-        let client = if orig.absolute_form {
+        let pool = if orig.absolute_form {
             absolute_form
         } else {
             origin_form
         };
-        Ok(client.request(request).await?)
+        pool.send(request).await
     }
 
     /// Sends `request` to the application and waits for its response
@@ -162,16 +144,11 @@ impl Upstream {
     }
 
     async fn connect_tcp(&self) -> Result<TcpStream, UpstreamError> {
-        let addr = self.app.ok_or(UpstreamError::NoAddress)?;
-        let stream =
-            match tokio::time::timeout(self.connect_timeout, TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(source)) => return Err(UpstreamError::Connect { addr, source }),
-                Err(_) => return Err(UpstreamError::ConnectTimeout(addr)),
-            };
-        // Small requests and responses should not wait for Nagle.
-        let _ = stream.set_nodelay(true);
-        Ok(stream)
+        connect_tcp(
+            self.app.ok_or(UpstreamError::NoAddress)?,
+            self.connect_timeout,
+        )
+        .await
     }
 
     async fn connect(&self) -> Result<Sender, UpstreamError> {
@@ -197,4 +174,16 @@ impl Upstream {
             Ok(Sender::Http1(sender))
         }
     }
+}
+
+/// Connects to the application at `addr`, within `timeout`.
+async fn connect_tcp(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, UpstreamError> {
+    let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(source)) => return Err(UpstreamError::Connect { addr, source }),
+        Err(_) => return Err(UpstreamError::ConnectTimeout(addr)),
+    };
+    // Small requests and responses should not wait for Nagle.
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
 }
