@@ -65,9 +65,13 @@ pub(super) async fn serve<I>(
         series: ConnectionSeries::default(),
         held,
     });
+    // Each request's handling is boxed: hyper moves the future it gets
+    // into a task of its own per HTTP/2 stream, and a pointer is cheaper to
+    // move than the handling's whole state (policy, authz call, upstream).
     let service = service_fn(move |request: Request<Incoming>| {
         let handler = handler.clone();
-        async move { Ok::<_, Infallible>(handler.handle(request).await) }
+        let handling = Box::pin(async move { handler.handle(request).await });
+        async move { Ok::<_, Infallible>(handling.await) }
     });
     let io = TokioIo::new(io);
     let served = if http2 {
