@@ -15,7 +15,8 @@
 //! them over connections of their own and joins the two connections of
 //! each proxy once the server agrees.
 //!
-//! [`pool`] is the connection hyper's client pools hold on both sides.
+//! [`pool`] holds the client connections of both sides: to the application
+//! inbound, to each endpoint outbound.
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Version};

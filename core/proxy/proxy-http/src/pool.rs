@@ -1,115 +1,65 @@
-//! The connections hyper's client pools hold, on both sides of the proxy:
-//! the inbound side's pools to the application and the outbound side's
-//! pools to endpoints.
+//! The client connection pools of both sides of the proxy: the inbound
+//! side's to the application, per client connection, and the outbound
+//! side's to each endpoint.
+//!
+//! A pool serves one peer (one address, one target form), so it is not a
+//! map: [`Http1Pool`] is a list of HTTP/1 connections, as many as have
+//! requests in flight at once, each reused once its last response ended;
+//! [`Http2Pool`] is one multiplexed HTTP/2 connection, opened again when
+//! the peer closed it. Nothing is hashed and no task is spawned per
+//! request; each response comes with [`ConnectedAt`].
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
-use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+mod http1;
+mod http2;
+
+pub use http1::{Http1Pool, IDLE_TIMEOUT, MAX_POOLED};
+pub use http2::Http2Pool;
+
 /// When the connection a response came over was established (connected
-/// and, to a meshed endpoint, through its TLS handshake), carried in every
-/// response's extensions. A request that waited for its connection counts
+/// and, to a meshed endpoint, through its TLS handshake), returned with
+/// every response. A request that waited for its connection counts
 /// its latency from here: peak-EWMA estimates how fast an endpoint answers,
 /// and one that was just connected to is not slower for it.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectedAt(pub Instant);
 
-/// A connection in hyper's I/O traits, as a client pool holds it.
-pub struct PooledIo<T> {
-    io: TokioIo<T>,
-    connected_at: Instant,
-    absolute_form: bool,
+/// A connection being opened.
+pub type Connecting<Io> = Pin<Box<dyn Future<Output = io::Result<Io>> + Send>>;
+
+/// Opens the connections of one pool, to its one peer.
+pub trait Connect: Send + Sync + 'static {
+    /// The connection (TCP, or TLS over it).
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+
+    /// Opens a connection, within the caller's connect timeout; the error
+    /// names the peer.
+    fn connect(&self) -> Connecting<Self::Io>;
 }
 
-impl<T> PooledIo<T> {
-    /// A connection established now, whose requests go in origin form.
-    pub fn new(io: T) -> Self {
-        PooledIo {
-            io: TokioIo::new(io),
-            connected_at: Instant::now(),
-            absolute_form: false,
-        }
-    }
-
-    /// Sends requests over it with their targets in absolute form, as a
-    /// forward proxy's client would (hyper's pool does so for a
-    /// "proxied" connection).
-    pub fn absolute_form(mut self, absolute_form: bool) -> Self {
-        self.absolute_form = absolute_form;
-        self
-    }
+/// Why a pool could not get a response.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// No connection could be opened: the request was not sent.
+    #[error("{0}")]
+    Connect(#[source] io::Error),
+    /// The HTTP connection failed (its handshake, or the request on it).
+    #[error("{0}")]
+    Http(#[from] hyper::Error),
 }
 
-impl<T> Connection for PooledIo<T> {
-    fn connected(&self) -> Connected {
-        Connected::new()
-            .proxy(self.absolute_form)
-            .extra(ConnectedAt(self.connected_at))
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> hyper::rt::Read for PooledIo<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> hyper::rt::Write for PooledIo<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+impl PoolError {
+    /// Whether the request never left: no connection could be opened.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, PoolError::Connect(_))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_connection_says_when_it_was_made_and_in_which_form_it_sends() {
-        let (io, _peer) = tokio::io::duplex(64);
-        let before = Instant::now();
-        let pooled = PooledIo::new(io).absolute_form(true);
-        let connected = pooled.connected();
-        assert!(connected.is_proxied());
-        let mut extensions = http::Extensions::new();
-        connected.get_extras(&mut extensions);
-        let at = extensions.get::<ConnectedAt>().map(|c| c.0);
-        assert!(at.is_some_and(|at| at >= before), "{at:?}");
-
-        let (io, _peer) = tokio::io::duplex(64);
-        assert!(!PooledIo::new(io).connected().is_proxied());
-    }
-}
+mod tests;

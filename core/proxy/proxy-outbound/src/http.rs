@@ -166,8 +166,8 @@ fn respond<C: Connect>(
     let series = &endpoint.extra.series;
     series.request();
     match result {
-        Ok((mut response, in_flight, started)) => {
-            in_flight.answered_over(response.extensions().get::<ConnectedAt>().map(|c| c.0));
+        Ok((mut response, in_flight, started, connected_at)) => {
+            in_flight.answered_over(connected_at.map(|ConnectedAt(at)| at));
             drop(in_flight);
             record_response(series, response.status(), started.elapsed());
             match pending {
@@ -245,7 +245,17 @@ enum SendError<E> {
     Build(http::Error),
 }
 
-type Sent<E> = Result<(Response<Incoming>, InFlight<E>, Instant), SendError<E>>;
+/// The response, the request's place in the endpoint's load, when it was
+/// sent, and when its pooled connection was made.
+type Sent<E> = Result<
+    (
+        Response<Incoming>,
+        InFlight<E>,
+        Instant,
+        Option<ConnectedAt>,
+    ),
+    SendError<E>,
+>;
 
 /// Sends the request to `endpoint` over the pool of its version, with the
 /// endpoint's authority override when it has one. HTTP/1 requests to an
@@ -270,15 +280,16 @@ async fn send<C: Connect>(
     if upgraded {
         upgrade(&mut request, head.absolute_form);
     }
-    let pool = if upgraded || head.version == Version::HTTP_2 {
-        &endpoint.extra.pools.http2
-    } else {
-        &endpoint.extra.pools.http1
-    };
+    let pools = &endpoint.extra.pools;
     let in_flight = endpoint.start();
     let started = Instant::now();
-    match pool.request(request).await {
-        Ok(response) => Ok((response, in_flight, started)),
+    let sent = if upgraded || head.version == Version::HTTP_2 {
+        pools.http2.send(request).await
+    } else {
+        pools.http1.send(request).await
+    };
+    match sent {
+        Ok((response, connected_at)) => Ok((response, in_flight, started, Some(connected_at))),
         Err(error) if error.is_connect() => Err(SendError::Connect(error.into(), in_flight)),
         Err(error) => Err(SendError::Request(error.into(), in_flight, started)),
     }
@@ -300,13 +311,13 @@ async fn send_own<C: Connect>(
     };
     let io = crate::tcp::counted_until_dropped(metrics, endpoint.extra.series.lease(), io);
     match http_upgrade::send(io, request).await {
-        Ok(response) => Ok((response, in_flight, started)),
+        Ok(response) => Ok((response, in_flight, started, None)),
         Err(error) => Err(SendError::Request(error.into(), in_flight, started)),
     }
 }
 
 /// The request `head` describes, for `target`. Pooled requests name the
-/// authority in their URI (hyper's pool writes the target in the form
+/// authority in their URI (the HTTP/1 pool writes the target in the form
 /// the connection wants); a request on a connection of its own is
 /// written as its URI is, so it gets the form the client used: authority
 /// form for `CONNECT`, absolute or origin form for the rest.

@@ -6,7 +6,7 @@
 //! HTTP/1 requests another proxy sent as HTTP/2 streams (see
 //! `strait_proxy_http`) arrive concurrently on one connection; they go to
 //! the application over a pool of HTTP/1 connections kept for the client
-//! connection, as many as are in use at once ([`http1_pool`]).
+//! connection, as many as are in use at once (`strait_proxy_http::pool`).
 //!
 //! A request that wants an upgrade goes over a connection of its own,
 //! which it takes over if the application agrees.
@@ -19,29 +19,23 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use strait_proxy_http::pool::{Connect, Connecting, Http1Pool, PoolError};
 use strait_proxy_http::{OrigProto, http_upgrade};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 use tracing::debug;
-
-use http1_pool::Http1Pool;
-
-mod http1_pool;
 
 /// Why a request could not be passed to the application (answered 502).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum UpstreamError {
     #[error("no application address for this port")]
     NoAddress,
-    #[error("connecting to the application at {0} timed out")]
-    ConnectTimeout(SocketAddr),
-    #[error("connecting to the application at {addr}: {source}")]
-    Connect {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Connect(#[from] std::io::Error),
     #[error("the application's HTTP connection failed: {0}")]
     Http(#[from] hyper::Error),
+    #[error("the application's HTTP connection failed: {0}")]
+    Pool(#[from] PoolError),
 }
 
 enum Sender {
@@ -65,7 +59,7 @@ pub(crate) struct Upstream {
     sender: Mutex<Option<Sender>>,
     /// The HTTP/1 pools for downgraded requests, by target form (origin,
     /// absolute), made on first use.
-    downgraded: OnceLock<[Http1Pool<Incoming>; 2]>,
+    downgraded: OnceLock<[Http1Pool<AppConnect, Incoming>; 2]>,
 }
 
 impl Upstream {
@@ -89,14 +83,20 @@ impl Upstream {
     ) -> Result<Response<Incoming>, UpstreamError> {
         let app = self.app.ok_or(UpstreamError::NoAddress)?;
         let [origin_form, absolute_form] = self.downgraded.get_or_init(|| {
-            [false, true].map(|absolute| Http1Pool::new(app, self.connect_timeout, absolute))
+            [false, true].map(|absolute_form| {
+                let connect = AppConnect {
+                    app,
+                    timeout: self.connect_timeout,
+                };
+                Http1Pool::new(connect, absolute_form)
+            })
         });
         let pool = if orig.absolute_form {
             absolute_form
         } else {
             origin_form
         };
-        pool.send(request).await
+        Ok(pool.send(request).await?.0)
     }
 
     /// Sends `request` to the application and waits for its response
@@ -144,11 +144,8 @@ impl Upstream {
     }
 
     async fn connect_tcp(&self) -> Result<TcpStream, UpstreamError> {
-        connect_tcp(
-            self.app.ok_or(UpstreamError::NoAddress)?,
-            self.connect_timeout,
-        )
-        .await
+        let app = self.app.ok_or(UpstreamError::NoAddress)?;
+        Ok(connect_tcp(app, self.connect_timeout).await?)
     }
 
     async fn connect(&self) -> Result<Sender, UpstreamError> {
@@ -176,12 +173,37 @@ impl Upstream {
     }
 }
 
-/// Connects to the application at `addr`, within `timeout`.
-async fn connect_tcp(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, UpstreamError> {
+/// Opens the connections of a pool to the application.
+pub(crate) struct AppConnect {
+    app: SocketAddr,
+    timeout: Duration,
+}
+
+impl Connect for AppConnect {
+    type Io = TcpStream;
+
+    fn connect(&self) -> Connecting<TcpStream> {
+        Box::pin(connect_tcp(self.app, self.timeout))
+    }
+}
+
+/// Connects to the application at `addr`, within `timeout`; the error
+/// names it.
+async fn connect_tcp(addr: SocketAddr, timeout: Duration) -> std::io::Result<TcpStream> {
     let stream = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
         Ok(Ok(stream)) => stream,
-        Ok(Err(source)) => return Err(UpstreamError::Connect { addr, source }),
-        Err(_) => return Err(UpstreamError::ConnectTimeout(addr)),
+        Ok(Err(e)) => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("connecting to the application at {addr}: {e}"),
+            ));
+        }
+        Err(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("connecting to the application at {addr} timed out after {timeout:?}"),
+            ));
+        }
     };
     // Small requests and responses should not wait for Nagle.
     let _ = stream.set_nodelay(true);

@@ -1,30 +1,21 @@
 //! One HTTP connection pool per endpoint, over the pluggable connector,
 //! and single connections to it for upgrades.
 
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::Uri;
 use http_body_util::combinators::BoxBody;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-use strait_proxy_http::pool::PooledIo;
+use strait_proxy_http::pool::{Connect as PoolConnect, Connecting, Http1Pool, Http2Pool};
 
 use crate::connect::{Connect, EndpointTarget};
 
 /// The body of forwarded requests: buffered (replayable) or streamed.
 pub(crate) type ReqBody = BoxBody<Bytes, hyper::Error>;
 
-/// How long an idle pooled connection is kept.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
-/// Opens connections to one endpoint, whatever URI the pool asks for: the
-/// pool is per endpoint, so the URI only names the authority sent.
+/// Opens connections to one endpoint, for its pools and for requests that
+/// want a connection of their own.
 #[derive(Clone)]
 pub(crate) struct EndpointConnector<C> {
     connect: C,
@@ -32,18 +23,12 @@ pub(crate) struct EndpointConnector<C> {
     timeout: Duration,
 }
 
-impl<C: Connect> tower::Service<Uri> for EndpointConnector<C> {
-    type Response = PooledIo<C::Io>;
-    type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<PooledIo<C::Io>>> + Send>>;
+impl<C: Connect> PoolConnect for EndpointConnector<C> {
+    type Io = C::Io;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _uri: Uri) -> Self::Future {
+    fn connect(&self) -> Connecting<C::Io> {
         let connector = self.clone();
-        Box::pin(async move { connector.open().await.map(PooledIo::new) })
+        Box::pin(async move { connector.open().await })
     }
 }
 
@@ -69,8 +54,8 @@ impl<C: Connect> EndpointConnector<C> {
 /// a request that wants an upgrade goes over a connection of its own,
 /// which no pool holds (the upgrade may take it over).
 pub(crate) struct Pools<C: Connect> {
-    pub(crate) http1: Client<EndpointConnector<C>, ReqBody>,
-    pub(crate) http2: Client<EndpointConnector<C>, ReqBody>,
+    pub(crate) http1: Http1Pool<EndpointConnector<C>, ReqBody>,
+    pub(crate) http2: Http2Pool<EndpointConnector<C>, ReqBody>,
     pub(crate) own: EndpointConnector<C>,
 }
 
@@ -82,14 +67,8 @@ impl<C: Connect> Pools<C> {
             target,
             timeout: connect_timeout,
         };
-        let mut builder = Client::builder(TokioExecutor::new());
-        builder
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new());
-        let http1 = builder.build(connector.clone());
-        builder.http2_only(true);
-        let http2 = builder.build(connector.clone());
+        let http1 = Http1Pool::new(connector.clone(), false);
+        let http2 = Http2Pool::new(connector.clone());
         Pools {
             http1,
             http2,
