@@ -13,8 +13,10 @@ mod guide;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use guide::{Guard, Table, Workspace, assert_rate, eventually, rate, section, signal, text};
+use guide::{Guard, Table, Workspace, assert_rate, eventually, rate, section, text};
 use strait_test_support::net::free_port;
+use strait_test_support::process::find_program;
+use strait_test_support::tool_missing;
 
 /// Held while a `local up` runs: one mesh per machine at a time.
 static ONE_MESH: Mutex<()> = Mutex::new(());
@@ -334,7 +336,10 @@ fn built_by_commands_and_restarted() {
 /// gives the numbers `local up`'s own scrapes give.
 #[test]
 fn prometheus_agrees() {
-    let Some(prometheus) = find_prometheus() else {
+    let Some(prometheus) = find_program("STRAIT_PROMETHEUS", "prometheus") else {
+        tool_missing!(
+            "no prometheus on PATH nor STRAIT_PROMETHEUS (install it, e.g. apt-get install -y prometheus)"
+        );
         return;
     };
     let _mesh = one_mesh();
@@ -478,73 +483,6 @@ fn prometheus_agrees() {
         }
     }
     up.stop();
-}
-
-/// `prometheus` from STRAIT_PROMETHEUS or PATH, else installed with apt
-/// when running as root; `None` after printing why the test is skipped.
-fn find_prometheus() -> Option<std::path::PathBuf> {
-    if let Some(path) = std::env::var_os("STRAIT_PROMETHEUS") {
-        return Some(path.into());
-    }
-    let on_path = || {
-        std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join("prometheus"))
-                .find(|candidate| candidate.is_file())
-        })
-    };
-    if let Some(found) = on_path() {
-        return Some(found);
-    }
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| text(&o.stdout).trim() == "0");
-    if !root {
-        strait_test_support::tool_missing!(
-            "no prometheus on PATH nor STRAIT_PROMETHEUS, and not root to install it"
-        );
-        return None;
-    }
-    let install = std::process::Command::new("apt-get")
-        .args(["install", "-y", "prometheus"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let installed = match install {
-        Ok(child) => {
-            let pid = child.id();
-            let (send, receive) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let _ = send.send(child.wait_with_output());
-            });
-            match receive.recv_timeout(Duration::from_secs(300)) {
-                Ok(Ok(output)) if output.status.success() => Ok(()),
-                Ok(Ok(output)) => Err(text(&output.stderr)),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => {
-                    signal(pid, "KILL");
-                    Err("apt-get install timed out".into())
-                }
-            }
-        }
-        Err(e) => Err(e.to_string()),
-    };
-    match installed.map(|()| on_path()) {
-        Ok(Some(found)) => Some(found),
-        Ok(None) => {
-            strait_test_support::tool_missing!(
-                "apt-get installed prometheus but it is not on PATH"
-            );
-            None
-        }
-        Err(why) => {
-            strait_test_support::tool_missing!("prometheus cannot be installed: {}", why.trim());
-            None
-        }
-    }
 }
 
 /// Scenario 5, hot reload: an authz plugin pushed into the running mesh
