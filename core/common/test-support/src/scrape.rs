@@ -6,7 +6,7 @@
 /// The sum of `family`'s series in `text` whose labels include every one
 /// of `having` (each written as in the text, `client_id="..."`).
 pub fn sum(text: &str, family: &str, having: &[&str]) -> f64 {
-    series(text, family, having).map(|(_, value)| value).sum()
+    series(text, family, having).fold(0.0, |total, (_, value)| total + value)
 }
 
 /// `family`'s series in `text` whose labels include every one of

@@ -49,9 +49,8 @@ use crate::guide::{EVIL, SLOW_COOKER as GOOD};
 /// slow-cooker's proxy after `ok` 200s and `refused` 403s from bb.
 fn client(ok: u32, refused: u32) -> String {
     let labels = "direction=\"outbound\",authority=\"bb-target:8080\",tls=\"true\"";
-    let mut text = format!(
-        "response_total{{{labels},status_code=\"200\",classification=\"success\"}} {ok}\n"
-    );
+    let mut text =
+        format!("response_total{{{labels},status_code=\"200\",classification=\"success\"}} {ok}\n");
     if refused > 0 {
         text.push_str(&format!(
             "response_total{{{labels},status_code=\"403\",classification=\"success\"}} {refused}\n"
@@ -107,12 +106,18 @@ fn a_swap_that_refuses_the_client_briefly_is_reported_from_both_sides() {
         "{failure}"
     );
     assert!(
-        failure.contains("5 refused by the server's proxy (inbound_http_authz_deny_total, plugin version v2)"),
+        failure.contains(
+            "5 refused by the server's proxy (inbound_http_authz_deny_total, plugin version v2)"
+        ),
         "{failure}"
     );
     // What the server's own success rate saw across the same window.
     assert_eq!(
-        sum(&after.server, "response_total", &["classification=\"failure\""]),
+        sum(
+            &after.server,
+            "response_total",
+            &["classification=\"failure\""]
+        ),
         0.0
     );
 }

@@ -65,10 +65,15 @@ impl SwapWatch {
         }
     }
 
+    /// bb's proxy's `/metrics` now.
+    pub fn bb_metrics(&self) -> String {
+        http_get(&self.bb, "/metrics")
+    }
+
     /// The authz plugin version bb's proxy runs now, by its own
     /// `plugin_active_version`.
     pub fn active(&self) -> Option<String> {
-        active_version(&http_get(&self.bb, "/metrics"))
+        active_version(&self.bb_metrics())
     }
 
     /// Waits until bb's proxy runs authz plugin `version` and has admitted
@@ -81,14 +86,13 @@ impl SwapWatch {
             DELIVERY,
             &format!("{what}: {version} active on bb's proxy and deciding"),
             || {
-                let bb = http_get(&self.bb, "/metrics");
+                let bb = self.bb_metrics();
                 let decided = scrape::sum(
                     &bb,
                     "inbound_http_authz_allow_total",
                     &[&client, &admitted_by],
                 );
-                (active_version(&bb).as_deref() == Some(version)
-                    && decided >= DECIDED_AFTER_SWAP)
+                (active_version(&bb).as_deref() == Some(version) && decided >= DECIDED_AFTER_SWAP)
                     .then_some(())
             },
         );
