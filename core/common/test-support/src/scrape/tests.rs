@@ -76,30 +76,27 @@ fn server(good: u32, evil: u32, version: &str) -> String {
     text
 }
 
+/// Both proxies: slow-cooker's answers (`ok` 200s, `refused` 403s), and
+/// bb's refusals of slow-cooker and slow-cooker-evil by plugin `version`.
+fn readings(ok: u32, refused: u32, (good, evil): (u32, u32), version: &str) -> Readings {
+    Readings {
+        client: client(ok, refused),
+        server: server(good, evil, version),
+    }
+}
+
 #[test]
 fn a_client_answered_with_2xx_only_was_served_throughout() {
-    let before = Readings {
-        client: client(100, 0),
-        server: server(0, 100, "v1"),
-    };
+    let before = readings(100, 0, (0, 100), "v1");
     // slow-cooker-evil refused all along does not count against slow-cooker.
-    let after = Readings {
-        client: client(130, 0),
-        server: server(0, 130, "v2"),
-    };
+    let after = readings(130, 0, (0, 130), "v2");
     assert_eq!(served_throughout(&before, &after, GOOD), Ok(30.0));
 }
 
 #[test]
 fn a_swap_that_refuses_the_client_briefly_is_reported_from_both_sides() {
-    let before = Readings {
-        client: client(100, 0),
-        server: server(0, 100, "v1"),
-    };
-    let after = Readings {
-        client: client(125, 5),
-        server: server(5, 130, "v2"),
-    };
+    let before = readings(100, 0, (0, 100), "v1");
+    let after = readings(125, 5, (5, 130), "v2");
     let failure = served_throughout(&before, &after, GOOD).expect_err("5 refused");
     assert!(
         failure.contains("5 answered 403 (success) to bb-target:8080"),
@@ -124,10 +121,7 @@ fn a_swap_that_refuses_the_client_briefly_is_reported_from_both_sides() {
 
 #[test]
 fn an_error_of_the_clients_own_proxy_is_reported() {
-    let before = Readings {
-        client: client(100, 0),
-        server: server(0, 0, "v1"),
-    };
+    let before = readings(100, 0, (0, 0), "v1");
     let mut after = before.clone();
     after.client = client(120, 0)
         + "response_total{direction=\"outbound\",authority=\"bb-target:8080\",status_code=\"502\",classification=\"failure\"} 3\n";
@@ -137,10 +131,7 @@ fn an_error_of_the_clients_own_proxy_is_reported() {
 
 #[test]
 fn no_answer_at_all_is_not_served() {
-    let readings = Readings {
-        client: client(100, 0),
-        server: server(0, 0, "v1"),
-    };
-    let failure = served_throughout(&readings, &readings, GOOD).expect_err("no traffic");
+    let quiet = readings(100, 0, (0, 0), "v1");
+    let failure = served_throughout(&quiet, &quiet, GOOD).expect_err("no traffic");
     assert!(failure.contains("no request answered"), "{failure}");
 }
