@@ -10,13 +10,14 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use strait_api::labels;
 use strait_api::link::{ConditionStatus, Link, LinkSpec};
-use strait_mirror::{MirrorHandle, ServiceMirror};
+use strait_mirror::{MirrorHandle, MirrorMetrics, ServiceMirror};
 use strait_plugin_host::{ExportPlugin, PluginBytes};
 use strait_store::{ClusterStore, MemoryStore};
 use strait_test_support::eventually;
 use strait_test_support::k8s::{meta, namespace};
 use strait_test_support::metrics::exposition;
 use strait_test_support::plugins::{builtin_export, host};
+use strait_test_support::scrape;
 
 fn bb(exported: Option<&str>) -> Service {
     let mut labels = BTreeMap::from([("app".to_string(), "bb".to_string())]);
@@ -81,6 +82,44 @@ fn link(gateway: bool) -> Link {
     Link::new("target", spec).within("linkerd")
 }
 
+/// How many export decisions `metrics` counted as `decision` (a mirror
+/// decides on every remote Service it reconciles, exported or not): what
+/// a test waits for before it looks for what the mirror did not do.
+fn decided(metrics: &MirrorMetrics, decision: &str) -> f64 {
+    scrape::sum(
+        &exposition(|r| metrics.register(r)),
+        "service_mirror_plugin_decisions_total",
+        &[&format!("decision=\"{decision}\"")],
+    )
+}
+
+/// The Link with a remote discovery selector the mirror cannot read: its
+/// supervisor reports it in an `InvalidLink` Event and mirrors nothing.
+fn broken_link() -> Link {
+    let mut broken = link(false);
+    broken.spec.remote_discovery_selector = Some(strait_api::LabelSelector {
+        match_expressions: Some(vec![
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
+                key: "app".into(),
+                operator: "Sometimes".into(),
+                values: None,
+            },
+        ]),
+        ..Default::default()
+    });
+    broken
+}
+
+/// The `InvalidLink` Event the supervisor of Link `target` records.
+async fn invalid_link_event(west: &MemoryStore) -> Option<k8s_openapi::api::core::v1::Event> {
+    west.get::<k8s_openapi::api::core::v1::Event>(
+        "linkerd",
+        "target.invalid-link.strait-service-mirror",
+    )
+    .await
+    .unwrap()
+}
+
 trait Within {
     fn within(self, ns: &str) -> Self;
 }
@@ -116,7 +155,13 @@ async fn clusters(gateway: bool, west_has_namespace: bool) -> Clusters {
 
 impl Clusters {
     async fn start(&self, gateway: bool) -> MirrorHandle {
-        ServiceMirror::new(
+        self.start_counted(gateway).await.0
+    }
+
+    /// A mirror, and the metrics it counts its decisions in.
+    async fn start_counted(&self, gateway: bool) -> (MirrorHandle, MirrorMetrics) {
+        let metrics = MirrorMetrics::default();
+        let handle = ServiceMirror::new(
             self.west.clone(),
             self.east.clone(),
             &link(gateway),
@@ -124,7 +169,9 @@ impl Clusters {
         )
         .await
         .unwrap()
-        .spawn()
+        .with_metrics(metrics.clone())
+        .spawn();
+        (handle, metrics)
     }
 
     async fn mirror(&self) -> Option<Service> {
@@ -151,9 +198,12 @@ impl Clusters {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_discovery_export_appears_with_linkerds_labels_and_no_endpoints() {
     let c = clusters(false, true).await;
-    let mirror = c.start(false).await;
+    let (mirror, metrics) = c.start_counted(false).await;
     c.east.apply(&bb(None), "test").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually("the mirror decided on bb", || async {
+        decided(&metrics, "not-exported") >= 1.0
+    })
+    .await;
     assert!(
         c.mirror().await.is_none(),
         "an unexported Service is not mirrored"
@@ -362,7 +412,7 @@ async fn a_restart_with_nothing_changed_writes_nothing_and_orphans_are_collected
     mirror.stop().await;
 
     let writes = c.west.write_count();
-    let metrics = strait_mirror::MirrorMetrics::default();
+    let metrics = MirrorMetrics::default();
     let restarted = ServiceMirror::new(
         c.west.clone(),
         c.east.clone(),
@@ -378,7 +428,17 @@ async fn a_restart_with_nothing_changed_writes_nothing_and_orphans_are_collected
         exposition(|r| metrics.register(r)).contains(r#"service_mirror_plugin_decisions_total{link="target",decision="gateway",outcome="ok"} 1"#)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A Service exported to nobody, applied after: once the mirror decided
+    // on it, it is done with bb (it reconciles one Service at a time, and
+    // writes the Link's status between them), and it writes nothing for
+    // this one.
+    let mut unexported = bb(None);
+    unexported.metadata.name = Some("marker".into());
+    c.east.apply(&unexported, "kubectl").await.unwrap();
+    eventually("the restarted mirror decided on the marker", || async {
+        decided(&metrics, "not-exported") >= 1.0
+    })
+    .await;
     assert_eq!(
         c.west.write_count(),
         writes,
@@ -446,13 +506,14 @@ async fn a_link_spec_change_restarts_the_mirror_and_a_deleted_link_leaves_mirror
     let c = clusters(false, true).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let clusters = Arc::new(BTreeMap::from([("target".to_string(), c.east.clone())]));
+    let metrics = MirrorMetrics::default();
     let supervisor = tokio::spawn(strait_mirror::supervise_link(
         c.west.clone(),
         "linkerd".to_string(),
         "target".to_string(),
         strait_mirror::connect_embedded(clusters),
         c.plugin.clone(),
-        strait_mirror::MirrorMetrics::default(),
+        metrics.clone(),
         stopped,
     ));
     // A Service exported by a custom label is not mirrored by the default selector...
@@ -464,7 +525,10 @@ async fn a_link_spec_change_restarts_the_mirror_and_a_deleted_link_leaves_mirror
         .unwrap()
         .insert("export-me".into(), "yes".into());
     c.east.apply(&custom, "kubectl").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("the mirror decided on bb", || async {
+        decided(&metrics, "not-exported") >= 1.0
+    })
+    .await;
     assert!(c.mirror().await.is_none());
     // ...until the Link's selector changes, which restarts the mirror.
     let mut changed = link(false);
@@ -481,11 +545,17 @@ async fn a_link_spec_change_restarts_the_mirror_and_a_deleted_link_leaves_mirror
         c.mirror().await.is_some()
     })
     .await;
-    // Deleting the Link stops the mirror but leaves its mirrors.
+    // Deleting the Link stops the mirror but leaves its mirrors. The
+    // supervisor takes Link events in order: once it reported the broken
+    // Link applied after the deletion, it has stopped the mirror, and
+    // nothing runs that could remove the mirror since.
     c.west.delete::<Link>("linkerd", "target").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.west.apply(&broken_link(), "test").await.unwrap();
+    eventually("the broken Link reported after the deletion", || async {
+        invalid_link_event(&c.west).await.is_some()
+    })
+    .await;
     c.east.apply(&bb(None), "kubectl").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         c.mirror().await.is_some(),
         "mirrors stay when the Link goes"
@@ -519,18 +589,7 @@ async fn embedded_clusters_are_reached_by_target_cluster_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_the_mirror_cannot_read_is_reported_once_by_field_until_it_is_fixed() {
     let c = clusters(false, true).await;
-    let mut broken = link(false);
-    broken.spec.remote_discovery_selector = Some(strait_api::LabelSelector {
-        match_expressions: Some(vec![
-            k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
-                key: "app".into(),
-                operator: "Sometimes".into(),
-                values: None,
-            },
-        ]),
-        ..Default::default()
-    });
-    c.west.apply(&broken, "test").await.unwrap();
+    c.west.apply(&broken_link(), "test").await.unwrap();
     c.east
         .apply(&bb(Some("remote-discovery")), "kubectl")
         .await
@@ -546,17 +605,11 @@ async fn a_link_the_mirror_cannot_read_is_reported_once_by_field_until_it_is_fix
         strait_mirror::MirrorMetrics::default(),
         stopped,
     ));
-    let event = || async {
-        c.west
-            .get::<k8s_openapi::api::core::v1::Event>(
-                "linkerd",
-                "target.invalid-link.strait-service-mirror",
-            )
-            .await
-            .unwrap()
-    };
-    eventually("an InvalidLink event", || async { event().await.is_some() }).await;
-    let recorded = event().await.unwrap();
+    eventually("an InvalidLink event", || async {
+        invalid_link_event(&c.west).await.is_some()
+    })
+    .await;
+    let recorded = invalid_link_event(&c.west).await.unwrap();
     assert_eq!(recorded.reason.as_deref(), Some("InvalidLink"));
     assert_eq!(recorded.type_.as_deref(), Some("Warning"));
     assert_eq!(recorded.involved_object.kind.as_deref(), Some("Link"));

@@ -22,6 +22,7 @@ use strait_runtime::credentials::connect_link;
 use strait_runtime::mirror::{LinkMirror, MirrorController, service_mirror};
 use strait_runtime::plugins::{PluginsConfigMap, builtin_export, export_slot};
 use strait_store::{ClusterStore, MemoryStore, StoreError};
+use strait_test_support::poll::eventually_within;
 use support::{eventually, exported, free_addr, get, link, meta, mirrored, namespace};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -139,7 +140,17 @@ async fn the_controller_mirrors_serves_its_metrics_and_releases_its_lease() {
     .await;
 }
 
-/// One replica of `controller-target`, elected with short real durations.
+/// How long a replica's Lease lasts: long enough that a standby leading
+/// well within it ([`HANDOVER`]) can only have found it released.
+const LEASE: Duration = Duration::from_secs(60);
+
+/// How long a standby may take to lead once the leader released the
+/// Lease: a third of [`LEASE`].
+const HANDOVER: Duration = Duration::from_secs(20);
+
+/// One replica of `controller-target`, elected with real durations: a
+/// long lease, and short retries so that a released Lease is taken at
+/// once.
 struct Replica {
     metrics: MirrorMetrics,
     shutdown: watch::Sender<bool>,
@@ -148,8 +159,8 @@ struct Replica {
 
 fn replica(west: &MemoryStore, east: &MemoryStore, name: &str) -> Replica {
     let lease = LeaseConfig {
-        lease_duration: Duration::from_secs(2),
-        renew_deadline: Duration::from_millis(1500),
+        lease_duration: LEASE,
+        renew_deadline: LEASE / 2,
         retry_period: Duration::from_millis(200),
         ..LeaseConfig::for_link("linkerd", "target", name)
     };
@@ -207,23 +218,23 @@ async fn only_the_leader_mirrors_and_a_successor_takes_over_on_shutdown() {
     assert!(!mirrors(&standby), "the standby writes nothing");
 
     // The leader's pod is stopped: it stops mirroring and releases the
-    // Lease; the standby leads well before the lease would have expired,
-    // and mirrors what is exported from then on.
+    // Lease; the standby leads well before the lease would have expired
+    // (within a third of it, so released, not expired), and mirrors what
+    // is exported from then on.
     leader.shutdown.send_replace(true);
     tokio::time::timeout(Duration::from_secs(5), leader.task)
         .await
         .expect("the leader shuts down")
         .expect("cleanly");
-    let handed_over = std::time::Instant::now();
-    eventually("the standby leads", || {
-        let now = leads(&standby);
-        async move { now }
-    })
+    eventually_within(
+        HANDOVER,
+        format!("the standby leading within {HANDOVER:?} of the release, before the {LEASE:?} lease expires"),
+        || {
+            let now = leads(&standby);
+            async move { now }
+        },
+    )
     .await;
-    assert!(
-        handed_over.elapsed() < Duration::from_secs(2),
-        "released, not expired"
-    );
     east.apply(&exported("web"), "kubectl").await.unwrap();
     eventually("web mirrored by the successor", || mirrored(&west, "web")).await;
     assert!(mirrors(&standby));

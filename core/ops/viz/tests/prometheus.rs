@@ -5,11 +5,11 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
 use strait_test_support::net::free_port;
+use strait_test_support::process::find_program;
 use strait_viz::{
     AuthzRow, PodInfo, PodScrapes, Query, ResourceKind, Scrape, StatRow, authz_from_prometheus,
     authz_from_scrapes, parse_metrics, stat_from_prometheus, stat_from_scrapes,
@@ -72,16 +72,6 @@ fn page_at(t: f64) -> String {
     }
     page.push_str("# EOF\n");
     page
-}
-
-fn find_prometheus() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("STRAIT_PROMETHEUS") {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("prometheus"))
-        .find(|candidate| candidate.is_file())
 }
 
 async fn serve_metrics(start: Instant) -> u16 {
@@ -208,7 +198,7 @@ fn assert_authz_rows_match(direct: &[AuthzRow], prom: &[AuthzRow]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_and_scrapes_give_the_same_rows() {
-    let Some(binary) = find_prometheus() else {
+    let Some(binary) = find_program("STRAIT_PROMETHEUS", "prometheus") else {
         strait_test_support::tool_missing!(
             "no prometheus binary on PATH (install it, e.g. apt-get install -y prometheus, or set STRAIT_PROMETHEUS)"
         );

@@ -5,6 +5,7 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use strait_decisions::authz::{ClientTls, Decision, ResourceRef};
 use strait_decisions::cases::{SLOW_COOKER, bb_authz, request};
@@ -12,6 +13,9 @@ use strait_plugin_host::CallOutcome;
 
 const CALLERS: usize = 4;
 const SWAPS: usize = 100;
+/// How long the callers may take to answer a few calls on one version
+/// before the test fails rather than hangs.
+const PATIENCE: Duration = Duration::from_secs(10);
 
 #[test]
 fn swapping_100_times_under_4_callers_fails_no_call() {
@@ -53,12 +57,20 @@ fn swapping_100_times_under_4_callers_fails_no_call() {
         let next = if i % 2 == 0 { &faulty } else { &default };
         let info = plugin.load(next).expect("valid version loads");
         assert_eq!(plugin.active(), info);
-        // Let the callers run on each version for a moment.
-        let seen = by_default.load(Ordering::Relaxed) + by_faulty.load(Ordering::Relaxed);
-        while by_default.load(Ordering::Relaxed) + by_faulty.load(Ordering::Relaxed)
-            < seen + CALLERS as u64
-        {
+        // Let the callers run on each version for a moment. A caller that
+        // stopped saw a wrong answer: it is joined below, with its panic.
+        let answered = || by_default.load(Ordering::Relaxed) + by_faulty.load(Ordering::Relaxed);
+        let (seen, deadline) = (answered(), Instant::now() + PATIENCE);
+        while answered() < seen + CALLERS as u64 && !callers.iter().any(|c| c.is_finished()) {
+            assert!(
+                Instant::now() < deadline,
+                "swap {i}: the callers answered {} calls in {PATIENCE:?}, not {CALLERS}",
+                answered() - seen
+            );
             thread::yield_now();
+        }
+        if callers.iter().any(|c| c.is_finished()) {
+            break;
         }
     }
     stop.store(true, Ordering::Relaxed);

@@ -56,10 +56,18 @@ async fn swapping_the_plugin_under_load_fails_no_request() {
                 .expect("load task")
                 .expect("the re-versioned plugin loads");
         assert_eq!(loaded.label, format!("v{swap}"));
-        // Let requests run on each version.
+        // Let requests run on each version. A client that stopped saw a
+        // wrong answer: it is joined below, with its panic.
         let seen = answered.load(Ordering::Relaxed);
-        while answered.load(Ordering::Relaxed) < seen + 4 {
-            tokio::task::yield_now().await;
+        let stopped = || clients.iter().any(|c| c.is_finished());
+        strait_test_support::eventually_within(
+            PATIENCE,
+            format!("4 requests answered on v{swap}"),
+            async || answered.load(Ordering::Relaxed) >= seen + 4 || stopped(),
+        )
+        .await;
+        if stopped() {
+            break;
         }
     }
     stop.store(true, Ordering::Relaxed);

@@ -4,9 +4,9 @@
 mod support;
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use strait_decisions::authz::ClientTls;
+use strait_test_support::scrape;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -112,13 +112,22 @@ async fn a_policy_change_closes_a_live_connection_it_no_longer_admits() {
         text.lines().any(|l| l == terminated),
         "{terminated}\n{text}"
     );
-    // Both connections are closed and counted so.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let text = proxy.encode();
-    let open = text
-        .lines()
-        .filter(|l| l.starts_with("tcp_open_connections{"))
-        .map(|l| l.rsplit(' ').next().unwrap_or_default().to_string())
-        .collect::<Vec<_>>();
-    assert!(open.iter().all(|v| v == "0"), "{text}");
+    // Both connections are closed and counted so: the series of the
+    // connections exist, and all come down to zero.
+    strait_test_support::eventually_within(
+        PATIENCE,
+        "tcp_open_connections back to 0",
+        async || {
+            let text = proxy.encode();
+            let open: Vec<f64> = scrape::series(&text, "tcp_open_connections", &[])
+                .map(|(_, value)| value)
+                .collect();
+            if !open.is_empty() && open.iter().all(|v| *v == 0.0) {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        },
+    )
+    .await;
 }

@@ -4,26 +4,24 @@
 //!
 //! Every `local up` hands out the same loopback addresses (127.1.0.x) and
 //! ports to its pods, so two at once would collide: the tests below run in
-//! parallel threads but take [`ONE_MESH`] first, which runs them one after
-//! the other, each with its own STRAIT_HOME and directory.
+//! parallel threads but take [`one_mesh`] first, which runs them (and
+//! those of other test binaries) one after the other, each with its own
+//! STRAIT_HOME and directory.
 
 #[path = "support/guide.rs"]
 mod guide;
+#[path = "support/one_mesh.rs"]
+mod one_mesh;
+#[path = "support/swap.rs"]
+mod swap;
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use guide::{Guard, Table, Workspace, assert_rate, eventually, rate, section, signal, text};
+use guide::{Guard, Table, Workspace, assert_rate, eventually, rate, section, text};
 use strait_test_support::net::free_port;
-
-/// Held while a `local up` runs: one mesh per machine at a time.
-static ONE_MESH: Mutex<()> = Mutex::new(());
-
-fn one_mesh() -> MutexGuard<'static, ()> {
-    // A test that failed while holding it leaves nothing running (its
-    // guards stopped their processes), so a poisoned lock is still good.
-    ONE_MESH.lock().unwrap_or_else(|e| e.into_inner())
-}
+use strait_test_support::process::find_program;
+use strait_test_support::tool_missing;
+use swap::SwapWatch;
 
 /// The rate the guide's clients send at.
 const QPS: f64 = 10.0;
@@ -84,7 +82,7 @@ fn assert_other_kinds(ws: &Workspace) {
 /// prints at the end, and `viz stat` from another process while it runs.
 #[test]
 fn guide_final_state() {
-    let _mesh = one_mesh();
+    let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("final", &[]);
     let up = ws.local_up(&["--duration", "40s"]);
 
@@ -130,7 +128,7 @@ fn guide_final_state() {
 /// applied, then the export label removed.
 #[test]
 fn live_changes() {
-    let _mesh = one_mesh();
+    let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("live", &["west/slow-cooker-evil.yaml"]);
     let up = ws.local_up(&[]);
 
@@ -206,7 +204,7 @@ fn live_changes() {
 /// restart.
 #[test]
 fn built_by_commands_and_restarted() {
-    let _mesh = one_mesh();
+    let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("commands", &["west/link.yaml"]);
     ws.edit("east/bb.yaml", EXPORT_LABEL, "");
     let up = ws.local_up(&[]);
@@ -334,10 +332,13 @@ fn built_by_commands_and_restarted() {
 /// gives the numbers `local up`'s own scrapes give.
 #[test]
 fn prometheus_agrees() {
-    let Some(prometheus) = find_prometheus() else {
+    let Some(prometheus) = find_program("STRAIT_PROMETHEUS", "prometheus") else {
+        tool_missing!(
+            "no prometheus on PATH nor STRAIT_PROMETHEUS (install it, e.g. apt-get install -y prometheus)"
+        );
         return;
     };
-    let _mesh = one_mesh();
+    let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("prometheus", &[]);
     let up = ws.local_up(&[]);
 
@@ -480,83 +481,17 @@ fn prometheus_agrees() {
     up.stop();
 }
 
-/// `prometheus` from STRAIT_PROMETHEUS or PATH, else installed with apt
-/// when running as root; `None` after printing why the test is skipped.
-fn find_prometheus() -> Option<std::path::PathBuf> {
-    if let Some(path) = std::env::var_os("STRAIT_PROMETHEUS") {
-        return Some(path.into());
-    }
-    let on_path = || {
-        std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join("prometheus"))
-                .find(|candidate| candidate.is_file())
-        })
-    };
-    if let Some(found) = on_path() {
-        return Some(found);
-    }
-    let root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| text(&o.stdout).trim() == "0");
-    if !root {
-        strait_test_support::tool_missing!(
-            "no prometheus on PATH nor STRAIT_PROMETHEUS, and not root to install it"
-        );
-        return None;
-    }
-    let install = std::process::Command::new("apt-get")
-        .args(["install", "-y", "prometheus"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let installed = match install {
-        Ok(child) => {
-            let pid = child.id();
-            let (send, receive) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let _ = send.send(child.wait_with_output());
-            });
-            match receive.recv_timeout(Duration::from_secs(300)) {
-                Ok(Ok(output)) if output.status.success() => Ok(()),
-                Ok(Ok(output)) => Err(text(&output.stderr)),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => {
-                    signal(pid, "KILL");
-                    Err("apt-get install timed out".into())
-                }
-            }
-        }
-        Err(e) => Err(e.to_string()),
-    };
-    match installed.map(|()| on_path()) {
-        Ok(Some(found)) => Some(found),
-        Ok(None) => {
-            strait_test_support::tool_missing!(
-                "apt-get installed prometheus but it is not on PATH"
-            );
-            None
-        }
-        Err(why) => {
-            strait_test_support::tool_missing!("prometheus cannot be installed: {}", why.trim());
-            None
-        }
-    }
-}
-
 /// Scenario 5, hot reload: an authz plugin pushed into the running mesh
 /// with `strait plugin push` takes over bb's decisions with no failed
 /// request, and a bad one pushed after it changes nothing.
 #[test]
 fn a_pushed_plugin_takes_over_with_no_failed_request() {
-    let _mesh = one_mesh();
+    let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("push", &[]);
     let up = ws.local_up(&[]);
     up.sleep_until(SETTLE);
     assert_bb_serves(&ws, "before the push");
+    let mut watch = SwapWatch::start(&ws);
 
     // The test plugin admits every request as `default/faulty-plugin`.
     let faulty = strait_default_plugins::fixtures::AUTHZ_FAULTY;
@@ -572,24 +507,9 @@ fn a_pushed_plugin_takes_over_with_no_failed_request() {
         "admit-all",
     ]);
     assert!(pushed.contains("authz.wasm pushed"), "{pushed}");
-    eventually(
-        Duration::from_secs(20),
-        "the pushed plugin deciding",
-        || {
-            let authz = ws.viz("east", "authz", "15s", &[]);
-            authz
-                .row("AUTHORIZATION", "default/faulty-plugin")
-                .filter(|r| rate(&r["RPS"]) > 0.0)
-                .map(|_| ())
-        },
-    );
-    // The window holds the swap: every request bb got was answered.
-    let stat = ws.viz("east", "stat", "15s", &[]);
-    let bb = stat.row("NAME", "bb").expect("bb in viz stat");
-    assert_eq!(
-        bb["SUCCESS"], "100.00%",
-        "a request failed across the swap: {bb:?}"
-    );
+    // Delivered once bb's proxy runs it; slow-cooker got a 2xx for every
+    // request across the swap, and bb's proxy refused none of them.
+    watch.assert_delivered("admit-all", "the push");
     let status = ws.ok(&[
         "--context",
         "east",
@@ -641,9 +561,8 @@ fn a_pushed_plugin_takes_over_with_no_failed_request() {
         0.15,
         "admitted by the pushed plugin",
     );
-    let stat = ws.viz("east", "stat", "15s", &[]);
-    let bb = stat.row("NAME", "bb").expect("bb in viz stat");
-    assert_eq!(bb["SUCCESS"], "100.00%", "{bb:?}");
+    assert_eq!(watch.active().as_deref(), Some("admit-all"));
+    watch.assert_served("after the refused pushes");
     up.stop();
 }
 
@@ -654,7 +573,7 @@ fn a_pushed_plugin_takes_over_with_no_failed_request() {
 /// route.
 #[test]
 fn per_route_authorization() {
-    let _mesh = one_mesh();
+    let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("routes", &[]);
     let up = ws.local_up(&[]);
     up.sleep_until(SETTLE);

@@ -5,21 +5,26 @@
 //! past `strait plugin push`, and a plugin that loops, exhausts memory and
 //! traps on chosen requests. Each is refused with a clear message (by the
 //! push, or in the status ConfigMap's annotation) or contained at call time
-//! (the request it was asked about is denied); bb keeps serving slow-cooker
-//! at 100% throughout.
+//! (the request it was asked about is denied, and bb's proxy counts the
+//! call stopped by its limit); slow-cooker is served throughout, as its
+//! own proxy and bb's authorization counters see it.
 
 #[allow(dead_code)]
 #[path = "support/guide.rs"]
 mod guide;
 #[path = "support/one_mesh.rs"]
 mod one_mesh;
+#[path = "support/swap.rs"]
+mod swap;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use guide::{Workspace, assert_rate, eventually, text};
 use strait_default_plugins::fixtures;
+use strait_test_support::scrape;
+use swap::SwapWatch;
 
 /// The rate each of the example's clients sends at.
 const QPS: f64 = 10.0;
@@ -29,14 +34,11 @@ const SETTLE: Duration = Duration::from_secs(22);
 /// annotation of the status ConfigMap beside the plugins ConfigMap.
 const STATUS: &str = "status.strait.io/authz.wasm";
 
-/// bb serves slow-cooker at 100% over the last 15 s, and, when
-/// `evil_refused`, refuses slow-cooker-evil as the guide's policy says.
-fn assert_serving(ws: &Workspace, evil_refused: bool, what: &str) {
-    let stat = ws.viz("east", "stat", "15s", &[]);
-    let bb = stat
-        .row("NAME", "bb")
-        .unwrap_or_else(|| panic!("{what}: no bb in {stat:?}"));
-    assert_eq!(bb["SUCCESS"], "100.00%", "{what}: {bb:?}");
+/// slow-cooker was served throughout since `watch`'s last check, and, when
+/// `evil_refused`, bb refuses slow-cooker-evil as the guide's policy says
+/// (over the last 15 s).
+fn assert_serving(ws: &Workspace, watch: &mut SwapWatch, evil_refused: bool, what: &str) {
+    watch.assert_served(what);
     if !evil_refused {
         return;
     }
@@ -115,10 +117,9 @@ fn padded(bytes: &[u8], size: usize) -> Vec<u8> {
     strait_default_plugins::fixtures::with_custom_section(bytes, "padding", &vec![0x5a; size])
 }
 
-/// The status code and how long `GET PATH` to bb's pod address took, sent
-/// from this process (a client outside the mesh).
-fn get_bb(address: &str, path: &str) -> (String, Duration) {
-    let start = Instant::now();
+/// The status code of `GET PATH` to bb's pod address, sent from this
+/// process (a client outside the mesh).
+fn get_bb(address: &str, path: &str) -> String {
     // From an address of its own: 127.0.0.1 is loopback, which policy
     // always admits without asking the plugin.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -142,14 +143,26 @@ fn get_bb(address: &str, path: &str) -> (String, Duration) {
     .unwrap();
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
-    let response = text(&response);
-    let code = response
+    text(&response)
         .lines()
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
         .unwrap_or("no response")
-        .to_string();
-    (code, start.elapsed())
+        .to_string()
+}
+
+/// How many calls of the `faulty` version bb's proxy counted with
+/// `outcome` from `before` to `after` (its `plugin_calls_total`).
+fn calls(before: &str, after: &str, outcome: &str) -> f64 {
+    let outcome = format!("outcome=\"{outcome}\"");
+    scrape::increases(
+        before,
+        after,
+        "plugin_calls_total",
+        &["plugin=\"authz\"", "version=\"faulty\"", &outcome],
+    )
+    .iter()
+    .fold(0.0, |total, (_, grown)| total + grown)
 }
 
 #[test]
@@ -157,8 +170,12 @@ fn bad_plugins_are_refused_or_contained_while_bb_serves() {
     let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("bad-plugins", &[]);
     let up = ws.local_up(&[]);
+    // Watched from some seconds after slow-cooker's first request.
+    up.sleep_until(SETTLE - Duration::from_secs(7));
+    let mut watch = SwapWatch::start(&ws);
     up.sleep_until(SETTLE);
-    assert_serving(&ws, true, "before any plugin");
+    let built_in = watch.active().expect("bb's proxy runs an authz plugin");
+    assert_serving(&ws, &mut watch, true, "before any plugin");
     let default = std::fs::read(fixtures::AUTHZ_DEFAULT).unwrap();
 
     // Refused by the push itself: nothing reaches the cluster.
@@ -195,6 +212,11 @@ fn bad_plugins_are_refused_or_contained_while_bb_serves() {
     });
     println!("garbage in the ConfigMap: {reported}");
     assert!(reported.contains("is not a Wasm component"), "{reported}");
+    assert_eq!(
+        watch.active(),
+        Some(built_in),
+        "bb's proxy left its plugin for a rejected one"
+    );
 
     // A 10 MB component (the default plugin plus a 10 MB custom section)
     // is accepted, distributed and decides as the default does.
@@ -202,9 +224,9 @@ fn bad_plugins_are_refused_or_contained_while_bb_serves() {
     std::fs::write(&big, padded(&default, 10 << 20)).unwrap();
     let (ok, stdout, stderr) = push(&ws, &big, "big");
     assert!(ok, "{stdout}{stderr}");
-    let reported = eventually(Duration::from_secs(30), "the 10 MB plugin active", || {
-        Some(status(&ws)).filter(|s| s.starts_with("active big"))
-    });
+    watch.assert_delivered("big", "the 10 MB plugin");
+    let reported = status(&ws);
+    assert!(reported.starts_with("active big"), "{reported}");
     println!("10 MB component: {reported}");
     // One too large for the proxies' stream (16 MiB) is refused where it
     // is loaded; the 10 MB one stays active.
@@ -217,8 +239,14 @@ fn bad_plugins_are_refused_or_contained_while_bb_serves() {
     });
     println!("17 MB component: {reported}");
     assert!(reported.contains("still active: big"), "{reported}");
+    assert_eq!(watch.active().as_deref(), Some("big"));
     std::thread::sleep(Duration::from_secs(16));
-    assert_serving(&ws, true, "after the refused and the 10 MB plugins");
+    assert_serving(
+        &ws,
+        &mut watch,
+        true,
+        "after the refused and the 10 MB plugins",
+    );
 
     // Contained at call time: the faulty plugin passes validation (it
     // admits the smoke call) and misbehaves only on chosen paths.
@@ -227,9 +255,7 @@ fn bad_plugins_are_refused_or_contained_while_bb_serves() {
     std::fs::write(&file, &faulty).unwrap();
     let (ok, stdout, stderr) = push(&ws, &file, "faulty");
     assert!(ok, "{stdout}{stderr}");
-    eventually(Duration::from_secs(30), "the faulty plugin active", || {
-        Some(status(&ws)).filter(|s| s.starts_with("active faulty"))
-    });
+    watch.assert_delivered("faulty", "the faulty plugin");
     let bb = ws
         .pods("east")
         .into_iter()
@@ -239,40 +265,50 @@ fn bad_plugins_are_refused_or_contained_while_bb_serves() {
     eventually(
         Duration::from_secs(20),
         "the faulty plugin deciding",
-        || (get_bb(&address, "/").0 == "200").then_some(()),
+        || (get_bb(&address, "/") == "200").then_some(()),
     );
-    // A runaway loop and a memory bomb are stopped and denied with 403.
-    for path in ["/loop", "/grow"] {
+    // A runaway loop, a memory bomb and a trap are each stopped by one of
+    // the host's limits (bb's proxy counts the call under that outcome:
+    // the bomb meets the deadline or the memory cap, whichever comes
+    // first) and denied with 403. The trap's panic message, written to the
+    // plugin's stderr, is captured on the proxy's thread, without a runtime.
+    let stopped_as: [(&str, &[&str]); 3] = [
+        ("/loop", &["timeout"]),
+        ("/grow", &["memory_limit", "timeout"]),
+        ("/trap", &["trap"]),
+    ];
+    for (path, outcomes) in stopped_as {
+        let before = watch.bb_metrics();
         for _ in 0..5 {
-            let (code, took) = get_bb(&address, path);
-            println!("{path}: {code} in {took:?}");
+            let code = get_bb(&address, path);
+            println!("{path}: {code}");
             assert_eq!(code, "403", "{path} was not denied");
-            assert!(took < Duration::from_secs(2), "{path} took {took:?}");
         }
+        let after = watch.bb_metrics();
+        let stopped: Vec<(&str, f64)> = outcomes
+            .iter()
+            .map(|outcome| (*outcome, calls(&before, &after, outcome)))
+            .collect();
+        println!("{path}: stopped as {stopped:?}");
+        let total: f64 = stopped.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, 5.0, "{path}: calls stopped as {outcomes:?}");
     }
-    // A trap is denied with 403 too: the panic message the plugin writes
-    // to its stderr is captured on the proxy's thread, without a runtime.
-    for _ in 0..5 {
-        let (code, took) = get_bb(&address, "/trap");
-        println!("/trap: {code} in {took:?}");
-        assert_eq!(code, "403", "/trap was not denied");
-        assert!(took < Duration::from_secs(2), "/trap took {took:?}");
-    }
-    let (code, _) = get_bb(&address, "/");
-    assert_eq!(code, "200", "the plugin stopped serving after the faults");
+    assert_eq!(
+        get_bb(&address, "/"),
+        "200",
+        "the plugin stopped serving after the faults"
+    );
     std::thread::sleep(Duration::from_secs(16));
     // The fixture admits every other request, slow-cooker-evil's too.
-    assert_serving(&ws, false, "after the faulty calls");
+    assert_serving(&ws, &mut watch, false, "after the faulty calls");
 
     // Back to the default plugin: slow-cooker-evil is refused again.
     let file = ws.root.join("default.wasm");
     std::fs::write(&file, &default).unwrap();
     let (ok, stdout, stderr) = push(&ws, &file, "default-again");
     assert!(ok, "{stdout}{stderr}");
-    eventually(Duration::from_secs(30), "the default plugin active", || {
-        Some(status(&ws)).filter(|s| s.starts_with("active default-again"))
-    });
+    watch.assert_delivered("default-again", "the default plugin again");
     std::thread::sleep(Duration::from_secs(16));
-    assert_serving(&ws, true, "back on the default plugin");
+    assert_serving(&ws, &mut watch, true, "back on the default plugin");
     up.stop();
 }

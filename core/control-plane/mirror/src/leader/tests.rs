@@ -114,6 +114,16 @@ fn candidate(store: &TestStore, identity: &str) -> Leadership {
         .spawn()
 }
 
+/// The Lease's resourceVersion: it changes with every write, renewals
+/// included.
+async fn lease_version(store: &MemoryStore) -> Option<String> {
+    store
+        .get::<Lease>(NS, "service-mirror-write-east")
+        .await
+        .unwrap()
+        .and_then(|l| l.metadata.resource_version)
+}
+
 async fn lease(store: &MemoryStore) -> LeaseSpec {
     store
         .get::<Lease>(NS, "service-mirror-write-east")
@@ -321,6 +331,12 @@ async fn a_leader_that_cannot_write_steps_down_before_anyone_takes_over() {
     assert!(leads_within(&first, Duration::from_secs(1)).await.is_some());
     let second = candidate(&TestStore::new(&memory, false), "pod-b");
     tokio::time::sleep(Duration::from_secs(20)).await;
+    // Writes fail right after a renewal (seen within 10 ms), so the Lease
+    // the other candidate sees expires LEASE_DURATION after `failed`.
+    let renewed = lease_version(&memory).await;
+    while lease_version(&memory).await == renewed {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     broken.fail_writes.store(true, Ordering::SeqCst);
     let failed = Instant::now();
     let mut first_leading = first.watch();
@@ -331,10 +347,16 @@ async fn a_leader_that_cannot_write_steps_down_before_anyone_takes_over() {
         "stepped down {stepped_down:?} after writes began to fail"
     );
     assert!(!second.is_leading(), "nobody else leads yet");
-    let took = leads_within(&second, Duration::from_secs(60))
+    leads_within(&second, Duration::from_secs(60))
         .await
         .expect("the other candidate takes over");
-    assert!(took > Duration::ZERO);
+    // Not before the lease it last saw renewed expired: the old leader
+    // stepped down, but may still be writing as it saw itself leading.
+    let taken_over = failed.elapsed();
+    assert!(
+        taken_over + Duration::from_millis(10) >= LEASE_DURATION,
+        "taken over {taken_over:?} after the last renewal, before the {LEASE_DURATION:?} lease expired"
+    );
     assert!(!first.is_leading());
     // Writes work again: the old leader is a candidate, and does not lead.
     broken.fail_writes.store(false, Ordering::SeqCst);
