@@ -80,6 +80,11 @@ pub struct ProxyMetrics {
     /// `connection_refused_total`: connections refused before they were
     /// served, by `direction` and `reason` (a fixed set: [`Refusal`]).
     pub connection_refused_total: Family<LabelSet, Counter>,
+    /// `outbound_http_errors_total`: requests the outbound side answered
+    /// with an error of its own before any endpoint saw them, by `error`
+    /// (a fixed set: [`HttpError`]), as Linkerd's proxy counts them. They
+    /// are in no `response_total` series: those are per endpoint.
+    pub outbound_http_errors_total: Family<LabelSet, Counter>,
     /// The label sets with values a client chooses, and who holds them.
     tracker: Arc<Tracker>,
 }
@@ -115,6 +120,36 @@ impl Refusal {
     }
 }
 
+/// Why the outbound side answered a request itself, before any endpoint
+/// saw it: a closed set, so the series of `outbound_http_errors_total`
+/// stay few whatever clients send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpError {
+    /// No endpoint was ready within the fail-fast timeout (503).
+    FailFast,
+    /// Policy refused the request: the destination's outbound policy, or a
+    /// gateway's scope (403).
+    Forbidden,
+    /// The request itself was invalid: no authority, a bad
+    /// `l5d-orig-proto`, an unreadable body (400).
+    BadRequest,
+    /// Discovery failed or named nothing (502, 503).
+    Unexpected,
+}
+
+impl HttpError {
+    /// The `error` label: Linkerd's names where Linkerd's proxy has the
+    /// same error.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpError::FailFast => "failfast",
+            HttpError::Forbidden => "forbidden",
+            HttpError::BadRequest => "bad request",
+            HttpError::Unexpected => "unexpected",
+        }
+    }
+}
+
 impl Default for ProxyMetrics {
     fn default() -> Self {
         ProxyMetrics::new()
@@ -144,6 +179,7 @@ impl ProxyMetrics {
             inbound_tcp_authz_deny_total: Family::default(),
             inbound_tcp_authz_terminate_total: Family::default(),
             connection_refused_total: Family::default(),
+            outbound_http_errors_total: Family::default(),
             tracker: Arc::new(Tracker::new(retention)),
         }
     }
@@ -190,6 +226,7 @@ impl ProxyMetrics {
         self.inbound_tcp_authz_deny_total.remove(labels);
         self.inbound_tcp_authz_terminate_total.remove(labels);
         self.connection_refused_total.remove(labels);
+        self.outbound_http_errors_total.remove(labels);
     }
 
     /// Counts one connection refused for `why`.
@@ -199,6 +236,12 @@ impl ProxyMetrics {
             .with("reason", why.as_str())
             .build();
         self.connection_refused_total.get_or_create(&labels).inc();
+    }
+
+    /// Counts one request the outbound side answered itself, for `why`.
+    pub fn outbound_http_error(&self, why: HttpError) {
+        let labels = Labels::new().with("error", why.as_str()).build();
+        self.outbound_http_errors_total.get_or_create(&labels).inc();
     }
 
     /// Registers every family under Linkerd's name (the text encoder adds
@@ -275,6 +318,11 @@ impl ProxyMetrics {
             "connection_refused",
             "Connections refused before they were served: loops through the proxy's own ports, and outbound connections not from the pod",
             self.connection_refused_total.clone(),
+        );
+        registry.register(
+            "outbound_http_errors",
+            "Outbound HTTP requests answered with the proxy's own error before any endpoint saw them",
+            self.outbound_http_errors_total.clone(),
         );
     }
 }

@@ -127,6 +127,24 @@ fn refusals_are_counted_by_direction_and_reason() {
 }
 
 #[test]
+fn outbound_errors_are_counted_by_kind_under_linkerds_name() {
+    let metrics = ProxyMetrics::new();
+    metrics.outbound_http_error(HttpError::FailFast);
+    metrics.outbound_http_error(HttpError::FailFast);
+    metrics.outbound_http_error(HttpError::Forbidden);
+    let out = text(&metrics);
+    assert!(
+        out.contains("outbound_http_errors_total{error=\"failfast\"} 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("outbound_http_errors_total{error=\"forbidden\"} 1"),
+        "{out}"
+    );
+    assert!(!out.contains("error=\"unexpected\""), "{out}");
+}
+
+#[test]
 fn an_authority_label_is_cut_to_the_longest_real_one() {
     let real = format!("{}.example:8080", "a".repeat(240));
     assert_eq!(

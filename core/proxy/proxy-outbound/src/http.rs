@@ -29,12 +29,12 @@ use strait_proxy_metrics::RequestSeries;
 use crate::balance::{Endpoint, InFlight};
 use crate::connect::{Connect, EndpointTarget, Hint};
 use crate::gateway::GatewayScope;
-use crate::outbound::{EndpointExtra, Entry, Shared};
+use crate::outbound::{EndpointExtra, Entry, Shared, Unavailable};
 use client::ReqBody;
 use strait_proxy_http::http_upgrade::{self, PendingUpgrade};
 use strait_proxy_http::pool::ConnectedAt;
 use strait_proxy_http::{L5D_ORIG_PROTO, can_upgrade, downgrade, strip_hop_by_hop, upgrade};
-use strait_proxy_metrics::ProxyMetrics;
+use strait_proxy_metrics::{HttpError, ProxyMetrics};
 
 /// The body of responses: the endpoint's, or the proxy's own error text.
 pub(crate) type RespBody = BoxBody<Bytes, hyper::Error>;
@@ -56,30 +56,35 @@ pub(crate) async fn handle<C: Connect>(
     orig_dst: Option<SocketAddr>,
     gateway: Option<&GatewayScope>,
 ) -> Response<RespBody> {
+    let metrics = &shared.metrics;
     let absolute_form = if request.version() == Version::HTTP_2 {
         match downgrade(&mut request) {
             Ok(orig) => orig.is_some_and(|orig| orig.absolute_form),
-            Err(error) => return error_response(StatusCode::BAD_REQUEST, error.to_string()),
+            Err(error) => return own_error(metrics, HttpError::BadRequest, error.to_string()),
         }
     } else {
         request.uri().scheme().is_some()
     };
     let authority = match request_authority(&request, orig_dst) {
         Ok(authority) => authority,
-        Err(error) => return error_response(StatusCode::BAD_REQUEST, error.to_string()),
+        Err(error) => return own_error(metrics, HttpError::BadRequest, error.to_string()),
     };
     if let Some(refusal) = gateway.and_then(|scope| scope.check(&authority).err()) {
         tracing::debug!(%authority, %refusal, "gateway refused a request");
-        return error_response(StatusCode::FORBIDDEN, refusal.to_string());
+        return own_error(metrics, HttpError::Forbidden, refusal.to_string());
     }
     let entry = shared.entry(&authority);
     if let Err(unavailable) = shared.ready(&authority, &entry).await {
-        let status = match unavailable {
-            crate::outbound::Unavailable::Failed(..) => StatusCode::BAD_GATEWAY,
-            crate::outbound::Unavailable::Refused(..) => StatusCode::FORBIDDEN,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        };
         tracing::debug!(%authority, %unavailable, "no endpoint for a request");
+        let (kind, status) = match unavailable {
+            Unavailable::Refused(..) => (HttpError::Forbidden, StatusCode::FORBIDDEN),
+            Unavailable::Failed(..) => (HttpError::Unexpected, StatusCode::BAD_GATEWAY),
+            Unavailable::NotFound(..) => (HttpError::Unexpected, StatusCode::SERVICE_UNAVAILABLE),
+            Unavailable::NoEndpoints(..) | Unavailable::Pending(..) => {
+                (HttpError::FailFast, StatusCode::SERVICE_UNAVAILABLE)
+            }
+        };
+        metrics.outbound_http_error(kind);
         return error_response(status, unavailable.to_string());
     }
 
@@ -91,8 +96,9 @@ pub(crate) async fn handle<C: Connect>(
     let body = match replayable(body, &parts.headers, shared.config.max_buffered_body).await {
         Ok(body) => body,
         Err(error) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
+            return own_error(
+                metrics,
+                HttpError::BadRequest,
                 format!("reading the request body failed: {error}"),
             );
         }
@@ -112,12 +118,26 @@ pub(crate) async fn handle<C: Connect>(
     };
 
     let Some((result, endpoint)) = send_balanced(shared, &entry, &head, body).await else {
-        return error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
+        return own_error(
+            metrics,
+            HttpError::FailFast,
             format!("{} has no ready endpoints", head.authority),
         );
     };
     respond(&head, &endpoint, result, pending)
+}
+
+/// The outbound side's own answer to a request no endpoint saw, counted
+/// in `outbound_http_errors_total` by `kind` (the endpoints' series count
+/// the rest).
+fn own_error(metrics: &ProxyMetrics, kind: HttpError, message: String) -> Response<RespBody> {
+    metrics.outbound_http_error(kind);
+    let status = match kind {
+        HttpError::BadRequest => StatusCode::BAD_REQUEST,
+        HttpError::Forbidden => StatusCode::FORBIDDEN,
+        HttpError::FailFast | HttpError::Unexpected => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    error_response(status, message)
 }
 
 /// Sends the request to the endpoint the balancer picks, and once more to

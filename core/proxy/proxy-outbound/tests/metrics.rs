@@ -163,3 +163,44 @@ async fn http_metrics_are_exact_with_the_endpoint_labels() {
     assert_eq!(series, 1, "{lines:#?}");
     assert!(!lines.iter().any(|l| l.starts_with("tcp_")), "{lines:#?}");
 }
+
+/// Requests the proxy answers itself never reach an endpoint's
+/// `response_total`: they are counted by kind, as Linkerd's proxy counts
+/// them, so a client's errors are all seen on its own proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_the_proxy_answers_itself_are_counted_by_kind() {
+    let cp = control_plane().await;
+    let b1 = Backend::start("empty-1").await;
+    apply(&cp.store, service("empty", "10.96.0.31", 8080, "http"));
+    apply(
+        &cp.store,
+        pod("empty-1", "empty", "http", b1.addr.port(), true),
+    );
+    apply(
+        &cp.store,
+        slice("empty-slice", "empty", 8080, &["empty-1"], false),
+    );
+    settle(&cp.index, "empty", 8080, 0).await;
+    let proxy = proxy(&cp, None).await;
+
+    let (status, _, body) = get_once(proxy.addr, "bad host").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = get_once(proxy.addr, "nope.mc-demo.svc.cluster.local:8080").await;
+    assert_eq!(status, 503, "{body}");
+    for _ in 0..2 {
+        let (status, _, body) = get_once(proxy.addr, "empty.mc-demo.svc.cluster.local:8080").await;
+        assert_eq!(status, 503, "{body}");
+    }
+
+    let lines = lines(&proxy.metrics);
+    assert_has(
+        &lines,
+        "outbound_http_errors_total{error=\"bad request\"} 1",
+    );
+    assert_has(&lines, "outbound_http_errors_total{error=\"unexpected\"} 1");
+    assert_has(&lines, "outbound_http_errors_total{error=\"failfast\"} 2");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("response_total")),
+        "no endpoint answered, so no endpoint series: {lines:?}"
+    );
+}
