@@ -112,6 +112,9 @@ pub struct SlowCooker {
     /// How often it prints a line of counts and latencies (`-interval`,
     /// 10s by default, as slow_cooker's).
     pub interval: Duration,
+    /// How long one request may take before it counts as failed
+    /// (`-timeout`, 10s by default, as slow_cooker's).
+    pub timeout: Duration,
 }
 
 /// An `http://` URL, split the way the client needs it.
@@ -521,6 +524,7 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
         total_requests: None,
         no_reuse: false,
         interval: Duration::from_secs(10),
+        timeout: Duration::from_secs(10),
     };
     let mut url = None;
     while let Some(arg) = flags.next_arg() {
@@ -546,14 +550,8 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
                             .headers
                             .push((k.trim().to_string(), v.trim().to_string()));
                     }
-                    "interval" => {
-                        cooker.interval = strait_duration::go_duration(value)
-                            .filter(|d| !d.is_zero())
-                            .ok_or_else(|| UnsupportedReason::NotADuration {
-                                flag: name.to_string(),
-                                value: value.to_string(),
-                            })?;
-                    }
+                    "timeout" => cooker.timeout = duration(name, value)?,
+                    "interval" => cooker.interval = duration(name, value)?,
                     other => return Err(UnsupportedReason::SlowCookerFlag(other.to_string())),
                 }
             }
@@ -567,6 +565,16 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
     }
     cooker.url = url.ok_or(UnsupportedReason::NoUrl)?;
     Ok(cooker)
+}
+
+/// A flag's non-zero Go duration (`10s`, `500ms`).
+fn duration(flag: &str, value: &str) -> Result<Duration, UnsupportedReason> {
+    strait_duration::go_duration(value)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| UnsupportedReason::NotADuration {
+            flag: flag.to_string(),
+            value: value.to_string(),
+        })
 }
 
 /// An `http://host[:port][/path]` URL.
