@@ -40,9 +40,13 @@ async fn a_plugin_the_mesh_takes_is_written_under_its_key_with_its_version() {
     let dir = scratch("good");
     let store = store().await;
     let path = file(&dir, "authz.wasm", strait_default_plugins::AUTHZ_DEFAULT);
-    let pushed = push(PluginKind::Authz, &path, Some("v7"), NAMESPACE, async || {
-        Ok(store.clone())
-    })
+    let pushed = push(
+        PluginKind::Authz,
+        &path,
+        Some("v7"),
+        NAMESPACE,
+        async || Ok(store.clone()),
+    )
     .await
     .unwrap();
     assert_eq!(pushed.key, AUTHZ_PLUGIN_KEY);
@@ -69,13 +73,21 @@ async fn a_plugin_the_mesh_refuses_is_not_written_and_the_cluster_not_reached() 
     let dir = scratch("bad");
     let store = store().await;
     let good = file(&dir, "authz.wasm", strait_default_plugins::AUTHZ_DEFAULT);
-    push(PluginKind::Authz, &good, Some("v1"), NAMESPACE, async || {
-        Ok(store.clone())
-    })
+    push(
+        PluginKind::Authz,
+        &good,
+        Some("v1"),
+        NAMESPACE,
+        async || Ok(store.clone()),
+    )
     .await
     .unwrap();
     for (name, bytes, reason) in [
-        ("garbage.wasm", &b"\x13\x37 not a plugin"[..], "is not a Wasm component"),
+        (
+            "garbage.wasm",
+            &b"\x13\x37 not a plugin"[..],
+            "is not a Wasm component",
+        ),
         (
             "export-as-authz.wasm",
             strait_default_plugins::EXPORT_DEFAULT,
@@ -84,15 +96,24 @@ async fn a_plugin_the_mesh_refuses_is_not_written_and_the_cluster_not_reached() 
     ] {
         let path = file(&dir, name, bytes);
         let connected = Cell::new(false);
-        let error = push(PluginKind::Authz, &path, Some("v2"), NAMESPACE, async || {
-            connected.set(true);
-            Ok(store.clone())
-        })
+        let error = push(
+            PluginKind::Authz,
+            &path,
+            Some("v2"),
+            NAMESPACE,
+            async || {
+                connected.set(true);
+                Ok(store.clone())
+            },
+        )
         .await
         .unwrap_err();
         let text = error.to_string();
         assert!(matches!(error, PushError::Refused(_)), "{text}");
-        assert!(text.contains(reason) && text.ends_with("; nothing was pushed"), "{text}");
+        assert!(
+            text.contains(reason) && text.ends_with("; nothing was pushed"),
+            "{text}"
+        );
         assert!(!connected.get(), "{name}: the cluster was reached");
         assert_eq!(
             stored_authz(&store).await.as_deref(),
