@@ -567,6 +567,18 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
     Ok(cooker)
 }
 
+/// The slow_cooker a container with `args` runs, for tests of what it does.
+#[cfg(test)]
+pub(crate) fn slow_cooker_with(args: &[&str]) -> SlowCooker {
+    let container = serde_json::from_value(serde_json::json!({
+        "name": "c", "image": "buoyantio/slow_cooker", "args": args
+    }));
+    match container.map(|c| program_of(&c)) {
+        Ok(Ok(Program::SlowCooker(c))) => c,
+        other => panic!("not a slow_cooker: {other:?}"),
+    }
+}
+
 /// A flag's non-zero Go duration (`10s`, `500ms`).
 fn duration(flag: &str, value: &str) -> Result<Duration, UnsupportedReason> {
     strait_duration::go_duration(value)

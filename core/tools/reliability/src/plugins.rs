@@ -1,10 +1,11 @@
 //! The plugins drill: bad authz plugins pushed into the server's cluster
-//! while the guide's traffic runs. Each goes first through the check
-//! `strait plugin push` runs before it writes anything; those the check
-//! refuses are then also written straight into the plugins ConfigMap, as an
-//! operator with kubectl could, so the control plane's own refusal is
-//! seen: its status annotation (on the status ConfigMap beside the plugins
-//! ConfigMap) and Warning Event, with the last good plugin still deciding. Plugins that pass (a 10 MB one, and the test plugin that
+//! while the guide's traffic runs. Each is pushed by the code `strait plugin
+//! push` runs (`strait_plugin_tools::push`), whose check must refuse the bad
+//! ones with the ConfigMap left as it was; those are then also written
+//! straight into the plugins ConfigMap, as an operator with kubectl could,
+//! so the control plane's own refusal is seen: its status annotation (on
+//! the status ConfigMap beside the plugins ConfigMap) and Warning Event,
+//! with the last good plugin still deciding. Plugins that pass (a 10 MB one, and the test plugin that
 //! loops, exhausts memory or traps on chosen paths) are distributed, and
 //! requests on those paths must be denied quickly while slow-cooker loses
 //! nothing. The default plugin is pushed back at the end.

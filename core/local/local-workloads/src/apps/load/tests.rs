@@ -7,18 +7,11 @@ use tokio::net::TcpListener;
 
 use super::*;
 use crate::apps::{Dial, run_slow_cooker};
-use crate::images::{Program, SlowCooker, program_of};
+use crate::images::SlowCooker;
 use crate::logs::ContainerLog;
 
 fn cooker(args: &[&str]) -> SlowCooker {
-    let container = serde_json::from_value(serde_json::json!({
-        "name": "c", "image": "buoyantio/slow_cooker", "args": args
-    }))
-    .unwrap();
-    match program_of(&container) {
-        Ok(Program::SlowCooker(c)) => c,
-        other => panic!("{other:?}"),
-    }
+    crate::images::slow_cooker_with(args)
 }
 
 /// A server on loopback answering every request of every kept-alive
