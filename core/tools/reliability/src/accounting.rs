@@ -143,11 +143,12 @@ impl Window {
         rate(self.traffic.allowed.sent, self.took)
     }
 
-    /// Whether slow-cooker sent at least [`MIN_RATE_SHARE`] of its rate.
+    /// Whether slow-cooker sent at least [`MIN_RATE_SHARE`] of its rate
+    /// over the window, give or take the one request a window's edges can
+    /// cut off.
     pub fn rate_kept(&self) -> bool {
-        self.allowed_rate == 0
-            || self.took.is_zero()
-            || self.allowed_sent_rate() >= MIN_RATE_SHARE * self.allowed_rate as f64
+        let due = self.allowed_rate as f64 * self.took.as_secs_f64();
+        self.traffic.allowed.sent as f64 + 1.0 >= MIN_RATE_SHARE * due
     }
 
     /// The guide's policy held and nothing was lost: every allowed request

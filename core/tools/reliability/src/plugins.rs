@@ -301,6 +301,7 @@ impl<'a> Drill<'a> {
     async fn refused_by_push(&self, tried: &str, name: &str, bytes: &[u8], reason: &str) -> Row {
         let stored = wire::stored_authz(&self.store);
         let result = self.push_file(name, bytes, "drill-refused").await;
+        tokio::time::sleep(SETTLE).await;
         let unchanged = wire::stored_authz(&self.store) == stored;
         let window = self.ledger.close_drained().await;
         let (happened, refused) = match result {

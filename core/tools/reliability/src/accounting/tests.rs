@@ -197,3 +197,14 @@ async fn a_request_that_hangs_through_a_window_is_counted_in_it_when_it_fails() 
     // And the next window starts where that one ended: nothing counted twice.
     assert_eq!(ledger.close().traffic, Traffic::default());
 }
+
+#[test]
+fn a_window_too_short_for_a_request_keeps_the_rate() {
+    let mut window = clean();
+    window.took = Duration::from_millis(5);
+    window.traffic = Traffic::default();
+    assert!(window.rate_kept());
+    // A second with nothing sent does not.
+    window.took = Duration::from_secs(1);
+    assert!(!window.rate_kept());
+}
