@@ -44,8 +44,9 @@ const WHAT_RUNS: &str = "strait local runs only buoyantio/bb (as `terminus \
 pub enum Program {
     /// bb's `terminus`: an HTTP/1.1 server.
     Terminus(Terminus),
-    /// slow_cooker: an HTTP/1.1 load generator.
-    SlowCooker(SlowCooker),
+    /// slow_cooker: an HTTP/1.1 load generator (boxed: its flags make it
+    /// the largest program by far).
+    SlowCooker(Box<SlowCooker>),
     /// jmalloc/echo-server: echoes HTTP requests and WebSocket messages.
     EchoServer(EchoServer),
     /// The proxy as a multicluster gateway: the Pod runs a strait proxy in
@@ -176,7 +177,7 @@ pub fn program_of(container: &Container) -> Result<Program, UnsupportedImage> {
         SLOW_COOKER => {
             let argv: Vec<String> = command.iter().chain(&args).cloned().collect();
             slow_cooker_argv(&argv, command.is_empty())
-                .map(Program::SlowCooker)
+                .map(|cooker| Program::SlowCooker(Box::new(cooker)))
                 .map_err(unsupported)
         }
         ECHO_SERVER => echo_server(container, &command, &args)
@@ -574,7 +575,7 @@ pub(crate) fn slow_cooker_with(args: &[&str]) -> SlowCooker {
         "name": "c", "image": "buoyantio/slow_cooker", "args": args
     }));
     match container.map(|c| program_of(&c)) {
-        Ok(Ok(Program::SlowCooker(c))) => c,
+        Ok(Ok(Program::SlowCooker(c))) => *c,
         other => panic!("not a slow_cooker: {other:?}"),
     }
 }
