@@ -4,11 +4,12 @@
 
 mod bb;
 mod echo;
+mod load;
 mod report;
 mod resolve;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,15 +23,15 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::images::{SlowCooker, Terminus};
 use crate::logs::ContainerLog;
+use load::{Counts, Ending, Ticks};
 use report::{Outcome, Report};
 
 pub(crate) use echo::serve_echo;
+pub use load::{LoadCounts, LoadTotals};
 pub(crate) use resolve::{Dial, DialError};
 
 /// How long a connection attempt may take before the request counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A task stopped when this is dropped: what ties an app's tasks to its Pod.
 #[derive(Debug)]
@@ -118,52 +119,6 @@ async fn serve_connection(
     }
 }
 
-/// What slow_cooker has sent so far.
-#[derive(Debug, Default)]
-pub(crate) struct Counts {
-    pub(crate) good: AtomicU64,
-    pub(crate) bad: AtomicU64,
-    pub(crate) failing: AtomicBool,
-    /// Why the last failed request failed.
-    pub(crate) last_failure: Mutex<Option<String>>,
-}
-
-/// A load generator's running totals, read while it runs: what a fault
-/// drill counts to say how many requests a fault cost, to the request.
-#[derive(Clone, Debug, Default)]
-pub struct LoadCounts(Arc<Counts>);
-
-impl LoadCounts {
-    /// Requests answered with a 2xx status.
-    pub fn succeeded(&self) -> u64 {
-        self.0.good.load(Ordering::Relaxed)
-    }
-
-    /// Requests that failed: a non-2xx status, a connection error or a
-    /// timeout.
-    pub fn failed(&self) -> u64 {
-        self.0.bad.load(Ordering::Relaxed)
-    }
-
-    /// Why the most recent failed request failed, if any has.
-    pub fn last_failure(&self) -> Option<String> {
-        self.0
-            .last_failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
-
-impl PartialEq for LoadCounts {
-    /// The same generator's totals, not equal numbers.
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for LoadCounts {}
-
 /// One kept-alive connection and the task driving it.
 struct Connection {
     sender: SendRequest<Empty<Bytes>>,
@@ -197,6 +152,10 @@ pub(crate) fn run_slow_cooker(
 ) -> (Task, LoadCounts) {
     let counts = LoadCounts::default();
     let shared = counts.0.clone();
+    shared.schedule(
+        u64::from(cooker.qps) * u64::from(cooker.concurrency),
+        cooker.timeout,
+    );
     let task = tokio::spawn(async move {
         tokio::time::sleep(cooker.start_delay).await;
         tracing::info!(
@@ -262,10 +221,19 @@ async fn report_until_done(
 async fn work(worker: Arc<Worker>) {
     let period = Duration::from_secs_f64(1.0 / f64::from(worker.cooker.qps.max(1)));
     let mut ticker = tokio::time::interval(period);
+    // Open loop without bursts: a tick whose time passed while the worker
+    // could not run is skipped, and counted as not sent.
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut ticks = Ticks::new(ticker.tick().await, period);
     let mut requests = JoinSet::new();
+    let mut due = None;
     loop {
-        ticker.tick().await;
+        if let Some(at) = due {
+            let missed = ticks.missed_before(at);
+            if missed > 0 {
+                worker.counts.not_sent(missed);
+            }
+        }
         while requests.try_join_next().is_some() {}
         if let Some(total) = worker.cooker.total_requests
             && worker.sent.fetch_add(1, Ordering::Relaxed) >= total
@@ -273,36 +241,39 @@ async fn work(worker: Arc<Worker>) {
             while requests.join_next().await.is_some() {}
             return;
         }
-        requests.spawn(one_request(worker.clone()));
+        let sequence = worker.counts.sent();
+        requests.spawn(one_request(worker.clone(), sequence));
+        due = Some(ticker.tick().await);
     }
 }
 
-async fn one_request(worker: Arc<Worker>) {
-    let outcome = tokio::time::timeout(REQUEST_TIMEOUT, send(&worker)).await;
-    let counts = &worker.counts;
-    let answered = match outcome {
+async fn one_request(worker: Arc<Worker>, sequence: u64) {
+    let outcome = tokio::time::timeout(worker.cooker.timeout, send(&worker)).await;
+    let (status, latency) = match outcome {
         Ok(Ok(answered)) => answered,
-        Ok(Err(why)) => return no_answer(&worker, &why.to_string()),
-        Err(_) => return no_answer(&worker, "timed out"),
+        Ok(Err(why)) => {
+            return no_answer(&worker, sequence, Ending::ConnectionError, &why.to_string());
+        }
+        Err(_) => return no_answer(&worker, sequence, Ending::Timeout, "timed out"),
     };
-    let (status, latency) = answered;
     worker.report.record(Outcome::Answered {
         status: status.as_u16(),
         latency,
     });
-    if status.is_success() {
-        counts.good.fetch_add(1, Ordering::Relaxed);
-        if counts.failing.swap(false, Ordering::Relaxed) {
-            tracing::info!(pod = %worker.pod, "slow_cooker requests succeed again");
-        }
-    } else {
-        fail(&worker, &RequestError::Status(status).to_string());
+    let why = RequestError::Status(status).to_string();
+    if worker
+        .counts
+        .ended(sequence, Ending::Status(status), Some(&why))
+    {
+        failing(&worker, &why);
+    } else if worker.counts.failing.swap(false, Ordering::Relaxed) {
+        tracing::info!(pod = %worker.pod, "slow_cooker requests succeed again");
     }
 }
 
 /// A request that got no answer: counted failed, and printed as Go's HTTP
 /// client words its error (`Get "http://…": …`), as slow_cooker prints it.
-fn no_answer(worker: &Worker, why: &str) {
+fn no_answer(worker: &Worker, sequence: u64, ending: Ending, why: &str) {
     worker.report.record(Outcome::Failed);
     let method = &worker.cooker.method;
     let op = match method.split_at_checked(1) {
@@ -312,16 +283,11 @@ fn no_answer(worker: &Worker, why: &str) {
     worker
         .log
         .write(&format!("{op} {:?}: {why}", worker.cooker.url.text));
-    fail(worker, why);
+    worker.counts.ended(sequence, ending, Some(why));
+    failing(worker, why);
 }
 
-fn fail(worker: &Worker, why: &str) {
-    worker.counts.bad.fetch_add(1, Ordering::Relaxed);
-    *worker
-        .counts
-        .last_failure
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner) = Some(why.to_string());
+fn failing(worker: &Worker, why: &str) {
     if !worker.counts.failing.swap(true, Ordering::Relaxed) {
         tracing::warn!(pod = %worker.pod, url = %worker.cooker.url.authority, "slow_cooker requests fail: {why}");
     } else {

@@ -44,8 +44,9 @@ const WHAT_RUNS: &str = "strait local runs only buoyantio/bb (as `terminus \
 pub enum Program {
     /// bb's `terminus`: an HTTP/1.1 server.
     Terminus(Terminus),
-    /// slow_cooker: an HTTP/1.1 load generator.
-    SlowCooker(SlowCooker),
+    /// slow_cooker: an HTTP/1.1 load generator (boxed: its flags make it
+    /// the largest program by far).
+    SlowCooker(Box<SlowCooker>),
     /// jmalloc/echo-server: echoes HTTP requests and WebSocket messages.
     EchoServer(EchoServer),
     /// The proxy as a multicluster gateway: the Pod runs a strait proxy in
@@ -112,6 +113,9 @@ pub struct SlowCooker {
     /// How often it prints a line of counts and latencies (`-interval`,
     /// 10s by default, as slow_cooker's).
     pub interval: Duration,
+    /// How long one request may take before it counts as failed
+    /// (`-timeout`, 10s by default, as slow_cooker's).
+    pub timeout: Duration,
 }
 
 /// An `http://` URL, split the way the client needs it.
@@ -173,7 +177,7 @@ pub fn program_of(container: &Container) -> Result<Program, UnsupportedImage> {
         SLOW_COOKER => {
             let argv: Vec<String> = command.iter().chain(&args).cloned().collect();
             slow_cooker_argv(&argv, command.is_empty())
-                .map(Program::SlowCooker)
+                .map(|cooker| Program::SlowCooker(Box::new(cooker)))
                 .map_err(unsupported)
         }
         ECHO_SERVER => echo_server(container, &command, &args)
@@ -521,6 +525,7 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
         total_requests: None,
         no_reuse: false,
         interval: Duration::from_secs(10),
+        timeout: Duration::from_secs(10),
     };
     let mut url = None;
     while let Some(arg) = flags.next_arg() {
@@ -546,14 +551,8 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
                             .headers
                             .push((k.trim().to_string(), v.trim().to_string()));
                     }
-                    "interval" => {
-                        cooker.interval = strait_duration::go_duration(value)
-                            .filter(|d| !d.is_zero())
-                            .ok_or_else(|| UnsupportedReason::NotADuration {
-                                flag: name.to_string(),
-                                value: value.to_string(),
-                            })?;
-                    }
+                    "timeout" => cooker.timeout = duration(name, value)?,
+                    "interval" => cooker.interval = duration(name, value)?,
                     other => return Err(UnsupportedReason::SlowCookerFlag(other.to_string())),
                 }
             }
@@ -567,6 +566,28 @@ fn slow_cooker(args: &[String], start_delay: Duration) -> Result<SlowCooker, Uns
     }
     cooker.url = url.ok_or(UnsupportedReason::NoUrl)?;
     Ok(cooker)
+}
+
+/// The slow_cooker a container with `args` runs, for tests of what it does.
+#[cfg(test)]
+pub(crate) fn slow_cooker_with(args: &[&str]) -> SlowCooker {
+    let container = serde_json::from_value(serde_json::json!({
+        "name": "c", "image": "buoyantio/slow_cooker", "args": args
+    }));
+    match container.map(|c| program_of(&c)) {
+        Ok(Ok(Program::SlowCooker(c))) => *c,
+        other => panic!("not a slow_cooker: {other:?}"),
+    }
+}
+
+/// A flag's non-zero Go duration (`10s`, `500ms`).
+fn duration(flag: &str, value: &str) -> Result<Duration, UnsupportedReason> {
+    strait_duration::go_duration(value)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| UnsupportedReason::NotADuration {
+            flag: flag.to_string(),
+            value: value.to_string(),
+        })
 }
 
 /// An `http://host[:port][/path]` URL.

@@ -655,7 +655,7 @@ fn start_clients(cluster: &ClusterRuntime, table: &PodTable, launch: &Launch) ->
             };
             let log = log_of(launch, container);
             let (task, counts) =
-                apps::run_slow_cooker(cooker.clone(), dial, ip, format!("{ns}/{name}"), log);
+                apps::run_slow_cooker((**cooker).clone(), dial, ip, format!("{ns}/{name}"), log);
             lock(table).update(&launch.key, &launch.uid, |view| view.load = Some(counts));
             apps.push(task);
         }

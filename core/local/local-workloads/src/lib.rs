@@ -44,7 +44,7 @@ use strait_identity::EmbeddedTokens;
 use strait_store::MemoryStore;
 use tokio::task::JoinHandle;
 
-pub use apps::LoadCounts;
+pub use apps::{LoadCounts, LoadTotals};
 pub use images::{
     EchoServer, Program, SlowCooker, Terminus, UnsupportedImage, UnsupportedReason, Url, program_of,
 };

@@ -10,6 +10,8 @@
 //!   file, through the plugin host the mesh runs.
 //! - [`configmap`]: the plugins ConfigMap the control plane follows, whole
 //!   or with one plugin pushed into the one a cluster has.
+//! - [`push`]: one plugin checked, then written into a cluster's plugins
+//!   ConfigMap (`strait plugin push`, and the reliability drills' pushes).
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,7 @@ use strait_plugin_host::{
 pub mod build;
 pub mod cases;
 pub mod configmap;
+pub mod push;
 pub mod scaffold;
 
 /// Why a plugin tool did not do what was asked, naming the file, the

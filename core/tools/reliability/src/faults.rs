@@ -3,13 +3,12 @@
 //! ConfigMap, a Link deleted and re-created, a Link's remote API cut,
 //! a controller restarted.
 
-use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use strait_api::link::Link;
-use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, PLUGINS_CONFIG_MAP, PLUGINS_STATUS_CONFIG_MAP};
+use strait_mesh::names::{CONTROL_PLANE_NAMESPACE, PLUGINS_STATUS_CONFIG_MAP};
 use strait_store::ClusterStore;
 
 use crate::mesh::{CLIENT_CLUSTER, DrillMesh, NAMESPACE, SERVER_CLUSTER};
@@ -17,8 +16,6 @@ use crate::mesh::{CLIENT_CLUSTER, DrillMesh, NAMESPACE, SERVER_CLUSTER};
 /// The plugins ConfigMap and its authz key, as `strait plugin push` writes
 /// them.
 const PLUGINS_NAMESPACE: &str = CONTROL_PLANE_NAMESPACE;
-const AUTHZ_KEY: &str = "authz.wasm";
-const VERSION_ANNOTATION: &str = "strait.io/plugin-version";
 const STATUS_ANNOTATION: &str = "status.strait.io/authz.wasm";
 /// The guide's Link in the client cluster, and its mirror of bb.
 pub use strait_mesh::names::LINK_NAMESPACE;
@@ -39,7 +36,8 @@ pub fn default_authz_plugin(version: &str) -> Vec<u8> {
 }
 
 /// Writes `bytes` as the authz plugin of `cluster`'s plugins ConfigMap with
-/// `version`, as `strait plugin push --kind authz --plugin-version` does.
+/// `version`, as `strait plugin push --kind authz --plugin-version` writes
+/// it (the check before it left out: these are the default plugin).
 pub async fn push_authz(
     mesh: &DrillMesh,
     cluster: &str,
@@ -47,28 +45,15 @@ pub async fn push_authz(
     version: &str,
 ) -> Result<(), String> {
     let cluster = mesh.cluster(cluster)?;
-    let config_map = ConfigMap {
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-            name: Some(PLUGINS_CONFIG_MAP.into()),
-            namespace: Some(PLUGINS_NAMESPACE.into()),
-            annotations: Some(BTreeMap::from([(
-                VERSION_ANNOTATION.to_string(),
-                version.to_string(),
-            )])),
-            ..Default::default()
-        },
-        binary_data: Some(BTreeMap::from([(
-            AUTHZ_KEY.to_string(),
-            ByteString(bytes.to_vec()),
-        )])),
-        ..Default::default()
-    };
-    cluster
-        .store()
-        .apply(&config_map, "strait-plugin-push")
-        .await
-        .map(drop)
-        .map_err(|e| format!("pushing authz plugin {version}: {e}"))
+    strait_plugin_tools::push::write(
+        cluster.store(),
+        PLUGINS_NAMESPACE,
+        strait_plugin_host::PluginKind::Authz,
+        bytes,
+        Some(version),
+    )
+    .await
+    .map_err(|e| format!("pushing authz plugin {version}: {e}"))
 }
 
 /// The control plane's report on the authz plugin of `cluster`
@@ -110,6 +95,101 @@ pub async fn wait_active(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// bb's proxy's admin address in the server cluster, where its metrics
+/// are served.
+pub fn bb_admin(mesh: &DrillMesh) -> Result<SocketAddr, String> {
+    mesh.cluster(SERVER_CLUSTER)?
+        .pods()
+        .into_iter()
+        .find(|p| p.namespace == NAMESPACE && p.deployment.as_deref() == Some("bb"))
+        .and_then(|p| p.proxy_admin)
+        .ok_or_else(|| format!("no bb pod with a proxy in {SERVER_CLUSTER}"))
+}
+
+/// Waits up to `timeout` for bb's proxy to report `version` as its active
+/// authz plugin: a push is delivered only once the proxy that decides bb's
+/// requests runs it. The metric line, or why not.
+pub async fn wait_active_in_bb(
+    mesh: &DrillMesh,
+    version: &str,
+    timeout: Duration,
+) -> Result<String, String> {
+    wait_active_in_proxy(bb_admin(mesh)?, version, timeout).await
+}
+
+/// Waits up to `timeout` for the proxy whose admin endpoint is `admin` to
+/// report `version` as its active authz plugin (`plugin_active_version`);
+/// the metric line, or what it reported instead.
+pub async fn wait_active_in_proxy(
+    admin: SocketAddr,
+    version: &str,
+    timeout: Duration,
+) -> Result<String, String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let metrics = proxy_metrics(admin).await;
+        if let Ok(text) = &metrics
+            && let Some(line) = active_authz_line(text, version)
+        {
+            return Ok(format!("`{line}`"));
+        }
+        if tokio::time::Instant::now() > deadline {
+            let seen = match metrics {
+                Ok(text) => active_authz_versions(&text).join(", "),
+                Err(error) => error,
+            };
+            return Err(format!(
+                "authz plugin {version} not active in bb's proxy after {timeout:?} (active: {})",
+                if seen.is_empty() { "none" } else { &seen }
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The metrics text of the proxy whose admin endpoint is `admin`.
+pub async fn proxy_metrics(admin: SocketAddr) -> Result<String, String> {
+    let answer =
+        crate::plugins::wire::get(None, admin, "proxy-admin", "/metrics", METRICS_TIMEOUT).await?;
+    if answer.code == 200 {
+        Ok(answer.body)
+    } else {
+        Err(format!("/metrics answered {}", answer.status_line))
+    }
+}
+
+/// How long a proxy's metrics may take to read.
+const METRICS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The `plugin_active_version` line saying authz plugin `version` is
+/// active, if the metrics have it.
+pub fn active_authz_line<'m>(metrics: &'m str, version: &str) -> Option<&'m str> {
+    let wanted = format!("version=\"{version}\"");
+    metrics
+        .lines()
+        .map(str::trim)
+        .find(|l| is_active_authz(l) && l.contains(&wanted))
+}
+
+/// The authz versions the metrics report active.
+fn active_authz_versions(metrics: &str) -> Vec<String> {
+    metrics
+        .lines()
+        .map(str::trim)
+        .filter(|l| is_active_authz(l))
+        .filter_map(|l| {
+            let (_, rest) = l.split_once("version=\"")?;
+            Some(rest.split('"').next()?.to_string())
+        })
+        .collect()
+}
+
+fn is_active_authz(line: &str) -> bool {
+    line.starts_with("plugin_active_version")
+        && line.contains("plugin=\"authz\"")
+        && line.ends_with(" 1")
 }
 
 /// Deletes the guide's Link in the client cluster and applies it again
@@ -227,3 +307,6 @@ pub async fn client_has_service(mesh: &DrillMesh, name: &str) -> bool {
         Ok(Some(_))
     )
 }
+
+#[cfg(test)]
+mod tests;

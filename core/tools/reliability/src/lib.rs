@@ -3,6 +3,7 @@
 //! what was tried, what happened and what was lost; `strait-reliability`
 //! runs them and prints the table.
 
+pub mod accounting;
 pub mod faults;
 pub mod fuzz;
 pub mod mesh;
@@ -14,5 +15,6 @@ pub mod resources;
 pub mod security;
 pub mod soak;
 
-pub use mesh::{DrillMesh, Load, Traffic};
+pub use accounting::{Denied, Ledger, Traffic, Window};
+pub use mesh::{DrillMesh, Load};
 pub use report::{Outcome, Report, Row};

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use strait_local::{LocalCluster, LocalMesh, UpOptions};
 use strait_local_workloads::LoadCounts;
 
+pub use crate::accounting::Traffic;
+
 /// The namespace of the guide's workloads.
 pub const NAMESPACE: &str = "mc-demo";
 /// The client the guide's policy admits.
@@ -35,56 +37,6 @@ pub struct DrillMesh {
     mesh: Option<LocalMesh>,
     root: PathBuf,
     dir: PathBuf,
-}
-
-/// Totals of both clients at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Traffic {
-    /// slow-cooker's 2xx answers.
-    pub allowed_ok: u64,
-    /// slow-cooker's failures: every one is a lost request.
-    pub allowed_failed: u64,
-    /// slow-cooker-evil's 2xx answers: every one is a breach.
-    pub denied_admitted: u64,
-    /// slow-cooker-evil's refusals (403), as required.
-    pub denied_refused: u64,
-}
-
-impl Traffic {
-    /// What happened between `earlier` and this.
-    pub fn since(&self, earlier: &Traffic) -> Traffic {
-        Traffic {
-            allowed_ok: self.allowed_ok.saturating_sub(earlier.allowed_ok),
-            allowed_failed: self.allowed_failed.saturating_sub(earlier.allowed_failed),
-            denied_admitted: self.denied_admitted.saturating_sub(earlier.denied_admitted),
-            denied_refused: self.denied_refused.saturating_sub(earlier.denied_refused),
-        }
-    }
-
-    /// No admitted request failed and no refused one was admitted.
-    pub fn lossless(&self) -> bool {
-        self.allowed_failed == 0 && self.denied_admitted == 0
-    }
-
-    /// `N failed allowed, M admitted denied` or `nothing`.
-    pub fn lost(&self) -> String {
-        if self.lossless() {
-            "nothing".into()
-        } else {
-            format!(
-                "{} failed allowed requests, {} admitted denied requests",
-                self.allowed_failed, self.denied_admitted
-            )
-        }
-    }
-
-    /// `N allowed requests answered, M denied requests refused`.
-    pub fn served(&self) -> String {
-        format!(
-            "{} allowed requests answered 2xx, {} denied requests refused",
-            self.allowed_ok, self.denied_refused
-        )
-    }
 }
 
 impl DrillMesh {
@@ -152,14 +104,34 @@ impl DrillMesh {
 
     /// Both clients' totals now.
     pub fn traffic(&self) -> Traffic {
-        let allowed = self.load_of(ALLOWED_CLIENT);
-        let denied = self.load_of(DENIED_CLIENT);
+        let totals = |load: Option<LoadCounts>| load.map(|l| l.totals()).unwrap_or_default();
         Traffic {
-            allowed_ok: allowed.as_ref().map_or(0, LoadCounts::succeeded),
-            allowed_failed: allowed.as_ref().map_or(0, LoadCounts::failed),
-            denied_admitted: denied.as_ref().map_or(0, LoadCounts::succeeded),
-            denied_refused: denied.as_ref().map_or(0, LoadCounts::failed),
+            allowed: totals(self.load_of(ALLOWED_CLIENT)),
+            denied: totals(self.load_of(DENIED_CLIENT)),
         }
+    }
+
+    /// The requests a second each client is configured to send
+    /// (slow-cooker's, slow-cooker-evil's).
+    pub fn rates(&self) -> (u64, u64) {
+        let rate = |name| self.load_of(name).map_or(0, |l| l.rate());
+        (rate(ALLOWED_CLIENT), rate(DENIED_CLIENT))
+    }
+
+    /// The longer of the two clients' request timeouts: how long after a
+    /// request was sent its ending is known.
+    pub fn client_timeout(&self) -> Duration {
+        [ALLOWED_CLIENT, DENIED_CLIENT]
+            .into_iter()
+            .filter_map(|name| self.load_of(name).map(|l| l.timeout()))
+            .max()
+            .unwrap_or(Duration::from_secs(10))
+    }
+
+    /// Whether every request both clients had sent at `mark` has ended.
+    pub fn ended_before(&self, mark: &Traffic) -> bool {
+        let ended = |name, sent| self.load_of(name).is_none_or(|l| l.ended_before(sent));
+        ended(ALLOWED_CLIENT, mark.allowed.sent) && ended(DENIED_CLIENT, mark.denied.sent)
     }
 
     /// Why slow-cooker's last failed request failed.
@@ -167,26 +139,55 @@ impl DrillMesh {
         self.load_of(ALLOWED_CLIENT)?.last_failure()
     }
 
+    /// Why slow-cooker-evil's last request answered neither 2xx nor 403
+    /// was not.
+    pub fn last_denied_error(&self) -> Option<String> {
+        self.load_of(DENIED_CLIENT)?.last_error()
+    }
+
+    /// Why the window's losses happened, as far as the clients know: the
+    /// last failure of each client that lost requests in it, or nothing.
+    pub fn why(&self, window: &crate::accounting::Window) -> String {
+        let mut causes = Vec::new();
+        if window.allowed_failed() > 0
+            && let Some(why) = self.last_allowed_failure()
+        {
+            causes.push(format!("{ALLOWED_CLIENT}'s last failure: {why}"));
+        }
+        if window.traffic.denied.other() > 0
+            && let Some(why) = self.last_denied_error()
+        {
+            causes.push(format!("{DENIED_CLIENT}'s last error: {why}"));
+        }
+        causes.join("; ")
+    }
+
     /// Waits `window` and returns the traffic of that window.
-    pub async fn observe(&self, window: Duration) -> Traffic {
-        let before = self.traffic();
+    pub async fn observe(&self, window: Duration) -> crate::accounting::Window {
+        let ledger = crate::accounting::Ledger::open(self);
         tokio::time::sleep(window).await;
-        self.traffic().since(&before)
+        ledger.close()
     }
 
     /// Waits until both clients have sent and slow-cooker has had a full
-    /// second with no failure: the mesh is converged and a drill can start
-    /// counting.
+    /// second of nothing but 2xx, slow-cooker-evil of nothing but 403: the
+    /// mesh is converged and a drill can start counting.
     pub async fn wait_flowing(&self, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         loop {
             let second = self.observe(Duration::from_secs(1)).await;
-            if second.allowed_ok > 0 && second.allowed_failed == 0 && second.denied_refused > 0 {
+            let (allowed, denied) = (&second.traffic.allowed, &second.traffic.denied);
+            if allowed.ok > 0
+                && allowed.ok == allowed.ended()
+                && denied.forbidden > 0
+                && denied.forbidden == denied.ended()
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "the guide's traffic did not settle within {timeout:?}: last second {second:?}, last failure {:?}",
+                    "the guide's traffic did not settle within {timeout:?}: last second {}, last failure {:?}",
+                    second.counts(),
                     self.last_allowed_failure()
                 ));
             }

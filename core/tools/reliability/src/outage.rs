@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::Service;
 use strait_store::ClusterStore;
 use tokio::time::Instant;
 
+use crate::accounting::{Denied, Ledger};
 use crate::faults::{self, MIRROR};
 use crate::mesh::{DrillMesh, NAMESPACE, SERVER_CLUSTER};
 use crate::report::Row;
@@ -41,7 +42,7 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
         }
     };
     let mirror_uid = faults::client_service_uid(mesh, MIRROR).await;
-    let before = mesh.traffic();
+    let ledger = Ledger::open(mesh);
     switch.cut();
     let cut_at = Instant::now();
     let mut mirror_missing = 0u32;
@@ -61,14 +62,14 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
             }
         }
     }
-    let during = mesh.traffic().since(&before);
     let same_mirror =
         mirror_uid.is_some() && faults::client_service_uid(mesh, MIRROR).await == mirror_uid;
     switch.restore();
     let restored_at = Instant::now();
+    // Every request sent during the outage has ended by the window's end.
+    let during = ledger.close_drained().await;
     let mut happened = format!(
-        "{}; mirror {MIRROR} present at {} of {checks} checks (one a second){}",
-        during.served(),
+        "mirror {MIRROR} present at {} of {checks} checks (one a second){}",
         checks - mirror_missing,
         if same_mirror {
             ", never re-created"
@@ -76,21 +77,21 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
             ", RE-CREATED"
         }
     );
-    if let Some(why) = mesh
-        .last_allowed_failure()
-        .filter(|_| during.allowed_failed > 0)
-    {
-        happened.push_str(&format!("; last failure: {why}"));
+    let why = mesh.why(&during);
+    if !why.is_empty() {
+        happened.push_str(&format!("; {why}"));
     }
-    rows.push(Row::new(
+    rows.push(Row::judged(
         "outage",
         format!(
             "east's API server unreachable from west for {} (every watch and request of west's mirror and destination fails)",
             seconds(outage)
         ),
         happened,
-        during.lost(),
-        during.lossless() && mirror_missing == 0 && same_mirror && during.allowed_ok > 0,
+        "nothing",
+        mirror_missing == 0 && same_mirror && during.traffic.allowed.ok > 0,
+        &during,
+        Denied::Refused,
     ));
     let mirror = format!("{CANARY}-target");
     let caught_up = async {
@@ -150,18 +151,29 @@ pub async fn outage(mesh: &DrillMesh, outage: Duration) -> Vec<Row> {
         }
         Err(error) => (format!("; {error}"), false),
     };
-    let after_before = mesh.traffic();
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let after = mesh.traffic().since(&after_before);
-    rows.push(Row::new(
+    // Counted on from the last window, until the clients' timeout has
+    // passed since the API came back.
+    let after = ledger.close_after(restored_at).await;
+    let why = mesh.why(&after);
+    rows.push(Row::judged(
         "outage",
         format!(
             "east's API back: west must catch up within {}",
             seconds(RECONVERGE_WITHIN)
         ),
-        format!("{happened}{resolved}; the 5s after: {}", after.served()),
-        after.lost(),
-        ok && resolved_ok && after.lossless(),
+        format!(
+            "{happened}{resolved}; traffic counted until {:.1}s after the API came back{}",
+            restored_at.elapsed().as_secs_f64(),
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!("; {why}")
+            }
+        ),
+        "nothing",
+        ok && resolved_ok,
+        &after,
+        Denied::Refused,
     ));
     let _ = remove_canary(mesh).await;
     rows

@@ -1,26 +1,29 @@
 //! The plugins drill: bad authz plugins pushed into the server's cluster
-//! while the guide's traffic runs. Each goes first through the check
-//! `strait plugin push` runs before it writes anything; those the check
-//! refuses are then also written straight into the plugins ConfigMap, as an
-//! operator with kubectl could, so the control plane's own refusal is
-//! seen: its status annotation (on the status ConfigMap beside the plugins
-//! ConfigMap) and Warning Event, with the last good plugin still deciding. Plugins that pass (a 10 MB one, and the test plugin that
+//! while the guide's traffic runs. Each is pushed by the code `strait plugin
+//! push` runs (`strait_plugin_tools::push`), whose check must refuse the bad
+//! ones with the ConfigMap left as it was; those are then also written
+//! straight into the plugins ConfigMap, as an operator with kubectl could,
+//! so the control plane's own refusal is seen: its status annotation (on
+//! the status ConfigMap beside the plugins ConfigMap) and Warning Event,
+//! with the last good plugin still deciding. Plugins that pass (a 10 MB one, and the test plugin that
 //! loops, exhausts memory or traps on chosen paths) are distributed, and
 //! requests on those paths must be denied quickly while slow-cooker loses
 //! nothing. The default plugin is pushed back at the end.
 
-mod wire;
+pub(crate) mod wire;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use strait_default_plugins::{AUTHZ_DEFAULT, EXPORT_DEFAULT, fixtures};
-use strait_plugin_host::{HostConfig, PluginHost, PluginKind, PluginMetrics, PluginSource};
+use strait_mesh::names::CONTROL_PLANE_NAMESPACE;
+use strait_plugin_host::PluginKind;
 use strait_store::MemoryStore;
 
+use crate::accounting::{Denied, Ledger, Window};
 use crate::mesh::{ALLOWED_CLIENT, CLIENT_CLUSTER, DENIED_CLIENT, NAMESPACE, SERVER_CLUSTER};
-use crate::{DrillMesh, Row, Traffic};
+use crate::{DrillMesh, Row};
 use wire::Answer;
 
 /// The drill's name in the report.
@@ -135,10 +138,10 @@ pub async fn plugins(mesh: &DrillMesh) -> Vec<Row> {
 /// What the drill works with.
 struct Drill<'a> {
     mesh: &'a DrillMesh,
+    /// The clients' windows, one row after another.
+    ledger: Ledger<'a>,
     /// East's store, where the plugins ConfigMap lives.
     store: MemoryStore,
-    /// Checks plugins as `strait plugin push` does before writing.
-    host: PluginHost,
     /// Where the pushed files are written (removed with the mesh).
     files: PathBuf,
     /// slow-cooker's address: requests from there cross its proxy.
@@ -176,14 +179,7 @@ impl<'a> Drill<'a> {
                     format!("no meshed {deployment} pod with an address in {CLIENT_CLUSTER}")
                 })
         };
-        let bb_admin = east
-            .pods()
-            .into_iter()
-            .find(|p| p.namespace == NAMESPACE && p.deployment.as_deref() == Some("bb"))
-            .and_then(|p| p.proxy_admin)
-            .ok_or_else(|| format!("no bb pod with a proxy in {SERVER_CLUSTER}"))?;
-        let host = PluginHost::new(HostConfig::default(), PluginMetrics::new())
-            .map_err(|e| format!("the plugin host: {e}"))?;
+        let bb_admin = crate::faults::bb_admin(mesh)?;
         let files = mesh
             .dir()
             .parent()
@@ -191,8 +187,8 @@ impl<'a> Drill<'a> {
         std::fs::create_dir_all(&files).map_err(|e| format!("{}: {e}", files.display()))?;
         Ok(Drill {
             mesh,
+            ledger: Ledger::open(mesh),
             store: east.store().clone(),
-            host,
             files,
             allowed: address_of(ALLOWED_CLIENT)?,
             denied: address_of(DENIED_CLIENT)?,
@@ -200,33 +196,39 @@ impl<'a> Drill<'a> {
         })
     }
 
-    /// Writes `bytes` to a file and checks it as `strait plugin push` does
-    /// before writing anything: `ok authz <digest>`, or the push's error.
-    async fn check(&self, name: &str, bytes: &[u8]) -> Result<String, String> {
+    /// Writes `bytes` to a file and runs `strait plugin push --kind authz
+    /// FILE --plugin-version VERSION` on it against east: `ok authz
+    /// <digest>` once written, or the push's error.
+    async fn push_file(&self, name: &str, bytes: &[u8], version: &str) -> Result<String, String> {
         let path = self.files.join(name);
         std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        let host = self.host.clone();
-        // Compiling a component takes a while: off the runtime's threads,
-        // which run the mesh's proxies.
-        let origin = format!("file {name}");
-        tokio::task::spawn_blocking(move || {
-            let mut plugin = PluginSource::File(&path).read()?;
-            // As `strait plugin push --kind authz NAME` names it, run where
-            // the file is.
-            plugin.origin = origin;
-            host.check(PluginKind::Authz, &plugin)
+        let store = self.store.clone();
+        let version = version.to_string();
+        let runtime = tokio::runtime::Handle::current();
+        // The push compiles the component before it writes: off the
+        // runtime's threads, which run the mesh's proxies.
+        let pushed = tokio::task::spawn_blocking(move || {
+            runtime.block_on(strait_plugin_tools::push::push(
+                PluginKind::Authz,
+                &path,
+                Some(&version),
+                CONTROL_PLANE_NAMESPACE,
+                async || Ok(store),
+            ))
         })
         .await
-        .map_err(|e| format!("the check did not finish: {e}"))?
-        .map(|info| format!("ok authz {}", info.digest))
-        .map_err(|error| format!("error: {error}; nothing was pushed"))
+        .map_err(|e| format!("the push did not finish: {e}"))?;
+        // As `strait plugin push` names the file, run where it is.
+        let dir = format!("{}/", self.files.display());
+        pushed
+            .map(|pushed| format!("ok authz {}", pushed.digest))
+            .map_err(|error| format!("error: {error}").replace(&dir, ""))
     }
 
     /// `strait plugin push --kind authz FILE --plugin-version VERSION`, then
     /// waits for the control plane to report the plugin active.
     async fn push(&self, name: &str, bytes: &[u8], version: &str) -> Result<Pushed, String> {
-        let checked = self.check(name, bytes).await?;
-        wire::push_write(&self.store, bytes, version).await?;
+        let checked = self.push_file(name, bytes, version).await?;
         let prefix = format!("active {version} ");
         let status = wire::wait_status(&self.store, STATUS_TIMEOUT, |s| s.starts_with(&prefix))
             .await
@@ -256,45 +258,52 @@ impl<'a> Drill<'a> {
     async fn baseline(&self) -> Row {
         let tried =
             format!("the default authz plugin pushed (version {BASELINE}): the last good plugin");
-        let before = self.mesh.traffic();
         match self.push("default.wasm", AUTHZ_DEFAULT, BASELINE).await {
             Ok(pushed) => {
                 tokio::time::sleep(SETTLE).await;
-                let window = self.mesh.traffic().since(&before);
+                let window = self.ledger.close_drained().await;
                 let ok =
-                    pushed.event.starts_with("Normal PluginActivated") && guide_decisions(&window);
-                Row::new(
-                    DRILL,
+                    pushed.event.starts_with("Normal PluginActivated") && window.guide_decisions();
+                self.row(
                     tried,
                     format!(
-                        "push: `{}`; {}: `{}`; Event `{}`; {}",
+                        "push: `{}`; {}: `{}`; Event `{}`",
                         pushed.checked,
                         wire::status_annotation(),
                         pushed.status,
                         pushed.event,
-                        window.served()
                     ),
-                    window.lost(),
                     ok,
+                    &window,
+                    Denied::Refused,
                 )
             }
-            Err(why) => Row::new(
-                DRILL,
-                tried,
-                why,
-                self.mesh.traffic().since(&before).lost(),
-                false,
-            ),
+            Err(why) => {
+                let window = self.ledger.close_drained().await;
+                self.row(tried, why, false, &window, Denied::Refused)
+            }
         }
+    }
+
+    /// A row judged on `window` too, with the clients' last failures named
+    /// when it lost requests.
+    fn row(&self, tried: String, happened: String, ok: bool, window: &Window, rule: Denied) -> Row {
+        let why = self.mesh.why(window);
+        let happened = if why.is_empty() {
+            happened
+        } else {
+            format!("{happened}; {why}")
+        };
+        Row::judged(DRILL, tried, happened, "nothing", ok, window, rule)
     }
 
     /// A plugin the push's check must refuse, with nothing written.
     async fn refused_by_push(&self, tried: &str, name: &str, bytes: &[u8], reason: &str) -> Row {
-        let before = self.mesh.traffic();
         let stored = wire::stored_authz(&self.store);
-        let result = self.check(name, bytes).await;
+        let result = self.push_file(name, bytes, "drill-refused").await;
+        tokio::time::sleep(SETTLE).await;
         let unchanged = wire::stored_authz(&self.store) == stored;
-        let window = self.mesh.traffic().since(&before);
+        let window = self.ledger.close_drained().await;
         let (happened, refused) = match result {
             Err(error) => (
                 format!(
@@ -303,14 +312,14 @@ impl<'a> Drill<'a> {
                 ),
                 error.contains(reason),
             ),
-            Ok(checked) => (format!("accepted by the push's check: `{checked}`"), false),
+            Ok(checked) => (format!("pushed: `{checked}`"), false),
         };
-        Row::new(
-            DRILL,
-            tried,
+        self.row(
+            tried.to_string(),
             happened,
-            window.lost(),
-            refused && unchanged && window.lossless(),
+            refused && unchanged,
+            &window,
+            Denied::Refused,
         )
     }
 
@@ -318,9 +327,9 @@ impl<'a> Drill<'a> {
     /// must refuse it, say so in the status and a Warning Event, and keep
     /// the baseline deciding as the guide's policy does.
     async fn refused_past_push(&self, tried: &str, bytes: &[u8], reason: &str) -> Row {
-        let before = self.mesh.traffic();
         if let Err(why) = wire::operator_write(&self.store, bytes).await {
-            return Row::new(DRILL, tried, why, "-", false);
+            let window = self.ledger.close_drained().await;
+            return self.row(tried.to_string(), why, false, &window, Denied::Refused);
         }
         let status = wire::wait_status(&self.store, STATUS_TIMEOUT, |s| {
             s.starts_with("rejected:") && s.contains(reason)
@@ -332,22 +341,18 @@ impl<'a> Drill<'a> {
         };
         let event = self.event(&status).await;
         tokio::time::sleep(SETTLE).await;
-        let window = self.mesh.traffic().since(&before);
+        let window = self.ledger.close_drained().await;
         let kept = status.contains(&format!("still active: {BASELINE} "));
         let ok = reported
             && kept
             && event.starts_with("Warning PluginRejected")
-            && guide_decisions(&window);
-        Row::new(
-            DRILL,
-            tried,
-            format!(
-                "{}: `{status}`; Event `{event}`; {}",
-                wire::status_annotation(),
-                window.served()
-            ),
-            window.lost(),
+            && window.guide_decisions();
+        self.row(
+            tried.to_string(),
+            format!("{}: `{status}`; Event `{event}`", wire::status_annotation()),
             ok,
+            &window,
+            Denied::Refused,
         )
     }
 
@@ -360,39 +365,32 @@ impl<'a> Drill<'a> {
             "a {} byte component (the default authz plugin plus a 10 MiB custom section) pushed",
             bytes.len()
         );
-        let before = self.mesh.traffic();
         let pushed = match self.push("large.wasm", &bytes, version).await {
             Ok(pushed) => pushed,
             Err(why) => {
-                return Row::new(
-                    DRILL,
-                    tried,
-                    why,
-                    self.mesh.traffic().since(&before).lost(),
-                    false,
-                );
+                let window = self.ledger.close_drained().await;
+                return self.row(tried, why, false, &window, Denied::Refused);
             }
         };
         let swapped = self.wait_active_in_bb(version).await;
         tokio::time::sleep(SETTLE).await;
-        let window = self.mesh.traffic().since(&before);
+        let window = self.ledger.close_drained().await;
         let ok = pushed.event.starts_with("Normal PluginActivated")
             && swapped.is_ok()
-            && guide_decisions(&window);
-        Row::new(
-            DRILL,
+            && window.guide_decisions();
+        self.row(
             tried,
             format!(
-                "push: `{}`; {}: `{}`; Event `{}`; bb's proxy: {}; {}",
+                "push: `{}`; {}: `{}`; Event `{}`; bb's proxy: {}",
                 pushed.checked,
                 wire::status_annotation(),
                 pushed.status,
                 pushed.event,
                 swapped.unwrap_or_else(|e| e),
-                window.served()
             ),
-            window.lost(),
             ok,
+            &window,
+            Denied::Refused,
         )
     }
 
@@ -443,7 +441,6 @@ impl<'a> Drill<'a> {
              slow-cooker's proxy in west to {AUTHORITY}"
         );
         let counted_before = self.bb_failed_calls(FAULTY).await;
-        let before = self.mesh.traffic();
         let mut answers = Vec::new();
         let mut failures = Vec::new();
         for _ in 0..CALLS {
@@ -455,7 +452,7 @@ impl<'a> Drill<'a> {
         // The plugin still answers ordinary requests after the faults.
         let after = wire::call_through_proxy(self.allowed, AUTHORITY, "/", CALL_BOUND * 5).await;
         tokio::time::sleep(SETTLE).await;
-        let window = self.mesh.traffic().since(&before);
+        let window = self.ledger.close_drained().await;
         let counted = self.bb_failed_calls(FAULTY).await.map(|after| {
             FAILED_OUTCOMES
                 .iter()
@@ -501,14 +498,12 @@ impl<'a> Drill<'a> {
         let ok = denied == CALLS
             && failures.is_empty()
             && after.as_ref().is_ok_and(|a| a.code == 200)
-            && stopped
-            && window.allowed_failed == 0;
+            && stopped;
         let mut happened = format!(
-            "{denied}/{CALLS} answered `{}` in {} to {} ms; {counted_text}; {after_text}; {}",
+            "{denied}/{CALLS} answered `{}` in {} to {} ms; {counted_text}; {after_text}",
             quoted.join("`, `"),
             fastest.as_millis(),
             slowest.as_millis(),
-            window.served()
         );
         if !failures.is_empty() {
             happened.push_str(&format!(
@@ -519,7 +514,14 @@ impl<'a> Drill<'a> {
         if what.starts_with("a runaway") {
             happened = format!("{active}; {happened}");
         }
-        Row::new(DRILL, tried, happened, faulty_lost(&window), ok)
+        if window.denied_admitted() > 0 {
+            happened.push_str(&format!(
+                "; slow-cooker-evil's {} requests admitted by the test plugin's own admit-all \
+                 rule, as written",
+                window.denied_admitted()
+            ));
+        }
+        self.row(tried, happened, ok, &window, Denied::RefusedOrAdmitted)
     }
 
     /// The default plugin pushed back: decisions are the guide's again
@@ -530,15 +532,18 @@ impl<'a> Drill<'a> {
         let started = Instant::now();
         let pushed = match self.push("default.wasm", AUTHZ_DEFAULT, version).await {
             Ok(pushed) => pushed,
-            Err(why) => return Row::new(DRILL, tried, why, "-", false),
+            Err(why) => {
+                let window = self.ledger.close_after(tokio::time::Instant::now()).await;
+                return self.row(tried, why, false, &window, Denied::RefusedOrAdmitted);
+            }
         };
         let swapped = self.wait_active_in_bb(version).await;
         // The proxies swap the plugin in as the offer reaches them: wait
-        // for a second of the guide's decisions, then watch one more.
+        // for a second of the guide's decisions, then watch on.
         let deadline = Instant::now() + SWAP_TIMEOUT;
         let (settled, last) = loop {
             let last = self.mesh.observe(Duration::from_secs(1)).await;
-            if guide_decisions(&last) {
+            if last.guide_decisions() {
                 break (true, last);
             }
             if Instant::now() > deadline {
@@ -546,13 +551,27 @@ impl<'a> Drill<'a> {
             }
         };
         let took = started.elapsed();
-        let window = self.mesh.observe(SETTLE).await;
-        let ok = settled && swapped.is_ok() && guide_decisions(&window);
-        Row::new(
-            DRILL,
+        // Until the guide's decisions are back the test plugin may still
+        // admit slow-cooker-evil; from then on it must be refused, until
+        // the clients' timeout has passed.
+        let swapping = self.ledger.close_drained().await;
+        let back = self.ledger.close_after(tokio::time::Instant::now()).await;
+        let ok = settled
+            && swapped.is_ok()
+            && back.guide_decisions()
+            && swapping.ok_with(Denied::RefusedOrAdmitted);
+        let lost = if back.denied_admitted() > 0 {
+            format!(
+                "{} denied requests admitted after the guide's decisions were back",
+                back.denied_admitted()
+            )
+        } else {
+            "nothing".to_string()
+        };
+        let mut row = self.row(
             tried,
             format!(
-                "{}: `{}`; Event `{}`; bb's proxy: {}; {}; then {}",
+                "{}: `{}`; Event `{}`; bb's proxy: {}; {}; then {} of the guide's decisions",
                 wire::status_annotation(),
                 pushed.status,
                 pushed.event,
@@ -566,96 +585,46 @@ impl<'a> Drill<'a> {
                     format!(
                         "the guide's decisions NOT back {:.1} s after the push (last second: {})",
                         took.as_secs_f64(),
-                        last.served()
+                        last.counts()
                     )
                 },
-                window.served()
+                if back.guide_decisions() {
+                    format!("{:.1} s", back.took.as_secs_f64())
+                } else {
+                    format!("NOT {:.1} s", back.took.as_secs_f64())
+                },
             ),
-            window.lost(),
             ok,
-        )
+            &swapping.plus(&back),
+            Denied::RefusedOrAdmitted,
+        );
+        if lost != "nothing" {
+            row.lost = if row.lost == "nothing" {
+                lost
+            } else {
+                format!("{}; {lost}", row.lost)
+            };
+        }
+        row
     }
 
     /// Waits until bb's proxy reports `version` as its active authz plugin
     /// (`plugin_active_version`); the metric line, or why not.
     async fn wait_active_in_bb(&self, version: &str) -> Result<String, String> {
-        let deadline = Instant::now() + SWAP_TIMEOUT;
-        let wanted = format!("version=\"{version}\"");
-        loop {
-            let metrics = self.bb_metrics().await;
-            if let Ok(text) = &metrics
-                && let Some(line) = text.lines().find(|l| {
-                    l.contains("plugin_active_version")
-                        && l.contains("plugin=\"authz\"")
-                        && l.contains(&wanted)
-                        && l.trim_end().ends_with(" 1")
-                })
-            {
-                return Ok(format!("`{}`", line.trim()));
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "no plugin_active_version for {version} after {SWAP_TIMEOUT:?} ({})",
-                    metrics
-                        .err()
-                        .unwrap_or_else(|| "another version active".into())
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn bb_metrics(&self) -> Result<String, String> {
-        let answer = wire::get(
-            None,
-            self.bb_admin,
-            "bb-proxy-admin",
-            "/metrics",
-            CALL_BOUND * 5,
-        )
-        .await?;
-        if answer.code == 200 {
-            Ok(answer.body)
-        } else {
-            Err(format!("/metrics answered {}", answer.status_line))
-        }
+        crate::faults::wait_active_in_proxy(self.bb_admin, version, SWAP_TIMEOUT).await
     }
 
     /// bb's proxy's counts of failed authz calls of `version`, in the
     /// order of [`FAILED_OUTCOMES`].
     async fn bb_failed_calls(&self, version: &str) -> Result<Vec<u64>, String> {
-        self.bb_metrics().await.map(|text| {
-            FAILED_OUTCOMES
-                .iter()
-                .map(|outcome| wire::plugin_calls(&text, version, outcome))
-                .collect()
-        })
-    }
-}
-
-/// The guide's decisions: slow-cooker answered, slow-cooker-evil refused,
-/// and neither failed nor admitted wrongly.
-fn guide_decisions(window: &Traffic) -> bool {
-    window.lossless() && window.allowed_ok > 0 && window.denied_refused > 0
-}
-
-/// What was lost while the faulty plugin decided: slow-cooker's failures.
-/// slow-cooker-evil's admitted requests are the test plugin's own rule (it
-/// admits every ordinary request as `default/faulty-plugin`), not a loss.
-fn faulty_lost(window: &Traffic) -> String {
-    let lost = if window.allowed_failed == 0 {
-        "nothing".to_string()
-    } else {
-        format!("{} failed allowed requests", window.allowed_failed)
-    };
-    if window.denied_admitted > 0 {
-        format!(
-            "{lost} (slow-cooker-evil's {} requests were admitted by the test plugin's own \
-             admit-all rule, as written)",
-            window.denied_admitted
-        )
-    } else {
-        lost
+        crate::faults::proxy_metrics(self.bb_admin)
+            .await
+            .map(|text| {
+                FAILED_OUTCOMES
+                    .iter()
+                    .map(|outcome| wire::plugin_calls(&text, version, outcome))
+                    .collect()
+            })
     }
 }
 

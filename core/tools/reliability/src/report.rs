@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::accounting::{Denied, Window};
+
 /// One thing tried.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
@@ -13,6 +15,9 @@ pub struct Row {
     pub tried: String,
     /// What the mesh did about it: the error, status or behaviour seen.
     pub happened: String,
+    /// What each client counted over the row's window (sent, 2xx, 403,
+    /// other, not sent); `-` for a row without one.
+    pub requests: String,
     /// What was lost: failed allowed requests, admitted denied ones,
     /// objects or plugins gone; `nothing` when nothing was.
     pub lost: String,
@@ -60,9 +65,35 @@ impl Row {
             drill,
             tried: tried.into(),
             happened: happened.into(),
+            requests: "-".into(),
             lost: lost.into(),
             outcome: Outcome::of(ok),
         }
+    }
+
+    /// A row judged on `window` as well: it fails unless
+    /// [`Window::ok_with`] `rule`, and its lost column adds what the
+    /// window lost to `lost` (`nothing` dropped when the window lost
+    /// something).
+    pub fn judged(
+        drill: &'static str,
+        tried: impl Into<String>,
+        happened: impl Into<String>,
+        lost: impl Into<String>,
+        ok: bool,
+        window: &Window,
+        rule: Denied,
+    ) -> Row {
+        let lost = lost.into();
+        let window_lost = window.lost_with(rule);
+        let lost = match (lost.as_str(), window_lost.as_str()) {
+            (_, "nothing") => lost,
+            ("nothing" | "" | "-", _) => window_lost,
+            _ => format!("{lost}; {window_lost}"),
+        };
+        let mut row = Row::new(drill, tried, happened, lost, ok && window.ok_with(rule));
+        row.requests = window.counts();
+        row
     }
 
     /// A row for something that could not be tried, saying why.
@@ -71,6 +102,7 @@ impl Row {
             drill,
             tried: tried.into(),
             happened: why.into(),
+            requests: "-".into(),
             lost: "-".into(),
             outcome: Outcome::Skipped,
         }
@@ -88,11 +120,12 @@ impl Report {
     /// Adds a row and prints it at once, so a long run shows progress.
     pub fn push(&mut self, row: Row) {
         eprintln!(
-            "[{}] {} {}: {} (lost: {})",
+            "[{}] {} {}: {} (requests: {}) (lost: {})",
             row.outcome.label(),
             row.drill,
             row.tried,
             row.happened,
+            row.requests,
             row.lost
         );
         self.rows.push(row);
@@ -110,6 +143,20 @@ impl Report {
         &self.rows
     }
 
+    /// The rows that could not be tried.
+    pub fn skipped(&self) -> Vec<&Row> {
+        self.rows
+            .iter()
+            .filter(|r| r.outcome == Outcome::Skipped)
+            .collect()
+    }
+
+    /// Whether the run proved what it was asked to: no row failed, and no
+    /// row was skipped unless `allow_skipped`.
+    pub fn passed(&self, allow_skipped: bool) -> bool {
+        self.failures() == 0 && (allow_skipped || self.skipped().is_empty())
+    }
+
     /// How many rows failed.
     pub fn failures(&self) -> usize {
         self.rows
@@ -122,15 +169,16 @@ impl Report {
     /// the outcome, one line per row (cells keep no `|` or line break).
     pub fn table(&self) -> String {
         let mut out = String::from(
-            "| drill | tried | what happened | lost | result |\n|---|---|---|---|---|\n",
+            "| drill | tried | what happened | requests | lost | result |\n|---|---|---|---|---|---|\n",
         );
         for row in &self.rows {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 row.drill,
                 cell(&row.tried),
                 cell(&row.happened),
+                cell(&row.requests),
                 cell(&row.lost),
                 row.outcome.label()
             );

@@ -13,6 +13,7 @@ use strait_kubectl::Kubectl;
 use strait_multicluster::kubeconfig::UserKubeconfig;
 use strait_store::MemoryStore;
 
+use crate::accounting::{Denied, Ledger};
 use crate::mesh::{DrillMesh, NAMESPACE, SERVER_CLUSTER};
 use crate::report::Row;
 
@@ -169,8 +170,11 @@ pub async fn resources(mesh: &DrillMesh) -> Vec<Row> {
     };
     let mut rows = Vec::new();
     let mut stored = Vec::new();
-    for case in cases() {
-        rows.push(run(mesh, &client, &store, &case).await);
+    let ledger = Ledger::open(mesh);
+    let cases = cases();
+    let last = cases.len().saturating_sub(1);
+    for (i, case) in cases.iter().enumerate() {
+        rows.push(run(mesh, &ledger, &client, &store, case, i == last).await);
         stored.extend(case.object);
     }
     for (kind, group, namespace, name) in stored {
@@ -201,9 +205,18 @@ async fn east(mesh: &DrillMesh) -> Result<(Kubectl, MemoryStore), String> {
     Ok((client, store))
 }
 
-async fn run(mesh: &DrillMesh, client: &Kubectl, store: &MemoryStore, case: &Case) -> Row {
+/// Applies one case and judges it with the traffic of its window, which
+/// starts where the last case's ended; the `last` case's window ends only
+/// once the clients' request timeout has passed after it.
+async fn run(
+    mesh: &DrillMesh,
+    ledger: &Ledger<'_>,
+    client: &Kubectl,
+    store: &MemoryStore,
+    case: &Case,
+    last: bool,
+) -> Row {
     let before_objects = guide_objects(store);
-    let before = mesh.traffic();
     let applied = strait_kubectl::apply::apply(client, case.yaml, None).await;
     let (happened, clear) = match (&case.expect, applied) {
         (Expect::Refused(words), Err(err)) => {
@@ -240,22 +253,34 @@ async fn run(mesh: &DrillMesh, client: &Kubectl, store: &MemoryStore, case: &Cas
             }
         }
     };
+    let applied_at = tokio::time::Instant::now();
     tokio::time::sleep(SETTLE).await;
-    let traffic = mesh.traffic().since(&before);
+    let window = if last {
+        ledger.close_after(applied_at).await
+    } else {
+        ledger.close_drained().await
+    };
     let after_objects = guide_objects(store);
     let unchanged = before_objects == after_objects;
-    let flowing = traffic.allowed_ok > 0 && traffic.denied_refused > 0;
-    let mut lost = traffic.lost();
-    if !unchanged {
-        lost = format!("{lost}; the guide's objects in east changed");
-    }
-    let happened = format!("{happened} ({})", traffic.served());
-    Row::new(
+    let lost = if unchanged {
+        "nothing"
+    } else {
+        "the guide's objects in east changed"
+    };
+    let why = mesh.why(&window);
+    let happened = if why.is_empty() {
+        happened
+    } else {
+        format!("{happened}; {why}")
+    };
+    Row::judged(
         DRILL,
         case.tried,
         happened,
         lost,
-        clear && unchanged && flowing && traffic.lossless(),
+        clear && unchanged && window.guide_decisions(),
+        &window,
+        Denied::Refused,
     )
 }
 

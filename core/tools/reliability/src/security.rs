@@ -21,7 +21,7 @@ pub(crate) mod wire;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
@@ -33,8 +33,9 @@ use strait_mesh::ports::OUTBOUND_PORT;
 use strait_store::ClusterStore;
 use strait_tls::{LocalIdentity, TrustRoots};
 
+use crate::accounting::{Denied, Ledger, Window};
 use crate::mesh::{
-    ALLOWED_CLIENT, CLIENT_CLUSTER, DENIED_CLIENT, DrillMesh, NAMESPACE, SERVER_CLUSTER, Traffic,
+    ALLOWED_CLIENT, CLIENT_CLUSTER, DENIED_CLIENT, DrillMesh, NAMESPACE, SERVER_CLUSTER,
 };
 use crate::poll;
 use crate::report::Row;
@@ -95,9 +96,11 @@ pub async fn security(mesh: &DrillMesh) -> Vec<Row> {
         Ok(target) => target,
         Err(error) => return vec![Row::new(DRILL, "find bb", error, "-", false)],
     };
+    let ledger = Ledger::open(mesh);
     let mut rows = vec![
         guarded(
             mesh,
+            &ledger,
             format!(
                 "mTLS to bb ({}) with a certificate for {} under a freshly generated trust anchor",
                 target.addr,
@@ -108,6 +111,7 @@ pub async fn security(mesh: &DrillMesh) -> Vec<Row> {
         .await,
         guarded(
             mesh,
+            &ledger,
             format!(
                 "plaintext HTTP/1.1 to bb ({}) from {OUTSIDER}, no pod's address",
                 target.addr
@@ -117,6 +121,7 @@ pub async fn security(mesh: &DrillMesh) -> Vec<Row> {
         .await,
         guarded(
             mesh,
+            &ledger,
             format!(
                 "mTLS to bb ({}) with a certificate west's identity service issued for the {DENIED_CLIENT} service account",
                 target.addr
@@ -126,6 +131,7 @@ pub async fn security(mesh: &DrillMesh) -> Vec<Row> {
         .await,
         guarded(
             mesh,
+            &ledger,
             format!(
                 "HTTP/1.1 from {DENIED_CLIENT}'s pod to {ALLOWED_CLIENT}'s outbound proxy port, for {}",
                 authority(MIRROR)
@@ -135,13 +141,14 @@ pub async fn security(mesh: &DrillMesh) -> Vec<Row> {
         .await,
         guarded(
             mesh,
+            &ledger,
             "POST to strait local's API applying an AuthorizationPolicy that admits every client of bb, without the run's token"
                 .to_string(),
             unauthenticated_api(mesh),
         )
         .await,
     ];
-    rows.extend(unmeshed_export(mesh, &east, &west, &target).await);
+    rows.extend(unmeshed_export(mesh, &ledger, &east, &west, &target).await);
     rows
 }
 
@@ -258,35 +265,46 @@ async fn target(east: &LocalCluster) -> Result<Target, String> {
     Ok(target)
 }
 
-/// Runs `attack` and judges it together with the guide's traffic from its
-/// start until [`SETTLE`] after it: the row passes only if the attack was
-/// refused, slow-cooker kept being served, and nothing was lost.
-async fn guarded(mesh: &DrillMesh, tried: String, attack: impl Future<Output = Attempt>) -> Row {
-    let before = mesh.traffic();
-    let started = Instant::now();
+/// Runs `attack` and judges it together with the guide's traffic from the
+/// end of the last row until [`SETTLE`] after it and every request sent by
+/// then has ended: the row passes only if the attack was refused,
+/// slow-cooker kept being served, and nothing was lost.
+async fn guarded(
+    mesh: &DrillMesh,
+    ledger: &Ledger<'_>,
+    tried: String,
+    attack: impl Future<Output = Attempt>,
+) -> Row {
     let attempt = attack.await;
     tokio::time::sleep(SETTLE).await;
-    let traffic = mesh.traffic().since(&before);
-    judged(tried, attempt, traffic, started.elapsed())
+    let window = ledger.close_drained().await;
+    judged(mesh, tried, attempt, &window)
 }
 
-fn judged(tried: String, attempt: Attempt, traffic: Traffic, window: Duration) -> Row {
-    let flowing = traffic.allowed_ok > 0;
-    let mut happened = format!(
-        "{}; over those {:.1}s: {}",
-        attempt.happened,
-        window.as_secs_f64(),
-        traffic.served()
-    );
+fn judged(mesh: &DrillMesh, tried: String, attempt: Attempt, window: &Window) -> Row {
+    let mut row = verdict(tried, attempt, window);
+    let why = mesh.why(window);
+    if !why.is_empty() {
+        row.happened.push_str(&format!("; {why}"));
+    }
+    row
+}
+
+/// The row of an attempt and the window of traffic around it.
+fn verdict(tried: String, attempt: Attempt, window: &Window) -> Row {
+    let flowing = window.traffic.allowed.ok > 0;
+    let mut happened = attempt.happened;
     if !flowing {
         happened.push_str(" (slow-cooker was not served at all)");
     }
-    Row::new(
+    Row::judged(
         DRILL,
         tried,
         happened,
-        traffic.lost(),
-        attempt.as_required && traffic.lossless() && flowing,
+        "nothing",
+        attempt.as_required && flowing,
+        window,
+        Denied::Refused,
     )
 }
 
@@ -397,12 +415,11 @@ async fn other_identity(target: &Target, west: &LocalCluster) -> Attempt {
 /// Case 4: the unmeshed export. Its objects are removed again afterwards.
 async fn unmeshed_export(
     mesh: &DrillMesh,
+    ledger: &Ledger<'_>,
     east: &LocalCluster,
     west: &LocalCluster,
     target: &Target,
 ) -> Vec<Row> {
-    let before = mesh.traffic();
-    let started = Instant::now();
     let tried_resolve = format!(
         "{UNMESHED}: a Deployment without a proxy running buoyantio/bb in {SERVER_CLUSTER}, its Service labelled {}={}; west's destination asked for its mirror",
         EXPORT_LABEL.0, EXPORT_LABEL.1
@@ -416,20 +433,15 @@ async fn unmeshed_export(
     );
     let outcome = export_and_probe(east, west, target).await;
     cleanup(east).await;
-    tokio::time::sleep(SETTLE).await;
-    let traffic = mesh.traffic().since(&before);
+    // The drill's last window: on until the clients' timeout has passed.
+    let window = ledger.close_after(tokio::time::Instant::now()).await;
     match outcome {
         Ok((resolved, sent, reached)) => vec![
-            judged(tried_resolve, resolved, traffic, started.elapsed()),
-            judged(tried_send, sent, traffic, started.elapsed()),
-            judged(tried_reach, reached, traffic, started.elapsed()),
+            judged(mesh, tried_resolve, resolved, &window),
+            judged(mesh, tried_send, sent, &window),
+            judged(mesh, tried_reach, reached, &window),
         ],
-        Err(error) => vec![judged(
-            tried_resolve,
-            not_tried(error),
-            traffic,
-            started.elapsed(),
-        )],
+        Err(error) => vec![judged(mesh, tried_resolve, not_tried(error), &window)],
     }
 }
 
@@ -543,26 +555,35 @@ async fn send_through_client(west: &LocalCluster, mirror: &str, pod_ip: IpAddr) 
         Ok(mut tcp) => wire::exchange(&mut tcp, &authority(mirror)).await,
         Err(error) => Answer::Failed(error),
     };
-    let endpoint = format!("target_addr=\"{}\"", SocketAddr::new(pod_ip, SERVER_PORT));
-    let series = match wire::scrape(admin).await {
-        Ok(text) => text
-            .lines()
-            .find(|l| l.starts_with("request_total") && l.contains(&endpoint))
-            .or_else(|| text.lines().find(|l| l.contains(&endpoint)))
-            .map(str::to_string),
-        Err(error) => Some(format!("metrics unreadable: {error}")),
+    let endpoint = SocketAddr::new(pod_ip, SERVER_PORT);
+    let (as_required, series) = match wire::scrape(admin).await {
+        Ok(text) => plaintext_series(&text, endpoint),
+        Err(error) => (false, format!("metrics unreadable: {error}")),
     };
-    let claimed = series
-        .as_deref()
-        .is_some_and(|s| s.contains("server_id=") || s.contains("tls=\"true\""));
     Attempt {
-        as_required: !claimed,
+        as_required,
         happened: format!(
-            "the meshed client got {}; its proxy's series for the pod: {}",
-            answer.quote(),
-            series.unwrap_or_else(|| "none".to_string())
+            "the meshed client got {}; its proxy's series for the pod: {series}",
+            answer.quote()
         ),
     }
+}
+
+/// Whether a client proxy's metrics show its requests to `endpoint` sent
+/// in plaintext, marked as such (a `request_total` series with
+/// `tls="no_identity"` and no server identity), and the series or what is
+/// missing. Without that series nothing is shown, and the check fails.
+fn plaintext_series(metrics: &str, endpoint: SocketAddr) -> (bool, String) {
+    let endpoint = format!("target_addr=\"{endpoint}\"");
+    let Some(series) = metrics
+        .lines()
+        .find(|l| l.starts_with("request_total") && l.contains(&endpoint))
+    else {
+        return (false, format!("no request_total series with {endpoint}"));
+    };
+    let claimed = series.contains("server_id=") || series.contains("tls=\"true\"");
+    let marked = series.contains("tls=\"no_identity\"");
+    (marked && !claimed, series.to_string())
 }
 
 /// The name of the Service in `west` mirroring `service` of the server's

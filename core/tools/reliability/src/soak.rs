@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::accounting::{Denied, Ledger, MARGIN, Window};
 use crate::faults::{self, Controller, MIRROR};
-use crate::mesh::{DrillMesh, SERVER_CLUSTER, Traffic};
+use crate::mesh::{DrillMesh, SERVER_CLUSTER};
 use crate::report::Row;
 
 /// How hard and how long the soak pushes.
@@ -46,8 +47,8 @@ impl SoakOptions {
     }
 }
 
-/// How long after a fault ends a failure is still put down to it.
-const BLAME_WINDOW: Duration = Duration::from_secs(5);
+/// How long a pushed plugin may take to be active in bb's proxy.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the clients' totals are sampled.
 const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
@@ -67,44 +68,59 @@ struct Done {
     outcome: Result<String, String>,
 }
 
+/// One sample of the clients' totals: the window from the last sample.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    ended: Instant,
+    window: Window,
+}
+
 /// Everything the fault loops and the sampler record.
 #[derive(Default)]
 struct Timeline {
     faults: Mutex<Vec<Done>>,
-    /// Samples with a loss: when, and the loss.
-    losses: Mutex<Vec<(Instant, Traffic)>>,
+    /// When the last fault ended, once every fault loop is done.
+    faults_ended: Mutex<Option<Instant>>,
+    /// Every sample, one after another without a gap.
+    samples: Mutex<Vec<Sample>>,
 }
 
 impl Timeline {
     fn record(&self, done: Done) {
-        self.faults
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(done);
+        lock(&self.faults).push(done);
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs the soak on `mesh`; a row per kind of fault and one for the whole.
 pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
     let timeline = Timeline::default();
     let mirror_uid = faults::client_service_uid(mesh, MIRROR).await;
-    let before = mesh.traffic();
     let started = Instant::now();
     let deadline = started + options.duration;
+    let blame = mesh.client_timeout() + MARGIN;
     tokio::join!(
-        pushes(mesh, options, deadline, &timeline),
-        flaps(mesh, options, deadline, &timeline),
-        restarts(mesh, options, deadline, &timeline),
-        sample(mesh, deadline + BLAME_WINDOW, &timeline),
+        async {
+            tokio::join!(
+                pushes(mesh, options, deadline, &timeline),
+                flaps(mesh, options, deadline, &timeline),
+                restarts(mesh, options, deadline, &timeline),
+            );
+            *lock(&timeline.faults_ended) = Some(Instant::now());
+        },
+        sample(mesh, &timeline),
     );
-    let total = mesh.traffic().since(&before);
-    let elapsed = started.elapsed();
     let faults = timeline
         .faults
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let losses = timeline
-        .losses
+    let samples = timeline
+        .samples
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut rows = Vec::new();
@@ -139,8 +155,19 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
             ),
         ),
     ] {
-        rows.push(kind_row(kind, tried, &faults, &losses));
+        rows.push(kind_row(kind, tried, &faults, &samples, blame));
     }
+    let total = samples.iter().map(|s| s.window).reduce(|a, b| a.plus(&b));
+    let Some(total) = total else {
+        rows.push(Row::new(
+            "soak",
+            "the guide's traffic",
+            "no sample taken",
+            "-",
+            false,
+        ));
+        return rows;
+    };
     let mirror_now = faults::client_service_uid(mesh, MIRROR).await;
     let mirror_kept = mirror_uid.is_some() && mirror_now == mirror_uid;
     let status = faults::authz_status(mesh, SERVER_CLUSTER).await;
@@ -154,10 +181,11 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
         (None, _) => true,
         _ => false,
     };
-    let rate = (total.allowed_ok + total.allowed_failed) as f64 / elapsed.as_secs_f64();
     let mut happened = format!(
-        "{}; {rate:.0} allowed requests a second; mirror {MIRROR} {}; last plugin status: {}",
-        total.served(),
+        "{:.0} allowed requests a second over {:.0}s (until {} after the last fault); mirror {MIRROR} {}; last plugin status: {}",
+        total.allowed_sent_rate(),
+        total.took.as_secs_f64(),
+        seconds(blame),
         match (&mirror_now, mirror_kept) {
             (_, true) => "kept (same uid throughout)",
             (Some(_), false) => "RE-CREATED (its uid changed)",
@@ -165,69 +193,78 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
         },
         status.unwrap_or_else(|| "none".into())
     );
-    if let Some(why) = mesh
-        .last_allowed_failure()
-        .filter(|_| total.allowed_failed > 0)
-    {
-        happened.push_str(&format!("; last failure: {why}"));
+    let why = mesh.why(&total);
+    if !why.is_empty() {
+        happened.push_str(&format!("; {why}"));
     }
-    rows.push(Row::new(
+    rows.push(Row::judged(
         "soak",
         format!(
             "the guide's traffic for {} under all of the above",
             seconds(options.duration)
         ),
         happened,
-        total.lost(),
-        total.lossless() && mirror_kept && plugin_current && total.allowed_ok > 0,
+        "nothing",
+        mirror_kept && plugin_current && total.traffic.allowed.ok > 0,
+        &total,
+        Denied::Refused,
     ));
     rows
 }
 
-fn kind_row(kind: Kind, tried: String, faults: &[Done], losses: &[(Instant, Traffic)]) -> Row {
+/// The row of one kind of fault: its faults, and the samples within
+/// `blame` of one of them (a request fails at the latest its timeout
+/// after it was sent), all of which must be lossless.
+fn kind_row(
+    kind: Kind,
+    tried: String,
+    faults: &[Done],
+    samples: &[Sample],
+    blame: Duration,
+) -> Row {
     let done: Vec<&Done> = faults.iter().filter(|f| f.kind == kind).collect();
     let failed: Vec<&String> = done
         .iter()
         .filter_map(|f| f.outcome.as_ref().err())
         .collect();
-    let mut lost = Traffic::default();
-    for (at, loss) in losses {
-        let blamed = done
-            .iter()
-            .any(|f| f.started <= *at && *at <= f.ended + BLAME_WINDOW);
-        if blamed {
-            lost.allowed_failed += loss.allowed_failed;
-            lost.denied_admitted += loss.denied_admitted;
-        }
-    }
-    let mut happened = format!("{} done", done.len());
-    if kind == Kind::Push {
-        let mut latencies: Vec<&String> = Vec::new();
-        for f in &done {
-            if let Ok(note) = &f.outcome {
-                latencies.push(note);
-            }
-        }
-        happened = format!(
-            "{} pushed, {} reported active by the control plane",
+    let window = samples
+        .iter()
+        .filter(|s| {
+            let started = s.ended.checked_sub(s.window.took).unwrap_or(s.ended);
+            done.iter()
+                .any(|f| started <= f.ended + blame && f.started <= s.ended)
+        })
+        .map(|s| s.window)
+        .reduce(|a, b| a.plus(&b))
+        .unwrap_or(Window {
+            traffic: Default::default(),
+            took: Duration::ZERO,
+            allowed_rate: 0,
+            denied_rate: 0,
+        });
+    let mut happened = match kind {
+        Kind::Push => format!(
+            "{} pushed, {} active in bb's proxy",
             done.len(),
-            latencies.len()
-        );
-    }
+            done.len() - failed.len()
+        ),
+        _ => format!("{} done", done.len()),
+    };
     if let Some(first) = failed.first() {
         happened.push_str(&format!("; {} went wrong, first: {first}", failed.len()));
     }
-    let lost_text = if lost.lossless() {
-        "nothing".to_string()
-    } else {
-        format!("{} (within {} of one)", lost.lost(), seconds(BLAME_WINDOW))
-    };
-    Row::new(
+    happened.push_str(&format!(
+        "; traffic counted from each start to {} after each end",
+        seconds(blame)
+    ));
+    Row::judged(
         "soak",
         tried,
         happened,
-        lost_text,
-        !done.is_empty() && failed.is_empty() && lost.lossless(),
+        "nothing",
+        !done.is_empty() && failed.is_empty(),
+        &window,
+        Denied::Refused,
     )
 }
 
@@ -241,7 +278,10 @@ async fn pushes(mesh: &DrillMesh, options: &SoakOptions, deadline: Instant, time
         let outcome = async {
             let plugin = faults::default_authz_plugin(&version);
             faults::push_authz(mesh, SERVER_CLUSTER, &plugin, &version).await?;
-            faults::wait_active(mesh, SERVER_CLUSTER, &version, Duration::from_secs(10)).await?;
+            faults::wait_active(mesh, SERVER_CLUSTER, &version, DELIVERY_TIMEOUT).await?;
+            // Delivered once bb's proxy decides with it, not when the
+            // control plane took it.
+            faults::wait_active_in_bb(mesh, &version, DELIVERY_TIMEOUT).await?;
             Ok(version.clone())
         }
         .await;
@@ -298,21 +338,27 @@ async fn restarts(mesh: &DrillMesh, options: &SoakOptions, deadline: Instant, ti
     }
 }
 
-/// Samples the clients' totals until `until`, keeping the samples that
-/// show a loss.
-async fn sample(mesh: &DrillMesh, until: Instant, timeline: &Timeline) {
-    let mut last = mesh.traffic();
-    while Instant::now() < until {
+/// Samples the clients' totals, each sample the window since the last,
+/// until the clients' request timeout and a margin have passed since the
+/// last fault ended; the last sample waits for every request sent by then.
+async fn sample(mesh: &DrillMesh, timeline: &Timeline) {
+    let ledger = Ledger::open(mesh);
+    let tail = mesh.client_timeout() + MARGIN;
+    loop {
         tokio::time::sleep(SAMPLE_EVERY).await;
-        let now = mesh.traffic();
-        let delta = now.since(&last);
-        last = now;
-        if !delta.lossless() {
-            timeline
-                .losses
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push((Instant::now(), delta));
+        let ended = *lock(&timeline.faults_ended);
+        let last = ended.is_some_and(|at| Instant::now() >= at + tail);
+        let window = if last {
+            ledger.close_drained().await
+        } else {
+            ledger.close()
+        };
+        lock(&timeline.samples).push(Sample {
+            ended: Instant::now(),
+            window,
+        });
+        if last {
+            return;
         }
     }
 }

@@ -276,3 +276,21 @@ fn echo_server_serves_on_its_port_variable_or_8080() {
         assert!(err.to_string().contains(why), "{extra}: {err}");
     }
 }
+
+#[test]
+fn slow_cookers_request_timeout_is_read() {
+    let with = |args: &[&str]| {
+        program_of(&container(json!({
+            "name": "c", "image": "buoyantio/slow_cooker", "args": args
+        })))
+    };
+    let Ok(Program::SlowCooker(default)) = with(&["http://bb:8080"]) else {
+        panic!("{:?}", with(&["http://bb:8080"]));
+    };
+    assert_eq!(default.timeout, Duration::from_secs(10));
+    let Ok(Program::SlowCooker(short)) = with(&["-timeout", "250ms", "http://bb:8080"]) else {
+        panic!("{:?}", with(&["-timeout", "250ms", "http://bb:8080"]));
+    };
+    assert_eq!(short.timeout, Duration::from_millis(250));
+    assert!(with(&["-timeout", "0s", "http://bb:8080"]).is_err());
+}

@@ -17,8 +17,6 @@ use strait_plugin_config::{AUTHZ_PLUGIN_KEY, PLUGINS_CONFIG_MAP, PLUGINS_STATUS_
 use strait_store::{ClusterStore, MemoryStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Who writes the ConfigMap for `strait plugin push`.
-const PUSH_MANAGER: &str = "strait-plugin-push";
 /// Who writes it past the push: an operator's `kubectl apply`.
 const OPERATOR_MANAGER: &str = "kubectl";
 
@@ -26,36 +24,6 @@ const OPERATOR_MANAGER: &str = "kubectl";
 /// status ConfigMap.
 pub(crate) fn status_annotation() -> String {
     strait_plugin_config::status_annotation(AUTHZ_PLUGIN_KEY)
-}
-
-/// Writes `bytes` under `authz.wasm` as `strait plugin push` does: the rest
-/// of the ConfigMap kept, the status annotations it carried dropped, the
-/// version annotation set.
-pub(crate) async fn push_write(
-    store: &MemoryStore,
-    bytes: &[u8],
-    version: &str,
-) -> Result<(), String> {
-    let current = store
-        .get::<ConfigMap>(CONTROL_PLANE_NAMESPACE, PLUGINS_CONFIG_MAP)
-        .await
-        .map_err(|e| {
-            format!("reading configmap {CONTROL_PLANE_NAMESPACE}/{PLUGINS_CONFIG_MAP}: {e}")
-        })?;
-    let config_map = strait_plugin_tools::configmap::merge(
-        current,
-        CONTROL_PLANE_NAMESPACE,
-        AUTHZ_PLUGIN_KEY,
-        bytes,
-        Some(version),
-    );
-    store
-        .apply(&config_map, PUSH_MANAGER)
-        .await
-        .map(drop)
-        .map_err(|e| {
-            format!("writing configmap {CONTROL_PLANE_NAMESPACE}/{PLUGINS_CONFIG_MAP}: {e}")
-        })
 }
 
 /// Writes `bytes` under `authz.wasm` the way an operator applying a

@@ -91,26 +91,69 @@ fn an_identity_announced_for_the_unmeshed_pod_fails_the_row() {
 
 #[test]
 fn a_refused_attack_fails_when_the_guide_lost_requests() {
+    use strait_local_workloads::LoadTotals;
     let refused = || Attempt {
         happened: "403".to_string(),
         as_required: true,
     };
-    let clean = Traffic {
-        allowed_ok: 100,
-        denied_refused: 10,
-        ..Traffic::default()
+    let window = |allowed: LoadTotals, denied: LoadTotals| Window {
+        traffic: crate::Traffic { allowed, denied },
+        took: Duration::from_secs(1),
+        allowed_rate: 100,
+        denied_rate: 10,
     };
-    let row = judged("t".into(), refused(), clean, Duration::from_secs(1));
+    let served = LoadTotals {
+        sent: 100,
+        ok: 100,
+        ..LoadTotals::default()
+    };
+    let refusing = LoadTotals {
+        sent: 10,
+        forbidden: 10,
+        ..LoadTotals::default()
+    };
+    let row = verdict("t".into(), refused(), &window(served, refusing));
     assert_eq!(row.outcome, crate::Outcome::Pass);
-    let lost = Traffic {
-        allowed_failed: 1,
-        ..clean
+    assert!(
+        row.requests.contains("slow-cooker 100 sent"),
+        "{}",
+        row.requests
+    );
+    let lost = LoadTotals {
+        ok: 99,
+        timeouts: 1,
+        ..served
     };
-    let row = judged("t".into(), refused(), lost, Duration::from_secs(1));
+    let row = verdict("t".into(), refused(), &window(lost, refusing));
     assert_eq!(row.outcome, crate::Outcome::Fail);
-    let idle = Traffic::default();
-    let row = judged("t".into(), refused(), idle, Duration::from_secs(1));
+    let bad_gateway = LoadTotals {
+        forbidden: 9,
+        other_status: 1,
+        ..refusing
+    };
+    let row = verdict("t".into(), refused(), &window(served, bad_gateway));
     assert_eq!(row.outcome, crate::Outcome::Fail);
+    let idle = window(LoadTotals::default(), LoadTotals::default());
+    let row = verdict("t".into(), refused(), &idle);
+    assert_eq!(row.outcome, crate::Outcome::Fail);
+}
+
+#[test]
+fn the_unmeshed_export_needs_its_plaintext_series_shown() {
+    let pod: SocketAddr = "127.1.0.4:8080".parse().unwrap();
+    let plain = "request_total{direction=\"outbound\",target_addr=\"127.1.0.4:8080\",\
+                 tls=\"no_identity\",no_tls_reason=\"not_provided_by_service_discovery\"} 1\n";
+    assert!(plaintext_series(plain, pod).0);
+    // What passed before: no series at all, or no metrics.
+    let (ok, said) = plaintext_series("# no series\n", pod);
+    assert!(!ok);
+    assert!(said.contains("no request_total series"), "{said}");
+    let other = "request_total{target_addr=\"127.1.0.9:8080\",tls=\"no_identity\"} 1\n";
+    assert!(!plaintext_series(other, pod).0);
+    // A series claiming a verified peer for the unmeshed pod fails it.
+    let claimed = "request_total{target_addr=\"127.1.0.4:8080\",tls=\"true\",\
+                   server_id=\"x\"} 1\n";
+    assert!(!plaintext_series(claimed, pod).0);
 }
 
 /// The forged chain fails the client verifier bb's proxy uses (rustls's

@@ -1,17 +1,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::images::{Program, program_of};
 
 fn cooker(args: &[&str]) -> SlowCooker {
-    let container = serde_json::from_value(serde_json::json!({
-        "name": "c", "image": "buoyantio/slow_cooker", "args": args
-    }))
-    .unwrap();
-    match program_of(&container) {
-        Ok(Program::SlowCooker(c)) => c,
-        other => panic!("{other:?}"),
-    }
+    crate::images::slow_cooker_with(args)
 }
 
 fn answered(status: u16, ms: u64) -> Outcome {
