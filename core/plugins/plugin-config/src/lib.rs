@@ -150,7 +150,28 @@ pub async fn follow_plugin_config_map<S: ClusterStore>(
             let Some(config_map) = config_map.filter(|cm| is_named(cm, &name)) else {
                 continue;
             };
-            let changed = handle(&config_map, &host, &sinks, &mut followed);
+            // Checking and loading a plugin compiles it: tens of
+            // milliseconds to seconds, off the async workers so that the
+            // rest of the controller (and, in one process, the proxies)
+            // keeps running.
+            let (host, sinks, mut handled) =
+                (host.clone(), sinks.clone(), std::mem::take(&mut followed));
+            let read = config_map.clone();
+            let changed = match tokio::task::spawn_blocking(move || {
+                let changed = handle(&read, &host, &sinks, &mut handled);
+                (changed, handled)
+            })
+            .await
+            {
+                Ok((changed, handled)) => {
+                    followed = handled;
+                    changed
+                }
+                Err(error) => {
+                    tracing::warn!(%namespace, %name, %error, "handling the plugins ConfigMap failed");
+                    continue;
+                }
+            };
             if !changed.is_empty() {
                 report::publish(
                     &store,

@@ -67,7 +67,14 @@ pub async fn follow_authz_plugin<T>(
                             bytes: update.wasm.to_vec(),
                             version: Some(update.version.clone()).filter(|v| !v.is_empty()),
                         };
-                        match plugin.load(&bytes) {
+                        // Compiling a component takes tens of
+                        // milliseconds to seconds: off the async workers,
+                        // so no request waits behind it.
+                        let loading = plugin.clone();
+                        let loaded = tokio::task::spawn_blocking(move || loading.load(&bytes))
+                            .await
+                            .map_err(|e| e.to_string());
+                        match loaded.and_then(|loaded| loaded.map_err(|e| e.to_string())) {
                             Ok(info) => tracing::info!(
                                 version = %info.label,
                                 origin = %info.origin,
