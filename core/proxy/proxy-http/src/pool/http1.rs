@@ -69,7 +69,15 @@ where
             origin_form(request.uri_mut());
         }
         let now = Instant::now();
-        let (mut sender, mut connected_at, mut reused) = match self.checkout(now) {
+        let mut checked = self.checkout(now);
+        if checked.is_none() && !self.is_empty() {
+            // A connection whose response just ended is ready once its
+            // task has run, which its last read woke: let it run first
+            // rather than open another connection.
+            tokio::task::yield_now().await;
+            checked = self.checkout(now);
+        }
+        let (mut sender, mut connected_at, mut reused) = match checked {
             Some((sender, connected_at)) => (sender, connected_at, true),
             None => {
                 let (sender, connected_at) = self.open().await?;
