@@ -91,7 +91,8 @@ pub struct Readings {
 /// Whether the client with mesh identity `client_id` was served
 /// throughout from `before` to `after`, as the client sees it: every
 /// answer its proxy passed on was a 2xx (a refusal by the server, a 403,
-/// or an error of either proxy, a 502 or 503, is not), the server's proxy
+/// or an error of either proxy, a 502 or 503, is not), its proxy answered
+/// nothing itself (`outbound_http_errors_total`), the server's proxy
 /// refused none of its requests or connections, and at least one request
 /// was answered. The number answered with a 2xx, or every failure seen.
 ///
@@ -117,6 +118,19 @@ pub fn served_throughout(
                 label(labels, "authority").unwrap_or("no authority"),
             ));
         }
+    }
+    // What the client's proxy answered itself reached no endpoint, so no
+    // `response_total` series.
+    for (labels, grown) in increases(
+        &before.client,
+        &after.client,
+        "outbound_http_errors_total",
+        &[],
+    ) {
+        failures.push(format!(
+            "{grown} answered by the client's own proxy ({})",
+            label(labels, "error").unwrap_or("no error label"),
+        ));
     }
     let client = format!("client_id=\"{client_id}\"");
     for family in [

@@ -130,6 +130,18 @@ fn an_error_of_the_clients_own_proxy_is_reported() {
 }
 
 #[test]
+fn an_error_the_clients_proxy_answered_itself_is_reported() {
+    let before = readings(100, 0, (0, 0), "v1");
+    let mut after = before.clone();
+    after.client = client(120, 0) + "outbound_http_errors_total{error=\"failfast\"} 4\n";
+    let failure = served_throughout(&before, &after, GOOD).expect_err("4 failed fast");
+    assert!(
+        failure.contains("4 answered by the client's own proxy (failfast)"),
+        "{failure}"
+    );
+}
+
+#[test]
 fn no_answer_at_all_is_not_served() {
     let quiet = readings(100, 0, (0, 0), "v1");
     let failure = served_throughout(&quiet, &quiet, GOOD).expect_err("no traffic");
