@@ -291,17 +291,7 @@ async fn an_added_endpoint_takes_traffic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_without_ready_endpoints_is_503_within_the_timeout_then_fails_fast() {
     let cp = control_plane().await;
-    let b1 = Backend::start("empty-1").await;
-    apply(&cp.store, service("empty", "10.96.0.30", 8080, "http"));
-    apply(
-        &cp.store,
-        pod("empty-1", "empty", "http", b1.addr.port(), true),
-    );
-    apply(
-        &cp.store,
-        slice("empty-slice", "empty", 8080, &["empty-1"], false),
-    );
-    settle(&cp.index, "empty", 8080, 0).await;
+    let _empty = without_ready_endpoints(&cp, "10.96.0.30").await;
     let proxy = proxy(&cp, None).await;
 
     let started = Instant::now();

@@ -170,17 +170,7 @@ async fn http_metrics_are_exact_with_the_endpoint_labels() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_the_proxy_answers_itself_are_counted_by_kind() {
     let cp = control_plane().await;
-    let b1 = Backend::start("empty-1").await;
-    apply(&cp.store, service("empty", "10.96.0.31", 8080, "http"));
-    apply(
-        &cp.store,
-        pod("empty-1", "empty", "http", b1.addr.port(), true),
-    );
-    apply(
-        &cp.store,
-        slice("empty-slice", "empty", 8080, &["empty-1"], false),
-    );
-    settle(&cp.index, "empty", 8080, 0).await;
+    let _empty = without_ready_endpoints(&cp, "10.96.0.31").await;
     let proxy = proxy(&cp, None).await;
 
     let (status, _, body) = get_once(proxy.addr, "bad host").await;

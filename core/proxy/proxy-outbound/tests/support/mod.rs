@@ -448,6 +448,25 @@ pub async fn bb(control_plane: &ControlPlane, backends: &[&Backend]) {
     list(control_plane, backends).await;
 }
 
+/// `empty` in `mc-demo` (ClusterIP `cluster_ip`, port 8080) with one
+/// meshed pod, `empty-1`, whose backend is returned, listed by
+/// `empty-slice` as not ready: the Service has no ready endpoint.
+pub async fn without_ready_endpoints(control_plane: &ControlPlane, cluster_ip: &str) -> Backend {
+    let backend = Backend::start("empty-1").await;
+    let store = &control_plane.store;
+    apply(store, service("empty", cluster_ip, 8080, "http"));
+    apply(
+        store,
+        pod("empty-1", "empty", "http", backend.addr.port(), true),
+    );
+    apply(
+        store,
+        slice("empty-slice", "empty", 8080, &["empty-1"], false),
+    );
+    settle(&control_plane.index, "empty", 8080, 0).await;
+    backend
+}
+
 /// Makes `bb-slice` list exactly `backends`, and waits for the index.
 pub async fn list(control_plane: &ControlPlane, backends: &[&Backend]) {
     let names: Vec<&str> = backends.iter().map(|b| b.name.as_str()).collect();
