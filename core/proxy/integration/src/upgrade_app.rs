@@ -89,14 +89,16 @@ async fn serve(mut stream: TcpStream, log: Arc<AppLog>) {
         let (method, path) = (line.next().unwrap_or_default(), line.next().unwrap_or(""));
         if method == "CONNECT" {
             let answer = "HTTP/1.1 200 Connection Established\r\n\r\n";
+            // Counted before the client can see the answer (or the end of
+            // the stream), so a client that saw it also sees the count.
+            log.upgrades.fetch_add(1, Ordering::SeqCst);
             if stream.write_all(answer.as_bytes()).await.is_err() {
                 return;
             }
-            log.upgrades.fetch_add(1, Ordering::SeqCst);
             let (mut from, mut to) = stream.split();
             let _ = tokio::io::copy(&mut from, &mut to).await;
-            let _ = to.shutdown().await;
             log.closed.fetch_add(1, Ordering::SeqCst);
+            let _ = to.shutdown().await;
             return;
         }
         let answer = match header(&head, "upgrade").as_deref() {
@@ -106,10 +108,10 @@ async fn serve(mut stream: TcpStream, log: Arc<AppLog>) {
                     "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {}\r\n\r\n",
                     accept_key(&key)
                 );
+                log.upgrades.fetch_add(1, Ordering::SeqCst);
                 if stream.write_all(answer.as_bytes()).await.is_err() {
                     return;
                 }
-                log.upgrades.fetch_add(1, Ordering::SeqCst);
                 if path != "/ws-close" {
                     let _ = websocket_echo(&mut stream).await;
                 }
