@@ -97,6 +97,10 @@ pub(crate) struct Entry<C: Connect> {
 pub(crate) enum Unavailable {
     #[error("{0} has no ready endpoints")]
     NoEndpoints(String),
+    /// Still none after a request already waited the whole no-endpoints
+    /// timeout: answered at once, in Linkerd's words.
+    #[error("{0} has no ready endpoints: service in fail-fast")]
+    FailFast(String),
     #[error("{0} does not exist")]
     NotFound(String),
     #[error("discovery did not answer for {0} in time")]
@@ -362,7 +366,8 @@ impl<C: Connect> Shared<C> {
                 Resolved::Endpoints(_) | Resolved::Failed(_) | Resolved::Refused(_)
             )
         };
-        if !settled(&resolution.borrow()) && !entry.failfast.load(Ordering::Relaxed) {
+        let in_failfast = entry.failfast.load(Ordering::Relaxed);
+        if !settled(&resolution.borrow()) && !in_failfast {
             let waited = tokio::time::timeout(
                 self.config.no_endpoints_timeout,
                 resolution.wait_for(settled),
@@ -377,6 +382,9 @@ impl<C: Connect> Shared<C> {
             Resolved::Endpoints(_) => {
                 entry.failfast.store(false, Ordering::Relaxed);
                 Ok(())
+            }
+            Resolved::Pending | Resolved::NoEndpoints { exists: true } if in_failfast => {
+                Err(Unavailable::FailFast(authority.to_string()))
             }
             Resolved::Pending => Err(Unavailable::Pending(authority.to_string())),
             Resolved::NoEndpoints { exists: true } => {
