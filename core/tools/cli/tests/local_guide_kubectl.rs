@@ -8,6 +8,8 @@
 #[path = "support/guide.rs"]
 #[allow(dead_code)]
 mod guide;
+#[path = "support/one_mesh.rs"]
+mod one_mesh;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -302,6 +304,7 @@ fn intervals(log: &str) -> Vec<(u64, u64, u64)> {
 
 #[test]
 fn the_guide_runs_verbatim_with_kubectl() {
+    let _mesh = one_mesh::one_mesh();
     let Some(kubectl) = find_program("STRAIT_KUBECTL", "kubectl") else {
         tool_missing!("no kubectl on PATH: the guide's kubectl lines cannot run");
         return;
@@ -446,6 +449,7 @@ fn the_guide_runs_verbatim_with_kubectl() {
 /// the cluster's Kubernetes API with kube's client, as on Kubernetes.
 #[test]
 fn the_example_runs_with_every_controller_through_the_api() {
+    let _mesh = one_mesh::one_mesh();
     let ws = Workspace::new("via-api", &[]);
     let up = ws.local_up(&["--controllers-via-api", "--duration", "40s"]);
     assert!(
