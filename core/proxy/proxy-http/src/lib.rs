@@ -124,6 +124,11 @@ fn parse(value: &HeaderValue) -> Result<OrigProto, BadOrigProto> {
 /// §7.6.1), including those the `Connection` header lists; `te: trailers`
 /// is kept (gRPC needs it), and so is nothing else of `te`.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none of them: one pass over the few names present
+    // finds that out for less than a hashed removal of each would cost.
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
     let listed: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -136,8 +141,8 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
     for name in [
         header::CONNECTION,
-        HeaderName::from_static("keep-alive"),
-        HeaderName::from_static("proxy-connection"),
+        KEEP_ALIVE,
+        PROXY_CONNECTION,
         header::TRANSFER_ENCODING,
         header::UPGRADE,
     ] {
@@ -152,6 +157,24 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     if headers.remove(header::TE).is_some() && te_trailers {
         headers.insert(header::TE, HeaderValue::from_static("trailers"));
     }
+}
+
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+
+/// Whether [`strip_hop_by_hop`] has anything to do for a header `name`:
+/// one of the hop-by-hop names, or `Connection` (which may list others),
+/// or `TE`.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    static NAMES: [HeaderName; 6] = [
+        header::CONNECTION,
+        KEEP_ALIVE,
+        PROXY_CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::TE,
+    ];
+    NAMES.contains(name)
 }
 
 #[cfg(test)]

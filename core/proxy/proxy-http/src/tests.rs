@@ -98,3 +98,27 @@ fn hop_by_hop_headers_and_those_connection_names_are_removed() {
     strip_hop_by_hop(&mut headers);
     assert!(headers.is_empty());
 }
+
+/// Each hop-by-hop name is found alone too, by any spelling (the check
+/// that skips messages without one must not miss one).
+#[test]
+fn each_hop_by_hop_header_alone_is_removed() {
+    for name in [
+        "connection",
+        "Keep-Alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+        "te",
+    ] {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_static("x"),
+        );
+        headers.insert("x-end-to-end", HeaderValue::from_static("kept"));
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers.len(), 1, "{name}: {headers:?}");
+        assert_eq!(headers["x-end-to-end"], "kept");
+    }
+}

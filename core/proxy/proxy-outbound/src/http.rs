@@ -80,7 +80,7 @@ pub(crate) async fn handle<C: Connect>(
             Unavailable::Refused(..) => (HttpError::Forbidden, StatusCode::FORBIDDEN),
             Unavailable::Failed(..) => (HttpError::Unexpected, StatusCode::BAD_GATEWAY),
             Unavailable::NotFound(..) => (HttpError::Unexpected, StatusCode::SERVICE_UNAVAILABLE),
-            Unavailable::NoEndpoints(..) | Unavailable::Pending(..) => {
+            Unavailable::NoEndpoints(..) | Unavailable::Pending(..) | Unavailable::FailFast(..) => {
                 (HttpError::FailFast, StatusCode::SERVICE_UNAVAILABLE)
             }
         };
@@ -410,36 +410,74 @@ fn request_authority<B>(
     request: &Request<B>,
     orig_dst: Option<SocketAddr>,
 ) -> Result<String, AuthorityError> {
+    let default_port = || orig_dst.map_or(80, |dst| dst.port());
     let named = match request.uri().authority() {
-        Some(authority) => Some(authority.clone()),
+        Some(authority) => match plain_authority(authority.as_str().as_bytes(), default_port) {
+            Some(plain) => return Ok(plain),
+            None => Some(authority.clone()),
+        },
         None => match request.headers().get(header::HOST) {
-            Some(host) => {
-                let host = host.to_str().map_err(AuthorityError::HostNotText)?;
-                Some(
-                    host.parse::<Authority>()
-                        .map_err(|source| AuthorityError::InvalidHost {
-                            host: host.to_string(),
-                            source,
-                        })?,
-                )
-            }
+            Some(host) => match plain_authority(host.as_bytes(), default_port) {
+                Some(plain) => return Ok(plain),
+                None => Some(parse_host(host)?),
+            },
             None => None,
         },
     };
     match named {
-        Some(authority) => {
-            if authority.host().is_empty() || authority.as_str().contains('@') {
-                return Err(AuthorityError::Invalid(authority.as_str().to_string()));
-            }
-            let port = authority
-                .port_u16()
-                .or_else(|| orig_dst.map(|dst| dst.port()))
-                .unwrap_or(80);
-            Ok(format!("{}:{port}", authority.host().to_ascii_lowercase()))
-        }
+        Some(authority) => normalized(&authority, default_port()),
         None => orig_dst
             .map(|dst| dst.to_string())
             .ok_or(AuthorityError::Missing),
+    }
+}
+
+/// A `Host` header as an authority, by the URI parser's rules.
+fn parse_host(host: &HeaderValue) -> Result<Authority, AuthorityError> {
+    let host = host.to_str().map_err(AuthorityError::HostNotText)?;
+    host.parse::<Authority>()
+        .map_err(|source| AuthorityError::InvalidHost {
+            host: host.to_string(),
+            source,
+        })
+}
+
+/// `authority` as `host:port`, its host in lowercase, `default_port` when
+/// it names none; refused with user information or without a host.
+fn normalized(authority: &Authority, default_port: u16) -> Result<String, AuthorityError> {
+    if authority.host().is_empty() || authority.as_str().contains('@') {
+        return Err(AuthorityError::Invalid(authority.as_str().to_string()));
+    }
+    let port = authority.port_u16().unwrap_or(default_port);
+    Ok(format!("{}:{port}", authority.host().to_ascii_lowercase()))
+}
+
+/// The common case without the URI parser and its copies: `text` names a
+/// host of lowercase letters, digits, dots and dashes, with a port of
+/// digits without a leading zero that fits 16 bits, or none. What
+/// [`normalized`] would make of it, or `None` for anything else (which
+/// takes the general path, and gets its answer or its error).
+fn plain_authority(text: &[u8], default_port: impl FnOnce() -> u16) -> Option<String> {
+    let (host, port) = match text.iter().position(|&b| b == b':') {
+        Some(colon) => (&text[..colon], Some(&text[colon + 1..])),
+        None => (text, None),
+    };
+    let host_byte =
+        |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-';
+    if host.is_empty() || !host.iter().all(host_byte) {
+        return None;
+    }
+    // Only ASCII from here: the bytes are text.
+    let host = std::str::from_utf8(host).ok()?;
+    match port {
+        None => Some(format!("{host}:{}", default_port())),
+        Some(port) => {
+            let canonical = (1..=5).contains(&port.len())
+                && port.iter().all(u8::is_ascii_digit)
+                && (port.len() == 1 || port[0] != b'0');
+            let text = std::str::from_utf8(text).ok()?;
+            (canonical && text[host.len() + 1..].parse::<u16>().is_ok()).then(|| text.to_owned())
+        }
     }
 }
 

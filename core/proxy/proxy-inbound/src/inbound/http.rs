@@ -148,22 +148,29 @@ fn set_client_id(headers: &mut HeaderMap, tls: &ClientTls) {
 /// are refused rather than rewritten, as the client can send the
 /// canonical form.
 fn canonical_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    if ["%2e", "%2f", "%5c", "\\"]
-        .iter()
-        .any(|bad| lower.contains(bad))
-    {
+    let bytes = path.as_bytes();
+    let encoded_separator = |w: &[u8]| {
+        w[0] == b'%'
+            && matches!(
+                (w[1], w[2].to_ascii_lowercase()),
+                (b'2', b'e' | b'f') | (b'5', b'c')
+            )
+    };
+    if bytes.contains(&b'\\') || bytes.windows(3).any(encoded_separator) {
         return false;
     }
     let Some(rest) = path.strip_prefix('/') else {
         // `*` (OPTIONS) and the empty path are not paths to a resource.
         return path == "*" || path.is_empty();
     };
-    let segments: Vec<&str> = rest.split('/').collect();
-    let last = segments.len() - 1;
-    segments.iter().enumerate().all(|(i, segment)| {
-        *segment != "." && *segment != ".." && (!segment.is_empty() || i == last)
-    })
+    let mut segments = rest.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        if segment == "." || segment == ".." || (segment.is_empty() && !last) {
+            return false;
+        }
+    }
+    true
 }
 
 /// One client connection's request handling.
@@ -488,10 +495,6 @@ fn consistent_authority(uri: &http::Uri, headers: &HeaderMap) -> bool {
     }
     match (uri.authority(), first) {
         (Some(authority), Some(named)) => named.to_str().is_ok_and(|named| {
-            let port = |text: &str| {
-                let after = text.rsplit_once(']').map_or(text, |(_, rest)| rest);
-                after.rsplit_once(':').map(|(_, port)| port.to_string())
-            };
             let same_port = match (port(named), port(authority.as_str())) {
                 (Some(a), Some(b)) => a == b,
                 // A port left out is the scheme's default, which the
@@ -502,6 +505,14 @@ fn consistent_authority(uri: &http::Uri, headers: &HeaderMap) -> bool {
         }),
         _ => true,
     }
+}
+
+/// The port an authority names, if any (after an IPv6 host's brackets).
+fn port(authority: &str) -> Option<&str> {
+    let after = authority
+        .rsplit_once(']')
+        .map_or(authority, |(_, rest)| rest);
+    after.rsplit_once(':').map(|(_, port)| port)
 }
 
 /// The request's authority: the URI's (HTTP/2, absolute-form HTTP/1) or
