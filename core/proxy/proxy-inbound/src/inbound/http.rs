@@ -494,6 +494,8 @@ fn consistent_authority(uri: &http::Uri, headers: &HeaderMap) -> bool {
         return false;
     }
     match (uri.authority(), first) {
+        // The usual case, byte for byte the same name.
+        (Some(authority), Some(named)) if named.as_bytes() == authority.as_str().as_bytes() => true,
         (Some(authority), Some(named)) => named.to_str().is_ok_and(|named| {
             let same_port = match (port(named), port(authority.as_str())) {
                 (Some(a), Some(b)) => a == b,
