@@ -3,9 +3,10 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
+use parking_lot::Mutex;
 use strait_destination::ClusterConfig;
 use strait_destination_server::{
     CREDENTIALS_REREAD, DestinationService, SharedClusters, feed_cluster, follow_remote_clusters,

@@ -7,7 +7,8 @@
 
 use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use std::sync::{Mutex, PoisonError};
+use parking_lot::Mutex;
+
 use strait_destination::ClusterIndex;
 pub use strait_store::follow::REWATCH_BACKOFF;
 use strait_store::follow::{Indexes, follow};
@@ -91,7 +92,7 @@ impl Synced {
     /// update of the index. Returns once they are applied.
     async fn hold(&self, listing: Listing, cluster: &str, index: &SharedClusters) {
         let all = {
-            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut held = self.held.lock();
             held.push(listing);
             (held.len() >= self.kinds).then(|| std::mem::take(&mut *held))
         };

@@ -1,7 +1,8 @@
 //! The index shared between the feeders and the service.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use strait_destination::{ClusterConfig, ClusterIndex, Clusters};
 use tokio::sync::watch;
 
@@ -66,7 +67,7 @@ impl SharedClusters {
 
     /// Reads the index under its lock; `read` must not block.
     pub fn read<R>(&self, read: impl FnOnce(&Clusters) -> R) -> R {
-        let clusters = self.clusters.lock().unwrap_or_else(PoisonError::into_inner);
+        let clusters = self.clusters.lock();
         read(&clusters)
     }
 
@@ -87,7 +88,7 @@ impl SharedClusters {
     /// moved, so watchers wake only for real changes.
     fn write<R>(&self, change: impl FnOnce(&mut Clusters) -> R) -> R {
         let (out, generation) = {
-            let mut clusters = self.clusters.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut clusters = self.clusters.lock();
             let out = change(&mut clusters);
             let generation = clusters.generation();
             clusters.forget_removed_until(generation);

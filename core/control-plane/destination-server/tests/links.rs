@@ -7,14 +7,15 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::stream::BoxStream;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Event as K8sEvent, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use parking_lot::Mutex;
 use serde_json::json;
 use strait_api::link::Link;
 use strait_destination::ClusterConfig;
@@ -43,14 +44,11 @@ impl Recording {
     }
 
     fn record(&self, call: String) {
-        self.calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(call);
+        self.calls.lock().push(call);
     }
 
     fn calls(&self) -> Vec<String> {
-        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.calls.lock().clone()
     }
 }
 

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 /// A service account, as named by a validated token.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -58,28 +60,17 @@ impl EmbeddedTokens {
 
     /// Makes `token` prove `account`, replacing what it proved before.
     pub fn register(&self, token: impl Into<Vec<u8>>, account: ServiceAccountRef) {
-        self.tokens
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(token.into(), account);
+        self.tokens.write().insert(token.into(), account);
     }
 
     /// Forgets `token`; returns whether it was registered.
     pub fn revoke(&self, token: &[u8]) -> bool {
-        self.tokens
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(token)
-            .is_some()
+        self.tokens.write().remove(token).is_some()
     }
 
     /// The account `token` proves, if registered.
     pub fn lookup(&self, token: &[u8]) -> Option<ServiceAccountRef> {
-        self.tokens
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(token)
-            .cloned()
+        self.tokens.read().get(token).cloned()
     }
 }
 

@@ -6,10 +6,11 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Event as K8sEvent, EventSource, ObjectReference, Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use parking_lot::Mutex;
 use strait_api::gateway;
 use strait_api::policy::{
     AuthorizationPolicy, HttpRoute, MeshTlsAuthentication, NetworkAuthentication, Server,
@@ -84,11 +85,10 @@ impl Target {
         let kind = K::kind(&());
         let mut newly = Vec::new();
         let generation = {
-            let mut index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut index = self.index.lock();
             if matches!(event, Event::Reset(_)) {
                 self.listed
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
                     .insert((K::api_version(&()), kind.clone()));
             }
             Fed(&mut index).apply_event(event);
@@ -98,7 +98,6 @@ impl Target {
             let listed = self
                 .listed
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner)
                 .iter()
                 .filter(|(_, listed)| !is_workload_kind(listed))
                 .count();
@@ -119,7 +118,7 @@ impl Target {
     /// them.
     fn report_ignored(&self, index: &Index) -> Vec<Ignored> {
         let ignored = index.ignored();
-        let mut reported = self.reported.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut reported = self.reported.lock();
         let newly: Vec<Ignored> = newly_ignored(&reported, &ignored)
             .into_iter()
             .cloned()

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt, stream};
 use linkerd2_proxy_api::outbound::outbound_policies_server::{
@@ -61,7 +61,7 @@ impl OutboundSource for IndexSource {
         target: OutboundTarget<'_>,
         source_namespace: &str,
     ) -> (u64, Result<OutboundPolicy, OutboundError>) {
-        let index = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = self.index.lock();
         (
             index.outbound_generation(),
             index.outbound_policy(target, source_namespace),
@@ -69,16 +69,12 @@ impl OutboundSource for IndexSource {
     }
 
     fn outbound_generation(&self) -> u64 {
-        self.index
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .outbound_generation()
+        self.index.lock().outbound_generation()
     }
 
     fn namespace_identity_suffix(&self, namespace: &str) -> String {
         self.index
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
             .config()
             .namespace_identity_suffix(namespace)
     }

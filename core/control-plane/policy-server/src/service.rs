@@ -1,7 +1,7 @@
 //! The `io.linkerd.proxy.inbound.InboundServerPolicies` gRPC service.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use futures::stream;
 use futures::{Stream, StreamExt};
@@ -9,6 +9,7 @@ use linkerd2_proxy_api::inbound::inbound_server_policies_server::{
     InboundServerPolicies, InboundServerPoliciesServer,
 };
 use linkerd2_proxy_api::inbound::{PortSpec, Server};
+use parking_lot::Mutex;
 use strait_policy::{Index, PortPolicy};
 use strait_tls::control::ControlPeer;
 use tokio::sync::watch;
@@ -51,17 +52,11 @@ impl PolicySource for IndexSource {
     /// Tracks the port if no container declares it: a proxy may be asked
     /// about any port of its pod, and must get the pod's default for it.
     fn port_policy(&self, namespace: &str, pod: &str, port: u16) -> Option<PortPolicy> {
-        self.index
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .track_port(namespace, pod, port)
+        self.index.lock().track_port(namespace, pod, port)
     }
 
     fn workload_identity(&self, namespace: &str, pod: &str) -> Option<String> {
-        self.index
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .workload_identity(namespace, pod)
+        self.index.lock().workload_identity(namespace, pod)
     }
 
     fn subscribe(&self) -> watch::Receiver<u64> {

@@ -2,7 +2,7 @@
 //! answering from an index fed by a `MemoryStore`, and a tonic client
 //! asking as a proxy would.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use linkerd2_proxy_api::http_route::{PathMatch, path_match};
@@ -12,6 +12,7 @@ use linkerd2_proxy_api::inbound::inbound_server_policies_client::InboundServerPo
 use linkerd2_proxy_api::inbound::proxy_protocol::Kind;
 use linkerd2_proxy_api::inbound::{Authz, HttpRoute, PortSpec, Server};
 use linkerd2_proxy_api::meta::{Metadata, metadata};
+use parking_lot::Mutex;
 use serde_json::{Value, json};
 use strait_policy::{Index, IndexConfig};
 use strait_policy_server::{InboundPolicyService, IndexSource, feed};

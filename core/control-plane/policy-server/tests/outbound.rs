@@ -3,13 +3,14 @@
 //! asking as a client proxy would, by address and by authority.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use linkerd2_proxy_api::meta::{Metadata, metadata};
 use linkerd2_proxy_api::net::{IpAddress, TcpAddress};
 use linkerd2_proxy_api::outbound::outbound_policies_client::OutboundPoliciesClient;
 use linkerd2_proxy_api::outbound::{OutboundPolicy, TrafficSpec, proxy_protocol, traffic_spec};
+use parking_lot::Mutex;
 use serde_json::json;
 use strait_policy::{Index, IndexConfig};
 use strait_policy_server::{IndexSource, OutboundPolicyService, feed};

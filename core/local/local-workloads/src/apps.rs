@@ -9,8 +9,8 @@ mod report;
 mod resolve;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -347,7 +348,7 @@ enum RequestError {
 async fn send(worker: &Worker) -> Result<(StatusCode, Duration), RequestError> {
     let started = Instant::now();
     let idle = {
-        let mut idle = worker.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut idle = worker.idle.lock();
         idle.retain(|c| !c.sender.is_closed());
         idle.pop()
     };
@@ -391,11 +392,7 @@ async fn send(worker: &Worker) -> Result<(StatusCode, Duration), RequestError> {
         .await
         .map_err(RequestError::Body)?;
     if !cooker.no_reuse {
-        worker
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(connection);
+        worker.idle.lock().push(connection);
     }
     Ok((status, latency))
 }

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 /// The first address handed out: 127.1.0.1. 127.0.0.1 is never handed out,
 /// since everything else on the machine listens there.
@@ -49,7 +51,7 @@ impl IpPool {
 
     /// A free address, or `None` when the range is exhausted.
     pub fn allocate(&self) -> Option<IpAddr> {
-        let mut pool = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pool = self.inner.lock();
         let start = pool.next.clamp(FIRST, LAST);
         let mut candidate = start;
         loop {
@@ -82,7 +84,7 @@ impl IpPool {
     pub fn allocate_stable(&self, key: &str) -> Option<IpAddr> {
         let start = fnv1a(key) % STABLE_COUNT;
         {
-            let mut pool = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pool = self.inner.lock();
             for offset in 0..STABLE_COUNT {
                 let candidate = STABLE_FIRST + (start + offset) % STABLE_COUNT;
                 if pool.used.insert(candidate) {
@@ -102,7 +104,7 @@ impl IpPool {
         let slots = NAMED_BLOCKS * 254;
         let start = fnv1a(key) % slots;
         {
-            let mut pool = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut pool = self.inner.lock();
             for offset in 0..slots {
                 let slot = (start + offset) % slots;
                 let candidate = NAMED_FIRST + (slot / 254) * 256 + slot % 254 + 1;
@@ -117,34 +119,21 @@ impl IpPool {
     /// Gives `ip` back; releasing an address not handed out does nothing.
     pub fn release(&self, ip: IpAddr) {
         if let IpAddr::V4(v4) = ip {
-            self.inner
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .used
-                .remove(&u32::from(v4));
+            self.inner.lock().used.remove(&u32::from(v4));
         }
     }
 
     /// Whether `ip` is handed out now, to check that a Pod gave its back.
     pub fn is_allocated(&self, ip: IpAddr) -> bool {
         match ip {
-            IpAddr::V4(v4) => self
-                .inner
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .used
-                .contains(&u32::from(v4)),
+            IpAddr::V4(v4) => self.inner.lock().used.contains(&u32::from(v4)),
             IpAddr::V6(_) => false,
         }
     }
 
     /// How many addresses are handed out, to check that Pods give theirs back.
     pub fn in_use(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .used
-            .len()
+        self.inner.lock().used.len()
     }
 }
 

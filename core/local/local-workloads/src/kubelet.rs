@@ -12,7 +12,7 @@ mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::PoisonError;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -114,10 +114,6 @@ impl Pods {
     }
 }
 
-fn lock(table: &PodTable) -> std::sync::MutexGuard<'_, Pods> {
-    table.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 fn uid_of(pod: &Pod) -> String {
     pod.metadata
         .uid
@@ -139,15 +135,15 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
             Ok(Event::Apply(pod)) => {
                 let key = key_of(&pod.metadata);
                 let uid = uid_of(&pod);
-                let known = lock(&table).records.get(&key).map(|r| r.uid.clone());
+                let known = table.lock().records.get(&key).map(|r| r.uid.clone());
                 match known {
                     Some(known) if known == uid => {}
                     Some(_) => {
-                        lock(&table).remove(&key);
+                        table.lock().remove(&key);
                         start(&cluster, &table, pod);
                     }
                     None => {
-                        let predecessor = drain::stop_named(&mut lock(&table), &key);
+                        let predecessor = drain::stop_named(&mut table.lock(), &key);
                         if let Some((ip, task)) = predecessor {
                             if let Some(task) = task {
                                 let _ = task.await;
@@ -172,7 +168,7 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
                     .map(|p| (key_of(&p.metadata), uid_of(p)))
                     .collect();
                 {
-                    let mut pods = lock(&table);
+                    let mut pods = table.lock();
                     let stale: Vec<Key> = pods
                         .records
                         .iter()
@@ -184,7 +180,7 @@ pub(crate) async fn run(cluster: ClusterRuntime, table: PodTable) {
                     }
                 }
                 for pod in all {
-                    let known = lock(&table).records.contains_key(&key_of(&pod.metadata));
+                    let known = table.lock().records.contains_key(&key_of(&pod.metadata));
                     if !known {
                         start(&cluster, &table, pod);
                     }
@@ -284,7 +280,7 @@ fn start(cluster: &ClusterRuntime, table: &PodTable, pod: Pod) {
     };
     // The record goes in before the task starts, so that what the task
     // reports (its readiness) finds it, however fast the Pod comes up.
-    let mut pods = lock(table);
+    let mut pods = table.lock();
     pods.records.insert(
         key.clone(),
         Record {
@@ -351,7 +347,7 @@ fn refuse(
     let task = tokio::spawn(async move {
         write_status(&store, &ns, &name, status).await;
     });
-    lock(table).records.insert(
+    table.lock().records.insert(
         key,
         Record {
             uid,
@@ -474,7 +470,7 @@ async fn run_pod(cluster: ClusterRuntime, table: PodTable, pod: Pod, mut launch:
             Err(failure) => {
                 let (container, message) = (failure.container, failure.message);
                 tracing::warn!(pod = %name, namespace = %ns, "cannot run: {message}");
-                lock(&table).update(&launch.key, &launch.uid, |view| {
+                table.lock().update(&launch.key, &launch.uid, |view| {
                     view.problem = Some(message.clone());
                     view.ready = false;
                 });
@@ -497,7 +493,7 @@ fn move_to_free_address(
         return None;
     }
     let ip = free_address(&cluster.ips, &launch.ports, || cluster.ips.allocate())?;
-    let mut pods = lock(table);
+    let mut pods = table.lock();
     let moved = match pods.records.get_mut(&launch.key) {
         Some(record) if record.uid == launch.uid => {
             record.ip = Some(ip);
@@ -634,7 +630,7 @@ async fn start_proxy(
                 bind_error,
             )
         })?;
-    lock(table).update(&launch.key, &launch.uid, |view| {
+    table.lock().update(&launch.key, &launch.uid, |view| {
         view.proxy_admin = Some(proxy.admin_addr);
     });
     Ok(proxy)
@@ -656,7 +652,9 @@ fn start_clients(cluster: &ClusterRuntime, table: &PodTable, launch: &Launch) ->
             let log = log_of(launch, container);
             let (task, counts) =
                 apps::run_slow_cooker((**cooker).clone(), dial, ip, format!("{ns}/{name}"), log);
-            lock(table).update(&launch.key, &launch.uid, |view| view.load = Some(counts));
+            table
+                .lock()
+                .update(&launch.key, &launch.uid, |view| view.load = Some(counts));
             apps.push(task);
         }
     }
@@ -692,7 +690,7 @@ async fn report_ready(
         status::running(pod, ip, ready_without_proxy),
     )
     .await;
-    lock(table).update(&launch.key, &launch.uid, |view| {
+    table.lock().update(&launch.key, &launch.uid, |view| {
         view.ready = ready_without_proxy
     });
     if let Some(proxy) = proxy {
@@ -704,7 +702,9 @@ async fn report_ready(
             }
         }
         write_status(&cluster.store, ns, name, status::running(pod, ip, true)).await;
-        lock(table).update(&launch.key, &launch.uid, |view| view.ready = true);
+        table
+            .lock()
+            .update(&launch.key, &launch.uid, |view| view.ready = true);
     }
 }
 

@@ -38,8 +38,9 @@ mod logs;
 mod naming;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use strait_identity::EmbeddedTokens;
 use strait_store::MemoryStore;
 use tokio::task::JoinHandle;
@@ -136,15 +137,10 @@ impl LogReader {
         container: Option<&str>,
     ) -> Result<PodLog, LogError> {
         let key = (namespace.to_string(), pod.to_string());
-        let logs = self
-            .pods
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .logs(&key)
-            .ok_or_else(|| LogError::NoPod {
-                namespace: namespace.to_string(),
-                pod: pod.to_string(),
-            })?;
+        let logs = self.pods.lock().logs(&key).ok_or_else(|| LogError::NoPod {
+            namespace: namespace.to_string(),
+            pod: pod.to_string(),
+        })?;
         logs.resolve(pod, container)
     }
 }
@@ -195,10 +191,7 @@ impl Workloads {
 
     /// Every Pod the kubelet knows, sorted by namespace and name.
     pub fn pods(&self) -> Vec<PodView> {
-        self.pods
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .views()
+        self.pods.lock().views()
     }
 
     /// The log of one container of a Pod, as `kubectl logs` reads it:
@@ -231,11 +224,7 @@ impl Workloads {
         for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
-        let running = self
-            .pods
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .stop_all();
+        let running = self.pods.lock().stop_all();
         for task in running {
             let _ = task.await;
         }
@@ -248,11 +237,7 @@ impl Drop for Workloads {
         for task in &self.tasks {
             task.abort();
         }
-        let running = self
-            .pods
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .stop_all();
+        let running = self.pods.lock().stop_all();
         for task in running {
             task.abort();
         }

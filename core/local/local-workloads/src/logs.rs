@@ -19,10 +19,11 @@ mod options;
 mod pod;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::Stream;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::watch;
 
 pub use options::LogOptions;
@@ -166,10 +167,7 @@ impl ContainerLog {
     }
 
     fn buffer(&self) -> MutexGuard<'_, Buffer> {
-        self.shared
-            .buffer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.shared.buffer.lock()
     }
 
     /// Writes one line (a newline in `text` makes several), stamped now.

@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use strait_control_plane::{ControlPlane, RunningControlPlane};
@@ -95,14 +95,14 @@ pub struct LocalCluster {
     /// How to start the service mirrors again.
     mirrors: MirrorRecipe,
     /// The task running every Link's service mirror.
-    mirror_task: std::sync::Mutex<JoinHandle<()>>,
+    mirror_task: parking_lot::Mutex<JoinHandle<()>>,
     workloads: Workloads,
     history: History,
     tasks: Vec<JoinHandle<()>>,
     /// The directory the state is saved in.
     dir: PathBuf,
     /// Held while the state is saved, so the last save wins.
-    saving: Arc<std::sync::Mutex<()>>,
+    saving: Arc<parking_lot::Mutex<()>>,
 }
 
 /// What every cluster shares: the root all issuers chain to, the flat
@@ -183,7 +183,7 @@ impl LocalCluster {
             export: Some(load_export_plugins(&export)),
         };
         tasks.extend(plugins.follow(controllers.clone(), &shared.host, sinks));
-        let saving = Arc::new(std::sync::Mutex::new(()));
+        let saving = Arc::new(parking_lot::Mutex::new(()));
         tasks.push(tokio::spawn(save_on_change(
             name.clone(),
             store.clone(),
@@ -199,7 +199,7 @@ impl LocalCluster {
             plane: tokio::sync::Mutex::new(Some(plane)),
             recipe,
             mirrors,
-            mirror_task: std::sync::Mutex::new(mirror_task),
+            mirror_task: parking_lot::Mutex::new(mirror_task),
             workloads,
             history: History::default(),
             tasks,
@@ -221,7 +221,7 @@ impl LocalCluster {
     /// Saves the state now: on shutdown, so a change made since the last
     /// periodic save is not lost.
     pub(crate) fn save_state(&self) {
-        let _saving = self.saving.lock().unwrap_or_else(PoisonError::into_inner);
+        let _saving = self.saving.lock();
         if let Err(error) = persist::save(&self.dir, &persist::state_text(&self.store)) {
             tracing::warn!(cluster = %self.name, %error, "state not saved");
         }
@@ -332,22 +332,13 @@ impl LocalCluster {
     /// wrote stay in the store meanwhile.
     pub async fn restart_service_mirrors(&self, down_for: Duration) {
         // A finished placeholder holds the slot until the new mirrors start.
-        let old = std::mem::replace(
-            &mut *self
-                .mirror_task
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-            tokio::spawn(async {}),
-        );
+        let old = std::mem::replace(&mut *self.mirror_task.lock(), tokio::spawn(async {}));
         old.abort();
         let _ = old.await;
         tracing::info!(cluster = %self.name, "service mirrors stopped");
         tokio::time::sleep(down_for).await;
         let task = self.mirrors.spawn();
-        *self
-            .mirror_task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = task;
+        *self.mirror_task.lock() = task;
         tracing::info!(cluster = %self.name, "service mirrors restarted");
     }
 }
@@ -359,10 +350,7 @@ impl Drop for LocalCluster {
         for task in &self.tasks {
             task.abort();
         }
-        self.mirror_task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .abort();
+        self.mirror_task.lock().abort();
     }
 }
 
@@ -486,7 +474,7 @@ async fn save_on_change(
     name: String,
     store: MemoryStore,
     dir: PathBuf,
-    saving: Arc<std::sync::Mutex<()>>,
+    saving: Arc<parking_lot::Mutex<()>>,
 ) {
     let mut saved = String::new();
     let mut revision = None;
@@ -505,7 +493,7 @@ async fn save_on_change(
         let written = tokio::task::spawn_blocking(move || {
             // Taken before the state is read: a save at shutdown, after
             // this one, writes a state at least as new.
-            let _saving = saving.lock().unwrap_or_else(PoisonError::into_inner);
+            let _saving = saving.lock();
             let text = persist::state_text(&store);
             if text == previous {
                 return (previous, Ok(()));

@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use parking_lot::Mutex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How often proxies are scraped: Prometheus' usual interval is longer,
@@ -34,7 +35,7 @@ pub struct History {
 impl History {
     /// Records a scrape of `pod`, dropping what is older than [`KEEP`].
     pub fn push(&self, pod: &str, sample: Sampled) {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.inner.lock();
         let ring = inner.entry(pod.to_string()).or_default();
         let horizon = sample.at.checked_sub(KEEP);
         ring.push_back(sample);
@@ -49,7 +50,7 @@ impl History {
 
     /// The oldest and newest scrape of `pod` inside the last `window`.
     pub fn window(&self, pod: &str, window: Duration) -> (Option<Sampled>, Option<Sampled>) {
-        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let inner = self.inner.lock();
         let Some(ring) = inner.get(pod) else {
             return (None, None);
         };
@@ -63,7 +64,7 @@ impl History {
 
     /// Forgets pods that no longer exist.
     pub fn retain(&self, pods: &[String]) {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut inner = self.inner.lock();
         inner.retain(|pod, _| pods.contains(pod));
     }
 }

@@ -3,10 +3,11 @@
 //! the reason in the status ConfigMap and in an Event, and the last good
 //! one stays.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Event};
+use parking_lot::Mutex;
 use serde_json::json;
 use strait_plugin_config::{
     AUTHZ_PLUGIN_KEY, EXPORT_PLUGIN_KEY, PLUGINS_STATUS_CONFIG_MAP, PluginSinks,
@@ -39,11 +40,11 @@ fn setup() -> Setup {
     let (a, e) = (authz.clone(), export.clone());
     let sinks = PluginSinks {
         authz: Some(Arc::new(move |_, info| {
-            a.lock().unwrap().push(info.label.clone());
+            a.lock().push(info.label.clone());
             Ok(())
         })),
         export: Some(Arc::new(move |_, info| {
-            e.lock().unwrap().push(info.label.clone());
+            e.lock().push(info.label.clone());
             Ok(())
         })),
     };
@@ -108,7 +109,7 @@ async fn a_good_plugin_swaps_in_and_a_bad_one_is_refused_and_reported() {
     push(&s.store, &[(AUTHZ_PLUGIN_KEY, good)], "v1").await;
     let text = status(&s.store, AUTHZ_PLUGIN_KEY, |t| t.starts_with("active")).await;
     assert!(text.starts_with("active v1 (sha256 "), "{text}");
-    assert_eq!(*s.authz.lock().unwrap(), ["v1"]);
+    assert_eq!(*s.authz.lock(), ["v1"]);
 
     // Garbage: refused, v1 stays, and the user can read why.
     push(
@@ -120,7 +121,7 @@ async fn a_good_plugin_swaps_in_and_a_bad_one_is_refused_and_reported() {
     let text = status(&s.store, AUTHZ_PLUGIN_KEY, |t| t.starts_with("rejected")).await;
     assert!(text.contains("authz.wasm"), "{text}");
     assert!(text.contains("still active: v1"), "{text}");
-    assert_eq!(*s.authz.lock().unwrap(), ["v1"]);
+    assert_eq!(*s.authz.lock(), ["v1"]);
 
     // A plugin of the other world under the authz key: refused by name.
     push(
@@ -136,7 +137,7 @@ async fn a_good_plugin_swaps_in_and_a_bad_one_is_refused_and_reported() {
     // A good one again swaps in.
     push(&s.store, &[(AUTHZ_PLUGIN_KEY, good)], "v4").await;
     status(&s.store, AUTHZ_PLUGIN_KEY, |t| t.starts_with("active v4")).await;
-    assert_eq!(*s.authz.lock().unwrap(), ["v1", "v4"]);
+    assert_eq!(*s.authz.lock(), ["v1", "v4"]);
 
     let events = events(&s.store).await;
     let reasons: Vec<(&str, &str)> = events
@@ -199,8 +200,8 @@ async fn each_key_goes_to_its_own_sink_and_unchanged_plugins_are_not_reloaded() 
     // writes) load nothing again.
     push(&s.store, &plugins, "2.0").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(*s.authz.lock().unwrap(), ["2.0"]);
-    assert_eq!(*s.export.lock().unwrap(), ["2.0"]);
+    assert_eq!(*s.authz.lock(), ["2.0"]);
+    assert_eq!(*s.export.lock(), ["2.0"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,10 +254,7 @@ async fn followers_of_different_keys_keep_each_others_status() {
     let sink = |label: &'static str| -> strait_plugin_config::PluginSink {
         let loaded = loaded.clone();
         Arc::new(move |_, info| {
-            loaded
-                .lock()
-                .unwrap()
-                .push(format!("{label} {}", info.label));
+            loaded.lock().push(format!("{label} {}", info.label));
             Ok(())
         })
     };
@@ -344,7 +342,7 @@ async fn followers_of_different_keys_keep_each_others_status() {
     status(&store, EXPORT_PLUGIN_KEY, |t| t.starts_with("active 3 ")).await;
     status(&store, AUTHZ_PLUGIN_KEY, |t| t.starts_with("rejected")).await;
 
-    let mut loaded = loaded.lock().unwrap().clone();
+    let mut loaded = loaded.lock().clone();
     loaded.sort();
     assert_eq!(
         loaded,

@@ -2,9 +2,10 @@
 //! scripted API server: what the follower asks for, and what it writes back
 //! when a plugin is activated and when one is refused.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use serde_json::{Value, json};
 use strait_plugin_config::{
     AUTHZ_PLUGIN_KEY, PLUGINS_STATUS_CONFIG_MAP, PluginSinks, field_manager,
@@ -103,7 +104,7 @@ async fn a_good_plugin_is_activated_and_a_bad_one_refused_through_the_api_server
     let sink_loaded = loaded.clone();
     let sinks = PluginSinks {
         authz: Some(Arc::new(move |_, info| {
-            sink_loaded.lock().unwrap().push(info.label.clone());
+            sink_loaded.lock().push(info.label.clone());
             Ok(())
         })),
         export: None,
@@ -130,7 +131,7 @@ async fn a_good_plugin_is_activated_and_a_bad_one_refused_through_the_api_server
     // recorded about the plugins ConfigMap.
     let mut seen = Seen::default();
     writes(&mut server, &mut seen, 2).await;
-    assert_eq!(*loaded.lock().unwrap(), ["v1"]);
+    assert_eq!(*loaded.lock(), ["v1"]);
     let (method, path, manager, body) = &seen.writes[0];
     assert_eq!(method, "PATCH");
     assert_eq!(path, &format!("{CONFIG_MAPS}/{STATUS}"));
@@ -179,7 +180,7 @@ async fn a_good_plugin_is_activated_and_a_bad_one_refused_through_the_api_server
     watch.respond_events(&[("MODIFIED", config_map(b"not a plugin", "v2", "101"))]);
     writes(&mut server, &mut seen, 2).await;
     assert_eq!(
-        *loaded.lock().unwrap(),
+        *loaded.lock(),
         ["v1"],
         "the bad plugin never reaches the sink"
     );

@@ -1,9 +1,10 @@
 //! The engine, linker and compiled-component cache shared by every plugin.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
+use parking_lot::Mutex;
 use strait_mesh::plugins::{plugin_digest, short_digest};
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker, types::ComponentItem};
@@ -182,11 +183,7 @@ impl PluginHost {
 
     fn compile(&self, origin: &str, digest: &str, binary: &[u8]) -> Result<Component, PluginError> {
         {
-            let mut cache = self
-                .inner
-                .compiled
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut cache = self.inner.compiled.lock();
             if let Some(i) = cache.iter().position(|(d, _)| d == digest) {
                 let entry = cache.remove(i);
                 let component = entry.1.clone();
@@ -204,11 +201,7 @@ impl PluginHost {
                 })?
             }
         };
-        let mut cache = self
-            .inner
-            .compiled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self.inner.compiled.lock();
         if !cache.iter().any(|(d, _)| d == digest) {
             cache.push((digest.to_string(), component.clone()));
             let capacity = self.inner.config.compiled_cache_entries.max(1);

@@ -2,10 +2,11 @@
 //! failing a write (a chatty plugin must not trap because of its output), and
 //! drained into the host's log after each call or into a trap's message.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
+use parking_lot::Mutex;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 
@@ -27,7 +28,7 @@ impl CapturedOutput {
         if !self.written.swap(false, Ordering::Acquire) {
             return None;
         }
-        let mut buffer = self.buffer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut buffer = self.buffer.lock();
         if buffer.is_empty() {
             return None;
         }
@@ -37,7 +38,7 @@ impl CapturedOutput {
     }
 
     fn push(&self, bytes: &[u8]) {
-        let mut buffer = self.buffer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut buffer = self.buffer.lock();
         let keep = bytes.len().min(CAPACITY);
         let overflow = (buffer.len() + keep).saturating_sub(CAPACITY);
         let drop_front = overflow.min(buffer.len());

@@ -1,8 +1,9 @@
 //! Atomic version swaps of one plugin.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use parking_lot::Mutex;
 
 use crate::error::PluginError;
 use crate::host::PluginHost;
@@ -48,7 +49,7 @@ impl<K: Kind> PluginSlot<K> {
         plugin: &PluginBytes,
         smoke: fn(&PluginVersion<K>, &str) -> Result<(), PluginError>,
     ) -> Result<Arc<VersionInfo>, PluginError> {
-        let mut rejection = self.loading.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut rejection = self.loading.lock();
         match validated(&self.host, &self.name, plugin, smoke) {
             Ok(version) => {
                 let info = version.info.clone();
@@ -79,10 +80,7 @@ impl<K: Kind> PluginSlot<K> {
     }
 
     pub(crate) fn last_rejection(&self) -> Option<String> {
-        self.loading
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.loading.lock().clone()
     }
 
     /// The version a call must use from start to end.

@@ -1,10 +1,11 @@
 //! One validated, pre-instantiated plugin version and the instances it reuses.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use parking_lot::Mutex;
 use wasmtime::component::InstancePre;
 use wasmtime::{Engine, Store, Trap};
 
@@ -198,12 +199,7 @@ impl<K: Kind> PluginVersion<K> {
     }
 
     fn checkout(&self) -> Result<Pooled<K>, CallFailure> {
-        if let Some(pooled) = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
-        {
+        if let Some(pooled) = self.idle.lock().pop() {
             return Ok(pooled);
         }
         let state = StoreState::new(
@@ -229,7 +225,7 @@ impl<K: Kind> PluginVersion<K> {
     }
 
     fn checkin(&self, pooled: Pooled<K>) {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut idle = self.idle.lock();
         if idle.len() < self.limits.max_idle {
             idle.push(pooled);
         }

@@ -3,8 +3,9 @@
 mod support;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use strait_decisions::authz::ClientTls;
 use strait_decisions::cases::{SLOW_COOKER, request};
 
@@ -13,7 +14,7 @@ struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
+        self.0.lock().extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -40,7 +41,7 @@ fn plugin_log_lines_reach_the_host_log() {
     let verdict =
         tracing::subscriber::with_default(subscriber, || plugin.authorize(req, &support::set(&[])));
     assert!(verdict.decision.is_allow());
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = String::from_utf8(captured.0.lock().clone()).unwrap();
     let label = &plugin.active().label;
     for level in ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
         let line = log

@@ -6,12 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use linkerd2_proxy_api::inbound::PortSpec;
 use linkerd2_proxy_api::inbound::inbound_server_policies_client::InboundServerPoliciesClient;
+use parking_lot::Mutex;
 use strait_plugin_distribution::{OfferedPlugin, PluginKind};
 use strait_proxy::{DirectInbound, RunningProxy};
 use strait_proxy_integration::{
@@ -78,9 +79,9 @@ impl Relay {
                     let Ok((mut client, _)) = listener.accept().await else {
                         return;
                     };
-                    let to = *target.lock().unwrap();
-                    *carried.lock().unwrap().entry(to).or_insert(0) += 1;
-                    live.lock().unwrap().push(tokio::spawn(async move {
+                    let to = *target.lock();
+                    *carried.lock().entry(to).or_insert(0) += 1;
+                    live.lock().push(tokio::spawn(async move {
                         if let Ok(mut server) = TcpStream::connect(to).await {
                             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                         }
@@ -100,19 +101,14 @@ impl Relay {
     /// Sends new connections to `target` and cuts the current ones, so
     /// the proxy reconnects through the new route.
     fn switch(&self, target: SocketAddr) {
-        *self.target.lock().unwrap() = target;
-        for conn in self.live.lock().unwrap().drain(..) {
+        *self.target.lock() = target;
+        for conn in self.live.lock().drain(..) {
             conn.abort();
         }
     }
 
     fn carried_to(&self, target: SocketAddr) -> usize {
-        self.carried
-            .lock()
-            .unwrap()
-            .get(&target)
-            .copied()
-            .unwrap_or(0)
+        self.carried.lock().get(&target).copied().unwrap_or(0)
     }
 }
 
@@ -289,7 +285,7 @@ async fn a_proxy_never_sends_its_token_to_an_identity_service_that_cannot_prove_
                         if n == 0 {
                             break;
                         }
-                        received.lock().unwrap().extend_from_slice(&buf[..n]);
+                        received.lock().extend_from_slice(&buf[..n]);
                     }
                 });
             }
@@ -316,7 +312,7 @@ async fn a_proxy_never_sends_its_token_to_an_identity_service_that_cannot_prove_
         !running.wait_ready(Duration::from_secs(2)).await,
         "certified by an impostor"
     );
-    let bytes = received.lock().unwrap().clone();
+    let bytes = received.lock().clone();
     assert_eq!(
         bytes.first(),
         Some(&0x16),

@@ -5,9 +5,10 @@
 mod support;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
+use parking_lot::Mutex;
 use support::*;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -43,7 +44,7 @@ async fn upgrade_app() -> (SocketAddr, Heads) {
             tokio::spawn(async move {
                 while let Some(head) = read_head(&mut stream).await {
                     let head = head.to_lowercase();
-                    seen.lock().unwrap().push(head.clone());
+                    seen.lock().push(head.clone());
                     let answer = if head.starts_with("connect ") {
                         "HTTP/1.1 200 OK\r\n\r\n"
                     } else if head.contains("\r\nupgrade: websocket\r\n") {
@@ -97,7 +98,7 @@ async fn an_upgrade_reaches_the_app_with_only_its_own_hop_by_hop_headers() {
     );
     tunnel(&mut client, &request, "HTTP/1.1 101").await;
 
-    let head = heads.lock().unwrap()[0].clone();
+    let head = heads.lock()[0].clone();
     for kept in [
         "\r\nconnection: upgrade\r\n",
         "\r\nupgrade: websocket\r\n",
@@ -142,9 +143,9 @@ async fn connect_goes_to_the_app_never_to_the_address_it_names() {
     let request = format!("CONNECT {named} HTTP/1.1\r\nHost: {named}\r\n\r\n");
     tunnel(&mut client, &request, "HTTP/1.1 200").await;
     assert!(
-        heads.lock().unwrap()[0].starts_with(&format!("connect {named} http/1.1\r\n")),
+        heads.lock()[0].starts_with(&format!("connect {named} http/1.1\r\n")),
         "{:?}",
-        heads.lock().unwrap()
+        heads.lock()
     );
     assert_eq!(reached.load(Ordering::SeqCst), 0);
 }
@@ -161,7 +162,7 @@ async fn a_refused_upgrade_is_answered_403_and_never_reaches_the_app() {
         "GET /ws HTTP/1.1\r\nHost: {AUTHORITY}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
     );
     tunnel(&mut good, &request, "HTTP/1.1 101").await;
-    assert_eq!(heads.lock().unwrap().len(), 1);
+    assert_eq!(heads.lock().len(), 1);
 
     let addr = proxy.listen(mtls(EVIL), HTTP_PORT).await;
     let mut client = TcpStream::connect(addr).await.unwrap();
@@ -178,11 +179,7 @@ async fn a_refused_upgrade_is_answered_403_and_never_reaches_the_app() {
         client.read_exact(&mut body).await.unwrap();
         assert_eq!(&body, b"unauthorized request on route\n");
     }
-    assert_eq!(
-        heads.lock().unwrap().len(),
-        1,
-        "a refused request reached the app"
-    );
+    assert_eq!(heads.lock().len(), 1, "a refused request reached the app");
     let text = proxy.encode();
     assert!(
         text.lines()

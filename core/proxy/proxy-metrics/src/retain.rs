@@ -11,9 +11,10 @@
 //! connections and balancers the proxy keeps.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use prometheus_client::metrics::family::{Family, MetricConstructor};
 use tokio::time::Instant;
 
@@ -55,10 +56,6 @@ impl Default for Retention {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// One tracked label set: the series labelled with it, and those labelled
 /// with it followed by more labels (a status code, an authorization).
 #[derive(Debug)]
@@ -87,7 +84,7 @@ impl Clone for SeriesLease {
 
 impl Drop for SeriesLease {
     fn drop(&mut self) {
-        *lock(&self.entry.released) = Instant::now();
+        *self.entry.released.lock() = Instant::now();
     }
 }
 
@@ -113,7 +110,7 @@ impl SeriesLease {
         let mut labels = self.entry.labels.clone();
         labels.extend(extra);
         let metric = family.get_or_create_owned(&labels);
-        lock(&self.entry.derived).insert(labels);
+        self.entry.derived.lock().insert(labels);
         metric
     }
 }
@@ -158,7 +155,7 @@ impl Tracker {
     /// way, so that no lease taken after can see its series removed.
     pub(crate) fn lease(&self, labels: LabelSet, forget: impl Fn(&LabelSet)) -> SeriesLease {
         let now = Instant::now();
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         if now.saturating_duration_since(state.last_sweep) >= SWEEP_INTERVAL {
             self.sweep(&mut state, now, &forget);
         }
@@ -180,13 +177,13 @@ impl Tracker {
 
     /// Removes every entry idle for longer than the retention allows.
     pub(crate) fn evict_idle(&self, forget: impl Fn(&LabelSet)) {
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         self.sweep(&mut state, Instant::now(), &forget);
     }
 
     /// How many label sets are tracked.
     pub(crate) fn len(&self) -> usize {
-        lock(&self.state).entries.len()
+        self.state.lock().entries.len()
     }
 
     fn sweep(&self, state: &mut State, now: Instant, forget: &impl Fn(&LabelSet)) {
@@ -238,7 +235,7 @@ fn unheld(entry: &Arc<Entry>) -> bool {
 }
 
 fn released(entry: &Entry) -> Instant {
-    *lock(&entry.released)
+    *entry.released.lock()
 }
 
 fn evict(state: &mut State, labels: &LabelSet, forget: &impl Fn(&LabelSet)) {
@@ -246,7 +243,7 @@ fn evict(state: &mut State, labels: &LabelSet, forget: &impl Fn(&LabelSet)) {
         return;
     };
     forget(&entry.labels);
-    for derived in lock(&entry.derived).iter() {
+    for derived in entry.derived.lock().iter() {
         forget(derived);
     }
 }

@@ -1,7 +1,8 @@
 //! The series of one stream of requests, looked up once and reused.
 
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::OnceLock;
 
+use parking_lot::Mutex;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 
@@ -94,10 +95,7 @@ impl RequestSeries {
     }
 
     fn with_status(&self, status: u16, record: impl FnOnce(&mut StatusSeries)) {
-        let mut by_status = self
-            .by_status
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut by_status = self.by_status.lock();
         let index = match by_status.iter().position(|s| s.status == status) {
             Some(index) => index,
             None => {

@@ -4,10 +4,11 @@ mod ewma;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use tokio::sync::watch;
 
 pub use ewma::PeakEwma;
@@ -27,7 +28,7 @@ pub(crate) struct Endpoint<E> {
 impl<E> Endpoint<E> {
     fn cost(&self, now: Instant) -> f64 {
         let pending = self.pending.load(Ordering::Relaxed);
-        lock(&self.ewma).cost(pending, now)
+        self.ewma.lock().cost(pending, now)
     }
 
     /// Counts a request (or connection) as in flight until the returned
@@ -77,27 +78,20 @@ impl<E> InFlight<E> {
     fn answered_at(&self, connected_at: Option<Instant>, now: Instant) {
         let since = connected_at.map_or(self.started, |c| c.max(self.started));
         let rtt = now.saturating_duration_since(since);
-        lock(&self.endpoint.ewma).observe(rtt, now);
+        self.endpoint.ewma.lock().observe(rtt, now);
     }
 
     /// The endpoint failed the request (could not be reached): it is
     /// estimated at least `penalty` slow, so others are preferred while it
     /// is still listed.
     pub(crate) fn failed(&self, penalty: Duration) {
-        lock(&self.endpoint.ewma).observe(penalty, Instant::now());
+        self.endpoint.ewma.lock().observe(penalty, Instant::now());
     }
 }
 
 impl<E> Drop for InFlight<E> {
     fn drop(&mut self) {
         self.endpoint.pending.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
@@ -159,7 +153,7 @@ impl<E> Balancer<E> {
     }
 
     fn pick_at(&self, exclude: Option<SocketAddr>, now: Instant) -> Option<Arc<Endpoint<E>>> {
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         self.sync(&mut state, now);
         let candidates: Vec<&Arc<Endpoint<E>>> = state
             .endpoints
@@ -225,7 +219,7 @@ impl<E> Balancer<E> {
     /// The addresses balanced over now.
     #[cfg(test)]
     pub(crate) fn addrs(&self) -> Vec<SocketAddr> {
-        let mut state = lock(&self.state);
+        let mut state = self.state.lock();
         self.sync(&mut state, Instant::now());
         state.endpoints.iter().map(|e| e.target.addr).collect()
     }

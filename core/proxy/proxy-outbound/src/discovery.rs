@@ -4,7 +4,7 @@ mod decode;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +14,7 @@ use futures::stream::BoxStream;
 use hyper::body::Body;
 use linkerd2_proxy_api::destination::destination_client::DestinationClient;
 use linkerd2_proxy_api::destination::{GetDestination, Update};
+use parking_lot::Mutex;
 use strait_backoff::Backoff;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -204,10 +205,7 @@ impl Discovery {
     /// a Tokio runtime); it is closed once no receiver has been left for
     /// [`DiscoveryConfig::idle_timeout`].
     pub fn resolve(&self, authority: &str) -> watch::Receiver<Resolved> {
-        let mut streams = match self.inner.streams.lock() {
-            Ok(streams) => streams,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut streams = self.inner.streams.lock();
         if let Some(stream) = streams.get(authority) {
             return stream.sender.subscribe();
         }
@@ -242,10 +240,7 @@ impl Discovery {
 
     /// How many authorities have a stream open now.
     pub fn open_streams(&self) -> usize {
-        match self.inner.streams.lock() {
-            Ok(streams) => streams.len(),
-            Err(poisoned) => poisoned.into_inner().len(),
-        }
+        self.inner.streams.lock().len()
     }
 }
 
@@ -258,10 +253,7 @@ async fn run(inner: Arc<Inner>, authority: String, sender: Arc<watch::Sender<Res
         tokio::select! {
             () = &mut follow => return,
             () = unused(&sender, inner.config.idle_timeout) => {
-                let mut streams = match inner.streams.lock() {
-                    Ok(streams) => streams,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
+                let mut streams = inner.streams.lock();
                 // Checked under the lock `resolve` subscribes under, so no
                 // receiver can appear between the check and the removal.
                 if sender.receiver_count() == 0 {

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use ::http::{Request, Response};
@@ -13,6 +13,7 @@ use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use parking_lot::Mutex;
 use strait_http_detect::{Detection, Protocol, detect};
 use strait_io::PrefixedIo;
 use strait_proxy_metrics::{LabelSet, Labels, ProxyMetrics, RequestSeries, Tls};
@@ -144,13 +145,6 @@ impl<C: Connect> std::fmt::Debug for Outbound<C> {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
 impl<C: Connect> Outbound<C> {
     /// The outbound side resolving through `discovery`, connecting with
     /// `connect` and recording into `metrics`.
@@ -271,7 +265,7 @@ impl<C: Connect> Outbound<C> {
 
     /// How many authorities have a balancer now.
     pub fn balancers(&self) -> usize {
-        lock(&self.shared.balancers).len()
+        self.shared.balancers.lock().len()
     }
 }
 
@@ -284,7 +278,7 @@ impl<C: Connect> Shared<C> {
     /// first use.
     pub(crate) fn entry(&self, authority: &str) -> Arc<Entry<C>> {
         let now = self.now_ms();
-        let mut balancers = lock(&self.balancers);
+        let mut balancers = self.balancers.lock();
         self.sweep(&mut balancers, now, false);
         if let Some(entry) = balancers.get(authority) {
             entry.last_used.store(now, Ordering::Relaxed);

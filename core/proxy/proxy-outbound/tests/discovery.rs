@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 struct Relay {
     addr: SocketAddr,
     refuse: Arc<AtomicBool>,
-    connections: Arc<std::sync::Mutex<JoinSet<()>>>,
+    connections: Arc<parking_lot::Mutex<JoinSet<()>>>,
 }
 
 impl Relay {
@@ -30,14 +30,14 @@ impl Relay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let refuse = Arc::new(AtomicBool::new(false));
-        let connections = Arc::new(std::sync::Mutex::new(JoinSet::new()));
+        let connections = Arc::new(parking_lot::Mutex::new(JoinSet::new()));
         let (task_refuse, task_connections) = (refuse.clone(), connections.clone());
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 if task_refuse.load(Ordering::SeqCst) {
                     continue;
                 }
-                task_connections.lock().unwrap().spawn(async move {
+                task_connections.lock().spawn(async move {
                     if let Ok(mut server) = TcpStream::connect(upstream).await {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
@@ -52,7 +52,7 @@ impl Relay {
     }
 
     fn cut(&self) {
-        self.connections.lock().unwrap().abort_all();
+        self.connections.lock().abort_all();
     }
 }
 

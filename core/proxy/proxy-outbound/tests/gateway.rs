@@ -44,7 +44,7 @@ async fn the_gateway_forwards_services_by_name_and_nothing_else() {
     );
     // Refused names got no balancer: nothing a client names grows state.
     assert_eq!(gateway.outbound.balancers(), 1);
-    let seen = gateway.connect.seen.lock().unwrap().clone();
+    let seen = gateway.connect.seen.lock().clone();
     assert_eq!(seen.keys().copied().collect::<Vec<_>>(), [backend.addr]);
 }
 

@@ -26,7 +26,7 @@ async fn a_request_by_host_reaches_a_backend_verifying_its_identity() {
     for _ in 0..20 {
         get_once(proxy.addr, BB).await;
     }
-    let seen = proxy.connect.seen.lock().unwrap().clone();
+    let seen = proxy.connect.seen.lock().clone();
     assert_eq!(
         seen,
         BTreeMap::from([

@@ -92,7 +92,7 @@ async fn opaque_tcp_to_a_cluster_ip_echoes_through_and_is_counted() {
     assert_has(&lines, &format!("tcp_write_bytes_total{{{labels}}} 29"));
     assert_has(&lines, &format!("tcp_read_bytes_total{{{labels}}} 29"));
     assert_eq!(
-        proxy.connect.seen.lock().unwrap().get(&echo),
+        proxy.connect.seen.lock().get(&echo),
         Some(&None),
         "an unmeshed endpoint is connected to without an identity"
     );

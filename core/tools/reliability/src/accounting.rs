@@ -13,9 +13,9 @@
 //! [`MIN_RATE_SHARE`] of its configured rate, so requests never sent are
 //! not invisible.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use strait_local_workloads::LoadTotals;
 use tokio::time::Instant;
 
@@ -302,10 +302,7 @@ impl<'a> Ledger<'a> {
     pub fn close(&self) -> Window {
         let now = self.mesh.traffic();
         let at = Instant::now();
-        let mut last = self
-            .last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self.last.lock();
         let (before, since) = std::mem::replace(&mut *last, (now, at));
         let (allowed_rate, denied_rate) = self.mesh.rates();
         Window {

@@ -3,9 +3,9 @@
 //! controllers are restarted in turn. Nothing may be lost: no admitted
 //! request fails and no refused one is admitted.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tokio::time::Instant;
 
 use crate::accounting::{Denied, Ledger, MARGIN, Window};
@@ -87,14 +87,8 @@ struct Timeline {
 
 impl Timeline {
     fn record(&self, done: Done) {
-        lock(&self.faults).push(done);
+        self.faults.lock().push(done);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs the soak on `mesh`; a row per kind of fault and one for the whole.
@@ -111,18 +105,16 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
                 flaps(mesh, options, deadline, &timeline),
                 restarts(mesh, options, deadline, &timeline),
             );
-            *lock(&timeline.faults_ended) = Some(Instant::now());
+            *timeline.faults_ended.lock() = Some(Instant::now());
         },
         sample(mesh, &timeline),
     );
     let faults = timeline
         .faults
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+        .into_inner();
     let samples = timeline
         .samples
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+        .into_inner();
     let mut rows = Vec::new();
     for (kind, tried) in [
         (
@@ -346,14 +338,14 @@ async fn sample(mesh: &DrillMesh, timeline: &Timeline) {
     let tail = mesh.client_timeout() + MARGIN;
     loop {
         tokio::time::sleep(SAMPLE_EVERY).await;
-        let ended = *lock(&timeline.faults_ended);
+        let ended = *timeline.faults_ended.lock();
         let last = ended.is_some_and(|at| Instant::now() >= at + tail);
         let window = if last {
             ledger.close_drained().await
         } else {
             ledger.close()
         };
-        lock(&timeline.samples).push(Sample {
+        timeline.samples.lock().push(Sample {
             ended: Instant::now(),
             window,
         });

@@ -1,5 +1,6 @@
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use strait_policy::{Ignored, Index};
 use tokio::sync::watch;
 

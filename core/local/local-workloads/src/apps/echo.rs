@@ -15,7 +15,7 @@
 //! read to its end.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -27,6 +27,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::upgrade::OnUpgrade;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -116,10 +117,7 @@ async fn serve_connection(
         tracing::debug!("echo-server connection ended: {err}");
         return;
     }
-    let pending = upgrade
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
+    let pending = upgrade.lock().take();
     let Some(pending) = pending else {
         return;
     };
@@ -154,8 +152,7 @@ async fn handle(
     if is_websocket_upgrade(request.headers()) {
         return match handshake(request.method(), request.headers()) {
             Ok(accept) => {
-                *upgrade.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(hyper::upgrade::on(&mut request));
+                *upgrade.lock() = Some(hyper::upgrade::on(&mut request));
                 switching_protocols(&accept)
             }
             Err((status, message)) => {

@@ -7,11 +7,12 @@
 //! hangs during a fault and fails later is never left out.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use hyper::StatusCode;
+use parking_lot::Mutex;
 
 /// How one sent request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +66,7 @@ impl Counts {
 
     /// A request is sent; its sequence number, for [`Counts::ended`].
     pub(crate) fn sent(&self) -> u64 {
-        let mut in_flight = lock(&self.in_flight);
+        let mut in_flight = self.in_flight.lock();
         let sequence = self.sent.fetch_add(1, Ordering::Relaxed);
         in_flight.insert(sequence);
         sequence
@@ -88,17 +89,13 @@ impl Counts {
         if failed {
             let why = why.map(str::to_string);
             if !matches!(ending, Ending::Status(StatusCode::FORBIDDEN)) {
-                *lock(&self.last_error) = why.clone();
+                *self.last_error.lock() = why.clone();
             }
-            *lock(&self.last_failure) = why;
+            *self.last_failure.lock() = why;
         }
-        lock(&self.in_flight).remove(&sequence);
+        self.in_flight.lock().remove(&sequence);
         failed
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A load generator's totals at one moment. Every request the schedule
@@ -204,19 +201,21 @@ impl LoadCounts {
 
     /// Why the most recent failed request (not 2xx) failed, if any has.
     pub fn last_failure(&self) -> Option<String> {
-        lock(&self.0.last_failure).clone()
+        self.0.last_failure.lock().clone()
     }
 
     /// Why the most recent request answered neither 2xx nor 403 was not:
     /// another status, a connection error or a timeout.
     pub fn last_error(&self) -> Option<String> {
-        lock(&self.0.last_error).clone()
+        self.0.last_error.lock().clone()
     }
 
     /// Whether every request sent before the `sent`-th (as [`LoadTotals`]
     /// counts them) has ended.
     pub fn ended_before(&self, sent: u64) -> bool {
-        lock(&self.0.in_flight)
+        self.0
+            .in_flight
+            .lock()
             .first()
             .is_none_or(|oldest| *oldest >= sent)
     }

@@ -12,7 +12,8 @@
 //! interval's p99 with the mean of the previous five (zeros to start).
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+
+use parking_lot::Mutex;
 use std::time::{Duration, SystemTime};
 
 use crate::images::SlowCooker;
@@ -97,8 +98,8 @@ impl Report {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> parking_lot::MutexGuard<'_, State> {
+        self.state.lock()
     }
 
     pub(crate) fn record(&self, outcome: Outcome) {

@@ -8,16 +8,17 @@
 //! StatefulSet's Pod is only made again once the old one is gone.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
+use parking_lot::Mutex;
 use strait_api::key::Key;
 use strait_sidecar::is_meshed;
 use tokio::task::JoinHandle;
 
 use super::containers::{bound_ports, containers_of};
-use super::{Pods, Record, lock};
+use super::{Pods, Record};
 use crate::PodTable;
 
 /// How long a deleted Pod keeps serving.
@@ -34,13 +35,13 @@ pub(crate) struct Draining {
 }
 
 fn take(slot: &Slot) -> Option<Record> {
-    slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+    slot.lock().take()
 }
 
 /// Takes Pod `key` out of the table and stops it after [`DRAIN`]; false
 /// when the kubelet does not run it.
 pub(super) fn retire(table: &PodTable, key: &Key) -> bool {
-    let mut pods = lock(table);
+    let mut pods = table.lock();
     let Some(record) = pods.records.remove(key) else {
         return false;
     };
@@ -49,7 +50,7 @@ pub(super) fn retire(table: &PodTable, key: &Key) -> bool {
     let table = table.clone();
     tokio::spawn(async move {
         tokio::time::sleep(DRAIN).await;
-        let mut pods = lock(&table);
+        let mut pods = table.lock();
         pods.draining.slots.retain(|s| !Arc::ptr_eq(s, &slot));
         if let Some(record) = take(&slot) {
             pods.finish(record);
@@ -68,7 +69,6 @@ pub(super) fn stop_named(
 ) -> Option<(Option<IpAddr>, Option<JoinHandle<()>>)> {
     let named = |slot: &Slot| {
         slot.lock()
-            .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
             .is_some_and(|r| r.view.namespace == key.0 && r.view.name == key.1)
     };

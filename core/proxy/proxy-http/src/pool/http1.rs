@@ -1,6 +1,5 @@
 //! A list of HTTP/1 connections to one peer.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use http::uri::PathAndQuery;
@@ -8,6 +7,7 @@ use http::{Request, Response, Uri};
 use hyper::body::{Body, Incoming};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use parking_lot::{Mutex, MutexGuard};
 use tracing::debug;
 
 use super::{Connect, ConnectedAt, PoolError};
@@ -116,7 +116,7 @@ where
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Pooled<B>>> {
-        self.senders.lock().unwrap_or_else(PoisonError::into_inner)
+        self.senders.lock()
     }
 
     /// Takes the most recently used connection that is ready for a

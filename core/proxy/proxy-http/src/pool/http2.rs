@@ -1,12 +1,12 @@
 //! One multiplexed HTTP/2 connection to one peer.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use http::{Request, Response};
 use hyper::body::{Body, Incoming};
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use parking_lot::{Mutex, MutexGuard};
 use tracing::debug;
 
 use super::{Connect, ConnectedAt, PoolError};
@@ -72,7 +72,7 @@ where
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<(http2::SendRequest<B>, Instant)>> {
-        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+        self.current.lock()
     }
 
     fn open_one(&self) -> Option<(http2::SendRequest<B>, Instant)> {

@@ -41,13 +41,13 @@ struct App {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
     release: Arc<Notify>,
-    served: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+    served: Arc<parking_lot::Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl App {
     /// Closes every connection the app has.
     fn drop_connections(&self) {
-        for connection in self.served.lock().expect("served").drain(..) {
+        for connection in self.served.lock().drain(..) {
             connection.abort();
         }
     }
@@ -58,7 +58,7 @@ async fn app() -> App {
     let addr = listener.local_addr().expect("addr");
     let connections = Arc::new(AtomicUsize::new(0));
     let release = Arc::new(Notify::new());
-    let served = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let served = Arc::new(parking_lot::Mutex::new(Vec::new()));
     let (count, held, tasks) = (connections.clone(), release.clone(), served.clone());
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -88,7 +88,7 @@ async fn app() -> App {
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });
-            tasks.lock().expect("served").push(task);
+            tasks.lock().push(task);
         }
     });
     App {

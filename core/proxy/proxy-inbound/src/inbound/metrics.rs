@@ -10,7 +10,7 @@
 //! series is held by its connection ([`SeriesLease`]) and goes once idle.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -18,6 +18,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::{Body, Frame, SizeHint};
+use parking_lot::Mutex;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use strait_decisions::authz::{ClientTls, ResourceRef};
@@ -164,7 +165,7 @@ fn counter_of<K: PartialEq>(
     key: K,
     make: impl FnOnce() -> Counter,
 ) -> Counter {
-    let mut counters = counters.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut counters = counters.lock();
     if let Some((_, counter)) = counters.iter().find(|(k, _)| *k == key) {
         return counter.clone();
     }
@@ -236,7 +237,7 @@ impl ConnectionSeries {
         server: &ResourceRef,
         route: &ResourceRef,
     ) -> Arc<RouteSeries> {
-        let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut routes = self.routes.lock();
         if let Some(found) = routes.iter().find(|r| {
             r.authority == authority
                 && r.route == *route

@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use linkerd2_proxy_api::inbound::inbound_server_policies_client::InboundServerPoliciesClient;
 use linkerd2_proxy_api::inbound::{PortSpec, Server};
+use parking_lot::Mutex;
 use strait_backoff::Backoff;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -88,7 +89,9 @@ impl PortWatch {
     /// receiver itself.
     fn in_use(&self) -> bool {
         self.announce.receiver_count() > 0
-            || lock(&self.publish)
+            || self
+                .publish
+                .lock()
                 .as_ref()
                 .is_some_and(|publish| publish.receiver_count() > 1)
     }
@@ -124,10 +127,6 @@ impl Ports {
             keep
         });
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Keeps the inbound policy of every port asked about, one `WatchPort`
@@ -243,7 +242,7 @@ impl PolicyWatcher {
 
     /// How many ports are watched now.
     pub fn watched_ports(&self) -> usize {
-        lock(&self.inner.ports).watches.len()
+        self.inner.ports.lock().watches.len()
     }
 
     /// The port's readiness channel, starting its watch on first use (and
@@ -252,7 +251,7 @@ impl PolicyWatcher {
     /// [`WatcherConfig::max_ports`] watches are all in use.
     fn ready(&self, port: u16) -> Result<Ready, PolicyError> {
         let config = &self.inner.config;
-        let mut ports = lock(&self.inner.ports);
+        let mut ports = self.inner.ports.lock();
         if let Some(watch) = ports.watches.get_mut(&port) {
             watch.idle_since = None;
             return Ok(watch.announce.subscribe());
@@ -317,7 +316,7 @@ async fn sweep_idle(inner: Weak<Inner>, mut shutdown: watch::Receiver<()>) {
         let Some(inner) = inner.upgrade() else {
             return;
         };
-        lock(&inner.ports).sweep(inner.config.idle_timeout);
+        inner.ports.lock().sweep(inner.config.idle_timeout);
     }
 }
 
@@ -381,7 +380,7 @@ impl WatchTask {
     }
 
     fn publish(&mut self, policy: Arc<PortPolicy>) {
-        let mut publish = lock(&self.publish);
+        let mut publish = self.publish.lock();
         match publish.as_ref() {
             Some(publish) => {
                 publish.send_replace(policy);

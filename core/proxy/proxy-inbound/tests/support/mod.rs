@@ -6,8 +6,8 @@
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use linkerd2_proxy_api::inbound::inbound_server_policies_client::InboundServerPoliciesClient;
+use parking_lot::Mutex;
 use serde_json::Value;
 use strait_decisions::authz::ClientTls;
 use strait_plugin_host::{AuthzPlugin, PluginBytes, PluginHost};

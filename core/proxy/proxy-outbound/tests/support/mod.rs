@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use linkerd2_proxy_api::destination::destination_client::DestinationClient;
+use parking_lot::Mutex;
 use serde_json::{Value, json};
 use strait_destination::{ClusterConfig, ResolutionKey};
 use strait_destination_server::{DestinationService, SharedClusters, feed_cluster};
@@ -258,7 +259,6 @@ impl Connect for RecordingConnect {
         self.connects.fetch_add(1, Ordering::SeqCst);
         self.seen
             .lock()
-            .expect("lock")
             .insert(endpoint.addr, endpoint.identity.clone());
         TcpStream::connect(endpoint.addr).await
     }

@@ -4,8 +4,9 @@
 //! context as against a real cluster.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -42,27 +43,23 @@ impl FakeApi {
         object["metadata"]["resourceVersion"] = json!("1");
         self.objects
             .lock()
-            .unwrap()
             .insert((collection(&object, plural), name), object);
     }
 
     /// Answers GET `path` with `text`, as the API server's pod proxy
     /// passes on what a pod serves.
     pub fn add_raw(&self, path: &str, text: &str) {
-        self.raw
-            .lock()
-            .unwrap()
-            .insert(path.to_string(), text.to_string());
+        self.raw.lock().insert(path.to_string(), text.to_string());
     }
 
     /// Every request so far, as `GET /path?query`.
     pub fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
+        self.requests.lock().clone()
     }
 
     /// The distinct `Authorization` headers received.
     pub fn authorizations(&self) -> Vec<String> {
-        self.authorizations.lock().unwrap().clone()
+        self.authorizations.lock().clone()
     }
 
     /// Starts serving on a loopback port; returns its URL.
@@ -93,15 +90,12 @@ impl FakeApi {
             let mut words = head.split_whitespace();
             let method = words.next().unwrap_or("").to_string();
             let target = words.next().unwrap_or("").to_string();
-            self.requests
-                .lock()
-                .unwrap()
-                .push(format!("{method} {target}"));
+            self.requests.lock().push(format!("{method} {target}"));
             if let Some(auth) = head.lines().find_map(|l| {
                 l.strip_prefix("authorization: ")
                     .or_else(|| l.strip_prefix("Authorization: "))
             }) {
-                let mut seen = self.authorizations.lock().unwrap();
+                let mut seen = self.authorizations.lock();
                 if !seen.iter().any(|a| a == auth) {
                     seen.push(auth.to_string());
                 }
@@ -112,7 +106,7 @@ impl FakeApi {
                 .any(|q| q == "watch=true" || q == "watch=1")
             {
                 (200, String::new())
-            } else if let Some(text) = self.raw.lock().unwrap().get(path) {
+            } else if let Some(text) = self.raw.lock().get(path) {
                 (200, text.clone())
             } else {
                 let (status, value) = self.answer(path);
@@ -131,7 +125,7 @@ impl FakeApi {
     /// A get by name, or a list of a collection (in one namespace, or in
     /// all when the path has none).
     fn answer(&self, path: &str) -> (u16, Value) {
-        let objects = self.objects.lock().unwrap();
+        let objects = self.objects.lock();
         if let Some((collection, name)) = path.rsplit_once('/')
             && let Some(object) = objects.get(&(collection.to_string(), name.to_string()))
         {

@@ -27,12 +27,12 @@ async fn server_frame<S: AsyncRead + Unpin>(io: &mut S) -> (u8, Vec<u8>) {
 fn pipe() -> (DuplexStream, tokio::task::JoinHandle<(String, Vec<String>)>) {
     let (client, server) = tokio::io::duplex(4 << 20);
     let task = tokio::spawn(async move {
-        let lines = std::sync::Mutex::new(Vec::new());
+        let lines = parking_lot::Mutex::new(Vec::new());
         let ended = websocket(server, b"Request served by echo-1", &|line| {
-            lines.lock().expect("lines").push(line);
+            lines.lock().push(line);
         })
         .await;
-        (ended.to_string(), lines.into_inner().expect("lines"))
+        (ended.to_string(), lines.into_inner())
     });
     (client, task)
 }
