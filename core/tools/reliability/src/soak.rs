@@ -109,12 +109,8 @@ pub async fn soak(mesh: &DrillMesh, options: &SoakOptions) -> Vec<Row> {
         },
         sample(mesh, &timeline),
     );
-    let faults = timeline
-        .faults
-        .into_inner();
-    let samples = timeline
-        .samples
-        .into_inner();
+    let faults = timeline.faults.into_inner();
+    let samples = timeline.samples.into_inner();
     let mut rows = Vec::new();
     for (kind, tried) in [
         (
